@@ -1,0 +1,276 @@
+//! The audit chain. Every state change writes one record in the same transaction as the change;
+//! each record's hash is SM3(previous hash ‖ canonical record), so an edited, removed or
+//! reordered row breaks the chain at that row, and `verify` names it.
+
+use crate::db::{Db, Tx};
+use crate::error::Result;
+use serde::Serialize;
+use serde_json::Value;
+use sm3::{Digest, Sm3};
+use sqlx::Row;
+
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Who did it: `user:12`, `token:3`, `cli`, `system`, `citizen:13800000000` (masked by callers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditActor(pub String);
+
+impl AuditActor {
+    pub fn user(id: i64) -> Self {
+        AuditActor(format!("user:{id}"))
+    }
+    pub fn cli() -> Self {
+        AuditActor("cli".into())
+    }
+    pub fn system() -> Self {
+        AuditActor("system".into())
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub action: String,
+    pub payload: Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Writes JSON with object keys sorted and no insignificant whitespace, so the same record
+/// always hashes the same whatever map type produced it.
+pub fn canonical_json(v: &Value, out: &mut String) {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k).expect("string serializes"));
+                out.push(':');
+                canonical_json(&m[k.as_str()], out);
+            }
+            out.push('}');
+        }
+        Value::Array(a) => {
+            out.push('[');
+            for (i, x) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical_json(x, out);
+            }
+            out.push(']');
+        }
+        other => out.push_str(&other.to_string()),
+    }
+}
+
+/// The bytes that are hashed: the record without its hashes, canonical.
+fn canonical_record(seq: i64, at: i64, actor: &str, entity: &str, entity_id: &str, action: &str, payload: &Value) -> String {
+    let v = serde_json::json!({
+        "seq": seq, "at": at, "actor": actor, "entity": entity,
+        "entity_id": entity_id, "action": action, "payload": payload,
+    });
+    let mut s = String::new();
+    canonical_json(&v, &mut s);
+    s
+}
+
+pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
+    let mut h = Sm3::new();
+    h.update(prev_hash.as_bytes());
+    h.update(canonical.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// Appends a record to the chain inside `tx`. The UPDATE on the head row takes its lock, so
+/// concurrent transactions append one after another and the chain stays linear.
+pub async fn record(
+    tx: &mut Tx,
+    at: i64,
+    actor: &AuditActor,
+    entity: &str,
+    entity_id: impl ToString,
+    action: &str,
+    payload: Value,
+) -> Result<i64> {
+    let entity_id = entity_id.to_string();
+    let row = sqlx::query("UPDATE kernel_audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+        .fetch_one(&mut **tx)
+        .await?;
+    let seq: i64 = row.get(0);
+    let prev: String = row.get(1);
+    let canonical = canonical_record(seq, at, &actor.0, entity, &entity_id, action, &payload);
+    let hash = chain_hash(&prev, &canonical);
+    let mut payload_text = String::new();
+    canonical_json(&payload, &mut payload_text);
+    sqlx::query(
+        "INSERT INTO kernel_audit (seq, at, actor, entity, entity_id, action, payload, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(&actor.0)
+    .bind(entity)
+    .bind(&entity_id)
+    .bind(action)
+    .bind(payload_text)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE kernel_audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
+    Ok(seq)
+}
+
+fn from_row(r: &sqlx::any::AnyRow) -> Result<AuditRecord> {
+    let payload: String = r.get("payload");
+    Ok(AuditRecord {
+        seq: r.get("seq"),
+        at: r.get("at"),
+        actor: r.get("actor"),
+        entity: r.get("entity"),
+        entity_id: r.get("entity_id"),
+        action: r.get("action"),
+        payload: serde_json::from_str(&payload).unwrap_or(Value::String(payload)),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
+    })
+}
+
+const COLUMNS: &str = "seq, at, actor, entity, entity_id, action, payload, prev_hash, hash";
+
+/// The history of one entity, oldest first.
+pub async fn history(db: &Db, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit WHERE entity = $1 AND entity_id = $2 ORDER BY seq"))
+        .bind(entity)
+        .bind(entity_id)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The newest records, newest first.
+pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRecord>> {
+    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit ORDER BY seq DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(db.pool())
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Broken {
+    pub seq: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    pub records: i64,
+    pub head_hash: String,
+    pub first_broken: Option<Broken>,
+}
+
+/// Walks the whole chain in order and recomputes every hash.
+pub async fn verify(db: &Db) -> Result<Verification> {
+    const BATCH: i64 = 5000;
+    let mut prev = GENESIS.to_owned();
+    let mut expected_seq = 1i64;
+    let mut count = 0i64;
+    loop {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit WHERE seq >= $1 ORDER BY seq LIMIT $2"))
+            .bind(expected_seq)
+            .bind(BATCH)
+            .fetch_all(db.pool())
+            .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let seq: i64 = r.get("seq");
+            let payload_text: String = r.get("payload");
+            let broken = |reason: String| Verification {
+                records: count,
+                head_hash: prev.clone(),
+                first_broken: Some(Broken { seq, reason }),
+            };
+            if seq != expected_seq {
+                return Ok(Verification {
+                    records: count,
+                    head_hash: prev.clone(),
+                    first_broken: Some(Broken { seq: expected_seq, reason: format!("记录 {expected_seq} 缺失（下一条为 {seq}）") }),
+                });
+            }
+            let Ok(payload) = serde_json::from_str::<Value>(&payload_text) else {
+                return Ok(broken("payload 不是合法的 JSON".into()));
+            };
+            let stored_prev: String = r.get("prev_hash");
+            if stored_prev != prev {
+                return Ok(broken("prev_hash 与上一条记录的哈希不一致".into()));
+            }
+            let canonical = canonical_record(
+                seq,
+                r.get("at"),
+                &r.get::<String, _>("actor"),
+                &r.get::<String, _>("entity"),
+                &r.get::<String, _>("entity_id"),
+                &r.get::<String, _>("action"),
+                &payload,
+            );
+            let hash = chain_hash(&prev, &canonical);
+            if hash != r.get::<String, _>("hash") {
+                return Ok(broken("内容与哈希不符（记录被改动）".into()));
+            }
+            prev = hash;
+            expected_seq += 1;
+            count += 1;
+        }
+    }
+    let head = sqlx::query("SELECT seq, hash FROM kernel_audit_head WHERE id = 1").fetch_one(db.pool()).await?;
+    let (head_seq, head_hash): (i64, String) = (head.get(0), head.get(1));
+    if head_seq != count || head_hash != prev {
+        return Ok(Verification {
+            records: count,
+            head_hash: prev,
+            first_broken: Some(Broken {
+                seq: count + 1,
+                reason: format!("链尾记录缺失：链头记为第 {head_seq} 条，实际只有 {count} 条"),
+            }),
+        });
+    }
+    Ok(Verification { records: count, head_hash: prev, first_broken: None })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_json_sorts_keys_at_every_depth() {
+        let v = serde_json::json!({"b": 1, "a": {"d": [3, {"z": 1, "y": 2}], "c": "中"}});
+        let mut s = String::new();
+        canonical_json(&v, &mut s);
+        assert_eq!(s, r#"{"a":{"c":"中","d":[3,{"y":2,"z":1}]},"b":1}"#);
+    }
+
+    #[test]
+    fn hash_depends_on_previous_and_content() {
+        let a = chain_hash(GENESIS, "x");
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, chain_hash(GENESIS, "y"));
+        assert_ne!(a, chain_hash(&a, "x"));
+        // SM3 test vector from GB/T 32905-2016: "abc".
+        assert_eq!(
+            hex::encode(Sm3::digest(b"abc")),
+            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
+        );
+    }
+}

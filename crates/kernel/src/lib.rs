@@ -1,0 +1,20 @@
+//! The ground every yiwang module stands on.
+//!
+//! Architecture invariant: `kernel` knows nothing of HTTP and nothing of any module. It holds what
+//! every module needs in the same shape: the error type, the database handle and migration runner,
+//! the audit chain, the clock, the actor that services authorize, Chinese code checks and masking.
+
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod codes;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod mask;
+pub mod migrate;
+pub mod page;
+
+pub use auth::{Actor, Role, Scope};
+pub use db::{Backend, Db, Tx};
+pub use error::{Error, FieldError, Result};
