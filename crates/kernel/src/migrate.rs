@@ -110,12 +110,12 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
 pub async fn get_meta(db: &Db, key: &str) -> Result<Option<String>> {
     let has_table = match db.backend() {
         Backend::Sqlite => {
-            sqlx::query("SELECT name FROM sqlite_master WHERE type='table' AND name='kernel_meta'")
+            sqlx::query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kernel_meta'")
                 .fetch_optional(db.pool())
                 .await?
                 .is_some()
         }
-        Backend::Postgres => sqlx::query("SELECT tablename FROM pg_tables WHERE tablename='kernel_meta'")
+        Backend::Postgres => sqlx::query("SELECT 1 FROM pg_tables WHERE tablename = 'kernel_meta' AND schemaname = current_schema()")
             .fetch_optional(db.pool())
             .await?
             .is_some(),
