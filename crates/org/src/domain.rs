@@ -1,0 +1,290 @@
+//! Org types and their validation rules. Pure: no database, no HTTP.
+
+use kernel::codes::{self, RegionLevel};
+use kernel::error::{Checks, Result};
+use kernel::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Region {
+    pub id: i64,
+    /// GB/T 2260 code (6 digits) or 12-digit town/village code.
+    pub code: String,
+    pub name: String,
+    pub level: RegionLevel,
+    pub parent_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRegion {
+    pub code: String,
+    pub name: String,
+}
+
+impl NewRegion {
+    /// Checks the code's shape and level; the parent is implied by the code.
+    pub fn validate(&self) -> Result<RegionLevel> {
+        let mut c = Checks::new();
+        c.text("name", "名称", &self.name, 40);
+        let level = match codes::check_region_code(self.code.trim()) {
+            Ok(l) => Some(l),
+            Err(msg) => {
+                c.add("code", "invalid_region_code", msg);
+                None
+            }
+        };
+        c.finish()?;
+        Ok(level.expect("checked"))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Department {
+    pub id: i64,
+    pub name: String,
+    pub short_name: String,
+    pub region_id: i64,
+    pub region_code: String,
+    pub region_name: String,
+    pub parent_id: Option<i64>,
+    /// 统一社会信用代码.
+    pub credit_code: Option<String>,
+    pub phone: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDepartment {
+    pub name: String,
+    pub short_name: Option<String>,
+    /// Code of the region the department serves.
+    pub region_code: String,
+    pub parent_id: Option<i64>,
+    pub credit_code: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl NewDepartment {
+    pub fn validate(&self) -> Result<()> {
+        let mut c = Checks::new();
+        c.text("name", "单位名称", &self.name, 60);
+        if let Some(s) = &self.short_name {
+            c.check(s.chars().count() <= 20, "short_name", "too_long", "简称不能超过 20 个字");
+        }
+        if let Err(m) = codes::check_region_code(self.region_code.trim()) {
+            c.add("region_code", "invalid_region_code", m);
+        }
+        if let Some(cc) = self.credit_code.as_deref().filter(|s| !s.trim().is_empty()) {
+            if let Err(m) = codes::check_credit_code(cc.trim()) {
+                c.add("credit_code", "invalid_credit_code", m);
+            }
+        }
+        if let Some(p) = self.phone.as_deref().filter(|s| !s.trim().is_empty()) {
+            c.check(
+                p.len() <= 20 && p.chars().all(|ch| ch.is_ascii_digit() || ch == '-'),
+                "phone",
+                "invalid_phone",
+                "电话只能包含数字和“-”，不超过 20 位",
+            );
+        }
+        c.finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentChanges {
+    pub name: Option<String>,
+    pub short_name: Option<String>,
+    pub parent_id: Option<Option<i64>>,
+    pub credit_code: Option<String>,
+    pub phone: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub dept_id: Option<i64>,
+    pub dept_name: Option<String>,
+    pub roles: Vec<Role>,
+    /// Masked unless the reader may see it in full.
+    pub phone: Option<String>,
+    /// 身份证号, masked unless the reader may see it in full.
+    pub id_card: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub dept_id: Option<i64>,
+    pub roles: Vec<Role>,
+    pub phone: Option<String>,
+    pub id_card: Option<String>,
+}
+
+pub fn check_username(c: &mut Checks, username: &str) {
+    let ok = (3..=32).contains(&username.len())
+        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-')
+        && username.as_bytes()[0].is_ascii_lowercase();
+    c.check(ok, "username", "invalid_username", "用户名为 3–32 位小写字母、数字或 _ . -，以字母开头");
+}
+
+pub fn check_password(c: &mut Checks, field: &str, password: &str) {
+    let n = password.chars().count();
+    let letters = password.chars().any(|ch| ch.is_alphabetic());
+    let digits = password.chars().any(|ch| ch.is_ascii_digit());
+    if !(8..=128).contains(&n) || !letters || !digits {
+        c.add(field, "weak_password", "密码至少 8 位，且须同时包含字母和数字");
+    }
+}
+
+pub fn check_roles(c: &mut Checks, roles: &[Role], dept_id: Option<i64>) {
+    if roles.is_empty() {
+        c.add("roles", "required", "请至少选择一个角色");
+    }
+    let staff = roles.iter().any(|r| *r != Role::Citizen);
+    if staff && dept_id.is_none() {
+        c.add("dept_id", "required", "工作人员必须属于一个单位");
+    }
+    if roles.contains(&Role::Citizen) && staff {
+        c.add("roles", "citizen_not_staff", "市民/企业账号不能同时拥有工作人员角色");
+    }
+}
+
+impl NewUser {
+    pub fn validate(&self) -> Result<()> {
+        let mut c = Checks::new();
+        check_username(&mut c, &self.username);
+        c.text("display_name", "姓名", &self.display_name, 30);
+        check_password(&mut c, "password", &self.password);
+        check_roles(&mut c, &self.roles, self.dept_id);
+        check_contact(&mut c, self.phone.as_deref(), self.id_card.as_deref());
+        c.finish()
+    }
+}
+
+pub fn check_contact(c: &mut Checks, phone: Option<&str>, id_card: Option<&str>) {
+    if let Some(p) = phone.filter(|s| !s.is_empty()) {
+        if let Err(m) = codes::check_mobile(p) {
+            c.add("phone", "invalid_phone", m);
+        }
+    }
+    if let Some(i) = id_card.filter(|s| !s.is_empty()) {
+        if let Err(m) = codes::check_id_card(i) {
+            c.add("id_card", "invalid_id_card", m);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserChanges {
+    pub display_name: Option<String>,
+    pub dept_id: Option<i64>,
+    pub roles: Option<Vec<Role>>,
+    pub phone: Option<String>,
+    pub id_card: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it.
+    pub prefix: String,
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiToken {
+    pub name: String,
+    /// e.g. `["org:read"]`; `*` grants everything the owner may do.
+    pub scopes: Vec<String>,
+    /// Days until it expires; none for no expiry.
+    pub expires_in_days: Option<i64>,
+}
+
+/// Scopes a token can be granted. Later modules add theirs here.
+pub const KNOWN_SCOPES: &[&str] = &["*", "org:read", "org:write", "audit:read"];
+
+impl NewApiToken {
+    pub fn validate(&self) -> Result<()> {
+        let mut c = Checks::new();
+        c.text("name", "令牌名称", &self.name, 60);
+        if self.scopes.is_empty() {
+            c.add("scopes", "required", "请至少授予一个权限范围");
+        }
+        for s in &self.scopes {
+            let known = KNOWN_SCOPES.contains(&s.as_str())
+                || s.split_once(':').is_some_and(|(m, a)| {
+                    !m.is_empty() && m.bytes().all(|b| b.is_ascii_lowercase()) && (a == "read" || a == "write")
+                });
+            if !known {
+                c.add("scopes", "invalid_scope", format!("未知的权限范围“{s}”（格式如 org:read）"));
+            }
+        }
+        if let Some(d) = self.expires_in_days {
+            c.check((1..=3650).contains(&d), "expires_in_days", "out_of_range", "有效天数应在 1–3650 之间");
+        }
+        c.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_user_reports_every_bad_field() {
+        let u = NewUser {
+            username: "X".into(),
+            display_name: "".into(),
+            password: "short".into(),
+            dept_id: None,
+            roles: vec![Role::Handler],
+            phone: Some("123".into()),
+            id_card: Some("110105194912310021".into()),
+        };
+        let e = u.validate().unwrap_err();
+        let fields: Vec<&str> = e.field_errors().iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["username", "display_name", "password", "dept_id", "phone", "id_card"]);
+    }
+
+    #[test]
+    fn department_checks_credit_code() {
+        let d = NewDepartment {
+            name: "A市住房和城乡建设局".into(),
+            short_name: None,
+            region_code: "690100".into(),
+            parent_id: None,
+            credit_code: Some("11100000000013127E".into()),
+            phone: None,
+        };
+        assert_eq!(d.validate().unwrap_err().field_name(), Some("credit_code"));
+    }
+
+    #[test]
+    fn token_scopes_are_checked() {
+        let t = NewApiToken { name: "x".into(), scopes: vec!["org:read".into(), "hotline:write".into()], expires_in_days: None };
+        assert!(t.validate().is_ok());
+        let t = NewApiToken { name: "x".into(), scopes: vec!["root".into()], expires_in_days: Some(0) };
+        assert_eq!(t.validate().unwrap_err().field_errors().len(), 2);
+    }
+}

@@ -1,0 +1,902 @@
+//! Org over HTTP: the JSON API under `/api/v1/org` and `/api/v1/auth`, the login page and the
+//! admin pages for regions, departments, users and API tokens. Thin: parse, call the service,
+//! render.
+
+use crate::domain::*;
+use crate::service::{DepartmentQuery, OrgService, UserQuery};
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kernel::page::{Page, PageQuery};
+use kernel::{Actor, Error, Role};
+use maud::{html, Markup};
+use serde::{Deserialize, Serialize};
+use utoipa::{OpenApi, ToSchema};
+use webcore::extract::{cookie, is_https, session_cookie, ClientIp};
+use webcore::layout::{self, alert, csrf_input, field_error, notice, page, pager, text_field};
+use webcore::{ApiActor, ApiResult, AppCtx, FormData, Json, NavItem, PageCtx, PageError, Path, Query};
+
+fn svc(ctx: &AppCtx) -> OrgService {
+    OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
+}
+
+pub fn nav() -> Vec<NavItem> {
+    const ADMIN: &[Role] = &[Role::Admin];
+    vec![
+        NavItem { section: "系统管理", label: "行政区划", href: "/admin/regions", roles: ADMIN },
+        NavItem { section: "系统管理", label: "单位", href: "/admin/departments", roles: ADMIN },
+        NavItem { section: "系统管理", label: "用户", href: "/admin/users", roles: ADMIN },
+        NavItem { section: "我的", label: "API 令牌", href: "/account/tokens", roles: &Role::ALL },
+    ]
+}
+
+pub fn routes() -> Router<AppCtx> {
+    Router::new()
+        .route("/api/v1/auth/login", post(api_login))
+        .route("/api/v1/auth/logout", post(api_logout))
+        .route("/api/v1/me", get(api_me))
+        .route("/api/v1/org/regions", get(api_regions).post(api_create_region))
+        .route("/api/v1/org/departments", get(api_departments).post(api_create_department))
+        .route("/api/v1/org/departments/{id}", get(api_department).patch(api_update_department))
+        .route("/api/v1/org/users", get(api_users).post(api_create_user))
+        .route("/api/v1/org/users/{id}", get(api_user).patch(api_update_user))
+        .route("/api/v1/org/users/{id}/password", post(api_set_password))
+        .route("/api/v1/org/tokens", get(api_tokens).post(api_create_token))
+        .route("/api/v1/org/tokens/{id}", axum::routing::delete(api_revoke_token))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout_submit))
+        .route("/admin/regions", get(regions_page).post(regions_submit))
+        .route("/admin/departments", get(departments_page).post(departments_submit))
+        .route("/admin/departments/{id}", get(department_page).post(department_submit))
+        .route("/admin/users", get(users_page).post(users_submit))
+        .route("/admin/users/{id}", get(user_page).post(user_submit))
+        .route("/account/tokens", get(tokens_page).post(tokens_submit))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(api_login, api_logout, api_me, api_regions, api_create_region, api_departments, api_create_department,
+          api_department, api_update_department, api_users, api_create_user, api_user, api_update_user,
+          api_set_password, api_tokens, api_create_token, api_revoke_token),
+    components(schemas(LoginRequest, LoginResponse, Me, Region, NewRegion, Department, NewDepartment, DepartmentChanges,
+                       User, NewUser, UserChanges, PasswordChange, ApiToken, NewApiToken, CreatedToken,
+                       Page<Department>, Page<User>, kernel::codes::RegionLevel, Role)),
+    tags((name = "org", description = "组织机构与统一身份"), (name = "auth", description = "登录与会话"))
+)]
+pub struct OrgApi;
+
+// ---------- JSON API ----------
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub me: Me,
+    /// Send this as `X-CSRF-Token` on state-changing calls made with the session cookie.
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub display_name: String,
+    pub dept_id: Option<i64>,
+    pub roles: Vec<Role>,
+    /// Data scope: `all`, `region`, `departments` or `own`.
+    pub scope: String,
+}
+
+impl From<&Actor> for Me {
+    fn from(a: &Actor) -> Self {
+        Me {
+            user_id: a.user_id,
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            dept_id: a.dept_id,
+            roles: a.roles.clone(),
+            scope: match a.scope {
+                kernel::Scope::All => "all",
+                kernel::Scope::Region { .. } => "region",
+                kernel::Scope::Departments { .. } => "departments",
+                kernel::Scope::Own => "own",
+            }
+            .into(),
+        }
+    }
+}
+
+/// Logs in with a password and sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, body = webcore::error::Problem), (status = 429, body = webcore::error::Problem)))]
+async fn api_login(State(ctx): State<AppCtx>, ClientIp(ip): ClientIp, headers: HeaderMap, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let s = svc(&ctx).login(&req.username, &req.password, &ip, ua).await?;
+    let cookie = session_cookie(&s.token, ctx.config.auth.session_hours * 3600, is_https(&headers, &ctx.config));
+    let body = LoginResponse { me: Me::from(&s.actor), csrf_token: s.csrf, expires_at: s.expires_at };
+    Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
+}
+
+/// Ends the current session.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
+async fn api_logout(State(ctx): State<AppCtx>, ApiActor(_a): ApiActor, headers: HeaderMap) -> ApiResult<Response> {
+    if let Some(t) = cookie(&headers, webcore::SESSION_COOKIE) {
+        svc(&ctx).logout(&t).await?;
+    }
+    Ok(([(header::SET_COOKIE, session_cookie("", 0, false))], StatusCode::NO_CONTENT).into_response())
+}
+
+/// Who am I: the current user, roles and data scope.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = webcore::error::Problem)))]
+async fn api_me(ApiActor(a): ApiActor) -> axum::Json<Me> {
+    axum::Json(Me::from(&a))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RegionQuery {
+    pub parent_id: Option<i64>,
+    /// Only regions whose code starts with this prefix.
+    pub prefix: Option<String>,
+}
+
+/// Lists regions (the tree, filtered by parent or code prefix).
+#[utoipa::path(get, path = "/api/v1/org/regions", tag = "org", params(RegionQuery), responses((status = 200, body = Vec<Region>)))]
+async fn api_regions(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Query(q): Query<RegionQuery>) -> ApiResult<axum::Json<Vec<Region>>> {
+    Ok(axum::Json(svc(&ctx).regions(&a, q.parent_id, q.prefix.as_deref()).await?))
+}
+
+/// Adds a region; its parent is implied by the code and must exist.
+#[utoipa::path(post, path = "/api/v1/org/regions", tag = "org", request_body = NewRegion,
+    responses((status = 201, body = Region), (status = 422, body = webcore::error::Problem)))]
+async fn api_create_region(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(r): Json<NewRegion>) -> ApiResult<(StatusCode, axum::Json<Region>)> {
+    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_region(&a, r).await?)))
+}
+
+/// Lists departments in the caller's data scope.
+#[utoipa::path(get, path = "/api/v1/org/departments", tag = "org", params(DepartmentQuery, PageQuery),
+    responses((status = 200, body = Page<Department>)))]
+async fn api_departments(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<DepartmentQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<axum::Json<Page<Department>>> {
+    Ok(axum::Json(svc(&ctx).departments(&a, &q, &p).await?))
+}
+
+/// Adds a department.
+#[utoipa::path(post, path = "/api/v1/org/departments", tag = "org", request_body = NewDepartment,
+    responses((status = 201, body = Department), (status = 422, body = webcore::error::Problem), (status = 409, body = webcore::error::Problem)))]
+async fn api_create_department(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(d): Json<NewDepartment>) -> ApiResult<(StatusCode, axum::Json<Department>)> {
+    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_department(&a, d).await?)))
+}
+
+/// One department (403 outside the caller's scope).
+#[utoipa::path(get, path = "/api/v1/org/departments/{id}", tag = "org", params(("id" = i64, Path)),
+    responses((status = 200, body = Department), (status = 403, body = webcore::error::Problem), (status = 404, body = webcore::error::Problem)))]
+async fn api_department(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<Department>> {
+    Ok(axum::Json(svc(&ctx).department(&a, id).await?))
+}
+
+/// Changes a department.
+#[utoipa::path(patch, path = "/api/v1/org/departments/{id}", tag = "org", params(("id" = i64, Path)), request_body = DepartmentChanges,
+    responses((status = 200, body = Department), (status = 422, body = webcore::error::Problem)))]
+async fn api_update_department(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Json(ch): Json<DepartmentChanges>,
+) -> ApiResult<axum::Json<Department>> {
+    Ok(axum::Json(svc(&ctx).update_department(&a, id, ch).await?))
+}
+
+/// Lists users in the caller's data scope; personal data masked unless the caller may see it.
+#[utoipa::path(get, path = "/api/v1/org/users", tag = "org", params(UserQuery, PageQuery), responses((status = 200, body = Page<User>)))]
+async fn api_users(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Query(q): Query<UserQuery>, Query(p): Query<PageQuery>) -> ApiResult<axum::Json<Page<User>>> {
+    Ok(axum::Json(svc(&ctx).users(&a, &q, &p).await?))
+}
+
+/// Adds a user.
+#[utoipa::path(post, path = "/api/v1/org/users", tag = "org", request_body = NewUser,
+    responses((status = 201, body = User), (status = 422, body = webcore::error::Problem), (status = 409, body = webcore::error::Problem)))]
+async fn api_create_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(u): Json<NewUser>) -> ApiResult<(StatusCode, axum::Json<User>)> {
+    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_user(&a, u).await?)))
+}
+
+/// One user (403 outside the caller's scope).
+#[utoipa::path(get, path = "/api/v1/org/users/{id}", tag = "org", params(("id" = i64, Path)),
+    responses((status = 200, body = User), (status = 403, body = webcore::error::Problem)))]
+async fn api_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<User>> {
+    Ok(axum::Json(svc(&ctx).user(&a, id).await?))
+}
+
+/// Changes a user's name, department, roles, contact or active flag.
+#[utoipa::path(patch, path = "/api/v1/org/users/{id}", tag = "org", params(("id" = i64, Path)), request_body = UserChanges,
+    responses((status = 200, body = User), (status = 422, body = webcore::error::Problem)))]
+async fn api_update_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>, Json(ch): Json<UserChanges>) -> ApiResult<axum::Json<User>> {
+    Ok(axum::Json(svc(&ctx).update_user(&a, id, ch).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub password: String,
+}
+
+/// Sets a user's password (admins, or the user themself); ends their sessions.
+#[utoipa::path(post, path = "/api/v1/org/users/{id}/password", tag = "org", params(("id" = i64, Path)), request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = webcore::error::Problem)))]
+async fn api_set_password(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>, Json(p): Json<PasswordChange>) -> ApiResult<StatusCode> {
+    svc(&ctx).set_password(&a, id, &p.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller's API tokens.
+#[utoipa::path(get, path = "/api/v1/org/tokens", tag = "org", responses((status = 200, body = Vec<ApiToken>)))]
+async fn api_tokens(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Vec<ApiToken>>> {
+    Ok(axum::Json(svc(&ctx).tokens(&a).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    /// The token itself, shown only this once. Send it as `Authorization: Bearer <token>`.
+    pub token: String,
+    pub info: ApiToken,
+}
+
+/// Creates an API token for machine clients.
+#[utoipa::path(post, path = "/api/v1/org/tokens", tag = "org", request_body = NewApiToken,
+    responses((status = 201, body = CreatedToken), (status = 422, body = webcore::error::Problem)))]
+async fn api_create_token(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(t): Json<NewApiToken>) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+    let (token, info) = svc(&ctx).create_token(&a, t).await?;
+    Ok((StatusCode::CREATED, axum::Json(CreatedToken { token, info })))
+}
+
+/// Revokes a token.
+#[utoipa::path(delete, path = "/api/v1/org/tokens/{id}", tag = "org", params(("id" = i64, Path)), responses((status = 204)))]
+async fn api_revoke_token(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    svc(&ctx).revoke_token(&a, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------- pages ----------
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+fn safe_next(next: Option<&str>) -> String {
+    // Only local paths: an open redirect would let a phishing link pass through our login.
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        _ => "/".into(),
+    }
+}
+
+fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> Markup {
+    layout::public_page(
+        &ctx.config.city.bureau,
+        "登录",
+        html! {
+            h1 { "登录" }
+            p.muted { (ctx.config.city.bureau) " · 一网统一身份" }
+            @if let Some(e) = error { (alert(e)) }
+            form method="post" action="/login" {
+                input type="hidden" name="next" value=(next);
+                (text_field("用户名", "username", username, &[], r#"autocomplete="username" required autofocus"#))
+                div.field {
+                    label for="password" { "密码" }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                }
+                button type="submit" { "登录" }
+            }
+        },
+    )
+}
+
+async fn login_page(State(ctx): State<AppCtx>, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> Markup {
+    login_form(&ctx, &safe_next(q.next.as_deref()), "", None)
+}
+
+async fn login_submit(State(ctx): State<AppCtx>, ClientIp(ip): ClientIp, headers: HeaderMap, form: FormData) -> Response {
+    let next = safe_next(Some(form.get("next")));
+    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
+    match svc(&ctx).login(form.get("username"), form.get("password"), &ip, ua).await {
+        Ok(s) => {
+            let cookie = session_cookie(&s.token, ctx.config.auth.session_hours * 3600, is_https(&headers, &ctx.config));
+            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        }
+        Err(e) => {
+            let status = webcore::error::status_of(&e);
+            (status, login_form(&ctx, &next, form.get("username"), Some(&e.detail()))).into_response()
+        }
+    }
+}
+
+async fn logout_submit(State(ctx): State<AppCtx>, headers: HeaderMap, form: FormData) -> Response {
+    if let Some(t) = cookie(&headers, webcore::SESSION_COOKIE) {
+        // Only with the session's own CSRF token: a cross-site form must not log people out.
+        if let Ok(Some(info)) = svc(&ctx).resolve_session(&t).await {
+            if info.csrf == form.get(webcore::CSRF_FIELD) {
+                let _ = svc(&ctx).logout(&t).await;
+            }
+        }
+    }
+    ([(header::SET_COOKIE, session_cookie("", 0, false))], Redirect::to("/login")).into_response()
+}
+
+fn level_label(l: kernel::codes::RegionLevel) -> &'static str {
+    l.label()
+}
+
+async fn regions_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
+    render_regions(&ctx, &p, &[], None, "", "").await
+}
+
+async fn render_regions(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError], flash: Option<&str>, code: &str, name: &str) -> Result<Markup, PageError> {
+    let regions = svc(ctx).regions(&p.actor, None, None).await?;
+    Ok(page(
+        p,
+        "行政区划",
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            div.card {
+                h2 { "新增区划" }
+                p.muted { "省/市/县区用 6 位 GB/T 2260 代码，镇街/村社区用 12 位代码；上级区划由代码确定，须已存在。" }
+                form.filters method="post" action="/admin/regions" {
+                    (csrf_input(p))
+                    (text_field("区划代码", "code", code, errors, r#"required inputmode="numeric" maxlength="12""#))
+                    (text_field("名称", "name", name, errors, r#"required maxlength="40""#))
+                    button type="submit" { "新增" }
+                }
+            }
+            table {
+                thead { tr { th { "代码" } th { "名称" } th { "层级" } } }
+                tbody {
+                    @for r in &regions {
+                        @let depth = match r.level { kernel::codes::RegionLevel::Province => 0, kernel::codes::RegionLevel::City => 1,
+                            kernel::codes::RegionLevel::County => 2, kernel::codes::RegionLevel::Town => 3, kernel::codes::RegionLevel::Village => 4 };
+                        tr {
+                            td.mono { (r.code) }
+                            td style=(format!("padding-left:{}em", 0.7 + depth as f32 * 1.2)) { (r.name) }
+                            td { (level_label(r.level)) }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn regions_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let input = NewRegion { code: form.get("code").trim().into(), name: form.get("name").into() };
+    match svc(&ctx).create_region(&p.actor, input).await {
+        Ok(r) => Ok(render_regions(&ctx, &p, &[], Some(&format!("已新增 {} {}", r.code, r.name)), "", "").await?.into_response()),
+        Err(Error::Validation(f)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?).into_response())
+        }
+        Err(Error::Conflict { detail, field, .. }) => {
+            let f = vec![kernel::FieldError::new(field.unwrap_or_else(|| "code".into()), "already_exists", detail)];
+            Ok((StatusCode::CONFLICT, render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    q: Option<String>,
+    page: Option<i64>,
+    dept_id: Option<i64>,
+    role: Option<String>,
+}
+
+async fn departments_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+    render_departments(&ctx, &p, &q, &[], None, &FormData(vec![])).await
+}
+
+async fn render_departments(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    q: &ListQuery,
+    errors: &[kernel::FieldError],
+    flash: Option<&str>,
+    form: &FormData,
+) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let pq = PageQuery { page: q.page, per_page: Some(50) };
+    let list = s.departments(&p.actor, &DepartmentQuery { q: q.q.clone(), ..Default::default() }, &pq).await?;
+    let all = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let regions = s.regions(&p.actor, None, None).await?;
+    let qs = format!("/admin/departments?q={}", q.q.clone().unwrap_or_default());
+    Ok(page(
+        p,
+        "单位",
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            form.filters method="get" action="/admin/departments" role="search" {
+                div.field { label for="q" { "查找单位" } input #q type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="名称或简称（按 / 聚焦）"; }
+                button.secondary type="submit" { "查找" }
+            }
+            table {
+                thead { tr { th { "名称" } th { "简称" } th { "所属区划" } th { "统一社会信用代码" } th { "状态" } } }
+                tbody {
+                    @for d in &list.items {
+                        tr {
+                            td { a href=(format!("/admin/departments/{}", d.id)) { (d.name) } }
+                            td { (d.short_name) }
+                            td { (d.region_name) }
+                            td.mono { (d.credit_code.clone().unwrap_or_default()) }
+                            td { @if d.active { span.tag { "启用" } } @else { span.tag.off { "停用" } } }
+                        }
+                    }
+                }
+            }
+            (pager(&qs, list.page, list.pages(), list.total))
+            div.card #new {
+                h2 { "新增单位" }
+                form method="post" action="/admin/departments" {
+                    (csrf_input(p))
+                    div.row {
+                        (text_field("单位名称", "name", form.get("name"), errors, r#"required maxlength="60""#))
+                        (text_field("简称", "short_name", form.get("short_name"), errors, r#"maxlength="20""#))
+                    }
+                    div.row {
+                        div.field {
+                            label for="region_code" { "所属区划" }
+                            select #region_code name="region_code" required {
+                                @for r in regions.iter().filter(|r| r.level <= kernel::codes::RegionLevel::Town) {
+                                    option value=(r.code) selected[form.get("region_code") == r.code] { (r.code) " " (r.name) }
+                                }
+                            }
+                            (field_error(errors, "region_code"))
+                        }
+                        div.field {
+                            label for="parent_id" { "上级单位" }
+                            select #parent_id name="parent_id" {
+                                option value="" { "（无）" }
+                                @for d in &all.items { option value=(d.id) selected[form.get("parent_id") == d.id.to_string()] { (d.name) } }
+                            }
+                            (field_error(errors, "parent_id"))
+                        }
+                    }
+                    div.row {
+                        (text_field("统一社会信用代码", "credit_code", form.get("credit_code"), errors, r#"maxlength="18""#))
+                        (text_field("联系电话", "phone", form.get("phone"), errors, r#"maxlength="20""#))
+                    }
+                    (field_error(errors, "(form)"))
+                    button type="submit" { "新增单位" }
+                }
+            }
+        },
+    ))
+}
+
+fn opt_i64(form: &FormData, name: &str) -> Result<Option<i64>, kernel::Error> {
+    match form.opt(name) {
+        None => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|_| Error::field(name, "invalid_type", "请选择有效的选项")),
+    }
+}
+
+fn conflict_to_field(e: Error, default_field: &str) -> Error {
+    match e {
+        Error::Conflict { detail, field, .. } => Error::field(field.unwrap_or_else(|| default_field.into()), "already_exists", detail),
+        other => other,
+    }
+}
+
+async fn departments_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let result = async {
+        let input = NewDepartment {
+            name: form.get("name").into(),
+            short_name: form.opt("short_name"),
+            region_code: form.get("region_code").into(),
+            parent_id: opt_i64(&form, "parent_id")?,
+            credit_code: form.opt("credit_code"),
+            phone: form.opt("phone"),
+        };
+        svc(&ctx).create_department(&p.actor, input).await.map_err(|e| conflict_to_field(e, "name"))
+    }
+    .await;
+    match result {
+        Ok(d) => Ok(Redirect::to(&format!("/admin/departments/{}?created=1", d.id)).into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_departments(&ctx, &p, &ListQuery::default(), &f, None, &form).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+struct FlashQuery {
+    created: Option<String>,
+    saved: Option<String>,
+}
+
+async fn department_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
+) -> Result<Markup, PageError> {
+    let flash = if fq.created.is_some() { Some("单位已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
+    render_department(&ctx, &p, id, &[], flash).await
+}
+
+async fn render_department(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::FieldError], flash: Option<&str>) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let d = s.department(&p.actor, id).await?;
+    let users = s.users(&p.actor, &UserQuery { dept_id: Some(id), ..Default::default() }, &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    Ok(page(
+        p,
+        &d.name,
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            div.card {
+                form method="post" action=(format!("/admin/departments/{id}")) {
+                    (csrf_input(p))
+                    div.row {
+                        (text_field("单位名称", "name", &d.name, errors, r#"required maxlength="60""#))
+                        (text_field("简称", "short_name", &d.short_name, errors, r#"maxlength="20""#))
+                    }
+                    div.row {
+                        (text_field("统一社会信用代码", "credit_code", d.credit_code.as_deref().unwrap_or(""), errors, r#"maxlength="18""#))
+                        (text_field("联系电话", "phone", d.phone.as_deref().unwrap_or(""), errors, r#"maxlength="20""#))
+                    }
+                    p { "所属区划：" (d.region_name) " (" span.mono { (d.region_code) } ")" }
+                    div.field {
+                        label { input type="checkbox" name="active" value="1" checked[d.active]; " 启用" }
+                    }
+                    button type="submit" { "保存" }
+                }
+            }
+            h2 { "本单位用户（" (users.total) "）" }
+            table {
+                thead { tr { th { "用户名" } th { "姓名" } th { "角色" } } }
+                tbody {
+                    @for u in &users.items {
+                        tr {
+                            td { a href=(format!("/admin/users/{}", u.id)) { (u.username) } }
+                            td { (u.display_name) }
+                            td { @for r in &u.roles { span.tag { (r.label()) } } }
+                        }
+                    }
+                }
+            }
+            p { a href=(format!("/admin/users?dept_id={id}#new")) { "为本单位新增用户" } }
+        },
+    ))
+}
+
+async fn department_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let ch = DepartmentChanges {
+        name: Some(form.get("name").into()),
+        short_name: Some(form.get("short_name").into()),
+        parent_id: None,
+        credit_code: Some(form.get("credit_code").into()),
+        phone: Some(form.get("phone").into()),
+        active: Some(form.get("active") == "1"),
+    };
+    match svc(&ctx).update_department(&p.actor, id, ch).await.map_err(|e| conflict_to_field(e, "name")) {
+        Ok(_) => Ok(Redirect::to(&format!("/admin/departments/{id}?saved=1")).into_response()),
+        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_department(&ctx, &p, id, &f, None).await?).into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn users_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+    let preset = FormData(q.dept_id.map(|d| vec![("dept_id".to_owned(), d.to_string())]).unwrap_or_default());
+    render_users(&ctx, &p, &q, &[], None, &preset).await
+}
+
+fn role_checkboxes(selected: &[&str], errors: &[kernel::FieldError]) -> Markup {
+    html! {
+        fieldset.field {
+            legend { "角色" }
+            div.row style="flex-wrap:wrap" {
+                @for r in Role::ALL {
+                    label style="flex:0 0 auto" { input type="checkbox" name="roles" value=(r.code()) checked[selected.contains(&r.code())]; " " (r.label()) }
+                }
+            }
+            (field_error(errors, "roles"))
+        }
+    }
+}
+
+async fn render_users(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    q: &ListQuery,
+    errors: &[kernel::FieldError],
+    flash: Option<&str>,
+    form: &FormData,
+) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let role = q.role.as_deref().and_then(Role::parse);
+    let list = s
+        .users(&p.actor, &UserQuery { dept_id: q.dept_id, role, q: q.q.clone() }, &PageQuery { page: q.page, per_page: Some(50) })
+        .await?;
+    let depts = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let qs = format!("/admin/users?q={}&role={}", q.q.clone().unwrap_or_default(), q.role.clone().unwrap_or_default());
+    Ok(page(
+        p,
+        "用户",
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            form.filters method="get" action="/admin/users" role="search" {
+                div.field { label for="q" { "查找用户" } input #q type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="用户名或姓名"; }
+                div.field {
+                    label for="role" { "角色" }
+                    select #role name="role" {
+                        option value="" { "全部" }
+                        @for r in Role::ALL { option value=(r.code()) selected[q.role.as_deref() == Some(r.code())] { (r.label()) } }
+                    }
+                }
+                button.secondary type="submit" { "查找" }
+            }
+            table {
+                thead { tr { th { "用户名" } th { "姓名" } th { "单位" } th { "角色" } th { "手机" } th { "状态" } } }
+                tbody {
+                    @for u in &list.items {
+                        tr {
+                            td { a href=(format!("/admin/users/{}", u.id)) { (u.username) } }
+                            td { (u.display_name) }
+                            td { (u.dept_name.clone().unwrap_or_default()) }
+                            td { @for r in &u.roles { span.tag { (r.label()) } } }
+                            td.mono { (u.phone.clone().unwrap_or_default()) }
+                            td { @if u.active { span.tag { "启用" } } @else { span.tag.off { "停用" } } }
+                        }
+                    }
+                }
+            }
+            (pager(&qs, list.page, list.pages(), list.total))
+            div.card #new {
+                h2 { "新增用户" }
+                form method="post" action="/admin/users" {
+                    (csrf_input(p))
+                    div.row {
+                        (text_field("用户名", "username", form.get("username"), errors, r#"required maxlength="32" autocomplete="off""#))
+                        (text_field("姓名", "display_name", form.get("display_name"), errors, r#"required maxlength="30""#))
+                        div.field {
+                            label for="new-password" { "初始密码" }
+                            input #new-password type="password" name="password" required autocomplete="new-password"
+                                aria-invalid=[errors.iter().any(|e| e.field == "password").then_some("true")];
+                            (field_error(errors, "password"))
+                        }
+                    }
+                    div.row {
+                        div.field {
+                            label for="dept_id" { "所属单位" }
+                            select #dept_id name="dept_id" {
+                                option value="" { "（无，仅限市民/企业账号）" }
+                                @for d in &depts.items { option value=(d.id) selected[form.get("dept_id") == d.id.to_string()] { (d.name) } }
+                            }
+                            (field_error(errors, "dept_id"))
+                        }
+                        (text_field("手机号", "phone", form.get("phone"), errors, r#"inputmode="numeric" maxlength="11""#))
+                        (text_field("身份证号", "id_card", form.get("id_card"), errors, r#"maxlength="18""#))
+                    }
+                    (role_checkboxes(&form.all("roles"), errors))
+                    button type="submit" { "新增用户" }
+                }
+            }
+        },
+    ))
+}
+
+fn roles_from(form: &FormData) -> Result<Vec<Role>, Error> {
+    form.all("roles")
+        .into_iter()
+        .map(|r| Role::parse(r).ok_or_else(|| Error::field("roles", "invalid_enum", format!("未知的角色“{r}”"))))
+        .collect()
+}
+
+async fn users_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let result = async {
+        let input = NewUser {
+            username: form.get("username").trim().into(),
+            display_name: form.get("display_name").into(),
+            password: form.get("password").into(),
+            dept_id: opt_i64(&form, "dept_id")?,
+            roles: roles_from(&form)?,
+            phone: form.opt("phone"),
+            id_card: form.opt("id_card"),
+        };
+        svc(&ctx).create_user(&p.actor, input).await.map_err(|e| conflict_to_field(e, "username"))
+    }
+    .await;
+    match result {
+        Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}?created=1", u.id)).into_response()),
+        Err(Error::Validation(f)) => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_users(&ctx, &p, &ListQuery::default(), &f, None, &form).await?).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn user_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
+) -> Result<Markup, PageError> {
+    let flash = if fq.created.is_some() { Some("用户已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
+    render_user(&ctx, &p, id, &[], flash).await
+}
+
+async fn render_user(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::FieldError], flash: Option<&str>) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let u = s.user(&p.actor, id).await?;
+    let depts = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let selected: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+    Ok(page(
+        p,
+        &format!("用户：{}", u.display_name),
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            div.card {
+                form method="post" action=(format!("/admin/users/{id}")) {
+                    (csrf_input(p))
+                    input type="hidden" name="action" value="save";
+                    p { "用户名：" span.mono { (u.username) } }
+                    div.row {
+                        (text_field("姓名", "display_name", &u.display_name, errors, r#"required maxlength="30""#))
+                        div.field {
+                            label for="dept_id" { "所属单位" }
+                            select #dept_id name="dept_id" {
+                                @for d in &depts.items { option value=(d.id) selected[u.dept_id == Some(d.id)] { (d.name) } }
+                            }
+                            (field_error(errors, "dept_id"))
+                        }
+                        (text_field("手机号", "phone", u.phone.as_deref().unwrap_or(""), errors, r#"maxlength="11""#))
+                    }
+                    (role_checkboxes(&selected, errors))
+                    div.field { label { input type="checkbox" name="active" value="1" checked[u.active]; " 启用" } (field_error(errors, "active")) }
+                    button type="submit" { "保存" }
+                }
+            }
+            div.card {
+                h2 { "重置密码" }
+                form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的密码？其已登录的会话将失效。" {
+                    (csrf_input(p))
+                    input type="hidden" name="action" value="password";
+                    div.field {
+                        label for="reset-password" { "新密码" }
+                        input #reset-password type="password" name="password" autocomplete="new-password" required;
+                        (field_error(errors, "password"))
+                    }
+                    button.danger type="submit" { "重置密码" }
+                }
+            }
+        },
+    ))
+}
+
+async fn user_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let s = svc(&ctx);
+    let result = async {
+        if form.get("action") == "password" {
+            s.set_password(&p.actor, id, form.get("password")).await?;
+        } else {
+            let phone = form.get("phone").to_owned();
+            let ch = UserChanges {
+                display_name: Some(form.get("display_name").into()),
+                dept_id: opt_i64(&form, "dept_id")?,
+                roles: Some(roles_from(&form)?),
+                // A masked number shown back unchanged is not a new number.
+                phone: if phone.contains('*') { None } else { Some(phone) },
+                id_card: None,
+                active: Some(form.get("active") == "1"),
+            };
+            s.update_user(&p.actor, id, ch).await?;
+        }
+        Ok::<_, Error>(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
+        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_user(&ctx, &p, id, &f, None).await?).into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn tokens_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
+    render_tokens(&ctx, &p, &[], None).await
+}
+
+async fn render_tokens(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError], created: Option<&str>) -> Result<Markup, PageError> {
+    let tokens = svc(ctx).tokens(&p.actor).await?;
+    Ok(page(
+        p,
+        "API 令牌",
+        html! {
+            p.muted { "供其他系统调用 /api/v1 时使用：请求头 Authorization: Bearer <令牌>。令牌只显示一次，系统只保存其哈希。" }
+            @if let Some(t) = created {
+                div.notice role="status" { "新令牌（请立即复制保存）：" code #new-token { (t) } }
+            }
+            div.card {
+                h2 { "创建令牌" }
+                form.filters method="post" action="/account/tokens" {
+                    (csrf_input(p))
+                    input type="hidden" name="action" value="create";
+                    (text_field("名称", "name", "", errors, r#"required maxlength="60" placeholder="如：区网格系统""#))
+                    (text_field("权限范围", "scopes", "org:read", errors, r#"required placeholder="空格分隔，如 org:read org:write""#))
+                    (text_field("有效天数", "expires_in_days", "365", errors, r#"inputmode="numeric""#))
+                    button type="submit" { "创建" }
+                }
+            }
+            table {
+                thead { tr { th { "名称" } th { "前缀" } th { "权限范围" } th { "创建" } th { "最近使用" } th { "状态" } th {} } }
+                tbody {
+                    @for t in &tokens {
+                        tr {
+                            td { (t.name) }
+                            td.mono { (t.prefix) "…" }
+                            td { @for s in &t.scopes { span.tag { (s) } } }
+                            td { (kernel::clock::format_minute(t.created_at)) }
+                            td { (t.last_used_at.map(kernel::clock::format_minute).unwrap_or_else(|| "从未".into())) }
+                            td { @if t.revoked_at.is_some() { span.tag.off { "已吊销" } } @else { span.tag { "有效" } } }
+                            td {
+                                @if t.revoked_at.is_none() {
+                                    form method="post" action="/account/tokens" data-confirm="确定吊销这个令牌？使用它的系统将立即无法访问。" {
+                                        (csrf_input(p))
+                                        input type="hidden" name="action" value="revoke";
+                                        input type="hidden" name="id" value=(t.id);
+                                        button.secondary type="submit" { "吊销" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn tokens_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let s = svc(&ctx);
+    if form.get("action") == "revoke" {
+        let id = opt_i64(&form, "id")?.ok_or_else(|| Error::field("id", "required", "缺少令牌编号"))?;
+        s.revoke_token(&p.actor, id).await?;
+        return Ok(Redirect::to("/account/tokens").into_response());
+    }
+    let days = match form.opt("expires_in_days") {
+        None => None,
+        Some(d) => Some(d.parse::<i64>().map_err(|_| Error::field("expires_in_days", "invalid_type", "有效天数应为整数"))),
+    };
+    let result = match days.transpose() {
+        Err(e) => Err(e),
+        Ok(expires_in_days) => {
+            let input = NewApiToken {
+                name: form.get("name").into(),
+                scopes: form.get("scopes").split_whitespace().map(str::to_owned).collect(),
+                expires_in_days,
+            };
+            s.create_token(&p.actor, input).await
+        }
+    };
+    match result {
+        Ok((plain, _)) => Ok(render_tokens(&ctx, &p, &[], Some(&plain)).await?.into_response()),
+        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_tokens(&ctx, &p, &f, None).await?).into_response()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,603 @@
+//! Org use cases. Each checks the actor, validates, changes state and writes its audit record in
+//! one transaction. Other modules use org only through `OrgService`.
+
+use crate::domain::*;
+use crate::{password, store};
+use base64::Engine;
+use kernel::audit;
+use kernel::auth::Via;
+use kernel::codes;
+use kernel::config::AuthConfig;
+use kernel::error::{Checks, Error, Result};
+use kernel::page::{Page, PageQuery};
+use kernel::{mask, Actor, Db, Role, Scope};
+use rand::RngCore;
+use serde_json::json;
+use sm3::{Digest, Sm3};
+
+#[derive(Clone, Debug)]
+pub struct OrgService {
+    db: Db,
+    auth: AuthConfig,
+}
+
+/// A new login session: the cookie value (shown once, stored only hashed) and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token: String,
+    pub csrf: String,
+    pub expires_at: i64,
+    pub actor: Actor,
+}
+
+/// What a session cookie resolves to.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct UserQuery {
+    pub dept_id: Option<i64>,
+    pub role: Option<Role>,
+    /// Matches username or name.
+    pub q: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct DepartmentQuery {
+    /// Only departments in this region (and below).
+    pub region_code: Option<String>,
+    pub parent_id: Option<i64>,
+    /// Matches name or short name.
+    pub q: Option<String>,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn sm3_hex(s: &str) -> String {
+    hex::encode(Sm3::digest(s.as_bytes()))
+}
+
+const STAFF_ADMIN: &[Role] = &[Role::Admin];
+
+impl OrgService {
+    pub fn new(db: Db, auth: AuthConfig) -> Self {
+        OrgService { db, auth }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool().acquire().await?)
+    }
+
+    fn require_staff(actor: &Actor) -> Result<()> {
+        if actor.roles.iter().any(|r| *r != Role::Citizen) {
+            Ok(())
+        } else {
+            Err(Error::forbidden("仅限工作人员访问"))
+        }
+    }
+
+    // ---- regions ----
+
+    /// The region tree is public reference data for every staff member.
+    pub async fn regions(&self, actor: &Actor, parent_id: Option<i64>, code_prefix: Option<&str>) -> Result<Vec<Region>> {
+        Self::require_staff(actor)?;
+        actor.require_scope("org:read")?;
+        store::regions(&mut *self.conn().await?, parent_id, code_prefix).await
+    }
+
+    pub async fn region_by_code(&self, code: &str) -> Result<Option<Region>> {
+        store::region_by_code(&mut *self.conn().await?, code).await
+    }
+
+    pub async fn create_region(&self, actor: &Actor, input: NewRegion) -> Result<Region> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        let level = input.validate()?;
+        let code = input.code.trim().to_owned();
+        let mut tx = self.db.begin().await?;
+        let parent = match codes::implied_parent(&code) {
+            Some(pc) => match store::region_by_code(&mut tx, &pc).await? {
+                Some(p) => Some(p),
+                None => {
+                    return Err(Error::field(
+                        "code",
+                        "parent_region_missing",
+                        format!("上级区划 {pc} 尚未建立，请先添加上级区划"),
+                    ))
+                }
+            },
+            None => None,
+        };
+        // An admin creates regions only inside their own region (a province admin anywhere below).
+        if !matches!(actor.scope, Scope::All) {
+            let inside = parent.as_ref().is_some_and(|p| actor.can_see(None, Some(&p.code)));
+            if !inside {
+                return Err(Error::forbidden("只能在本辖区内新增行政区划"));
+            }
+        }
+        let now = self.db.now();
+        let id = store::insert_region(&mut tx, &code, input.name.trim(), level, parent.as_ref().map(|p| p.id), now).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "region", id, "create", json!({"code": code, "name": input.name.trim(), "level": level.code()}))
+            .await?;
+        tx.commit().await?;
+        Ok(Region { id, code, name: input.name.trim().into(), level, parent_id: parent.map(|p| p.id) })
+    }
+
+    pub async fn rename_region(&self, actor: &Actor, id: i64, name: &str) -> Result<Region> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        let mut c = Checks::new();
+        c.text("name", "名称", name, 40);
+        c.finish()?;
+        let mut tx = self.db.begin().await?;
+        let mut r = store::region_by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("region", "行政区划不存在"))?;
+        actor.require_see(None, Some(&r.code))?;
+        store::rename_region(&mut tx, id, name.trim()).await?;
+        let now = self.db.now();
+        audit::record(&mut tx, now, &actor.audit_actor(), "region", id, "rename", json!({"from": r.name, "to": name.trim()})).await?;
+        tx.commit().await?;
+        r.name = name.trim().into();
+        Ok(r)
+    }
+
+    // ---- departments ----
+
+    fn scope_filter(actor: &Actor) -> (Option<Vec<i64>>, Option<String>, bool) {
+        match &actor.scope {
+            Scope::All => (None, None, true),
+            Scope::Region { prefix } => (None, Some(prefix.clone()), true),
+            Scope::Departments { ids } => (Some(ids.clone()), None, true),
+            Scope::Own => (Some(vec![]), None, false),
+        }
+    }
+
+    pub async fn departments(&self, actor: &Actor, q: &DepartmentQuery, page: &PageQuery) -> Result<Page<Department>> {
+        Self::require_staff(actor)?;
+        actor.require_scope("org:read")?;
+        let (ids, prefix, _) = Self::scope_filter(actor);
+        let region_prefix = match q.region_code.as_deref().filter(|s| !s.is_empty()) {
+            Some(code) => {
+                let p = codes::region_prefix(code)
+                    .ok_or_else(|| Error::field("region_code", "invalid_region_code", "行政区划代码格式不正确"))?;
+                // Narrow, never widen, the actor's own region.
+                match &prefix {
+                    Some(own) if !p.starts_with(own.as_str()) && !own.starts_with(&p) => Some("-".to_owned()),
+                    Some(own) if own.len() > p.len() => Some(own.clone()),
+                    _ => Some(p),
+                }
+            }
+            None => prefix,
+        };
+        let f = store::DeptFilter { dept_ids: ids.as_deref(), region_prefix: region_prefix.as_deref(), q: q.q.as_deref(), parent_id: q.parent_id };
+        let (items, total) = store::departments(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    pub async fn department(&self, actor: &Actor, id: i64) -> Result<Department> {
+        Self::require_staff(actor)?;
+        actor.require_scope("org:read")?;
+        let d = store::department(&mut *self.conn().await?, id).await?.ok_or_else(|| Error::not_found("department", "单位不存在"))?;
+        actor.require_see(Some(d.id), Some(&d.region_code))?;
+        Ok(d)
+    }
+
+    /// Looks a department up by exact name, without scope (for imports and the command line).
+    pub async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
+        store::department_by_name(&mut *self.conn().await?, name).await
+    }
+
+    pub async fn create_department(&self, actor: &Actor, input: NewDepartment) -> Result<Department> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        input.validate()?;
+        let mut tx = self.db.begin().await?;
+        let region = store::region_by_code(&mut tx, input.region_code.trim())
+            .await?
+            .ok_or_else(|| Error::field("region_code", "region_not_found", "该行政区划尚未建立"))?;
+        actor.require_see(None, Some(&region.code)).map_err(|_| Error::forbidden("只能在本辖区内新增单位"))?;
+        if let Some(pid) = input.parent_id {
+            let p = store::department(&mut tx, pid)
+                .await?
+                .ok_or_else(|| Error::field("parent_id", "department_not_found", "上级单位不存在"))?;
+            actor.require_see(Some(p.id), Some(&p.region_code))?;
+        }
+        let now = self.db.now();
+        let id = store::insert_department(&mut tx, &input, region.id, now).await?;
+        let d = store::department(&mut tx, id).await?.ok_or_else(|| Error::internal("department vanished"))?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "department", id, "create", serde_json::to_value(&d)?).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    pub async fn update_department(&self, actor: &Actor, id: i64, ch: DepartmentChanges) -> Result<Department> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        let mut tx = self.db.begin().await?;
+        let before = store::department(&mut tx, id).await?.ok_or_else(|| Error::not_found("department", "单位不存在"))?;
+        actor.require_see(Some(before.id), Some(&before.region_code))?;
+        let mut d = before.clone();
+        if let Some(n) = ch.name {
+            d.name = n.trim().into();
+        }
+        if let Some(s) = ch.short_name {
+            d.short_name = s.trim().into();
+        }
+        if let Some(p) = ch.parent_id {
+            d.parent_id = p;
+        }
+        if let Some(c) = ch.credit_code {
+            d.credit_code = Some(c.trim().to_owned()).filter(|s| !s.is_empty());
+        }
+        if let Some(p) = ch.phone {
+            d.phone = Some(p.trim().to_owned()).filter(|s| !s.is_empty());
+        }
+        if let Some(a) = ch.active {
+            d.active = a;
+        }
+        NewDepartment {
+            name: d.name.clone(),
+            short_name: Some(d.short_name.clone()),
+            region_code: d.region_code.clone(),
+            parent_id: d.parent_id,
+            credit_code: d.credit_code.clone(),
+            phone: d.phone.clone(),
+        }
+        .validate()?;
+        if let Some(pid) = d.parent_id {
+            if store::department_subtree(&mut tx, id).await?.contains(&pid) {
+                return Err(Error::field("parent_id", "cycle", "上级单位不能是本单位或其下级单位"));
+            }
+            if store::department(&mut tx, pid).await?.is_none() {
+                return Err(Error::field("parent_id", "department_not_found", "上级单位不存在"));
+            }
+        }
+        let now = self.db.now();
+        store::update_department(&mut tx, &d, now).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "department", id, "update", json!({"before": before, "after": d})).await?;
+        tx.commit().await?;
+        Ok(d)
+    }
+
+    // ---- users ----
+
+    fn may_see_personal(actor: &Actor) -> bool {
+        actor.has_role(Role::Admin)
+    }
+
+    fn public_user(actor: &Actor, rec: store::UserRecord) -> User {
+        let mut u = rec.user;
+        let full = Self::may_see_personal(actor) || actor.user_id == Some(u.id);
+        u.phone = rec.phone.map(|p| if full { p } else { mask::phone(&p) });
+        u.id_card = rec.id_card.map(|i| if full { i } else { mask::id_card(&i) });
+        u
+    }
+
+    pub async fn users(&self, actor: &Actor, q: &UserQuery, page: &PageQuery) -> Result<Page<User>> {
+        actor.require_scope("org:read")?;
+        let (ids, prefix, _) = Self::scope_filter(actor);
+        let f = store::UserFilter {
+            dept_ids: ids.as_deref(),
+            region_prefix: prefix.as_deref(),
+            only_user: if matches!(actor.scope, Scope::Own) { Some(actor.user_id.unwrap_or(-1)) } else { None },
+            dept_id: q.dept_id,
+            role: q.role,
+            q: q.q.as_deref(),
+        };
+        let (rows, total) = store::users(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        Ok(Page::new(rows.into_iter().map(|r| Self::public_user(actor, r)).collect(), total, page))
+    }
+
+    async fn user_in_scope(&self, c: &mut sqlx::AnyConnection, actor: &Actor, id: i64) -> Result<store::UserRecord> {
+        let rec = store::user_by_id(c, id).await?.ok_or_else(|| Error::not_found("user", "用户不存在"))?;
+        if actor.user_id != Some(id) {
+            actor.require_see(rec.user.dept_id, rec.dept_region_code.as_deref())?;
+        }
+        Ok(rec)
+    }
+
+    pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
+        actor.require_scope("org:read")?;
+        let rec = self.user_in_scope(&mut *self.conn().await?, actor, id).await?;
+        Ok(Self::public_user(actor, rec))
+    }
+
+    pub async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        input.validate()?;
+        let hash = password::hash(&self.auth, &input.password).await?;
+        let mut tx = self.db.begin().await?;
+        if let Some(did) = input.dept_id {
+            let d = store::department(&mut tx, did)
+                .await?
+                .ok_or_else(|| Error::field("dept_id", "department_not_found", "所选单位不存在"))?;
+            actor.require_see(Some(d.id), Some(&d.region_code)).map_err(|_| Error::forbidden("只能在本辖区的单位中新增用户"))?;
+        }
+        let now = self.db.now();
+        let id = store::insert_user(&mut tx, &input, &hash, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "user",
+            id,
+            "create",
+            json!({"username": input.username.trim(), "dept_id": input.dept_id, "roles": input.roles}),
+        )
+        .await?;
+        let rec = store::user_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("user vanished"))?;
+        tx.commit().await?;
+        Ok(Self::public_user(actor, rec))
+    }
+
+    pub async fn update_user(&self, actor: &Actor, id: i64, ch: UserChanges) -> Result<User> {
+        actor.require_any_role(STAFF_ADMIN)?;
+        actor.require_scope("org:write")?;
+        let mut tx = self.db.begin().await?;
+        let rec = self.user_in_scope(&mut tx, actor, id).await?;
+        let display_name = ch.display_name.clone().unwrap_or(rec.user.display_name.clone());
+        let dept_id = ch.dept_id.or(rec.user.dept_id);
+        let roles = ch.roles.clone().unwrap_or(rec.user.roles.clone());
+        let phone = ch.phone.clone().or(rec.phone.clone()).filter(|s| !s.is_empty());
+        let id_card = ch.id_card.clone().or(rec.id_card.clone()).filter(|s| !s.is_empty());
+        let active = ch.active.unwrap_or(rec.user.active);
+        let mut c = Checks::new();
+        c.text("display_name", "姓名", &display_name, 30);
+        check_roles(&mut c, &roles, dept_id);
+        check_contact(&mut c, phone.as_deref(), id_card.as_deref());
+        if actor.user_id == Some(id) && (!active || !roles.contains(&Role::Admin)) && rec.user.roles.contains(&Role::Admin) {
+            c.add("active", "self_lockout", "不能停用自己的账号或取消自己的管理员角色");
+        }
+        c.finish()?;
+        if let Some(did) = ch.dept_id {
+            let d = store::department(&mut tx, did)
+                .await?
+                .ok_or_else(|| Error::field("dept_id", "department_not_found", "所选单位不存在"))?;
+            actor.require_see(Some(d.id), Some(&d.region_code))?;
+        }
+        let now = self.db.now();
+        store::update_user(&mut tx, id, display_name.trim(), dept_id, phone.as_deref(), id_card.as_deref(), active, now).await?;
+        store::set_roles(&mut tx, id, &roles).await?;
+        if !active {
+            store::delete_user_sessions(&mut tx, id).await?;
+        }
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "user",
+            id,
+            "update",
+            json!({"display_name": display_name.trim(), "dept_id": dept_id, "roles": roles, "active": active,
+                   "phone_changed": ch.phone.is_some(), "id_card_changed": ch.id_card.is_some()}),
+        )
+        .await?;
+        let rec = store::user_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("user vanished"))?;
+        tx.commit().await?;
+        Ok(Self::public_user(actor, rec))
+    }
+
+    /// Sets a new password (an admin for a user in scope, or a user for themself) and ends the
+    /// user's sessions.
+    pub async fn set_password(&self, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
+        actor.require_scope("org:write")?;
+        if actor.user_id != Some(id) {
+            actor.require_any_role(STAFF_ADMIN)?;
+        }
+        let mut c = Checks::new();
+        check_password(&mut c, "password", new_password);
+        c.finish()?;
+        let hash = password::hash(&self.auth, new_password).await?;
+        let mut tx = self.db.begin().await?;
+        self.user_in_scope(&mut tx, actor, id).await?;
+        let now = self.db.now();
+        store::set_password_hash(&mut tx, id, &hash, now).await?;
+        store::delete_user_sessions(&mut tx, id).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "user", id, "set_password", json!({})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
+        Ok(store::user_by_username(&mut *self.conn().await?, username).await?.map(|r| r.user))
+    }
+
+    pub async fn count_users(&self) -> Result<i64> {
+        store::count_users(&mut *self.conn().await?).await
+    }
+
+    // ---- identity: actors, sessions, tokens ----
+
+    /// Builds the actor for a user: roles, and the data scope that follows from them.
+    pub(crate) async fn actor_for(&self, c: &mut sqlx::AnyConnection, rec: &store::UserRecord, via: Via) -> Result<Actor> {
+        let u = &rec.user;
+        let scope = if u.roles.iter().any(|r| r.is_region_wide()) {
+            match rec.dept_region_code.as_deref().and_then(codes::region_prefix) {
+                Some(prefix) => Scope::Region { prefix },
+                None => Scope::Departments { ids: vec![] },
+            }
+        } else if let Some(d) = u.dept_id {
+            Scope::Departments { ids: store::department_subtree(c, d).await? }
+        } else {
+            Scope::Own
+        };
+        Ok(Actor {
+            user_id: Some(u.id),
+            username: u.username.clone(),
+            display_name: u.display_name.clone(),
+            dept_id: u.dept_id,
+            region_code: rec.dept_region_code.clone(),
+            roles: u.roles.clone(),
+            scope,
+            token_scopes: None,
+            via,
+        })
+    }
+
+    /// Checks a password login, with lockout after repeated failures. Returns a brand-new
+    /// session (a new id at every login, so a planted id is useless).
+    pub async fn login(&self, username: &str, pw: &str, ip: &str, user_agent: &str) -> Result<NewSession> {
+        let username = username.trim().to_lowercase();
+        let now = self.db.now();
+        let window = self.auth.lockout_minutes * 60_000;
+        let mut conn = self.conn().await?;
+        let (by_user, by_ip, oldest) = store::failures_since(&mut conn, &username, ip, now - window).await?;
+        if by_user >= self.auth.max_login_failures || by_ip >= self.auth.max_login_failures * 4 {
+            let wait_ms = oldest.map(|o| o + window - now).unwrap_or(window).max(60_000);
+            let minutes = (wait_ms + 59_999) / 60_000;
+            return Err(Error::RateLimited {
+                detail: format!("登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试"),
+                retry_after_secs: (wait_ms / 1000) as u64,
+            });
+        }
+        let rec = store::user_by_username(&mut conn, &username).await?;
+        drop(conn);
+        let ok = match &rec {
+            Some(r) => password::verify(pw, &r.password_hash).await && r.user.active,
+            None => {
+                password::verify(pw, password::DUMMY_HASH).await;
+                false
+            }
+        };
+        let mut tx = self.db.begin().await?;
+        let Some(rec) = rec.filter(|_| ok) else {
+            store::record_failure(&mut tx, &username, ip, now).await?;
+            audit::record(&mut tx, now, &audit::AuditActor(format!("anonymous@{ip}")), "session", &username, "login_failed", json!({"ip": ip}))
+                .await?;
+            tx.commit().await?;
+            return Err(Error::Unauthorized("用户名或密码错误，或账号已停用".into()));
+        };
+        let token = random_token(32);
+        let csrf = random_token(24);
+        let expires_at = now + self.auth.session_hours * 3_600_000;
+        let ua: String = user_agent.chars().take(200).collect();
+        store::insert_session(&mut tx, &sm3_hex(&token), rec.user.id, &csrf, now, expires_at, ip, &ua).await?;
+        store::clear_failures(&mut tx, &username).await?;
+        let actor = self.actor_for(&mut tx, &rec, Via::Session).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "session", rec.user.id, "login", json!({"ip": ip})).await?;
+        tx.commit().await?;
+        Ok(NewSession { token, csrf, expires_at, actor })
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        if let Some(uid) = store::delete_session(&mut tx, &sm3_hex(token)).await? {
+            audit::record(&mut tx, self.db.now(), &audit::AuditActor::user(uid), "session", uid, "logout", json!({})).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves a session cookie; `None` when unknown, expired or the user is disabled.
+    pub async fn resolve_session(&self, token: &str) -> Result<Option<SessionInfo>> {
+        let id_hash = sm3_hex(token);
+        let mut c = self.conn().await?;
+        let Some(s) = store::session(&mut c, &id_hash).await? else { return Ok(None) };
+        let now = self.db.now();
+        if s.expires_at <= now {
+            return Ok(None);
+        }
+        let Some(rec) = store::user_by_id(&mut c, s.user_id).await? else { return Ok(None) };
+        if !rec.user.active {
+            return Ok(None);
+        }
+        let actor = self.actor_for(&mut c, &rec, Via::Session).await?;
+        drop(c);
+        if now - s.last_seen_at > 60_000 {
+            // Bookkeeping only, not a state change of record: no audit entry.
+            let mut tx = self.db.begin().await?;
+            store::touch_session(&mut tx, &id_hash, now).await?;
+            tx.commit().await?;
+        }
+        Ok(Some(SessionInfo { actor, csrf: s.csrf }))
+    }
+
+    pub async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<(String, ApiToken)> {
+        let uid = actor.user_id.ok_or_else(|| Error::forbidden("只有用户可以创建 API 令牌"))?;
+        if actor.via == Via::Token {
+            return Err(Error::forbidden("不能用 API 令牌创建新的令牌"));
+        }
+        Self::require_staff(actor)?;
+        input.validate()?;
+        let plain = format!("yw_{}", random_token(24));
+        let prefix: String = plain.chars().take(10).collect();
+        let mut tx = self.db.begin().await?;
+        let now = self.db.now();
+        let id = store::insert_token(&mut tx, uid, &input, &prefix, &sm3_hex(&plain), now).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "api_token", id, "create", json!({"name": input.name, "scopes": input.scopes, "prefix": prefix}))
+            .await?;
+        let t = store::token_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("token vanished"))?;
+        tx.commit().await?;
+        Ok((plain, t))
+    }
+
+    /// The actor's own tokens; an admin sees all.
+    pub async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        let uid = actor.user_id.ok_or_else(|| Error::forbidden("只有用户可以查看 API 令牌"))?;
+        let who = if actor.has_role(Role::Admin) && matches!(actor.scope, Scope::All) { None } else { Some(uid) };
+        store::tokens_of(&mut *self.conn().await?, who).await
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let t = store::token_by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("api_token", "令牌不存在"))?;
+        if actor.user_id != Some(t.user_id) {
+            actor.require_any_role(STAFF_ADMIN)?;
+            self.user_in_scope(&mut tx, actor, t.user_id).await?;
+        }
+        let now = self.db.now();
+        store::revoke_token(&mut tx, id, now).await?;
+        audit::record(&mut tx, now, &actor.audit_actor(), "api_token", id, "revoke", json!({"prefix": t.prefix})).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer token: unknown, revoked or expired tokens give `None`.
+    pub async fn resolve_token(&self, plain: &str) -> Result<Option<Actor>> {
+        let mut c = self.conn().await?;
+        let Some(t) = store::token_by_hash(&mut c, &sm3_hex(plain)).await? else { return Ok(None) };
+        let now = self.db.now();
+        if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
+            return Ok(None);
+        }
+        let Some(rec) = store::user_by_id(&mut c, t.user_id).await? else { return Ok(None) };
+        if !rec.user.active {
+            return Ok(None);
+        }
+        let mut actor = self.actor_for(&mut c, &rec, Via::Token).await?;
+        actor.token_scopes = Some(t.scopes.clone());
+        drop(c);
+        if t.last_used_at.is_none_or(|l| now - l > 60_000) {
+            let mut tx = self.db.begin().await?;
+            store::touch_token(&mut tx, t.id, now).await?;
+            tx.commit().await?;
+        }
+        Ok(Some(actor))
+    }
+
+    /// The actor of a user by id (for the command line and tests).
+    pub async fn actor_of_user(&self, id: i64) -> Result<Actor> {
+        let mut c = self.conn().await?;
+        let rec = store::user_by_id(&mut c, id).await?.ok_or_else(|| Error::not_found("user", "用户不存在"))?;
+        self.actor_for(&mut c, &rec, Via::Session).await
+    }
+
+    /// Removes expired sessions and old login failures.
+    pub async fn sweep(&self) -> Result<u64> {
+        let mut tx = self.db.begin().await?;
+        let n = store::delete_expired_sessions(&mut tx, self.db.now()).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

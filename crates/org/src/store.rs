@@ -1,0 +1,521 @@
+//! The org module's SQL. Only this file touches `org_*` tables.
+
+use crate::domain::*;
+use kernel::codes::RegionLevel;
+use kernel::db::flag;
+use kernel::error::Result;
+use kernel::Role;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+fn region(r: &AnyRow) -> Region {
+    Region {
+        id: r.get("id"),
+        code: r.get("code"),
+        name: r.get("name"),
+        level: RegionLevel::parse(&r.get::<String, _>("level")).unwrap_or(RegionLevel::Village),
+        parent_id: r.get("parent_id"),
+    }
+}
+
+const REGION_COLS: &str = "id, code, name, level, parent_id";
+
+pub async fn region_by_code(c: &mut AnyConnection, code: &str) -> Result<Option<Region>> {
+    let r = sqlx::query(&format!("SELECT {REGION_COLS} FROM org_regions WHERE code = $1")).bind(code).fetch_optional(c).await?;
+    Ok(r.as_ref().map(region))
+}
+
+pub async fn region_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<Region>> {
+    let r = sqlx::query(&format!("SELECT {REGION_COLS} FROM org_regions WHERE id = $1")).bind(id).fetch_optional(c).await?;
+    Ok(r.as_ref().map(region))
+}
+
+pub async fn regions(c: &mut AnyConnection, parent_id: Option<i64>, code_prefix: Option<&str>) -> Result<Vec<Region>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REGION_COLS} FROM org_regions
+         WHERE ($1 IS NULL OR parent_id = $1) AND ($2 IS NULL OR code LIKE $2)
+         ORDER BY code"
+    ))
+    .bind(parent_id)
+    .bind(code_prefix.map(|p| format!("{p}%")))
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(region).collect())
+}
+
+pub async fn insert_region(c: &mut AnyConnection, code: &str, name: &str, level: RegionLevel, parent_id: Option<i64>, now: i64) -> Result<i64> {
+    let id = sqlx::query_scalar("INSERT INTO org_regions (code, name, level, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+        .bind(code)
+        .bind(name)
+        .bind(level.code())
+        .bind(parent_id)
+        .bind(now)
+        .fetch_one(c)
+        .await
+        .map_err(|e| kernel::Error::from_db(e, "code", "该行政区划代码已存在"))?;
+    Ok(id)
+}
+
+pub async fn rename_region(c: &mut AnyConnection, id: i64, name: &str) -> Result<()> {
+    sqlx::query("UPDATE org_regions SET name = $1 WHERE id = $2").bind(name).bind(id).execute(c).await?;
+    Ok(())
+}
+
+const DEPT_COLS: &str = "d.id, d.name, d.short_name, d.region_id, r.code AS region_code, r.name AS region_name,
+    d.parent_id, d.credit_code, d.phone, d.active";
+
+fn dept_row(r: &AnyRow) -> Department {
+    Department {
+        id: r.get("id"),
+        name: r.get("name"),
+        short_name: r.get("short_name"),
+        region_id: r.get("region_id"),
+        region_code: r.get("region_code"),
+        region_name: r.get("region_name"),
+        parent_id: r.get("parent_id"),
+        credit_code: r.get("credit_code"),
+        phone: r.get("phone"),
+        active: flag(r.get("active")),
+    }
+}
+
+pub async fn department(c: &mut AnyConnection, id: i64) -> Result<Option<Department>> {
+    let r = sqlx::query(&format!("SELECT {DEPT_COLS} FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.as_ref().map(dept_row))
+}
+
+pub async fn department_by_name(c: &mut AnyConnection, name: &str) -> Result<Option<Department>> {
+    let r = sqlx::query(&format!("SELECT {DEPT_COLS} FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE d.name = $1"))
+        .bind(name)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.as_ref().map(dept_row))
+}
+
+/// Filters shared by list and count. `dept_ids` and `region_prefix` express the reader's scope.
+pub struct DeptFilter<'a> {
+    pub dept_ids: Option<&'a [i64]>,
+    pub region_prefix: Option<&'a str>,
+    pub q: Option<&'a str>,
+    pub parent_id: Option<i64>,
+}
+
+fn dept_where(f: &DeptFilter) -> (String, Vec<String>) {
+    let mut w = vec!["1 = 1".to_owned()];
+    let mut binds = Vec::new();
+    if let Some(ids) = f.dept_ids {
+        let list = if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
+        w.push(format!("d.id IN ({list})"));
+    }
+    if let Some(p) = f.region_prefix {
+        binds.push(format!("{p}%"));
+        w.push(format!("r.code LIKE ${}", binds.len()));
+    }
+    if let Some(q) = f.q.filter(|q| !q.trim().is_empty()) {
+        binds.push(format!("%{}%", q.trim()));
+        w.push(format!("(d.name LIKE ${n} OR d.short_name LIKE ${n})", n = binds.len()));
+    }
+    if let Some(p) = f.parent_id {
+        w.push(format!("d.parent_id = {p}"));
+    }
+    (w.join(" AND "), binds)
+}
+
+pub async fn departments(c: &mut AnyConnection, f: &DeptFilter<'_>, limit: i64, offset: i64) -> Result<(Vec<Department>, i64)> {
+    let (w, binds) = dept_where(f);
+    let sql = format!(
+        "SELECT {DEPT_COLS} FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE {w}
+         ORDER BY r.code, d.parent_id IS NOT NULL, d.id LIMIT {limit} OFFSET {offset}"
+    );
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let count_sql = format!("SELECT COUNT(*) FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE {w}");
+    let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let total = q.fetch_one(c).await?;
+    Ok((rows.iter().map(dept_row).collect(), total))
+}
+
+/// A department and all departments below it.
+pub async fn department_subtree(c: &mut AnyConnection, id: i64) -> Result<Vec<i64>> {
+    let ids = sqlx::query_scalar(
+        "WITH RECURSIVE sub(id) AS (
+             SELECT id FROM org_departments WHERE id = $1
+             UNION SELECT d.id FROM org_departments d JOIN sub ON d.parent_id = sub.id
+         ) SELECT id FROM sub ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(c)
+    .await?;
+    Ok(ids)
+}
+
+pub async fn insert_department(c: &mut AnyConnection, d: &NewDepartment, region_id: i64, now: i64) -> Result<i64> {
+    let short = d.short_name.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| d.name.trim().to_owned());
+    sqlx::query_scalar(
+        "INSERT INTO org_departments (name, short_name, region_id, parent_id, credit_code, phone, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+    )
+    .bind(d.name.trim())
+    .bind(short.trim())
+    .bind(region_id)
+    .bind(d.parent_id)
+    .bind(d.credit_code.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    .bind(d.phone.as_deref().map(str::trim).filter(|s| !s.is_empty()))
+    .bind(now)
+    .fetch_one(c)
+    .await
+    .map_err(|e| kernel::Error::from_db(e, "name", "同名单位或相同的统一社会信用代码已存在"))
+}
+
+pub async fn update_department(c: &mut AnyConnection, d: &Department, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE org_departments SET name = $1, short_name = $2, parent_id = $3, credit_code = $4, phone = $5, active = $6, updated_at = $7
+         WHERE id = $8",
+    )
+    .bind(&d.name)
+    .bind(&d.short_name)
+    .bind(d.parent_id)
+    .bind(&d.credit_code)
+    .bind(&d.phone)
+    .bind(d.active as i64)
+    .bind(now)
+    .bind(d.id)
+    .execute(c)
+    .await
+    .map_err(|e| kernel::Error::from_db(e, "name", "同名单位或相同的统一社会信用代码已存在"))?;
+    Ok(())
+}
+
+/// A user row with its secret parts, for the service only.
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+    pub phone: Option<String>,
+    pub id_card: Option<String>,
+    pub dept_region_code: Option<String>,
+}
+
+const USER_COLS: &str = "u.id, u.username, u.display_name, u.password_hash, u.dept_id, d.name AS dept_name, u.phone, u.id_card, u.active,
+    r.code AS region_code";
+const USER_FROM: &str = "org_users u LEFT JOIN org_departments d ON d.id = u.dept_id LEFT JOIN org_regions r ON r.id = d.region_id";
+
+async fn user_record(c: &mut AnyConnection, r: &AnyRow) -> Result<UserRecord> {
+    let id: i64 = r.get("id");
+    let roles = roles_of(c, id).await?;
+    Ok(UserRecord {
+        user: User {
+            id,
+            username: r.get("username"),
+            display_name: r.get("display_name"),
+            dept_id: r.get("dept_id"),
+            dept_name: r.get("dept_name"),
+            roles,
+            phone: None,
+            id_card: None,
+            active: flag(r.get("active")),
+        },
+        password_hash: r.get("password_hash"),
+        phone: r.get("phone"),
+        id_card: r.get("id_card"),
+        dept_region_code: r.get("region_code"),
+    })
+}
+
+pub async fn roles_of(c: &mut AnyConnection, user_id: i64) -> Result<Vec<Role>> {
+    let codes: Vec<String> = sqlx::query_scalar("SELECT role FROM org_user_roles WHERE user_id = $1 ORDER BY role")
+        .bind(user_id)
+        .fetch_all(c)
+        .await?;
+    let mut roles: Vec<Role> = codes.iter().filter_map(|s| Role::parse(s)).collect();
+    roles.sort();
+    Ok(roles)
+}
+
+pub async fn user_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<UserRecord>> {
+    let r = sqlx::query(&format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1")).bind(id).fetch_optional(&mut *c).await?;
+    match r {
+        Some(r) => Ok(Some(user_record(c, &r).await?)),
+        None => Ok(None),
+    }
+}
+
+pub async fn user_by_username(c: &mut AnyConnection, username: &str) -> Result<Option<UserRecord>> {
+    let r = sqlx::query(&format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.username = $1"))
+        .bind(username)
+        .fetch_optional(&mut *c)
+        .await?;
+    match r {
+        Some(r) => Ok(Some(user_record(c, &r).await?)),
+        None => Ok(None),
+    }
+}
+
+pub struct UserFilter<'a> {
+    pub dept_ids: Option<&'a [i64]>,
+    pub region_prefix: Option<&'a str>,
+    pub only_user: Option<i64>,
+    pub dept_id: Option<i64>,
+    pub role: Option<Role>,
+    pub q: Option<&'a str>,
+}
+
+pub async fn users(c: &mut AnyConnection, f: &UserFilter<'_>, limit: i64, offset: i64) -> Result<(Vec<UserRecord>, i64)> {
+    let mut w = vec!["1 = 1".to_owned()];
+    let mut binds: Vec<String> = Vec::new();
+    if let Some(ids) = f.dept_ids {
+        let list = if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
+        w.push(format!("u.dept_id IN ({list})"));
+    }
+    if let Some(p) = f.region_prefix {
+        binds.push(format!("{p}%"));
+        w.push(format!("r.code LIKE ${}", binds.len()));
+    }
+    if let Some(id) = f.only_user {
+        w.push(format!("u.id = {id}"));
+    }
+    if let Some(d) = f.dept_id {
+        w.push(format!("u.dept_id = {d}"));
+    }
+    if let Some(role) = f.role {
+        binds.push(role.code().to_owned());
+        w.push(format!("EXISTS (SELECT 1 FROM org_user_roles ur WHERE ur.user_id = u.id AND ur.role = ${})", binds.len()));
+    }
+    if let Some(q) = f.q.filter(|q| !q.trim().is_empty()) {
+        binds.push(format!("%{}%", q.trim()));
+        w.push(format!("(u.username LIKE ${n} OR u.display_name LIKE ${n})", n = binds.len()));
+    }
+    let w = w.join(" AND ");
+    let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE {w} ORDER BY u.id LIMIT {limit} OFFSET {offset}");
+    let mut q = sqlx::query(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    let rows = q.fetch_all(&mut *c).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(user_record(c, r).await?);
+    }
+    let count_sql = format!("SELECT COUNT(*) FROM {USER_FROM} WHERE {w}");
+    let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    Ok((out, q.fetch_one(c).await?))
+}
+
+pub async fn insert_user(c: &mut AnyConnection, u: &NewUser, password_hash: &str, now: i64) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO org_users (username, display_name, password_hash, dept_id, phone, id_card, active, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+    )
+    .bind(u.username.trim())
+    .bind(u.display_name.trim())
+    .bind(password_hash)
+    .bind(u.dept_id)
+    .bind(u.phone.as_deref().filter(|s| !s.is_empty()))
+    .bind(u.id_card.as_deref().filter(|s| !s.is_empty()))
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+    .map_err(|e| kernel::Error::from_db(e, "username", "该用户名已被使用"))?;
+    set_roles(c, id, &u.roles).await?;
+    Ok(id)
+}
+
+pub async fn set_roles(c: &mut AnyConnection, user_id: i64, roles: &[Role]) -> Result<()> {
+    sqlx::query("DELETE FROM org_user_roles WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
+    let mut seen = roles.to_vec();
+    seen.sort();
+    seen.dedup();
+    for r in seen {
+        sqlx::query("INSERT INTO org_user_roles (user_id, role) VALUES ($1, $2)").bind(user_id).bind(r.code()).execute(&mut *c).await?;
+    }
+    Ok(())
+}
+
+pub async fn update_user(
+    c: &mut AnyConnection,
+    id: i64,
+    display_name: &str,
+    dept_id: Option<i64>,
+    phone: Option<&str>,
+    id_card: Option<&str>,
+    active: bool,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE org_users SET display_name = $1, dept_id = $2, phone = $3, id_card = $4, active = $5, updated_at = $6 WHERE id = $7")
+        .bind(display_name)
+        .bind(dept_id)
+        .bind(phone)
+        .bind(id_card)
+        .bind(active as i64)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(c: &mut AnyConnection, id: i64, hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE org_users SET password_hash = $1, updated_at = $2 WHERE id = $3").bind(hash).bind(now).bind(id).execute(c).await?;
+    Ok(())
+}
+
+pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM org_users").fetch_one(c).await?)
+}
+
+// Sessions
+
+pub struct SessionRow {
+    pub user_id: i64,
+    pub csrf: String,
+    pub expires_at: i64,
+    pub last_seen_at: i64,
+}
+
+pub async fn insert_session(c: &mut AnyConnection, id_hash: &str, user_id: i64, csrf: &str, now: i64, expires_at: i64, ip: &str, ua: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_sessions (id_hash, user_id, csrf, created_at, expires_at, last_seen_at, ip, user_agent)
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(csrf)
+    .bind(now)
+    .bind(expires_at)
+    .bind(ip)
+    .bind(ua)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn session(c: &mut AnyConnection, id_hash: &str) -> Result<Option<SessionRow>> {
+    let r = sqlx::query("SELECT user_id, csrf, expires_at, last_seen_at FROM org_sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.map(|r| SessionRow { user_id: r.get(0), csrf: r.get(1), expires_at: r.get(2), last_seen_at: r.get(3) }))
+}
+
+pub async fn touch_session(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE org_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(id_hash).execute(c).await?;
+    Ok(())
+}
+
+pub async fn delete_session(c: &mut AnyConnection, id_hash: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar("DELETE FROM org_sessions WHERE id_hash = $1 RETURNING user_id").bind(id_hash).fetch_optional(c).await?)
+}
+
+pub async fn delete_user_sessions(c: &mut AnyConnection, user_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM org_sessions WHERE user_id = $1").bind(user_id).execute(c).await?;
+    Ok(())
+}
+
+pub async fn delete_expired_sessions(c: &mut AnyConnection, now: i64) -> Result<u64> {
+    Ok(sqlx::query("DELETE FROM org_sessions WHERE expires_at < $1").bind(now).execute(c).await?.rows_affected())
+}
+
+// Login failures
+
+pub async fn record_failure(c: &mut AnyConnection, username: &str, ip: &str, now: i64) -> Result<()> {
+    sqlx::query("INSERT INTO org_login_failures (username, ip, at) VALUES ($1, $2, $3)").bind(username).bind(ip).bind(now).execute(c).await?;
+    Ok(())
+}
+
+pub async fn failures_since(c: &mut AnyConnection, username: &str, ip: &str, since: i64) -> Result<(i64, i64, Option<i64>)> {
+    let by_user: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_login_failures WHERE username = $1 AND at >= $2")
+        .bind(username)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?;
+    let by_ip: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_login_failures WHERE ip = $1 AND at >= $2")
+        .bind(ip)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await?;
+    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(at) FROM org_login_failures WHERE (username = $1 OR ip = $2) AND at >= $3")
+        .bind(username)
+        .bind(ip)
+        .bind(since)
+        .fetch_one(c)
+        .await?;
+    Ok((by_user, by_ip, oldest))
+}
+
+pub async fn clear_failures(c: &mut AnyConnection, username: &str) -> Result<()> {
+    sqlx::query("DELETE FROM org_login_failures WHERE username = $1").bind(username).execute(c).await?;
+    Ok(())
+}
+
+// API tokens
+
+const TOKEN_COLS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at";
+
+fn token(r: &AnyRow) -> ApiToken {
+    ApiToken {
+        id: r.get("id"),
+        user_id: r.get("user_id"),
+        name: r.get("name"),
+        prefix: r.get("prefix"),
+        scopes: r.get::<String, _>("scopes").split_whitespace().map(str::to_owned).collect(),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        revoked_at: r.get("revoked_at"),
+        last_used_at: r.get("last_used_at"),
+    }
+}
+
+pub async fn insert_token(c: &mut AnyConnection, user_id: i64, t: &NewApiToken, prefix: &str, hash: &str, now: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO org_api_tokens (user_id, name, prefix, token_hash, scopes, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(t.name.trim())
+    .bind(prefix)
+    .bind(hash)
+    .bind(t.scopes.join(" "))
+    .bind(now)
+    .bind(t.expires_in_days.map(|d| now + d * 86_400_000))
+    .fetch_one(c)
+    .await?)
+}
+
+pub async fn token_by_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<ApiToken>> {
+    let r = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM org_api_tokens WHERE token_hash = $1")).bind(hash).fetch_optional(c).await?;
+    Ok(r.as_ref().map(token))
+}
+
+pub async fn token_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<ApiToken>> {
+    let r = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM org_api_tokens WHERE id = $1")).bind(id).fetch_optional(c).await?;
+    Ok(r.as_ref().map(token))
+}
+
+pub async fn tokens_of(c: &mut AnyConnection, user_id: Option<i64>) -> Result<Vec<ApiToken>> {
+    let rows = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM org_api_tokens WHERE ($1 IS NULL OR user_id = $1) ORDER BY id DESC"))
+        .bind(user_id)
+        .fetch_all(c)
+        .await?;
+    Ok(rows.iter().map(token).collect())
+}
+
+pub async fn revoke_token(c: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE org_api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(c).await?;
+    Ok(())
+}
+
+pub async fn touch_token(c: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE org_api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(c).await?;
+    Ok(())
+}

@@ -1,0 +1,16 @@
+// Small progressive enhancements only: every form works without this file.
+(function () {
+  "use strict";
+  // Confirm destructive actions marked with data-confirm.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) { e.preventDefault(); }
+  });
+  // Keyboard: "/" focuses the page's search box, as listed in the page help.
+  document.addEventListener("keydown", function (e) {
+    if (e.key === "/" && !/INPUT|TEXTAREA|SELECT/.test(document.activeElement.tagName)) {
+      var s = document.querySelector("input[type=search]");
+      if (s) { e.preventDefault(); s.focus(); }
+    }
+  });
+})();

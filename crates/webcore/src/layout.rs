@@ -1,0 +1,173 @@
+//! The zh-CN page shell: header, role-based navigation, content. Server-rendered with maud
+//! (checked at compile time); forms work without JavaScript.
+
+use crate::extract::PageCtx;
+use crate::NavItem;
+use kernel::FieldError;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) " · 一网" }
+            link rel="stylesheet" href=(crate::assets::CSS_PATH);
+            link rel="icon" href="/assets/favicon.svg" type="image/svg+xml";
+            script src=(crate::assets::JS_PATH) defer {}
+        }
+    }
+}
+
+/// The navigation entries this actor's roles see, grouped by section in declaration order.
+pub fn visible_nav<'a>(ctx: &'a PageCtx) -> Vec<(&'static str, Vec<&'a NavItem>)> {
+    let mut groups: Vec<(&'static str, Vec<&NavItem>)> = Vec::new();
+    for item in ctx.nav.iter().filter(|i| ctx.actor.has_any_role(i.roles)) {
+        match groups.iter_mut().find(|(s, _)| *s == item.section) {
+            Some((_, v)) => v.push(item),
+            None => groups.push((item.section, vec![item])),
+        }
+    }
+    groups
+}
+
+/// A staff page: header with the user and logout, navigation, and the content.
+pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
+    let roles: Vec<&str> = ctx.actor.roles.iter().map(|r| r.label()).collect();
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            (head(title))
+            body {
+                a.skip href="#main" { "跳到正文" }
+                header.top {
+                    a.brand href="/" { span.logo aria-hidden="true" { "一" } (ctx.bureau) }
+                    div.who {
+                        span { (ctx.actor.display_name) }
+                        span.roles { (roles.join("、")) }
+                        form method="post" action="/logout" {
+                            input type="hidden" name=(crate::CSRF_FIELD) value=(ctx.csrf);
+                            button.link type="submit" { "退出登录" }
+                        }
+                    }
+                }
+                div.frame {
+                    nav.side aria-label="主导航" {
+                        @for (section, items) in visible_nav(ctx) {
+                            h2 { (section) }
+                            ul {
+                                @for it in items {
+                                    @let current = ctx.path == it.href || (it.href != "/" && ctx.path.starts_with(it.href));
+                                    li { a href=(it.href) aria-current=[current.then_some("page")] { (it.label) } }
+                                }
+                            }
+                        }
+                    }
+                    main #main tabindex="-1" {
+                        h1 { (title) }
+                        (content)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A page without a session (login, public pages).
+pub fn public_page(bureau: &str, title: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            (head(title))
+            body.public {
+                header.top { a.brand href="/" { span.logo aria-hidden="true" { "一" } (bureau) } }
+                main #main.narrow { (content) }
+            }
+        }
+    }
+}
+
+/// The message for one field, shown beside it.
+pub fn field_error(errors: &[FieldError], name: &str) -> Markup {
+    html! {
+        @for e in errors.iter().filter(|e| e.field == name) {
+            p.field-error id=(format!("{name}-error")) role="alert" { (e.detail) }
+        }
+    }
+}
+
+/// A labelled text input with its error.
+pub fn text_field(label: &str, name: &str, value: &str, errors: &[FieldError], attrs: &str) -> Markup {
+    let invalid = errors.iter().any(|e| e.field == name);
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            (PreEscaped(format!(
+                r#"<input id="{n}" name="{n}" value="{v}" {a}{inv}>"#,
+                n = name,
+                v = html! { (value) }.into_string(),
+                a = attrs,
+                inv = if invalid { format!(r#" aria-invalid="true" aria-describedby="{name}-error""#) } else { String::new() }
+            )))
+            (field_error(errors, name))
+        }
+    }
+}
+
+/// A summary box for errors that belong to no single field.
+pub fn alert(message: &str) -> Markup {
+    html! { div.alert role="alert" { (message) } }
+}
+
+pub fn notice(message: &str) -> Markup {
+    html! { div.notice role="status" { (message) } }
+}
+
+pub fn csrf_input(ctx: &PageCtx) -> Markup {
+    html! { input type="hidden" name=(crate::CSRF_FIELD) value=(ctx.csrf); }
+}
+
+/// Page links for a list.
+pub fn pager(path_with_query: &str, page: i64, pages: i64, total: i64) -> Markup {
+    let sep = if path_with_query.contains('?') { '&' } else { '?' };
+    html! {
+        nav.pager aria-label="分页" {
+            span { "共 " (total) " 条，第 " (page) "/" (pages) " 页" }
+            @if page > 1 { a href=(format!("{path_with_query}{sep}page={}", page - 1)) { "上一页" } }
+            @if page < pages { a href=(format!("{path_with_query}{sep}page={}", page + 1)) { "下一页" } }
+        }
+    }
+}
+
+/// An HTML error page for staff pages.
+pub fn error_page(bureau: &str, status: u16, message: &str) -> Markup {
+    public_page(
+        bureau,
+        crate::error::title_of(axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST)),
+        html! {
+            h1 { (crate::error::title_of(axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST))) }
+            (alert(message))
+            p { a href="/" { "返回首页" } }
+        },
+    )
+}
+
+/// An error on a page, answered as an HTML page with the right status.
+#[derive(Debug)]
+pub struct PageError(pub kernel::Error);
+
+impl From<kernel::Error> for PageError {
+    fn from(e: kernel::Error) -> Self {
+        PageError(e)
+    }
+}
+
+impl axum::response::IntoResponse for PageError {
+    fn into_response(self) -> axum::response::Response {
+        let status = crate::error::status_of(&self.0);
+        if status.is_server_error() {
+            tracing::error!(error = %self.0, "page failed");
+        }
+        (status, error_page("一网", status.as_u16(), &self.0.detail())).into_response()
+    }
+}
