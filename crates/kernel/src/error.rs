@@ -100,6 +100,7 @@ impl Error {
             Error::Conflict { detail, .. } => detail.clone(),
             Error::IllegalTransition { detail } => detail.clone(),
             Error::RateLimited { detail, .. } => detail.clone(),
+            Error::PayloadTooLarge { limit: 0 } => "请求内容超过服务器允许的大小".into(),
             Error::PayloadTooLarge { limit } => format!("请求内容过大，上限为 {} KB", limit / 1024),
             Error::Internal(_) => "服务器内部错误，请稍后重试；如持续出现请联系管理员".into(),
         }

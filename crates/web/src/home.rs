@@ -1,0 +1,56 @@
+//! The home page and the readiness probe.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use kernel::Role;
+use maud::{html, Markup};
+use utoipa::OpenApi;
+use webcore::layout::page;
+use webcore::{AppCtx, NavItem, PageCtx};
+
+pub fn nav() -> Vec<NavItem> {
+    vec![NavItem { section: "工作台", label: "首页", href: "/", roles: &Role::ALL }]
+}
+
+pub fn routes() -> Router<AppCtx> {
+    Router::new().route("/", get(home)).route("/readyz", get(readyz))
+}
+
+#[derive(OpenApi)]
+#[openapi(paths(readyz), tags((name = "ops", description = "运行状态")))]
+pub struct WebApi;
+
+/// Ready when the database answers (liveness is `/healthz`, which needs nothing).
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses((status = 200, description = "ready"), (status = 503, description = "database unavailable")))]
+async fn readyz(State(ctx): State<AppCtx>) -> (StatusCode, &'static str) {
+    if ctx.db.ping().await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+    }
+}
+
+async fn home(p: PageCtx) -> Markup {
+    let groups = webcore::layout::visible_nav(&p);
+    let roles: Vec<&str> = p.actor.roles.iter().map(|r| r.label()).collect();
+    page(
+        &p,
+        "工作台",
+        html! {
+            p { "您好，" (p.actor.display_name) "。当前角色：" (roles.join("、")) "。" }
+            div.grid {
+                @for (section, items) in &groups {
+                    @for it in items.iter().filter(|i| i.href != "/") {
+                        a.card href=(it.href) style="text-decoration:none;color:inherit" {
+                            div.muted { (section) }
+                            div style="font-size:1.15em;font-weight:600" { (it.label) }
+                        }
+                    }
+                }
+            }
+            p.muted { "快捷键：按 / 聚焦当前页的查找框。" }
+        },
+    )
+}
