@@ -1,0 +1,344 @@
+//! `yiwang`: one binary for the server and every administrative task.
+
+mod demo;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use kernel::config::Config;
+use kernel::{Actor, Db, Role};
+use std::io::Read;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "yiwang", version, about = "一网：12345 热线、一网通办、电子证照与数据共享的一体化平台", long_about = None)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./yiwang.toml when it exists.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database: a SQLite file path or URL, or postgres://… (overrides config and YIWANG_DATABASE_URL).
+    #[arg(long, global = true, value_name = "URL")]
+    db: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first).
+    Serve {
+        /// Address to listen on, e.g. 127.0.0.1:8080.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+    },
+    /// Build a fresh demo city in ./yiwang.db (or --db) and serve it.
+    Demo {
+        /// Seed of the generator; the same seed gives the same city.
+        #[arg(long, default_value_t = 2025)]
+        seed: u64,
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Build the database only; do not serve.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Apply pending database migrations (a no-op when up to date).
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Audit chain commands.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
+    Backup {
+        /// Destination file.
+        #[arg(value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Print the effective configuration (secrets hidden).
+    Config,
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user.
+    Add(UserAdd),
+    /// List users.
+    List {
+        /// Only users with this role (e.g. handler).
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Set a new password for a user (generated and printed unless given on stdin).
+    ResetPassword {
+        username: String,
+        /// Read the new password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Args)]
+struct UserAdd {
+    /// Login name: 3–32 lowercase letters, digits, _ . -
+    #[arg(long)]
+    username: String,
+    /// Person's name as shown in the UI.
+    #[arg(long)]
+    name: String,
+    /// Department, by id or exact name (required for staff roles).
+    #[arg(long)]
+    dept: Option<String>,
+    /// Role; repeat for several (citizen, operator, dispatcher, handler, supervisor, clerk, approver, data_officer, analyst, admin).
+    #[arg(long = "role", required = true)]
+    roles: Vec<String>,
+    /// Read the password from standard input (otherwise one is generated and printed).
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+fn init_logging(cfg: &Config) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.filter));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if cfg.log.format == "json" {
+        let _ = builder.json().flatten_event(true).with_current_span(true).try_init();
+    } else {
+        let _ = builder.compact().try_init();
+    }
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let mut cfg = Config::load(cli.config.as_deref()).map_err(anyhow::Error::msg)?;
+    if let Some(db) = &cli.db {
+        cfg.database.url = kernel::db::normalize_url(db);
+    }
+    cfg.validate().map_err(anyhow::Error::msg)?;
+    Ok(cfg)
+}
+
+async fn open(cfg: &Config) -> Result<Db> {
+    let db = Db::connect(&cfg.database.url).await.map_err(|e| anyhow::anyhow!("打开数据库失败：{}", e.detail_or_internal()))?;
+    Ok(db)
+}
+
+trait DetailOrInternal {
+    fn detail_or_internal(&self) -> String;
+}
+
+impl DetailOrInternal for kernel::Error {
+    // On the command line the operator may see the internal cause.
+    fn detail_or_internal(&self) -> String {
+        match self {
+            kernel::Error::Internal(s) => s.clone(),
+            kernel::Error::Validation(f) => f.iter().map(|f| format!("{}：{}", f.field, f.detail)).collect::<Vec<_>>().join("；"),
+            other => other.detail(),
+        }
+    }
+}
+
+async fn migrate(db: &Db) -> Result<()> {
+    let applied = kernel::migrate::run(db, &web::migrations()).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+    for a in &applied {
+        tracing::info!(module = %a.module, version = a.version, name = %a.name, "migration applied");
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    use rand::Rng;
+    const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::thread_rng();
+    loop {
+        let p: String = (0..14).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+        if p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_alphabetic()) {
+            return p;
+        }
+    }
+}
+
+fn read_password_stdin() -> Result<String> {
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s)?;
+    Ok(s.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+pub async fn serve_until_signal(ctx: webcore::AppCtx, listen: &str) -> Result<()> {
+    let server = web::start(ctx, listen).await.with_context(|| format!("无法监听 {listen}"))?;
+    tracing::info!(url = %server.url(), "yiwang is serving");
+    web::shutdown_signal().await;
+    tracing::info!("shutting down: finishing requests in flight");
+    server.stop().await;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli).await {
+        eprintln!("错误：{e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let cfg = load_config(&cli)?;
+    init_logging(&cfg);
+    match cli.command {
+        Command::Version => {
+            println!("yiwang {}", env!("CARGO_PKG_VERSION"));
+        }
+        Command::Config => {
+            print!("{}", cfg.to_display_toml());
+        }
+        Command::Migrate => {
+            let db = open(&cfg).await?;
+            let applied = kernel::migrate::run(&db, &web::migrations()).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            if applied.is_empty() {
+                println!("数据库已是最新，无需迁移。");
+            }
+            for a in applied {
+                println!("已应用迁移 {}/{:04} {}", a.module, a.version, a.name);
+            }
+        }
+        Command::Serve { listen } => {
+            let mut cfg = cfg;
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            cfg.validate().map_err(anyhow::Error::msg)?;
+            let db = open(&cfg).await?;
+            migrate(&db).await?;
+            let listen = cfg.server.listen.clone();
+            serve_until_signal(web::context(db, cfg), &listen).await?;
+        }
+        Command::Demo { seed, listen, no_serve } => {
+            let mut cfg = cfg;
+            if let Some(l) = listen {
+                cfg.server.listen = l;
+            }
+            cfg.validate().map_err(anyhow::Error::msg)?;
+            let db = demo::create(&cfg, seed).await?;
+            if no_serve {
+                println!("演示数据库已建好：{}", kernel::db::redact_url(&cfg.database.url));
+                demo::print_logins();
+                return Ok(());
+            }
+            let listen = cfg.server.listen.clone();
+            let server = web::start(web::context(db, cfg), &listen).await.with_context(|| format!("无法监听 {listen}"))?;
+            println!();
+            println!("一网演示已启动：{}", server.url());
+            demo::print_logins();
+            println!("按 Ctrl-C 停止。");
+            web::shutdown_signal().await;
+            server.stop().await;
+        }
+        Command::User(uc) => {
+            let db = open(&cfg).await?;
+            migrate(&db).await?;
+            let org = org::OrgService::new(db.clone(), cfg.auth.clone());
+            let actor = Actor::cli();
+            match uc {
+                UserCommand::Add(a) => {
+                    let dept_id = match &a.dept {
+                        None => None,
+                        Some(d) => match d.parse::<i64>() {
+                            Ok(id) => Some(id),
+                            Err(_) => Some(org.department_by_name(d).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?.with_context(|| format!("没有名为“{d}”的单位"))?.id),
+                        },
+                    };
+                    let mut roles = Vec::new();
+                    for r in &a.roles {
+                        roles.push(Role::parse(r).with_context(|| format!("未知的角色“{r}”"))?);
+                    }
+                    let (password, generated) = if a.password_stdin { (read_password_stdin()?, false) } else { (generate_password(), true) };
+                    let u = org
+                        .create_user(
+                            &actor,
+                            org::NewUser { username: a.username, display_name: a.name, password: password.clone(), dept_id, roles, phone: None, id_card: None },
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+                    println!("已新增用户 {}（编号 {}）", u.username, u.id);
+                    if generated {
+                        println!("初始密码：{password}");
+                    }
+                }
+                UserCommand::List { role } => {
+                    let role = match role {
+                        Some(r) => Some(Role::parse(&r).with_context(|| format!("未知的角色“{r}”"))?),
+                        None => None,
+                    };
+                    let page = org
+                        .users(&actor, &org::service::UserQuery { role, ..Default::default() }, &kernel::page::PageQuery { page: Some(1), per_page: Some(200) })
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+                    println!("{:<6} {:<16} {:<10} {:<24} 角色", "编号", "用户名", "姓名", "单位");
+                    for u in page.items {
+                        let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+                        println!(
+                            "{:<6} {:<16} {:<10} {:<24} {}{}",
+                            u.id,
+                            u.username,
+                            u.display_name,
+                            u.dept_name.unwrap_or_default(),
+                            roles.join(","),
+                            if u.active { "" } else { "（停用）" }
+                        );
+                    }
+                    if page.total > 200 {
+                        println!("……共 {} 个用户，只列出前 200 个", page.total);
+                    }
+                }
+                UserCommand::ResetPassword { username, password_stdin } => {
+                    let u = org.user_by_username(&username).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?.with_context(|| format!("没有用户“{username}”"))?;
+                    let (password, generated) = if password_stdin { (read_password_stdin()?, false) } else { (generate_password(), true) };
+                    org.set_password(&actor, u.id, &password).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+                    println!("已重置 {username} 的密码，其已登录的会话已失效。");
+                    if generated {
+                        println!("新密码：{password}");
+                    }
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Verify) => {
+            let db = open(&cfg).await?;
+            let v = kernel::audit::verify(&db).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            match v.first_broken {
+                None => println!("审计链完整：{} 条记录，链头哈希 {}", v.records, v.head_hash),
+                Some(b) => {
+                    eprintln!("审计链断裂：第 {} 条记录 —— {}（此前 {} 条完好）", b.seq, b.reason, v.records);
+                    std::process::exit(2);
+                }
+            }
+        }
+        Command::Backup { out } => {
+            let db = open(&cfg).await?;
+            match db.backend() {
+                kernel::Backend::Sqlite => {
+                    if out.exists() {
+                        bail!("目标文件已存在：{}（不会覆盖）", out.display());
+                    }
+                    // VACUUM INTO is SQLite's online backup: a consistent copy while the server runs.
+                    let path = out.to_string_lossy().replace('\'', "''");
+                    sqlx::query(&format!("VACUUM INTO '{path}'")).execute(db.pool()).await.context("备份失败")?;
+                    println!("已备份到 {}", out.display());
+                }
+                kernel::Backend::Postgres => {
+                    println!("PostgreSQL 请用 pg_dump 备份（在能访问数据库的机器上执行）：");
+                    println!("pg_dump --format=custom --file={} '{}'", out.display(), kernel::db::redact_url(db.url()));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the SM3 hash chain and name the first broken record (exit code 2 if broken).
+    Verify,
+}
