@@ -96,9 +96,7 @@ pub async fn problem_for_bare_errors(req: Request, next: Next) -> Response {
             StatusCode::NOT_FOUND => Error::not_found("route", "没有这个接口"),
             _ => return res,
         };
-        let mut shaped = ApiError(err).into_response();
-        *shaped.status_mut() = status;
-        return shaped;
+        return ApiError(err).with_status(status);
     }
     res
 }

@@ -56,6 +56,7 @@ pub fn title_of(status: StatusCode) -> &'static str {
         403 => "没有权限",
         404 => "未找到",
         405 => "不支持的请求方法",
+        408 => "请求超时",
         409 => "与当前状态冲突",
         413 => "请求内容过大",
         415 => "不支持的内容类型",
@@ -81,10 +82,21 @@ pub fn problem(e: &Error) -> Problem {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = status_of(&self.0);
+        self.with_status(status)
+    }
+}
+
+impl ApiError {
+    /// The problem response with a status of the caller's choosing (for statuses the error
+    /// type has no variant for, such as 405 and 408).
+    pub fn with_status(self, status: StatusCode) -> Response {
         if status.is_server_error() {
             tracing::error!(error = %self.0, "request failed");
         }
-        let body = serde_json::to_vec(&problem(&self.0)).unwrap_or_default();
+        let mut p = problem(&self.0);
+        p.status = status.as_u16();
+        p.title = title_of(status).into();
+        let body = serde_json::to_vec(&p).unwrap_or_default();
         let mut res = (status, body).into_response();
         res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if let Error::RateLimited { retry_after_secs, .. } = &self.0 {

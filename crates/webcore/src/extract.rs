@@ -42,8 +42,9 @@ pub fn explain(path: &str, msg: &str) -> Error {
         return Error::field(f.clone(), "required", format!("缺少必填字段 {f}"));
     }
     if msg.starts_with("unknown field") {
+        // The path already ends at the unknown field.
         let name = between(msg);
-        let f = field_at(&name);
+        let f = if path.is_empty() || path == "." { name } else { path.to_owned() };
         return Error::field(f.clone(), "unknown_field", format!("不认识的字段 {f}"));
     }
     let field = if path.is_empty() || path == "." { "(body)".to_owned() } else { path.to_owned() };
