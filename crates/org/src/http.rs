@@ -339,6 +339,7 @@ fn level_label(l: kernel::codes::RegionLevel) -> &'static str {
 }
 
 async fn regions_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     render_regions(&ctx, &p, &[], None, "", "").await
 }
 
@@ -349,6 +350,7 @@ async fn render_regions(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError]
         "行政区划",
         html! {
             @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
             div.card {
                 h2 { "新增区划" }
                 p.muted { "省/市/县区用 6 位 GB/T 2260 代码，镇街/村社区用 12 位代码；上级区划由代码确定，须已存在。" }
@@ -378,6 +380,7 @@ async fn render_regions(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError]
 }
 
 async fn regions_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let input = NewRegion { code: form.get("code").trim().into(), name: form.get("name").into() };
     match svc(&ctx).create_region(&p.actor, input).await {
@@ -402,6 +405,7 @@ struct ListQuery {
 }
 
 async fn departments_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     render_departments(&ctx, &p, &q, &[], None, &FormData(vec![])).await
 }
 
@@ -424,6 +428,7 @@ async fn render_departments(
         "单位",
         html! {
             @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
             form.filters method="get" action="/admin/departments" role="search" {
                 div.field { label for="q" { "查找单位" } input #q type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="名称或简称（按 / 聚焦）"; }
                 button.secondary type="submit" { "查找" }
@@ -497,6 +502,7 @@ fn conflict_to_field(e: Error, default_field: &str) -> Error {
 }
 
 async fn departments_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
         let input = NewDepartment {
@@ -533,6 +539,7 @@ async fn department_page(
     Path(id): Path<i64>,
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     let flash = if fq.created.is_some() { Some("单位已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
     render_department(&ctx, &p, id, &[], flash).await
 }
@@ -546,6 +553,7 @@ async fn render_department(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel:
         &d.name,
         html! {
             @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
             div.card {
                 form method="post" action=(format!("/admin/departments/{id}")) {
                     (csrf_input(p))
@@ -583,6 +591,7 @@ async fn render_department(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel:
 }
 
 async fn department_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let ch = DepartmentChanges {
         name: Some(form.get("name").into()),
@@ -600,6 +609,7 @@ async fn department_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path
 }
 
 async fn users_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     let preset = FormData(q.dept_id.map(|d| vec![("dept_id".to_owned(), d.to_string())]).unwrap_or_default());
     render_users(&ctx, &p, &q, &[], None, &preset).await
 }
@@ -638,6 +648,7 @@ async fn render_users(
         "用户",
         html! {
             @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
             form.filters method="get" action="/admin/users" role="search" {
                 div.field { label for="q" { "查找用户" } input #q type="search" name="q" value=(q.q.clone().unwrap_or_default()) placeholder="用户名或姓名"; }
                 div.field {
@@ -707,6 +718,7 @@ fn roles_from(form: &FormData) -> Result<Vec<Role>, Error> {
 }
 
 async fn users_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
         let input = NewUser {
@@ -736,6 +748,7 @@ async fn user_page(
     Path(id): Path<i64>,
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     let flash = if fq.created.is_some() { Some("用户已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
     render_user(&ctx, &p, id, &[], flash).await
 }
@@ -750,6 +763,7 @@ async fn render_user(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::Field
         &format!("用户：{}", u.display_name),
         html! {
             @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
             div.card {
                 form method="post" action=(format!("/admin/users/{id}")) {
                     (csrf_input(p))
@@ -789,6 +803,7 @@ async fn render_user(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::Field
 }
 
 async fn user_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+    p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let s = svc(&ctx);
     let result = async {
@@ -827,6 +842,7 @@ async fn render_tokens(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError],
         p,
         "API 令牌",
         html! {
+            (layout::error_summary(errors))
             p.muted { "供其他系统调用 /api/v1 时使用：请求头 Authorization: Bearer <令牌>。令牌只显示一次，系统只保存其哈希。" }
             @if let Some(t) = created {
                 div.notice role="status" { "新令牌（请立即复制保存）：" code #new-token { (t) } }

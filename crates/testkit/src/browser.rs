@@ -104,6 +104,28 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
+    /// Clicks something that loads a new page (a submit button, a link) and waits until the
+    /// new page has loaded.
+    pub async fn click_and_wait(&self, css: &str) {
+        self.client.execute("window.__yiwang_old_page = true; return true;", vec![]).await.expect("mark page");
+        self.click(css).await;
+        self.wait_for_new_page().await;
+    }
+
+    async fn wait_for_new_page(&self) {
+        for _ in 0..200 {
+            let v = self
+                .client
+                .execute("return (window.__yiwang_old_page === undefined) && document.readyState === 'complete';", vec![])
+                .await;
+            if matches!(v, Ok(serde_json::Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page did not change within 10 s");
+    }
+
     pub async fn select(&self, css: &str, value: &str) {
         let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find {css}: {e}"));
         el.select_by_value(value).await.unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));

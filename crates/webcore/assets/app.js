@@ -1,6 +1,11 @@
 // Small progressive enhancements only: every form works without this file.
 (function () {
   "use strict";
+  // After a refused form, put the cursor on the first field to fix.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bad = document.querySelector("[aria-invalid=true]");
+    if (bad) { bad.focus(); }
+  });
   // Confirm destructive actions marked with data-confirm.
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");

@@ -114,6 +114,20 @@ pub fn text_field(label: &str, name: &str, value: &str, errors: &[FieldError], a
     }
 }
 
+/// A summary at the top of a form page: every error, each linking to its field.
+pub fn error_summary(errors: &[FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.alert role="alert" #error-summary {
+                strong { "有 " (errors.len()) " 处需要修改：" }
+                ul {
+                    @for e in errors { li { a href=(format!("#{}", e.field)) { (e.detail) } } }
+                }
+            }
+        }
+    }
+}
+
 /// A summary box for errors that belong to no single field.
 pub fn alert(message: &str) -> Markup {
     html! { div.alert role="alert" { (message) } }
