@@ -73,7 +73,15 @@ pub fn canonical_json(v: &Value, out: &mut String) {
 }
 
 /// The bytes that are hashed: the record without its hashes, canonical.
-fn canonical_record(seq: i64, at: i64, actor: &str, entity: &str, entity_id: &str, action: &str, payload: &Value) -> String {
+fn canonical_record(
+    seq: i64,
+    at: i64,
+    actor: &str,
+    entity: &str,
+    entity_id: &str,
+    action: &str,
+    payload: &Value,
+) -> String {
     let v = serde_json::json!({
         "seq": seq, "at": at, "actor": actor, "entity": entity,
         "entity_id": entity_id, "action": action, "payload": payload,
@@ -102,9 +110,10 @@ pub async fn record(
     payload: Value,
 ) -> Result<i64> {
     let entity_id = entity_id.to_string();
-    let row = sqlx::query("UPDATE kernel_audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-        .fetch_one(&mut **tx)
-        .await?;
+    let row =
+        sqlx::query("UPDATE kernel_audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut **tx)
+            .await?;
     let seq: i64 = row.get(0);
     let prev: String = row.get(1);
     let canonical = canonical_record(seq, at, &actor.0, entity, &entity_id, action, &payload);
@@ -126,7 +135,10 @@ pub async fn record(
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE kernel_audit_head SET hash = $1 WHERE id = 1").bind(&hash).execute(&mut **tx).await?;
+    sqlx::query("UPDATE kernel_audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
     Ok(seq)
 }
 
@@ -149,20 +161,24 @@ const COLUMNS: &str = "seq, at, actor, entity, entity_id, action, payload, prev_
 
 /// The history of one entity, oldest first.
 pub async fn history(db: &Db, entity: &str, entity_id: &str) -> Result<Vec<AuditRecord>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit WHERE entity = $1 AND entity_id = $2 ORDER BY seq"))
-        .bind(entity)
-        .bind(entity_id)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM kernel_audit WHERE entity = $1 AND entity_id = $2 ORDER BY seq"
+    ))
+    .bind(entity)
+    .bind(entity_id)
+    .fetch_all(db.pool())
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
 /// The newest records, newest first.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRecord>> {
-    let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit ORDER BY seq DESC LIMIT $1"))
-        .bind(limit)
-        .fetch_all(db.pool())
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM kernel_audit ORDER BY seq DESC LIMIT $1"
+    ))
+    .bind(limit)
+    .fetch_all(db.pool())
+    .await?;
     rows.iter().map(from_row).collect()
 }
 
@@ -186,11 +202,13 @@ pub async fn verify(db: &Db) -> Result<Verification> {
     let mut expected_seq = 1i64;
     let mut count = 0i64;
     loop {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM kernel_audit WHERE seq >= $1 ORDER BY seq LIMIT $2"))
-            .bind(expected_seq)
-            .bind(BATCH)
-            .fetch_all(db.pool())
-            .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM kernel_audit WHERE seq >= $1 ORDER BY seq LIMIT $2"
+        ))
+        .bind(expected_seq)
+        .bind(BATCH)
+        .fetch_all(db.pool())
+        .await?;
         if rows.is_empty() {
             break;
         }
@@ -206,7 +224,10 @@ pub async fn verify(db: &Db) -> Result<Verification> {
                 return Ok(Verification {
                     records: count,
                     head_hash: prev.clone(),
-                    first_broken: Some(Broken { seq: expected_seq, reason: format!("记录 {expected_seq} 缺失（下一条为 {seq}）") }),
+                    first_broken: Some(Broken {
+                        seq: expected_seq,
+                        reason: format!("记录 {expected_seq} 缺失（下一条为 {seq}）"),
+                    }),
                 });
             }
             let Ok(payload) = serde_json::from_str::<Value>(&payload_text) else {
@@ -234,7 +255,9 @@ pub async fn verify(db: &Db) -> Result<Verification> {
             count += 1;
         }
     }
-    let head = sqlx::query("SELECT seq, hash FROM kernel_audit_head WHERE id = 1").fetch_one(db.pool()).await?;
+    let head = sqlx::query("SELECT seq, hash FROM kernel_audit_head WHERE id = 1")
+        .fetch_one(db.pool())
+        .await?;
     let (head_seq, head_hash): (i64, String) = (head.get(0), head.get(1));
     if head_seq != count || head_hash != prev {
         return Ok(Verification {
@@ -246,7 +269,11 @@ pub async fn verify(db: &Db) -> Result<Verification> {
             }),
         });
     }
-    Ok(Verification { records: count, head_hash: prev, first_broken: None })
+    Ok(Verification {
+        records: count,
+        head_hash: prev,
+        first_broken: None,
+    })
 }
 
 #[cfg(test)]

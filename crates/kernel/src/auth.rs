@@ -4,7 +4,19 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    PartialOrd,
+    Ord,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Citizen,
@@ -69,7 +81,10 @@ impl Role {
 
     /// Roles that work across their whole region rather than inside one department.
     pub fn is_region_wide(self) -> bool {
-        matches!(self, Role::Operator | Role::Dispatcher | Role::Supervisor | Role::Analyst | Role::Admin)
+        matches!(
+            self,
+            Role::Operator | Role::Dispatcher | Role::Supervisor | Role::Analyst | Role::Admin
+        )
     }
 }
 
@@ -127,7 +142,12 @@ impl Actor {
     }
 
     pub fn system() -> Actor {
-        Actor { username: "system".into(), display_name: "系统".into(), via: Via::System, ..Actor::cli() }
+        Actor {
+            username: "system".into(),
+            display_name: "系统".into(),
+            via: Via::System,
+            ..Actor::cli()
+        }
     }
 
     pub fn audit_actor(&self) -> crate::audit::AuditActor {
@@ -153,7 +173,10 @@ impl Actor {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.label()).collect();
-            Err(Error::forbidden(format!("此操作需要以下角色之一：{}", names.join("、"))))
+            Err(Error::forbidden(format!(
+                "此操作需要以下角色之一：{}",
+                names.join("、")
+            )))
         }
     }
 
@@ -162,7 +185,9 @@ impl Actor {
         match &self.token_scopes {
             None => Ok(()),
             Some(s) if s.iter().any(|x| x == scope || x == "*") => Ok(()),
-            Some(_) => Err(Error::forbidden(format!("该 API 令牌未被授予“{scope}”权限"))),
+            Some(_) => Err(Error::forbidden(format!(
+                "该 API 令牌未被授予“{scope}”权限"
+            ))),
         }
     }
 
@@ -200,17 +225,30 @@ mod tests {
 
     #[test]
     fn department_scope_hides_other_departments() {
-        let a = Actor { scope: Scope::Departments { ids: vec![3, 4] }, via: Via::Session, ..Actor::cli() };
+        let a = Actor {
+            scope: Scope::Departments { ids: vec![3, 4] },
+            via: Via::Session,
+            ..Actor::cli()
+        };
         assert!(a.can_see(Some(3), None));
         assert!(!a.can_see(Some(5), Some("690102")));
-        let r = Actor { scope: Scope::Region { prefix: "690102".into() }, ..a };
+        let r = Actor {
+            scope: Scope::Region {
+                prefix: "690102".into(),
+            },
+            ..a
+        };
         assert!(r.can_see(None, Some("690102001002")));
         assert!(!r.can_see(Some(3), Some("690103")));
     }
 
     #[test]
     fn token_scopes_limit_a_token() {
-        let t = Actor { token_scopes: Some(vec!["org:read".into()]), via: Via::Token, ..Actor::cli() };
+        let t = Actor {
+            token_scopes: Some(vec!["org:read".into()]),
+            via: Via::Token,
+            ..Actor::cli()
+        };
         assert!(t.require_scope("org:read").is_ok());
         assert!(t.require_scope("org:write").is_err());
     }

@@ -24,7 +24,9 @@ impl Clock {
     }
 
     pub fn manual(start: Millis) -> Self {
-        Clock { manual: Some(Arc::new(AtomicI64::new(start))) }
+        Clock {
+            manual: Some(Arc::new(AtomicI64::new(start))),
+        }
     }
 
     pub fn now(&self) -> Millis {
@@ -49,7 +51,10 @@ impl Clock {
 }
 
 pub fn to_china(ms: Millis) -> DateTime<FixedOffset> {
-    china().timestamp_millis_opt(ms).single().unwrap_or_else(|| china().timestamp_opt(0, 0).unwrap())
+    china()
+        .timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(|| china().timestamp_opt(0, 0).unwrap())
 }
 
 /// `2025-03-14 09:30` in China time, for pages and reports.

@@ -4,7 +4,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum RegionLevel {
     Province,
@@ -15,8 +27,13 @@ pub enum RegionLevel {
 }
 
 impl RegionLevel {
-    pub const ALL: [RegionLevel; 5] =
-        [RegionLevel::Province, RegionLevel::City, RegionLevel::County, RegionLevel::Town, RegionLevel::Village];
+    pub const ALL: [RegionLevel; 5] = [
+        RegionLevel::Province,
+        RegionLevel::City,
+        RegionLevel::County,
+        RegionLevel::Town,
+        RegionLevel::Village,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -67,7 +84,9 @@ impl RegionLevel {
 /// Why a region code is not valid, in zh-CN.
 pub fn check_region_code(code: &str) -> Result<RegionLevel, String> {
     if !code.bytes().all(|b| b.is_ascii_digit()) || !(code.len() == 6 || code.len() == 12) {
-        return Err("行政区划代码应为 6 位（省/市/县区，GB/T 2260）或 12 位（镇街/村社区）数字".into());
+        return Err(
+            "行政区划代码应为 6 位（省/市/县区，GB/T 2260）或 12 位（镇街/村社区）数字".into(),
+        );
     }
     let province: u32 = code[0..2].parse().unwrap_or(0);
     if !(11..=82).contains(&province) {
@@ -99,7 +118,9 @@ pub fn check_region_code(code: &str) -> Result<RegionLevel, String> {
 
 /// The significant prefix of a code, used for "this region and everything under it".
 pub fn region_prefix(code: &str) -> Option<String> {
-    check_region_code(code).ok().map(|l| code[..l.significant_digits()].to_owned())
+    check_region_code(code)
+        .ok()
+        .map(|l| code[..l.significant_digits()].to_owned())
 }
 
 /// The code of the parent region implied by a code, or `None` for a province.
@@ -116,7 +137,9 @@ pub fn implied_parent(code: &str) -> Option<String> {
 }
 
 const USCC_CHARS: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
-const USCC_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const USCC_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 /// Checks a 统一社会信用代码: 18 characters from the standard alphabet with a valid check character.
 pub fn check_credit_code(code: &str) -> Result<(), String> {
@@ -127,7 +150,10 @@ pub fn check_credit_code(code: &str) -> Result<(), String> {
     let mut sum = 0u32;
     for (i, c) in chars.iter().enumerate() {
         let Some(v) = USCC_CHARS.find(*c) else {
-            return Err(format!("统一社会信用代码第 {} 位“{c}”不是允许的字符", i + 1));
+            return Err(format!(
+                "统一社会信用代码第 {} 位“{c}”不是允许的字符",
+                i + 1
+            ));
         };
         if i < 17 {
             sum += v as u32 * USCC_WEIGHTS[i];
@@ -143,7 +169,11 @@ pub fn check_credit_code(code: &str) -> Result<(), String> {
 
 /// Builds a valid 统一社会信用代码 from its first 17 characters (for generated demo data).
 pub fn credit_code_with_check(first17: &str) -> String {
-    let sum: u32 = first17.chars().enumerate().map(|(i, c)| USCC_CHARS.find(c).unwrap_or(0) as u32 * USCC_WEIGHTS[i]).sum();
+    let sum: u32 = first17
+        .chars()
+        .enumerate()
+        .map(|(i, c)| USCC_CHARS.find(c).unwrap_or(0) as u32 * USCC_WEIGHTS[i])
+        .sum();
     let check = (31 - sum % 31) % 31;
     format!("{first17}{}", USCC_CHARS.as_bytes()[check as usize] as char)
 }
@@ -154,14 +184,21 @@ const ID_CHECK: &[u8; 11] = b"10X98765432";
 /// Checks an 18-digit 公民身份号码: digits, a real birth date, and the ISO 7064 MOD 11-2 check.
 pub fn check_id_card(id: &str) -> Result<(), String> {
     let b = id.as_bytes();
-    if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x') {
+    if b.len() != 18
+        || !b[..17].iter().all(u8::is_ascii_digit)
+        || !(b[17].is_ascii_digit() || b[17] == b'X' || b[17] == b'x')
+    {
         return Err("身份证号应为 18 位，前 17 位为数字，末位为数字或 X".into());
     }
     let birth = &id[6..14];
     if chrono::NaiveDate::parse_from_str(birth, "%Y%m%d").is_err() || &birth[..2] < "18" {
         return Err("身份证号中的出生日期无效".into());
     }
-    let sum: u32 = b[..17].iter().zip(ID_WEIGHTS).map(|(d, w)| (d - b'0') as u32 * w).sum();
+    let sum: u32 = b[..17]
+        .iter()
+        .zip(ID_WEIGHTS)
+        .map(|(d, w)| (d - b'0') as u32 * w)
+        .sum();
     if ID_CHECK[(sum % 11) as usize] != b[17].to_ascii_uppercase() {
         return Err("身份证号校验位不正确".into());
     }
@@ -169,14 +206,22 @@ pub fn check_id_card(id: &str) -> Result<(), String> {
 }
 
 pub fn id_card_with_check(first17: &str) -> String {
-    let sum: u32 = first17.bytes().zip(ID_WEIGHTS).map(|(d, w)| (d - b'0') as u32 * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(ID_WEIGHTS)
+        .map(|(d, w)| (d - b'0') as u32 * w)
+        .sum();
     format!("{first17}{}", ID_CHECK[(sum % 11) as usize] as char)
 }
 
 /// A mainland mobile number: 11 digits starting with 1[3-9].
 pub fn check_mobile(phone: &str) -> Result<(), String> {
     let b = phone.as_bytes();
-    if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit) {
+    if b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
+    {
         Ok(())
     } else {
         Err("手机号应为 11 位数字，以 13–19 开头".into())
@@ -195,10 +240,22 @@ mod tests {
         assert_eq!(check_region_code("690102"), Ok(RegionLevel::County));
         assert_eq!(check_region_code("690102001000"), Ok(RegionLevel::Town));
         assert_eq!(check_region_code("690102001002"), Ok(RegionLevel::Village));
-        for bad in ["69010", "6901020", "abcdef", "990000", "690002", "690102000001", "", "６９０１００"] {
+        for bad in [
+            "69010",
+            "6901020",
+            "abcdef",
+            "990000",
+            "690002",
+            "690102000001",
+            "",
+            "６９０１００",
+        ] {
             assert!(check_region_code(bad).is_err(), "{bad} should be refused");
         }
-        assert_eq!(implied_parent("690102001002").as_deref(), Some("690102001000"));
+        assert_eq!(
+            implied_parent("690102001002").as_deref(),
+            Some("690102001000")
+        );
         assert_eq!(implied_parent("690102001000").as_deref(), Some("690102"));
         assert_eq!(implied_parent("690102").as_deref(), Some("690100"));
         assert_eq!(implied_parent("690100").as_deref(), Some("690000"));

@@ -8,7 +8,7 @@ use figment::Figment;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub database: DatabaseConfig,
@@ -27,7 +27,9 @@ pub struct DatabaseConfig {
 
 impl std::fmt::Debug for DatabaseConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatabaseConfig").field("url", &crate::db::redact_url(&self.url)).finish()
+        f.debug_struct("DatabaseConfig")
+            .field("url", &crate::db::redact_url(&self.url))
+            .finish()
     }
 }
 
@@ -83,21 +85,11 @@ pub struct CityConfig {
     pub bureau: String,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            database: DatabaseConfig::default(),
-            server: ServerConfig::default(),
-            auth: AuthConfig::default(),
-            log: LogConfig::default(),
-            city: CityConfig::default(),
-        }
-    }
-}
-
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: "sqlite://yiwang.db".into() }
+        DatabaseConfig {
+            url: "sqlite://yiwang.db".into(),
+        }
     }
 }
 
@@ -127,13 +119,19 @@ impl Default for AuthConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: "pretty".into(), filter: "info".into() }
+        LogConfig {
+            format: "pretty".into(),
+            filter: "info".into(),
+        }
     }
 }
 
 impl Default for CityConfig {
     fn default() -> Self {
-        CityConfig { name: "A市".into(), bureau: "A市政务服务和数据管理局".into() }
+        CityConfig {
+            name: "A市".into(),
+            bureau: "A市政务服务和数据管理局".into(),
+        }
     }
 }
 
@@ -152,7 +150,10 @@ impl Config {
     }
 
     /// As `load`, with the environment given (for tests).
-    pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, String> {
+    pub fn load_from(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, String> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(f) = file {
             if f.exists() {
@@ -166,14 +167,20 @@ impl Config {
         // Collect the environment ourselves so `_FILE` indirection and aliases work the same way.
         let mut pairs: Vec<(String, String)> = Vec::new();
         for (k, v) in env {
-            let Some(rest) = k.strip_prefix("YIWANG_") else { continue };
+            let Some(rest) = k.strip_prefix("YIWANG_") else {
+                continue;
+            };
             if rest.starts_with("TEST_") {
                 continue;
             }
             let (key, value) = match rest.strip_suffix("_FILE") {
                 Some(base) => {
-                    let text = std::fs::read_to_string(&v).map_err(|e| format!("读取 {k}={v} 失败：{e}"))?;
-                    (base.to_owned(), text.trim_end_matches(['\n', '\r']).to_owned())
+                    let text = std::fs::read_to_string(&v)
+                        .map_err(|e| format!("读取 {k}={v} 失败：{e}"))?;
+                    (
+                        base.to_owned(),
+                        text.trim_end_matches(['\n', '\r']).to_owned(),
+                    )
                 }
                 None => (rest.to_owned(), v),
             };
@@ -201,7 +208,11 @@ impl Config {
                 Some(serde_json::Value::Bool(_)) => match value.as_str() {
                     "true" | "1" | "yes" => figment::value::Value::from(true),
                     "false" | "0" | "no" => figment::value::Value::from(false),
-                    _ => return Err(format!("环境变量中的 {key} 应为 true 或 false，实际为“{value}”")),
+                    _ => {
+                        return Err(format!(
+                            "环境变量中的 {key} 应为 true 或 false，实际为“{value}”"
+                        ))
+                    }
                 },
                 _ => figment::value::Value::from(value),
             };
@@ -213,14 +224,21 @@ impl Config {
     }
 
     pub fn validate(&self) -> Result<(), String> {
-        crate::db::backend_of(&crate::db::normalize_url(&self.database.url)).map_err(|e| e.detail())?;
+        crate::db::backend_of(&crate::db::normalize_url(&self.database.url))
+            .map_err(|e| e.detail())?;
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(format!("server.listen 不是合法的地址：{}（例如 127.0.0.1:8080）", self.server.listen));
+            return Err(format!(
+                "server.listen 不是合法的地址：{}（例如 127.0.0.1:8080）",
+                self.server.listen
+            ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return Err("log.format 只能是 pretty 或 json".into());
         }
-        if self.auth.session_hours < 1 || self.auth.max_login_failures < 1 || self.auth.lockout_minutes < 1 {
+        if self.auth.session_hours < 1
+            || self.auth.max_login_failures < 1
+            || self.auth.lockout_minutes < 1
+        {
             return Err("auth 的时长和次数必须为正数".into());
         }
         Ok(())
@@ -234,7 +252,10 @@ impl Config {
     }
 
     pub fn secure_cookies(&self) -> bool {
-        self.server.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
+        self.server
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
     }
 }
 
@@ -243,15 +264,26 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
     fn environment_wins_over_file_and_defaults() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("y.toml");
-        std::fs::write(&f, "[server]\nlisten = \"127.0.0.1:9000\"\nbody_limit_kb = 10\n[city]\nname = \"B市\"\n").unwrap();
-        let c = Config::load_from(Some(&f), env(&[("YIWANG_SERVER__LISTEN", "127.0.0.1:9100"), ("OTHER", "x")])).unwrap();
+        std::fs::write(
+            &f,
+            "[server]\nlisten = \"127.0.0.1:9000\"\nbody_limit_kb = 10\n[city]\nname = \"B市\"\n",
+        )
+        .unwrap();
+        let c = Config::load_from(
+            Some(&f),
+            env(&[("YIWANG_SERVER__LISTEN", "127.0.0.1:9100"), ("OTHER", "x")]),
+        )
+        .unwrap();
         assert_eq!(c.server.listen, "127.0.0.1:9100");
         assert_eq!(c.server.body_limit_kb, 10);
         assert_eq!(c.city.name, "B市");
@@ -263,8 +295,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("dburl");
         std::fs::write(&secret, "postgres://u:topsecret@127.0.0.1/y\n").unwrap();
-        let c = Config::load_from(None, env(&[("YIWANG_DATABASE_URL_FILE", secret.to_str().unwrap()), ("YIWANG_LISTEN", "0.0.0.0:80")]))
-            .unwrap();
+        let c = Config::load_from(
+            None,
+            env(&[
+                ("YIWANG_DATABASE_URL_FILE", secret.to_str().unwrap()),
+                ("YIWANG_LISTEN", "0.0.0.0:80"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(c.database.url, "postgres://u:topsecret@127.0.0.1/y");
         assert_eq!(c.server.listen, "0.0.0.0:80");
         let shown = c.to_display_toml();

@@ -42,7 +42,10 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).field("url", &redact_url(&self.url)).finish()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .field("url", &redact_url(&self.url))
+            .finish()
     }
 }
 
@@ -74,7 +77,10 @@ pub fn backend_of(url: &str) -> Result<Backend> {
     } else {
         Err(Error::BadRequest {
             code: "unsupported_database",
-            detail: format!("不支持的数据库地址：{}（应以 sqlite:// 或 postgres:// 开头）", redact_url(url)),
+            detail: format!(
+                "不支持的数据库地址：{}（应以 sqlite:// 或 postgres:// 开头）",
+                redact_url(url)
+            ),
             field: Some("database.url".into()),
         })
     }
@@ -94,7 +100,11 @@ impl Db {
             Backend::Sqlite => {
                 let mut opts_url = url.clone();
                 if !opts_url.contains("mode=") {
-                    opts_url.push_str(if opts_url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+                    opts_url.push_str(if opts_url.contains('?') {
+                        "&mode=rwc"
+                    } else {
+                        "?mode=rwc"
+                    });
                 }
                 let opts = AnyConnectOptions::from_str(&opts_url)
                     .map_err(|e| Error::internal(format!("bad sqlite url: {e}")))?
@@ -111,7 +121,13 @@ impl Db {
                     .after_connect(sqlite_setup)
                     .connect_with(opts)
                     .await?;
-                Ok(Db { read, write, backend, url, clock })
+                Ok(Db {
+                    read,
+                    write,
+                    backend,
+                    url,
+                    clock,
+                })
             }
             Backend::Postgres => {
                 let opts = AnyConnectOptions::from_str(&url)
@@ -122,7 +138,13 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_with(opts)
                     .await?;
-                Ok(Db { read: pool.clone(), write: pool, backend, url, clock })
+                Ok(Db {
+                    read: pool.clone(),
+                    write: pool,
+                    backend,
+                    url,
+                    clock,
+                })
             }
         }
     }

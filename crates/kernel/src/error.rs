@@ -17,8 +17,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, code: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { field: field.into(), code: code.into(), detail: detail.into() }
+    pub fn new(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        FieldError {
+            field: field.into(),
+            code: code.into(),
+            detail: detail.into(),
+        }
     }
 }
 
@@ -29,21 +37,35 @@ pub enum Error {
     Validation(Vec<FieldError>),
     /// The request could not be parsed at all (HTTP 400).
     #[error("bad request: {detail}")]
-    BadRequest { code: &'static str, detail: String, field: Option<String> },
+    BadRequest {
+        code: &'static str,
+        detail: String,
+        field: Option<String>,
+    },
     #[error("not authenticated: {0}")]
     Unauthorized(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
     #[error("not found: {entity}")]
-    NotFound { entity: &'static str, detail: String },
+    NotFound {
+        entity: &'static str,
+        detail: String,
+    },
     /// The record exists already or was changed concurrently (HTTP 409).
     #[error("conflict: {detail}")]
-    Conflict { code: &'static str, detail: String, field: Option<String> },
+    Conflict {
+        code: &'static str,
+        detail: String,
+        field: Option<String>,
+    },
     /// A state machine refused the action (HTTP 409).
     #[error("illegal transition: {detail}")]
     IllegalTransition { detail: String },
     #[error("too many requests: {detail}")]
-    RateLimited { detail: String, retry_after_secs: u64 },
+    RateLimited {
+        detail: String,
+        retry_after_secs: u64,
+    },
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
     /// Anything else. Logged in full, never shown to clients.
@@ -52,12 +74,19 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn field(field: impl Into<String>, code: impl Into<String>, detail: impl Into<String>) -> Self {
+    pub fn field(
+        field: impl Into<String>,
+        code: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
         Error::Validation(vec![FieldError::new(field, code, detail)])
     }
 
     pub fn not_found(entity: &'static str, detail: impl Into<String>) -> Self {
-        Error::NotFound { entity, detail: detail.into() }
+        Error::NotFound {
+            entity,
+            detail: detail.into(),
+        }
     }
 
     pub fn forbidden(detail: impl Into<String>) -> Self {
@@ -65,7 +94,11 @@ impl Error {
     }
 
     pub fn conflict(code: &'static str, field: Option<&str>, detail: impl Into<String>) -> Self {
-        Error::Conflict { code, detail: detail.into(), field: field.map(str::to_owned) }
+        Error::Conflict {
+            code,
+            detail: detail.into(),
+            field: field.map(str::to_owned),
+        }
     }
 
     pub fn internal(e: impl std::fmt::Display) -> Self {
@@ -140,7 +173,11 @@ impl From<sqlx::Error> for Error {
                 return Error::conflict("already_exists", None, "记录已存在");
             }
             if d.is_foreign_key_violation() {
-                return Error::conflict("referenced_record_missing", None, "引用的记录不存在或仍被引用");
+                return Error::conflict(
+                    "referenced_record_missing",
+                    None,
+                    "引用的记录不存在或仍被引用",
+                );
             }
         }
         Error::Internal(format!("database: {e}"))

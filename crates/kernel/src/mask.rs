@@ -5,7 +5,11 @@ pub fn phone(p: &str) -> String {
     let c: Vec<char> = p.chars().collect();
     if c.len() >= 7 {
         let n = c.len();
-        format!("{}****{}", c[..3].iter().collect::<String>(), c[n - 4..].iter().collect::<String>())
+        format!(
+            "{}****{}",
+            c[..3].iter().collect::<String>(),
+            c[n - 4..].iter().collect::<String>()
+        )
     } else if c.is_empty() {
         String::new()
     } else {
@@ -17,7 +21,12 @@ pub fn phone(p: &str) -> String {
 pub fn id_card(id: &str) -> String {
     let c: Vec<char> = id.chars().collect();
     if c.len() == 18 {
-        format!("{}{}{}", c[..6].iter().collect::<String>(), "*".repeat(8), c[14..].iter().collect::<String>())
+        format!(
+            "{}{}{}",
+            c[..6].iter().collect::<String>(),
+            "*".repeat(8),
+            c[14..].iter().collect::<String>()
+        )
     } else {
         "*".repeat(c.len())
     }
@@ -56,6 +65,9 @@ mod tests {
         assert_eq!(super::id_card("11010519491231002X"), "110105********002X");
         assert_eq!(super::name("张三"), "张*");
         assert_eq!(super::name("欧阳娜娜"), "欧***");
-        assert_eq!(super::address("A1区东湖街道幸福路12号3栋"), "A1区东湖街道****");
+        assert_eq!(
+            super::address("A1区东湖街道幸福路12号3栋"),
+            "A1区东湖街道****"
+        );
     }
 }

@@ -36,8 +36,18 @@ macro_rules! migration {
             module: $module,
             version: $version,
             name: $name,
-            sqlite: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite/", $name, ".sql")),
-            postgres: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres/", $name, ".sql")),
+            sqlite: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/",
+                $name,
+                ".sql"
+            )),
+            postgres: include_str!(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/",
+                $name,
+                ".sql"
+            )),
         }
     };
 }
@@ -70,17 +80,30 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
     let mut conn = db.begin().await?;
     if backend == Backend::Postgres {
         // Several instances may start together on one PostgreSQL; one migrates, the others wait.
-        sqlx::query("SELECT pg_advisory_xact_lock(4242001)").execute(&mut *conn).await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::raw_sql(BOOTSTRAP).execute(&mut *conn).await?;
-    let rows = sqlx::query("SELECT module, version, checksum FROM kernel_migrations").fetch_all(&mut *conn).await?;
+    let rows = sqlx::query("SELECT module, version, checksum FROM kernel_migrations")
+        .fetch_all(&mut *conn)
+        .await?;
     let done: Vec<(String, i64, String)> = rows
         .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1), r.get::<String, _>(2)))
+        .map(|r| {
+            (
+                r.get::<String, _>(0),
+                r.get::<i64, _>(1),
+                r.get::<String, _>(2),
+            )
+        })
         .collect();
     let mut applied = Vec::new();
     for m in migrations {
-        if let Some((_, _, sum)) = done.iter().find(|(module, v, _)| module == m.module && *v == m.version) {
+        if let Some((_, _, sum)) = done
+            .iter()
+            .find(|(module, v, _)| module == m.module && *v == m.version)
+        {
             if *sum != m.checksum(backend) {
                 return Err(Error::Internal(format!(
                     "migration {}/{} ({}) was edited after it was applied; write a new migration instead",
@@ -89,9 +112,15 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
             }
             continue;
         }
-        sqlx::raw_sql(m.sql(backend)).execute(&mut *conn).await.map_err(|e| {
-            Error::Internal(format!("migration {}/{} ({}) failed: {e}", m.module, m.version, m.name))
-        })?;
+        sqlx::raw_sql(m.sql(backend))
+            .execute(&mut *conn)
+            .await
+            .map_err(|e| {
+                Error::Internal(format!(
+                    "migration {}/{} ({}) failed: {e}",
+                    m.module, m.version, m.name
+                ))
+            })?;
         sqlx::query("INSERT INTO kernel_migrations (module, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(m.module)
             .bind(m.version)
@@ -100,7 +129,11 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
             .bind(db.now())
             .execute(&mut *conn)
             .await?;
-        applied.push(Applied { module: m.module.into(), version: m.version, name: m.name.into() });
+        applied.push(Applied {
+            module: m.module.into(),
+            version: m.version,
+            name: m.name.into(),
+        });
     }
     conn.commit().await?;
     Ok(applied)
@@ -123,27 +156,41 @@ pub async fn get_meta(db: &Db, key: &str) -> Result<Option<String>> {
     if !has_table {
         return Ok(None);
     }
-    let row = sqlx::query("SELECT value FROM kernel_meta WHERE key = $1").bind(key).fetch_optional(db.pool()).await?;
+    let row = sqlx::query("SELECT value FROM kernel_meta WHERE key = $1")
+        .bind(key)
+        .fetch_optional(db.pool())
+        .await?;
     Ok(row.map(|r| r.get::<String, _>(0)))
 }
 
 pub async fn set_meta(tx: &mut crate::db::Tx, key: &str, value: &str) -> Result<()> {
-    sqlx::query("DELETE FROM kernel_meta WHERE key = $1").bind(key).execute(&mut **tx).await?;
-    sqlx::query("INSERT INTO kernel_meta (key, value) VALUES ($1, $2)").bind(key).bind(value).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM kernel_meta WHERE key = $1")
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("INSERT INTO kernel_meta (key, value) VALUES ($1, $2)")
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// Whether the database has any yiwang table at all.
 pub async fn is_empty(db: &Db) -> Result<bool> {
     let n: i64 = match db.backend() {
-        Backend::Sqlite => sqlx::query("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'")
-            .fetch_one(db.pool())
-            .await?
-            .get(0),
-        Backend::Postgres => sqlx::query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
-            .fetch_one(db.pool())
-            .await?
-            .get(0),
+        Backend::Sqlite => sqlx::query(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'",
+        )
+        .fetch_one(db.pool())
+        .await?
+        .get(0),
+        Backend::Postgres => {
+            sqlx::query("SELECT COUNT(*) FROM pg_tables WHERE schemaname = current_schema()")
+                .fetch_one(db.pool())
+                .await?
+                .get(0)
+        }
     };
     Ok(n == 0)
 }

@@ -34,7 +34,12 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, total: i64, q: &PageQuery) -> Self {
-        Page { items, total, page: q.page(), per_page: q.per_page() }
+        Page {
+            items,
+            total,
+            page: q.page(),
+            per_page: q.per_page(),
+        }
     }
     pub fn pages(&self) -> i64 {
         ((self.total + self.per_page - 1) / self.per_page).max(1)

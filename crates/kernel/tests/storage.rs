@@ -32,9 +32,17 @@ async fn migrations_are_idempotent(db: Db) {
 async fn audit_chain_verifies_and_names_a_tampered_row(db: Db) {
     for i in 0..5 {
         let mut tx = db.begin().await.unwrap();
-        audit::record(&mut tx, db.now(), &AuditActor::user(1), "thing", i, "create", json!({"n": i, "名称": "测试"}))
-            .await
-            .unwrap();
+        audit::record(
+            &mut tx,
+            db.now(),
+            &AuditActor::user(1),
+            "thing",
+            i,
+            "create",
+            json!({"n": i, "名称": "测试"}),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
     let v = audit::verify(&db).await.unwrap();
@@ -42,7 +50,11 @@ async fn audit_chain_verifies_and_names_a_tampered_row(db: Db) {
     assert_eq!(v.first_broken, None);
 
     // Someone edits row 3 behind the server's back.
-    sqlx::query("UPDATE kernel_audit SET payload = $1 WHERE seq = 3").bind(r#"{"n":99}"#).execute(db.pool()).await.unwrap();
+    sqlx::query("UPDATE kernel_audit SET payload = $1 WHERE seq = 3")
+        .bind(r#"{"n":99}"#)
+        .execute(db.pool())
+        .await
+        .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.as_ref().map(|b| b.seq), Some(3), "{v:?}");
 }
@@ -50,7 +62,17 @@ async fn audit_chain_verifies_and_names_a_tampered_row(db: Db) {
 async fn failed_transaction_leaves_neither_change_nor_audit(db: Db) {
     let mut tx = db.begin().await.unwrap();
     migrate::set_meta(&mut tx, "k", "v").await.unwrap();
-    audit::record(&mut tx, db.now(), &AuditActor::cli(), "meta", "k", "set", json!({})).await.unwrap();
+    audit::record(
+        &mut tx,
+        db.now(),
+        &AuditActor::cli(),
+        "meta",
+        "k",
+        "set",
+        json!({}),
+    )
+    .await
+    .unwrap();
     drop(tx); // rolled back, as on any error path
     assert_eq!(migrate::get_meta(&db, "k").await.unwrap(), None);
     assert_eq!(audit::verify(&db).await.unwrap().records, 0);
@@ -64,7 +86,17 @@ async fn concurrent_writers_keep_the_chain_linear(db: Db) {
         tasks.push(tokio::spawn(async move {
             for i in 0..10 {
                 let mut tx = db.begin().await.unwrap();
-                audit::record(&mut tx, db.now(), &AuditActor::user(w), "w", i, "tick", json!({"w": w})).await.unwrap();
+                audit::record(
+                    &mut tx,
+                    db.now(),
+                    &AuditActor::user(w),
+                    "w",
+                    i,
+                    "tick",
+                    json!({"w": w}),
+                )
+                .await
+                .unwrap();
                 tx.commit().await.unwrap();
             }
         }));
@@ -76,9 +108,15 @@ async fn concurrent_writers_keep_the_chain_linear(db: Db) {
     assert_eq!(v.records, 80);
     assert_eq!(v.first_broken, None, "{v:?}");
     if db.backend() == Backend::Sqlite {
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(db.pool()).await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(mode, "wal");
-        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(db.pool()).await.unwrap();
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
         assert_eq!(fk, 1);
     }
 }
@@ -86,10 +124,23 @@ async fn concurrent_writers_keep_the_chain_linear(db: Db) {
 async fn deleted_tail_is_detected(db: Db) {
     for i in 0..3 {
         let mut tx = db.begin().await.unwrap();
-        audit::record(&mut tx, db.now(), &AuditActor::cli(), "x", i, "a", json!(null)).await.unwrap();
+        audit::record(
+            &mut tx,
+            db.now(),
+            &AuditActor::cli(),
+            "x",
+            i,
+            "a",
+            json!(null),
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
-    sqlx::query("DELETE FROM kernel_audit WHERE seq = 3").execute(db.pool()).await.unwrap();
+    sqlx::query("DELETE FROM kernel_audit WHERE seq = 3")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.map(|b| b.seq), Some(3));
 }

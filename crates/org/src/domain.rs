@@ -72,7 +72,12 @@ impl NewDepartment {
         let mut c = Checks::new();
         c.text("name", "单位名称", &self.name, 60);
         if let Some(s) = &self.short_name {
-            c.check(s.chars().count() <= 20, "short_name", "too_long", "简称不能超过 20 个字");
+            c.check(
+                s.chars().count() <= 20,
+                "short_name",
+                "too_long",
+                "简称不能超过 20 个字",
+            );
         }
         if let Err(m) = codes::check_region_code(self.region_code.trim()) {
             c.add("region_code", "invalid_region_code", m);
@@ -134,9 +139,16 @@ pub struct NewUser {
 
 pub fn check_username(c: &mut Checks, username: &str) {
     let ok = (3..=32).contains(&username.len())
-        && username.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-')
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.' || b == b'-'
+        })
         && username.as_bytes()[0].is_ascii_lowercase();
-    c.check(ok, "username", "invalid_username", "用户名为 3–32 位小写字母、数字或 _ . -，以字母开头");
+    c.check(
+        ok,
+        "username",
+        "invalid_username",
+        "用户名为 3–32 位小写字母、数字或 _ . -，以字母开头",
+    );
 }
 
 pub fn check_password(c: &mut Checks, field: &str, password: &str) {
@@ -144,7 +156,11 @@ pub fn check_password(c: &mut Checks, field: &str, password: &str) {
     let letters = password.chars().any(|ch| ch.is_alphabetic());
     let digits = password.chars().any(|ch| ch.is_ascii_digit());
     if !(8..=128).contains(&n) || !letters || !digits {
-        c.add(field, "weak_password", "密码至少 8 位，且须同时包含字母和数字");
+        c.add(
+            field,
+            "weak_password",
+            "密码至少 8 位，且须同时包含字母和数字",
+        );
     }
 }
 
@@ -157,7 +173,11 @@ pub fn check_roles(c: &mut Checks, roles: &[Role], dept_id: Option<i64>) {
         c.add("dept_id", "required", "工作人员必须属于一个单位");
     }
     if roles.contains(&Role::Citizen) && staff {
-        c.add("roles", "citizen_not_staff", "市民/企业账号不能同时拥有工作人员角色");
+        c.add(
+            "roles",
+            "citizen_not_staff",
+            "市民/企业账号不能同时拥有工作人员角色",
+        );
     }
 }
 
@@ -234,14 +254,25 @@ impl NewApiToken {
         for s in &self.scopes {
             let known = KNOWN_SCOPES.contains(&s.as_str())
                 || s.split_once(':').is_some_and(|(m, a)| {
-                    !m.is_empty() && m.bytes().all(|b| b.is_ascii_lowercase()) && (a == "read" || a == "write")
+                    !m.is_empty()
+                        && m.bytes().all(|b| b.is_ascii_lowercase())
+                        && (a == "read" || a == "write")
                 });
             if !known {
-                c.add("scopes", "invalid_scope", format!("未知的权限范围“{s}”（格式如 org:read）"));
+                c.add(
+                    "scopes",
+                    "invalid_scope",
+                    format!("未知的权限范围“{s}”（格式如 org:read）"),
+                );
             }
         }
         if let Some(d) = self.expires_in_days {
-            c.check((1..=3650).contains(&d), "expires_in_days", "out_of_range", "有效天数应在 1–3650 之间");
+            c.check(
+                (1..=3650).contains(&d),
+                "expires_in_days",
+                "out_of_range",
+                "有效天数应在 1–3650 之间",
+            );
         }
         c.finish()
     }
@@ -264,7 +295,17 @@ mod tests {
         };
         let e = u.validate().unwrap_err();
         let fields: Vec<&str> = e.field_errors().iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(fields, ["username", "display_name", "password", "dept_id", "phone", "id_card"]);
+        assert_eq!(
+            fields,
+            [
+                "username",
+                "display_name",
+                "password",
+                "dept_id",
+                "phone",
+                "id_card"
+            ]
+        );
     }
 
     #[test]
@@ -282,9 +323,17 @@ mod tests {
 
     #[test]
     fn token_scopes_are_checked() {
-        let t = NewApiToken { name: "x".into(), scopes: vec!["org:read".into(), "hotline:write".into()], expires_in_days: None };
+        let t = NewApiToken {
+            name: "x".into(),
+            scopes: vec!["org:read".into(), "hotline:write".into()],
+            expires_in_days: None,
+        };
         assert!(t.validate().is_ok());
-        let t = NewApiToken { name: "x".into(), scopes: vec!["root".into()], expires_in_days: Some(0) };
+        let t = NewApiToken {
+            name: "x".into(),
+            scopes: vec!["root".into()],
+            expires_in_days: Some(0),
+        };
         assert_eq!(t.validate().unwrap_err().field_errors().len(), 2);
     }
 }

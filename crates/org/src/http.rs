@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{OpenApi, ToSchema};
 use webcore::extract::{cookie, is_https, session_cookie, ClientIp};
 use webcore::layout::{self, alert, csrf_input, field_error, notice, page, pager, text_field};
-use webcore::{ApiActor, ApiResult, AppCtx, FormData, Json, NavItem, PageCtx, PageError, Path, Query};
+use webcore::{
+    ApiActor, ApiResult, AppCtx, FormData, Json, NavItem, PageCtx, PageError, Path, Query,
+};
 
 fn svc(ctx: &AppCtx) -> OrgService {
     OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
@@ -25,10 +27,30 @@ fn svc(ctx: &AppCtx) -> OrgService {
 pub fn nav() -> Vec<NavItem> {
     const ADMIN: &[Role] = &[Role::Admin];
     vec![
-        NavItem { section: "系统管理", label: "行政区划", href: "/admin/regions", roles: ADMIN },
-        NavItem { section: "系统管理", label: "单位", href: "/admin/departments", roles: ADMIN },
-        NavItem { section: "系统管理", label: "用户", href: "/admin/users", roles: ADMIN },
-        NavItem { section: "我的", label: "API 令牌", href: "/account/tokens", roles: &Role::ALL },
+        NavItem {
+            section: "系统管理",
+            label: "行政区划",
+            href: "/admin/regions",
+            roles: ADMIN,
+        },
+        NavItem {
+            section: "系统管理",
+            label: "单位",
+            href: "/admin/departments",
+            roles: ADMIN,
+        },
+        NavItem {
+            section: "系统管理",
+            label: "用户",
+            href: "/admin/users",
+            roles: ADMIN,
+        },
+        NavItem {
+            section: "我的",
+            label: "API 令牌",
+            href: "/account/tokens",
+            roles: &Role::ALL,
+        },
     ]
 }
 
@@ -37,19 +59,40 @@ pub fn routes() -> Router<AppCtx> {
         .route("/api/v1/auth/login", post(api_login))
         .route("/api/v1/auth/logout", post(api_logout))
         .route("/api/v1/me", get(api_me))
-        .route("/api/v1/org/regions", get(api_regions).post(api_create_region))
-        .route("/api/v1/org/departments", get(api_departments).post(api_create_department))
-        .route("/api/v1/org/departments/{id}", get(api_department).patch(api_update_department))
+        .route(
+            "/api/v1/org/regions",
+            get(api_regions).post(api_create_region),
+        )
+        .route(
+            "/api/v1/org/departments",
+            get(api_departments).post(api_create_department),
+        )
+        .route(
+            "/api/v1/org/departments/{id}",
+            get(api_department).patch(api_update_department),
+        )
         .route("/api/v1/org/users", get(api_users).post(api_create_user))
-        .route("/api/v1/org/users/{id}", get(api_user).patch(api_update_user))
+        .route(
+            "/api/v1/org/users/{id}",
+            get(api_user).patch(api_update_user),
+        )
         .route("/api/v1/org/users/{id}/password", post(api_set_password))
         .route("/api/v1/org/tokens", get(api_tokens).post(api_create_token))
-        .route("/api/v1/org/tokens/{id}", axum::routing::delete(api_revoke_token))
+        .route(
+            "/api/v1/org/tokens/{id}",
+            axum::routing::delete(api_revoke_token),
+        )
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout_submit))
         .route("/admin/regions", get(regions_page).post(regions_submit))
-        .route("/admin/departments", get(departments_page).post(departments_submit))
-        .route("/admin/departments/{id}", get(department_page).post(department_submit))
+        .route(
+            "/admin/departments",
+            get(departments_page).post(departments_submit),
+        )
+        .route(
+            "/admin/departments/{id}",
+            get(department_page).post(department_submit),
+        )
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/{id}", get(user_page).post(user_submit))
         .route("/account/tokens", get(tokens_page).post(tokens_submit))
@@ -117,21 +160,47 @@ impl From<&Actor> for Me {
 /// Logs in with a password and sets the session cookie.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, body = webcore::error::Problem), (status = 429, body = webcore::error::Problem)))]
-async fn api_login(State(ctx): State<AppCtx>, ClientIp(ip): ClientIp, headers: HeaderMap, Json(req): Json<LoginRequest>) -> ApiResult<Response> {
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    let s = svc(&ctx).login(&req.username, &req.password, &ip, ua).await?;
-    let cookie = session_cookie(&s.token, ctx.config.auth.session_hours * 3600, is_https(&headers, &ctx.config));
-    let body = LoginResponse { me: Me::from(&s.actor), csrf_token: s.csrf, expires_at: s.expires_at };
+async fn api_login(
+    State(ctx): State<AppCtx>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Json(req): Json<LoginRequest>,
+) -> ApiResult<Response> {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let s = svc(&ctx)
+        .login(&req.username, &req.password, &ip, ua)
+        .await?;
+    let cookie = session_cookie(
+        &s.token,
+        ctx.config.auth.session_hours * 3600,
+        is_https(&headers, &ctx.config),
+    );
+    let body = LoginResponse {
+        me: Me::from(&s.actor),
+        csrf_token: s.csrf,
+        expires_at: s.expires_at,
+    };
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", responses((status = 204)))]
-async fn api_logout(State(ctx): State<AppCtx>, ApiActor(_a): ApiActor, headers: HeaderMap) -> ApiResult<Response> {
+async fn api_logout(
+    State(ctx): State<AppCtx>,
+    ApiActor(_a): ApiActor,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     if let Some(t) = cookie(&headers, webcore::SESSION_COOKIE) {
         svc(&ctx).logout(&t).await?;
     }
-    Ok(([(header::SET_COOKIE, session_cookie("", 0, false))], StatusCode::NO_CONTENT).into_response())
+    Ok((
+        [(header::SET_COOKIE, session_cookie("", 0, false))],
+        StatusCode::NO_CONTENT,
+    )
+        .into_response())
 }
 
 /// Who am I: the current user, roles and data scope.
@@ -149,15 +218,30 @@ pub struct RegionQuery {
 
 /// Lists regions (the tree, filtered by parent or code prefix).
 #[utoipa::path(get, path = "/api/v1/org/regions", tag = "org", params(RegionQuery), responses((status = 200, body = Vec<Region>)))]
-async fn api_regions(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Query(q): Query<RegionQuery>) -> ApiResult<axum::Json<Vec<Region>>> {
-    Ok(axum::Json(svc(&ctx).regions(&a, q.parent_id, q.prefix.as_deref()).await?))
+async fn api_regions(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<RegionQuery>,
+) -> ApiResult<axum::Json<Vec<Region>>> {
+    Ok(axum::Json(
+        svc(&ctx)
+            .regions(&a, q.parent_id, q.prefix.as_deref())
+            .await?,
+    ))
 }
 
 /// Adds a region; its parent is implied by the code and must exist.
 #[utoipa::path(post, path = "/api/v1/org/regions", tag = "org", request_body = NewRegion,
     responses((status = 201, body = Region), (status = 422, body = webcore::error::Problem)))]
-async fn api_create_region(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(r): Json<NewRegion>) -> ApiResult<(StatusCode, axum::Json<Region>)> {
-    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_region(&a, r).await?)))
+async fn api_create_region(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Json(r): Json<NewRegion>,
+) -> ApiResult<(StatusCode, axum::Json<Region>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(svc(&ctx).create_region(&a, r).await?),
+    ))
 }
 
 /// Lists departments in the caller's data scope.
@@ -175,14 +259,25 @@ async fn api_departments(
 /// Adds a department.
 #[utoipa::path(post, path = "/api/v1/org/departments", tag = "org", request_body = NewDepartment,
     responses((status = 201, body = Department), (status = 422, body = webcore::error::Problem), (status = 409, body = webcore::error::Problem)))]
-async fn api_create_department(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(d): Json<NewDepartment>) -> ApiResult<(StatusCode, axum::Json<Department>)> {
-    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_department(&a, d).await?)))
+async fn api_create_department(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Json(d): Json<NewDepartment>,
+) -> ApiResult<(StatusCode, axum::Json<Department>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(svc(&ctx).create_department(&a, d).await?),
+    ))
 }
 
 /// One department (403 outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/org/departments/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = Department), (status = 403, body = webcore::error::Problem), (status = 404, body = webcore::error::Problem)))]
-async fn api_department(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<Department>> {
+async fn api_department(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Department>> {
     Ok(axum::Json(svc(&ctx).department(&a, id).await?))
 }
 
@@ -200,28 +295,49 @@ async fn api_update_department(
 
 /// Lists users in the caller's data scope; personal data masked unless the caller may see it.
 #[utoipa::path(get, path = "/api/v1/org/users", tag = "org", params(UserQuery, PageQuery), responses((status = 200, body = Page<User>)))]
-async fn api_users(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Query(q): Query<UserQuery>, Query(p): Query<PageQuery>) -> ApiResult<axum::Json<Page<User>>> {
+async fn api_users(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<UserQuery>,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<axum::Json<Page<User>>> {
     Ok(axum::Json(svc(&ctx).users(&a, &q, &p).await?))
 }
 
 /// Adds a user.
 #[utoipa::path(post, path = "/api/v1/org/users", tag = "org", request_body = NewUser,
     responses((status = 201, body = User), (status = 422, body = webcore::error::Problem), (status = 409, body = webcore::error::Problem)))]
-async fn api_create_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(u): Json<NewUser>) -> ApiResult<(StatusCode, axum::Json<User>)> {
-    Ok((StatusCode::CREATED, axum::Json(svc(&ctx).create_user(&a, u).await?)))
+async fn api_create_user(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Json(u): Json<NewUser>,
+) -> ApiResult<(StatusCode, axum::Json<User>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(svc(&ctx).create_user(&a, u).await?),
+    ))
 }
 
 /// One user (403 outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/org/users/{id}", tag = "org", params(("id" = i64, Path)),
     responses((status = 200, body = User), (status = 403, body = webcore::error::Problem)))]
-async fn api_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<User>> {
+async fn api_user(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<User>> {
     Ok(axum::Json(svc(&ctx).user(&a, id).await?))
 }
 
 /// Changes a user's name, department, roles, contact or active flag.
 #[utoipa::path(patch, path = "/api/v1/org/users/{id}", tag = "org", params(("id" = i64, Path)), request_body = UserChanges,
     responses((status = 200, body = User), (status = 422, body = webcore::error::Problem)))]
-async fn api_update_user(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>, Json(ch): Json<UserChanges>) -> ApiResult<axum::Json<User>> {
+async fn api_update_user(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Json(ch): Json<UserChanges>,
+) -> ApiResult<axum::Json<User>> {
     Ok(axum::Json(svc(&ctx).update_user(&a, id, ch).await?))
 }
 
@@ -234,14 +350,22 @@ pub struct PasswordChange {
 /// Sets a user's password (admins, or the user themself); ends their sessions.
 #[utoipa::path(post, path = "/api/v1/org/users/{id}/password", tag = "org", params(("id" = i64, Path)), request_body = PasswordChange,
     responses((status = 204), (status = 422, body = webcore::error::Problem)))]
-async fn api_set_password(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>, Json(p): Json<PasswordChange>) -> ApiResult<StatusCode> {
+async fn api_set_password(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Json(p): Json<PasswordChange>,
+) -> ApiResult<StatusCode> {
     svc(&ctx).set_password(&a, id, &p.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's API tokens.
 #[utoipa::path(get, path = "/api/v1/org/tokens", tag = "org", responses((status = 200, body = Vec<ApiToken>)))]
-async fn api_tokens(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Vec<ApiToken>>> {
+async fn api_tokens(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Vec<ApiToken>>> {
     Ok(axum::Json(svc(&ctx).tokens(&a).await?))
 }
 
@@ -255,14 +379,25 @@ pub struct CreatedToken {
 /// Creates an API token for machine clients.
 #[utoipa::path(post, path = "/api/v1/org/tokens", tag = "org", request_body = NewApiToken,
     responses((status = 201, body = CreatedToken), (status = 422, body = webcore::error::Problem)))]
-async fn api_create_token(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Json(t): Json<NewApiToken>) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
+async fn api_create_token(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Json(t): Json<NewApiToken>,
+) -> ApiResult<(StatusCode, axum::Json<CreatedToken>)> {
     let (token, info) = svc(&ctx).create_token(&a, t).await?;
-    Ok((StatusCode::CREATED, axum::Json(CreatedToken { token, info })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedToken { token, info }),
+    ))
 }
 
 /// Revokes a token.
 #[utoipa::path(delete, path = "/api/v1/org/tokens/{id}", tag = "org", params(("id" = i64, Path)), responses((status = 204)))]
-async fn api_revoke_token(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+async fn api_revoke_token(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     svc(&ctx).revoke_token(&a, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -303,21 +438,43 @@ fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> 
     )
 }
 
-async fn login_page(State(ctx): State<AppCtx>, axum::extract::Query(q): axum::extract::Query<NextQuery>) -> Markup {
+async fn login_page(
+    State(ctx): State<AppCtx>,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Markup {
     login_form(&ctx, &safe_next(q.next.as_deref()), "", None)
 }
 
-async fn login_submit(State(ctx): State<AppCtx>, ClientIp(ip): ClientIp, headers: HeaderMap, form: FormData) -> Response {
+async fn login_submit(
+    State(ctx): State<AppCtx>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
     let next = safe_next(Some(form.get("next")));
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("");
-    match svc(&ctx).login(form.get("username"), form.get("password"), &ip, ua).await {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    match svc(&ctx)
+        .login(form.get("username"), form.get("password"), &ip, ua)
+        .await
+    {
         Ok(s) => {
-            let cookie = session_cookie(&s.token, ctx.config.auth.session_hours * 3600, is_https(&headers, &ctx.config));
+            let cookie = session_cookie(
+                &s.token,
+                ctx.config.auth.session_hours * 3600,
+                is_https(&headers, &ctx.config),
+            );
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
         Err(e) => {
             let status = webcore::error::status_of(&e);
-            (status, login_form(&ctx, &next, form.get("username"), Some(&e.detail()))).into_response()
+            (
+                status,
+                login_form(&ctx, &next, form.get("username"), Some(&e.detail())),
+            )
+                .into_response()
         }
     }
 }
@@ -331,7 +488,11 @@ async fn logout_submit(State(ctx): State<AppCtx>, headers: HeaderMap, form: Form
             }
         }
     }
-    ([(header::SET_COOKIE, session_cookie("", 0, false))], Redirect::to("/login")).into_response()
+    (
+        [(header::SET_COOKIE, session_cookie("", 0, false))],
+        Redirect::to("/login"),
+    )
+        .into_response()
 }
 
 fn level_label(l: kernel::codes::RegionLevel) -> &'static str {
@@ -343,7 +504,14 @@ async fn regions_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, P
     render_regions(&ctx, &p, &[], None, "", "").await
 }
 
-async fn render_regions(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError], flash: Option<&str>, code: &str, name: &str) -> Result<Markup, PageError> {
+async fn render_regions(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    errors: &[kernel::FieldError],
+    flash: Option<&str>,
+    code: &str,
+    name: &str,
+) -> Result<Markup, PageError> {
     let regions = svc(ctx).regions(&p.actor, None, None).await?;
     Ok(page(
         p,
@@ -379,18 +547,44 @@ async fn render_regions(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError]
     ))
 }
 
-async fn regions_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+async fn regions_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
-    let input = NewRegion { code: form.get("code").trim().into(), name: form.get("name").into() };
+    let input = NewRegion {
+        code: form.get("code").trim().into(),
+        name: form.get("name").into(),
+    };
     match svc(&ctx).create_region(&p.actor, input).await {
-        Ok(r) => Ok(render_regions(&ctx, &p, &[], Some(&format!("已新增 {} {}", r.code, r.name)), "", "").await?.into_response()),
-        Err(Error::Validation(f)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?).into_response())
-        }
+        Ok(r) => Ok(render_regions(
+            &ctx,
+            &p,
+            &[],
+            Some(&format!("已新增 {} {}", r.code, r.name)),
+            "",
+            "",
+        )
+        .await?
+        .into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?,
+        )
+            .into_response()),
         Err(Error::Conflict { detail, field, .. }) => {
-            let f = vec![kernel::FieldError::new(field.unwrap_or_else(|| "code".into()), "already_exists", detail)];
-            Ok((StatusCode::CONFLICT, render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?).into_response())
+            let f = vec![kernel::FieldError::new(
+                field.unwrap_or_else(|| "code".into()),
+                "already_exists",
+                detail,
+            )];
+            Ok((
+                StatusCode::CONFLICT,
+                render_regions(&ctx, &p, &f, None, form.get("code"), form.get("name")).await?,
+            )
+                .into_response())
         }
         Err(e) => Err(e.into()),
     }
@@ -404,7 +598,11 @@ struct ListQuery {
     role: Option<String>,
 }
 
-async fn departments_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+async fn departments_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     render_departments(&ctx, &p, &q, &[], None, &FormData(vec![])).await
 }
@@ -418,9 +616,30 @@ async fn render_departments(
     form: &FormData,
 ) -> Result<Markup, PageError> {
     let s = svc(ctx);
-    let pq = PageQuery { page: q.page, per_page: Some(50) };
-    let list = s.departments(&p.actor, &DepartmentQuery { q: q.q.clone(), ..Default::default() }, &pq).await?;
-    let all = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let pq = PageQuery {
+        page: q.page,
+        per_page: Some(50),
+    };
+    let list = s
+        .departments(
+            &p.actor,
+            &DepartmentQuery {
+                q: q.q.clone(),
+                ..Default::default()
+            },
+            &pq,
+        )
+        .await?;
+    let all = s
+        .departments(
+            &p.actor,
+            &DepartmentQuery::default(),
+            &PageQuery {
+                page: Some(1),
+                per_page: Some(200),
+            },
+        )
+        .await?;
     let regions = s.regions(&p.actor, None, None).await?;
     let qs = format!("/admin/departments?q={}", q.q.clone().unwrap_or_default());
     Ok(page(
@@ -490,18 +709,29 @@ async fn render_departments(
 fn opt_i64(form: &FormData, name: &str) -> Result<Option<i64>, kernel::Error> {
     match form.opt(name) {
         None => Ok(None),
-        Some(s) => s.parse().map(Some).map_err(|_| Error::field(name, "invalid_type", "请选择有效的选项")),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|_| Error::field(name, "invalid_type", "请选择有效的选项")),
     }
 }
 
 fn conflict_to_field(e: Error, default_field: &str) -> Error {
     match e {
-        Error::Conflict { detail, field, .. } => Error::field(field.unwrap_or_else(|| default_field.into()), "already_exists", detail),
+        Error::Conflict { detail, field, .. } => Error::field(
+            field.unwrap_or_else(|| default_field.into()),
+            "already_exists",
+            detail,
+        ),
         other => other,
     }
 }
 
-async fn departments_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+async fn departments_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
@@ -513,11 +743,16 @@ async fn departments_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormDat
             credit_code: form.opt("credit_code"),
             phone: form.opt("phone"),
         };
-        svc(&ctx).create_department(&p.actor, input).await.map_err(|e| conflict_to_field(e, "name"))
+        svc(&ctx)
+            .create_department(&p.actor, input)
+            .await
+            .map_err(|e| conflict_to_field(e, "name"))
     }
     .await;
     match result {
-        Ok(d) => Ok(Redirect::to(&format!("/admin/departments/{}?created=1", d.id)).into_response()),
+        Ok(d) => {
+            Ok(Redirect::to(&format!("/admin/departments/{}?created=1", d.id)).into_response())
+        }
         Err(Error::Validation(f)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_departments(&ctx, &p, &ListQuery::default(), &f, None, &form).await?,
@@ -540,14 +775,38 @@ async fn department_page(
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
-    let flash = if fq.created.is_some() { Some("单位已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
+    let flash = if fq.created.is_some() {
+        Some("单位已新增")
+    } else if fq.saved.is_some() {
+        Some("已保存")
+    } else {
+        None
+    };
     render_department(&ctx, &p, id, &[], flash).await
 }
 
-async fn render_department(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::FieldError], flash: Option<&str>) -> Result<Markup, PageError> {
+async fn render_department(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    id: i64,
+    errors: &[kernel::FieldError],
+    flash: Option<&str>,
+) -> Result<Markup, PageError> {
     let s = svc(ctx);
     let d = s.department(&p.actor, id).await?;
-    let users = s.users(&p.actor, &UserQuery { dept_id: Some(id), ..Default::default() }, &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let users = s
+        .users(
+            &p.actor,
+            &UserQuery {
+                dept_id: Some(id),
+                ..Default::default()
+            },
+            &PageQuery {
+                page: Some(1),
+                per_page: Some(200),
+            },
+        )
+        .await?;
     Ok(page(
         p,
         &d.name,
@@ -590,7 +849,12 @@ async fn render_department(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel:
     ))
 }
 
-async fn department_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+async fn department_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let ch = DepartmentChanges {
@@ -601,16 +865,32 @@ async fn department_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path
         phone: Some(form.get("phone").into()),
         active: Some(form.get("active") == "1"),
     };
-    match svc(&ctx).update_department(&p.actor, id, ch).await.map_err(|e| conflict_to_field(e, "name")) {
+    match svc(&ctx)
+        .update_department(&p.actor, id, ch)
+        .await
+        .map_err(|e| conflict_to_field(e, "name"))
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/departments/{id}?saved=1")).into_response()),
-        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_department(&ctx, &p, id, &f, None).await?).into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_department(&ctx, &p, id, &f, None).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
 
-async fn users_page(State(ctx): State<AppCtx>, p: PageCtx, axum::extract::Query(q): axum::extract::Query<ListQuery>) -> Result<Markup, PageError> {
+async fn users_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
-    let preset = FormData(q.dept_id.map(|d| vec![("dept_id".to_owned(), d.to_string())]).unwrap_or_default());
+    let preset = FormData(
+        q.dept_id
+            .map(|d| vec![("dept_id".to_owned(), d.to_string())])
+            .unwrap_or_default(),
+    );
     render_users(&ctx, &p, &q, &[], None, &preset).await
 }
 
@@ -639,10 +919,34 @@ async fn render_users(
     let s = svc(ctx);
     let role = q.role.as_deref().and_then(Role::parse);
     let list = s
-        .users(&p.actor, &UserQuery { dept_id: q.dept_id, role, q: q.q.clone() }, &PageQuery { page: q.page, per_page: Some(50) })
+        .users(
+            &p.actor,
+            &UserQuery {
+                dept_id: q.dept_id,
+                role,
+                q: q.q.clone(),
+            },
+            &PageQuery {
+                page: q.page,
+                per_page: Some(50),
+            },
+        )
         .await?;
-    let depts = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
-    let qs = format!("/admin/users?q={}&role={}", q.q.clone().unwrap_or_default(), q.role.clone().unwrap_or_default());
+    let depts = s
+        .departments(
+            &p.actor,
+            &DepartmentQuery::default(),
+            &PageQuery {
+                page: Some(1),
+                per_page: Some(200),
+            },
+        )
+        .await?;
+    let qs = format!(
+        "/admin/users?q={}&role={}",
+        q.q.clone().unwrap_or_default(),
+        q.role.clone().unwrap_or_default()
+    );
     Ok(page(
         p,
         "用户",
@@ -713,11 +1017,18 @@ async fn render_users(
 fn roles_from(form: &FormData) -> Result<Vec<Role>, Error> {
     form.all("roles")
         .into_iter()
-        .map(|r| Role::parse(r).ok_or_else(|| Error::field("roles", "invalid_enum", format!("未知的角色“{r}”"))))
+        .map(|r| {
+            Role::parse(r)
+                .ok_or_else(|| Error::field("roles", "invalid_enum", format!("未知的角色“{r}”")))
+        })
         .collect()
 }
 
-async fn users_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+async fn users_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
@@ -730,14 +1041,19 @@ async fn users_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> 
             phone: form.opt("phone"),
             id_card: form.opt("id_card"),
         };
-        svc(&ctx).create_user(&p.actor, input).await.map_err(|e| conflict_to_field(e, "username"))
+        svc(&ctx)
+            .create_user(&p.actor, input)
+            .await
+            .map_err(|e| conflict_to_field(e, "username"))
     }
     .await;
     match result {
         Ok(u) => Ok(Redirect::to(&format!("/admin/users/{}?created=1", u.id)).into_response()),
-        Err(Error::Validation(f)) => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render_users(&ctx, &p, &ListQuery::default(), &f, None, &form).await?).into_response())
-        }
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_users(&ctx, &p, &ListQuery::default(), &f, None, &form).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -749,14 +1065,35 @@ async fn user_page(
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
-    let flash = if fq.created.is_some() { Some("用户已新增") } else if fq.saved.is_some() { Some("已保存") } else { None };
+    let flash = if fq.created.is_some() {
+        Some("用户已新增")
+    } else if fq.saved.is_some() {
+        Some("已保存")
+    } else {
+        None
+    };
     render_user(&ctx, &p, id, &[], flash).await
 }
 
-async fn render_user(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::FieldError], flash: Option<&str>) -> Result<Markup, PageError> {
+async fn render_user(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    id: i64,
+    errors: &[kernel::FieldError],
+    flash: Option<&str>,
+) -> Result<Markup, PageError> {
     let s = svc(ctx);
     let u = s.user(&p.actor, id).await?;
-    let depts = s.departments(&p.actor, &DepartmentQuery::default(), &PageQuery { page: Some(1), per_page: Some(200) }).await?;
+    let depts = s
+        .departments(
+            &p.actor,
+            &DepartmentQuery::default(),
+            &PageQuery {
+                page: Some(1),
+                per_page: Some(200),
+            },
+        )
+        .await?;
     let selected: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
     Ok(page(
         p,
@@ -802,7 +1139,12 @@ async fn render_user(ctx: &AppCtx, p: &PageCtx, id: i64, errors: &[kernel::Field
     ))
 }
 
-async fn user_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, form: FormData) -> Result<Response, PageError> {
+async fn user_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let s = svc(&ctx);
@@ -816,7 +1158,11 @@ async fn user_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>,
                 dept_id: opt_i64(&form, "dept_id")?,
                 roles: Some(roles_from(&form)?),
                 // A masked number shown back unchanged is not a new number.
-                phone: if phone.contains('*') { None } else { Some(phone) },
+                phone: if phone.contains('*') {
+                    None
+                } else {
+                    Some(phone)
+                },
                 id_card: None,
                 active: Some(form.get("active") == "1"),
             };
@@ -827,7 +1173,11 @@ async fn user_submit(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>,
     .await;
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
-        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_user(&ctx, &p, id, &f, None).await?).into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_user(&ctx, &p, id, &f, None).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -836,7 +1186,12 @@ async fn tokens_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, Pa
     render_tokens(&ctx, &p, &[], None).await
 }
 
-async fn render_tokens(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError], created: Option<&str>) -> Result<Markup, PageError> {
+async fn render_tokens(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    errors: &[kernel::FieldError],
+    created: Option<&str>,
+) -> Result<Markup, PageError> {
     let tokens = svc(ctx).tokens(&p.actor).await?;
     Ok(page(
         p,
@@ -887,32 +1242,46 @@ async fn render_tokens(ctx: &AppCtx, p: &PageCtx, errors: &[kernel::FieldError],
     ))
 }
 
-async fn tokens_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+async fn tokens_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let s = svc(&ctx);
     if form.get("action") == "revoke" {
-        let id = opt_i64(&form, "id")?.ok_or_else(|| Error::field("id", "required", "缺少令牌编号"))?;
+        let id =
+            opt_i64(&form, "id")?.ok_or_else(|| Error::field("id", "required", "缺少令牌编号"))?;
         s.revoke_token(&p.actor, id).await?;
         return Ok(Redirect::to("/account/tokens").into_response());
     }
-    let days = match form.opt("expires_in_days") {
-        None => None,
-        Some(d) => Some(d.parse::<i64>().map_err(|_| Error::field("expires_in_days", "invalid_type", "有效天数应为整数"))),
-    };
+    let days = form
+        .opt("expires_in_days")
+        .map(|d| d.parse::<i64>().map_err(|_| Error::field("expires_in_days", "invalid_type", "有效天数应为整数")));
     let result = match days.transpose() {
         Err(e) => Err(e),
         Ok(expires_in_days) => {
             let input = NewApiToken {
                 name: form.get("name").into(),
-                scopes: form.get("scopes").split_whitespace().map(str::to_owned).collect(),
+                scopes: form
+                    .get("scopes")
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect(),
                 expires_in_days,
             };
             s.create_token(&p.actor, input).await
         }
     };
     match result {
-        Ok((plain, _)) => Ok(render_tokens(&ctx, &p, &[], Some(&plain)).await?.into_response()),
-        Err(Error::Validation(f)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, render_tokens(&ctx, &p, &f, None).await?).into_response()),
+        Ok((plain, _)) => Ok(render_tokens(&ctx, &p, &[], Some(&plain))
+            .await?
+            .into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_tokens(&ctx, &p, &f, None).await?,
+        )
+            .into_response()),
         Err(e) => Err(e.into()),
     }
 }

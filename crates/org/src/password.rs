@@ -1,12 +1,15 @@
 //! argon2id password hashing, off the async threads.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 use kernel::config::AuthConfig;
 use kernel::error::{Error, Result};
 
 fn hasher(cfg: &AuthConfig) -> Result<Argon2<'static>> {
-    let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, 1, None).map_err(Error::internal)?;
+    let params = Params::new(cfg.argon2_memory_kib, cfg.argon2_iterations, 1, None)
+        .map_err(Error::internal)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -15,7 +18,10 @@ pub async fn hash(cfg: &AuthConfig, password: &str) -> Result<String> {
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
-        Ok(hasher(&cfg)?.hash_password(password.as_bytes(), &salt).map_err(Error::internal)?.to_string())
+        Ok(hasher(&cfg)?
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(Error::internal)?
+            .to_string())
     })
     .await
     .map_err(Error::internal)?
@@ -26,7 +32,9 @@ pub async fn verify(password: &str, stored: &str) -> bool {
     let password = password.to_owned();
     let stored = stored.to_owned();
     tokio::task::spawn_blocking(move || match PasswordHash::new(&stored) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     })
     .await
@@ -40,7 +48,11 @@ pub const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2F
 mod tests {
     #[tokio::test]
     async fn hashes_are_argon2id_and_verify() {
-        let cfg = kernel::config::AuthConfig { argon2_memory_kib: 1024, argon2_iterations: 1, ..Default::default() };
+        let cfg = kernel::config::AuthConfig {
+            argon2_memory_kib: 1024,
+            argon2_iterations: 1,
+            ..Default::default()
+        };
         let h = super::hash(&cfg, "secret123").await.unwrap();
         assert!(h.starts_with("$argon2id$"));
         assert!(super::verify("secret123", &h).await);

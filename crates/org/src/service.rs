@@ -90,7 +90,12 @@ impl OrgService {
     // ---- regions ----
 
     /// The region tree is public reference data for every staff member.
-    pub async fn regions(&self, actor: &Actor, parent_id: Option<i64>, code_prefix: Option<&str>) -> Result<Vec<Region>> {
+    pub async fn regions(
+        &self,
+        actor: &Actor,
+        parent_id: Option<i64>,
+        code_prefix: Option<&str>,
+    ) -> Result<Vec<Region>> {
         Self::require_staff(actor)?;
         actor.require_scope("org:read")?;
         store::regions(&mut *self.conn().await?, parent_id, code_prefix).await
@@ -121,17 +126,41 @@ impl OrgService {
         };
         // An admin creates regions only inside their own region (a province admin anywhere below).
         if !matches!(actor.scope, Scope::All) {
-            let inside = parent.as_ref().is_some_and(|p| actor.can_see(None, Some(&p.code)));
+            let inside = parent
+                .as_ref()
+                .is_some_and(|p| actor.can_see(None, Some(&p.code)));
             if !inside {
                 return Err(Error::forbidden("只能在本辖区内新增行政区划"));
             }
         }
         let now = self.db.now();
-        let id = store::insert_region(&mut tx, &code, input.name.trim(), level, parent.as_ref().map(|p| p.id), now).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "region", id, "create", json!({"code": code, "name": input.name.trim(), "level": level.code()}))
-            .await?;
+        let id = store::insert_region(
+            &mut tx,
+            &code,
+            input.name.trim(),
+            level,
+            parent.as_ref().map(|p| p.id),
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "region",
+            id,
+            "create",
+            json!({"code": code, "name": input.name.trim(), "level": level.code()}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(Region { id, code, name: input.name.trim().into(), level, parent_id: parent.map(|p| p.id) })
+        Ok(Region {
+            id,
+            code,
+            name: input.name.trim().into(),
+            level,
+            parent_id: parent.map(|p| p.id),
+        })
     }
 
     pub async fn rename_region(&self, actor: &Actor, id: i64, name: &str) -> Result<Region> {
@@ -141,11 +170,22 @@ impl OrgService {
         c.text("name", "名称", name, 40);
         c.finish()?;
         let mut tx = self.db.begin().await?;
-        let mut r = store::region_by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("region", "行政区划不存在"))?;
+        let mut r = store::region_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("region", "行政区划不存在"))?;
         actor.require_see(None, Some(&r.code))?;
         store::rename_region(&mut tx, id, name.trim()).await?;
         let now = self.db.now();
-        audit::record(&mut tx, now, &actor.audit_actor(), "region", id, "rename", json!({"from": r.name, "to": name.trim()})).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "region",
+            id,
+            "rename",
+            json!({"from": r.name, "to": name.trim()}),
+        )
+        .await?;
         tx.commit().await?;
         r.name = name.trim().into();
         Ok(r)
@@ -162,32 +202,53 @@ impl OrgService {
         }
     }
 
-    pub async fn departments(&self, actor: &Actor, q: &DepartmentQuery, page: &PageQuery) -> Result<Page<Department>> {
+    pub async fn departments(
+        &self,
+        actor: &Actor,
+        q: &DepartmentQuery,
+        page: &PageQuery,
+    ) -> Result<Page<Department>> {
         Self::require_staff(actor)?;
         actor.require_scope("org:read")?;
         let (ids, prefix, _) = Self::scope_filter(actor);
         let region_prefix = match q.region_code.as_deref().filter(|s| !s.is_empty()) {
             Some(code) => {
-                let p = codes::region_prefix(code)
-                    .ok_or_else(|| Error::field("region_code", "invalid_region_code", "行政区划代码格式不正确"))?;
+                let p = codes::region_prefix(code).ok_or_else(|| {
+                    Error::field(
+                        "region_code",
+                        "invalid_region_code",
+                        "行政区划代码格式不正确",
+                    )
+                })?;
                 // Narrow, never widen, the actor's own region.
                 match &prefix {
-                    Some(own) if !p.starts_with(own.as_str()) && !own.starts_with(&p) => Some("-".to_owned()),
+                    Some(own) if !p.starts_with(own.as_str()) && !own.starts_with(&p) => {
+                        Some("-".to_owned())
+                    }
                     Some(own) if own.len() > p.len() => Some(own.clone()),
                     _ => Some(p),
                 }
             }
             None => prefix,
         };
-        let f = store::DeptFilter { dept_ids: ids.as_deref(), region_prefix: region_prefix.as_deref(), q: q.q.as_deref(), parent_id: q.parent_id };
-        let (items, total) = store::departments(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        let f = store::DeptFilter {
+            dept_ids: ids.as_deref(),
+            region_prefix: region_prefix.as_deref(),
+            q: q.q.as_deref(),
+            parent_id: q.parent_id,
+        };
+        let (items, total) =
+            store::departments(&mut *self.conn().await?, &f, page.per_page(), page.offset())
+                .await?;
         Ok(Page::new(items, total, page))
     }
 
     pub async fn department(&self, actor: &Actor, id: i64) -> Result<Department> {
         Self::require_staff(actor)?;
         actor.require_scope("org:read")?;
-        let d = store::department(&mut *self.conn().await?, id).await?.ok_or_else(|| Error::not_found("department", "单位不存在"))?;
+        let d = store::department(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("department", "单位不存在"))?;
         actor.require_see(Some(d.id), Some(&d.region_code))?;
         Ok(d)
     }
@@ -197,7 +258,11 @@ impl OrgService {
         store::department_by_name(&mut *self.conn().await?, name).await
     }
 
-    pub async fn create_department(&self, actor: &Actor, input: NewDepartment) -> Result<Department> {
+    pub async fn create_department(
+        &self,
+        actor: &Actor,
+        input: NewDepartment,
+    ) -> Result<Department> {
         actor.require_any_role(STAFF_ADMIN)?;
         actor.require_scope("org:write")?;
         input.validate()?;
@@ -205,26 +270,46 @@ impl OrgService {
         let region = store::region_by_code(&mut tx, input.region_code.trim())
             .await?
             .ok_or_else(|| Error::field("region_code", "region_not_found", "该行政区划尚未建立"))?;
-        actor.require_see(None, Some(&region.code)).map_err(|_| Error::forbidden("只能在本辖区内新增单位"))?;
+        actor
+            .require_see(None, Some(&region.code))
+            .map_err(|_| Error::forbidden("只能在本辖区内新增单位"))?;
         if let Some(pid) = input.parent_id {
-            let p = store::department(&mut tx, pid)
-                .await?
-                .ok_or_else(|| Error::field("parent_id", "department_not_found", "上级单位不存在"))?;
+            let p = store::department(&mut tx, pid).await?.ok_or_else(|| {
+                Error::field("parent_id", "department_not_found", "上级单位不存在")
+            })?;
             actor.require_see(Some(p.id), Some(&p.region_code))?;
         }
         let now = self.db.now();
         let id = store::insert_department(&mut tx, &input, region.id, now).await?;
-        let d = store::department(&mut tx, id).await?.ok_or_else(|| Error::internal("department vanished"))?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "department", id, "create", serde_json::to_value(&d)?).await?;
+        let d = store::department(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("department vanished"))?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "department",
+            id,
+            "create",
+            serde_json::to_value(&d)?,
+        )
+        .await?;
         tx.commit().await?;
         Ok(d)
     }
 
-    pub async fn update_department(&self, actor: &Actor, id: i64, ch: DepartmentChanges) -> Result<Department> {
+    pub async fn update_department(
+        &self,
+        actor: &Actor,
+        id: i64,
+        ch: DepartmentChanges,
+    ) -> Result<Department> {
         actor.require_any_role(STAFF_ADMIN)?;
         actor.require_scope("org:write")?;
         let mut tx = self.db.begin().await?;
-        let before = store::department(&mut tx, id).await?.ok_or_else(|| Error::not_found("department", "单位不存在"))?;
+        let before = store::department(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("department", "单位不存在"))?;
         actor.require_see(Some(before.id), Some(&before.region_code))?;
         let mut d = before.clone();
         if let Some(n) = ch.name {
@@ -256,15 +341,32 @@ impl OrgService {
         .validate()?;
         if let Some(pid) = d.parent_id {
             if store::department_subtree(&mut tx, id).await?.contains(&pid) {
-                return Err(Error::field("parent_id", "cycle", "上级单位不能是本单位或其下级单位"));
+                return Err(Error::field(
+                    "parent_id",
+                    "cycle",
+                    "上级单位不能是本单位或其下级单位",
+                ));
             }
             if store::department(&mut tx, pid).await?.is_none() {
-                return Err(Error::field("parent_id", "department_not_found", "上级单位不存在"));
+                return Err(Error::field(
+                    "parent_id",
+                    "department_not_found",
+                    "上级单位不存在",
+                ));
             }
         }
         let now = self.db.now();
         store::update_department(&mut tx, &d, now).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "department", id, "update", json!({"before": before, "after": d})).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "department",
+            id,
+            "update",
+            json!({"before": before, "after": d}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(d)
     }
@@ -279,27 +381,52 @@ impl OrgService {
         let mut u = rec.user;
         let full = Self::may_see_personal(actor) || actor.user_id == Some(u.id);
         u.phone = rec.phone.map(|p| if full { p } else { mask::phone(&p) });
-        u.id_card = rec.id_card.map(|i| if full { i } else { mask::id_card(&i) });
+        u.id_card = rec
+            .id_card
+            .map(|i| if full { i } else { mask::id_card(&i) });
         u
     }
 
-    pub async fn users(&self, actor: &Actor, q: &UserQuery, page: &PageQuery) -> Result<Page<User>> {
+    pub async fn users(
+        &self,
+        actor: &Actor,
+        q: &UserQuery,
+        page: &PageQuery,
+    ) -> Result<Page<User>> {
         actor.require_scope("org:read")?;
         let (ids, prefix, _) = Self::scope_filter(actor);
         let f = store::UserFilter {
             dept_ids: ids.as_deref(),
             region_prefix: prefix.as_deref(),
-            only_user: if matches!(actor.scope, Scope::Own) { Some(actor.user_id.unwrap_or(-1)) } else { None },
+            only_user: if matches!(actor.scope, Scope::Own) {
+                Some(actor.user_id.unwrap_or(-1))
+            } else {
+                None
+            },
             dept_id: q.dept_id,
             role: q.role,
             q: q.q.as_deref(),
         };
-        let (rows, total) = store::users(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
-        Ok(Page::new(rows.into_iter().map(|r| Self::public_user(actor, r)).collect(), total, page))
+        let (rows, total) =
+            store::users(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        Ok(Page::new(
+            rows.into_iter()
+                .map(|r| Self::public_user(actor, r))
+                .collect(),
+            total,
+            page,
+        ))
     }
 
-    async fn user_in_scope(&self, c: &mut sqlx::AnyConnection, actor: &Actor, id: i64) -> Result<store::UserRecord> {
-        let rec = store::user_by_id(c, id).await?.ok_or_else(|| Error::not_found("user", "用户不存在"))?;
+    async fn user_in_scope(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<store::UserRecord> {
+        let rec = store::user_by_id(c, id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", "用户不存在"))?;
         if actor.user_id != Some(id) {
             actor.require_see(rec.user.dept_id, rec.dept_region_code.as_deref())?;
         }
@@ -308,7 +435,9 @@ impl OrgService {
 
     pub async fn user(&self, actor: &Actor, id: i64) -> Result<User> {
         actor.require_scope("org:read")?;
-        let rec = self.user_in_scope(&mut *self.conn().await?, actor, id).await?;
+        let rec = self
+            .user_in_scope(&mut *self.conn().await?, actor, id)
+            .await?;
         Ok(Self::public_user(actor, rec))
     }
 
@@ -322,7 +451,9 @@ impl OrgService {
             let d = store::department(&mut tx, did)
                 .await?
                 .ok_or_else(|| Error::field("dept_id", "department_not_found", "所选单位不存在"))?;
-            actor.require_see(Some(d.id), Some(&d.region_code)).map_err(|_| Error::forbidden("只能在本辖区的单位中新增用户"))?;
+            actor
+                .require_see(Some(d.id), Some(&d.region_code))
+                .map_err(|_| Error::forbidden("只能在本辖区的单位中新增用户"))?;
         }
         let now = self.db.now();
         let id = store::insert_user(&mut tx, &input, &hash, now).await?;
@@ -336,7 +467,9 @@ impl OrgService {
             json!({"username": input.username.trim(), "dept_id": input.dept_id, "roles": input.roles}),
         )
         .await?;
-        let rec = store::user_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("user vanished"))?;
+        let rec = store::user_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("user vanished"))?;
         tx.commit().await?;
         Ok(Self::public_user(actor, rec))
     }
@@ -346,18 +479,36 @@ impl OrgService {
         actor.require_scope("org:write")?;
         let mut tx = self.db.begin().await?;
         let rec = self.user_in_scope(&mut tx, actor, id).await?;
-        let display_name = ch.display_name.clone().unwrap_or(rec.user.display_name.clone());
+        let display_name = ch
+            .display_name
+            .clone()
+            .unwrap_or(rec.user.display_name.clone());
         let dept_id = ch.dept_id.or(rec.user.dept_id);
         let roles = ch.roles.clone().unwrap_or(rec.user.roles.clone());
-        let phone = ch.phone.clone().or(rec.phone.clone()).filter(|s| !s.is_empty());
-        let id_card = ch.id_card.clone().or(rec.id_card.clone()).filter(|s| !s.is_empty());
+        let phone = ch
+            .phone
+            .clone()
+            .or(rec.phone.clone())
+            .filter(|s| !s.is_empty());
+        let id_card = ch
+            .id_card
+            .clone()
+            .or(rec.id_card.clone())
+            .filter(|s| !s.is_empty());
         let active = ch.active.unwrap_or(rec.user.active);
         let mut c = Checks::new();
         c.text("display_name", "姓名", &display_name, 30);
         check_roles(&mut c, &roles, dept_id);
         check_contact(&mut c, phone.as_deref(), id_card.as_deref());
-        if actor.user_id == Some(id) && (!active || !roles.contains(&Role::Admin)) && rec.user.roles.contains(&Role::Admin) {
-            c.add("active", "self_lockout", "不能停用自己的账号或取消自己的管理员角色");
+        if actor.user_id == Some(id)
+            && (!active || !roles.contains(&Role::Admin))
+            && rec.user.roles.contains(&Role::Admin)
+        {
+            c.add(
+                "active",
+                "self_lockout",
+                "不能停用自己的账号或取消自己的管理员角色",
+            );
         }
         c.finish()?;
         if let Some(did) = ch.dept_id {
@@ -367,7 +518,17 @@ impl OrgService {
             actor.require_see(Some(d.id), Some(&d.region_code))?;
         }
         let now = self.db.now();
-        store::update_user(&mut tx, id, display_name.trim(), dept_id, phone.as_deref(), id_card.as_deref(), active, now).await?;
+        store::update_user(
+            &mut tx,
+            id,
+            display_name.trim(),
+            dept_id,
+            phone.as_deref(),
+            id_card.as_deref(),
+            active,
+            now,
+        )
+        .await?;
         store::set_roles(&mut tx, id, &roles).await?;
         if !active {
             store::delete_user_sessions(&mut tx, id).await?;
@@ -383,7 +544,9 @@ impl OrgService {
                    "phone_changed": ch.phone.is_some(), "id_card_changed": ch.id_card.is_some()}),
         )
         .await?;
-        let rec = store::user_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("user vanished"))?;
+        let rec = store::user_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("user vanished"))?;
         tx.commit().await?;
         Ok(Self::public_user(actor, rec))
     }
@@ -404,13 +567,24 @@ impl OrgService {
         let now = self.db.now();
         store::set_password_hash(&mut tx, id, &hash, now).await?;
         store::delete_user_sessions(&mut tx, id).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "user", id, "set_password", json!({})).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "user",
+            id,
+            "set_password",
+            json!({}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        Ok(store::user_by_username(&mut *self.conn().await?, username).await?.map(|r| r.user))
+        Ok(store::user_by_username(&mut *self.conn().await?, username)
+            .await?
+            .map(|r| r.user))
     }
 
     pub async fn count_users(&self) -> Result<i64> {
@@ -420,15 +594,26 @@ impl OrgService {
     // ---- identity: actors, sessions, tokens ----
 
     /// Builds the actor for a user: roles, and the data scope that follows from them.
-    pub(crate) async fn actor_for(&self, c: &mut sqlx::AnyConnection, rec: &store::UserRecord, via: Via) -> Result<Actor> {
+    pub(crate) async fn actor_for(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        rec: &store::UserRecord,
+        via: Via,
+    ) -> Result<Actor> {
         let u = &rec.user;
         let scope = if u.roles.iter().any(|r| r.is_region_wide()) {
-            match rec.dept_region_code.as_deref().and_then(codes::region_prefix) {
+            match rec
+                .dept_region_code
+                .as_deref()
+                .and_then(codes::region_prefix)
+            {
                 Some(prefix) => Scope::Region { prefix },
                 None => Scope::Departments { ids: vec![] },
             }
         } else if let Some(d) = u.dept_id {
-            Scope::Departments { ids: store::department_subtree(c, d).await? }
+            Scope::Departments {
+                ids: store::department_subtree(c, d).await?,
+            }
         } else {
             Scope::Own
         };
@@ -447,14 +632,24 @@ impl OrgService {
 
     /// Checks a password login, with lockout after repeated failures. Returns a brand-new
     /// session (a new id at every login, so a planted id is useless).
-    pub async fn login(&self, username: &str, pw: &str, ip: &str, user_agent: &str) -> Result<NewSession> {
+    pub async fn login(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<NewSession> {
         let username = username.trim().to_lowercase();
         let now = self.db.now();
         let window = self.auth.lockout_minutes * 60_000;
         let mut conn = self.conn().await?;
-        let (by_user, by_ip, oldest) = store::failures_since(&mut conn, &username, ip, now - window).await?;
+        let (by_user, by_ip, oldest) =
+            store::failures_since(&mut conn, &username, ip, now - window).await?;
         if by_user >= self.auth.max_login_failures || by_ip >= self.auth.max_login_failures * 4 {
-            let wait_ms = oldest.map(|o| o + window - now).unwrap_or(window).max(60_000);
+            let wait_ms = oldest
+                .map(|o| o + window - now)
+                .unwrap_or(window)
+                .max(60_000);
             let minutes = (wait_ms + 59_999) / 60_000;
             return Err(Error::RateLimited {
                 detail: format!("登录失败次数过多，已暂时锁定，请 {minutes} 分钟后再试"),
@@ -473,8 +668,16 @@ impl OrgService {
         let mut tx = self.db.begin().await?;
         let Some(rec) = rec.filter(|_| ok) else {
             store::record_failure(&mut tx, &username, ip, now).await?;
-            audit::record(&mut tx, now, &audit::AuditActor(format!("anonymous@{ip}")), "session", &username, "login_failed", json!({"ip": ip}))
-                .await?;
+            audit::record(
+                &mut tx,
+                now,
+                &audit::AuditActor(format!("anonymous@{ip}")),
+                "session",
+                &username,
+                "login_failed",
+                json!({"ip": ip}),
+            )
+            .await?;
             tx.commit().await?;
             return Err(Error::Unauthorized("用户名或密码错误，或账号已停用".into()));
         };
@@ -482,18 +685,51 @@ impl OrgService {
         let csrf = random_token(24);
         let expires_at = now + self.auth.session_hours * 3_600_000;
         let ua: String = user_agent.chars().take(200).collect();
-        store::insert_session(&mut tx, &sm3_hex(&token), rec.user.id, &csrf, now, expires_at, ip, &ua).await?;
+        store::insert_session(
+            &mut tx,
+            &sm3_hex(&token),
+            rec.user.id,
+            &csrf,
+            now,
+            expires_at,
+            ip,
+            &ua,
+        )
+        .await?;
         store::clear_failures(&mut tx, &username).await?;
         let actor = self.actor_for(&mut tx, &rec, Via::Session).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "session", rec.user.id, "login", json!({"ip": ip})).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "session",
+            rec.user.id,
+            "login",
+            json!({"ip": ip}),
+        )
+        .await?;
         tx.commit().await?;
-        Ok(NewSession { token, csrf, expires_at, actor })
+        Ok(NewSession {
+            token,
+            csrf,
+            expires_at,
+            actor,
+        })
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
         let mut tx = self.db.begin().await?;
         if let Some(uid) = store::delete_session(&mut tx, &sm3_hex(token)).await? {
-            audit::record(&mut tx, self.db.now(), &audit::AuditActor::user(uid), "session", uid, "logout", json!({})).await?;
+            audit::record(
+                &mut tx,
+                self.db.now(),
+                &audit::AuditActor::user(uid),
+                "session",
+                uid,
+                "logout",
+                json!({}),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -503,12 +739,16 @@ impl OrgService {
     pub async fn resolve_session(&self, token: &str) -> Result<Option<SessionInfo>> {
         let id_hash = sm3_hex(token);
         let mut c = self.conn().await?;
-        let Some(s) = store::session(&mut c, &id_hash).await? else { return Ok(None) };
+        let Some(s) = store::session(&mut c, &id_hash).await? else {
+            return Ok(None);
+        };
         let now = self.db.now();
         if s.expires_at <= now {
             return Ok(None);
         }
-        let Some(rec) = store::user_by_id(&mut c, s.user_id).await? else { return Ok(None) };
+        let Some(rec) = store::user_by_id(&mut c, s.user_id).await? else {
+            return Ok(None);
+        };
         if !rec.user.active {
             return Ok(None);
         }
@@ -520,11 +760,20 @@ impl OrgService {
             store::touch_session(&mut tx, &id_hash, now).await?;
             tx.commit().await?;
         }
-        Ok(Some(SessionInfo { actor, csrf: s.csrf }))
+        Ok(Some(SessionInfo {
+            actor,
+            csrf: s.csrf,
+        }))
     }
 
-    pub async fn create_token(&self, actor: &Actor, input: NewApiToken) -> Result<(String, ApiToken)> {
-        let uid = actor.user_id.ok_or_else(|| Error::forbidden("只有用户可以创建 API 令牌"))?;
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        input: NewApiToken,
+    ) -> Result<(String, ApiToken)> {
+        let uid = actor
+            .user_id
+            .ok_or_else(|| Error::forbidden("只有用户可以创建 API 令牌"))?;
         if actor.via == Via::Token {
             return Err(Error::forbidden("不能用 API 令牌创建新的令牌"));
         }
@@ -535,30 +784,57 @@ impl OrgService {
         let mut tx = self.db.begin().await?;
         let now = self.db.now();
         let id = store::insert_token(&mut tx, uid, &input, &prefix, &sm3_hex(&plain), now).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "api_token", id, "create", json!({"name": input.name, "scopes": input.scopes, "prefix": prefix}))
-            .await?;
-        let t = store::token_by_id(&mut tx, id).await?.ok_or_else(|| Error::internal("token vanished"))?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "api_token",
+            id,
+            "create",
+            json!({"name": input.name, "scopes": input.scopes, "prefix": prefix}),
+        )
+        .await?;
+        let t = store::token_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("token vanished"))?;
         tx.commit().await?;
         Ok((plain, t))
     }
 
     /// The actor's own tokens; an admin sees all.
     pub async fn tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
-        let uid = actor.user_id.ok_or_else(|| Error::forbidden("只有用户可以查看 API 令牌"))?;
-        let who = if actor.has_role(Role::Admin) && matches!(actor.scope, Scope::All) { None } else { Some(uid) };
+        let uid = actor
+            .user_id
+            .ok_or_else(|| Error::forbidden("只有用户可以查看 API 令牌"))?;
+        let who = if actor.has_role(Role::Admin) && matches!(actor.scope, Scope::All) {
+            None
+        } else {
+            Some(uid)
+        };
         store::tokens_of(&mut *self.conn().await?, who).await
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: i64) -> Result<()> {
         let mut tx = self.db.begin().await?;
-        let t = store::token_by_id(&mut tx, id).await?.ok_or_else(|| Error::not_found("api_token", "令牌不存在"))?;
+        let t = store::token_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("api_token", "令牌不存在"))?;
         if actor.user_id != Some(t.user_id) {
             actor.require_any_role(STAFF_ADMIN)?;
             self.user_in_scope(&mut tx, actor, t.user_id).await?;
         }
         let now = self.db.now();
         store::revoke_token(&mut tx, id, now).await?;
-        audit::record(&mut tx, now, &actor.audit_actor(), "api_token", id, "revoke", json!({"prefix": t.prefix})).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "api_token",
+            id,
+            "revoke",
+            json!({"prefix": t.prefix}),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -566,12 +842,16 @@ impl OrgService {
     /// Resolves a bearer token: unknown, revoked or expired tokens give `None`.
     pub async fn resolve_token(&self, plain: &str) -> Result<Option<Actor>> {
         let mut c = self.conn().await?;
-        let Some(t) = store::token_by_hash(&mut c, &sm3_hex(plain)).await? else { return Ok(None) };
+        let Some(t) = store::token_by_hash(&mut c, &sm3_hex(plain)).await? else {
+            return Ok(None);
+        };
         let now = self.db.now();
         if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
             return Ok(None);
         }
-        let Some(rec) = store::user_by_id(&mut c, t.user_id).await? else { return Ok(None) };
+        let Some(rec) = store::user_by_id(&mut c, t.user_id).await? else {
+            return Ok(None);
+        };
         if !rec.user.active {
             return Ok(None);
         }
@@ -589,7 +869,9 @@ impl OrgService {
     /// The actor of a user by id (for the command line and tests).
     pub async fn actor_of_user(&self, id: i64) -> Result<Actor> {
         let mut c = self.conn().await?;
-        let rec = store::user_by_id(&mut c, id).await?.ok_or_else(|| Error::not_found("user", "用户不存在"))?;
+        let rec = store::user_by_id(&mut c, id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", "用户不存在"))?;
         self.actor_for(&mut c, &rec, Via::Session).await
     }
 

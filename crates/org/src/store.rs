@@ -21,16 +21,30 @@ fn region(r: &AnyRow) -> Region {
 const REGION_COLS: &str = "id, code, name, level, parent_id";
 
 pub async fn region_by_code(c: &mut AnyConnection, code: &str) -> Result<Option<Region>> {
-    let r = sqlx::query(&format!("SELECT {REGION_COLS} FROM org_regions WHERE code = $1")).bind(code).fetch_optional(c).await?;
+    let r = sqlx::query(&format!(
+        "SELECT {REGION_COLS} FROM org_regions WHERE code = $1"
+    ))
+    .bind(code)
+    .fetch_optional(c)
+    .await?;
     Ok(r.as_ref().map(region))
 }
 
 pub async fn region_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<Region>> {
-    let r = sqlx::query(&format!("SELECT {REGION_COLS} FROM org_regions WHERE id = $1")).bind(id).fetch_optional(c).await?;
+    let r = sqlx::query(&format!(
+        "SELECT {REGION_COLS} FROM org_regions WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
     Ok(r.as_ref().map(region))
 }
 
-pub async fn regions(c: &mut AnyConnection, parent_id: Option<i64>, code_prefix: Option<&str>) -> Result<Vec<Region>> {
+pub async fn regions(
+    c: &mut AnyConnection,
+    parent_id: Option<i64>,
+    code_prefix: Option<&str>,
+) -> Result<Vec<Region>> {
     let rows = sqlx::query(&format!(
         "SELECT {REGION_COLS} FROM org_regions
          WHERE ($1 IS NULL OR parent_id = $1) AND ($2 IS NULL OR code LIKE $2)
@@ -43,7 +57,14 @@ pub async fn regions(c: &mut AnyConnection, parent_id: Option<i64>, code_prefix:
     Ok(rows.iter().map(region).collect())
 }
 
-pub async fn insert_region(c: &mut AnyConnection, code: &str, name: &str, level: RegionLevel, parent_id: Option<i64>, now: i64) -> Result<i64> {
+pub async fn insert_region(
+    c: &mut AnyConnection,
+    code: &str,
+    name: &str,
+    level: RegionLevel,
+    parent_id: Option<i64>,
+    now: i64,
+) -> Result<i64> {
     let id = sqlx::query_scalar("INSERT INTO org_regions (code, name, level, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .bind(code)
         .bind(name)
@@ -57,11 +78,16 @@ pub async fn insert_region(c: &mut AnyConnection, code: &str, name: &str, level:
 }
 
 pub async fn rename_region(c: &mut AnyConnection, id: i64, name: &str) -> Result<()> {
-    sqlx::query("UPDATE org_regions SET name = $1 WHERE id = $2").bind(name).bind(id).execute(c).await?;
+    sqlx::query("UPDATE org_regions SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
-const DEPT_COLS: &str = "d.id, d.name, d.short_name, d.region_id, r.code AS region_code, r.name AS region_name,
+const DEPT_COLS: &str =
+    "d.id, d.name, d.short_name, d.region_id, r.code AS region_code, r.name AS region_name,
     d.parent_id, d.credit_code, d.phone, d.active";
 
 fn dept_row(r: &AnyRow) -> Department {
@@ -107,7 +133,11 @@ fn dept_where(f: &DeptFilter) -> (String, Vec<String>) {
     let mut w = vec!["1 = 1".to_owned()];
     let mut binds = Vec::new();
     if let Some(ids) = f.dept_ids {
-        let list = if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
+        let list = if ids.is_empty() {
+            "NULL".to_owned()
+        } else {
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        };
         w.push(format!("d.id IN ({list})"));
     }
     if let Some(p) = f.region_prefix {
@@ -116,7 +146,10 @@ fn dept_where(f: &DeptFilter) -> (String, Vec<String>) {
     }
     if let Some(q) = f.q.filter(|q| !q.trim().is_empty()) {
         binds.push(format!("%{}%", q.trim()));
-        w.push(format!("(d.name LIKE ${n} OR d.short_name LIKE ${n})", n = binds.len()));
+        w.push(format!(
+            "(d.name LIKE ${n} OR d.short_name LIKE ${n})",
+            n = binds.len()
+        ));
     }
     if let Some(p) = f.parent_id {
         w.push(format!("d.parent_id = {p}"));
@@ -124,7 +157,12 @@ fn dept_where(f: &DeptFilter) -> (String, Vec<String>) {
     (w.join(" AND "), binds)
 }
 
-pub async fn departments(c: &mut AnyConnection, f: &DeptFilter<'_>, limit: i64, offset: i64) -> Result<(Vec<Department>, i64)> {
+pub async fn departments(
+    c: &mut AnyConnection,
+    f: &DeptFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Department>, i64)> {
     let (w, binds) = dept_where(f);
     let sql = format!(
         "SELECT {DEPT_COLS} FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE {w}
@@ -135,7 +173,9 @@ pub async fn departments(c: &mut AnyConnection, f: &DeptFilter<'_>, limit: i64, 
         q = q.bind(b);
     }
     let rows = q.fetch_all(&mut *c).await?;
-    let count_sql = format!("SELECT COUNT(*) FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE {w}");
+    let count_sql = format!(
+        "SELECT COUNT(*) FROM org_departments d JOIN org_regions r ON r.id = d.region_id WHERE {w}"
+    );
     let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
     for b in &binds {
         q = q.bind(b);
@@ -158,8 +198,17 @@ pub async fn department_subtree(c: &mut AnyConnection, id: i64) -> Result<Vec<i6
     Ok(ids)
 }
 
-pub async fn insert_department(c: &mut AnyConnection, d: &NewDepartment, region_id: i64, now: i64) -> Result<i64> {
-    let short = d.short_name.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| d.name.trim().to_owned());
+pub async fn insert_department(
+    c: &mut AnyConnection,
+    d: &NewDepartment,
+    region_id: i64,
+    now: i64,
+) -> Result<i64> {
+    let short = d
+        .short_name
+        .clone()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| d.name.trim().to_owned());
     sqlx::query_scalar(
         "INSERT INTO org_departments (name, short_name, region_id, parent_id, credit_code, phone, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
@@ -231,17 +280,23 @@ async fn user_record(c: &mut AnyConnection, r: &AnyRow) -> Result<UserRecord> {
 }
 
 pub async fn roles_of(c: &mut AnyConnection, user_id: i64) -> Result<Vec<Role>> {
-    let codes: Vec<String> = sqlx::query_scalar("SELECT role FROM org_user_roles WHERE user_id = $1 ORDER BY role")
-        .bind(user_id)
-        .fetch_all(c)
-        .await?;
+    let codes: Vec<String> =
+        sqlx::query_scalar("SELECT role FROM org_user_roles WHERE user_id = $1 ORDER BY role")
+            .bind(user_id)
+            .fetch_all(c)
+            .await?;
     let mut roles: Vec<Role> = codes.iter().filter_map(|s| Role::parse(s)).collect();
     roles.sort();
     Ok(roles)
 }
 
 pub async fn user_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<UserRecord>> {
-    let r = sqlx::query(&format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1")).bind(id).fetch_optional(&mut *c).await?;
+    let r = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *c)
+    .await?;
     match r {
         Some(r) => Ok(Some(user_record(c, &r).await?)),
         None => Ok(None),
@@ -249,10 +304,12 @@ pub async fn user_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<UserRec
 }
 
 pub async fn user_by_username(c: &mut AnyConnection, username: &str) -> Result<Option<UserRecord>> {
-    let r = sqlx::query(&format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE u.username = $1"))
-        .bind(username)
-        .fetch_optional(&mut *c)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.username = $1"
+    ))
+    .bind(username)
+    .fetch_optional(&mut *c)
+    .await?;
     match r {
         Some(r) => Ok(Some(user_record(c, &r).await?)),
         None => Ok(None),
@@ -268,11 +325,20 @@ pub struct UserFilter<'a> {
     pub q: Option<&'a str>,
 }
 
-pub async fn users(c: &mut AnyConnection, f: &UserFilter<'_>, limit: i64, offset: i64) -> Result<(Vec<UserRecord>, i64)> {
+pub async fn users(
+    c: &mut AnyConnection,
+    f: &UserFilter<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserRecord>, i64)> {
     let mut w = vec!["1 = 1".to_owned()];
     let mut binds: Vec<String> = Vec::new();
     if let Some(ids) = f.dept_ids {
-        let list = if ids.is_empty() { "NULL".to_owned() } else { ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",") };
+        let list = if ids.is_empty() {
+            "NULL".to_owned()
+        } else {
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        };
         w.push(format!("u.dept_id IN ({list})"));
     }
     if let Some(p) = f.region_prefix {
@@ -287,14 +353,22 @@ pub async fn users(c: &mut AnyConnection, f: &UserFilter<'_>, limit: i64, offset
     }
     if let Some(role) = f.role {
         binds.push(role.code().to_owned());
-        w.push(format!("EXISTS (SELECT 1 FROM org_user_roles ur WHERE ur.user_id = u.id AND ur.role = ${})", binds.len()));
+        w.push(format!(
+            "EXISTS (SELECT 1 FROM org_user_roles ur WHERE ur.user_id = u.id AND ur.role = ${})",
+            binds.len()
+        ));
     }
     if let Some(q) = f.q.filter(|q| !q.trim().is_empty()) {
         binds.push(format!("%{}%", q.trim()));
-        w.push(format!("(u.username LIKE ${n} OR u.display_name LIKE ${n})", n = binds.len()));
+        w.push(format!(
+            "(u.username LIKE ${n} OR u.display_name LIKE ${n})",
+            n = binds.len()
+        ));
     }
     let w = w.join(" AND ");
-    let sql = format!("SELECT {USER_COLS} FROM {USER_FROM} WHERE {w} ORDER BY u.id LIMIT {limit} OFFSET {offset}");
+    let sql = format!(
+        "SELECT {USER_COLS} FROM {USER_FROM} WHERE {w} ORDER BY u.id LIMIT {limit} OFFSET {offset}"
+    );
     let mut q = sqlx::query(&sql);
     for b in &binds {
         q = q.bind(b);
@@ -312,7 +386,12 @@ pub async fn users(c: &mut AnyConnection, f: &UserFilter<'_>, limit: i64, offset
     Ok((out, q.fetch_one(c).await?))
 }
 
-pub async fn insert_user(c: &mut AnyConnection, u: &NewUser, password_hash: &str, now: i64) -> Result<i64> {
+pub async fn insert_user(
+    c: &mut AnyConnection,
+    u: &NewUser,
+    password_hash: &str,
+    now: i64,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO org_users (username, display_name, password_hash, dept_id, phone, id_card, active, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
@@ -332,12 +411,19 @@ pub async fn insert_user(c: &mut AnyConnection, u: &NewUser, password_hash: &str
 }
 
 pub async fn set_roles(c: &mut AnyConnection, user_id: i64, roles: &[Role]) -> Result<()> {
-    sqlx::query("DELETE FROM org_user_roles WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM org_user_roles WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     let mut seen = roles.to_vec();
     seen.sort();
     seen.dedup();
     for r in seen {
-        sqlx::query("INSERT INTO org_user_roles (user_id, role) VALUES ($1, $2)").bind(user_id).bind(r.code()).execute(&mut *c).await?;
+        sqlx::query("INSERT INTO org_user_roles (user_id, role) VALUES ($1, $2)")
+            .bind(user_id)
+            .bind(r.code())
+            .execute(&mut *c)
+            .await?;
     }
     Ok(())
 }
@@ -366,12 +452,19 @@ pub async fn update_user(
 }
 
 pub async fn set_password_hash(c: &mut AnyConnection, id: i64, hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE org_users SET password_hash = $1, updated_at = $2 WHERE id = $3").bind(hash).bind(now).bind(id).execute(c).await?;
+    sqlx::query("UPDATE org_users SET password_hash = $1, updated_at = $2 WHERE id = $3")
+        .bind(hash)
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM org_users").fetch_one(c).await?)
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM org_users")
+        .fetch_one(c)
+        .await?)
 }
 
 // Sessions
@@ -383,7 +476,16 @@ pub struct SessionRow {
     pub last_seen_at: i64,
 }
 
-pub async fn insert_session(c: &mut AnyConnection, id_hash: &str, user_id: i64, csrf: &str, now: i64, expires_at: i64, ip: &str, ua: &str) -> Result<()> {
+pub async fn insert_session(
+    c: &mut AnyConnection,
+    id_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+    expires_at: i64,
+    ip: &str,
+    ua: &str,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO org_sessions (id_hash, user_id, csrf, created_at, expires_at, last_seen_at, ip, user_agent)
          VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
@@ -401,66 +503,115 @@ pub async fn insert_session(c: &mut AnyConnection, id_hash: &str, user_id: i64, 
 }
 
 pub async fn session(c: &mut AnyConnection, id_hash: &str) -> Result<Option<SessionRow>> {
-    let r = sqlx::query("SELECT user_id, csrf, expires_at, last_seen_at FROM org_sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .fetch_optional(c)
-        .await?;
-    Ok(r.map(|r| SessionRow { user_id: r.get(0), csrf: r.get(1), expires_at: r.get(2), last_seen_at: r.get(3) }))
+    let r = sqlx::query(
+        "SELECT user_id, csrf, expires_at, last_seen_at FROM org_sessions WHERE id_hash = $1",
+    )
+    .bind(id_hash)
+    .fetch_optional(c)
+    .await?;
+    Ok(r.map(|r| SessionRow {
+        user_id: r.get(0),
+        csrf: r.get(1),
+        expires_at: r.get(2),
+        last_seen_at: r.get(3),
+    }))
 }
 
 pub async fn touch_session(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<()> {
-    sqlx::query("UPDATE org_sessions SET last_seen_at = $1 WHERE id_hash = $2").bind(now).bind(id_hash).execute(c).await?;
+    sqlx::query("UPDATE org_sessions SET last_seen_at = $1 WHERE id_hash = $2")
+        .bind(now)
+        .bind(id_hash)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_session(c: &mut AnyConnection, id_hash: &str) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar("DELETE FROM org_sessions WHERE id_hash = $1 RETURNING user_id").bind(id_hash).fetch_optional(c).await?)
+    Ok(
+        sqlx::query_scalar("DELETE FROM org_sessions WHERE id_hash = $1 RETURNING user_id")
+            .bind(id_hash)
+            .fetch_optional(c)
+            .await?,
+    )
 }
 
 pub async fn delete_user_sessions(c: &mut AnyConnection, user_id: i64) -> Result<()> {
-    sqlx::query("DELETE FROM org_sessions WHERE user_id = $1").bind(user_id).execute(c).await?;
+    sqlx::query("DELETE FROM org_sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_expired_sessions(c: &mut AnyConnection, now: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM org_sessions WHERE expires_at < $1").bind(now).execute(c).await?.rows_affected())
+    Ok(
+        sqlx::query("DELETE FROM org_sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected(),
+    )
 }
 
 // Login failures
 
-pub async fn record_failure(c: &mut AnyConnection, username: &str, ip: &str, now: i64) -> Result<()> {
-    sqlx::query("INSERT INTO org_login_failures (username, ip, at) VALUES ($1, $2, $3)").bind(username).bind(ip).bind(now).execute(c).await?;
+pub async fn record_failure(
+    c: &mut AnyConnection,
+    username: &str,
+    ip: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("INSERT INTO org_login_failures (username, ip, at) VALUES ($1, $2, $3)")
+        .bind(username)
+        .bind(ip)
+        .bind(now)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
-pub async fn failures_since(c: &mut AnyConnection, username: &str, ip: &str, since: i64) -> Result<(i64, i64, Option<i64>)> {
-    let by_user: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_login_failures WHERE username = $1 AND at >= $2")
-        .bind(username)
-        .bind(since)
-        .fetch_one(&mut *c)
-        .await?;
-    let by_ip: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_login_failures WHERE ip = $1 AND at >= $2")
-        .bind(ip)
-        .bind(since)
-        .fetch_one(&mut *c)
-        .await?;
-    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(at) FROM org_login_failures WHERE (username = $1 OR ip = $2) AND at >= $3")
-        .bind(username)
-        .bind(ip)
-        .bind(since)
-        .fetch_one(c)
-        .await?;
+pub async fn failures_since(
+    c: &mut AnyConnection,
+    username: &str,
+    ip: &str,
+    since: i64,
+) -> Result<(i64, i64, Option<i64>)> {
+    let by_user: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM org_login_failures WHERE username = $1 AND at >= $2",
+    )
+    .bind(username)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await?;
+    let by_ip: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM org_login_failures WHERE ip = $1 AND at >= $2")
+            .bind(ip)
+            .bind(since)
+            .fetch_one(&mut *c)
+            .await?;
+    let oldest: Option<i64> = sqlx::query_scalar(
+        "SELECT MIN(at) FROM org_login_failures WHERE (username = $1 OR ip = $2) AND at >= $3",
+    )
+    .bind(username)
+    .bind(ip)
+    .bind(since)
+    .fetch_one(c)
+    .await?;
     Ok((by_user, by_ip, oldest))
 }
 
 pub async fn clear_failures(c: &mut AnyConnection, username: &str) -> Result<()> {
-    sqlx::query("DELETE FROM org_login_failures WHERE username = $1").bind(username).execute(c).await?;
+    sqlx::query("DELETE FROM org_login_failures WHERE username = $1")
+        .bind(username)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 // API tokens
 
-const TOKEN_COLS: &str = "id, user_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at";
+const TOKEN_COLS: &str =
+    "id, user_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at";
 
 fn token(r: &AnyRow) -> ApiToken {
     ApiToken {
@@ -468,7 +619,11 @@ fn token(r: &AnyRow) -> ApiToken {
         user_id: r.get("user_id"),
         name: r.get("name"),
         prefix: r.get("prefix"),
-        scopes: r.get::<String, _>("scopes").split_whitespace().map(str::to_owned).collect(),
+        scopes: r
+            .get::<String, _>("scopes")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
         created_at: r.get("created_at"),
         expires_at: r.get("expires_at"),
         revoked_at: r.get("revoked_at"),
@@ -476,7 +631,14 @@ fn token(r: &AnyRow) -> ApiToken {
     }
 }
 
-pub async fn insert_token(c: &mut AnyConnection, user_id: i64, t: &NewApiToken, prefix: &str, hash: &str, now: i64) -> Result<i64> {
+pub async fn insert_token(
+    c: &mut AnyConnection,
+    user_id: i64,
+    t: &NewApiToken,
+    prefix: &str,
+    hash: &str,
+    now: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO org_api_tokens (user_id, name, prefix, token_hash, scopes, created_at, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -493,12 +655,22 @@ pub async fn insert_token(c: &mut AnyConnection, user_id: i64, t: &NewApiToken, 
 }
 
 pub async fn token_by_hash(c: &mut AnyConnection, hash: &str) -> Result<Option<ApiToken>> {
-    let r = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM org_api_tokens WHERE token_hash = $1")).bind(hash).fetch_optional(c).await?;
+    let r = sqlx::query(&format!(
+        "SELECT {TOKEN_COLS} FROM org_api_tokens WHERE token_hash = $1"
+    ))
+    .bind(hash)
+    .fetch_optional(c)
+    .await?;
     Ok(r.as_ref().map(token))
 }
 
 pub async fn token_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<ApiToken>> {
-    let r = sqlx::query(&format!("SELECT {TOKEN_COLS} FROM org_api_tokens WHERE id = $1")).bind(id).fetch_optional(c).await?;
+    let r = sqlx::query(&format!(
+        "SELECT {TOKEN_COLS} FROM org_api_tokens WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
     Ok(r.as_ref().map(token))
 }
 
@@ -511,11 +683,19 @@ pub async fn tokens_of(c: &mut AnyConnection, user_id: Option<i64>) -> Result<Ve
 }
 
 pub async fn revoke_token(c: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE org_api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL").bind(now).bind(id).execute(c).await?;
+    sqlx::query("UPDATE org_api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
 pub async fn touch_token(c: &mut AnyConnection, id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE org_api_tokens SET last_used_at = $1 WHERE id = $2").bind(now).bind(id).execute(c).await?;
+    sqlx::query("UPDATE org_api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(c)
+        .await?;
     Ok(())
 }

@@ -18,13 +18,18 @@ pub struct Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 impl Browser {
     /// Starts Chromium; `None` (with a message) when it is not installed, except under CI.
     pub async fn start(test: &str) -> Option<Browser> {
-        if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists() {
+        if !std::path::Path::new(CHROMIUM).exists() || !std::path::Path::new(CHROMEDRIVER).exists()
+        {
             if crate::pg_required() {
                 panic!("Chromium and chromedriver are required under CI (apt-get install chromium chromium-driver)");
             }
@@ -54,13 +59,23 @@ impl Browser {
         let caps = caps.as_object().cloned().expect("object");
         let mut last_err = None;
         for _ in 0..50 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
                 Ok(client) => {
                     let shots = crate::artifacts_dir(&format!("screenshots/{test}"));
                     for old in std::fs::read_dir(&shots).into_iter().flatten().flatten() {
                         let _ = std::fs::remove_file(old.path());
                     }
-                    return Some(Browser { client, driver, _profile: profile, shots, count: 0 });
+                    return Some(Browser {
+                        client,
+                        driver,
+                        _profile: profile,
+                        shots,
+                        count: 0,
+                    });
                 }
                 Err(e) => {
                     last_err = Some(e.to_string());
@@ -72,11 +87,17 @@ impl Browser {
     }
 
     pub async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap_or_else(|e| panic!("goto {url}: {e}"));
+        self.client
+            .goto(url)
+            .await
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
     }
 
     pub async fn set_size(&self, width: u32, height: u32) {
-        self.client.set_window_size(width, height).await.expect("window size");
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("window size");
     }
 
     /// Saves a PNG of the current page as `NN-label.png` and returns its path.
@@ -89,9 +110,15 @@ impl Browser {
     }
 
     pub async fn fill(&self, css: &str, value: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find {css}: {e}"));
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
         el.clear().await.ok();
-        el.send_keys(value).await.unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        el.send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
     }
 
     pub async fn click(&self, css: &str) {
@@ -107,7 +134,10 @@ impl Browser {
     /// Clicks something that loads a new page (a submit button, a link) and waits until the
     /// new page has loaded.
     pub async fn click_and_wait(&self, css: &str) {
-        self.client.execute("window.__yiwang_old_page = true; return true;", vec![]).await.expect("mark page");
+        self.client
+            .execute("window.__yiwang_old_page = true; return true;", vec![])
+            .await
+            .expect("mark page");
         self.click(css).await;
         self.wait_for_new_page().await;
     }
@@ -127,8 +157,14 @@ impl Browser {
     }
 
     pub async fn select(&self, css: &str, value: &str) {
-        let el = self.client.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("find {css}: {e}"));
-        el.select_by_value(value).await.unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        el.select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -146,7 +182,12 @@ impl Browser {
     }
 
     pub async fn current_path(&self) -> String {
-        self.client.current_url().await.expect("url").path().to_owned()
+        self.client
+            .current_url()
+            .await
+            .expect("url")
+            .path()
+            .to_owned()
     }
 
     /// Every URL the page loaded (document, styles, scripts, images), from the Resource Timing API.
@@ -159,7 +200,13 @@ impl Browser {
             )
             .await
             .expect("resource timing");
-        v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     pub async fn close(mut self) {

@@ -41,10 +41,17 @@ impl Drop for PgGuard {
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs outside async; a small runtime of its own removes the database.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
             rt.block_on(async move {
                 if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
-                    let _ = c.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+                    let _ = c
+                        .execute(
+                            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str(),
+                        )
+                        .await;
                 }
             });
         })
@@ -69,8 +76,14 @@ impl TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
         let db = Db::connect(&url).await.expect("open sqlite");
-        kernel::migrate::run(&db, migrations).await.expect("migrate sqlite");
-        TestDb { db, pg: None, _dir: Some(dir) }
+        kernel::migrate::run(&db, migrations)
+            .await
+            .expect("migrate sqlite");
+        TestDb {
+            db,
+            pg: None,
+            _dir: Some(dir),
+        }
     }
 
     /// A fresh PostgreSQL database, migrated; `None` when PostgreSQL is unreachable outside CI.
@@ -79,19 +92,32 @@ impl TestDb {
         let mut conn = match sqlx::PgConnection::connect(&admin).await {
             Ok(c) => c,
             Err(e) if !pg_required() => {
-                eprintln!("SKIPPED: PostgreSQL at {admin} is not reachable ({e}); set YIWANG_TEST_PG_URL");
+                eprintln!(
+                    "SKIPPED: PostgreSQL at {admin} is not reachable ({e}); set YIWANG_TEST_PG_URL"
+                );
                 return None;
             }
             Err(e) => panic!("PostgreSQL is required under CI but {admin} is not reachable: {e}"),
         };
         let name = unique_name();
-        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.expect("create database");
+        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+            .expect("create database");
         let _ = conn.close().await;
-        let guard = PgGuard { admin_url: admin.clone(), name: name.clone() };
+        let guard = PgGuard {
+            admin_url: admin.clone(),
+            name: name.clone(),
+        };
         let url = with_database(&admin, &name);
         let db = Db::connect(&url).await.expect("open postgres");
-        kernel::migrate::run(&db, migrations).await.expect("migrate postgres");
-        Some(TestDb { db, pg: Some(guard), _dir: None })
+        kernel::migrate::run(&db, migrations)
+            .await
+            .expect("migrate postgres");
+        Some(TestDb {
+            db,
+            pg: Some(guard),
+            _dir: None,
+        })
     }
 
     pub fn url(&self) -> String {
@@ -136,7 +162,9 @@ where
     F: FnOnce(Db) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let Some(t) = TestDb::postgres(&migrations).await else { return };
+    let Some(t) = TestDb::postgres(&migrations).await else {
+        return;
+    };
     f(t.db.clone()).await;
     t.close().await;
 }
@@ -163,7 +191,9 @@ macro_rules! on_both_backends {
 
 /// Where tests keep artifacts (screenshots): `<workspace>/artifacts/<sub>`.
 pub fn artifacts_dir(sub: &str) -> std::path::PathBuf {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts").join(sub);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../artifacts")
+        .join(sub);
     std::fs::create_dir_all(&root).expect("artifacts dir");
     root
 }
@@ -172,8 +202,14 @@ pub fn artifacts_dir(sub: &str) -> std::path::PathBuf {
 mod tests {
     #[test]
     fn database_name_is_swapped() {
-        assert_eq!(super::with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(super::with_database("postgres://u:p@h/db?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u:p@h/db?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
         assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

@@ -12,7 +12,12 @@ use webcore::layout::page;
 use webcore::{ApiActor, ApiResult, AppCtx, NavItem, PageCtx, PageError, Query};
 
 pub fn nav() -> Vec<NavItem> {
-    vec![NavItem { section: "系统管理", label: "审计链", href: "/admin/audit", roles: &[Role::Admin] }]
+    vec![NavItem {
+        section: "系统管理",
+        label: "审计链",
+        href: "/admin/audit",
+        roles: &[Role::Admin],
+    }]
 }
 
 pub fn routes() -> Router<AppCtx> {
@@ -33,7 +38,10 @@ fn require(actor: &Actor) -> kernel::Result<()> {
 
 /// Recomputes the whole SM3 chain and names the first broken record, if any.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", responses((status = 200, description = "verification result")))]
-async fn api_verify(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Verification>> {
+async fn api_verify(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Verification>> {
     require(&a)?;
     Ok(axum::Json(audit::verify(&ctx.db).await?))
 }
@@ -49,7 +57,11 @@ pub struct RecordsQuery {
 
 /// An entity's history (oldest first), or the newest records.
 #[utoipa::path(get, path = "/api/v1/audit/records", tag = "audit", params(RecordsQuery), responses((status = 200, description = "records")))]
-async fn api_records(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Query(q): Query<RecordsQuery>) -> ApiResult<axum::Json<Vec<AuditRecord>>> {
+async fn api_records(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<RecordsQuery>,
+) -> ApiResult<axum::Json<Vec<AuditRecord>>> {
     require(&a)?;
     let rows = match (q.entity, q.entity_id) {
         (Some(e), Some(id)) => audit::history(&ctx.db, &e, &id).await?,

@@ -11,11 +11,18 @@ use webcore::layout::page;
 use webcore::{AppCtx, NavItem, PageCtx};
 
 pub fn nav() -> Vec<NavItem> {
-    vec![NavItem { section: "工作台", label: "首页", href: "/", roles: &Role::ALL }]
+    vec![NavItem {
+        section: "工作台",
+        label: "首页",
+        href: "/",
+        roles: &Role::ALL,
+    }]
 }
 
 pub fn routes() -> Router<AppCtx> {
-    Router::new().route("/", get(home)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/", get(home))
+        .route("/readyz", get(readyz))
 }
 
 #[derive(OpenApi)]

@@ -40,7 +40,11 @@ pub fn nav() -> Vec<NavItem> {
 }
 
 pub fn context(db: Db, config: Config) -> AppCtx {
-    AppCtx { db, config: Arc::new(config), nav: Arc::new(nav()) }
+    AppCtx {
+        db,
+        config: Arc::new(config),
+        nav: Arc::new(nav()),
+    }
 }
 
 /// The OpenAPI 3 document, generated from the handlers' annotations.
@@ -64,10 +68,18 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
-        .layer(axum::middleware::from_fn_with_state(ctx.clone(), middleware::authenticate))
-        .layer(axum::middleware::from_fn(middleware::problem_for_bare_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            ctx.clone(),
+            middleware::authenticate,
+        ))
+        .layer(axum::middleware::from_fn(
+            middleware::problem_for_bare_errors,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(middleware::metrics_and_trace))
         .with_state(ctx);
@@ -76,13 +88,28 @@ pub fn app(ctx: AppCtx) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(middleware::metrics))
-        .route(webcore::assets::CSS_PATH, get(|| async { asset("text/css; charset=utf-8", webcore::assets::CSS) }))
-        .route(webcore::assets::JS_PATH, get(|| async { asset("text/javascript; charset=utf-8", webcore::assets::JS) }))
-        .route("/assets/favicon.svg", get(|| async { asset("image/svg+xml", webcore::assets::FAVICON) }))
+        .route(
+            webcore::assets::CSS_PATH,
+            get(|| async { asset("text/css; charset=utf-8", webcore::assets::CSS) }),
+        )
+        .route(
+            webcore::assets::JS_PATH,
+            get(|| async { asset("text/javascript; charset=utf-8", webcore::assets::JS) }),
+        )
+        .route(
+            "/assets/favicon.svg",
+            get(|| async { asset("image/svg+xml", webcore::assets::FAVICON) }),
+        )
 }
 
 fn asset(ct: &'static str, body: &'static str) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "public, max-age=31536000, immutable")], body)
+    (
+        [
+            (header::CONTENT_TYPE, ct),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        body,
+    )
 }
 
 /// A running server.
@@ -121,7 +148,11 @@ pub async fn start(ctx: AppCtx, listen: &str) -> std::io::Result<Server> {
             })
             .await
     });
-    Ok(Server { addr, shutdown: Some(tx), handle })
+    Ok(Server {
+        addr,
+        shutdown: Some(tx),
+        handle,
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
@@ -131,7 +162,8 @@ pub async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -19,7 +19,9 @@ async fn login(b: &Browser, url: &str, user: &str, pw: &str) {
 async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     let backend = db.backend().name();
     let w = world(db).await;
-    let Some(mut b) = Browser::start(&format!("foundation-{backend}")).await else { return };
+    let Some(mut b) = Browser::start(&format!("foundation-{backend}")).await else {
+        return;
+    };
 
     // Anonymous visitors are sent to the login page.
     b.goto(&format!("{}/admin/users", w.url)).await;
@@ -54,14 +56,19 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     b.screenshot("department-created").await;
 
     // A user in it, with the handler role.
-    b.goto(&format!("{}/admin/users?dept_id={dept_id}", w.url)).await;
+    b.goto(&format!("{}/admin/users?dept_id={dept_id}", w.url))
+        .await;
     b.fill("#username", "browser_user").await;
     b.fill("#display_name", "浏览器测试员").await;
     b.fill("#new-password", "newuser123").await;
     b.select("#dept_id", &dept_id).await;
     b.click("input[name=roles][value=handler]").await;
     b.click_and_wait("#new button[type=submit]").await;
-    assert!(b.body_text().await.contains("用户已新增"), "{}", b.body_text().await);
+    assert!(
+        b.body_text().await.contains("用户已新增"),
+        "{}",
+        b.body_text().await
+    );
     b.screenshot("user-created").await;
 
     // The user list shows the new user, masked phone and all.
@@ -92,7 +99,10 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
 
     // Nothing was requested from outside the server.
     for u in b.loaded_urls().await {
-        assert!(u.starts_with(&w.url), "page loaded {u} from outside the server");
+        assert!(
+            u.starts_with(&w.url),
+            "page loaded {u} from outside the server"
+        );
     }
     b.close().await;
     w.server.stop().await;

@@ -98,8 +98,14 @@ impl ApiError {
         p.title = title_of(status).into();
         let body = serde_json::to_vec(&p).unwrap_or_default();
         let mut res = (status, body).into_response();
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let Error::RateLimited { retry_after_secs, .. } = &self.0 {
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let Error::RateLimited {
+            retry_after_secs, ..
+        } = &self.0
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

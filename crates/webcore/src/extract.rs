@@ -15,7 +15,12 @@ use std::sync::Arc;
 pub struct Json<T>(pub T);
 
 fn type_word(expected: &str) -> &'static str {
-    if expected.contains("i64") || expected.contains("i32") || expected.contains("u32") || expected.contains("u64") || expected.contains("integer") {
+    if expected.contains("i64")
+        || expected.contains("i32")
+        || expected.contains("u32")
+        || expected.contains("u64")
+        || expected.contains("integer")
+    {
         "整数"
     } else if expected.contains("f64") || expected.contains("float") {
         "数字"
@@ -35,7 +40,13 @@ fn type_word(expected: &str) -> &'static str {
 /// Explains a serde data error for a field path, in zh-CN.
 pub fn explain(path: &str, msg: &str) -> Error {
     let between = |s: &str| s.split('`').nth(1).unwrap_or("").to_owned();
-    let field_at = |name: &str| if path.is_empty() || path == "." { name.to_owned() } else { format!("{path}.{name}") };
+    let field_at = |name: &str| {
+        if path.is_empty() || path == "." {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
     if msg.starts_with("missing field") {
         let name = between(msg);
         let f = field_at(&name);
@@ -44,23 +55,47 @@ pub fn explain(path: &str, msg: &str) -> Error {
     if msg.starts_with("unknown field") {
         // The path already ends at the unknown field.
         let name = between(msg);
-        let f = if path.is_empty() || path == "." { name } else { path.to_owned() };
+        let f = if path.is_empty() || path == "." {
+            name
+        } else {
+            path.to_owned()
+        };
         return Error::field(f.clone(), "unknown_field", format!("不认识的字段 {f}"));
     }
-    let field = if path.is_empty() || path == "." { "(body)".to_owned() } else { path.to_owned() };
+    let field = if path.is_empty() || path == "." {
+        "(body)".to_owned()
+    } else {
+        path.to_owned()
+    };
     if msg.starts_with("unknown variant") {
         let got = between(msg);
         let options = msg.split("expected ").nth(1).unwrap_or("").replace('`', "");
-        return Error::field(field.clone(), "invalid_enum", format!("字段 {field} 的取值“{got}”无效，可选：{options}"));
+        return Error::field(
+            field.clone(),
+            "invalid_enum",
+            format!("字段 {field} 的取值“{got}”无效，可选：{options}"),
+        );
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         let expected = rest.split("expected ").nth(1).unwrap_or("");
-        return Error::field(field.clone(), "invalid_type", format!("字段 {field} 的类型不正确，应为{}", type_word(expected)));
+        return Error::field(
+            field.clone(),
+            "invalid_type",
+            format!("字段 {field} 的类型不正确，应为{}", type_word(expected)),
+        );
     }
     if msg.starts_with("invalid value") || msg.starts_with("invalid length") {
-        return Error::field(field.clone(), "invalid_value", format!("字段 {field} 的值无效"));
+        return Error::field(
+            field.clone(),
+            "invalid_value",
+            format!("字段 {field} 的值无效"),
+        );
     }
-    Error::field(field.clone(), "invalid_value", format!("字段 {field} 的值无效：{msg}"))
+    Error::field(
+        field.clone(),
+        "invalid_value",
+        format!("字段 {field} 的值无效：{msg}"),
+    )
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
@@ -78,7 +113,11 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
                 }
                 _ => Err(Error::BadRequest {
                     code: "malformed_json",
-                    detail: format!("请求体不是合法的 JSON（第 {} 行第 {} 列）", inner.line(), inner.column()),
+                    detail: format!(
+                        "请求体不是合法的 JSON（第 {} 行第 {} 列）",
+                        inner.line(),
+                        inner.column()
+                    ),
                     field: None,
                 }),
             }
@@ -94,7 +133,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let ct = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let ct = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         if !(ct.starts_with("application/json") || ct.contains("+json")) {
             return Err(ApiError(Error::BadRequest {
                 code: "unsupported_media_type",
@@ -107,7 +150,11 @@ where
             if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError(Error::PayloadTooLarge { limit: 0 })
             } else {
-                ApiError(Error::BadRequest { code: "unreadable_body", detail: "无法读取请求体".into(), field: None })
+                ApiError(Error::BadRequest {
+                    code: "unreadable_body",
+                    detail: "无法读取请求体".into(),
+                    field: None,
+                })
             }
         })?;
         Ok(Json(parse_json(&bytes)?))
@@ -127,23 +174,29 @@ where
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let q = parts.uri.query().unwrap_or("");
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
-        serde_path_to_error::deserialize(de).map(Query).map_err(|e| {
-            let path = e.path().to_string();
-            let msg = e.into_inner().to_string();
-            let mut err = explain(&path, &msg);
-            if let Error::Validation(f) = &mut err {
-                for fe in f.iter_mut() {
-                    if fe.field == "(body)" {
-                        fe.field = "(query)".into();
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let msg = e.into_inner().to_string();
+                let mut err = explain(&path, &msg);
+                if let Error::Validation(f) = &mut err {
+                    for fe in f.iter_mut() {
+                        if fe.field == "(body)" {
+                            fe.field = "(query)".into();
+                        }
+                        fe.detail = fe.detail.replace("字段", "查询参数");
                     }
-                    fe.detail = fe.detail.replace("字段", "查询参数");
                 }
-            }
-            ApiError(match err {
-                Error::Validation(f) => Error::BadRequest { code: "invalid_query", detail: f[0].detail.clone(), field: Some(f[0].field.clone()) },
-                other => other,
+                ApiError(match err {
+                    Error::Validation(f) => Error::BadRequest {
+                        code: "invalid_query",
+                        detail: f[0].detail.clone(),
+                        field: Some(f[0].field.clone()),
+                    },
+                    other => other,
+                })
             })
-        })
     }
 }
 
@@ -156,13 +209,21 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let Some(auth) = parts.extensions.get::<Authenticated>().cloned() else {
-            return Err(ApiError(Error::Unauthorized("请先登录，或在 Authorization 头中提供 Bearer API 令牌".into())));
+            return Err(ApiError(Error::Unauthorized(
+                "请先登录，或在 Authorization 头中提供 Bearer API 令牌".into(),
+            )));
         };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if let (Some(expected), false) = (&auth.csrf, safe) {
-            let sent = parts.headers.get(crate::CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get(crate::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if sent != expected {
-                return Err(ApiError(Error::forbidden("缺少或错误的 CSRF 令牌（X-CSRF-Token 头）")));
+                return Err(ApiError(Error::forbidden(
+                    "缺少或错误的 CSRF 令牌（X-CSRF-Token 头）",
+                )));
             }
         }
         Ok(ApiActor(auth.actor))
@@ -185,7 +246,11 @@ pub struct LoginRedirect(String);
 
 impl IntoResponse for LoginRedirect {
     fn into_response(self) -> Response {
-        Redirect::to(&format!("/login?next={}", form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>())).into_response()
+        Redirect::to(&format!(
+            "/login?next={}",
+            form_urlencoded::byte_serialize(self.0.as_bytes()).collect::<String>()
+        ))
+        .into_response()
     }
 }
 
@@ -200,7 +265,10 @@ where
         let app = AppCtx::from_ref(state);
         let path = parts.uri.path().to_owned();
         match parts.extensions.get::<Authenticated>() {
-            Some(Authenticated { actor, csrf: Some(csrf) }) => Ok(PageCtx {
+            Some(Authenticated {
+                actor,
+                csrf: Some(csrf),
+            }) => Ok(PageCtx {
                 actor: actor.clone(),
                 csrf: csrf.clone(),
                 nav: app.nav.clone(),
@@ -208,7 +276,13 @@ where
                 city: app.config.city.name.clone(),
                 bureau: app.config.city.bureau.clone(),
             }),
-            _ => Err(LoginRedirect(parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or(path))),
+            _ => Err(LoginRedirect(
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or(path),
+            )),
         }
     }
 }
@@ -219,7 +293,9 @@ impl PageCtx {
         if !sent.is_empty() && sent == self.csrf {
             Ok(())
         } else {
-            Err(Error::forbidden("表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"))
+            Err(Error::forbidden(
+                "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试",
+            ))
         }
     }
 }
@@ -252,10 +328,18 @@ pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
     pub fn get(&self, name: &str) -> &str {
-        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
     pub fn opt(&self, name: &str) -> Option<String> {
         Some(self.get(name).trim().to_owned()).filter(|s| !s.is_empty())
@@ -269,7 +353,9 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|_| crate::layout::PageError(Error::PayloadTooLarge { limit: 0 }))?;
-        Ok(FormData(form_urlencoded::parse(&bytes).into_owned().collect()))
+        Ok(FormData(
+            form_urlencoded::parse(&bytes).into_owned().collect(),
+        ))
     }
 }
 
@@ -293,7 +379,10 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 pub fn is_https(parts_headers: &axum::http::HeaderMap, config: &kernel::config::Config) -> bool {
     config.secure_cookies()
         || (config.server.trust_forwarded_proto
-            && parts_headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https"))
+            && parts_headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                == Some("https"))
 }
 
 /// The `Set-Cookie` value for a session (HttpOnly, SameSite=Lax, Secure behind TLS).
@@ -307,8 +396,13 @@ pub fn session_cookie(token: &str, max_age_secs: i64, secure: bool) -> String {
 
 /// Reads one cookie from the request headers.
 pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then(|| v.to_owned())
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then(|| v.to_owned())
+        })
 }

@@ -20,7 +20,7 @@ fn head(title: &str) -> Markup {
 }
 
 /// The navigation entries this actor's roles see, grouped by section in declaration order.
-pub fn visible_nav<'a>(ctx: &'a PageCtx) -> Vec<(&'static str, Vec<&'a NavItem>)> {
+pub fn visible_nav(ctx: &PageCtx) -> Vec<(&'static str, Vec<&NavItem>)> {
     let mut groups: Vec<(&'static str, Vec<&NavItem>)> = Vec::new();
     for item in ctx.nav.iter().filter(|i| ctx.actor.has_any_role(i.roles)) {
         match groups.iter_mut().find(|(s, _)| *s == item.section) {
@@ -97,7 +97,13 @@ pub fn field_error(errors: &[FieldError], name: &str) -> Markup {
 }
 
 /// A labelled text input with its error.
-pub fn text_field(label: &str, name: &str, value: &str, errors: &[FieldError], attrs: &str) -> Markup {
+pub fn text_field(
+    label: &str,
+    name: &str,
+    value: &str,
+    errors: &[FieldError],
+    attrs: &str,
+) -> Markup {
     let invalid = errors.iter().any(|e| e.field == name);
     html! {
         div.field {
@@ -143,7 +149,11 @@ pub fn csrf_input(ctx: &PageCtx) -> Markup {
 
 /// Page links for a list.
 pub fn pager(path_with_query: &str, page: i64, pages: i64, total: i64) -> Markup {
-    let sep = if path_with_query.contains('?') { '&' } else { '?' };
+    let sep = if path_with_query.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     html! {
         nav.pager aria-label="分页" {
             span { "共 " (total) " 条，第 " (page) "/" (pages) " 页" }
@@ -157,7 +167,9 @@ pub fn pager(path_with_query: &str, page: i64, pages: i64, total: i64) -> Markup
 pub fn error_page(bureau: &str, status: u16, message: &str) -> Markup {
     public_page(
         bureau,
-        crate::error::title_of(axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST)),
+        crate::error::title_of(
+            axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST),
+        ),
         html! {
             h1 { (crate::error::title_of(axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::BAD_REQUEST))) }
             (alert(message))
@@ -182,6 +194,10 @@ impl axum::response::IntoResponse for PageError {
         if status.is_server_error() {
             tracing::error!(error = %self.0, "page failed");
         }
-        (status, error_page("一网", status.as_u16(), &self.0.detail())).into_response()
+        (
+            status,
+            error_page("一网", status.as_u16(), &self.0.detail()),
+        )
+            .into_response()
     }
 }

@@ -61,12 +61,22 @@ pub const DEPARTMENTS: [(&str, &str); 30] = [
     ("A市燃气有限公司", "燃气公司"),
 ];
 
-const SYL_A: [&str; 24] =
-    ["东", "西", "南", "北", "新", "金", "银", "青", "白", "龙", "凤", "桂", "梅", "兰", "松", "竹", "云", "清", "长", "永", "文", "德", "福", "泰"];
-const SYL_B: [&str; 24] =
-    ["湖", "江", "河", "山", "林", "阳", "光", "明", "华", "兴", "安", "康", "宁", "和", "平", "丰", "源", "塘", "桥", "坪", "岭", "洲", "园", "苑"];
-const SURNAMES: [&str; 20] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭", "林", "何", "高", "罗"];
-const GIVEN: [&str; 24] = ["伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平", "刚", "桂英", "丹", "萍", "鑫"];
+const SYL_A: [&str; 24] = [
+    "东", "西", "南", "北", "新", "金", "银", "青", "白", "龙", "凤", "桂", "梅", "兰", "松", "竹",
+    "云", "清", "长", "永", "文", "德", "福", "泰",
+];
+const SYL_B: [&str; 24] = [
+    "湖", "江", "河", "山", "林", "阳", "光", "明", "华", "兴", "安", "康", "宁", "和", "平", "丰",
+    "源", "塘", "桥", "坪", "岭", "洲", "园", "苑",
+];
+const SURNAMES: [&str; 20] = [
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴", "徐", "孙", "朱", "马", "胡", "郭",
+    "林", "何", "高", "罗",
+];
+const GIVEN: [&str; 24] = [
+    "伟", "芳", "娜", "敏", "静", "强", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明", "超",
+    "秀英", "霞", "平", "刚", "桂英", "丹", "萍", "鑫",
+];
 
 /// The demo users: (username, role, index in `DEPARTMENTS`); operators and dispatchers sit in
 /// the 12345 center below the bureau.
@@ -97,7 +107,11 @@ pub fn print_logins() {
 
 fn place_name(rng: &mut ChaCha8Rng, used: &mut std::collections::HashSet<String>) -> String {
     loop {
-        let n = format!("{}{}", SYL_A.choose(rng).unwrap(), SYL_B.choose(rng).unwrap());
+        let n = format!(
+            "{}{}",
+            SYL_A.choose(rng).unwrap(),
+            SYL_B.choose(rng).unwrap()
+        );
         if used.insert(n.clone()) {
             return n;
         }
@@ -105,7 +119,11 @@ fn place_name(rng: &mut ChaCha8Rng, used: &mut std::collections::HashSet<String>
 }
 
 fn person_name(rng: &mut ChaCha8Rng) -> String {
-    format!("{}{}", SURNAMES.choose(rng).unwrap(), GIVEN.choose(rng).unwrap())
+    format!(
+        "{}{}",
+        SURNAMES.choose(rng).unwrap(),
+        GIVEN.choose(rng).unwrap()
+    )
 }
 
 /// The generated world, without touching a database: regions (code, name) in parent-first
@@ -113,20 +131,31 @@ fn person_name(rng: &mut ChaCha8Rng) -> String {
 pub fn regions(seed: u64) -> Vec<(String, String)> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut used = std::collections::HashSet::new();
-    let mut out = vec![("690000".to_owned(), "西地省".to_owned()), ("690100".to_owned(), "A市".to_owned())];
+    let mut out = vec![
+        ("690000".to_owned(), "西地省".to_owned()),
+        ("690100".to_owned(), "A市".to_owned()),
+    ];
     for (code, name) in DISTRICTS {
         out.push((code.to_owned(), name.to_owned()));
         let county = name.ends_with('县');
         let towns = rng.gen_range(4..=7);
         for t in 1..=towns {
             let is_town = county && rng.gen_bool(0.6);
-            let tname = format!("{}{}", place_name(&mut rng, &mut used), if is_town { "镇" } else { "街道" });
+            let tname = format!(
+                "{}{}",
+                place_name(&mut rng, &mut used),
+                if is_town { "镇" } else { "街道" }
+            );
             let tcode = format!("{code}{t:03}000");
             out.push((tcode.clone(), tname));
             let communities = rng.gen_range(3..=7);
             for v in 1..=communities {
                 let rural = is_town && rng.gen_bool(0.5);
-                let vname = format!("{}{}", place_name(&mut rng, &mut used), if rural { "村" } else { "社区" });
+                let vname = format!(
+                    "{}{}",
+                    place_name(&mut rng, &mut used),
+                    if rural { "村" } else { "社区" }
+                );
                 let vcode = format!("{code}{t:03}{:03}", if rural { 200 + v } else { v });
                 out.push((vcode, vname));
             }
@@ -136,11 +165,16 @@ pub fn regions(seed: u64) -> Vec<(String, String)> {
 }
 
 async fn is_demo(db: &Db) -> Result<bool> {
-    Ok(kernel::migrate::get_meta(db, META_KEY).await.map_err(|e| anyhow::anyhow!(e.detail()))?.is_some())
+    Ok(kernel::migrate::get_meta(db, META_KEY)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail()))?
+        .is_some())
 }
 
 fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
@@ -151,9 +185,13 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
     let url = &cfg.database.url;
     match sqlite_path(url) {
         Some(path) if path.exists() => {
-            let existing = Db::connect(url).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let existing = Db::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
             let demo = is_demo(&existing).await?;
-            let empty = kernel::migrate::is_empty(&existing).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let empty = kernel::migrate::is_empty(&existing)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
             existing.close().await;
             if !demo && !empty {
                 bail!("{} 已存在且不是演示数据库，拒绝覆盖。请换一个位置（--db 演示.db）或先自行移走它。", path.display());
@@ -161,29 +199,45 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
             for suffix in ["", "-wal", "-shm"] {
                 let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
                 if p.exists() {
-                    std::fs::remove_file(&p).with_context(|| format!("无法删除旧的演示数据库 {}", p.display()))?;
+                    std::fs::remove_file(&p)
+                        .with_context(|| format!("无法删除旧的演示数据库 {}", p.display()))?;
                 }
             }
         }
         Some(_) => {}
         None => {
-            let existing = Db::connect(url).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
-            let empty = kernel::migrate::is_empty(&existing).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let existing = Db::connect(url)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let empty = kernel::migrate::is_empty(&existing)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail()))?;
             existing.close().await;
             if !empty {
-                bail!("演示只能建在空的 PostgreSQL 数据库中；{} 不是空的。", kernel::db::redact_url(url));
+                bail!(
+                    "演示只能建在空的 PostgreSQL 数据库中；{} 不是空的。",
+                    kernel::db::redact_url(url)
+                );
             }
         }
     }
-    let db = Db::connect(url).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
-    kernel::migrate::run(&db, &web::migrations()).await.map_err(|e| anyhow::anyhow!(e.detail()))?;
+    let db = Db::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+    kernel::migrate::run(&db, &web::migrations())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail()))?;
     populate(&db, cfg, seed).await?;
     Ok(db)
 }
 
 fn err(e: kernel::Error) -> anyhow::Error {
     anyhow::anyhow!(match e {
-        kernel::Error::Validation(f) => f.iter().map(|f| format!("{}：{}", f.field, f.detail)).collect::<Vec<_>>().join("；"),
+        kernel::Error::Validation(f) => f
+            .iter()
+            .map(|f| format!("{}：{}", f.field, f.detail))
+            .collect::<Vec<_>>()
+            .join("；"),
         kernel::Error::Internal(s) => s,
         other => other.detail(),
     })
@@ -194,13 +248,17 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let cli = Actor::cli();
     for (code, name) in regions(seed) {
-        org.create_region(&cli, NewRegion { code, name }).await.map_err(err)?;
+        org.create_region(&cli, NewRegion { code, name })
+            .await
+            .map_err(err)?;
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
     let mut dept_ids = Vec::new();
     for (i, (name, short)) in DEPARTMENTS.iter().enumerate() {
         // 机关 codes start with 11; the 9-character organisation code is generated.
-        let org_code: String = (0..9).map(|_| char::from(b'0' + rng.gen_range(0..10))).collect();
+        let org_code: String = (0..9)
+            .map(|_| char::from(b'0' + rng.gen_range(0..10)))
+            .collect();
         let credit = credit_code_with_check(&format!("11690100{org_code}"));
         let d = org
             .create_department(
@@ -271,10 +329,20 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
         .map_err(err)?;
     }
     let mut tx = db.begin().await.map_err(err)?;
-    kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string()).await.map_err(err)?;
-    kernel::audit::record(&mut tx, db.now(), &kernel::audit::AuditActor::cli(), "demo", seed, "create", serde_json::json!({"seed": seed}))
+    kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await
         .map_err(err)?;
+    kernel::audit::record(
+        &mut tx,
+        db.now(),
+        &kernel::audit::AuditActor::cli(),
+        "demo",
+        seed,
+        "create",
+        serde_json::json!({"seed": seed}),
+    )
+    .await
+    .map_err(err)?;
     tx.commit().await.map_err(|e| err(e.into()))?;
     Ok(())
 }
@@ -289,7 +357,10 @@ mod tests {
         for (code, _) in &a {
             assert!(kernel::codes::check_region_code(code).is_ok(), "{code}");
         }
-        let towns = a.iter().filter(|(c, _)| c.len() == 12 && c.ends_with("000")).count();
+        let towns = a
+            .iter()
+            .filter(|(c, _)| c.len() == 12 && c.ends_with("000"))
+            .count();
         assert!(towns >= 36, "{towns} towns");
         assert!(a.len() > 150);
     }

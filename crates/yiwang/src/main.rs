@@ -102,10 +102,17 @@ struct UserAdd {
 
 fn init_logging(cfg: &Config) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.filter));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.log.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if cfg.log.format == "json" {
-        let _ = builder.json().flatten_event(true).with_current_span(true).try_init();
+        let _ = builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init();
     } else {
         let _ = builder.compact().try_init();
     }
@@ -121,7 +128,9 @@ fn load_config(cli: &Cli) -> Result<Config> {
 }
 
 async fn open(cfg: &Config) -> Result<Db> {
-    let db = Db::connect(&cfg.database.url).await.map_err(|e| anyhow::anyhow!("打开数据库失败：{}", e.detail_or_internal()))?;
+    let db = Db::connect(&cfg.database.url)
+        .await
+        .map_err(|e| anyhow::anyhow!("打开数据库失败：{}", e.detail_or_internal()))?;
     Ok(db)
 }
 
@@ -134,14 +143,20 @@ impl DetailOrInternal for kernel::Error {
     fn detail_or_internal(&self) -> String {
         match self {
             kernel::Error::Internal(s) => s.clone(),
-            kernel::Error::Validation(f) => f.iter().map(|f| format!("{}：{}", f.field, f.detail)).collect::<Vec<_>>().join("；"),
+            kernel::Error::Validation(f) => f
+                .iter()
+                .map(|f| format!("{}：{}", f.field, f.detail))
+                .collect::<Vec<_>>()
+                .join("；"),
             other => other.detail(),
         }
     }
 }
 
 async fn migrate(db: &Db) -> Result<()> {
-    let applied = kernel::migrate::run(db, &web::migrations()).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+    let applied = kernel::migrate::run(db, &web::migrations())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
     for a in &applied {
         tracing::info!(module = %a.module, version = a.version, name = %a.name, "migration applied");
     }
@@ -153,7 +168,9 @@ fn generate_password() -> String {
     const CHARS: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
     let mut rng = rand::thread_rng();
     loop {
-        let p: String = (0..14).map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char).collect();
+        let p: String = (0..14)
+            .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
+            .collect();
         if p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_alphabetic()) {
             return p;
         }
@@ -167,7 +184,9 @@ fn read_password_stdin() -> Result<String> {
 }
 
 pub async fn serve_until_signal(ctx: webcore::AppCtx, listen: &str) -> Result<()> {
-    let server = web::start(ctx, listen).await.with_context(|| format!("无法监听 {listen}"))?;
+    let server = web::start(ctx, listen)
+        .await
+        .with_context(|| format!("无法监听 {listen}"))?;
     tracing::info!(url = %server.url(), "yiwang is serving");
     web::shutdown_signal().await;
     tracing::info!("shutting down: finishing requests in flight");
@@ -196,7 +215,9 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Migrate => {
             let db = open(&cfg).await?;
-            let applied = kernel::migrate::run(&db, &web::migrations()).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            let applied = kernel::migrate::run(&db, &web::migrations())
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
             if applied.is_empty() {
                 println!("数据库已是最新，无需迁移。");
             }
@@ -215,7 +236,11 @@ async fn run(cli: Cli) -> Result<()> {
             let listen = cfg.server.listen.clone();
             serve_until_signal(web::context(db, cfg), &listen).await?;
         }
-        Command::Demo { seed, listen, no_serve } => {
+        Command::Demo {
+            seed,
+            listen,
+            no_serve,
+        } => {
             let mut cfg = cfg;
             if let Some(l) = listen {
                 cfg.server.listen = l;
@@ -223,12 +248,17 @@ async fn run(cli: Cli) -> Result<()> {
             cfg.validate().map_err(anyhow::Error::msg)?;
             let db = demo::create(&cfg, seed).await?;
             if no_serve {
-                println!("演示数据库已建好：{}", kernel::db::redact_url(&cfg.database.url));
+                println!(
+                    "演示数据库已建好：{}",
+                    kernel::db::redact_url(&cfg.database.url)
+                );
                 demo::print_logins();
                 return Ok(());
             }
             let listen = cfg.server.listen.clone();
-            let server = web::start(web::context(db, cfg), &listen).await.with_context(|| format!("无法监听 {listen}"))?;
+            let server = web::start(web::context(db, cfg), &listen)
+                .await
+                .with_context(|| format!("无法监听 {listen}"))?;
             println!();
             println!("一网演示已启动：{}", server.url());
             demo::print_logins();
@@ -247,18 +277,36 @@ async fn run(cli: Cli) -> Result<()> {
                         None => None,
                         Some(d) => match d.parse::<i64>() {
                             Ok(id) => Some(id),
-                            Err(_) => Some(org.department_by_name(d).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?.with_context(|| format!("没有名为“{d}”的单位"))?.id),
+                            Err(_) => Some(
+                                org.department_by_name(d)
+                                    .await
+                                    .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?
+                                    .with_context(|| format!("没有名为“{d}”的单位"))?
+                                    .id,
+                            ),
                         },
                     };
                     let mut roles = Vec::new();
                     for r in &a.roles {
                         roles.push(Role::parse(r).with_context(|| format!("未知的角色“{r}”"))?);
                     }
-                    let (password, generated) = if a.password_stdin { (read_password_stdin()?, false) } else { (generate_password(), true) };
+                    let (password, generated) = if a.password_stdin {
+                        (read_password_stdin()?, false)
+                    } else {
+                        (generate_password(), true)
+                    };
                     let u = org
                         .create_user(
                             &actor,
-                            org::NewUser { username: a.username, display_name: a.name, password: password.clone(), dept_id, roles, phone: None, id_card: None },
+                            org::NewUser {
+                                username: a.username,
+                                display_name: a.name,
+                                password: password.clone(),
+                                dept_id,
+                                roles,
+                                phone: None,
+                                id_card: None,
+                            },
                         )
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
@@ -269,14 +317,29 @@ async fn run(cli: Cli) -> Result<()> {
                 }
                 UserCommand::List { role } => {
                     let role = match role {
-                        Some(r) => Some(Role::parse(&r).with_context(|| format!("未知的角色“{r}”"))?),
+                        Some(r) => {
+                            Some(Role::parse(&r).with_context(|| format!("未知的角色“{r}”"))?)
+                        }
                         None => None,
                     };
                     let page = org
-                        .users(&actor, &org::service::UserQuery { role, ..Default::default() }, &kernel::page::PageQuery { page: Some(1), per_page: Some(200) })
+                        .users(
+                            &actor,
+                            &org::service::UserQuery {
+                                role,
+                                ..Default::default()
+                            },
+                            &kernel::page::PageQuery {
+                                page: Some(1),
+                                per_page: Some(200),
+                            },
+                        )
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
-                    println!("{:<6} {:<16} {:<10} {:<24} 角色", "编号", "用户名", "姓名", "单位");
+                    println!(
+                        "{:<6} {:<16} {:<10} {:<24} 角色",
+                        "编号", "用户名", "姓名", "单位"
+                    );
                     for u in page.items {
                         let roles: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
                         println!(
@@ -293,10 +356,23 @@ async fn run(cli: Cli) -> Result<()> {
                         println!("……共 {} 个用户，只列出前 200 个", page.total);
                     }
                 }
-                UserCommand::ResetPassword { username, password_stdin } => {
-                    let u = org.user_by_username(&username).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?.with_context(|| format!("没有用户“{username}”"))?;
-                    let (password, generated) = if password_stdin { (read_password_stdin()?, false) } else { (generate_password(), true) };
-                    org.set_password(&actor, u.id, &password).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+                UserCommand::ResetPassword {
+                    username,
+                    password_stdin,
+                } => {
+                    let u = org
+                        .user_by_username(&username)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?
+                        .with_context(|| format!("没有用户“{username}”"))?;
+                    let (password, generated) = if password_stdin {
+                        (read_password_stdin()?, false)
+                    } else {
+                        (generate_password(), true)
+                    };
+                    org.set_password(&actor, u.id, &password)
+                        .await
+                        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
                     println!("已重置 {username} 的密码，其已登录的会话已失效。");
                     if generated {
                         println!("新密码：{password}");
@@ -306,11 +382,16 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
-            let v = kernel::audit::verify(&db).await.map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            let v = kernel::audit::verify(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
             match v.first_broken {
                 None => println!("审计链完整：{} 条记录，链头哈希 {}", v.records, v.head_hash),
                 Some(b) => {
-                    eprintln!("审计链断裂：第 {} 条记录 —— {}（此前 {} 条完好）", b.seq, b.reason, v.records);
+                    eprintln!(
+                        "审计链断裂：第 {} 条记录 —— {}（此前 {} 条完好）",
+                        b.seq, b.reason, v.records
+                    );
                     std::process::exit(2);
                 }
             }
@@ -324,12 +405,19 @@ async fn run(cli: Cli) -> Result<()> {
                     }
                     // VACUUM INTO is SQLite's online backup: a consistent copy while the server runs.
                     let path = out.to_string_lossy().replace('\'', "''");
-                    sqlx::query(&format!("VACUUM INTO '{path}'")).execute(db.pool()).await.context("备份失败")?;
+                    sqlx::query(&format!("VACUUM INTO '{path}'"))
+                        .execute(db.pool())
+                        .await
+                        .context("备份失败")?;
                     println!("已备份到 {}", out.display());
                 }
                 kernel::Backend::Postgres => {
                     println!("PostgreSQL 请用 pg_dump 备份（在能访问数据库的机器上执行）：");
-                    println!("pg_dump --format=custom --file={} '{}'", out.display(), kernel::db::redact_url(db.url()));
+                    println!(
+                        "pg_dump --format=custom --file={} '{}'",
+                        out.display(),
+                        kernel::db::redact_url(db.url())
+                    );
                 }
             }
         }

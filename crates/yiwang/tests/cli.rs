@@ -24,7 +24,11 @@ fn yiwang(db_url: &str, args: &[&str]) -> Output {
 }
 
 fn out(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
@@ -33,13 +37,44 @@ async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
     let o = yiwang(&url, &["migrate"]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("无需迁移"), "{}", out(&o));
-    let o = yiwang(&url, &["user", "add", "--username", "clerk1", "--name", "窗口一", "--role", "citizen"]);
+    let o = yiwang(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "clerk1",
+            "--name",
+            "窗口一",
+            "--role",
+            "citizen",
+        ],
+    );
     assert!(o.status.success(), "{}", out(&o));
-    let o = yiwang(&url, &["user", "add", "--username", "clerk2", "--name", "窗口二", "--role", "citizen"]);
+    let o = yiwang(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "clerk2",
+            "--name",
+            "窗口二",
+            "--role",
+            "citizen",
+        ],
+    );
     assert!(o.status.success(), "{}", out(&o));
     let o = yiwang(&url, &["audit", "verify"]);
-    assert!(o.status.success() && out(&o).contains("审计链完整：2 条记录"), "{}", out(&o));
-    sqlx::query("UPDATE kernel_audit SET payload = '{}' WHERE seq = 2").execute(db.pool()).await.unwrap();
+    assert!(
+        o.status.success() && out(&o).contains("审计链完整：2 条记录"),
+        "{}",
+        out(&o)
+    );
+    sqlx::query("UPDATE kernel_audit SET payload = '{}' WHERE seq = 2")
+        .execute(db.pool())
+        .await
+        .unwrap();
     let o = yiwang(&url, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
     assert!(out(&o).contains("第 2 条记录"), "{}", out(&o));
@@ -47,23 +82,75 @@ async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
 
 async fn users_are_added_listed_and_reset(db: Db) {
     let url = db.url().to_owned();
-    let o = yiwang(&url, &["user", "add", "--username", "x", "--name", "短", "--role", "citizen"]);
+    let o = yiwang(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "x",
+            "--name",
+            "短",
+            "--role",
+            "citizen",
+        ],
+    );
     assert!(!o.status.success());
     assert!(out(&o).contains("用户名为 3–32 位"), "{}", out(&o));
-    let o = yiwang(&url, &["user", "add", "--username", "staff1", "--name", "员工", "--role", "handler"]);
+    let o = yiwang(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "staff1",
+            "--name",
+            "员工",
+            "--role",
+            "handler",
+        ],
+    );
     assert!(!o.status.success());
     assert!(out(&o).contains("工作人员必须属于一个单位"), "{}", out(&o));
-    let o = yiwang(&url, &["user", "add", "--username", "resident", "--name", "居民甲", "--role", "citizen"]);
+    let o = yiwang(
+        &url,
+        &[
+            "user",
+            "add",
+            "--username",
+            "resident",
+            "--name",
+            "居民甲",
+            "--role",
+            "citizen",
+        ],
+    );
     assert!(o.status.success(), "{}", out(&o));
-    let first = out(&o).lines().find_map(|l| l.strip_prefix("初始密码：")).unwrap().to_owned();
+    let first = out(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("初始密码："))
+        .unwrap()
+        .to_owned();
     let o = yiwang(&url, &["user", "list"]);
-    assert!(out(&o).contains("resident") && out(&o).contains("居民甲"), "{}", out(&o));
+    assert!(
+        out(&o).contains("resident") && out(&o).contains("居民甲"),
+        "{}",
+        out(&o)
+    );
     let o = yiwang(&url, &["user", "reset-password", "resident"]);
     assert!(o.status.success(), "{}", out(&o));
-    let second = out(&o).lines().find_map(|l| l.strip_prefix("新密码：")).unwrap().to_owned();
+    let second = out(&o)
+        .lines()
+        .find_map(|l| l.strip_prefix("新密码："))
+        .unwrap()
+        .to_owned();
     assert_ne!(first, second);
     let o = yiwang(&url, &["user", "reset-password", "nobody"]);
-    assert!(!o.status.success() && out(&o).contains("没有用户"), "{}", out(&o));
+    assert!(
+        !o.status.success() && out(&o).contains("没有用户"),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]
@@ -79,11 +166,29 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     };
     let o = run(&["demo", "--no-serve", "--seed", "7"]);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("admin") && out(&o).contains("yiwang2025"), "{}", out(&o));
-    assert!(dir.path().join("yiwang.db").exists(), "the default location");
+    assert!(
+        out(&o).contains("admin") && out(&o).contains("yiwang2025"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        dir.path().join("yiwang.db").exists(),
+        "the default location"
+    );
     // Every other command in the same folder works on it.
     let o = run(&["user", "list"]);
-    for role in ["admin", "operator", "dispatcher", "handler", "supervisor", "clerk", "approver", "data_officer", "analyst", "citizen"] {
+    for role in [
+        "admin",
+        "operator",
+        "dispatcher",
+        "handler",
+        "supervisor",
+        "clerk",
+        "approver",
+        "data_officer",
+        "analyst",
+        "citizen",
+    ] {
         assert!(out(&o).contains(role), "demo lacks {role}: {}", out(&o));
     }
     let o = run(&["audit", "verify"]);
@@ -92,7 +197,18 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     let o = run(&["demo", "--no-serve", "--seed", "7"]);
     assert!(o.status.success(), "{}", out(&o));
     // A database that is not a demo is never overwritten.
-    let o = run(&["--db", "real.db", "user", "add", "--username", "real", "--name", "真实", "--role", "citizen"]);
+    let o = run(&[
+        "--db",
+        "real.db",
+        "user",
+        "add",
+        "--username",
+        "real",
+        "--name",
+        "真实",
+        "--role",
+        "citizen",
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     let o = run(&["--db", "real.db", "demo", "--no-serve"]);
     assert!(!o.status.success());
@@ -108,11 +224,18 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     let o = Command::new(env!("CARGO_BIN_EXE_yiwang"))
         .current_dir(dir.path())
         .arg("config")
-        .env("YIWANG_DATABASE_URL", "postgres://yw:hunter2@127.0.0.1/yiwang")
+        .env(
+            "YIWANG_DATABASE_URL",
+            "postgres://yw:hunter2@127.0.0.1/yiwang",
+        )
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("postgres://yw:***@127.0.0.1/yiwang") && !out(&o).contains("hunter2"), "{}", out(&o));
+    assert!(
+        out(&o).contains("postgres://yw:***@127.0.0.1/yiwang") && !out(&o).contains("hunter2"),
+        "{}",
+        out(&o)
+    );
     let o = run(&["version"]);
     assert!(out(&o).starts_with("yiwang "));
 }
@@ -120,7 +243,11 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
 #[tokio::test]
 async fn serve_answers_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_yiwang"))
         .current_dir(dir.path())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -130,7 +257,11 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
     let client = reqwest::Client::new();
     let mut ready = false;
     for _ in 0..100 {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/readyz")).send().await {
+        if let Ok(r) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+        {
             ready = r.status() == 200;
             if ready {
                 break;
@@ -141,7 +272,10 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
     assert!(ready, "server did not become ready");
     // Migrations ran at start.
     assert!(dir.path().join("yiwang.db").exists());
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful exit, got {status:?}");
 }

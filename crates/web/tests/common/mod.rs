@@ -41,8 +41,21 @@ pub async fn world(db: Db) -> World {
 pub async fn world_with(db: Db, cfg: Config) -> World {
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let cli = Actor::cli();
-    for (code, name) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区"), ("690103", "A2区")] {
-        org.create_region(&cli, NewRegion { code: code.into(), name: name.into() }).await.unwrap();
+    for (code, name) in [
+        ("690000", "西地省"),
+        ("690100", "A市"),
+        ("690102", "A1区"),
+        ("690103", "A2区"),
+    ] {
+        org.create_region(
+            &cli,
+            NewRegion {
+                code: code.into(),
+                name: name.into(),
+            },
+        )
+        .await
+        .unwrap();
     }
     let dept = |name: &str, region: &str, parent: Option<i64>| NewDepartment {
         name: name.into(),
@@ -52,11 +65,31 @@ pub async fn world_with(db: Db, cfg: Config) -> World {
         credit_code: None,
         phone: None,
     };
-    let bureau = org.create_department(&cli, dept("A市数据局", "690100", None)).await.unwrap().id;
-    let x = org.create_department(&cli, dept("A市住建局", "690100", None)).await.unwrap().id;
-    let x1 = org.create_department(&cli, dept("A市住建局物业科", "690100", Some(x))).await.unwrap().id;
-    let y = org.create_department(&cli, dept("A市生态环境局", "690100", None)).await.unwrap().id;
-    let _a2 = org.create_department(&cli, dept("A2区人民政府", "690103", None)).await.unwrap().id;
+    let bureau = org
+        .create_department(&cli, dept("A市数据局", "690100", None))
+        .await
+        .unwrap()
+        .id;
+    let x = org
+        .create_department(&cli, dept("A市住建局", "690100", None))
+        .await
+        .unwrap()
+        .id;
+    let x1 = org
+        .create_department(&cli, dept("A市住建局物业科", "690100", Some(x)))
+        .await
+        .unwrap()
+        .id;
+    let y = org
+        .create_department(&cli, dept("A市生态环境局", "690100", None))
+        .await
+        .unwrap()
+        .id;
+    let _a2 = org
+        .create_department(&cli, dept("A2区人民政府", "690103", None))
+        .await
+        .unwrap()
+        .id;
     let user = |u: &str, d: Option<i64>, r: Role| NewUser {
         username: u.into(),
         display_name: format!("测试{u}"),
@@ -66,13 +99,40 @@ pub async fn world_with(db: Db, cfg: Config) -> World {
         phone: Some("13812345678".into()),
         id_card: None,
     };
-    let admin = org.create_user(&cli, user("admin", Some(bureau), Role::Admin)).await.unwrap().id;
-    let hx = org.create_user(&cli, user("han_x", Some(x), Role::Handler)).await.unwrap().id;
-    let hx1 = org.create_user(&cli, user("han_x1", Some(x1), Role::Handler)).await.unwrap().id;
-    let hy = org.create_user(&cli, user("han_y", Some(y), Role::Handler)).await.unwrap().id;
+    let admin = org
+        .create_user(&cli, user("admin", Some(bureau), Role::Admin))
+        .await
+        .unwrap()
+        .id;
+    let hx = org
+        .create_user(&cli, user("han_x", Some(x), Role::Handler))
+        .await
+        .unwrap()
+        .id;
+    let hx1 = org
+        .create_user(&cli, user("han_x1", Some(x1), Role::Handler))
+        .await
+        .unwrap()
+        .id;
+    let hy = org
+        .create_user(&cli, user("han_y", Some(y), Role::Handler))
+        .await
+        .unwrap()
+        .id;
     let ctx = web::context(db.clone(), cfg);
     let server = web::start(ctx, "127.0.0.1:0").await.unwrap();
-    World { url: server.url(), server, db, dept_x: x, dept_x1: x1, dept_y: y, admin, handler_x: hx, handler_x1: hx1, handler_y: hy }
+    World {
+        url: server.url(),
+        server,
+        db,
+        dept_x: x,
+        dept_x1: x1,
+        dept_y: y,
+        admin,
+        handler_x: hx,
+        handler_x1: hx1,
+        handler_y: hy,
+    }
 }
 
 /// An HTTP client with its own cookie jar and the CSRF token of its session.
@@ -85,23 +145,41 @@ pub struct Client {
 
 impl Client {
     pub fn anonymous(base: &str) -> Client {
-        Client { http: reqwest::Client::builder().cookie_store(true).build().unwrap(), base: base.into(), csrf: None, bearer: None }
+        Client {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .build()
+                .unwrap(),
+            base: base.into(),
+            csrf: None,
+            bearer: None,
+        }
     }
 
     pub async fn login(base: &str, username: &str) -> Client {
         let mut c = Client::anonymous(base);
-        let r = c.post("/api/v1/auth/login", json!({"username": username, "password": PW})).await;
+        let r = c
+            .post(
+                "/api/v1/auth/login",
+                json!({"username": username, "password": PW}),
+            )
+            .await;
         assert_eq!(r.0, 200, "login {username}: {}", r.1);
         c.csrf = r.1["csrf_token"].as_str().map(str::to_owned);
         c
     }
 
     pub fn with_token(base: &str, token: &str) -> Client {
-        Client { bearer: Some(token.into()), ..Client::anonymous(base) }
+        Client {
+            bearer: Some(token.into()),
+            ..Client::anonymous(base)
+        }
     }
 
     fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut b = self.http.request(method.clone(), format!("{}{}", self.base, path));
+        let mut b = self
+            .http
+            .request(method.clone(), format!("{}{}", self.base, path));
         if let Some(t) = &self.bearer {
             b = b.bearer_auth(t);
         }
@@ -111,12 +189,19 @@ impl Client {
         b
     }
 
-    pub async fn send(&self, b: reqwest::RequestBuilder) -> (u16, Value, reqwest::header::HeaderMap) {
+    pub async fn send(
+        &self,
+        b: reqwest::RequestBuilder,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
         let r = b.send().await.unwrap();
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)), headers)
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+            headers,
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -125,12 +210,16 @@ impl Client {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let (s, v, _) = self.send(self.req(reqwest::Method::POST, path).json(&body)).await;
+        let (s, v, _) = self
+            .send(self.req(reqwest::Method::POST, path).json(&body))
+            .await;
         (s, v)
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
-        let (s, v, _) = self.send(self.req(reqwest::Method::PATCH, path).json(&body)).await;
+        let (s, v, _) = self
+            .send(self.req(reqwest::Method::PATCH, path).json(&body))
+            .await;
         (s, v)
     }
 
@@ -139,8 +228,19 @@ impl Client {
         (s, v)
     }
 
-    pub async fn raw(&self, method: reqwest::Method, path: &str, content_type: &str, body: Vec<u8>) -> (u16, Value, reqwest::header::HeaderMap) {
-        self.send(self.req(method, path).header("content-type", content_type).body(body)).await
+    pub async fn raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
+        self.send(
+            self.req(method, path)
+                .header("content-type", content_type)
+                .body(body),
+        )
+        .await
     }
 }
 
@@ -149,7 +249,13 @@ pub fn assert_problem(got: &(u16, Value), status: u16, code: &str, field: Option
     assert_eq!(got.0, status, "{}", got.1);
     assert_eq!(got.1["code"], code, "{}", got.1);
     assert_eq!(got.1["status"], status);
-    assert!(got.1["detail"].as_str().is_some_and(|d| d.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))), "detail must be zh-CN: {}", got.1);
+    assert!(
+        got.1["detail"]
+            .as_str()
+            .is_some_and(|d| d.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+        "detail must be zh-CN: {}",
+        got.1
+    );
     if let Some(f) = field {
         assert_eq!(got.1["field"], f, "{}", got.1);
     }
