@@ -1255,9 +1255,10 @@ async fn tokens_submit(
         s.revoke_token(&p.actor, id).await?;
         return Ok(Redirect::to("/account/tokens").into_response());
     }
-    let days = form
-        .opt("expires_in_days")
-        .map(|d| d.parse::<i64>().map_err(|_| Error::field("expires_in_days", "invalid_type", "有效天数应为整数")));
+    let days = form.opt("expires_in_days").map(|d| {
+        d.parse::<i64>()
+            .map_err(|_| Error::field("expires_in_days", "invalid_type", "有效天数应为整数"))
+    });
     let result = match days.transpose() {
         Err(e) => Err(e),
         Ok(expires_in_days) => {
