@@ -52,9 +52,13 @@ macro_rules! migration {
     };
 }
 
-/// The kernel's own tables: migration bookkeeping, the audit chain, instance metadata.
+/// The kernel's own tables: migration bookkeeping, the audit chain, instance metadata, the
+/// working-day calendar.
 pub fn kernel_migrations() -> Vec<Migration> {
-    vec![crate::migration!("kernel", 1, "0001_kernel")]
+    vec![
+        crate::migration!("kernel", 1, "0001_kernel"),
+        crate::migration!("kernel", 2, "0002_calendar"),
+    ]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
