@@ -1,0 +1,20 @@
+//! 12345 hotline (民意速办): tickets from intake to archive, dispatch, deadlines on the working
+//! calendar, callbacks, supervision, the knowledge base and reply templates.
+//!
+//! Layers: `domain` (the ticket state machine and rules, pure) → `store` (SQL on `hotline_*`)
+//! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
+//! event and audit record) → `http` (JSON API).
+
+pub mod domain;
+pub mod http;
+pub mod service;
+pub mod store;
+
+pub use service::HotlineService;
+
+/// Migrations this module needs, with those of the modules it stands on, in order.
+pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    let mut m = org::migrations();
+    m.push(kernel::migration!("hotline", 1, "0001_hotline"));
+    m
+}

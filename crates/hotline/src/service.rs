@@ -1,0 +1,1273 @@
+//! Hotline use cases. Each checks the actor, applies the domain rule, stores the ticket, its
+//! timeline event and the audit record in one transaction. Other modules use the hotline only
+//! through `HotlineService`.
+
+use crate::domain::*;
+use crate::store::{self, TicketFilter, TimelineEntry};
+use kernel::audit;
+use kernel::calendar::{self, Calendar};
+use kernel::error::{Error, Result};
+use kernel::page::{Page, PageQuery};
+use kernel::{mask, Actor, Db, Role, Scope, Tx};
+use serde::Serialize;
+use serde_json::json;
+
+#[derive(Clone, Debug)]
+pub struct HotlineService {
+    db: Db,
+    city: String,
+}
+
+const INTAKE: &[Role] = &[Role::Operator, Role::Dispatcher, Role::Admin];
+const DISPATCH: &[Role] = &[Role::Dispatcher, Role::Admin];
+const HANDLE: &[Role] = &[Role::Handler, Role::Admin];
+const SUPERVISE: &[Role] = &[Role::Supervisor, Role::Admin];
+const CALLBACK: &[Role] = &[Role::Operator, Role::Supervisor, Role::Admin];
+
+/// A ticket as a reader may see it: personal data masked unless the reader needs it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TicketView {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub status_label: String,
+    pub kind_label: String,
+    /// True when caller name and phone are shown in full.
+    pub personal_data_visible: bool,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct TicketQuery {
+    /// Comma-separated statuses, e.g. `dispatched,acknowledged`.
+    pub status: Option<String>,
+    pub main_dept_id: Option<i64>,
+    pub kind: Option<TicketKind>,
+    pub card: Option<Card>,
+    pub category_id: Option<i64>,
+    pub caller_phone: Option<String>,
+    /// Matches number, title, content or address.
+    pub q: Option<String>,
+    /// `YYYY-MM-DD`, inclusive, China time.
+    pub from: Option<String>,
+    /// `YYYY-MM-DD`, inclusive, China time.
+    pub to: Option<String>,
+    /// Only tickets with an extension waiting for a decision.
+    #[serde(default)]
+    pub pending_extension: bool,
+    /// Only tickets reopened at least once.
+    #[serde(default)]
+    pub reopened: bool,
+    /// `newest` (default), `oldest`, `due` (soonest reply deadline first).
+    pub sort: Option<String>,
+}
+
+fn day_start(s: &str, field: &str) -> Result<i64> {
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| Error::field(field, "invalid_date", "日期格式应为 2025-03-14"))?;
+    let dt = d.and_hms_opt(0, 0, 0).expect("midnight");
+    Ok(dt
+        .and_local_timezone(kernel::clock::china())
+        .single()
+        .expect("fixed offset")
+        .timestamp_millis())
+}
+
+impl HotlineService {
+    pub fn new(db: Db, city: impl Into<String>) -> Self {
+        HotlineService {
+            db,
+            city: city.into(),
+        }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.db.pool().acquire().await?)
+    }
+
+    async fn calendar(&self) -> Result<Calendar> {
+        calendar::load(&self.db).await
+    }
+
+    fn is_staff(actor: &Actor) -> bool {
+        actor.roles.iter().any(|r| *r != Role::Citizen)
+    }
+
+    /// Whether the actor may see this ticket at all.
+    fn can_see(actor: &Actor, t: &Ticket) -> bool {
+        match &actor.scope {
+            Scope::All => true,
+            Scope::Region { prefix } => t
+                .location
+                .region_code
+                .as_deref()
+                .is_none_or(|c| c.starts_with(prefix.as_str())),
+            Scope::Departments { ids } => {
+                t.main_dept_id.is_some_and(|d| ids.contains(&d))
+                    || t.co_dept_ids.iter().any(|d| ids.contains(d))
+            }
+            Scope::Own => false,
+        }
+    }
+
+    /// Whether the actor's department holds the ticket as main department.
+    fn holds(actor: &Actor, t: &Ticket) -> bool {
+        match &actor.scope {
+            Scope::All => true,
+            Scope::Departments { ids } => t.main_dept_id.is_some_and(|d| ids.contains(&d)),
+            Scope::Region { .. } => actor.has_role(Role::Admin),
+            Scope::Own => false,
+        }
+    }
+
+    fn view(actor: &Actor, mut t: Ticket) -> TicketView {
+        // Operators, dispatchers, supervisors and the handling department need the caller to
+        // call back; everyone else (analysts, co-handlers) sees masked data.
+        let full = actor.has_any_role(&[
+            Role::Operator,
+            Role::Dispatcher,
+            Role::Supervisor,
+            Role::Admin,
+        ]) || Self::holds(actor, &t);
+        if !full || t.caller.anonymous {
+            t.caller.phone = t.caller.phone.as_deref().map(mask::phone);
+            t.caller.name = t.caller.name.as_deref().map(mask::name);
+        }
+        TicketView {
+            status_label: t.status.label().into(),
+            kind_label: t.kind.label().into(),
+            ticket: t,
+            personal_data_visible: full,
+        }
+    }
+
+    async fn record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        t: &Ticket,
+        e: &Event,
+        now: i64,
+    ) -> Result<()> {
+        let who = actor.audit_actor();
+        store::insert_event(
+            &mut *tx,
+            store::NewEvent {
+                ticket_id: t.id,
+                at: now,
+                actor: &who.0,
+                actor_name: &actor.display_name,
+                event: e,
+            },
+        )
+        .await?;
+        audit::record(
+            tx,
+            now,
+            &who,
+            "ticket",
+            t.id,
+            e.action,
+            json!({"number": t.number, "from": e.from.code(), "to": e.to.code(), "note": e.note, "dept_id": e.dept_id, "data": e.data}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ---- intake ----
+
+    /// Takes a new ticket (operator intake, web, Open311 or import).
+    pub async fn create(&self, actor: &Actor, input: NewTicket) -> Result<TicketView> {
+        if !(actor.has_any_role(INTAKE)
+            || actor.via == kernel::auth::Via::Token
+            || actor.has_role(Role::Citizen))
+        {
+            return Err(Error::forbidden(
+                "只有话务员、派单员或接口调用方可以登记工单",
+            ));
+        }
+        actor.require_scope("hotline:write")?;
+        input.validate()?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let answers = self
+            .checked_answers(&mut tx, input.category_id, &input.answers)
+            .await?;
+        let accept = input.accept && actor.has_any_role(INTAKE);
+        let t = self
+            .insert_new(&mut tx, &input, answers, now, accept, None, None)
+            .await?;
+        let e = Event {
+            action: "create",
+            from: Status::Created,
+            to: t.status,
+            note: None,
+            dept_id: None,
+            data: json!({"channel": t.channel.code()}),
+        };
+        self.record(&mut tx, actor, &t, &e, now).await?;
+        tx.commit().await?;
+        Ok(Self::view(actor, t))
+    }
+
+    async fn checked_answers(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        category_id: Option<i64>,
+        answers: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        match category_id {
+            None if answers.is_empty() => Ok(json!({})),
+            None => Err(Error::field(
+                "answers",
+                "no_category",
+                "未选择分类时不能填写附加问题",
+            )),
+            Some(id) => {
+                let cat = store::category(c, id)
+                    .await?
+                    .ok_or_else(|| Error::field("category_id", "not_found", "所选分类不存在"))?;
+                Ok(serde_json::Value::Object(check_answers(
+                    &cat.questions,
+                    answers,
+                )?))
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_new(
+        &self,
+        tx: &mut Tx,
+        input: &NewTicket,
+        answers: serde_json::Value,
+        now: i64,
+        accept: bool,
+        split_from: Option<i64>,
+        external_id: Option<&str>,
+    ) -> Result<Ticket> {
+        let day = kernel::clock::to_china(now).date_naive();
+        let seq = store::next_day_seq(&mut *tx, &day.to_string()).await?;
+        let mut t = Ticket {
+            id: 0,
+            number: ticket_number(&self.city, day, seq),
+            channel: input.channel,
+            kind: input.kind,
+            urgency: input.urgency,
+            status: if accept {
+                Status::Accepted
+            } else {
+                Status::Created
+            },
+            caller: Caller {
+                name: input.caller_name.clone().filter(|s| !s.trim().is_empty()),
+                phone: input.caller_phone.clone().filter(|s| !s.trim().is_empty()),
+                wants_reply: input.wants_reply,
+                anonymous: input.anonymous,
+            },
+            location: Location {
+                address: input.address.clone().filter(|s| !s.trim().is_empty()),
+                region_code: input.region_code.clone().filter(|s| !s.trim().is_empty()),
+                lng: input.lng,
+                lat: input.lat,
+            },
+            title: input.title.trim().into(),
+            content: input.content.trim().into(),
+            category_id: input.category_id,
+            answers,
+            main_dept_id: None,
+            co_dept_ids: vec![],
+            ack_due: None,
+            reply_due: None,
+            paused_since: None,
+            card: Card::None,
+            reply: None,
+            replied_at: None,
+            resolution: None,
+            kb_article_id: None,
+            satisfaction: None,
+            callback_attempts: 0,
+            reopen_count: 0,
+            return_count: 0,
+            pending_extension: None,
+            supervised: false,
+            parent_id: None,
+            split_from_id: split_from,
+            created_at: now,
+            accepted_at: accept.then_some(now),
+            dispatched_at: None,
+            acknowledged_at: None,
+            closed_at: None,
+            archived_at: None,
+            updated_at: now,
+        };
+        t.id = store::insert_ticket(&mut *tx, &t, external_id).await?;
+        Ok(t)
+    }
+
+    // ---- reading ----
+
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<TicketView> {
+        actor.require_scope("hotline:read")?;
+        let (t, _) = store::ticket(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
+        if !Self::can_see(actor, &t) {
+            return Err(Error::forbidden("无权查看其他单位的工单"));
+        }
+        Ok(Self::view(actor, t))
+    }
+
+    pub async fn get_by_number(&self, actor: &Actor, number: &str) -> Result<TicketView> {
+        let (t, _) = store::ticket_by_number(&mut *self.conn().await?, number)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
+        self.get(actor, t.id).await
+    }
+
+    pub async fn timeline(&self, actor: &Actor, id: i64) -> Result<Vec<TimelineEntry>> {
+        self.get(actor, id).await?;
+        store::events(&mut *self.conn().await?, id).await
+    }
+
+    fn filter_for(actor: &Actor, q: &TicketQuery) -> Result<TicketFilter> {
+        let (dept_ids, region_prefix) = match &actor.scope {
+            Scope::All => (None, None),
+            Scope::Region { prefix } => (None, Some(prefix.clone())),
+            Scope::Departments { ids } => (Some(ids.clone()), None),
+            Scope::Own => (Some(vec![]), None),
+        };
+        let mut status = Vec::new();
+        for s in q
+            .status
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            status.push(Status::parse(s).ok_or_else(|| {
+                Error::field("status", "invalid_enum", format!("未知的工单状态“{s}”"))
+            })?);
+        }
+        let order = match q.sort.as_deref() {
+            None | Some("") | Some("newest") => "t.id DESC",
+            Some("oldest") => "t.id ASC",
+            Some("due") => "t.reply_due IS NULL, t.reply_due ASC, t.id ASC",
+            Some(_) => {
+                return Err(Error::field(
+                    "sort",
+                    "invalid_enum",
+                    "排序只能是 newest、oldest 或 due",
+                ))
+            }
+        };
+        Ok(TicketFilter {
+            dept_ids,
+            region_prefix,
+            status,
+            main_dept_id: q.main_dept_id,
+            kind: q.kind,
+            card: q.card,
+            category_id: q.category_id,
+            caller_phone: q.caller_phone.clone().filter(|s| !s.is_empty()),
+            q: q.q.clone(),
+            created_from: q
+                .from
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| day_start(s, "from"))
+                .transpose()?,
+            created_to: q
+                .to
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .map(|s| day_start(s, "to").map(|x| x + 86_400_000))
+                .transpose()?,
+            due_before: None,
+            has_pending_extension: q.pending_extension,
+            reopened: q.reopened,
+            order,
+        })
+    }
+
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        q: &TicketQuery,
+        page: &PageQuery,
+    ) -> Result<Page<TicketView>> {
+        actor.require_scope("hotline:read")?;
+        if !Self::is_staff(actor) {
+            return Err(Error::forbidden("仅限工作人员访问"));
+        }
+        let f = Self::filter_for(actor, q)?;
+        let (items, total) =
+            store::tickets(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        Ok(Page::new(
+            items.into_iter().map(|t| Self::view(actor, t)).collect(),
+            total,
+            page,
+        ))
+    }
+
+    // ---- actions ----
+
+    fn check_permission(actor: &Actor, t: &Ticket, action: &Action) -> Result<()> {
+        let roles = match action {
+            Action::Accept | Action::AnswerNow { .. } | Action::SubmitForDispatch => INTAKE,
+            Action::Dispatch { .. } | Action::MergeInto { .. } | Action::MarkSplit => DISPATCH,
+            Action::Acknowledge
+            | Action::Start
+            | Action::Return { .. }
+            | Action::RequestExtension { .. }
+            | Action::Pause { .. }
+            | Action::Resume
+            | Action::Reply { .. } => HANDLE,
+            Action::DecideExtension { .. }
+            | Action::Reopen { .. }
+            | Action::Supervise { .. }
+            | Action::Close { .. }
+            | Action::Archive => SUPERVISE,
+            Action::Callback { .. } => CALLBACK,
+            Action::FollowParent { .. } => {
+                return Err(Error::forbidden("该动作由系统在主工单答复时自动完成"))
+            }
+        };
+        actor.require_any_role(roles)?;
+        if roles == HANDLE && !Self::holds(actor, t) {
+            return Err(Error::forbidden("只有承办单位可以办理该工单"));
+        }
+        if !Self::can_see(actor, t) {
+            return Err(Error::forbidden("无权操作其他单位的工单"));
+        }
+        Ok(())
+    }
+
+    /// Applies one action to a ticket.
+    pub async fn act(&self, actor: &Actor, id: i64, action: Action) -> Result<TicketView> {
+        actor.require_scope("hotline:write")?;
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let (mut t, version) = store::ticket(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
+        Self::check_permission(actor, &t, &action)?;
+        match &action {
+            Action::Dispatch {
+                main_dept_id,
+                co_dept_ids,
+            } => {
+                self.check_departments(
+                    &mut tx,
+                    std::iter::once(*main_dept_id).chain(co_dept_ids.iter().copied()),
+                )
+                .await?
+            }
+            Action::Reopen {
+                dept_id: Some(d), ..
+            } => self.check_departments(&mut tx, std::iter::once(*d)).await?,
+            Action::AnswerNow {
+                kb_article_id: Some(a),
+                ..
+            } => {
+                let art = store::article(&mut tx, *a).await?.ok_or_else(|| {
+                    Error::field("kb_article_id", "not_found", "引用的知识条目不存在")
+                })?;
+                let today = kernel::clock::to_china(now).date_naive().to_string();
+                if !art.is_live(&today) {
+                    return Err(Error::field(
+                        "kb_article_id",
+                        "not_published",
+                        "引用的知识条目未发布或已失效",
+                    ));
+                }
+            }
+            Action::MergeInto { parent_id } => {
+                let (p, _) = store::ticket(&mut tx, *parent_id)
+                    .await?
+                    .ok_or_else(|| Error::field("parent_id", "not_found", "主工单不存在"))?;
+                if !p.status.is_open() || p.status == Status::Replied || p.parent_id.is_some() {
+                    return Err(Error::field(
+                        "parent_id",
+                        "parent_closed",
+                        "主工单已答复、已办结或本身已被合并",
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
+        let e = t.apply(&action, now, &cal, policy)?;
+        store::update_ticket(&mut tx, &t, version).await?;
+        self.record(&mut tx, actor, &t, &e, now).await?;
+        // Merged tickets follow their parent's reply.
+        if matches!(
+            action,
+            Action::Reply { .. } | Action::Callback { .. } | Action::Close { .. }
+        ) && t.reply.is_some()
+        {
+            self.children_follow(&mut tx, actor, &t, now, &cal).await?;
+        }
+        if t.status == Status::Closed {
+            if let Some(parent) = t.split_from_id {
+                self.maybe_close_split_parent(&mut tx, actor, parent, now, &cal)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Self::view(actor, t))
+    }
+
+    async fn check_departments(
+        &self,
+        c: &mut sqlx::AnyConnection,
+        ids: impl Iterator<Item = i64>,
+    ) -> Result<()> {
+        for d in ids {
+            let ok: Option<i64> =
+                sqlx::query_scalar("SELECT active FROM org_departments WHERE id = $1")
+                    .bind(d)
+                    .fetch_optional(&mut *c)
+                    .await?;
+            if ok != Some(1) {
+                return Err(Error::field(
+                    "dept_id",
+                    "department_not_found",
+                    format!("单位 {d} 不存在或已停用"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    async fn children_follow(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        parent: &Ticket,
+        now: i64,
+        cal: &Calendar,
+    ) -> Result<()> {
+        let Some(reply) = parent.reply.clone() else {
+            return Ok(());
+        };
+        for (mut child, v) in store::children(&mut *tx, parent.id).await? {
+            if child.status != Status::Merged {
+                continue;
+            }
+            let policy = DeadlinePolicy::default_for(child.kind, child.urgency);
+            let e = child.apply(
+                &Action::FollowParent {
+                    reply: reply.clone(),
+                    closed: parent.status == Status::Closed,
+                },
+                now,
+                cal,
+                policy,
+            )?;
+            store::update_ticket(&mut *tx, &child, v).await?;
+            self.record(tx, actor, &child, &e, now).await?;
+        }
+        Ok(())
+    }
+
+    async fn maybe_close_split_parent(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        parent_id: i64,
+        now: i64,
+        _cal: &Calendar,
+    ) -> Result<()> {
+        let parts = store::split_parts(&mut *tx, parent_id).await?;
+        if parts
+            .iter()
+            .any(|(p, _)| p.status != Status::Closed && p.status != Status::Archived)
+        {
+            return Ok(());
+        }
+        let Some((mut parent, v)) = store::ticket(&mut *tx, parent_id).await? else {
+            return Ok(());
+        };
+        if parent.status != Status::Split {
+            return Ok(());
+        }
+        let summary: Vec<String> = parts
+            .iter()
+            .map(|(p, _)| format!("【{}】{}", p.number, p.reply.clone().unwrap_or_default()))
+            .collect();
+        let from = parent.status;
+        parent.status = Status::Closed;
+        parent.reply = Some(summary.join("\n"));
+        parent.replied_at = Some(now);
+        parent.resolution = Some(Resolution::Replied);
+        parent.closed_at = Some(now);
+        parent.updated_at = now;
+        store::update_ticket(&mut *tx, &parent, v).await?;
+        let e = Event {
+            action: "close_split",
+            from,
+            to: Status::Closed,
+            note: None,
+            dept_id: None,
+            data: json!({"parts": parts.len()}),
+        };
+        self.record(tx, actor, &parent, &e, now).await
+    }
+
+    /// Merges duplicates into a parent ticket: the children follow the parent's reply.
+    pub async fn merge(
+        &self,
+        actor: &Actor,
+        parent_id: i64,
+        child_ids: &[i64],
+    ) -> Result<Vec<TicketView>> {
+        let mut out = Vec::new();
+        for c in child_ids {
+            out.push(self.act(actor, *c, Action::MergeInto { parent_id }).await?);
+        }
+        Ok(out)
+    }
+
+    /// Splits a ticket waiting for dispatch into sub-tickets, one per department, each
+    /// dispatched at once. The parent closes when every part has closed.
+    pub async fn split(
+        &self,
+        actor: &Actor,
+        id: i64,
+        parts: &[SplitPart],
+    ) -> Result<Vec<TicketView>> {
+        actor.require_scope("hotline:write")?;
+        if parts.len() < 2 {
+            return Err(Error::field("parts", "too_few", "拆分至少需要两个承办单位"));
+        }
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let (mut t, version) = store::ticket(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
+        Self::check_permission(actor, &t, &Action::MarkSplit)?;
+        self.check_departments(&mut tx, parts.iter().map(|p| p.dept_id))
+            .await?;
+        let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
+        let e = t.apply(&Action::MarkSplit, now, &cal, policy)?;
+        store::update_ticket(&mut tx, &t, version).await?;
+        self.record(&mut tx, actor, &t, &e, now).await?;
+        let mut out = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            let input = NewTicket {
+                channel: t.channel,
+                kind: t.kind,
+                urgency: t.urgency,
+                caller_name: t.caller.name.clone(),
+                caller_phone: t.caller.phone.clone(),
+                wants_reply: t.caller.wants_reply,
+                anonymous: t.caller.anonymous,
+                address: t.location.address.clone(),
+                region_code: t.location.region_code.clone(),
+                lng: t.location.lng,
+                lat: t.location.lat,
+                title: format!("{}（拆分{}）", t.title, i + 1),
+                content: match p.note.as_deref().filter(|n| !n.trim().is_empty()) {
+                    Some(n) => format!("{}\n\n【拆分说明】{}", t.content, n.trim()),
+                    None => t.content.clone(),
+                },
+                category_id: t.category_id,
+                answers: serde_json::Map::new(),
+                accept: true,
+            };
+            let mut child = self
+                .insert_new(
+                    &mut tx,
+                    &input,
+                    t.answers.clone(),
+                    now,
+                    true,
+                    Some(t.id),
+                    None,
+                )
+                .await?;
+            let created = Event {
+                action: "create",
+                from: Status::Created,
+                to: Status::Accepted,
+                note: None,
+                dept_id: None,
+                data: json!({"split_from": t.id}),
+            };
+            self.record(&mut tx, actor, &child, &created, now).await?;
+            for a in [
+                Action::SubmitForDispatch,
+                Action::Dispatch {
+                    main_dept_id: p.dept_id,
+                    co_dept_ids: vec![],
+                },
+            ] {
+                let (_, v) = store::ticket(&mut tx, child.id)
+                    .await?
+                    .ok_or_else(|| Error::internal("split part vanished"))?;
+                let e = child.apply(&a, now, &cal, policy)?;
+                store::update_ticket(&mut tx, &child, v).await?;
+                self.record(&mut tx, actor, &child, &e, now).await?;
+            }
+            out.push(Self::view(actor, child));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Changes what a ticket is about or where (operators and dispatchers, before a department
+    /// holds it). The intelligence issue's suggestions run again after this.
+    pub async fn reclassify(&self, actor: &Actor, id: i64, ch: Reclassify) -> Result<TicketView> {
+        actor.require_scope("hotline:write")?;
+        actor.require_any_role(INTAKE)?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let (mut t, version) = store::ticket(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
+        if !Self::can_see(actor, &t) {
+            return Err(Error::forbidden("无权操作其他单位的工单"));
+        }
+        if !matches!(
+            t.status,
+            Status::Created | Status::Accepted | Status::PendingDispatch
+        ) {
+            return Err(Error::IllegalTransition {
+                detail: format!("工单当前状态为“{}”，不能再修改分类和地点", t.status.label()),
+            });
+        }
+        if let Some(code) = ch.region_code.as_deref().filter(|s| !s.is_empty()) {
+            kernel::codes::check_region_code(code)
+                .map_err(|m| Error::field("region_code", "invalid_region_code", m))?;
+        }
+        let before = json!({"category_id": t.category_id, "kind": t.kind.code(), "region_code": t.location.region_code, "address": t.location.address});
+        if let Some(k) = ch.kind {
+            t.kind = k;
+        }
+        if let Some(u) = ch.urgency {
+            t.urgency = u;
+        }
+        if ch.category_id.is_some() || ch.answers.is_some() {
+            let cat = ch.category_id.or(t.category_id);
+            let answers = ch
+                .answers
+                .clone()
+                .unwrap_or_else(|| t.answers.as_object().cloned().unwrap_or_default());
+            t.answers = self.checked_answers(&mut tx, cat, &answers).await?;
+            t.category_id = cat;
+        }
+        if let Some(r) = ch.region_code {
+            t.location.region_code = Some(r).filter(|s| !s.is_empty());
+        }
+        if let Some(a) = ch.address {
+            t.location.address = Some(a).filter(|s| !s.is_empty());
+        }
+        t.updated_at = now;
+        store::update_ticket(&mut tx, &t, version).await?;
+        let after = json!({"category_id": t.category_id, "kind": t.kind.code(), "region_code": t.location.region_code, "address": t.location.address});
+        let e = Event {
+            action: "reclassify",
+            from: t.status,
+            to: t.status,
+            note: None,
+            dept_id: None,
+            data: json!({"before": before, "after": after}),
+        };
+        self.record(&mut tx, actor, &t, &e, now).await?;
+        tx.commit().await?;
+        Ok(Self::view(actor, t))
+    }
+
+    /// A citizen rates the reply with the ticket number and the phone number they gave.
+    pub async fn rate_by_citizen(
+        &self,
+        number: &str,
+        phone: &str,
+        result: CallbackResult,
+        note: &str,
+    ) -> Result<TicketView> {
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let found = store::ticket_by_number(&mut tx, number.trim()).await?;
+        // The same answer for a wrong number and a wrong phone: no probing for numbers.
+        let Some((mut t, v)) =
+            found.filter(|(t, _)| t.caller.phone.as_deref() == Some(phone.trim()))
+        else {
+            return Err(Error::not_found("ticket", "工单编号或手机号不正确"));
+        };
+        if result == CallbackResult::Unreached {
+            return Err(Error::field(
+                "result",
+                "invalid_enum",
+                "评价只能是满意、基本满意或不满意",
+            ));
+        }
+        let actor = Actor {
+            username: format!("citizen:{}", mask::phone(phone)),
+            display_name: "市民".into(),
+            ..Actor::system()
+        };
+        let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
+        let e = match t.status {
+            Status::Replied => t.apply(
+                &Action::Callback {
+                    result,
+                    note: note.into(),
+                    reopen: false,
+                },
+                now,
+                &cal,
+                policy,
+            )?,
+            Status::Closed
+                if t.satisfaction.is_none()
+                    || t.satisfaction == Some(CallbackResult::Unreached) =>
+            {
+                t.satisfaction = Some(result);
+                t.updated_at = now;
+                Event {
+                    action: "rate",
+                    from: t.status,
+                    to: t.status,
+                    note: Some(note.trim().to_owned()).filter(|s| !s.is_empty()),
+                    dept_id: None,
+                    data: json!({"result": result.code()}),
+                }
+            }
+            _ => {
+                return Err(Error::IllegalTransition {
+                    detail: "该工单尚未答复，或已经评价过".into(),
+                })
+            }
+        };
+        store::update_ticket(&mut tx, &t, v).await?;
+        let audit_actor = kernel::audit::AuditActor(actor.username.clone());
+        store::insert_event(
+            &mut tx,
+            store::NewEvent {
+                ticket_id: t.id,
+                at: now,
+                actor: &audit_actor.0,
+                actor_name: "市民",
+                event: &e,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            now,
+            &audit_actor,
+            "ticket",
+            t.id,
+            e.action,
+            json!({"number": t.number, "result": result.code()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Self::view(&Actor::system(), t))
+    }
+
+    /// What a citizen may see of their ticket, by number and phone.
+    pub async fn track(
+        &self,
+        number: &str,
+        phone: &str,
+    ) -> Result<(TicketView, Vec<TimelineEntry>)> {
+        let mut c = self.conn().await?;
+        let Some((t, _)) = store::ticket_by_number(&mut c, number.trim())
+            .await?
+            .filter(|(t, _)| t.caller.phone.as_deref() == Some(phone.trim()))
+        else {
+            return Err(Error::not_found("ticket", "工单编号或手机号不正确"));
+        };
+        let events = store::events(&mut c, t.id).await?;
+        Ok((Self::view(&Actor::system(), t), events))
+    }
+
+    // ---- deadlines ----
+
+    pub async fn policy(&self, kind: TicketKind, urgency: Urgency) -> Result<DeadlinePolicy> {
+        store::policy(&mut *self.conn().await?, kind, urgency).await
+    }
+
+    pub async fn set_policy(
+        &self,
+        actor: &Actor,
+        kind: TicketKind,
+        urgency: Urgency,
+        p: DeadlinePolicy,
+    ) -> Result<()> {
+        actor.require_any_role(&[Role::Admin])?;
+        actor.require_scope("hotline:write")?;
+        let mut c = kernel::error::Checks::new();
+        c.check(
+            (1..=10_000).contains(&p.ack_minutes),
+            "ack_minutes",
+            "out_of_range",
+            "签收时限应为 1–10000 个工作分钟",
+        );
+        c.check(
+            (1..=60).contains(&p.reply_days),
+            "reply_days",
+            "out_of_range",
+            "答复时限应为 1–60 个工作日",
+        );
+        c.check(
+            (0..=10_000).contains(&p.yellow_minutes),
+            "yellow_minutes",
+            "out_of_range",
+            "黄牌提前量应为 0–10000 个工作分钟",
+        );
+        c.finish()?;
+        let mut tx = self.db.begin().await?;
+        store::set_policy(&mut tx, kind, urgency, &p).await?;
+        audit::record(
+            &mut tx,
+            self.db.now(),
+            &actor.audit_actor(),
+            "deadline_policy",
+            format!("{}:{}", kind.code(), urgency.code()),
+            "set",
+            serde_json::to_value(p)?,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Recomputes yellow and red cards of every ticket a department holds. Safe to run on several
+    /// instances at once: each change is a compare-and-set, so exactly one instance makes it.
+    /// Returns the tickets whose card changed here.
+    pub async fn sweep_cards(&self) -> Result<Vec<(i64, Card)>> {
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut changed = Vec::new();
+        let mut after = 0;
+        loop {
+            let batch = store::open_with_department(&mut *self.conn().await?, after, 500).await?;
+            let Some((last, _)) = batch.last() else { break };
+            after = last.id;
+            for (t, _) in batch {
+                let policy = self.policy(t.kind, t.urgency).await?;
+                let card = t.card_at(now, &cal, policy);
+                if card != t.card {
+                    let mut tx = self.db.begin().await?;
+                    if store::compare_and_set_card(&mut tx, t.id, t.card, card).await? {
+                        let e = Event {
+                            action: "card",
+                            from: t.status,
+                            to: t.status,
+                            note: None,
+                            dept_id: t.main_dept_id,
+                            data: json!({"card": card.code()}),
+                        };
+                        self.record(&mut tx, &Actor::system(), &t, &e, now).await?;
+                        changed.push((t.id, card));
+                    }
+                    tx.commit().await?;
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    // ---- categories ----
+
+    pub async fn categories(&self) -> Result<Vec<Category>> {
+        store::categories(&mut *self.conn().await?).await
+    }
+
+    pub async fn category(&self, id: i64) -> Result<Category> {
+        store::category(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("category", "分类不存在"))
+    }
+
+    /// Imports a taxonomy (rows of level-1/2/3 names); existing paths are kept. Returns the
+    /// number of categories added.
+    pub async fn import_taxonomy(
+        &self,
+        actor: &Actor,
+        rows: &[(String, String, String)],
+    ) -> Result<usize> {
+        actor.require_any_role(&[Role::Admin])?;
+        let paths = taxonomy_paths(rows)?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let mut added = 0;
+        for parts in paths {
+            let mut parent: Option<i64> = None;
+            for depth in 1..=parts.len() {
+                let path = parts[..depth].join("/");
+                let id = match store::category_by_path(&mut tx, &path).await? {
+                    Some(c) => c.id,
+                    None => {
+                        added += 1;
+                        store::insert_category(
+                            &mut tx,
+                            parent,
+                            depth as i64,
+                            &parts[depth - 1],
+                            &path,
+                            now,
+                        )
+                        .await?
+                    }
+                };
+                parent = Some(id);
+            }
+        }
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "category",
+            "taxonomy",
+            "import",
+            json!({"added": added, "rows": rows.len()}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(added)
+    }
+
+    pub async fn set_questions(
+        &self,
+        actor: &Actor,
+        id: i64,
+        qs: Vec<Question>,
+    ) -> Result<Category> {
+        actor.require_any_role(&[Role::Admin])?;
+        validate_questions(&qs)?;
+        let mut tx = self.db.begin().await?;
+        store::category(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("category", "分类不存在"))?;
+        store::set_questions(&mut tx, id, &qs).await?;
+        audit::record(
+            &mut tx,
+            self.db.now(),
+            &actor.audit_actor(),
+            "category",
+            id,
+            "set_questions",
+            serde_json::to_value(&qs)?,
+        )
+        .await?;
+        let c = store::category(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("category vanished"))?;
+        tx.commit().await?;
+        Ok(c)
+    }
+
+    // ---- knowledge base ----
+
+    pub async fn articles(
+        &self,
+        actor: &Actor,
+        status: Option<ArticleStatus>,
+        category_id: Option<i64>,
+        q: Option<&str>,
+        page: &PageQuery,
+    ) -> Result<Page<Article>> {
+        actor.require_scope("hotline:read")?;
+        if !Self::is_staff(actor) {
+            return Err(Error::forbidden("仅限工作人员访问"));
+        }
+        let (items, total) = store::articles(
+            &mut *self.conn().await?,
+            status,
+            category_id,
+            q,
+            page.per_page(),
+            page.offset(),
+        )
+        .await?;
+        Ok(Page::new(items, total, page))
+    }
+
+    pub async fn article(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(Article, Vec<store::ArticleVersion>)> {
+        actor.require_scope("hotline:read")?;
+        if !Self::is_staff(actor) {
+            return Err(Error::forbidden("仅限工作人员访问"));
+        }
+        let mut c = self.conn().await?;
+        let a = store::article(&mut c, id)
+            .await?
+            .ok_or_else(|| Error::not_found("kb_article", "知识条目不存在"))?;
+        let v = store::article_versions(&mut c, id).await?;
+        Ok((a, v))
+    }
+
+    /// Creates (id none) or edits an article. Every edit is a new version, back in draft.
+    pub async fn save_article(
+        &self,
+        actor: &Actor,
+        id: Option<i64>,
+        input: ArticleInput,
+    ) -> Result<Article> {
+        actor.require_any_role(&[Role::Operator, Role::Supervisor, Role::Admin, Role::Handler])?;
+        actor.require_scope("hotline:write")?;
+        input.validate()?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        if let Some(cid) = input.category_id {
+            store::category(&mut tx, cid)
+                .await?
+                .ok_or_else(|| Error::field("category_id", "not_found", "所选分类不存在"))?;
+        }
+        let version = match id {
+            Some(id) => {
+                store::article(&mut tx, id)
+                    .await?
+                    .ok_or_else(|| Error::not_found("kb_article", "知识条目不存在"))?
+                    .version
+                    + 1
+            }
+            None => 1,
+        };
+        let who = actor.audit_actor();
+        let id = store::save_article(
+            &mut tx,
+            id,
+            &input,
+            ArticleStatus::Draft,
+            version,
+            now,
+            &who.0,
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            now,
+            &who,
+            "kb_article",
+            id,
+            if version == 1 { "create" } else { "edit" },
+            json!({"version": version, "question": input.question.trim()}),
+        )
+        .await?;
+        let a = store::article(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("article vanished"))?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    /// Review, publish or withdraw. Reviewing and publishing are for supervisors.
+    pub async fn article_action(
+        &self,
+        actor: &Actor,
+        id: i64,
+        action: ArticleAction,
+    ) -> Result<Article> {
+        actor.require_any_role(SUPERVISE)?;
+        actor.require_scope("hotline:write")?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let a = store::article(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::not_found("kb_article", "知识条目不存在"))?;
+        let to = a.transition(action)?;
+        store::set_article_status(&mut tx, id, to, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "kb_article",
+            id,
+            to.code(),
+            json!({"version": a.version}),
+        )
+        .await?;
+        let a = store::article(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("article vanished"))?;
+        tx.commit().await?;
+        Ok(a)
+    }
+
+    // ---- reply templates ----
+
+    pub async fn templates(
+        &self,
+        actor: &Actor,
+        category_id: Option<i64>,
+    ) -> Result<Vec<ReplyTemplate>> {
+        if !Self::is_staff(actor) {
+            return Err(Error::forbidden("仅限工作人员访问"));
+        }
+        store::templates(&mut *self.conn().await?, category_id).await
+    }
+
+    pub async fn create_template(&self, actor: &Actor, t: NewReplyTemplate) -> Result<i64> {
+        actor.require_any_role(&[Role::Admin])?;
+        t.validate()?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_template(&mut tx, &t, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "reply_template",
+            id,
+            "create",
+            json!({"title": t.title}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn delete_template(&self, actor: &Actor, id: i64) -> Result<()> {
+        actor.require_any_role(&[Role::Admin])?;
+        let mut tx = self.db.begin().await?;
+        if !store::delete_template(&mut tx, id).await? {
+            return Err(Error::not_found("reply_template", "模板不存在"));
+        }
+        audit::record(
+            &mut tx,
+            self.db.now(),
+            &actor.audit_actor(),
+            "reply_template",
+            id,
+            "delete",
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitPart {
+    pub dept_id: i64,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reclassify {
+    pub kind: Option<TicketKind>,
+    pub urgency: Option<Urgency>,
+    pub category_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub answers: Option<serde_json::Map<String, serde_json::Value>>,
+    pub region_code: Option<String>,
+    pub address: Option<String>,
+}
