@@ -52,9 +52,11 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let mut auth = kernel::config::AuthConfig::default();
-    auth.argon2_memory_kib = 1024;
-    auth.argon2_iterations = 1;
+    let auth = kernel::config::AuthConfig {
+        argon2_memory_kib: 1024,
+        argon2_iterations: 1,
+        ..Default::default()
+    };
     let org = OrgService::new(db.clone(), auth);
     let cli = Actor::cli();
     for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
