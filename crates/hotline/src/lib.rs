@@ -6,7 +6,12 @@
 //! event and audit record) → `http` (JSON API).
 
 pub mod domain;
+pub mod export;
 pub mod http;
+pub mod import;
+pub mod notify;
+pub mod open311;
+pub mod report;
 pub mod service;
 pub mod store;
 

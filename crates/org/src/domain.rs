@@ -242,7 +242,14 @@ pub struct NewApiToken {
 }
 
 /// Scopes a token can be granted. Later modules add theirs here.
-pub const KNOWN_SCOPES: &[&str] = &["*", "org:read", "org:write", "audit:read"];
+pub const KNOWN_SCOPES: &[&str] = &[
+    "*",
+    "org:read",
+    "org:write",
+    "audit:read",
+    "hotline:read",
+    "hotline:write",
+];
 
 impl NewApiToken {
     pub fn validate(&self) -> Result<()> {

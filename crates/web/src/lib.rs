@@ -28,12 +28,13 @@ use webcore::{AppCtx, NavItem};
 
 /// Every module's migrations, in dependency order.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
-    org::migrations()
+    hotline::migrations()
 }
 
 /// Every module's navigation entries, in the order they appear.
 pub fn nav() -> Vec<NavItem> {
     let mut n = home::nav();
+    n.extend(hotline::http::nav());
     n.extend(org::http::nav());
     n.extend(audit_http::nav());
     n
@@ -51,6 +52,7 @@ pub fn context(db: Db, config: Config) -> AppCtx {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = home::WebApi::openapi();
     doc.merge(org::http::OrgApi::openapi());
+    doc.merge(hotline::http::HotlineApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
@@ -65,6 +67,8 @@ pub fn app(ctx: AppCtx) -> Router {
     let routes = Router::new()
         .merge(home::routes())
         .merge(org::http::routes())
+        .merge(hotline::http::routes())
+        .merge(hotline::open311::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
@@ -177,6 +181,17 @@ mod jobs {
     use webcore::AppCtx;
 
     pub fn spawn(ctx: AppCtx) {
+        let hotline = hotline::http::svc(&ctx);
+        tokio::spawn(async move {
+            // Yellow and red cards; a compare-and-set per ticket keeps several instances honest.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = hotline.sweep_cards().await {
+                    tracing::warn!(error = %e, "card sweep failed");
+                }
+            }
+        });
         tokio::spawn(async move {
             let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));

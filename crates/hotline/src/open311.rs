@@ -1,0 +1,8 @@
+//! Open311 GeoReport v2 (being written).
+
+use axum::Router;
+use webcore::AppCtx;
+
+pub fn routes() -> Router<AppCtx> {
+    Router::new()
+}
