@@ -1,1 +1,8 @@
 //! (being written)
+
+use axum::Router;
+use webcore::AppCtx;
+
+pub fn routes() -> Router<AppCtx> {
+    Router::new()
+}
