@@ -21,7 +21,5 @@ pub use service::HotlineService;
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
     m.push(kernel::migration!("hotline", 1, "0001_hotline"));
-    m.push(kernel::migration!("hotline", 2, "0002_import"));
-    m.push(kernel::migration!("hotline", 3, "0003_notify"));
     m
 }

@@ -196,18 +196,6 @@ mod jobs {
                 }
             }
         });
-        let db = ctx.db.clone();
-        tokio::spawn(async move {
-            // Notification outbox: webhooks, SMS, e-mail. Rows are claimed before sending, so
-            // several instances never send one twice; failures wait out their back-off.
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
-            loop {
-                tick.tick().await;
-                if let Err(e) = hotline::notify::deliver_due(&db, db.now()).await {
-                    tracing::warn!(error = %e, "notification delivery failed");
-                }
-            }
-        });
         tokio::spawn(async move {
             let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
