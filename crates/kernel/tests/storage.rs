@@ -118,6 +118,12 @@ async fn concurrent_writers_keep_the_chain_linear(db: Db) {
             .await
             .unwrap();
         assert_eq!(fk, 1);
+        // FULL: an acknowledged commit survives a power cut, not only a crash.
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(sync, 2);
     }
 }
 
