@@ -5,6 +5,7 @@
 //! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
 //! event and audit record) → `http` (JSON API).
 
+pub mod attachments;
 pub mod domain;
 pub mod export;
 pub mod http;
@@ -21,5 +22,8 @@ pub use service::HotlineService;
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
     m.push(kernel::migration!("hotline", 1, "0001_hotline"));
+    m.push(kernel::migration!("hotline", 2, "0002_import"));
+    m.push(kernel::migration!("hotline", 3, "0003_notify"));
+    m.push(kernel::migration!("hotline", 5, "0005_attachments"));
     m
 }

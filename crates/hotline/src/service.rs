@@ -173,6 +173,8 @@ impl HotlineService {
             json!({"number": t.number, "from": e.from.code(), "to": e.to.code(), "note": e.note, "dept_id": e.dept_id, "data": e.data}),
         )
         .await?;
+        // Notifications and deliveries go into the outbox in this same transaction.
+        crate::notify::enqueue(tx, t, e, now).await?;
         Ok(())
     }
 
@@ -1270,4 +1272,333 @@ pub struct Reclassify {
     pub answers: Option<serde_json::Map<String, serde_json::Value>>,
     pub region_code: Option<String>,
     pub address: Option<String>,
+}
+
+// ---- import ----
+// Historical tickets from spreadsheets (`crate::import` parses the files; the rules of writing
+// them live here, beside the other use cases) and spreadsheet exports (`crate::export`).
+
+/// One message of an import file, already checked and mapped by `crate::import`.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    /// The line in the file, kept in the timeline and the audit.
+    pub line: usize,
+    /// The source's message id, e.g. `board:24`.
+    pub external_id: String,
+    pub kind: TicketKind,
+    pub title: String,
+    pub content: String,
+    /// 留言时间.
+    pub created_at: i64,
+    pub category_id: Option<i64>,
+    /// 答复意见 and 答复时间.
+    pub reply: Option<(String, i64)>,
+    /// Columns without a ticket field.
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What importing one row did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportOutcome {
+    Imported,
+    /// The message was there already and got what it lacked (the names of what was filled in).
+    Updated(Vec<String>),
+    /// The message was there already with everything this row has.
+    Unchanged,
+    /// The external id belongs to a different message (other title or time): nothing written.
+    /// Carries that ticket's number.
+    Conflict(String),
+}
+
+/// Most rows one export may hold; past it the caller should narrow the filters.
+pub const EXPORT_MAX_ROWS: usize = 50_000;
+
+impl HotlineService {
+    /// Writes a batch of imported messages in one transaction, each with its timeline event
+    /// (`import`) and audit record. A message already imported (same external id, title and
+    /// time) only gets what it lacks — category, reply, extra columns — so importing a file
+    /// twice, or the same message from several files, never duplicates a ticket.
+    pub async fn import_batch(
+        &self,
+        actor: &Actor,
+        source: &str,
+        rows: &[ImportRow],
+    ) -> Result<Vec<ImportOutcome>> {
+        actor.require_any_role(&[Role::Admin])?;
+        actor.require_scope("hotline:write")?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let ids: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
+        let mut found = store::tickets_by_external_ids(&mut tx, &ids).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let data = |filled: &[String]| json!({"source": source, "line": row.line, "external_id": row.external_id, "filled": filled});
+            let Some(known) = found.remove(&row.external_id) else {
+                let t = self.insert_imported(&mut tx, row, now).await?;
+                let e = Event {
+                    action: "import",
+                    from: Status::Created,
+                    to: t.status,
+                    note: None,
+                    dept_id: None,
+                    data: data(&[]),
+                };
+                self.record(&mut tx, actor, &t, &e, now).await?;
+                found.insert(
+                    row.external_id.clone(),
+                    store::ImportedTicket {
+                        ticket: t,
+                        version: 1,
+                        extra: row.extra.clone(),
+                    },
+                );
+                out.push(ImportOutcome::Imported);
+                continue;
+            };
+            let mut t = known.ticket.clone();
+            if t.created_at != row.created_at || t.title != row.title {
+                out.push(ImportOutcome::Conflict(t.number.clone()));
+                found.insert(row.external_id.clone(), known);
+                continue;
+            }
+            let from = t.status;
+            let mut filled = Vec::new();
+            if t.category_id.is_none() && row.category_id.is_some() {
+                t.category_id = row.category_id;
+                filled.push("category".to_owned());
+            }
+            // Only a ticket still as imported takes a reply: one that staff has since
+            // dispatched or answered has a history of its own.
+            if let (Some((text, at)), None, Status::Accepted) = (&row.reply, &t.reply, t.status) {
+                t.reply = Some(text.clone());
+                t.replied_at = Some(*at);
+                t.resolution = Some(Resolution::Replied);
+                t.status = Status::Closed;
+                t.closed_at = Some(*at);
+                filled.push("reply".to_owned());
+            }
+            let mut extra = known.extra.clone();
+            let mut extra_changed = false;
+            for (k, v) in &row.extra {
+                if !extra.contains_key(k) {
+                    extra.insert(k.clone(), v.clone());
+                    filled.push(k.clone());
+                    extra_changed = true;
+                }
+            }
+            if filled.is_empty() {
+                out.push(ImportOutcome::Unchanged);
+                found.insert(row.external_id.clone(), known);
+                continue;
+            }
+            t.updated_at = now;
+            store::update_ticket(&mut tx, &t, known.version).await?;
+            if extra_changed {
+                store::set_ticket_extra(&mut tx, t.id, &extra).await?;
+            }
+            let e = Event {
+                action: "import",
+                from,
+                to: t.status,
+                note: None,
+                dept_id: None,
+                data: data(&filled),
+            };
+            self.record(&mut tx, actor, &t, &e, now).await?;
+            found.insert(
+                row.external_id.clone(),
+                store::ImportedTicket {
+                    ticket: t,
+                    version: known.version + 1,
+                    extra,
+                },
+            );
+            out.push(ImportOutcome::Updated(filled));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// A new ticket from an imported message: numbered on the day it was written (the same
+    /// per-day counter as intake), accepted, or closed with its reply.
+    async fn insert_imported(&self, tx: &mut Tx, row: &ImportRow, now: i64) -> Result<Ticket> {
+        let day = kernel::clock::to_china(row.created_at).date_naive();
+        let seq = store::next_day_seq(&mut *tx, &day.to_string()).await?;
+        let replied = row.reply.as_ref().map(|(_, at)| *at);
+        let mut t = Ticket {
+            id: 0,
+            number: ticket_number(&self.city, day, seq),
+            channel: Channel::Web,
+            kind: row.kind,
+            urgency: Urgency::Normal,
+            status: if replied.is_some() {
+                Status::Closed
+            } else {
+                Status::Accepted
+            },
+            // Board messages carry a pseudonymous user id (kept in `extra`), no name or phone:
+            // nobody to call back.
+            caller: Caller {
+                name: None,
+                phone: None,
+                wants_reply: false,
+                anonymous: false,
+            },
+            location: Location {
+                address: None,
+                region_code: None,
+                lng: None,
+                lat: None,
+            },
+            title: row.title.clone(),
+            content: row.content.clone(),
+            category_id: row.category_id,
+            answers: json!({}),
+            main_dept_id: None,
+            co_dept_ids: vec![],
+            ack_due: None,
+            reply_due: None,
+            paused_since: None,
+            card: Card::None,
+            reply: row.reply.as_ref().map(|(text, _)| text.clone()),
+            replied_at: replied,
+            resolution: replied.map(|_| Resolution::Replied),
+            kb_article_id: None,
+            satisfaction: None,
+            callback_attempts: 0,
+            reopen_count: 0,
+            return_count: 0,
+            pending_extension: None,
+            supervised: false,
+            parent_id: None,
+            split_from_id: None,
+            created_at: row.created_at,
+            accepted_at: Some(row.created_at),
+            dispatched_at: None,
+            acknowledged_at: None,
+            closed_at: replied,
+            archived_at: None,
+            updated_at: now,
+        };
+        t.id = store::insert_imported_ticket(&mut *tx, &t, &row.external_id, &row.extra).await?;
+        Ok(t)
+    }
+
+    /// The columns an imported ticket brought without a ticket field (点赞数, 留言用户…), for
+    /// whoever may see the ticket; `{}` for tickets not imported.
+    pub async fn ticket_extra(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<serde_json::Map<String, serde_json::Value>> {
+        self.get(actor, id).await?;
+        store::ticket_extra(&mut *self.conn().await?, id)
+            .await?
+            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))
+    }
+
+    /// The tickets of a spreadsheet export: the list's filters, data scope and masking, at most
+    /// `limit` rows, newest first unless sorted otherwise. Returns them with the number that
+    /// matched. Taking personal data out in bulk is recorded in the audit chain.
+    pub async fn export_list(
+        &self,
+        actor: &Actor,
+        q: &TicketQuery,
+        limit: usize,
+    ) -> Result<(Vec<TicketView>, i64)> {
+        let per_page = kernel::page::MAX_PER_PAGE;
+        let mut items: Vec<TicketView> = Vec::new();
+        // Tickets taken in while paging shift the pages; an id seen twice is kept once.
+        let mut seen = std::collections::HashSet::new();
+        let mut total = 0;
+        let mut page = 1;
+        while items.len() < limit {
+            let p = self
+                .list(
+                    actor,
+                    q,
+                    &PageQuery {
+                        page: Some(page),
+                        per_page: Some(per_page),
+                    },
+                )
+                .await?;
+            if page == 1 {
+                total = p.total;
+            }
+            let n = p.items.len() as i64;
+            for v in p.items {
+                if items.len() < limit && seen.insert(v.ticket.id) {
+                    items.push(v);
+                }
+            }
+            if n < per_page {
+                break;
+            }
+            page += 1;
+        }
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        audit::record(
+            &mut tx,
+            now,
+            &actor.audit_actor(),
+            "ticket",
+            "export",
+            "export",
+            json!({
+                "rows": items.len(),
+                "matched": total,
+                "filters": {
+                    "status": q.status, "main_dept_id": q.main_dept_id, "kind": q.kind.map(TicketKind::code),
+                    "card": q.card.map(Card::code), "category_id": q.category_id,
+                    "caller_phone": q.caller_phone.as_deref().map(mask::phone), "q": q.q, "from": q.from,
+                    "to": q.to, "pending_extension": q.pending_extension, "reopened": q.reopened, "sort": q.sort,
+                },
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((items, total))
+    }
+}
+
+// ---- Open311 ----
+
+/// What the public Open311 listing asks for; empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Open311Query {
+    /// Ticket numbers; when given, every other filter is ignored (as the spec says).
+    pub numbers: Vec<String>,
+    pub category_ids: Vec<i64>,
+    /// `Some(true)`: open tickets only; `Some(false)`: closed only.
+    pub open: Option<bool>,
+    /// Creation window `[from, to)`, UTC milliseconds.
+    pub window: Option<(i64, i64)>,
+    /// At most this many, newest first (1–1000).
+    pub limit: i64,
+}
+
+impl HotlineService {
+    /// Tickets for the public Open311 interface, which needs no login. They come whole: the
+    /// caller (`open311`) drops the caller's personal data before showing anything.
+    pub async fn open311_tickets(&self, q: &Open311Query) -> Result<Vec<Ticket>> {
+        let limit = q.limit.clamp(1, 1000);
+        let mut c = self.conn().await?;
+        if !q.numbers.is_empty() {
+            return store::open311_tickets(&mut c, &q.numbers, &[], &[], None, limit).await;
+        }
+        let statuses: Vec<Status> = match q.open {
+            None => vec![],
+            Some(open) => Status::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.is_open() == open)
+                .collect(),
+        };
+        store::open311_tickets(&mut c, &[], &q.category_ids, &statuses, q.window, limit).await
+    }
 }

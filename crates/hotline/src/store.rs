@@ -805,3 +805,167 @@ pub async fn delete_template(c: &mut AnyConnection, id: i64) -> Result<bool> {
             == 1,
     )
 }
+
+// ---- import ----
+// Historical tickets brought in from spreadsheets (`crate::import`). They keep the source's
+// message id as `external_id` and the columns without a ticket field in `extra` (JSON object).
+
+/// A ticket found again by its external id: the ticket, its version and its `extra`.
+pub struct ImportedTicket {
+    pub ticket: Ticket,
+    pub version: i64,
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+fn extra_of(text: &str) -> serde_json::Map<String, serde_json::Value> {
+    match serde_json::from_str(text) {
+        Ok(serde_json::Value::Object(m)) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// The tickets with these external ids, by external id. One query for a whole batch.
+pub async fn tickets_by_external_ids(
+    c: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, ImportedTicket>> {
+    let mut out = std::collections::HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {TICKET_COLS}, external_id, extra FROM hotline_tickets WHERE external_id IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for id in ids {
+        q = q.bind(id);
+    }
+    for r in q.fetch_all(c).await? {
+        let (ticket, version) = ticket_row(&r)?;
+        let ext: String = r.get("external_id");
+        let extra = extra_of(&r.get::<String, _>("extra"));
+        out.insert(
+            ext,
+            ImportedTicket {
+                ticket,
+                version,
+                extra,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Inserts an imported ticket with its own times, reply and extra in one statement (the
+/// intake insert knows neither replies nor historical times).
+pub async fn insert_imported_ticket(
+    c: &mut AnyConnection,
+    t: &Ticket,
+    external_id: &str,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO hotline_tickets (number, channel, kind, urgency, status, caller_name, caller_phone, wants_reply, anonymous,
+            address, region_code, lng, lat, title, content, category_id, answers, reply, replied_at, resolution,
+            external_id, extra, created_at, accepted_at, closed_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+            $24, $25, $26) RETURNING id",
+    )
+    .bind(&t.number)
+    .bind(t.channel.code())
+    .bind(t.kind.code())
+    .bind(t.urgency.code())
+    .bind(t.status.code())
+    .bind(&t.caller.name)
+    .bind(&t.caller.phone)
+    .bind(t.caller.wants_reply as i64)
+    .bind(t.caller.anonymous as i64)
+    .bind(&t.location.address)
+    .bind(&t.location.region_code)
+    .bind(t.location.lng)
+    .bind(t.location.lat)
+    .bind(&t.title)
+    .bind(&t.content)
+    .bind(t.category_id)
+    .bind(t.answers.to_string())
+    .bind(&t.reply)
+    .bind(t.replied_at)
+    .bind(t.resolution.map(Resolution::code))
+    .bind(external_id)
+    .bind(serde_json::Value::Object(extra.clone()).to_string())
+    .bind(t.created_at)
+    .bind(t.accepted_at)
+    .bind(t.closed_at)
+    .bind(t.updated_at)
+    .fetch_one(c)
+    .await?;
+    Ok(id)
+}
+
+pub async fn set_ticket_extra(
+    c: &mut AnyConnection,
+    id: i64,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<()> {
+    sqlx::query("UPDATE hotline_tickets SET extra = $1 WHERE id = $2")
+        .bind(serde_json::Value::Object(extra.clone()).to_string())
+        .bind(id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// A ticket's `extra` columns (`{}` for tickets not imported); `None` when there is no such ticket.
+pub async fn ticket_extra(
+    c: &mut AnyConnection,
+    id: i64,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT extra FROM hotline_tickets WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+    Ok(text.as_deref().map(extra_of))
+}
+
+// ---- Open311 ----
+
+/// Tickets for the public Open311 listing, newest first: by numbers, or by categories, statuses
+/// and a creation window `[from, to)`. Empty lists mean "any".
+pub async fn open311_tickets(
+    c: &mut AnyConnection,
+    numbers: &[String],
+    category_ids: &[i64],
+    statuses: &[Status],
+    window: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<Vec<Ticket>> {
+    let mut w = vec!["1 = 1".to_owned()];
+    if !numbers.is_empty() {
+        let ph: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
+        w.push(format!("number IN ({})", ph.join(",")));
+    }
+    if !category_ids.is_empty() {
+        let ids: Vec<String> = category_ids.iter().map(i64::to_string).collect();
+        w.push(format!("category_id IN ({})", ids.join(",")));
+    }
+    if !statuses.is_empty() {
+        let s: Vec<String> = statuses.iter().map(|s| format!("'{}'", s.code())).collect();
+        w.push(format!("status IN ({})", s.join(",")));
+    }
+    if let Some((from, to)) = window {
+        w.push(format!("created_at >= {from} AND created_at < {to}"));
+    }
+    let sql = format!(
+        "SELECT {TICKET_COLS} FROM hotline_tickets WHERE {} ORDER BY created_at DESC, id DESC LIMIT {limit}",
+        w.join(" AND ")
+    );
+    let mut q = sqlx::query(&sql);
+    for n in numbers {
+        q = q.bind(n);
+    }
+    let rows = q.fetch_all(c).await?;
+    rows.iter().map(|r| ticket_row(r).map(|(t, _)| t)).collect()
+}

@@ -53,6 +53,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = home::WebApi::openapi();
     doc.merge(org::http::OrgApi::openapi());
     doc.merge(hotline::http::HotlineApi::openapi());
+    doc.merge(hotline::attachments::AttachmentApi::openapi());
+    doc.merge(hotline::import::ImportApi::openapi());
+    doc.merge(hotline::export::ExportApi::openapi());
+    doc.merge(hotline::notify::NotifyApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
@@ -73,6 +77,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::export::routes())
         .merge(hotline::report::routes())
         .merge(hotline::notify::routes())
+        .merge(hotline::attachments::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
@@ -193,6 +198,18 @@ mod jobs {
                 tick.tick().await;
                 if let Err(e) = hotline.sweep_cards().await {
                     tracing::warn!(error = %e, "card sweep failed");
+                }
+            }
+        });
+        let db = ctx.db.clone();
+        tokio::spawn(async move {
+            // Notification outbox: webhooks, SMS, e-mail. Rows are claimed before sending, so
+            // several instances never send one twice; failures wait out their back-off.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
+            loop {
+                tick.tick().await;
+                if let Err(e) = hotline::notify::deliver_due(&db, db.now()).await {
+                    tracing::warn!(error = %e, "notification delivery failed");
                 }
             }
         });

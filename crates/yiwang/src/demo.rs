@@ -328,6 +328,7 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
         .await
         .map_err(err)?;
     }
+    crate::demo_hotline::populate(db, cfg, seed, &regions(seed)).await?;
     let mut tx = db.begin().await.map_err(err)?;
     kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await

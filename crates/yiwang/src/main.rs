@@ -1,6 +1,8 @@
 //! `yiwang`: one binary for the server and every administrative task.
 
 mod demo;
+mod demo_hotline;
+mod import;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +52,9 @@ enum Command {
     /// Audit chain commands.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Import historical tickets or the complaint taxonomy from CSV/Excel files.
+    #[command(subcommand)]
+    Import(import::ImportCommand),
     /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
     Backup {
         /// Destination file.
@@ -380,6 +385,7 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
+        Command::Import(ic) => import::run(&cfg, ic).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)
