@@ -57,6 +57,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(hotline::import::ImportApi::openapi());
     doc.merge(hotline::export::ExportApi::openapi());
     doc.merge(hotline::notify::NotifyApi::openapi());
+    doc.merge(hotline::report::ReportApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();

@@ -179,6 +179,23 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
     w.server.stop().await;
 }
 
+async fn upload(
+    id: i64,
+    c: &Client,
+    name: &str,
+    bytes: Vec<u8>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let enc: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    let path = format!("/api/v1/hotline/tickets/{id}/attachments?name={enc}");
+    c.raw(
+        reqwest::Method::POST,
+        &path,
+        "application/octet-stream",
+        bytes,
+    )
+    .await
+}
+
 async fn attachments_are_checked_and_scoped(db: Db) {
     let w = world(db).await;
     let admin = Client::login(&w.url, "admin").await;
@@ -186,29 +203,21 @@ async fn attachments_are_checked_and_scoped(db: Db) {
     let hx = Client::login(&w.url, "han_x").await;
     let hy = Client::login(&w.url, "han_y").await;
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRfake".to_vec();
-    let up = |c: &Client, name: &str, bytes: Vec<u8>| {
-        let enc: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect();
-        c.raw(
-            reqwest::Method::POST,
-            &format!("/api/v1/hotline/tickets/{id}/attachments?name={enc}"),
-            "application/octet-stream",
-            bytes,
-        )
-    };
-    let (s, a, _) = up(&hx, "现场照片.png", png.clone()).await;
+
+    let (s, a, _) = upload(id, &hx, "现场照片.png", png.clone()).await;
     assert_eq!(s, 201, "{a}");
     assert_eq!(a["mime"], "image/png");
     let aid = a["id"].as_i64().unwrap();
-    let r = up(&hx, "伪装.pdf", png.clone()).await;
+    let r = upload(id, &hx, "伪装.pdf", png.clone()).await;
     assert_problem(&(r.0, r.1), 422, "content_mismatch", Some("file"));
-    let r = up(&hx, "脚本.exe", b"MZ..".to_vec()).await;
+    let r = upload(id, &hx, "脚本.exe", b"MZ..".to_vec()).await;
     assert_problem(&(r.0, r.1), 422, "unsupported_type", Some("name"));
-    let r = up(&hy, "别人的.png", png.clone()).await;
+    let r = upload(id, &hy, "别人的.png", png.clone()).await;
     assert_problem(&(r.0, r.1), 403, "forbidden", None);
     // 11 MB: over the attachment limit (and over the general body limit the route lifts).
     let mut big = b"%PDF-".to_vec();
     big.resize(11 * 1024 * 1024, b'0');
-    let r = up(&hx, "大文件.pdf", big).await;
+    let r = upload(id, &hx, "大文件.pdf", big).await;
     assert!(r.0 == 413 || r.0 == 422, "{}", r.0);
     let r = hx
         .http

@@ -1,8 +1,10 @@
 //! `yiwang`: one binary for the server and every administrative task.
 
+mod calendar_cmd;
 mod demo;
 mod demo_hotline;
 mod import;
+mod report;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -52,9 +54,15 @@ enum Command {
     /// Audit chain commands.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The working-day calendar (法定节假日与调休): show a year, import a year.
+    #[command(subcommand)]
+    Calendar(calendar_cmd::CalendarCommand),
     /// Import historical tickets or the complaint taxonomy from CSV/Excel files.
     #[command(subcommand)]
     Import(import::ImportCommand),
+    /// Write reports to files (12345 hotline: monthly 运行情况, weekly 典型案例专报).
+    #[command(subcommand)]
+    Report(report::ReportCommand),
     /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
     Backup {
         /// Destination file.
@@ -386,6 +394,8 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import(ic) => import::run(&cfg, ic).await?,
+        Command::Calendar(cc) => calendar_cmd::run(&cfg, cc).await?,
+        Command::Report(rc) => report::run(&cfg, rc).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)
