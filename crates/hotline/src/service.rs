@@ -628,6 +628,23 @@ impl HotlineService {
         parent_id: i64,
         child_ids: &[i64],
     ) -> Result<Vec<TicketView>> {
+        actor.require_scope("hotline:write")?;
+        actor.require_any_role(DISPATCH)?;
+        self.get(actor, parent_id).await?;
+        if child_ids.is_empty() {
+            return Err(Error::field(
+                "child_ids",
+                "required",
+                "请选择要合并进来的重复工单",
+            ));
+        }
+        if child_ids.contains(&parent_id) {
+            return Err(Error::field(
+                "child_ids",
+                "self_merge",
+                "不能把工单合并到它自己",
+            ));
+        }
         let mut out = Vec::new();
         for c in child_ids {
             out.push(self.act(actor, *c, Action::MergeInto { parent_id }).await?);

@@ -50,7 +50,9 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
         format!("/api/v1/hotline/tickets/{id}/reply-templates"),
     ] {
         assert_eq!(hx.get(&path).await.0, 200, "{path}");
-        assert_problem(&hy.get(&path).await, 403, "forbidden", None);
+        let got = hy.get(&path).await;
+        assert_eq!(got.0, 403, "{path}: {}", got.1);
+        assert_problem(&got, 403, "forbidden", None);
         assert_problem(&anon.get(&path).await, 401, "unauthorized", None);
     }
     let (_, list) = hy.get("/api/v1/hotline/tickets").await;

@@ -696,6 +696,8 @@ impl Ticket {
         };
         next.status = Status::Dispatched;
         next.main_dept_id = Some(dept);
+        // A co-handler that becomes the main department is no longer also a co-handler.
+        next.co_dept_ids.retain(|c| *c != dept);
         next.reopen_count += 1;
         next.dispatched_at = Some(now);
         next.acknowledged_at = None;
