@@ -1054,8 +1054,12 @@ async fn finish(
     Ok(())
 }
 
-/// Sends every delivery due at `now` (webhooks, SMS, e-mail) and returns how many were
-/// delivered. Safe to run on several instances at once: each row is claimed before it is sent.
+/// Deliveries one run of the worker handles at most (it runs every 15 s).
+pub const MAX_PER_RUN: usize = 200;
+
+/// Sends up to [`MAX_PER_RUN`] deliveries due at `now` (webhooks, SMS, e-mail) and returns how
+/// many were delivered. Safe to run on several instances at once: each row is claimed before it
+/// is sent.
 pub async fn deliver_due(db: &Db, now: i64) -> Result<usize> {
     let senders = Senders::from_settings(db).await?;
     deliver_due_with(db, now, &senders).await
@@ -1065,7 +1069,14 @@ pub async fn deliver_due(db: &Db, now: i64) -> Result<usize> {
 pub async fn deliver_due_with(db: &Db, now: i64, senders: &Senders) -> Result<usize> {
     let worker = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
     let mut delivered = 0;
+    let mut handled = 0;
     loop {
+        // Background delivery shares the one SQLite writer with intake: a bounded amount per run
+        // keeps a burst of messages from starving the requests people are waiting on. What is
+        // left stays due and goes in the next run.
+        if handled >= MAX_PER_RUN {
+            break;
+        }
         let batch = claim(db, &worker, now).await?;
         if batch.is_empty() {
             break;
@@ -1080,6 +1091,7 @@ pub async fn deliver_due_with(db: &Db, now: i64, senders: &Senders) -> Result<us
                 tracing::warn!(delivery = %d.uuid, channel = %d.channel, attempt = d.attempts + 1, %error, "delivery attempt failed");
             }
             finish(db, &worker, d, &outcome, now, ms).await?;
+            handled += 1;
         }
     }
     Ok(delivered)
