@@ -7,7 +7,7 @@
 //! ```
 //!
 //! FOLDS_OUT gets `id,fold` for every labeled row so scikit-learn can be run on the same folds
-//! (see `sklearn_baseline.py` beside this file). Experiment knobs come from the environment:
+//! (see `bench/nlp/sklearn_baseline.py`). Experiment knobs come from the environment:
 //! `NLP_C`, `NLP_ROUNDS`, `NLP_PER_CLASS`, `NLP_PSEUDO_W`, `NLP_MIN_PROB`, `NLP_SEED_W`,
 //! `NLP_CHAR_MIN`, `NLP_CHAR_MAX`, `NLP_BALANCED`, `NLP_BIGRAMS`, `NLP_MIN_DF`, `NLP_MAX_CHARS`, `NLP_MAX_FEATURES`,
 //! `NLP_ONLY_FULL`.
