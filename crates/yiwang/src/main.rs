@@ -3,6 +3,7 @@
 mod calendar_cmd;
 mod demo;
 mod demo_hotline;
+mod hotline_cmd;
 mod import;
 mod report;
 
@@ -63,6 +64,9 @@ enum Command {
     /// Write reports to files (12345 hotline: monthly 运行情况, weekly 典型案例专报).
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// 12345 热线的智能分析：训练、分类、评估、热点、答复质量
+    #[command(subcommand)]
+    Hotline(hotline_cmd::HotlineCommand),
     /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
     Backup {
         /// Destination file.
@@ -396,6 +400,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Import(ic) => import::run(&cfg, ic).await?,
         Command::Calendar(cc) => calendar_cmd::run(&cfg, cc).await?,
         Command::Report(rc) => report::run(&cfg, rc).await?,
+        Command::Hotline(hc) => hotline_cmd::run(&cfg, hc).await?,
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)
