@@ -305,7 +305,7 @@ impl HotlineService {
             archived_at: None,
             updated_at: now,
         };
-        t.id = store::insert_ticket(&mut *tx, &t, external_id).await?;
+        t.id = store::insert_ticket(&mut *tx, &t, external_id, None).await?;
         Ok(t)
     }
 

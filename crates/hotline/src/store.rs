@@ -89,16 +89,19 @@ pub async fn next_day_seq(c: &mut AnyConnection, day: &str) -> Result<i64> {
     .await?)
 }
 
+/// Inserts a ticket as it stands (new at intake, or historical with its reply from an import).
 pub async fn insert_ticket(
     c: &mut AnyConnection,
     t: &Ticket,
     external_id: Option<&str>,
+    extra: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotline_tickets (number, channel, kind, urgency, status, caller_name, caller_phone, wants_reply, anonymous,
-            address, region_code, lng, lat, title, content, category_id, answers, created_at, updated_at, external_id, accepted_at,
-            split_from_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, $19, $20, $21) RETURNING id",
+            address, region_code, lng, lat, title, content, category_id, answers, reply, replied_at, resolution,
+            external_id, extra, created_at, accepted_at, closed_at, updated_at, split_from_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+            $24, $25, $26, $27) RETURNING id",
     )
     .bind(&t.number)
     .bind(t.channel.code())
@@ -117,9 +120,15 @@ pub async fn insert_ticket(
     .bind(&t.content)
     .bind(t.category_id)
     .bind(t.answers.to_string())
-    .bind(t.created_at)
+    .bind(&t.reply)
+    .bind(t.replied_at)
+    .bind(t.resolution.map(Resolution::code))
     .bind(external_id)
+    .bind(extra.map(|e| serde_json::Value::Object(e.clone()).to_string()).unwrap_or_else(|| "{}".into()))
+    .bind(t.created_at)
     .bind(t.accepted_at)
+    .bind(t.closed_at)
+    .bind(t.updated_at)
     .bind(t.split_from_id)
     .fetch_one(c)
     .await?;
@@ -866,42 +875,7 @@ pub async fn insert_imported_ticket(
     external_id: &str,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<i64> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO hotline_tickets (number, channel, kind, urgency, status, caller_name, caller_phone, wants_reply, anonymous,
-            address, region_code, lng, lat, title, content, category_id, answers, reply, replied_at, resolution,
-            external_id, extra, created_at, accepted_at, closed_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-            $24, $25, $26) RETURNING id",
-    )
-    .bind(&t.number)
-    .bind(t.channel.code())
-    .bind(t.kind.code())
-    .bind(t.urgency.code())
-    .bind(t.status.code())
-    .bind(&t.caller.name)
-    .bind(&t.caller.phone)
-    .bind(t.caller.wants_reply as i64)
-    .bind(t.caller.anonymous as i64)
-    .bind(&t.location.address)
-    .bind(&t.location.region_code)
-    .bind(t.location.lng)
-    .bind(t.location.lat)
-    .bind(&t.title)
-    .bind(&t.content)
-    .bind(t.category_id)
-    .bind(t.answers.to_string())
-    .bind(&t.reply)
-    .bind(t.replied_at)
-    .bind(t.resolution.map(Resolution::code))
-    .bind(external_id)
-    .bind(serde_json::Value::Object(extra.clone()).to_string())
-    .bind(t.created_at)
-    .bind(t.accepted_at)
-    .bind(t.closed_at)
-    .bind(t.updated_at)
-    .fetch_one(c)
-    .await?;
-    Ok(id)
+    insert_ticket(c, t, Some(external_id), Some(extra)).await
 }
 
 pub async fn set_ticket_extra(
