@@ -73,10 +73,29 @@ enum Command {
         #[arg(value_name = "FILE")]
         out: PathBuf,
     },
+    /// First start of a real deployment: the province and city regions, the bureau and its first
+    /// administrator (a generated password is printed). Everything else is then done in the web UI.
+    Bootstrap(Bootstrap),
     /// Print the effective configuration (secrets hidden).
     Config,
     /// Print the version.
     Version,
+}
+
+#[derive(Args)]
+struct Bootstrap {
+    /// The province, as CODE:NAME (GB/T 2260), e.g. 690000:西地省.
+    #[arg(long)]
+    province: String,
+    /// The city (or county) the bureau serves, as CODE:NAME, e.g. 690100:A市.
+    #[arg(long)]
+    city: String,
+    /// The bureau's name, e.g. A市政务服务和数据管理局.
+    #[arg(long)]
+    bureau: String,
+    /// Login name of the first administrator.
+    #[arg(long, default_value = "admin")]
+    admin: String,
 }
 
 #[derive(Subcommand)]
@@ -282,6 +301,60 @@ async fn run(cli: Cli) -> Result<()> {
             println!("按 Ctrl-C 停止。");
             web::shutdown_signal().await;
             server.stop().await;
+        }
+        Command::Bootstrap(b) => {
+            let db = open(&cfg).await?;
+            migrate(&db).await?;
+            let org = org::OrgService::new(db.clone(), cfg.auth.clone());
+            let cli = Actor::cli();
+            let fail = |e: kernel::Error| anyhow::anyhow!(e.detail_or_internal());
+            let mut city_code = String::new();
+            for spec in [&b.province, &b.city] {
+                let (code, name) = spec
+                    .split_once(':')
+                    .with_context(|| format!("“{spec}”应写成 代码:名称，例如 690100:A市"))?;
+                org.create_region(
+                    &cli,
+                    org::NewRegion {
+                        code: code.trim().into(),
+                        name: name.trim().into(),
+                    },
+                )
+                .await
+                .map_err(fail)?;
+                city_code = code.trim().into();
+            }
+            let d = org
+                .create_department(
+                    &cli,
+                    org::NewDepartment {
+                        name: b.bureau.clone(),
+                        short_name: None,
+                        region_code: city_code,
+                        parent_id: None,
+                        credit_code: None,
+                        phone: None,
+                    },
+                )
+                .await
+                .map_err(fail)?;
+            let password = generate_password();
+            org.create_user(
+                &cli,
+                org::NewUser {
+                    username: b.admin.clone(),
+                    display_name: "管理员".into(),
+                    password: password.clone(),
+                    dept_id: Some(d.id),
+                    roles: vec![Role::Admin],
+                    phone: None,
+                    id_card: None,
+                },
+            )
+            .await
+            .map_err(fail)?;
+            println!("已建立 {} 与管理员 {}。", b.bureau, b.admin);
+            println!("初始密码：{password}");
         }
         Command::User(uc) => {
             let db = open(&cfg).await?;

@@ -236,6 +236,38 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
         "{}",
         out(&o)
     );
+    // A real deployment starts with bootstrap: regions, the bureau, the first admin.
+    let o = run(&[
+        "--db",
+        "prod.db",
+        "bootstrap",
+        "--province",
+        "690000:西地省",
+        "--city",
+        "690100:A市",
+        "--bureau",
+        "A市政务服务和数据管理局",
+    ]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("初始密码："), "{}", out(&o));
+    let o = run(&["--db", "prod.db", "user", "list", "--role", "admin"]);
+    assert!(out(&o).contains("A市政务服务和数据管理局"), "{}", out(&o));
+    let o = run(&[
+        "--db",
+        "bad.db",
+        "bootstrap",
+        "--province",
+        "99",
+        "--city",
+        "690100:A市",
+        "--bureau",
+        "x局",
+    ]);
+    assert!(
+        !o.status.success() && out(&o).contains("代码:名称"),
+        "{}",
+        out(&o)
+    );
     let o = run(&["version"]);
     assert!(out(&o).starts_with("yiwang "));
 }
