@@ -8,7 +8,6 @@ pub mod kb;
 pub mod portal;
 
 use axum::Router;
-use kernel::Role;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
