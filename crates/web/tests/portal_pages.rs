@@ -34,6 +34,16 @@ async fn count(b: &Browser, css: &str) -> usize {
     v.as_u64().unwrap() as usize
 }
 
+async fn scroll_to(b: &Browser, css: &str) {
+    b.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView();",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+}
+
 async fn href_of(b: &Browser, css: &str) -> String {
     let v = b
         .client
@@ -48,16 +58,16 @@ async fn href_of(b: &Browser, css: &str) -> String {
 
 fn assert_local(urls: &[String], base: &str) {
     for u in urls {
-        assert!(u.starts_with(base), "page loaded {u} from outside the server");
+        assert!(
+            u.starts_with(base),
+            "page loaded {u} from outside the server"
+        );
     }
 }
 
 async fn add_community(db: &Db) {
     let org = OrgService::new(db.clone(), common::config().auth);
-    for (code, name) in [
-        ("690102001000", "东湖街道"),
-        ("690102001001", "幸福社区"),
-    ] {
+    for (code, name) in [("690102001000", "东湖街道"), ("690102001001", "幸福社区")] {
         org.create_region(
             &Actor::cli(),
             NewRegion {
@@ -165,7 +175,11 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     let number = b.text("#ticket-number").await;
     assert!(number.starts_with("A市12345-"), "{number}");
     b.screenshot("portal-submitted-phone").await;
-    let t = svc.get_by_number(&Actor::cli(), &number).await.unwrap().ticket;
+    let t = svc
+        .get_by_number(&Actor::cli(), &number)
+        .await
+        .unwrap()
+        .ticket;
     assert_eq!(t.channel, Channel::Web);
     assert_eq!(t.status, Status::Created);
     assert_eq!(t.location.region_code.as_deref(), Some("690102001001"));
@@ -179,7 +193,10 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     b.click_and_wait("form button[type=submit]").await;
     let body = b.body_text().await;
     assert!(body.contains("工单编号或手机号不正确"), "{body}");
-    assert!(!body.contains("电梯停运"), "a wrong phone leaked the ticket: {body}");
+    assert!(
+        !body.contains("电梯停运"),
+        "a wrong phone leaked the ticket: {body}"
+    );
     b.screenshot("portal-track-wrong-phone").await;
 
     // The right phone shows the status and the steps.
@@ -194,7 +211,9 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     let handler = org.actor_of_user(w.handler_x).await.unwrap();
     let cli = Actor::cli();
     svc.act(&cli, t.id, Action::Accept).await.unwrap();
-    svc.act(&cli, t.id, Action::SubmitForDispatch).await.unwrap();
+    svc.act(&cli, t.id, Action::SubmitForDispatch)
+        .await
+        .unwrap();
     svc.act(
         &cli,
         t.id,
@@ -235,9 +254,17 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     assert!(steps.contains("已派至A市住建局办理"), "{steps}");
     assert!(steps.contains("A市住建局已答复"), "{steps}");
     let body = b.body_text().await;
-    assert!(!body.contains("内部督办意见"), "an internal note reached the citizen");
-    assert!(!body.contains("测试han_x"), "a staff name reached the citizen");
+    assert!(
+        !body.contains("内部督办意见"),
+        "an internal note reached the citizen"
+    );
+    assert!(
+        !body.contains("测试han_x"),
+        "a staff name reached the citizen"
+    );
     b.screenshot("portal-track-replied-phone").await;
+    scroll_to(&b, "#rate-title").await;
+    b.screenshot("portal-rate-form-phone").await;
 
     // Rating without a choice is refused beside the field; then 满意, once.
     b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
@@ -252,7 +279,10 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     let rated = svc.get(&cli, t.id).await.unwrap().ticket;
     assert_eq!(rated.satisfaction, Some(CallbackResult::Satisfied));
     assert_eq!(rated.status, Status::Closed);
-    assert!(count(&b, "form[action='/portal/rate']").await == 0, "a rated reply can be rated again");
+    assert!(
+        count(&b, "form[action='/portal/rate']").await == 0,
+        "a rated reply can be rated again"
+    );
     b.screenshot("portal-rated-phone").await;
 
     // The public board shows it, with personal data masked.
@@ -265,8 +295,14 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     let board = b.text("#replies").await;
     assert!(board.contains("幸福社区电梯停运一周无人维修"), "{board}");
     assert!(board.contains("139****5678"), "{board}");
-    assert!(!board.contains("13912345678"), "phone on the public board: {board}");
-    assert!(!board.contains("王小明"), "name on the public board: {board}");
+    assert!(
+        !board.contains("13912345678"),
+        "phone on the public board: {board}"
+    );
+    assert!(
+        !board.contains("王小明"),
+        "name on the public board: {board}"
+    );
     assert!(board.contains("A市住建局"), "{board}");
     b.screenshot("portal-replies-phone").await;
     let urls = b.loaded_urls().await;
@@ -339,16 +375,23 @@ async fn knowledge_base_edit_review_publish(db: Db) {
 
     // An edit is a new version, back in draft, with the history kept.
     b.goto(&format!("{}/hotline/kb/{id}/edit", w.url)).await;
-    b.fill("#question", "居住证办理需要哪些材料？（2025 版）").await;
+    b.fill("#question", "居住证办理需要哪些材料？（2025 版）")
+        .await;
     b.click_and_wait("main form button[type=submit]").await;
     assert!(b.text("#kb-status").await.contains("草稿"));
     let versions = b.text("#kb-versions").await;
-    assert!(versions.contains("v1") && versions.contains("v2"), "{versions}");
+    assert!(
+        versions.contains("v1") && versions.contains("v2"),
+        "{versions}"
+    );
     // Publishing a draft directly is not offered.
     assert!(count(&b, "#kb-publish").await == 0);
     b.screenshot("kb-versions").await;
     let svc = HotlineService::new(db.clone(), "A市");
-    let (a, v) = svc.article(&Actor::cli(), id.parse().unwrap()).await.unwrap();
+    let (a, v) = svc
+        .article(&Actor::cli(), id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!((a.version, a.status, v.len()), (2, ArticleStatus::Draft, 2));
 
     // A handler may write but sees no review buttons.
@@ -373,12 +416,36 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     let cli = Actor::cli();
     // Demo-like tickets: a cluster about one estate's lift, noise, buses; some replied.
     let items = [
-        ("幸福社区3栋电梯又坏了", "幸福社区3栋电梯故障停运，老人无法下楼", "城乡建设/物业管理"),
-        ("幸福社区电梯故障", "幸福社区3栋电梯停运三天了，物业不管", "城乡建设/物业管理"),
-        ("幸福社区3栋电梯停运", "电梯坏了好几天，幸福社区物业没人修", "城乡建设/物业管理"),
-        ("夜间施工噪音扰民", "东湖街道工地夜里十二点还在施工", "环境保护/噪声污染"),
-        ("公交车不按站停靠", "12路公交车在幸福路站经常不停车", "交通运输/公交服务"),
-        ("小区垃圾清运不及时", "垃圾堆了三天没人清运", "城乡建设/物业管理"),
+        (
+            "幸福社区3栋电梯又坏了",
+            "幸福社区3栋电梯故障停运，老人无法下楼",
+            "城乡建设/物业管理",
+        ),
+        (
+            "幸福社区电梯故障",
+            "幸福社区3栋电梯停运三天了，物业不管",
+            "城乡建设/物业管理",
+        ),
+        (
+            "幸福社区3栋电梯停运",
+            "电梯坏了好几天，幸福社区物业没人修",
+            "城乡建设/物业管理",
+        ),
+        (
+            "夜间施工噪音扰民",
+            "东湖街道工地夜里十二点还在施工",
+            "环境保护/噪声污染",
+        ),
+        (
+            "公交车不按站停靠",
+            "12路公交车在幸福路站经常不停车",
+            "交通运输/公交服务",
+        ),
+        (
+            "小区垃圾清运不及时",
+            "垃圾堆了三天没人清运",
+            "城乡建设/物业管理",
+        ),
     ];
     for (i, (title, content, path)) in items.iter().enumerate() {
         let t = svc
@@ -406,7 +473,9 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
             .await
             .unwrap()
             .ticket;
-        svc.act(&cli, t.id, Action::SubmitForDispatch).await.unwrap();
+        svc.act(&cli, t.id, Action::SubmitForDispatch)
+            .await
+            .unwrap();
         svc.act(
             &cli,
             t.id,
@@ -447,25 +516,46 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     let cards = b.text(".kpis").await;
     assert!(cards.contains("受理量") && cards.contains('6'), "{cards}");
     let hot = b.text("#hot-issues").await;
-    assert!(hot.contains("3 件"), "the lift cluster is a hot issue: {hot}");
+    assert!(
+        hot.contains("3 件"),
+        "the lift cluster is a hot issue: {hot}"
+    );
     b.screenshot("analytics-desktop").await;
+    scroll_to(&b, "#trend-title").await;
+    b.screenshot("analytics-charts").await;
+    scroll_to(&b, "#table-title").await;
+    b.screenshot("analytics-table").await;
+    scroll_to(&b, "#hot-title").await;
+    b.screenshot("analytics-hot-issues").await;
 
     // Sorting by a column and grouping by category.
     b.click_and_wait("#kpi-table th a").await;
-    assert!(b.text("#kpi-table th[aria-sort]").await.contains("承办单位"));
-    b.goto(&format!("{}/hotline/analytics?by=category&sort=received&dir=desc", w.url))
-        .await;
+    assert!(b
+        .text("#kpi-table th[aria-sort]")
+        .await
+        .contains("承办单位"));
+    b.goto(&format!(
+        "{}/hotline/analytics?by=category&sort=received&dir=desc",
+        w.url
+    ))
+    .await;
     let rows = b.text("#kpi-table tbody").await;
     let first = rows.lines().next().unwrap_or("");
     assert!(first.contains("城乡建设"), "most received first: {rows}");
-    b.goto(&format!("{}/hotline/analytics?by=region&level=community", w.url))
-        .await;
+    b.goto(&format!(
+        "{}/hotline/analytics?by=region&level=community",
+        w.url
+    ))
+    .await;
     assert!(b.text("#kpi-table").await.contains("幸福社区"));
     b.screenshot("analytics-by-community").await;
 
     // Bad period: the message beside the field.
-    b.goto(&format!("{}/hotline/analytics?kind=days&from=2025-03-10&to=bad", w.url))
-        .await;
+    b.goto(&format!(
+        "{}/hotline/analytics?kind=days&from=2025-03-10&to=bad",
+        w.url
+    ))
+    .await;
     assert!(b.text("#to-error").await.contains("结束日期"));
     b.screenshot("analytics-bad-period").await;
     assert_local(&b.loaded_urls().await, &w.url);
@@ -493,6 +583,8 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
         assert!(bytes.starts_with(b"PK"), "{href} is not a zip package");
     }
     b.set_size(390, 844).await;
+    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    scroll_to(&b, "#trend-title").await;
     b.screenshot("analytics-phone").await;
     b.close().await;
     w.server.stop().await;

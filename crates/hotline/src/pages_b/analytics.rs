@@ -216,10 +216,12 @@ async fn period_tickets(
 /// Volume per day, or per ISO week when the period is longer than two months.
 fn trend(
     period: &Period,
+    today: NaiveDate,
     tickets: &[crate::domain::Ticket],
 ) -> (Vec<String>, Vec<f64>, &'static str) {
     let first = period.first_day();
-    let last = period.last_day();
+    // The days still to come of a running period would only draw a flat tail.
+    let last = period.last_day().min(today).max(first);
     let days = (last - first).num_days() + 1;
     let day_of = |ms: i64| kernel::clock::to_china(ms).date_naive();
     if days <= 62 {
@@ -272,6 +274,15 @@ fn link(q: &AnalyticsQuery, sort: &str, dir: &str) -> String {
     )
 }
 
+/// Whether a rise is good news (receiving more is neither: shown neutral).
+fn rise_is_good(key: &str) -> Option<bool> {
+    match key {
+        "received" | "dispatched" => None,
+        "reopen_rate" | "overdue_open" | "avg_handling_hours" => Some(false),
+        _ => Some(true),
+    }
+}
+
 fn change(now: Option<f64>, before: Option<f64>, key: &str) -> Markup {
     match (now, before) {
         (Some(a), Some(b)) if (a - b).abs() > 1e-9 => {
@@ -282,7 +293,12 @@ fn change(now: Option<f64>, before: Option<f64>, key: &str) -> Markup {
             } else {
                 format!("{:+}", (a - b).round() as i64)
             };
-            html! { span.(if a > b { "up" } else { "down" }) { "环比 " (text) } }
+            let class = match rise_is_good(key) {
+                Some(good) if (a > b) == good => "up",
+                Some(_) => "down",
+                None => "muted",
+            };
+            html! { span.(class) { "环比 " (text) } }
         }
         (Some(_), Some(_)) => html! { span.muted { "环比持平" } },
         _ => html! {},
@@ -358,7 +374,7 @@ async fn show(
         other => report::kpis(db, &p.actor, &period, other).await?,
     };
     let (tickets, matched) = period_tickets(&ctx, &p.actor, &period).await?;
-    let (labels, volume, unit) = trend(&period, &tickets);
+    let (labels, volume, unit) = trend(&period, today, &tickets);
     let messages: Vec<Message> = tickets
         .iter()
         .map(|t| Message {
