@@ -14,6 +14,7 @@ use testkit::browser::Browser;
 testkit::on_both_backends!(migrations; citizen_leaves_tracks_and_rates_a_request_on_a_phone);
 testkit::on_both_backends!(migrations; knowledge_base_edit_review_publish);
 testkit::on_both_backends!(migrations; analytics_draws_charts_and_offers_downloads);
+testkit::on_both_backends!(migrations; portal_forms_are_rate_limited_per_address);
 
 async fn login(b: &Browser, url: &str, user: &str) {
     b.goto(&format!("{url}/login")).await;
@@ -587,5 +588,44 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     scroll_to(&b, "#trend-title").await;
     b.screenshot("analytics-phone").await;
     b.close().await;
+    w.server.stop().await;
+}
+
+/// A script posting the form again and again is stopped after ten tries in ten minutes; the
+/// refusal is a page with `Retry-After`, and nothing was written.
+async fn portal_forms_are_rate_limited_per_address(db: Db) {
+    let w = world(db.clone()).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let http = reqwest::Client::new();
+    let post = || {
+        http.post(format!("{}/portal/new", w.url))
+            .form(&[("kind", "consult"), ("title", ""), ("content", "")])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(post().await.unwrap().status(), 422);
+    }
+    let r = post().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    assert!(r.text().await.unwrap().contains("操作过于频繁"));
+    assert_eq!(ticket_count(&svc).await, 0);
+    // Tracking has its own budget and a wrong number answers 404 with the same words.
+    let r = http
+        .post(format!("{}/portal/track", w.url))
+        .form(&[
+            ("number", "A市12345-20250101-000001"),
+            ("phone", "13912345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("工单编号或手机号不正确"));
     w.server.stop().await;
 }

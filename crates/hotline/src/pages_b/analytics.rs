@@ -335,6 +335,36 @@ fn sorted_rows<'a>(t: &'a KpiTable, sort: &str, desc: bool) -> Vec<&'a KpiRow> {
     rows
 }
 
+/// Tickets per level-1 category, most first; tickets not yet classified count as 未分类.
+fn category_bars(
+    tickets: &[crate::domain::Ticket],
+    cats: &[crate::domain::Category],
+) -> Vec<(String, f64)> {
+    let by_id: std::collections::HashMap<i64, &crate::domain::Category> =
+        cats.iter().map(|c| (c.id, c)).collect();
+    let root = |mut id: i64| {
+        // At most three levels; the bound guards against a cycle in bad data.
+        for _ in 0..4 {
+            match by_id.get(&id) {
+                Some(c) => match c.parent_id {
+                    Some(p) => id = p,
+                    None => return c.name.clone(),
+                },
+                None => break,
+            }
+        }
+        "未分类".to_owned()
+    };
+    let mut counts: std::collections::BTreeMap<String, f64> = Default::default();
+    for t in tickets {
+        let name = t.category_id.map(root).unwrap_or_else(|| "未分类".into());
+        *counts.entry(name).or_default() += 1.0;
+    }
+    let mut v: Vec<(String, f64)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
 fn bars_of(t: &KpiTable, f: fn(&Kpis) -> i64) -> Vec<(String, f64)> {
     let mut v: Vec<(String, f64)> = t
         .rows
@@ -365,15 +395,20 @@ async fn show(
         }
         Err(e) => return Err(e.into()),
     };
-    let db = &ctx.db;
-    let by_dept = report::kpis(db, &p.actor, &period, GroupBy::Department).await?;
-    let by_cat = report::kpis(db, &p.actor, &period, GroupBy::Category).await?;
-    let table = match by {
-        GroupBy::Department => by_dept.clone(),
-        GroupBy::Category => by_cat.clone(),
-        other => report::kpis(db, &p.actor, &period, other).await?,
+    // One replay of the timeline for the table; the breakdown charts count the period's
+    // tickets, which are loaded anyway for the trend and the hot issues.
+    let hotline = svc(&ctx);
+    let (table, loaded, cats) = tokio::join!(
+        report::kpis(&ctx.db, &p.actor, &period, by),
+        period_tickets(&ctx, &p.actor, &period),
+        hotline.categories()
+    );
+    let (table, (tickets, matched), cats) = (table?, loaded?, cats?);
+    let by_category = category_bars(&tickets, &cats);
+    let (group_title, group_bars) = match by {
+        GroupBy::Department => ("承办单位（答复量）", bars_of(&table, |k| k.replied)),
+        _ => ("分组（受理量）", bars_of(&table, |k| k.received)),
     };
-    let (tickets, matched) = period_tickets(&ctx, &p.actor, &period).await?;
     let (labels, volume, unit) = trend(&period, today, &tickets);
     let messages: Vec<Message> = tickets
         .iter()
@@ -447,11 +482,11 @@ async fn show(
         div.row {
             section aria-labelledby="cat-title" {
                 h2 #cat-title { "分类分布（受理量）" }
-                (bar_chart("by-category", "按一级分类的受理量", &bars_of(&by_cat, |k| k.received), 12))
+                (bar_chart("by-category", "按一级分类的受理量", &by_category, 12))
             }
-            section aria-labelledby="dept-title" {
-                h2 #dept-title { "承办单位（答复量）" }
-                (bar_chart("by-department", "按承办单位的答复量", &bars_of(&by_dept, |k| k.replied), 12))
+            section aria-labelledby="group-title" {
+                h2 #group-title { (group_title.replace("分组", report_group_label(by))) }
+                (bar_chart("by-group", &format!("按{}", report_group_label(by)), &group_bars, 12))
             }
         }
         section aria-labelledby="table-title" {

@@ -308,6 +308,20 @@ async fn show(
         "withdrawn" => Some("已下线。"),
         _ => None,
     };
+    // Editors by name: the versions store the audit actor (`user:12`).
+    let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
+    let mut editors = std::collections::HashMap::new();
+    for v in &versions {
+        if let Some(uid) = v
+            .edited_by
+            .strip_prefix("user:")
+            .and_then(|n| n.parse::<i64>().ok())
+        {
+            if let Ok(u) = org.user(&kernel::Actor::system(), uid).await {
+                editors.insert(v.edited_by.clone(), u.display_name);
+            }
+        }
+    }
     let today = kernel::clock::to_china(ctx.db.now())
         .date_naive()
         .to_string();
@@ -360,7 +374,7 @@ async fn show(
                         tr {
                             td { "v" (v.version) }
                             td { details { summary { (v.question) } div.pre { (v.answer) } } }
-                            td { (v.edited_by) }
+                            td { (editors.get(&v.edited_by).unwrap_or(&v.edited_by)) }
                             td { (minute(v.edited_at)) }
                         }
                     }
