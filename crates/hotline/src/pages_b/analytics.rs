@@ -451,7 +451,7 @@ async fn show(
         by.code(),
         level.map(|l| format!("&level={l}")).unwrap_or_default()
     );
-    let cards: [(&str, &str, fn(&Kpis) -> Option<f64>); 6] = [
+    let cards: [Col; 6] = [
         ("received", "受理量", |k| Some(k.received as f64)),
         ("on_time_rate", "按时办结率", |k| k.on_time_rate),
         ("reply_rate", "回复率", |k| k.reply_rate),

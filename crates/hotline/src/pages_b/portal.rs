@@ -490,12 +490,14 @@ async fn load_tracked(ctx: &AppCtx, number: &str, phone: &str) -> Result<Tracked
     let mut steps = Vec::new();
     for e in &events {
         let d = match e.dept_id {
-            Some(id) => {
-                if !names.contains_key(&id) {
-                    names.insert(id, dept_name(ctx, Some(id)).await);
+            Some(id) => match names.get(&id) {
+                Some(n) => n.clone(),
+                None => {
+                    let n = dept_name(ctx, Some(id)).await;
+                    names.insert(id, n.clone());
+                    n
                 }
-                names.get(&id).cloned().flatten()
-            }
+            },
             None => None,
         };
         if let Some(s) = step_text(&e.action, &e.to_status, d.as_deref()) {
