@@ -356,6 +356,7 @@ pub struct TicketFilter {
     pub due_before: Option<i64>,
     pub has_pending_extension: bool,
     pub reopened: bool,
+    pub satisfaction: Option<CallbackResult>,
     pub order: &'static str,
 }
 
@@ -421,6 +422,9 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
     }
     if f.reopened {
         w.push("t.reopen_count > 0".into());
+    }
+    if let Some(r) = f.satisfaction {
+        w.push(format!("t.satisfaction = '{}'", r.code()));
     }
     (w.join(" AND "), b)
 }
