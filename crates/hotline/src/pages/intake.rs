@@ -103,14 +103,15 @@ fn question_fields(c: &Category, form: &FormData, errors: &[FieldError], shown: 
         fieldset.questions data-category=(c.id) hidden[!shown] disabled[!shown] {
             legend { "附加问题：" (c.name) }
             @for q in &c.questions {
-                @let name = format!("q_{}_{}", c.id, q.code);
-                @let err = format!("answers.{}", q.code);
+                // Only the chosen category's fieldset is enabled, so one name per code is enough.
+                @let id = format!("q_{}_{}", c.id, q.code);
+                @let name = format!("answers.{}", q.code);
                 @let errs: &[FieldError] = if shown { errors } else { &[] };
                 @let label = format!("{}{}", q.label, if q.required { "（必答）" } else { "" });
                 @match q.kind {
                     QuestionKind::Single => {
-                        (field(&label, &name, &err, errs, html! {
-                            select id=(name) name=(name) {
+                        (field(&label, &id, &name, errs, html! {
+                            select id=(id) name=(name) {
                                 option value="" { "（请选择）" }
                                 @for o in &q.options { option value=(o) selected[form.get(&name) == o] { (o) } }
                             }
@@ -120,14 +121,14 @@ fn question_fields(c: &Category, form: &FormData, errors: &[FieldError], shown: 
                         fieldset.choices {
                             legend { (label) }
                             @for (i, o) in q.options.iter().enumerate() {
-                                label { input type="checkbox" name=(name) value=(o) id=(format!("{name}-{i}")) checked[form.all(&name).contains(&o.as_str())]; " " (o) }
+                                label { input type="checkbox" name=(name) value=(o) id=(format!("{id}-{i}")) checked[form.all(&name).contains(&o.as_str())]; " " (o) }
                             }
-                            (error_for(&name, &err, errs))
+                            (error_for(&id, &name, errs))
                         }
                     }
-                    QuestionKind::Number => { (input(&label, &name, &err, form.get(&name), errs, r#"inputmode="decimal""#)) }
-                    QuestionKind::Date => { (input(&label, &name, &err, form.get(&name), errs, r#"type="date""#)) }
-                    QuestionKind::Text => { (input(&label, &name, &err, form.get(&name), errs, r#"maxlength="200""#)) }
+                    QuestionKind::Number => { (input(&label, &id, &name, form.get(&name), errs, r#"inputmode="decimal""#)) }
+                    QuestionKind::Date => { (input(&label, &id, &name, form.get(&name), errs, r#"type="date""#)) }
+                    QuestionKind::Text => { (input(&label, &id, &name, form.get(&name), errs, r#"maxlength="200""#)) }
                 }
             }
         }
@@ -142,7 +143,7 @@ fn answers_from(
     let mut out = serde_json::Map::new();
     let Some(c) = cat else { return Ok(out) };
     for q in &c.questions {
-        let name = format!("q_{}_{}", c.id, q.code);
+        let name = format!("answers.{}", q.code);
         let v = match q.kind {
             QuestionKind::Multiple => {
                 let all: Vec<serde_json::Value> = form
