@@ -12,7 +12,8 @@ use org::{NewUser, OrgService};
 use serde_json::json;
 use testkit::browser::Browser;
 
-testkit::on_both_backends!(migrations; journey_from_intake_to_second_reply, knowledge_base_answer_and_refused_input);
+testkit::on_both_backends!(migrations; journey_from_intake_to_second_reply, knowledge_base_answer_and_refused_input,
+    dispatcher_corrects_splits_and_merges_on_the_ticket_page);
 
 /// Operators, a dispatcher and a supervisor at the bureau; a small taxonomy with an extra
 /// question, a published article and a reply template.
@@ -24,7 +25,12 @@ struct Desk {
 
 async fn desk(w: &World) -> Desk {
     let org = OrgService::new(w.db.clone(), config().auth);
-    let bureau = org.department_by_name("A市数据局").await.unwrap().unwrap().id;
+    let bureau = org
+        .department_by_name("A市数据局")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     for (u, r) in [
         ("oper", Role::Operator),
         ("disp", Role::Dispatcher),
@@ -122,7 +128,10 @@ async fn login(b: &Browser, url: &str, user: &str) {
 async fn shot(b: &mut Browser, url: &str, label: &str) {
     b.screenshot(label).await;
     for u in b.loaded_urls().await {
-        assert!(u.starts_with(url), "{label}: page loaded {u} from outside the server");
+        assert!(
+            u.starts_with(url),
+            "{label}: page loaded {u} from outside the server"
+        );
     }
 }
 
@@ -155,14 +164,44 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.fill("#title", "小区物业不清运垃圾").await;
     b.select("#category_id", &d.leaf_id.to_string()).await;
     // The category's extra question appears without a round trip.
-    b.fill(&format!("#q_{}_estate", d.leaf_id), "幸福小区").await;
-    b.fill("#content", "幸福小区垃圾已经三天没有清运，气味很大，物业电话无人接听。")
+    b.fill(&format!("#q_{}_estate", d.leaf_id), "幸福小区")
         .await;
+    b.fill(
+        "#content",
+        "幸福小区垃圾已经三天没有清运，气味很大，物业电话无人接听。",
+    )
+    .await;
+    // The live panels call the intelligence endpoints; one that is missing leaves its panel hidden.
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    for (panel, probe) in [
+        ("suggest", "/api/v1/hotline/suggest"),
+        ("dups", "/api/v1/hotline/duplicates"),
+    ] {
+        let (s, _) = admin.post(probe, json!({"content": "垃圾"})).await;
+        if s == 404 || s == 405 {
+            let hidden = b
+                .client
+                .execute(
+                    &format!("return document.getElementById('{panel}').hidden;"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                hidden,
+                serde_json::Value::Bool(true),
+                "{panel} hidden while {probe} answers {s}"
+            );
+        }
+    }
     shot(&mut b, &url, "intake-filled").await;
     b.keys_and_wait("#content", "\u{E009}\u{E007}").await;
     shot(&mut b, &url, "intake-saved").await;
     let number = b.text("#saved-number").await;
-    assert!(number.contains("12345-"), "new ticket number shown: {number}");
+    assert!(
+        number.contains("12345-"),
+        "new ticket number shown: {number}"
+    );
     let (_, list) = admin
         .get("/api/v1/hotline/tickets?caller_phone=13900001234")
         .await;
@@ -186,7 +225,8 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     // Confirming nothing ticked is refused and dispatches nothing.
     b.click_and_wait("#bulk-confirm").await;
     assert!(b.text("#error-summary").await.contains("请先勾选"));
-    b.select(&format!("#dept-{id}"), &w.dept_x.to_string()).await;
+    b.select(&format!("#dept-{id}"), &w.dept_x.to_string())
+        .await;
     b.click(&format!("#sel-{id}")).await;
     shot(&mut b, &url, "dispatch-queue").await;
     b.click_and_wait("#bulk-confirm").await;
@@ -208,8 +248,14 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.goto(&format!("{url}/hotline/tickets/{id}")).await;
     // Only the holding department's actions are offered.
     let actions = b.text("section[aria-labelledby=h-actions]").await;
-    assert!(actions.contains("答复") && actions.contains("退单"), "{actions}");
-    assert!(!actions.contains("派单") && !actions.contains("回访"), "{actions}");
+    assert!(
+        actions.contains("答复") && actions.contains("退单"),
+        "{actions}"
+    );
+    assert!(
+        !actions.contains("派单") && !actions.contains("回访"),
+        "{actions}"
+    );
     let tpl = b
         .client
         .execute(
@@ -221,7 +267,10 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.select("#reply-template", tpl.as_str().unwrap()).await;
     let filled = b
         .client
-        .execute("return document.getElementById('reply-text').value;", vec![])
+        .execute(
+            "return document.getElementById('reply-text').value;",
+            vec![],
+        )
         .await
         .unwrap();
     let filled = filled.as_str().unwrap().to_owned();
@@ -239,9 +288,11 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.goto(&format!("{url}/hotline/callback")).await;
     assert!(b.body_text().await.contains(&number));
     b.click(&format!("#cb-{id}-unsatisfied")).await;
-    b.fill(&format!("#cb-{id}-note"), "市民表示垃圾仍未清运").await;
+    b.fill(&format!("#cb-{id}-note"), "市民表示垃圾仍未清运")
+        .await;
     shot(&mut b, &url, "callback").await;
-    b.click_and_wait(&format!("#cb-{id} button[type=submit]")).await;
+    b.click_and_wait(&format!("#cb-{id} button[type=submit]"))
+        .await;
     assert!(b.body_text().await.contains("已完成：回访"));
     let t = status_of(&admin, id).await;
     assert_eq!(t["satisfaction"], "unsatisfied");
@@ -253,8 +304,10 @@ async fn journey_from_intake_to_second_reply(db: Db) {
         .await;
     assert!(b.text("table.tickets").await.contains(&number));
     // A reopen without a reason is refused beside the field and changes nothing.
-    b.click_and_wait(&format!("form:has(#reopen-list-{id}-reason) button[type=submit]"))
-        .await;
+    b.click_and_wait(&format!(
+        "form:has(#reopen-list-{id}-reason) button[type=submit]"
+    ))
+    .await;
     assert!(b
         .text(&format!("#reopen-ticket-{id}-reason-error"))
         .await
@@ -262,16 +315,22 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     assert_eq!(status_of(&admin, id).await["status"], "closed");
     b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
         .await;
-    b.fill(&format!("#reopen-list-{id}-reason"), "市民反映问题未解决，请重新核实处理")
-        .await;
+    b.fill(
+        &format!("#reopen-list-{id}-reason"),
+        "市民反映问题未解决，请重新核实处理",
+    )
+    .await;
     shot(&mut b, &url, "supervision-unsatisfied").await;
-    b.click_and_wait(&format!("form:has(#reopen-list-{id}-reason) button[type=submit]"))
-        .await;
+    b.click_and_wait(&format!(
+        "form:has(#reopen-list-{id}-reason) button[type=submit]"
+    ))
+    .await;
     assert!(b.body_text().await.contains("已完成：重办"));
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["reopen_count"], 1);
-    b.goto(&format!("{url}/hotline/supervision?tab=reopened")).await;
+    b.goto(&format!("{url}/hotline/supervision?tab=reopened"))
+        .await;
     assert!(b.text("table.tickets").await.contains(&number));
     shot(&mut b, &url, "supervision-reopened").await;
 
@@ -281,8 +340,11 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     assert!(b.text("table.tickets").await.contains(&number));
     b.click_and_wait(&format!("#ack-{id}")).await;
     b.goto(&format!("{url}/hotline/tickets/{id}")).await;
-    b.fill("#reply-text", "经再次核实，已督促物业当日清运完毕，并增加清运频次。")
-        .await;
+    b.fill(
+        "#reply-text",
+        "经再次核实，已督促物业当日清运完毕，并增加清运频次。",
+    )
+    .await;
     b.click_and_wait("#reply-form button[value=reply]").await;
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "replied");
@@ -338,7 +400,8 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.fill("#caller_phone", "13900005678").await;
     b.select("#kind", "consult").await;
     b.fill("#title", "异地就医备案").await;
-    b.fill("#content", "父母在外地生活，想问异地就医备案怎么办理。").await;
+    b.fill("#content", "父母在外地生活，想问异地就医备案怎么办理。")
+        .await;
     b.select("#kb_article_id", &d.article_id.to_string()).await;
     shot(&mut b, &url, "intake-kb").await;
     b.click_and_wait("#answer-submit").await;
@@ -374,5 +437,165 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     }
     let _ = d.category_id;
     b.close().await;
+    w.server.stop().await;
+}
+
+/// A form post as the page would send it, with the session's CSRF token.
+async fn form(c: &Client, path: &str, fields: &[(&str, String)]) -> (u16, String) {
+    let mut f: Vec<(&str, String)> = fields.to_vec();
+    f.push(("_csrf", c.csrf.clone().unwrap()));
+    let r = c
+        .http
+        .post(format!("{}{}", c.base, path))
+        .form(&f)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn new_pending(admin: &Client, title: &str) -> i64 {
+    let (s, t) = admin
+        .post(
+            "/api/v1/hotline/tickets",
+            json!({"channel": "phone", "kind": "complaint", "caller_name": "王五", "caller_phone": "13700001111",
+                   "title": title, "content": "夜间施工噪声扰民，影响休息", "accept": true, "region_code": "690102"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    let (s, _) = admin
+        .post(
+            &format!("/api/v1/hotline/tickets/{id}/actions"),
+            json!({"action": "submit_for_dispatch"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    id
+}
+
+async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
+    let w = world(db).await;
+    desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let disp = Client::login(&w.url, "disp").await;
+    let a = new_pending(&admin, "工地夜间施工").await;
+    let b = new_pending(&admin, "工地夜间施工噪声").await;
+    let c = new_pending(&admin, "施工噪声与渣土").await;
+
+    // The ticket page offers the dispatcher dispatch, split and merge, and no department's actions.
+    let (s, html) = disp.get(&format!("/hotline/tickets/{a}")).await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap().to_owned();
+    for want in ["确认派单", "拆分给多个单位", "合并重复工单"] {
+        assert!(html.contains(want), "{want}");
+    }
+    assert!(!html.contains("提交答复") && !html.contains("签收"));
+
+    // Merge b into a by its number; a bad number is refused beside the field.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/merge"),
+        &[("child_numbers", "A市12345-19990101-000009".into())],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("merge-numbers-error") && page.contains("找不到工单"));
+    let number_b = status_of(&admin, b).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/merge"),
+        &[("child_numbers", number_b)],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let tb = status_of(&admin, b).await;
+    assert_eq!(tb["status"], "merged");
+    assert_eq!(tb["parent_id"], a);
+
+    // Dispatch with a co-handler: no main department is refused and writes nothing.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "dispatch".into()),
+            ("co_dept_ids", w.dept_y.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("dispatch-main-error") && page.contains("请选择主办单位"));
+    assert_eq!(status_of(&admin, a).await["status"], "pending_dispatch");
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "dispatch".into()),
+            ("main_dept_id", w.dept_x.to_string()),
+            ("co_dept_ids", w.dept_y.to_string()),
+            ("back", "/hotline/dispatch".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let ta = status_of(&admin, a).await;
+    assert_eq!(ta["status"], "dispatched");
+    assert_eq!(ta["co_dept_ids"], json!([w.dept_y]));
+
+    // The co-handler sees the caller masked and has nothing to do; the main department may reply.
+    let hy = Client::login(&w.url, "han_y").await;
+    let (s, html) = hy.get(&format!("/hotline/tickets/{a}")).await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("137****1111") && !html.contains("13700001111"),
+        "masked for the co-handler"
+    );
+    assert!(html.contains("个人信息已脱敏") && html.contains("当前没有您可以办理的操作"));
+    let hx = Client::login(&w.url, "han_x").await;
+    let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
+    assert!(html.as_str().unwrap().contains("13700001111"));
+
+    // Split c between two departments; one part alone is refused.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{c}/split"),
+        &[
+            ("split_dept", w.dept_x.to_string()),
+            ("split_dept", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("拆分至少需要两个承办单位"));
+    assert_eq!(status_of(&admin, c).await["status"], "pending_dispatch");
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{c}/split"),
+        &[
+            ("split_dept", w.dept_x.to_string()),
+            ("split_note", "噪声".into()),
+            ("split_dept", w.dept_y.to_string()),
+            ("split_note", "渣土".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(status_of(&admin, c).await["status"], "split");
+
+    // A handler may not use the dispatch page, and a form without the CSRF token is refused.
+    let (s, _) = hx.get("/hotline/dispatch").await;
+    assert_eq!(s, 403);
+    let r = disp
+        .http
+        .post(format!("{}/hotline/tickets/{c}/act", w.url))
+        .form(&[("action", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
     w.server.stop().await;
 }

@@ -141,11 +141,9 @@ pub async fn bulk_submit(
                 {
                     // Earlier rows are dispatched (each is its own change); say which one failed.
                     r = Err(match e {
-                        Error::Validation(_) | Error::IllegalTransition { .. } => Error::field(
-                            format!("dept_{id}"),
-                            "dispatch_failed",
-                            e.detail(),
-                        ),
+                        Error::Validation(_) | Error::IllegalTransition { .. } => {
+                            Error::field(format!("dept_{id}"), "dispatch_failed", e.detail())
+                        }
                         other => other,
                     });
                     break;

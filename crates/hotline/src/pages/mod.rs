@@ -59,7 +59,10 @@ pub fn routes() -> Router<AppCtx> {
         .route("/hotline/tickets/{id}/act", post(ticket::act_submit))
         .route("/hotline/tickets/{id}/merge", post(ticket::merge_submit))
         .route("/hotline/tickets/{id}/split", post(ticket::split_submit))
-        .route(CSS_PATH, get(|| async { asset("text/css; charset=utf-8", CSS) }))
+        .route(
+            CSS_PATH,
+            get(|| async { asset("text/css; charset=utf-8", CSS) }),
+        )
         .route(
             JS_PATH,
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
@@ -102,11 +105,14 @@ pub fn action_from(form: &FormData) -> Result<Action, Error> {
             kb_article_id: opt_i64(form, "kb_article_id", "知识条目")?,
         },
         "dispatch" => {
-            let main = opt_i64(form, "main_dept_id", "主办单位")?.ok_or_else(|| {
-                Error::field("main_dept_id", "required", "请选择主办单位")
-            })?;
+            let main = opt_i64(form, "main_dept_id", "主办单位")?
+                .ok_or_else(|| Error::field("main_dept_id", "required", "请选择主办单位"))?;
             let mut co = Vec::new();
-            for s in form.all("co_dept_ids").into_iter().filter(|s| !s.is_empty()) {
+            for s in form
+                .all("co_dept_ids")
+                .into_iter()
+                .filter(|s| !s.is_empty())
+            {
                 co.push(s.parse().map_err(|_| {
                     Error::field("co_dept_ids", "invalid_type", "协办单位选择无效")
                 })?);
@@ -119,12 +125,14 @@ pub fn action_from(form: &FormData) -> Result<Action, Error> {
         "return" => Action::Return {
             reason: text("reason"),
         },
-        "request_extension" => Action::RequestExtension {
-            days: form.get("days").trim().parse().map_err(|_| {
-                Error::field("days", "invalid_type", "延期天数应为 1–30 的整数")
-            })?,
-            reason: text("reason"),
-        },
+        "request_extension" => {
+            Action::RequestExtension {
+                days: form.get("days").trim().parse().map_err(|_| {
+                    Error::field("days", "invalid_type", "延期天数应为 1–30 的整数")
+                })?,
+                reason: text("reason"),
+            }
+        }
         "decide_extension" => Action::DecideExtension {
             approve: form.get("approve") == "1",
             note: text("note"),

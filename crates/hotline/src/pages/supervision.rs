@@ -74,8 +74,16 @@ pub async fn show(
         bq.status.clone().unwrap_or_default(),
         if bq.reopened { "&reopened=true" } else { "" },
         if bq.card.is_some() { "&card=red" } else { "" },
-        if bq.pending_extension { "&pending_extension=true" } else { "" },
-        if bq.satisfaction.is_some() { "&satisfaction=unsatisfied" } else { "" },
+        if bq.pending_extension {
+            "&pending_extension=true"
+        } else {
+            ""
+        },
+        if bq.satisfaction.is_some() {
+            "&satisfaction=unsatisfied"
+        } else {
+            ""
+        },
         q.qs(&[])
     );
     let back = format!("/hotline/supervision?tab={tab}");

@@ -211,7 +211,11 @@ fn answer_text(v: &serde_json::Value) -> String {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Array(a) => a
             .iter()
-            .map(|x| x.as_str().map(str::to_owned).unwrap_or_else(|| x.to_string()))
+            .map(|x| {
+                x.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| x.to_string())
+            })
             .collect::<Vec<_>>()
             .join("、"),
         other => other.to_string(),
@@ -279,7 +283,11 @@ async fn actions(
         let e = sent.errors_for("dispatch");
         let main: Option<i64> = sent.value("dispatch", "main_dept_id").parse().ok();
         let co = if sent.form == "dispatch" {
-            sent.data.all("co_dept_ids").iter().filter_map(|x| x.parse().ok()).collect()
+            sent.data
+                .all("co_dept_ids")
+                .iter()
+                .filter_map(|x| x.parse().ok())
+                .collect()
         } else {
             Vec::<i64>::new()
         };
@@ -392,7 +400,7 @@ async fn actions(
                                 option value="" { "（不用模板）" }
                                 @for x in &templates { option value=(x.id) data-text=(x.text) selected[chosen == Some(x.id)] { (x.title) } }
                             }
-                            button.secondary type="submit" name="op" value="template" formnovalidate { "套用模板" }
+                            button.secondary.nojs type="submit" name="op" value="template" formnovalidate { "套用模板" }
                         }
                     }
                 }
@@ -713,7 +721,11 @@ pub async fn split_submit(
                 continue;
             }
             let dept_id = d.trim().parse().map_err(|_| {
-                Error::field(format!("parts[{i}].dept_id"), "invalid_type", "请选择有效的单位")
+                Error::field(
+                    format!("parts[{i}].dept_id"),
+                    "invalid_type",
+                    "请选择有效的单位",
+                )
             })?;
             parts.push(SplitPart {
                 dept_id,

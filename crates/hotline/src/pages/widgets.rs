@@ -29,14 +29,20 @@ pub fn card_badge(c: Card) -> Markup {
     }
 }
 
-/// The reply deadline, coloured by the ticket's card.
+/// The deadline that matters now (acknowledge, then reply), coloured by the ticket's card;
+/// none once the department has replied.
 pub fn deadline(t: &Ticket) -> Markup {
-    let due = if t.status == Status::Dispatched {
+    let due = if !t.status.with_department() {
+        None
+    } else if t.status == Status::Dispatched {
         t.ack_due.map(|d| ("签收", d))
     } else {
         None
     }
-    .or(t.reply_due.map(|d| ("答复", d)));
+    .or(t
+        .reply_due
+        .filter(|_| t.status.with_department())
+        .map(|d| ("答复", d)));
     html! {
         @if let Some((what, d)) = due {
             span class=(format!("due card-{}", t.card.code())) { (what) "期限 " (time(Some(d))) }
@@ -93,7 +99,10 @@ pub async fn departments(ctx: &AppCtx, actor: &Actor) -> Vec<org::Department> {
 
 pub fn dept_name(names: &HashMap<i64, String>, id: Option<i64>) -> String {
     match id {
-        Some(d) => names.get(&d).cloned().unwrap_or_else(|| format!("单位 #{d}")),
+        Some(d) => names
+            .get(&d)
+            .cloned()
+            .unwrap_or_else(|| format!("单位 #{d}")),
         None => "—".into(),
     }
 }
@@ -122,7 +131,12 @@ pub fn dept_select(
 }
 
 /// The category picker: level-1 groups, level-2 and level-3 choices (works without script).
-pub fn category_select(id: &str, cats: &[Category], selected: Option<i64>, invalid: bool) -> Markup {
+pub fn category_select(
+    id: &str,
+    cats: &[Category],
+    selected: Option<i64>,
+    invalid: bool,
+) -> Markup {
     html! {
         select id=(id) name="category_id" aria-invalid=[invalid.then_some("true")] aria-describedby=[invalid.then(|| format!("{id}-error"))] {
             option value="" { "（未分类，由派单员判断）" }
@@ -284,7 +298,12 @@ pub async fn list(
 }
 
 /// The filter bar: search, type, card, dates, sort, and the export link with the same filters.
-pub fn filter_bar(path: &str, p: &ListParams, fixed: &[(&str, String)], export_query: &str) -> Markup {
+pub fn filter_bar(
+    path: &str,
+    p: &ListParams,
+    fixed: &[(&str, String)],
+    export_query: &str,
+) -> Markup {
     let v = |o: &Option<String>| o.clone().unwrap_or_default();
     html! {
         form.filters method="get" action=(path) role="search" aria-label="筛选" {
