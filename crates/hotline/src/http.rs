@@ -191,8 +191,18 @@ async fn ticket_templates(
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<RenderedTemplate>>> {
-    let s = svc(&ctx);
-    let t = s.get(&a, id).await?.ticket;
+    let t = svc(&ctx).get(&a, id).await?.ticket;
+    Ok(axum::Json(rendered_templates(&ctx, &a, &t).await?))
+}
+
+/// Reply templates for a ticket's category and its ancestors' (a level-3 ticket also gets
+/// level-1 ones) and the general ones, filled in with the ticket's values.
+pub async fn rendered_templates(
+    ctx: &AppCtx,
+    a: &kernel::Actor,
+    t: &Ticket,
+) -> kernel::Result<Vec<RenderedTemplate>> {
+    let s = svc(ctx);
     // The category's own templates and its ancestors' (a level-3 ticket also gets level-1 ones).
     let cats = s.categories().await?;
     let mut chain = Vec::new();
@@ -203,7 +213,7 @@ async fn ticket_templates(
     }
     let dept = match t.main_dept_id {
         Some(d) => org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
-            .department(&a, d)
+            .department(a, d)
             .await
             .map(|d| d.name)
             .unwrap_or_default(),
@@ -218,7 +228,7 @@ async fn ticket_templates(
     let date = kernel::clock::to_china(ctx.db.now())
         .format("%Y年%m月%d日")
         .to_string();
-    let all = s.templates(&a, None).await?;
+    let all = s.templates(a, None).await?;
     let out = all
         .into_iter()
         .filter(|x| x.category_id.is_none_or(|c| chain.contains(&c)))
@@ -228,7 +238,7 @@ async fn ticket_templates(
             title: x.title,
         })
         .collect();
-    Ok(axum::Json(out))
+    Ok(out)
 }
 
 /// The taxonomy, level by level (ordered by path).

@@ -56,6 +56,8 @@ pub struct TicketQuery {
     /// Only tickets reopened at least once.
     #[serde(default)]
     pub reopened: bool,
+    /// Only tickets with this callback result (e.g. `unsatisfied` for the supervisor).
+    pub satisfaction: Option<CallbackResult>,
     /// `newest` (default), `oldest`, `due` (soonest reply deadline first).
     pub sort: Option<String>,
 }
@@ -392,6 +394,7 @@ impl HotlineService {
             has_pending_extension: q.pending_extension,
             reopened: q.reopened,
             public_board: false,
+            satisfaction: q.satisfaction,
             order,
         })
     }
@@ -447,6 +450,26 @@ impl HotlineService {
             return Err(Error::forbidden("无权操作其他单位的工单"));
         }
         Ok(())
+    }
+
+    /// Whether the actor may apply this kind of action to the ticket now: the role and data
+    /// scope rule of [`Self::act`] and the state machine's, without writing anything. Missing or
+    /// bad text in the action does not count against it (pages ask for the text in the form).
+    pub fn permitted(
+        actor: &Actor,
+        t: &Ticket,
+        action: &Action,
+        cal: &Calendar,
+        policy: DeadlinePolicy,
+        now: i64,
+    ) -> bool {
+        if Self::check_permission(actor, t, action).is_err() {
+            return false;
+        }
+        !matches!(
+            t.clone().apply(action, now, cal, policy),
+            Err(Error::IllegalTransition { .. })
+        )
     }
 
     /// Applies one action to a ticket.

@@ -358,6 +358,7 @@ pub struct TicketFilter {
     pub reopened: bool,
     /// The public board of replies: replied tickets, reports (举报) never shown.
     pub public_board: bool,
+    pub satisfaction: Option<CallbackResult>,
     pub order: &'static str,
 }
 
@@ -426,6 +427,9 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
     }
     if f.public_board {
         w.push("t.reply IS NOT NULL AND t.kind <> 'report'".into());
+    }
+    if let Some(r) = f.satisfaction {
+        w.push(format!("t.satisfaction = '{}'", r.code()));
     }
     (w.join(" AND "), b)
 }

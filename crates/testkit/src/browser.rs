@@ -142,6 +142,23 @@ impl Browser {
         self.wait_for_new_page().await;
     }
 
+    /// Types keys into an element (WebDriver keeps modifiers such as `\u{E009}` Control down
+    /// until the end) when that loads a new page, and waits for it.
+    pub async fn keys_and_wait(&self, css: &str, keys: &str) {
+        self.client
+            .execute("window.__yiwang_old_page = true; return true;", vec![])
+            .await
+            .expect("mark page");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+            .send_keys(keys)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        self.wait_for_new_page().await;
+    }
+
     async fn wait_for_new_page(&self) {
         for _ in 0..200 {
             let v = self

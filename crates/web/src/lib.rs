@@ -36,6 +36,7 @@ pub fn nav() -> Vec<NavItem> {
     let mut n = home::nav();
     n.extend(hotline::http::nav());
     n.extend(hotline::pages_b::nav());
+    n.extend(hotline::pages::nav());
     n.extend(org::http::nav());
     n.extend(audit_http::nav());
     n
@@ -74,6 +75,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(home::routes())
         .merge(org::http::routes())
         .merge(hotline::http::routes())
+        .merge(hotline::pages::routes())
         .merge(hotline::open311::routes())
         .merge(hotline::import::routes())
         .merge(hotline::export::routes())

@@ -1,0 +1,164 @@
+//! The dispatch queue (派单, `/hotline/dispatch`): tickets waiting for a department, oldest
+//! first, each with a department choice; tick several and confirm them at once. The script
+//! fills each row's choice from `GET /api/v1/hotline/tickets/{id}/suggestion` when that exists;
+//! without it the dispatcher chooses. Correcting with co-handlers, splitting and merging are on
+//! the ticket page.
+
+use super::widgets::*;
+use super::{back_to, done_message, DISPATCH_ROLES};
+use crate::domain::*;
+use crate::http::svc;
+use crate::service::TicketQuery;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kernel::{Error, FieldError};
+use maud::{html, Markup};
+use webcore::layout::{self, csrf_input, page, pager};
+use webcore::{AppCtx, FormData, PageCtx, PageError};
+
+fn base() -> TicketQuery {
+    TicketQuery {
+        status: Some("pending_dispatch".into()),
+        sort: Some("oldest".into()),
+        ..Default::default()
+    }
+}
+
+pub async fn show(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    axum::extract::Query(q): axum::extract::Query<ListParams>,
+) -> Result<Markup, PageError> {
+    render(&ctx, &p, &q, &FormData(vec![]), &[]).await
+}
+
+async fn render(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    q: &ListParams,
+    form: &FormData,
+    errors: &[FieldError],
+) -> Result<Markup, PageError> {
+    p.actor.require_any_role(DISPATCH_ROLES)?;
+    let s = svc(ctx);
+    let query = q.query(base());
+    let listed = list(&s, &p.actor, &query, q.page, 30).await;
+    let depts = departments(ctx, &p.actor).await;
+    let names = depts.iter().map(|d| (d.id, d.name.clone())).collect();
+    let cats = s.categories().await?;
+    let fixed: Vec<(&str, String)> = vec![];
+    let qs = q.qs(&fixed);
+    let export = format!("status=pending_dispatch&{}", q.qs(&[]));
+    Ok(page(
+        p,
+        "派单",
+        html! {
+            (assets())
+            @if let Some(m) = q.done.as_deref().and_then(done_message) { (layout::notice(&m)) }
+            (layout::error_summary(errors))
+            (filter_bar("/hotline/dispatch", q, &fixed, &export))
+            @match &listed {
+                Err(e) => (layout::alert(&e.detail())),
+                Ok(list) => {
+                    form #bulk method="post" action="/hotline/dispatch" {
+                        (csrf_input(p))
+                        (ticket_table(&list.items, Columns { select: true, caller: false, department: false, deadline: false }, &names, "分类 · 建议 · 派往", |v| {
+                            let t = &v.ticket;
+                            let name = format!("dept_{}", t.id);
+                            let chosen: Option<i64> = form.get(&name).parse().ok();
+                            let bad = invalid(errors, &name);
+                            html! {
+                                div.muted.small { (category_path(&cats, t.category_id)) }
+                                div.suggestion hidden data-suggestion-for=(t.id) {}
+                                label.sr for=(format!("dept-{}", t.id)) { "派往单位" }
+                                select id=(format!("dept-{}", t.id)) name=(name) data-suggest-target=(t.id)
+                                    aria-invalid=[bad.then_some("true")] aria-describedby=[bad.then(|| format!("dept-{}-error", t.id))] {
+                                    option value="" { "请选择单位" }
+                                    @for d in &depts { option value=(d.id) selected[chosen == Some(d.id)] { (d.name) } }
+                                }
+                                (error_for(&format!("dept-{}", t.id), &name, errors))
+                                " " a.small href=(format!("/hotline/tickets/{}", t.id)) { "协办·拆分·合并" }
+                            }
+                        }))
+                        @if !list.items.is_empty() {
+                            div.actions {
+                                button #bulk-confirm type="submit" { "确认派单（勾选的工单）" }
+                                span.muted { " 先勾选工单，每件派往所选单位。" }
+                            }
+                        }
+                    }
+                    (pager(&format!("/hotline/dispatch?{qs}"), list.page, list.pages(), list.total))
+                }
+            }
+            (shortcuts(&[("/", "聚焦搜索框"), ("Alt+A", "勾选全部有建议的工单")]))
+        },
+    ))
+}
+
+/// POST `/hotline/dispatch`: dispatches every ticked ticket to its row's department. All rows
+/// are checked first, so a missing choice sends nothing.
+pub async fn bulk_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    p.actor.require_any_role(DISPATCH_ROLES)?;
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let mut c = kernel::error::Checks::new();
+    let mut todo = Vec::new();
+    let ids = form.all("ids");
+    if ids.is_empty() {
+        c.add("ids", "required", "请先勾选要派单的工单");
+    }
+    for id in ids {
+        let Ok(id) = id.parse::<i64>() else {
+            c.add("ids", "invalid_type", "勾选的工单编号无效");
+            continue;
+        };
+        let name = format!("dept_{id}");
+        match form.get(&name).parse::<i64>() {
+            Ok(d) => todo.push((id, d)),
+            Err(_) => c.add(&name, "required", "请为这件工单选择派往单位"),
+        }
+    }
+    let s = svc(&ctx);
+    let result = match c.finish() {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let mut r = Ok(());
+            for (id, d) in todo {
+                if let Err(e) = s
+                    .act(
+                        &p.actor,
+                        id,
+                        Action::Dispatch {
+                            main_dept_id: d,
+                            co_dept_ids: vec![],
+                        },
+                    )
+                    .await
+                {
+                    // Earlier rows are dispatched (each is its own change); say which one failed.
+                    r = Err(match e {
+                        Error::Validation(_) | Error::IllegalTransition { .. } => {
+                            Error::field(format!("dept_{id}"), "dispatch_failed", e.detail())
+                        }
+                        other => other,
+                    });
+                    break;
+                }
+            }
+            r
+        }
+    };
+    match result {
+        Ok(()) => Ok(back_to(&form, "/hotline/dispatch", "bulk_dispatch")),
+        Err(Error::Validation(errors)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&ctx, &p, &ListParams::default(), &form, &errors).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,601 @@
+//! The hotline workbench in a real headless Chromium, on both backends: the whole journey of a
+//! request through intake, dispatch, the department inbox, callback, supervision and the
+//! second reply; answering a call at once from the knowledge base; refused input that writes
+//! nothing. Every page is checked for requests leaving the server and kept as a screenshot
+//! (1366×768) under artifacts/screenshots/.
+
+mod common;
+
+use common::*;
+use kernel::{Actor, Db, Role};
+use org::{NewUser, OrgService};
+use serde_json::json;
+use testkit::browser::Browser;
+
+testkit::on_both_backends!(migrations; journey_from_intake_to_second_reply, knowledge_base_answer_and_refused_input,
+    dispatcher_corrects_splits_and_merges_on_the_ticket_page);
+
+/// Operators, a dispatcher and a supervisor at the bureau; a small taxonomy with an extra
+/// question, a published article and a reply template.
+struct Desk {
+    category_id: i64,
+    leaf_id: i64,
+    article_id: i64,
+}
+
+async fn desk(w: &World) -> Desk {
+    let org = OrgService::new(w.db.clone(), config().auth);
+    let bureau = org
+        .department_by_name("A市数据局")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    for (u, r) in [
+        ("oper", Role::Operator),
+        ("disp", Role::Dispatcher),
+        ("sup", Role::Supervisor),
+    ] {
+        org.create_user(
+            &Actor::cli(),
+            NewUser {
+                username: u.into(),
+                display_name: format!("测试{u}"),
+                password: PW.into(),
+                dept_id: Some(bureau),
+                roles: vec![r],
+                phone: None,
+                id_card: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let admin = Client::login(&w.url, "admin").await;
+    let (s, b) = admin
+        .post(
+            "/api/v1/hotline/categories/import",
+            json!({"rows": [["城乡建设", "物业管理", "物业服务"], ["城乡建设", "物业管理", "维修基金"],
+                            ["环境保护", "噪声污染", "施工噪声"], ["社会保障", "医疗保险", "异地就医"]]}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, cats) = admin.get("/api/v1/hotline/categories").await;
+    let id_of = |path: &str| {
+        cats.as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["path"] == path)
+            .unwrap_or_else(|| panic!("{path} in {cats}"))["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let leaf_id = id_of("城乡建设/物业管理/物业服务");
+    let (s, b, _) = admin
+        .raw(
+            reqwest::Method::PUT,
+            &format!("/api/v1/hotline/categories/{leaf_id}/questions"),
+            "application/json",
+            json!([{"code": "estate", "label": "小区名称", "kind": "text", "required": true}])
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, a) = admin
+        .post(
+            "/api/v1/hotline/kb",
+            json!({"question": "异地就医备案怎么办理", "answer": "可通过国家医保服务平台APP或到参保地医保经办机构办理异地就医备案，备案后即可直接结算。",
+                   "category_id": id_of("社会保障/医疗保险/异地就医")}),
+        )
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let article_id = a["id"].as_i64().unwrap();
+    for action in ["review", "publish"] {
+        let (s, b) = admin
+            .post(
+                &format!("/api/v1/hotline/kb/{article_id}/actions"),
+                json!({"action": action}),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+    }
+    let (s, b) = admin
+        .post(
+            "/api/v1/hotline/reply-templates",
+            json!({"title": "已处理答复", "body": "{市民}您好：您反映的“{标题}”（{编号}）已由{单位}核实处理。"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    Desk {
+        category_id: id_of("城乡建设"),
+        leaf_id,
+        article_id,
+    }
+}
+
+async fn login(b: &Browser, url: &str, user: &str) {
+    b.goto(&format!("{url}/login")).await;
+    b.client.delete_all_cookies().await.unwrap();
+    b.goto(&format!("{url}/login")).await;
+    b.fill("#username", user).await;
+    b.fill("#password", PW).await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.current_path().await, "/", "{user} logged in");
+}
+
+/// Screenshot, and nothing on the page came from outside the server.
+async fn shot(b: &mut Browser, url: &str, label: &str) {
+    b.screenshot(label).await;
+    for u in b.loaded_urls().await {
+        assert!(
+            u.starts_with(url),
+            "{label}: page loaded {u} from outside the server"
+        );
+    }
+}
+
+async fn status_of(admin: &Client, id: i64) -> serde_json::Value {
+    let (s, t) = admin.get(&format!("/api/v1/hotline/tickets/{id}")).await;
+    assert_eq!(s, 200, "{t}");
+    t
+}
+
+async fn journey_from_intake_to_second_reply(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db).await;
+    let d = desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let Some(mut b) = Browser::start(&format!("hotline-journey-{backend}")).await else {
+        return;
+    };
+    let url = w.url.clone();
+
+    // 1. The operator takes the call and saves it with Ctrl+Enter.
+    login(&b, &url, "oper").await;
+    assert!(b.text("nav.side").await.contains("话务受理"));
+    b.goto(&format!("{url}/hotline/intake")).await;
+    shot(&mut b, &url, "intake-empty").await;
+    b.fill("#caller_phone", "13900001234").await;
+    b.fill("#caller_name", "李四").await;
+    b.select("#kind", "complaint").await;
+    b.select("#region_code", "690102").await;
+    b.fill("#address", "幸福小区3栋").await;
+    b.fill("#title", "小区物业不清运垃圾").await;
+    b.select("#category_id", &d.leaf_id.to_string()).await;
+    // The category's extra question appears without a round trip.
+    b.fill(&format!("#q_{}_estate", d.leaf_id), "幸福小区")
+        .await;
+    b.fill(
+        "#content",
+        "幸福小区垃圾已经三天没有清运，气味很大，物业电话无人接听。",
+    )
+    .await;
+    // The live panels call the intelligence endpoints; one that is missing leaves its panel hidden.
+    tokio::time::sleep(std::time::Duration::from_millis(900)).await;
+    for (panel, probe) in [
+        ("suggest", "/api/v1/hotline/suggest"),
+        ("dups", "/api/v1/hotline/duplicates"),
+    ] {
+        let (s, _) = admin.post(probe, json!({"content": "垃圾"})).await;
+        if s == 404 || s == 405 {
+            let hidden = b
+                .client
+                .execute(
+                    &format!("return document.getElementById('{panel}').hidden;"),
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                hidden,
+                serde_json::Value::Bool(true),
+                "{panel} hidden while {probe} answers {s}"
+            );
+        }
+    }
+    shot(&mut b, &url, "intake-filled").await;
+    b.keys_and_wait("#content", "\u{E009}\u{E007}").await;
+    shot(&mut b, &url, "intake-saved").await;
+    let number = b.text("#saved-number").await;
+    assert!(
+        number.contains("12345-"),
+        "new ticket number shown: {number}"
+    );
+    let (_, list) = admin
+        .get("/api/v1/hotline/tickets?caller_phone=13900001234")
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["status"], "pending_dispatch");
+    assert_eq!(t["answers"]["estate"], "幸福小区");
+    assert_eq!(t["category_id"], d.leaf_id);
+
+    // The operator sees it in the caller's history (the no-script lookup).
+    b.fill("#caller_phone", "13900001234").await;
+    b.click_and_wait("button[name=op][value=lookup]").await;
+    assert!(b.text("#history-body").await.contains(&number));
+    shot(&mut b, &url, "intake-history").await;
+
+    // 2. The dispatcher confirms the department on the dispatch page.
+    login(&b, &url, "disp").await;
+    b.goto(&format!("{url}/hotline/dispatch")).await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    // Confirming nothing ticked is refused and dispatches nothing.
+    b.click_and_wait("#bulk-confirm").await;
+    assert!(b.text("#error-summary").await.contains("请先勾选"));
+    b.select(&format!("#dept-{id}"), &w.dept_x.to_string())
+        .await;
+    b.click(&format!("#sel-{id}")).await;
+    shot(&mut b, &url, "dispatch-queue").await;
+    b.click_and_wait("#bulk-confirm").await;
+    assert!(b.body_text().await.contains("已完成：批量派单"));
+    assert_eq!(status_of(&admin, id).await["status"], "dispatched");
+    assert_eq!(status_of(&admin, id).await["main_dept_id"], w.dept_x);
+
+    // 3. The department acknowledges in its inbox and replies with a template.
+    login(&b, &url, "han_x").await;
+    b.goto(&format!("{url}/hotline/inbox")).await;
+    assert!(b.text("nav.tabs").await.contains("待签收 1"));
+    shot(&mut b, &url, "inbox-to-acknowledge").await;
+    b.click_and_wait(&format!("#ack-{id}")).await;
+    assert!(b.body_text().await.contains("已完成：签收"));
+    assert_eq!(status_of(&admin, id).await["status"], "acknowledged");
+    b.goto(&format!("{url}/hotline/inbox?tab=doing")).await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    shot(&mut b, &url, "inbox-in-progress").await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    // Only the holding department's actions are offered.
+    let actions = b.text("section[aria-labelledby=h-actions]").await;
+    assert!(
+        actions.contains("答复") && actions.contains("退单"),
+        "{actions}"
+    );
+    assert!(
+        !actions.contains("派单") && !actions.contains("回访"),
+        "{actions}"
+    );
+    let tpl = b
+        .client
+        .execute(
+            "return document.querySelector('#reply-template option[data-text]').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.select("#reply-template", tpl.as_str().unwrap()).await;
+    let filled = b
+        .client
+        .execute(
+            "return document.getElementById('reply-text').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let filled = filled.as_str().unwrap().to_owned();
+    assert!(
+        filled.contains(&number) && filled.contains("A市住建局") && filled.contains("李先生/女士"),
+        "placeholders filled: {filled}"
+    );
+    shot(&mut b, &url, "ticket-reply").await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+    assert_eq!(status_of(&admin, id).await["status"], "replied");
+    shot(&mut b, &url, "ticket-replied").await;
+
+    // 4. The callback records 不满意.
+    login(&b, &url, "oper").await;
+    b.goto(&format!("{url}/hotline/callback")).await;
+    assert!(b.body_text().await.contains(&number));
+    b.click(&format!("#cb-{id}-unsatisfied")).await;
+    b.fill(&format!("#cb-{id}-note"), "市民表示垃圾仍未清运")
+        .await;
+    shot(&mut b, &url, "callback").await;
+    b.click_and_wait(&format!("#cb-{id} button[type=submit]"))
+        .await;
+    assert!(b.body_text().await.contains("已完成：回访"));
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["satisfaction"], "unsatisfied");
+    assert_eq!(t["status"], "closed");
+
+    // 5. The supervisor reopens it from the 不满意 list.
+    login(&b, &url, "sup").await;
+    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
+        .await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    // A reopen without a reason is refused beside the field and changes nothing.
+    b.click_and_wait(&format!(
+        "form:has(#reopen-list-{id}-reason) button[type=submit]"
+    ))
+    .await;
+    assert!(b
+        .text(&format!("#reopen-ticket-{id}-reason-error"))
+        .await
+        .contains("重办理由"));
+    assert_eq!(status_of(&admin, id).await["status"], "closed");
+    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
+        .await;
+    b.fill(
+        &format!("#reopen-list-{id}-reason"),
+        "市民反映问题未解决，请重新核实处理",
+    )
+    .await;
+    shot(&mut b, &url, "supervision-unsatisfied").await;
+    b.click_and_wait(&format!(
+        "form:has(#reopen-list-{id}-reason) button[type=submit]"
+    ))
+    .await;
+    assert!(b.body_text().await.contains("已完成：重办"));
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_eq!(t["reopen_count"], 1);
+    b.goto(&format!("{url}/hotline/supervision?tab=reopened"))
+        .await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    shot(&mut b, &url, "supervision-reopened").await;
+
+    // 6. The department replies again.
+    login(&b, &url, "han_x").await;
+    b.goto(&format!("{url}/hotline/inbox?tab=reopened")).await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    b.click_and_wait(&format!("#ack-{id}")).await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    b.fill(
+        "#reply-text",
+        "经再次核实，已督促物业当日清运完毕，并增加清运频次。",
+    )
+    .await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["status"], "replied");
+    let timeline = b.text("ol.timeline").await;
+    for step in ["登记", "派单", "签收", "答复", "回访", "重办"] {
+        assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
+    }
+    shot(&mut b, &url, "ticket-second-reply").await;
+
+    // Another department cannot open it.
+    login(&b, &url, "han_y").await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    assert!(b.body_text().await.contains("没有权限"));
+    b.close().await;
+    w.server.stop().await;
+}
+
+async fn knowledge_base_answer_and_refused_input(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db).await;
+    let d = desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let Some(mut b) = Browser::start(&format!("hotline-kb-{backend}")).await else {
+        return;
+    };
+    let url = w.url.clone();
+    login(&b, &url, "oper").await;
+
+    // Refused input: no type, no title, a bad phone. Messages beside the fields, nothing written.
+    b.goto(&format!("{url}/hotline/intake")).await;
+    b.fill("#caller_phone", "12ab").await;
+    b.fill("#content", "想问一下").await;
+    b.click_and_wait("#save").await;
+    assert!(b.text("#kind-error").await.contains("请选择工单类型"));
+    b.select("#kind", "consult").await;
+    b.click_and_wait("#save").await;
+    assert!(b.text("#caller_phone-error").await.contains("来电号码"));
+    assert!(b.text("#title-error").await.contains("标题"));
+    assert_eq!(b.text("#content").await, "想问一下", "what was typed stays");
+    shot(&mut b, &url, "intake-refused").await;
+    // A required extra question left empty is refused too.
+    b.fill("#caller_phone", "13900005678").await;
+    b.fill("#title", "物业问题").await;
+    b.select("#category_id", &d.leaf_id.to_string()).await;
+    b.click_and_wait("#save").await;
+    let q_err = format!("#q_{}_estate-error", d.leaf_id);
+    assert!(b.text(&q_err).await.contains("小区名称"));
+    let (_, list) = admin.get("/api/v1/hotline/tickets").await;
+    assert_eq!(list["total"], 0, "refused forms wrote nothing: {list}");
+
+    // Answering at once from the knowledge base, chosen on the server-rendered form.
+    b.goto(&format!("{url}/hotline/intake")).await;
+    b.fill("#caller_phone", "13900005678").await;
+    b.select("#kind", "consult").await;
+    b.fill("#title", "异地就医备案").await;
+    b.fill("#content", "父母在外地生活，想问异地就医备案怎么办理。")
+        .await;
+    b.select("#kb_article_id", &d.article_id.to_string()).await;
+    shot(&mut b, &url, "intake-kb").await;
+    b.click_and_wait("#answer-submit").await;
+    assert!(b.text(".saved").await.contains("已即时解答并办结"));
+    let number = b.text("#saved-number").await;
+    shot(&mut b, &url, "intake-answered").await;
+    let (_, list) = admin.get("/api/v1/hotline/tickets").await;
+    assert_eq!(list["total"], 1);
+    let t = &list["items"][0];
+    assert_eq!(t["number"], number.as_str());
+    assert_eq!(t["status"], "closed");
+    assert_eq!(t["resolution"], "answered_now");
+    assert_eq!(t["kb_article_id"], d.article_id);
+    assert!(t["reply"].as_str().unwrap().contains("国家医保服务平台"));
+
+    // The ticket page shows it, closed, with the answer in the timeline.
+    b.click_and_wait("#saved-number").await;
+    assert!(b.text(".ticket-head").await.contains("已办结"));
+    assert!(b.text("ol.timeline").await.contains("即时解答"));
+    shot(&mut b, &url, "ticket-answered").await;
+
+    // Pages other roles use render for the admin, too (and at phone width stay usable).
+    login(&b, &url, "admin").await;
+    for (path, label) in [
+        ("/hotline/dispatch", "admin-dispatch"),
+        ("/hotline/inbox?tab=overdue", "admin-inbox-overdue"),
+        ("/hotline/callback", "admin-callback"),
+        ("/hotline/supervision?tab=extensions", "admin-supervision"),
+    ] {
+        b.goto(&format!("{url}{path}")).await;
+        assert!(!b.body_text().await.contains("服务器错误"), "{path}");
+        shot(&mut b, &url, label).await;
+    }
+    let _ = d.category_id;
+    b.close().await;
+    w.server.stop().await;
+}
+
+/// A form post as the page would send it, with the session's CSRF token.
+async fn form(c: &Client, path: &str, fields: &[(&str, String)]) -> (u16, String) {
+    let mut f: Vec<(&str, String)> = fields.to_vec();
+    f.push(("_csrf", c.csrf.clone().unwrap()));
+    let r = c
+        .http
+        .post(format!("{}{}", c.base, path))
+        .form(&f)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.text().await.unwrap())
+}
+
+async fn new_pending(admin: &Client, title: &str) -> i64 {
+    let (s, t) = admin
+        .post(
+            "/api/v1/hotline/tickets",
+            json!({"channel": "phone", "kind": "complaint", "caller_name": "王五", "caller_phone": "13700001111",
+                   "title": title, "content": "夜间施工噪声扰民，影响休息", "accept": true, "region_code": "690102"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    let (s, _) = admin
+        .post(
+            &format!("/api/v1/hotline/tickets/{id}/actions"),
+            json!({"action": "submit_for_dispatch"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    id
+}
+
+async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
+    let w = world(db).await;
+    desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let disp = Client::login(&w.url, "disp").await;
+    let a = new_pending(&admin, "工地夜间施工").await;
+    let b = new_pending(&admin, "工地夜间施工噪声").await;
+    let c = new_pending(&admin, "施工噪声与渣土").await;
+
+    // The ticket page offers the dispatcher dispatch, split and merge, and no department's actions.
+    let (s, html) = disp.get(&format!("/hotline/tickets/{a}")).await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap().to_owned();
+    for want in ["确认派单", "拆分给多个单位", "合并重复工单"] {
+        assert!(html.contains(want), "{want}");
+    }
+    assert!(!html.contains("提交答复") && !html.contains("签收"));
+
+    // Merge b into a by its number; a bad number is refused beside the field.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/merge"),
+        &[("child_numbers", "A市12345-19990101-000009".into())],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("merge-numbers-error") && page.contains("找不到工单"));
+    let number_b = status_of(&admin, b).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/merge"),
+        &[("child_numbers", number_b)],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let tb = status_of(&admin, b).await;
+    assert_eq!(tb["status"], "merged");
+    assert_eq!(tb["parent_id"], a);
+
+    // Dispatch with a co-handler: no main department is refused and writes nothing.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "dispatch".into()),
+            ("co_dept_ids", w.dept_y.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("dispatch-main-error") && page.contains("请选择主办单位"));
+    assert_eq!(status_of(&admin, a).await["status"], "pending_dispatch");
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "dispatch".into()),
+            ("main_dept_id", w.dept_x.to_string()),
+            ("co_dept_ids", w.dept_y.to_string()),
+            ("back", "/hotline/dispatch".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let ta = status_of(&admin, a).await;
+    assert_eq!(ta["status"], "dispatched");
+    assert_eq!(ta["co_dept_ids"], json!([w.dept_y]));
+
+    // The co-handler sees the caller masked and has nothing to do; the main department may reply.
+    let hy = Client::login(&w.url, "han_y").await;
+    let (s, html) = hy.get(&format!("/hotline/tickets/{a}")).await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap();
+    assert!(
+        html.contains("137****1111") && !html.contains("13700001111"),
+        "masked for the co-handler"
+    );
+    assert!(html.contains("个人信息已脱敏") && html.contains("当前没有您可以办理的操作"));
+    let hx = Client::login(&w.url, "han_x").await;
+    let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
+    assert!(html.as_str().unwrap().contains("13700001111"));
+
+    // Split c between two departments; one part alone is refused.
+    let (s, page) = form(
+        &disp,
+        &format!("/hotline/tickets/{c}/split"),
+        &[
+            ("split_dept", w.dept_x.to_string()),
+            ("split_dept", "".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422, "{page}");
+    assert!(page.contains("拆分至少需要两个承办单位"));
+    assert_eq!(status_of(&admin, c).await["status"], "pending_dispatch");
+    let (s, _) = form(
+        &disp,
+        &format!("/hotline/tickets/{c}/split"),
+        &[
+            ("split_dept", w.dept_x.to_string()),
+            ("split_note", "噪声".into()),
+            ("split_dept", w.dept_y.to_string()),
+            ("split_note", "渣土".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(status_of(&admin, c).await["status"], "split");
+
+    // A handler may not use the dispatch page, and a form without the CSRF token is refused.
+    let (s, _) = hx.get("/hotline/dispatch").await;
+    assert_eq!(s, 403);
+    let r = disp
+        .http
+        .post(format!("{}/hotline/tickets/{c}/act", w.url))
+        .form(&[("action", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 403);
+    w.server.stop().await;
+}
