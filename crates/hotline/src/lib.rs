@@ -10,6 +10,7 @@ pub mod domain;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod intel;
 pub mod notify;
 pub mod open311;
 pub mod report;
@@ -25,5 +26,6 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
     m.push(kernel::migration!("hotline", 2, "0002_import"));
     m.push(kernel::migration!("hotline", 3, "0003_notify"));
     m.push(kernel::migration!("hotline", 5, "0005_attachments"));
+    m.push(kernel::migration!("hotline", 6, "0006_intel_dispatch"));
     m
 }
