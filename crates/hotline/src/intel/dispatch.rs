@@ -331,7 +331,9 @@ impl HotlineService {
                     (Some((id, path, pr)), 0) if routing::path_under(path, label) => {
                         Some((*id, path.clone(), *pr))
                     }
-                    _ => by_path.get(label.as_str()).map(|&id| (id, label.clone(), *lp as f64)),
+                    _ => by_path
+                        .get(label.as_str())
+                        .map(|&id| (id, label.clone(), *lp as f64)),
                 };
                 if let Some((id, path, pr)) = guess {
                     categories.push(CategoryGuess {
@@ -367,7 +369,10 @@ impl HotlineService {
         let rules = store::rules(&mut c).await?;
         let dept = |id: i64| DeptRef {
             department_id: id,
-            name: names.get(&id).cloned().unwrap_or_else(|| format!("单位 {id}")),
+            name: names
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("单位 {id}")),
         };
         let mut department = None;
         for r in &rules {
@@ -390,7 +395,8 @@ impl HotlineService {
             ));
             // A co-handler closed since the rule was written is left out.
             if let Some(d) = department.as_mut() {
-                d.co_handlers.retain(|c| names.contains_key(&c.department_id));
+                d.co_handlers
+                    .retain(|c| names.contains_key(&c.department_id));
             }
             break;
         }
@@ -557,11 +563,7 @@ fn rule_suggestion(
             ),
         )
     } else {
-        (
-            RULE_CONFIDENCE,
-            "rule",
-            format!("命中派单规则“{}”", r.name),
-        )
+        (RULE_CONFIDENCE, "rule", format!("命中派单规则“{}”", r.name))
     };
     DeptSuggestion {
         department_id: main.department_id,
@@ -669,7 +671,12 @@ pub async fn dispatch_figures(
 
 impl HotlineService {
     /// `GET /reports/dispatch`: dispatchers, supervisors, analysts and admins.
-    pub async fn dispatch_report(&self, actor: &Actor, from: &str, to: &str) -> Result<DispatchReport> {
+    pub async fn dispatch_report(
+        &self,
+        actor: &Actor,
+        from: &str,
+        to: &str,
+    ) -> Result<DispatchReport> {
         actor.require_any_role(&[
             Role::Dispatcher,
             Role::Supervisor,
@@ -686,7 +693,11 @@ impl HotlineService {
         let (fd, f) = china_day(from, "from")?;
         let (td, t) = china_day(to, "to")?;
         if td < fd {
-            return Err(Error::field("to", "invalid_range", "结束日期不能早于开始日期"));
+            return Err(Error::field(
+                "to",
+                "invalid_range",
+                "结束日期不能早于开始日期",
+            ));
         }
         let prefix = match &actor.scope {
             kernel::Scope::Region { prefix } => Some(prefix.as_str()),

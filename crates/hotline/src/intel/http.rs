@@ -1,9 +1,13 @@
 //! API of dispatch suggestions, routing rules, models and the dispatch report, under
 //! `/api/v1/hotline`.
 
-use super::dispatch::{CategoryGuess, DeptRef, DeptSuggestion, DispatchReport, SuggestInput, Suggestion};
+use super::dispatch::{
+    CategoryGuess, DeptRef, DeptSuggestion, DispatchReport, SuggestInput, Suggestion,
+};
 use super::models::ModelInfo;
-use super::routing::{AnswerCondition, AnswerOp, Conditions, DayKindCondition, RoutingRule, RuleInput, RuleWarning};
+use super::routing::{
+    AnswerCondition, AnswerOp, Conditions, DayKindCondition, RoutingRule, RuleInput, RuleWarning,
+};
 use super::{Reorder, RuleList, SavedRule};
 use crate::http::svc;
 use axum::extract::State;
@@ -17,7 +21,10 @@ use webcore::{ApiActor, ApiResult, AppCtx, Json, Path, Query};
 pub fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/api/v1/hotline/suggest", post(suggest))
-        .route("/api/v1/hotline/tickets/{id}/suggestion", get(ticket_suggestion))
+        .route(
+            "/api/v1/hotline/tickets/{id}/suggestion",
+            get(ticket_suggestion),
+        )
         .route(
             "/api/v1/hotline/routing-rules",
             get(list_rules).post(create_rule),

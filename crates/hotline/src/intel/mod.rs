@@ -82,8 +82,16 @@ pub(crate) async fn on_action(
             }
         }
         Action::Return { .. } => {
-            store::insert_feedback(tx, before.id, now, "return", before.main_dept_id, None, &who)
-                .await?;
+            store::insert_feedback(
+                tx,
+                before.id,
+                now,
+                "return",
+                before.main_dept_id,
+                None,
+                &who,
+            )
+            .await?;
         }
         _ => {}
     }
@@ -140,12 +148,20 @@ impl HotlineService {
         Ok((map, regions, depts))
     }
 
-    async fn warnings(&self, c: &mut sqlx::AnyConnection) -> Result<(Vec<RoutingRule>, Vec<RuleWarning>)> {
+    async fn warnings(
+        &self,
+        c: &mut sqlx::AnyConnection,
+    ) -> Result<(Vec<RoutingRule>, Vec<RuleWarning>)> {
         let rules = store::rules(&mut *c).await?;
         let (cats, _, depts) = self.rule_context(&mut *c).await?;
         let today = kernel::clock::to_china(self.db().now()).date_naive();
         let paths = |id: i64| cats.get(&id).map(|c| c.0.clone()).unwrap_or_default();
-        let names = |id: i64| depts.get(&id).cloned().unwrap_or_else(|| format!("单位 {id}"));
+        let names = |id: i64| {
+            depts
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| format!("单位 {id}"))
+        };
         let w = routing::analyze(&rules, &paths, today, &names);
         Ok((rules, w))
     }

@@ -110,10 +110,7 @@ pub fn decide(
                 )
             }
         }
-        _ => (
-            false,
-            "留出集为空，无法与当前模型比较，未启用".to_string(),
-        ),
+        _ => (false, "留出集为空，无法与当前模型比较，未启用".to_string()),
     };
     match verdict {
         (false, why) if force => (true, format!("{why}；管理员强制启用")),
@@ -191,10 +188,14 @@ impl HotlineService {
         let set = self.training_set(actor).await?;
         let (train, held): (Vec<_>, Vec<_>) =
             set.labeled.iter().partition(|(id, _, _)| !is_holdout(*id));
-        let train_rows: Vec<(String, String)> =
-            train.iter().map(|(_, t, l)| (t.clone(), l.clone())).collect();
-        let held_rows: Vec<(String, String)> =
-            held.iter().map(|(_, t, l)| (t.clone(), l.clone())).collect();
+        let train_rows: Vec<(String, String)> = train
+            .iter()
+            .map(|(_, t, l)| (t.clone(), l.clone()))
+            .collect();
+        let held_rows: Vec<(String, String)> = held
+            .iter()
+            .map(|(_, t, l)| (t.clone(), l.clone()))
+            .collect();
         let classes: std::collections::BTreeSet<String> = train_rows
             .iter()
             .map(|(_, l)| nlp::model::level_prefix(l, 1))
@@ -209,7 +210,10 @@ impl HotlineService {
         let now = self.db().now();
         let next = {
             let mut c = self.db().pool().acquire().await?;
-            store::models(&mut c).await?.first().map_or(1, |m| m.version + 1)
+            store::models(&mut c)
+                .await?
+                .first()
+                .map_or(1, |m| m.version + 1)
         };
         let opts = options(next, now, set.user_words.clone());
         let unlabeled = set.unlabeled.clone();

@@ -239,11 +239,7 @@ impl RuleInput {
                 "时段起止相同，规则永远不会匹配",
             ),
             (Some(_), None) => c.add("conditions.time_to", "required", "时段须同时填写起止时间"),
-            (None, Some(_)) => c.add(
-                "conditions.time_from",
-                "required",
-                "时段须同时填写起止时间",
-            ),
+            (None, Some(_)) => c.add("conditions.time_from", "required", "时段须同时填写起止时间"),
             _ => {}
         }
         if !k.answers.is_empty() && k.category_ids.is_empty() {
@@ -518,9 +514,10 @@ pub fn covers(earlier: &RoutingRule, later: &RoutingRule, paths: &dyn Fn(i64) ->
         return false;
     }
     for ea in &e.answers {
-        let implied = l.answers.iter().any(|la| {
-            la.code == ea.code && la.values.iter().all(|v| ea.values.contains(v))
-        });
+        let implied = l
+            .answers
+            .iter()
+            .any(|la| la.code == ea.code && la.values.iter().all(|v| ea.values.contains(v)));
         if !implied {
             return false;
         }

@@ -93,10 +93,11 @@ pub struct NewModel<'a> {
 
 /// Stores a model under the next version number (inactive).
 pub async fn insert_model(c: &mut AnyConnection, m: NewModel<'_>) -> Result<i64> {
-    let next: i64 =
-        sqlx::query_scalar("SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM hotline_models")
-            .fetch_one(&mut *c)
-            .await?;
+    let next: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM hotline_models",
+    )
+    .fetch_one(&mut *c)
+    .await?;
     sqlx::query("INSERT INTO hotline_models (version, created_at, created_by, n_labeled, n_unlabeled, n_seeds, n_holdout, metrics, decision, bytes, active) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 0)")
         .bind(next)
         .bind(m.created_at)
@@ -114,12 +115,10 @@ pub async fn insert_model(c: &mut AnyConnection, m: NewModel<'_>) -> Result<i64>
 }
 
 pub async fn set_active(c: &mut AnyConnection, version: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE hotline_models SET active = CASE WHEN version = $1 THEN 1 ELSE 0 END",
-    )
-    .bind(version)
-    .execute(c)
-    .await?;
+    sqlx::query("UPDATE hotline_models SET active = CASE WHEN version = $1 THEN 1 ELSE 0 END")
+        .bind(version)
+        .execute(c)
+        .await?;
     Ok(())
 }
 
@@ -277,7 +276,9 @@ pub async fn set_position(c: &mut AnyConnection, id: i64, position: i64) -> Resu
 // ---- reference data ----
 
 /// Active departments: id → name.
-pub async fn department_names(c: &mut AnyConnection) -> Result<std::collections::HashMap<i64, String>> {
+pub async fn department_names(
+    c: &mut AnyConnection,
+) -> Result<std::collections::HashMap<i64, String>> {
     let rows = sqlx::query("SELECT id, name FROM org_departments WHERE active = 1")
         .fetch_all(c)
         .await?;
@@ -353,13 +354,13 @@ pub async fn mark_auto_dispatched(c: &mut AnyConnection, ticket_id: i64) -> Resu
 
 /// The department suggested for a ticket, if any.
 pub async fn suggested_dept(c: &mut AnyConnection, ticket_id: i64) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar::<_, Option<i64>>("SELECT dept_id FROM hotline_suggestions WHERE ticket_id = $1")
-            .bind(ticket_id)
-            .fetch_optional(c)
-            .await?
-            .flatten(),
+    Ok(sqlx::query_scalar::<_, Option<i64>>(
+        "SELECT dept_id FROM hotline_suggestions WHERE ticket_id = $1",
     )
+    .bind(ticket_id)
+    .fetch_optional(c)
+    .await?
+    .flatten())
 }
 
 // ---- feedback ----
@@ -439,7 +440,11 @@ pub struct DispatchEvent {
     pub region_code: Option<String>,
 }
 
-pub async fn dispatch_events(c: &mut AnyConnection, from: i64, to: i64) -> Result<Vec<DispatchEvent>> {
+pub async fn dispatch_events(
+    c: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<DispatchEvent>> {
     let rows = sqlx::query(
         "SELECT e.ticket_id, e.at, e.action, e.actor, e.dept_id, t.region_code FROM hotline_events e
          JOIN hotline_tickets t ON t.id = e.ticket_id
