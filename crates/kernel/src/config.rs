@@ -251,7 +251,9 @@ impl Config {
             return Err("auth 的时长和次数必须为正数".into());
         }
         if !(0.0..=1.0).contains(&self.hotline.auto_dispatch_threshold) {
-            return Err("hotline.auto_dispatch_threshold 应在 0 到 1 之间（0 为不自动派单）".into());
+            return Err(
+                "hotline.auto_dispatch_threshold 应在 0 到 1 之间（0 为不自动派单）".into(),
+            );
         }
         Ok(())
     }
