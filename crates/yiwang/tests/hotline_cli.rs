@@ -280,6 +280,14 @@ fn train_from_the_database_lists_and_activates_versions() {
     // File form needs --out; --force is for the database form only.
     let o = run(&["hotline", "train", "--labeled", "x.csv"]);
     assert!(!o.status.success());
-    let o = run(&["hotline", "train", "--labeled", "x.csv", "--out", "m.bin", "--force"]);
+    let o = run(&[
+        "hotline",
+        "train",
+        "--labeled",
+        "x.csv",
+        "--out",
+        "m.bin",
+        "--force",
+    ]);
     assert!(!o.status.success());
 }
