@@ -1109,6 +1109,20 @@ async fn auto_dispatch_above_the_threshold_and_returns_lower_accuracy(db: Db) {
         .unwrap();
     assert_eq!((r.auto_dispatched, r.auto_returned), (2, 1));
     assert_eq!(r.auto_accuracy, Some(0.5));
+    // The monthly report carries the same figures in its own section.
+    let march = hotline::report::Period::parse("2026-03").unwrap();
+    let docx = hotline::report::monthly_docx(&w.db, &w.supervisor, &march, "A市")
+        .await
+        .unwrap();
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let mut doc = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut doc).unwrap();
+    assert!(doc.contains("七、智能派单"), "{doc}");
+    assert!(
+        doc.contains("首次派单5件，其中按派单建议自动派单2件，被承办单位退回1件"),
+        "{doc}"
+    );
+    assert!(doc.contains("50.00%"), "{doc}");
     // Another period has nothing.
     let r = w
         .svc
