@@ -127,12 +127,12 @@ impl HotlineService {
         &self,
         c: &mut sqlx::AnyConnection,
     ) -> Result<(
-        HashMap<i64, (String, Vec<(String, Vec<String>)>)>,
+        routing::CategoryQuestions,
         std::collections::HashSet<String>,
         HashMap<i64, String>,
     )> {
         let cats = crate::store::categories(&mut *c).await?;
-        let mut map: HashMap<i64, (String, Vec<(String, Vec<String>)>)> = HashMap::new();
+        let mut map = routing::CategoryQuestions::new();
         for cat in &cats {
             // A category's conditions may ask about questions of it or of any category under it.
             let qs = cats

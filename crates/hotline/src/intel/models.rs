@@ -24,7 +24,7 @@ pub fn is_holdout(ticket_id: i64) -> bool {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^= z >> 31;
-    z % 5 == 0
+    z.is_multiple_of(5)
 }
 
 /// What the database gives a training run.

@@ -110,11 +110,13 @@ pub struct RuleWarning {
     pub other_rule_id: Option<i64>,
 }
 
+/// Category id → its path (`城乡建设/物业管理`) and the codes (with options) of the extra
+/// questions asked by it and by every category under it.
+pub type CategoryQuestions = HashMap<i64, (String, Vec<(String, Vec<String>)>)>;
+
 /// What the database knows that a rule refers to, looked up by the service.
 pub struct Reference<'a> {
-    /// Category id → path (`城乡建设/物业管理`) and the question codes (with options) of the
-    /// category and of everything under it.
-    pub categories: &'a HashMap<i64, (String, Vec<(String, Vec<String>)>)>,
+    pub categories: &'a CategoryQuestions,
     /// Region codes of the bureau's region tree.
     pub region_exists: &'a dyn Fn(&str) -> bool,
     /// Active department ids.
