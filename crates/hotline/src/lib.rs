@@ -3,7 +3,8 @@
 //!
 //! Layers: `domain` (the ticket state machine and rules, pure) → `store` (SQL on `hotline_*`)
 //! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
-//! event and audit record) → `http` (JSON API).
+//! event and audit record) → `http` (JSON API). `intel` adds classification served from the
+//! database, routing rules, dispatch suggestions and automatic dispatch.
 
 pub mod attachments;
 pub mod domain;
