@@ -782,6 +782,36 @@ async fn reclassify_recomputes_the_suggestion(db: Db) {
     let s = w.svc.ticket_suggestion(&w.operator, t.id).await.unwrap();
     assert_eq!(s.department.unwrap().department_id, w.x);
     assert_eq!(stored(t.id).await, Some(w.x));
+    // Moved to where nothing applies: the stale suggestion is gone, not reported.
+    w.svc
+        .reclassify(
+            &w.dispatcher,
+            t.id,
+            Reclassify {
+                kind: None,
+                urgency: None,
+                category_id: Some(w.cat["生态环境/噪声污染"]),
+                answers: None,
+                region_code: Some("690102".into()),
+                address: None,
+            },
+        )
+        .await
+        .unwrap();
+    let left: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM hotline_suggestions WHERE ticket_id = $1")
+            .bind(t.id)
+            .fetch_one(w.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(left, 0);
+    assert!(w
+        .svc
+        .ticket_suggestion(&w.operator, t.id)
+        .await
+        .unwrap()
+        .department
+        .is_none());
     // Handlers do not see suggestions.
     let e = w.svc.ticket_suggestion(&w.hx, t.id).await.unwrap_err();
     assert_eq!(e.code(), "forbidden");

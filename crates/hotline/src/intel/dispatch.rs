@@ -281,10 +281,23 @@ impl HotlineService {
     pub async fn refresh_suggestion(&self, t: &Ticket) -> Result<Suggestion> {
         let facts = SuggestFacts::of_ticket(t);
         let s = self.compute_suggestion(&facts).await?;
+        if s.department.is_none() && s.model_version.is_none() {
+            // Nothing to show (no model, no rule, no history): recomputed when asked, which
+            // keeps intake to one write when the intelligence is not set up. A stale one goes.
+            let mut c = self.db().pool().acquire().await?;
+            if store::suggestion(&mut c, t.id).await?.is_some() {
+                drop(c);
+                let mut tx = self.db().begin().await?;
+                store::delete_suggestion(&mut tx, t.id).await?;
+                tx.commit().await?;
+            }
+            return Ok(s);
+        }
         let body = serde_json::to_string(&s).map_err(Error::internal)?;
-        let mut c = self.db().pool().acquire().await?;
+        // Writes go through the write pool (on SQLite its single connection), never `pool()`.
+        let mut tx = self.db().begin().await?;
         store::save_suggestion(
-            &mut c,
+            &mut tx,
             store::SuggestionRow {
                 ticket_id: t.id,
                 computed_at: self.db().now(),
@@ -297,11 +310,14 @@ impl HotlineService {
             },
         )
         .await?;
+        tx.commit().await?;
         Ok(s)
     }
 
     pub(crate) async fn compute_suggestion(&self, f: &SuggestFacts) -> Result<Suggestion> {
         let model = self.active_model().await?;
+        // Loaded before taking a connection: one connection per suggestion at a time.
+        let cal = kernel::calendar::load(self.db()).await?;
         let mut c = self.db().pool().acquire().await?;
         let cats = crate::store::categories(&mut c).await?;
         let by_path: HashMap<&str, i64> = cats.iter().map(|c| (c.path.as_str(), c.id)).collect();
@@ -355,7 +371,6 @@ impl HotlineService {
             },
         };
         let names = store::department_names(&mut c).await?;
-        let cal = kernel::calendar::load(self.db()).await?;
         let mut facts = Facts {
             category_path: cat_path.clone(),
             region_code: f.region_code.clone(),

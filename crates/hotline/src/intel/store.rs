@@ -344,6 +344,14 @@ pub async fn save_suggestion(c: &mut AnyConnection, s: SuggestionRow<'_>) -> Res
     Ok(())
 }
 
+pub async fn delete_suggestion(c: &mut AnyConnection, ticket_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM hotline_suggestions WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
 pub async fn mark_auto_dispatched(c: &mut AnyConnection, ticket_id: i64) -> Result<()> {
     sqlx::query("UPDATE hotline_suggestions SET auto_dispatched = 1 WHERE ticket_id = $1")
         .bind(ticket_id)
