@@ -1648,7 +1648,7 @@ impl HotlineService {
             status: vec![Status::Replied, Status::Closed, Status::Archived],
             q: q.map(str::to_owned),
             public_board: true,
-            order: "t.replied_at DESC, t.id DESC",
+            order: "t.replied_at IS NULL, t.replied_at DESC, t.id DESC",
             ..TicketFilter::default()
         };
         let (items, total) =

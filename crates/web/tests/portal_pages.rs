@@ -15,6 +15,7 @@ testkit::on_both_backends!(migrations; citizen_leaves_tracks_and_rates_a_request
 testkit::on_both_backends!(migrations; knowledge_base_edit_review_publish);
 testkit::on_both_backends!(migrations; analytics_draws_charts_and_offers_downloads);
 testkit::on_both_backends!(migrations; portal_forms_are_rate_limited_per_address);
+testkit::on_both_backends!(migrations; public_board_hides_reports_and_personal_data);
 
 async fn login(b: &Browser, url: &str, user: &str) {
     b.goto(&format!("{url}/login")).await;
@@ -627,5 +628,112 @@ async fn portal_forms_are_rate_limited_per_address(db: Db) {
         .unwrap();
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("工单编号或手机号不正确"));
+    w.server.stop().await;
+}
+
+async fn public_board_hides_reports_and_personal_data(db: Db) {
+    let w = world(db.clone()).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let org = OrgService::new(db.clone(), common::config().auth);
+    let handler = org.actor_of_user(w.handler_x).await.unwrap();
+    let cli = Actor::cli();
+    let mut numbers = Vec::new();
+    for (kind, title, content) in [
+        (
+            TicketKind::Complaint,
+            "楼道堆放杂物",
+            "赵大伟反映楼道杂物，身份证 11010519491231002X，电话 13700001111。",
+        ),
+        (TicketKind::Report, "举报无证经营", "某店无证经营。"),
+        (TicketKind::Consult, "尚未答复的咨询", "社保转移怎么办？"),
+    ] {
+        let t = svc
+            .create(
+                &cli,
+                NewTicket {
+                    channel: Channel::Phone,
+                    kind,
+                    urgency: Urgency::Normal,
+                    caller_name: Some("赵大伟".into()),
+                    caller_phone: Some("13700001111".into()),
+                    wants_reply: true,
+                    anonymous: false,
+                    address: Some("A1区东湖街道幸福路12号".into()),
+                    region_code: None,
+                    lng: None,
+                    lat: None,
+                    title: title.into(),
+                    content: content.into(),
+                    category_id: None,
+                    answers: Default::default(),
+                    accept: true,
+                },
+            )
+            .await
+            .unwrap()
+            .ticket;
+        numbers.push(t.number.clone());
+        if kind == TicketKind::Consult {
+            continue;
+        }
+        svc.act(&cli, t.id, Action::SubmitForDispatch)
+            .await
+            .unwrap();
+        svc.act(
+            &cli,
+            t.id,
+            Action::Dispatch {
+                main_dept_id: w.dept_x,
+                co_dept_ids: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
+        svc.act(
+            &handler,
+            t.id,
+            Action::Reply {
+                text: "已联系赵大伟（13700001111）处理。".into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let page = reqwest::get(format!("{}/portal/replies", w.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("楼道堆放杂物"), "{page}");
+    assert!(
+        !page.contains("举报无证经营"),
+        "a report is on the public board"
+    );
+    assert!(
+        !page.contains("尚未答复"),
+        "an unanswered request is on the board"
+    );
+    for secret in ["11010519491231002X", "13700001111", "赵大伟", "幸福路12号"] {
+        assert!(!page.contains(secret), "{secret} on the public board");
+    }
+    assert!(
+        page.contains("137****1111") && page.contains("赵**"),
+        "{page}"
+    );
+    // The service's list says the same, one page of one.
+    let one = svc
+        .public_replies(
+            None,
+            &kernel::page::PageQuery {
+                page: Some(1),
+                per_page: Some(1),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(one.total, 1);
+    assert!(one.items[0].caller.phone.is_none() && one.items[0].caller.name.is_none());
     w.server.stop().await;
 }

@@ -47,7 +47,8 @@ struct ListQuery {
     q: String,
     #[serde(default)]
     status: String,
-    page: Option<i64>,
+    /// Kept as text: a hand-edited `page=x` shows the first page rather than an error.
+    page: Option<String>,
     /// A message after a redirect (`saved`, `reviewed`…).
     #[serde(default)]
     done: String,
@@ -73,7 +74,7 @@ async fn list(
         })?),
     };
     let pq = PageQuery {
-        page: q.page,
+        page: q.page.as_deref().and_then(|p| p.parse().ok()),
         per_page: Some(20),
     };
     let text = q.q.trim();

@@ -249,7 +249,7 @@ async fn form_page(ctx: &AppCtx, d: &Draft, errors: &[FieldError]) -> Result<Mar
                 }
                 details.card open {
                     summary { strong { "个人信息保护说明" } }
-                    p { "您填写的姓名和手机号仅用于办理和答复本次留言，只有受理、办理和督办的工作人员可见。留言和答复办结后可能在“答复公开”中公布，公布时会隐去姓名、电话、证件号和详细门牌。举报类留言不公开。" }
+                    p { "您填写的姓名和手机号仅用于办理和答复本次留言，只有受理、办理和督办的工作人员可见。留言和答复可能在“答复公开”中公布：公布时隐去姓名、电话和证件号，不公布详细地址；举报类留言不公开。请不要在标题和内容中写入他人的个人信息。" }
                 }
                 div.field {
                     label { input type="checkbox" #privacy name="privacy" value="1" checked[!d.get("privacy").is_empty()] aria-invalid=[invalid("privacy")]; " 我已阅读并同意个人信息保护说明 *" }
