@@ -5,6 +5,7 @@
 //! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
 //! event and audit record) → `http` (JSON API).
 
+pub mod alerts;
 pub mod attachments;
 pub mod domain;
 pub mod export;
@@ -13,6 +14,7 @@ pub mod import;
 pub mod notify;
 pub mod open311;
 pub mod report;
+pub mod search;
 pub mod service;
 pub mod store;
 
@@ -25,5 +27,6 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
     m.push(kernel::migration!("hotline", 2, "0002_import"));
     m.push(kernel::migration!("hotline", 3, "0003_notify"));
     m.push(kernel::migration!("hotline", 5, "0005_attachments"));
+    m.push(kernel::migration!("hotline", 7, "0007_intel_search"));
     m
 }

@@ -96,7 +96,7 @@ impl HotlineService {
     }
 
     /// Whether the actor may see this ticket at all.
-    fn can_see(actor: &Actor, t: &Ticket) -> bool {
+    pub(crate) fn can_see(actor: &Actor, t: &Ticket) -> bool {
         match &actor.scope {
             Scope::All => true,
             Scope::Region { prefix } => t
@@ -210,6 +210,7 @@ impl HotlineService {
             data: json!({"channel": t.channel.code()}),
         };
         self.record(&mut tx, actor, &t, &e, now).await?;
+        crate::search::duplicates::record_suggestion(&mut tx, &t, now).await?;
         tx.commit().await?;
         Ok(Self::view(actor, t))
     }
