@@ -9,7 +9,7 @@ CREATE TABLE hotline_intel_settings (
     dup_min_similarity DOUBLE PRECISION NOT NULL
 );
 INSERT INTO hotline_intel_settings (id, kb_generation, qa_min_score, dup_window_days, dup_min_similarity)
-VALUES (1, 0, 0.5, 14, 0.35);
+VALUES (1, 0, 0.4, 14, 0.35);
 
 CREATE FUNCTION hotline_kb_generation_bump() RETURNS trigger AS $$
 BEGIN

@@ -210,7 +210,8 @@ impl KbIndex {
             } else {
                 s.fragment().trim().to_owned()
             };
-            let coverage = self.coverage(&weights, &[&title, &answer, &keywords]);
+            let coverage =
+                self.coverage(&searcher, &weights, &title, &[&title, &answer, &keywords]);
             out.push(Hit {
                 article_id: id,
                 title,
@@ -262,27 +263,36 @@ impl KbIndex {
             .collect()
     }
 
-    /// The normalised score in [0, 1]: the IDF-weighted share of the question's words that occur
-    /// in the article. 1 means every word of the question is in the article; rare words (which
-    /// say what the question is about) count more than common ones ("办理", "需要"). Unlike raw
-    /// BM25 it does not depend on the article's length or the size of the index, so one
-    /// threshold fits every question.
-    fn coverage(&self, weights: &[(String, f64)], texts: &[&str]) -> f64 {
-        let total: f64 = weights.iter().map(|w| w.1).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        let have: HashSet<String> = texts
+    /// The normalised score in [0, 1], the mean of two IDF-weighted shares: of the question's
+    /// words that occur in the article, and of the article's title words that occur in the
+    /// question. 1 means the question and the article's own question use the same words; rare
+    /// words (which say what a question is about) count more than common ones ("办理", "需要"),
+    /// and a word no article has counts as the rarest. Unlike raw BM25 it depends neither on
+    /// the article's length nor on the size of the index, so one threshold fits every question.
+    fn coverage(
+        &self,
+        searcher: &tantivy::Searcher,
+        weights: &[(String, f64)],
+        title: &str,
+        texts: &[&str],
+    ) -> f64 {
+        let share = |w: &[(String, f64)], have: &HashSet<String>| {
+            let total: f64 = w.iter().map(|x| x.1).sum();
+            if total <= 0.0 {
+                return 0.0;
+            }
+            w.iter().filter(|x| have.contains(&x.0)).map(|x| x.1).sum::<f64>() / total
+        };
+        let in_article: HashSet<String> = texts
             .iter()
             .flat_map(|t| tokenizer::words(&self.seg, t))
             .map(|w| w.0)
             .collect();
-        let hit: f64 = weights
-            .iter()
-            .filter(|w| have.contains(&w.0))
-            .map(|w| w.1)
-            .sum();
-        ((hit / total) * 1000.0).round() / 1000.0
+        let in_question: HashSet<String> = weights.iter().map(|w| w.0.clone()).collect();
+        let title_words = self.query_words(title);
+        let title_weights = self.idf(searcher, &title_words);
+        let s = 0.5 * share(weights, &in_article) + 0.5 * share(&title_weights, &in_question);
+        (s * 1000.0).round() / 1000.0
     }
 
     #[doc(hidden)]

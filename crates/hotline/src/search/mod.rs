@@ -76,7 +76,8 @@ pub struct QaAnswer {
     pub article_id: i64,
     pub title: String,
     pub answer: String,
-    /// Normalised to [0, 1]: the IDF-weighted share of the question's words the article has.
+    /// Normalised to [0, 1]: the mean of the IDF-weighted share of the question's words found in
+    /// the article and of the article's title words found in the question.
     pub score: f64,
 }
 
