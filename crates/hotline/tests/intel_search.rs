@@ -473,6 +473,15 @@ async fn hotspots_over_a_period(db: Db) {
         .await
         .unwrap();
     assert!(scoped.is_empty(), "{scoped:?}");
+    // The monthly report has the section, with the same top issue.
+    let march = hotline::report::Period::parse("2026-03").unwrap();
+    let doc = document_xml(
+        &hotline::report::monthly_docx(&w.db, &w.supervisor, &march, "A市")
+            .await
+            .unwrap(),
+    );
+    let at = doc.find("七、热点问题").expect("热点问题 section");
+    assert!(doc[at..].contains("油烟"), "top issue not in the report");
     let e = w
         .search
         .hotspots(&w.supervisor, &q("2026-03-20", "2026-03-16"))
@@ -485,6 +494,17 @@ async fn hotspots_over_a_period(db: Db) {
         .await
         .unwrap_err();
     assert_eq!(e.field_name(), Some("from"));
+}
+
+fn document_xml(docx: &[u8]) -> String {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let mut s = String::new();
+    z.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    s
 }
 
 /// A tiny deterministic generator: the same data on every run and backend.
