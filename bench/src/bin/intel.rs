@@ -17,9 +17,9 @@ use std::process::Command;
 use std::time::Instant;
 
 fn main() {
-    let data = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/hotline").into());
+    let data = std::env::args().nth(1).unwrap_or_else(|| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/hotline").into()
+    });
     segmentation(&data);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -129,11 +129,27 @@ fn segmentation(data: &str) {
 // ---- knowledge base ----
 
 const TOPICS: &[(&str, &str, &str)] = &[
-    ("提取住房公积金", "购房合同、身份证、银行卡", "住房公积金管理中心"),
-    ("办理新生儿医保参保登记", "出生医学证明、户口簿", "医疗保障局"),
+    (
+        "提取住房公积金",
+        "购房合同、身份证、银行卡",
+        "住房公积金管理中心",
+    ),
+    (
+        "办理新生儿医保参保登记",
+        "出生医学证明、户口簿",
+        "医疗保障局",
+    ),
     ("申领居民身份证", "户口簿、近期照片", "公安局户政窗口"),
-    ("办理营业执照", "名称核准通知书、经营场所证明", "市场监督管理局"),
-    ("申请廉租住房", "收入证明、户籍证明、住房情况证明", "住房保障中心"),
+    (
+        "办理营业执照",
+        "名称核准通知书、经营场所证明",
+        "市场监督管理局",
+    ),
+    (
+        "申请廉租住房",
+        "收入证明、户籍证明、住房情况证明",
+        "住房保障中心",
+    ),
     ("补办社会保障卡", "身份证、挂失证明", "人力资源和社会保障局"),
     ("申请失业保险金", "解除劳动合同证明、身份证", "就业服务中心"),
     ("办理居住证", "租房合同、身份证", "派出所"),
@@ -148,7 +164,11 @@ const TOPICS: &[(&str, &str, &str)] = &[
     ("申请高龄津贴", "身份证、户口簿", "街道民政所"),
     ("办理电动自行车登记", "购车发票、身份证", "交警大队"),
     ("申请公租房", "收入证明、无房证明", "住房保障中心"),
-    ("办理个体工商户注销", "营业执照正副本、清税证明", "市场监督管理局"),
+    (
+        "办理个体工商户注销",
+        "营业执照正副本、清税证明",
+        "市场监督管理局",
+    ),
 ];
 const WHO: &[&str] = &[
     "本市户籍居民",
@@ -261,7 +281,9 @@ async fn kb_search() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("kb.db").display());
     let db = kernel::Db::connect(&url).await.unwrap();
-    kernel::migrate::run(&db, &hotline::migrations()).await.unwrap();
+    kernel::migrate::run(&db, &hotline::migrations())
+        .await
+        .unwrap();
     let mut tx = db.begin().await.unwrap();
     for d in &docs {
         sqlx::query(

@@ -210,7 +210,10 @@ async fn kb_search_finds_rewordings_and_sub_words_and_follows_publishing(db: Db)
     let (fund, baby, _noise, draft) = kb(&w).await;
     let s = &w.search;
     // Reworded: none of the title's phrasing, the same meaning.
-    let r = s.kb_search(&w.operator, "公积金怎么取出来", 5).await.unwrap();
+    let r = s
+        .kb_search(&w.operator, "公积金怎么取出来", 5)
+        .await
+        .unwrap();
     assert_eq!(ids(&r).first(), Some(&fund), "{r:?}");
     assert!(r.items[0].snippet.contains("公积金"), "{r:?}");
     assert!(r.items[0].score > 0.0);
@@ -232,7 +235,10 @@ async fn kb_search_finds_rewordings_and_sub_words_and_follows_publishing(db: Db)
     assert!(!ids(&r).contains(&fund), "withdrawn still found: {r:?}");
     // Published later: found at once.
     for act in [ArticleAction::Review, ArticleAction::Publish] {
-        w.svc.article_action(&w.supervisor, draft, act).await.unwrap();
+        w.svc
+            .article_action(&w.supervisor, draft, act)
+            .await
+            .unwrap();
     }
     let r = s.kb_search(&w.operator, "公积金贷款额度", 5).await.unwrap();
     assert_eq!(ids(&r).first(), Some(&draft), "{r:?}");
@@ -255,7 +261,11 @@ async fn kb_search_finds_rewordings_and_sub_words_and_follows_publishing(db: Db)
 async fn qa_answers_or_says_it_has_no_answer(db: Db) {
     let w = world(db).await;
     let (_fund, baby, _noise, draft) = kb(&w).await;
-    let r = w.search.qa("孩子刚出生，医保参保登记怎么办？").await.unwrap();
+    let r = w
+        .search
+        .qa("孩子刚出生，医保参保登记怎么办？")
+        .await
+        .unwrap();
     assert!(!r.no_answer, "{r:?}");
     assert_eq!(r.answers[0].article_id, baby);
     assert!((0.0..=1.0).contains(&r.answers[0].score), "{r:?}");
@@ -294,21 +304,30 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     w.db.clock.set(now - 20 * DAY);
     let old = w
         .svc
-        .create(&w.operator, call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000001"))
+        .create(
+            &w.operator,
+            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000001"),
+        )
         .await
         .unwrap()
         .ticket;
     w.db.clock.set(now - 2 * DAY);
     let first = w
         .svc
-        .create(&w.operator, call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"))
+        .create(
+            &w.operator,
+            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"),
+        )
         .await
         .unwrap()
         .ticket;
     // Same words, another community; and another issue in the same community.
     let elsewhere = w
         .svc
-        .create(&w.operator, call(GARBAGE_TITLE, GARBAGE, HEHUA, "13900000003"))
+        .create(
+            &w.operator,
+            call(GARBAGE_TITLE, GARBAGE, HEHUA, "13900000003"),
+        )
         .await
         .unwrap()
         .ticket;
@@ -356,12 +375,19 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
         .ticket_duplicates(&w.dispatcher, second.id)
         .await
         .unwrap();
-    assert_eq!(d.suggested.as_ref().map(|c| c.ticket_id), Some(first.id), "{d:?}");
+    assert_eq!(
+        d.suggested.as_ref().map(|c| c.ticket_id),
+        Some(first.id),
+        "{d:?}"
+    );
     assert_eq!(d.callers, 1);
     // Merged children count as callers of the parent: two more phones, one repeated.
     let third = w
         .svc
-        .create(&w.operator, call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"))
+        .create(
+            &w.operator,
+            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"),
+        )
         .await
         .unwrap()
         .ticket;
@@ -427,7 +453,10 @@ async fn hotspots_over_a_period(db: Db) {
     {
         w.db.clock.set(now - (5 - i as i64) * DAY);
         w.svc
-            .create(&w.operator, call("其他", t, HEHUA, &format!("1370000000{i}")))
+            .create(
+                &w.operator,
+                call("其他", t, HEHUA, &format!("1370000000{i}")),
+            )
             .await
             .unwrap();
     }
@@ -450,7 +479,10 @@ async fn hotspots_over_a_period(db: Db) {
     let want: Vec<i64> = cluster.iter().map(|c| c.0).collect();
     let mut got = top.ticket_ids.clone();
     got.sort();
-    assert!(want.iter().filter(|i| got.contains(i)).count() >= 5, "{hot:?}");
+    assert!(
+        want.iter().filter(|i| got.contains(i)).count() >= 5,
+        "{hot:?}"
+    );
     assert!(got.iter().all(|i| want.contains(i)), "{hot:?}");
     for (id, no) in top.ticket_ids.iter().zip(&top.ticket_numbers) {
         assert_eq!(&cluster.iter().find(|c| c.0 == *id).unwrap().1, no);
@@ -466,7 +498,12 @@ async fn hotspots_over_a_period(db: Db) {
     assert!(none.is_empty());
     let mut other = q("2026-03-09", "2026-03-16");
     other.region = Some("690103".into());
-    assert!(w.search.hotspots(&w.supervisor, &other).await.unwrap().is_empty());
+    assert!(w
+        .search
+        .hotspots(&w.supervisor, &other)
+        .await
+        .unwrap()
+        .is_empty());
     let scoped = w
         .search
         .hotspots(&w.operator_a2, &q("2026-03-09", "2026-03-16"))
@@ -577,7 +614,10 @@ async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
         for region in [GUIHUA, HEHUA] {
             let n = 2 + rng.below(3);
             for _ in 0..n {
-                let at = start + week * 7 * DAY + rng.below(6) as i64 * DAY + rng.below(9) as i64 * 3_600_000;
+                let at = start
+                    + week * 7 * DAY
+                    + rng.below(6) as i64 * DAY
+                    + rng.below(9) as i64 * 3_600_000;
                 let (title, body) = QUIET[rng.below(QUIET.len() as u64) as usize];
                 let cat = if rng.below(2) == 0 { water } else { city };
                 phone += 1;
@@ -621,16 +661,27 @@ async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
         .find(|a| a.dimension == "region" && a.subject == GUIHUA)
         .unwrap_or_else(|| panic!("no alert for 桂花社区: {list:#?}"));
     assert_eq!(community.subject_label, "桂花社区");
-    assert_eq!(community.window_from, "2026-03-02 00:00:00", "the burst week");
+    assert_eq!(
+        community.window_from, "2026-03-02 00:00:00",
+        "the burst week"
+    );
     assert!(community.observed >= 14);
     assert!(burst.iter().all(|id| community.ticket_ids.contains(id)));
-    assert!(community.evidence["ratio"].as_f64().unwrap() > 2.0, "{community:?}");
+    assert!(
+        community.evidence["ratio"].as_f64().unwrap() > 2.0,
+        "{community:?}"
+    );
     assert!(community.evidence["counts"].as_array().unwrap().len() >= 8);
     assert!(spikes
         .iter()
         .any(|a| a.dimension == "category" && a.subject == water.to_string()));
     // Nothing about the quiet community or the quiet category.
-    assert!(!spikes.iter().any(|a| a.subject == HEHUA || a.subject == city.to_string()), "{spikes:#?}");
+    assert!(
+        !spikes
+            .iter()
+            .any(|a| a.subject == HEHUA || a.subject == city.to_string()),
+        "{spikes:#?}"
+    );
     // Re-running raises no duplicate.
     let n = list.len();
     let again = alerts::run(&w.db, end_week9).await.unwrap();
@@ -639,9 +690,15 @@ async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
     assert!(later.raised.is_empty(), "{later:?}");
     assert_eq!(svc.list(&w.supervisor, None).await.unwrap().len(), n);
     // Acknowledged with a note, audited; twice is refused; the lists follow.
-    let e = svc.acknowledge(&w.analyst, community.id, " ").await.unwrap_err();
+    let e = svc
+        .acknowledge(&w.analyst, community.id, " ")
+        .await
+        .unwrap_err();
     assert_eq!(e.field_name(), Some("note"));
-    let e = svc.acknowledge(&w.operator, community.id, "已知").await.unwrap_err();
+    let e = svc
+        .acknowledge(&w.operator, community.id, "已知")
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "forbidden");
     let a = svc
         .acknowledge(&w.analyst, community.id, "已联系水务公司抢修")
@@ -655,7 +712,10 @@ async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
         .unwrap_err();
     assert_eq!(e.code(), "illegal_transition");
     let acked = svc.list(&w.supervisor, Some("acknowledged")).await.unwrap();
-    assert_eq!(acked.iter().map(|a| a.id).collect::<Vec<_>>(), vec![community.id]);
+    assert_eq!(
+        acked.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![community.id]
+    );
     assert!(svc
         .list(&w.supervisor, Some("open"))
         .await
@@ -671,7 +731,10 @@ async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
     assert_eq!(audited, 1);
     let e = svc.list(&w.supervisor, Some("closed")).await.unwrap_err();
     assert_eq!(e.field_name(), Some("status"));
-    assert_eq!(svc.list(&w.handler, None).await.unwrap_err().code(), "forbidden");
+    assert_eq!(
+        svc.list(&w.handler, None).await.unwrap_err().code(),
+        "forbidden"
+    );
     // An acknowledged alert is not raised again by a later run either.
     let after = alerts::run(&w.db, end_week9 + 7_200_000).await.unwrap();
     assert!(after.raised.is_empty(), "{after:?}");
@@ -765,24 +828,40 @@ async fn bad_input_names_the_field_over_http(db: Db) {
     let (fund, ..) = kb(&w).await;
     let h = Http::start(&w).await;
     // The contracts the intake and analytics pages rely on.
-    let (s, r) = h.get("operator", "/kb/search?q=%E5%85%AC%E7%A7%AF%E9%87%91%E6%8F%90%E5%8F%96&limit=3").await;
+    let (s, r) = h
+        .get(
+            "operator",
+            "/kb/search?q=%E5%85%AC%E7%A7%AF%E9%87%91%E6%8F%90%E5%8F%96&limit=3",
+        )
+        .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["items"][0]["article_id"], fund);
     for k in ["title", "snippet", "score"] {
         assert!(!r["items"][0][k].is_null(), "{k}: {r}");
     }
     assert!(r["took_ms"].as_f64().is_some());
-    let (s, r) = h.post("", "/qa", json!({"question": "住房公积金怎么提取"})).await;
+    let (s, r) = h
+        .post("", "/qa", json!({"question": "住房公积金怎么提取"}))
+        .await;
     assert_eq!(s, 200, "public Q&A: {r}");
     assert_eq!(r["no_answer"], false);
     assert_eq!(r["answers"][0]["article_id"], fund);
     assert!(r["answers"][0]["score"].as_f64().unwrap() <= 1.0);
     let (s, r) = h
-        .post("operator", "/duplicates", json!({"content": "垃圾没人清运", "region_code": GUIHUA}))
+        .post(
+            "operator",
+            "/duplicates",
+            json!({"content": "垃圾没人清运", "region_code": GUIHUA}),
+        )
         .await;
     assert_eq!(s, 200, "{r}");
     assert!(r["candidates"].as_array().unwrap().is_empty());
-    let (s, r) = h.get("supervisor", "/hotspots?from=2026-03-01&to=2026-03-16&top=5").await;
+    let (s, r) = h
+        .get(
+            "supervisor",
+            "/hotspots?from=2026-03-01&to=2026-03-16&top=5",
+        )
+        .await;
     assert_eq!((s, r.as_array().map(Vec::len)), (200, Some(0)), "{r}");
     let (s, r) = h.get("supervisor", "/alerts?status=open").await;
     assert_eq!((s, r.as_array().map(Vec::len)), (200, Some(0)), "{r}");
@@ -793,14 +872,49 @@ async fn bad_input_names_the_field_over_http(db: Db) {
         (h.post("", "/qa", json!({"question": 5})).await, "question"),
         (h.get("operator", "/kb/search?q=").await, "q"),
         (h.get("operator", "/kb/search?q=x&limit=500").await, "limit"),
-        (h.post("operator", "/duplicates", json!({"content": ""})).await, "content"),
-        (h.post("operator", "/duplicates", json!({"content": "停水", "region_code": "12x"})).await, "region_code"),
-        (h.post("operator", "/duplicates", json!({"content": "停水", "lat": 91.0, "lon": 100.0})).await, "lat"),
-        (h.post("operator", "/duplicates", json!({"content": "停水", "lat": 30.0})).await, "lon"),
-        (h.get("supervisor", "/hotspots?from=2026-13-01").await, "from"),
+        (
+            h.post("operator", "/duplicates", json!({"content": ""}))
+                .await,
+            "content",
+        ),
+        (
+            h.post(
+                "operator",
+                "/duplicates",
+                json!({"content": "停水", "region_code": "12x"}),
+            )
+            .await,
+            "region_code",
+        ),
+        (
+            h.post(
+                "operator",
+                "/duplicates",
+                json!({"content": "停水", "lat": 91.0, "lon": 100.0}),
+            )
+            .await,
+            "lat",
+        ),
+        (
+            h.post(
+                "operator",
+                "/duplicates",
+                json!({"content": "停水", "lat": 30.0}),
+            )
+            .await,
+            "lon",
+        ),
+        (
+            h.get("supervisor", "/hotspots?from=2026-13-01").await,
+            "from",
+        ),
         (h.get("supervisor", "/hotspots?top=0").await, "top"),
         (h.get("supervisor", "/alerts?status=closed").await, "status"),
-        (h.post("analyst", "/alerts/1/acknowledge", json!({"note": ""})).await, "note"),
+        (
+            h.post("analyst", "/alerts/1/acknowledge", json!({"note": ""}))
+                .await,
+            "note",
+        ),
     ]
     .into_iter()
     .map(|((s, r), f)| (s, r, f))
@@ -810,7 +924,13 @@ async fn bad_input_names_the_field_over_http(db: Db) {
         assert!(r["detail"].as_str().is_some_and(|d| !d.is_empty()), "{r}");
     }
     // Unknown alert, anonymous reader.
-    let (s, _) = h.post("analyst", "/alerts/999/acknowledge", json!({"note": "看过"})).await;
+    let (s, _) = h
+        .post(
+            "analyst",
+            "/alerts/999/acknowledge",
+            json!({"note": "看过"}),
+        )
+        .await;
     assert_eq!(s, 404);
     let (s, _) = h.get("", "/kb/search?q=公积金").await;
     assert_eq!(s, 401);

@@ -120,8 +120,7 @@ async fn signals(cfg: &Config, at: Option<&str>) -> Result<()> {
         Some(d) => {
             let day = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
                 .map_err(|_| anyhow!("--at 日期格式应为 2025-03-14"))?;
-            parse_china_time(&format!("{day} 23:59:59"))
-                .ok_or_else(|| anyhow!("--at 日期无效"))?
+            parse_china_time(&format!("{day} 23:59:59")).ok_or_else(|| anyhow!("--at 日期无效"))?
                 + 999
         }
         None => kernel::clock::Clock::system().now(),

@@ -68,9 +68,9 @@ async fn window(c: &mut AnyConnection, p: &Probe, since_ms: i64) -> Result<Vec<T
         }
         (Some(rc), _, _) => {
             sqlx::query(&format!(
-                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open} AND region_code = $2
+            "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open} AND region_code = $2
                  ORDER BY created_at DESC LIMIT {MAX_WINDOW_TICKETS}"
-            ))
+        ))
             .bind(since_ms)
             .bind(rc)
             .fetch_all(&mut *c)
@@ -180,7 +180,7 @@ pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> 
     if !t.status.is_open() || t.status == Status::Split {
         return Ok(());
     }
-    let s = super::settings(&mut **tx).await?;
+    let s = super::settings(tx).await?;
     let probe = Probe {
         exclude_id: Some(t.id),
         title: t.title.clone(),
@@ -191,10 +191,16 @@ pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> 
         lon: t.location.lng,
     };
     let window_ms = s.dup_window_days * DAY_MS;
-    let tickets = window(&mut **tx, &probe, now - window_ms).await?;
-    let best = score(&probe, &tickets, now, window_ms, s.dup_min_similarity as f32)
-        .into_iter()
-        .next();
+    let tickets = window(tx, &probe, now - window_ms).await?;
+    let best = score(
+        &probe,
+        &tickets,
+        now,
+        window_ms,
+        s.dup_min_similarity as f32,
+    )
+    .into_iter()
+    .next();
     if let Some((i, sim)) = best {
         sqlx::query(
             "INSERT INTO hotline_duplicate_suggestions (ticket_id, candidate_id, similarity, created_at)

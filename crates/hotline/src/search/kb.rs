@@ -170,17 +170,17 @@ impl KbIndex {
                     Term::from_field_text(field, w),
                     IndexRecordOption::WithFreqs,
                 );
-                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(tq), boost))));
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(tq), boost)),
+                ));
             }
         }
         let query = BooleanQuery::new(clauses);
         let searcher = self.reader.searcher();
         // Articles out of their validity period are skipped, so fetch a few more.
         let top = searcher
-            .search(
-                &query,
-                &TopDocs::with_limit(limit * 2 + 5).order_by_score(),
-            )
+            .search(&query, &TopDocs::with_limit(limit * 2 + 5).order_by_score())
             .map_err(tantivy_err)?;
         let mut snip_body =
             SnippetGenerator::create(&searcher, &query, self.f.body).map_err(tantivy_err)?;
@@ -251,11 +251,7 @@ impl KbIndex {
             .map(|w| {
                 let df = [self.f.title, self.f.body, self.f.keywords]
                     .iter()
-                    .map(|&f| {
-                        searcher
-                            .doc_freq(&Term::from_field_text(f, w))
-                            .unwrap_or(0)
-                    })
+                    .map(|&f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
                     .max()
                     .unwrap_or(0) as f64;
                 (w.clone(), (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
@@ -281,7 +277,11 @@ impl KbIndex {
             if total <= 0.0 {
                 return 0.0;
             }
-            w.iter().filter(|x| have.contains(&x.0)).map(|x| x.1).sum::<f64>() / total
+            w.iter()
+                .filter(|x| have.contains(&x.0))
+                .map(|x| x.1)
+                .sum::<f64>()
+                / total
         };
         let in_article: HashSet<String> = texts
             .iter()

@@ -86,9 +86,15 @@ mod tests {
         let mut seen = Vec::new();
         while s.advance() {
             let tok = s.token();
-            seen.push((tok.text.clone(), text[tok.offset_from..tok.offset_to].to_owned()));
+            seen.push((
+                tok.text.clone(),
+                text[tok.offset_from..tok.offset_to].to_owned(),
+            ));
         }
-        assert!(seen.iter().any(|(w, o)| w == "公积金" && o == "公積金"), "{seen:?}");
+        assert!(
+            seen.iter().any(|(w, o)| w == "公积金" && o == "公積金"),
+            "{seen:?}"
+        );
         assert!(seen.iter().any(|(w, _)| w == "公积"), "{seen:?}");
     }
 }
