@@ -6,6 +6,7 @@
 //! event and audit record) → `http` (JSON API). `intel` adds classification served from the
 //! database, routing rules, dispatch suggestions and automatic dispatch.
 
+pub mod alerts;
 pub mod attachments;
 pub mod domain;
 pub mod export;
@@ -17,6 +18,7 @@ pub mod open311;
 pub mod pages;
 pub mod pages_b;
 pub mod report;
+pub mod search;
 pub mod service;
 pub mod store;
 
@@ -30,5 +32,6 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
     m.push(kernel::migration!("hotline", 3, "0003_notify"));
     m.push(kernel::migration!("hotline", 5, "0005_attachments"));
     m.push(kernel::migration!("hotline", 6, "0006_intel_dispatch"));
+    m.push(kernel::migration!("hotline", 7, "0007_intel_search"));
     m
 }

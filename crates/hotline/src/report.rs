@@ -1578,6 +1578,8 @@ struct Monthly {
     by_region: KpiTable,
     overdue: Vec<ListRow>,
     reopened: Vec<ListRow>,
+    /// 热点问题 of the period (see `crate::search::hotspots`).
+    hotspots: Vec<crate::search::hotspots::DbHotspot>,
     /// 智能派单 figures (city or region views only).
     dispatch: Option<DispatchFigures>,
 }
@@ -1664,6 +1666,15 @@ impl Monthly {
                 c: status_label(&r.status),
             })
             .collect();
+        let hotspots = crate::search::hotspots::from_db(
+            db,
+            Some(actor),
+            period.start(),
+            period.end(),
+            10,
+            None,
+        )
+        .await?;
         let dispatch = match &ctx.view {
             View::All | View::Region(_) => {
                 let prefix = match &ctx.view {
@@ -1690,6 +1701,7 @@ impl Monthly {
         };
         Ok(Monthly {
             dispatch,
+            hotspots,
             city: city.to_owned(),
             period: *period,
             scope: ctx.view.label().into(),
@@ -1981,8 +1993,9 @@ impl Monthly {
                 &Self::list(&self.reopened, DOCX_LIST_LIMIT),
             );
         }
+        self.hotspot_section(&mut doc);
         if let Some(f) = &self.dispatch {
-            doc.heading(1, "七、智能派单");
+            doc.heading(1, "八、智能派单");
             doc.paragraph(format!(
                 "本{u}首次派单{}件，其中按派单建议自动派单{}件，被承办单位退回{}件；人工派单中有派单建议的{}件，采纳建议{}件。",
                 f.dispatched, f.auto, f.auto_returned, f.with_suggestion, f.agreed
@@ -1994,6 +2007,43 @@ impl Monthly {
             doc.bullet(format!("{k}：{v}"));
         }
         doc.to_bytes().map_err(Error::internal)
+    }
+
+    /// 七、热点问题: the period's hot issues by heat (same-issue tickets clustered by topic
+    /// and place; heat from callers, volume, recency and growth).
+    fn hotspot_section(&self, doc: &mut tabular::Doc) {
+        let u = self.period.unit();
+        doc.heading(1, "七、热点问题");
+        if self.hotspots.is_empty() {
+            doc.paragraph(format!("本{u}未发现多人反映的热点问题。"));
+            return;
+        }
+        doc.paragraph(format!(
+            "按诉求内容与发生地点聚类，热度综合来电人数、工单量、时间远近与增长情况。本{u}热度最高的{}个问题：",
+            self.hotspots.len()
+        ))
+        .table(
+            &["序号", "热点问题", "地点", "工单数", "来电人数", "时间范围", "热度"],
+            &self
+                .hotspots
+                .iter()
+                .map(|h| {
+                    vec![
+                        h.rank.to_string(),
+                        clip(&h.title, 40),
+                        if h.place.is_empty() { "—".into() } else { h.place.clone() },
+                        h.ticket_ids.len().to_string(),
+                        h.callers.to_string(),
+                        format!(
+                            "{}至{}",
+                            h.time_from.get(5..10).unwrap_or(&h.time_from),
+                            h.time_to.get(5..10).unwrap_or(&h.time_to)
+                        ),
+                        format!("{:.1}", h.heat),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        );
     }
 
     fn xlsx(&self) -> Result<Vec<u8>> {

@@ -111,7 +111,7 @@ impl HotlineService {
     }
 
     /// Whether the actor may see this ticket at all.
-    fn can_see(actor: &Actor, t: &Ticket) -> bool {
+    pub(crate) fn can_see(actor: &Actor, t: &Ticket) -> bool {
         match &actor.scope {
             Scope::All => true,
             Scope::Region { prefix } => t
@@ -225,6 +225,7 @@ impl HotlineService {
             data: json!({"channel": t.channel.code()}),
         };
         self.record(&mut tx, actor, &t, &e, now).await?;
+        crate::search::duplicates::record_suggestion(&mut tx, &t, now).await?;
         tx.commit().await?;
         // The suggestion (and automatic dispatch) comes after the commit: the ticket exists
         // whatever happens there.

@@ -1147,7 +1147,7 @@ async fn auto_dispatch_above_the_threshold_and_returns_lower_accuracy(db: Db) {
     let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
     let mut doc = String::new();
     std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut doc).unwrap();
-    assert!(doc.contains("七、智能派单"), "{doc}");
+    assert!(doc.contains("八、智能派单"), "{doc}");
     assert!(
         doc.contains("首次派单5件，其中按派单建议自动派单2件，被承办单位退回1件"),
         "{doc}"

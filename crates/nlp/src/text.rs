@@ -38,6 +38,33 @@ impl Normalizer {
     }
 }
 
+impl Normalizer {
+    /// As [`Normalizer::normalize`] but character for character (whitespace becomes one space
+    /// each, nothing is trimmed), with the byte offset in `s` of every byte of the result and
+    /// `s.len()` at the end — so a search index can point back into the original text.
+    pub fn normalize_mapped(&self, s: &str) -> (String, Vec<usize>) {
+        let mut half = String::with_capacity(s.len());
+        let mut starts = Vec::with_capacity(s.len());
+        for (i, c) in s.char_indices() {
+            half.push(if c.is_whitespace() {
+                ' '
+            } else {
+                to_half_width(c).to_ascii_lowercase()
+            });
+            starts.push(i);
+        }
+        // fast2s maps one character to one character, so positions line up.
+        let conv = fast2s::convert(&half);
+        let mut map = Vec::with_capacity(conv.len() + 1);
+        for (k, c) in conv.chars().enumerate() {
+            let o = starts.get(k).copied().unwrap_or(s.len());
+            map.extend(std::iter::repeat_n(o, c.len_utf8()));
+        }
+        map.push(s.len());
+        (conv, map)
+    }
+}
+
 /// U+FF01..U+FF5E map onto ASCII 0x21..0x7E; U+3000 is the ideographic space.
 fn to_half_width(c: char) -> char {
     match c {
@@ -276,6 +303,20 @@ impl Segmenter {
     }
 }
 
+impl Segmenter {
+    /// Search-mode words of normalised text with their byte ranges in `norm`: a long word also
+    /// yields the dictionary words inside it ("公积金" → "公积", "积金", "公积金"), so a
+    /// search for a part finds the whole. Stop words and punctuation are left out.
+    pub fn search_words<'a>(&self, norm: &'a str) -> Vec<(&'a str, usize, usize)> {
+        self.jieba
+            .cut_for_search(norm, true)
+            .into_iter()
+            .filter(|t| is_content(t.word) && !self.stop.contains(t.word))
+            .map(|t| (t.word, t.byte_start, t.byte_end))
+            .collect()
+    }
+}
+
 /// Character n-grams of `text` within runs of CJK characters (an n-gram never spans
 /// punctuation, digits or Latin letters, which carry no meaning as fragments).
 pub fn char_ngrams(text: &str, n: RangeInclusive<usize>) -> Vec<String> {
@@ -324,6 +365,29 @@ mod tests {
         assert!(t.contains(&"桂花坪街道".to_string()), "{t:?}");
         assert!(t.contains(&"景蓉华苑".to_string()), "{t:?}");
         assert!(!t.contains(&"的".to_string()));
+    }
+
+    #[test]
+    fn mapped_normalisation_points_back() {
+        let text = "Ａ３區 學校";
+        let (n, map) = Normalizer::new().normalize_mapped(text);
+        assert_eq!(n, "a3区 学校");
+        let at = n.find("学校").unwrap();
+        assert_eq!(&text[map[at]..map[n.len()]], "學校");
+    }
+
+    #[test]
+    fn search_words_include_sub_words_with_offsets() {
+        let s = Segmenter::new();
+        let text = "如何提取住房公积金";
+        let w = s.search_words(text);
+        let words: Vec<&str> = w.iter().map(|x| x.0).collect();
+        assert!(words.contains(&"公积金"), "{words:?}");
+        assert!(words.contains(&"公积"), "{words:?}");
+        assert!(!words.contains(&"如何"), "stop word kept: {words:?}");
+        for (word, a, b) in w {
+            assert_eq!(&text[a..b], word);
+        }
     }
 
     #[test]

@@ -61,6 +61,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(hotline::notify::NotifyApi::openapi());
     doc.merge(hotline::report::ReportApi::openapi());
     doc.merge(hotline::intel::http::IntelApi::openapi());
+    doc.merge(hotline::search::SearchApi::openapi());
+    doc.merge(hotline::alerts::AlertApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
@@ -85,6 +87,8 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::notify::routes())
         .merge(hotline::attachments::routes())
         .merge(hotline::pages_b::routes())
+        .merge(hotline::search::routes())
+        .merge(hotline::alerts::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
@@ -205,6 +209,18 @@ mod jobs {
                 tick.tick().await;
                 if let Err(e) = hotline.sweep_cards().await {
                     tracing::warn!(error = %e, "card sweep failed");
+                }
+            }
+        });
+        let db = ctx.db.clone();
+        tokio::spawn(async move {
+            // 研判告警: an alert already raised is refreshed, not raised again, so this is
+            // idempotent across runs and instances.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                tick.tick().await;
+                if let Err(e) = hotline::alerts::run(&db, db.now()).await {
+                    tracing::warn!(error = %e, "weak-signal alerts failed");
                 }
             }
         });

@@ -1,7 +1,7 @@
 //! `yiwang hotline`: the hotline's text intelligence. On files (no database): train and apply
 //! the classification model, evaluate it, find hot issues, score replies. On the database:
 //! train a model version from the tickets (`train` without `--labeled`), list the versions,
-//! activate one.
+//! activate one, and run the weak-signal job (`signals`).
 
 use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
@@ -86,6 +86,13 @@ pub enum HotlineCommand {
         #[arg(long)]
         json: bool,
     },
+    /// 研判告警：对数据库中近期工单做社区/街道、分类的量能异常与新增聚集分析，保存新告警
+    /// （已提出的同一告警不重复提出）。服务运行时每小时自动执行。
+    Signals {
+        /// 以该日（北京时间，YYYY-MM-DD）结束时为分析时点；默认现在。
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
     /// 答复质量评价：输出每一行原有各列，并加上总分、相关性、完整性、解释性、及时性与理由。
     ReplyQuality {
         #[arg(long, value_name = "FILE")]
@@ -128,6 +135,7 @@ pub async fn run(cfg: &Config, cmd: HotlineCommand) -> Result<()> {
         } => evaluate(&model, &labeled, json),
         HotlineCommand::Hotspots { input, top, json } => hotspots(&input, top, json),
         HotlineCommand::ReplyQuality { input, output } => reply_quality(&input, &output),
+        HotlineCommand::Signals { at } => signals(cfg, at.as_deref()).await,
     }
 }
 
@@ -220,6 +228,43 @@ async fn activate(cfg: &Config, version: i64) -> Result<()> {
         .await
         .map_err(db_err)?;
     println!("已启用模型版本 {}", m.version);
+    Ok(())
+}
+
+async fn signals(cfg: &Config, at: Option<&str>) -> Result<()> {
+    let at_ms = match at {
+        Some(d) => {
+            let day = chrono::NaiveDate::parse_from_str(d.trim(), "%Y-%m-%d")
+                .map_err(|_| anyhow!("--at 日期格式应为 2025-03-14"))?;
+            parse_china_time(&format!("{day} 23:59:59")).ok_or_else(|| anyhow!("--at 日期无效"))?
+                + 999
+        }
+        None => kernel::clock::Clock::system().now(),
+    };
+    let db = kernel::Db::connect(&cfg.database.url)
+        .await
+        .map_err(|e| anyhow!(e.detail()))?;
+    kernel::migrate::run(&db, &web::migrations())
+        .await
+        .map_err(|e| anyhow!(e.detail()))?;
+    let s = hotline::alerts::run(&db, at_ms)
+        .await
+        .map_err(|e| anyhow!(e.detail()))?;
+    println!(
+        "分析时点 {}：近期工单 {} 件，新提出告警 {} 条，更新已有告警 {} 条。",
+        nlp::hotspot::format_china_time(at_ms),
+        s.tickets,
+        s.raised.len(),
+        s.refreshed.len()
+    );
+    let list = hotline::alerts::AlertService::new(db.clone())
+        .list(&kernel::Actor::cli(), Some("open"))
+        .await
+        .map_err(|e| anyhow!(e.detail()))?;
+    for a in list.iter().filter(|a| s.raised.contains(&a.id)) {
+        let first = a.evidence["statements"][0].as_str().unwrap_or_default();
+        println!("  [{}] {}（{}）{first}", a.id, a.subject_label, a.kind);
+    }
     Ok(())
 }
 

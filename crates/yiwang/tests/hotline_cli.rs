@@ -291,3 +291,25 @@ fn train_from_the_database_lists_and_activates_versions() {
     ]);
     assert!(!o.status.success());
 }
+
+#[test]
+fn signals_runs_the_alert_job_on_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("y.db");
+    let o = yiwang(
+        dir.path(),
+        &["--db", s(&db), "hotline", "signals", "--at", "2026-03-16"],
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("分析时点 2026-03-16 23:59:59：近期工单 0 件，新提出告警 0 条"),
+        "{}",
+        out(&o)
+    );
+    let o = yiwang(
+        dir.path(),
+        &["--db", s(&db), "hotline", "signals", "--at", "16/03/2026"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(out(&o).contains("--at 日期格式应为"), "{}", out(&o));
+}

@@ -1,0 +1,395 @@
+//! The knowledge base's full-text index (tantivy, in RAM) and the Q&A scoring.
+//!
+//! One index per database, built from the published articles and kept in a process-wide cache.
+//! Every write to `hotline_kb_articles` bumps `hotline_intel_settings.kb_generation` (a trigger),
+//! and every search first reads that counter: an index built from an older generation is rebuilt
+//! before it answers, so several server instances never serve a withdrawn article. Rebuilding
+//! 2,000 articles takes well under a second, and articles change a few times a day.
+
+use super::tokenizer::{self, JiebaTokenizer};
+use kernel::error::{Error, Result};
+use kernel::Db;
+use nlp::text::Segmenter;
+use sqlx::Row;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+
+/// Title (the article's question) weighs most, then the category names, then the answer.
+const TITLE_BOOST: f32 = 3.0;
+const KEYWORDS_BOOST: f32 = 1.5;
+const SNIPPET_CHARS: usize = 120;
+
+/// A published article as indexed.
+#[derive(Debug, Clone)]
+pub struct KbDoc {
+    pub id: i64,
+    pub title: String,
+    pub body: String,
+    /// Category path names, e.g. "住房保障/公积金".
+    pub keywords: String,
+    pub valid_from: Option<String>,
+    pub valid_until: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub article_id: i64,
+    pub title: String,
+    pub answer: String,
+    pub snippet: String,
+    /// tantivy's BM25 score with the field boosts: for ranking, not comparable across queries.
+    pub bm25: f64,
+    /// Share of the question's weight the article covers, in [0, 1] (see [`KbIndex::coverage`]).
+    pub coverage: f64,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: tantivy::schema::Field,
+    title: tantivy::schema::Field,
+    body: tantivy::schema::Field,
+    keywords: tantivy::schema::Field,
+}
+
+pub struct KbIndex {
+    pub generation: i64,
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    seg: Arc<Segmenter>,
+    validity: HashMap<i64, (Option<String>, Option<String>)>,
+}
+
+/// jieba's dictionary takes a while to load; every index starts from this one.
+fn base_segmenter() -> &'static Segmenter {
+    static BASE: OnceLock<Segmenter> = OnceLock::new();
+    BASE.get_or_init(Segmenter::new)
+}
+
+fn tantivy_err(e: tantivy::TantivyError) -> Error {
+    Error::internal(format!("kb index: {e}"))
+}
+
+impl KbIndex {
+    /// Builds the index of `docs` (CPU work: call it off the async threads).
+    pub fn build(generation: i64, docs: &[KbDoc], user_words: &[String]) -> Result<KbIndex> {
+        let mut seg = base_segmenter().clone();
+        seg.add_words(user_words);
+        let seg = Arc::new(seg);
+        let mut sb = Schema::builder();
+        let text = |stored: bool| {
+            let o = TextOptions::default().set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(tokenizer::NAME)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            );
+            if stored {
+                o.set_stored()
+            } else {
+                o
+            }
+        };
+        let f = Fields {
+            id: sb.add_i64_field("id", STORED | FAST),
+            title: sb.add_text_field("title", text(true)),
+            body: sb.add_text_field("body", text(true)),
+            keywords: sb.add_text_field("keywords", text(true)),
+        };
+        let index = Index::create_in_ram(sb.build());
+        index
+            .tokenizers()
+            .register(tokenizer::NAME, JiebaTokenizer::new(seg.clone()));
+        // One thread and the smallest budget tantivy accepts: the KB is small, the CPU shared.
+        let mut w: tantivy::IndexWriter<TantivyDocument> = index
+            .writer_with_num_threads(1, 15_000_000)
+            .map_err(tantivy_err)?;
+        let mut validity = HashMap::new();
+        for d in docs {
+            let mut doc = TantivyDocument::default();
+            doc.add_i64(f.id, d.id);
+            doc.add_text(f.title, &d.title);
+            doc.add_text(f.body, &d.body);
+            doc.add_text(f.keywords, &d.keywords);
+            w.add_document(doc).map_err(tantivy_err)?;
+            validity.insert(d.id, (d.valid_from.clone(), d.valid_until.clone()));
+        }
+        w.commit().map_err(tantivy_err)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(tantivy_err)?;
+        Ok(KbIndex {
+            generation,
+            index,
+            reader,
+            f,
+            seg,
+            validity,
+        })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn query_words(&self, q: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        tokenizer::words(&self.seg, q)
+            .into_iter()
+            .map(|w| w.0)
+            .filter(|w| seen.insert(w.clone()))
+            .collect()
+    }
+
+    /// The best `limit` articles valid on `today` (`YYYY-MM-DD`) for `q`, best first.
+    pub fn search(&self, q: &str, limit: usize, today: &str) -> Result<Vec<Hit>> {
+        let words = self.query_words(q);
+        if words.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in &words {
+            for (field, boost) in [
+                (self.f.title, TITLE_BOOST),
+                (self.f.body, 1.0),
+                (self.f.keywords, KEYWORDS_BOOST),
+            ] {
+                let tq = TermQuery::new(
+                    Term::from_field_text(field, w),
+                    IndexRecordOption::WithFreqs,
+                );
+                clauses.push((
+                    Occur::Should,
+                    Box::new(BoostQuery::new(Box::new(tq), boost)),
+                ));
+            }
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = self.reader.searcher();
+        // Articles out of their validity period are skipped, so fetch a few more.
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(limit * 2 + 5).order_by_score())
+            .map_err(tantivy_err)?;
+        let mut snip_body =
+            SnippetGenerator::create(&searcher, &query, self.f.body).map_err(tantivy_err)?;
+        snip_body.set_max_num_chars(SNIPPET_CHARS);
+        let weights = self.idf(&searcher, &words);
+        let mut out = Vec::new();
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
+            let text = |f| {
+                doc.get_first(f)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let Some(id) = doc.get_first(self.f.id).and_then(|v| v.as_i64()) else {
+                continue;
+            };
+            if !self.valid_on(id, today) {
+                continue;
+            }
+            let (title, answer, keywords) =
+                (text(self.f.title), text(self.f.body), text(self.f.keywords));
+            let s = snip_body.snippet_from_doc(&doc);
+            let snippet = if s.highlighted().is_empty() {
+                // The match was in the title or category: show the answer's opening.
+                answer.chars().take(SNIPPET_CHARS / 2).collect()
+            } else {
+                s.fragment().trim().to_owned()
+            };
+            let coverage =
+                self.coverage(&searcher, &weights, &title, &[&title, &answer, &keywords]);
+            out.push(Hit {
+                article_id: id,
+                title,
+                answer,
+                snippet,
+                bm25: f64::from(score),
+                coverage,
+            });
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    fn valid_on(&self, id: i64, today: &str) -> bool {
+        match self.validity.get(&id) {
+            Some((from, until)) => {
+                from.as_deref()
+                    .filter(|s| !s.is_empty())
+                    .is_none_or(|f| f <= today)
+                    && until
+                        .as_deref()
+                        .filter(|s| !s.is_empty())
+                        .is_none_or(|u| u >= today)
+            }
+            None => false,
+        }
+    }
+
+    /// BM25's inverse document frequency of each query word over the index (a word in any
+    /// field of an article counts once for it); a word no article has gets the largest weight.
+    fn idf(&self, searcher: &tantivy::Searcher, words: &[String]) -> Vec<(String, f64)> {
+        let n = searcher.num_docs() as f64;
+        words
+            .iter()
+            .map(|w| {
+                let df = [self.f.title, self.f.body, self.f.keywords]
+                    .iter()
+                    .map(|&f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
+                    .max()
+                    .unwrap_or(0) as f64;
+                (w.clone(), (1.0 + (n - df + 0.5) / (df + 0.5)).ln())
+            })
+            .collect()
+    }
+
+    /// The normalised score in [0, 1], the mean of two IDF-weighted shares: of the question's
+    /// words that occur in the article, and of the article's title words that occur in the
+    /// question. 1 means the question and the article's own question use the same words; rare
+    /// words (which say what a question is about) count more than common ones ("办理", "需要"),
+    /// and a word no article has counts as the rarest. Unlike raw BM25 it depends neither on
+    /// the article's length nor on the size of the index, so one threshold fits every question.
+    fn coverage(
+        &self,
+        searcher: &tantivy::Searcher,
+        weights: &[(String, f64)],
+        title: &str,
+        texts: &[&str],
+    ) -> f64 {
+        let share = |w: &[(String, f64)], have: &HashSet<String>| {
+            let total: f64 = w.iter().map(|x| x.1).sum();
+            if total <= 0.0 {
+                return 0.0;
+            }
+            w.iter()
+                .filter(|x| have.contains(&x.0))
+                .map(|x| x.1)
+                .sum::<f64>()
+                / total
+        };
+        let in_article: HashSet<String> = texts
+            .iter()
+            .flat_map(|t| tokenizer::words(&self.seg, t))
+            .map(|w| w.0)
+            .collect();
+        let in_question: HashSet<String> = weights.iter().map(|w| w.0.clone()).collect();
+        let title_words = self.query_words(title);
+        let title_weights = self.idf(searcher, &title_words);
+        let s = 0.5 * share(weights, &in_article) + 0.5 * share(&title_weights, &in_question);
+        (s * 1000.0).round() / 1000.0
+    }
+
+    #[doc(hidden)]
+    pub fn tantivy_index(&self) -> &Index {
+        &self.index
+    }
+}
+
+// ---- the cache ----
+
+type Cache = Mutex<HashMap<String, Arc<KbIndex>>>;
+
+fn cache() -> &'static Cache {
+    static C: OnceLock<Cache> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// One rebuild at a time per database; searches meanwhile wait for it rather than all building.
+fn build_lock(url: &str) -> Arc<tokio::sync::Mutex<()>> {
+    static L: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
+    L.get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(url.to_owned())
+        .or_default()
+        .clone()
+}
+
+fn cached(url: &str, generation: i64) -> Option<Arc<KbIndex>> {
+    cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(url)
+        .filter(|ix| ix.generation == generation)
+        .cloned()
+}
+
+async fn generation(db: &Db) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT kb_generation FROM hotline_intel_settings WHERE id = 1")
+            .fetch_one(db.pool())
+            .await?,
+    )
+}
+
+/// The index for the database's current knowledge base, rebuilt if an article changed since.
+pub async fn current(db: &Db) -> Result<Arc<KbIndex>> {
+    let g = generation(db).await?;
+    if let Some(ix) = cached(db.url(), g) {
+        return Ok(ix);
+    }
+    let lock = build_lock(db.url());
+    let _guard = lock.lock().await;
+    // The counter is read before the articles: if one changes in between, the index is newer
+    // than its generation says and the next search merely rebuilds once more.
+    let g = generation(db).await?;
+    if let Some(ix) = cached(db.url(), g) {
+        return Ok(ix);
+    }
+    let (docs, words) = load(db).await?;
+    let ix = tokio::task::spawn_blocking(move || KbIndex::build(g, &docs, &words))
+        .await
+        .map_err(Error::internal)??;
+    let ix = Arc::new(ix);
+    cache()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(db.url().to_owned(), ix.clone());
+    Ok(ix)
+}
+
+/// Published articles with their category paths, and the category names for the dictionary.
+async fn load(db: &Db) -> Result<(Vec<KbDoc>, Vec<String>)> {
+    let mut c = db.pool().acquire().await?;
+    let rows = sqlx::query(
+        "SELECT a.id, a.question, a.answer, a.valid_from, a.valid_until, c.path
+         FROM hotline_kb_articles a LEFT JOIN hotline_categories c ON c.id = a.category_id
+         WHERE a.status = 'published' ORDER BY a.id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let docs = rows
+        .iter()
+        .map(|r| KbDoc {
+            id: r.get("id"),
+            title: r.get("question"),
+            body: r.get("answer"),
+            keywords: r
+                .get::<Option<String>, _>("path")
+                .unwrap_or_default()
+                .replace('/', " "),
+            valid_from: r.get("valid_from"),
+            valid_until: r.get("valid_until"),
+        })
+        .collect();
+    let words: Vec<String> = sqlx::query_scalar("SELECT name FROM hotline_categories")
+        .fetch_all(&mut *c)
+        .await?;
+    Ok((docs, words))
+}
