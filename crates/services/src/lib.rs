@@ -1,0 +1,9 @@
+//! 一网通办: service items (事项) and their 实施清单, 一件事 bundles, cases (办件) from
+//! application to delivery, 好差评 with 差评整改, 办不成事反映, and the service-hall reports.
+//!
+//! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
+//! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
+//! transaction per change with its timeline event and audit record) → `http` (JSON API) and
+//! `pages` (server-rendered pages).
+
+pub mod domain;
