@@ -7,3 +7,21 @@
 //! `pages` (server-rendered pages).
 
 pub mod domain;
+pub mod import;
+pub mod report;
+pub mod service;
+pub mod store;
+
+pub use service::ServicesService;
+
+/// This module's own migrations.
+pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
+    vec![kernel::migration!("services", 1, "0001_services")]
+}
+
+/// Migrations this module needs, with those of the modules it stands on, in order.
+pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    let mut m = org::migrations();
+    m.extend(own_migrations());
+    m
+}
