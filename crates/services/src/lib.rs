@@ -7,7 +7,9 @@
 //! `pages` (server-rendered pages).
 
 pub mod domain;
+pub mod http;
 pub mod import;
+pub mod pages;
 pub mod report;
 pub mod service;
 pub mod store;
