@@ -252,7 +252,7 @@ fn tracking_view(
                             input type="hidden" name="action" value="supply";
                             input type="hidden" name="next" value=(format!("/services/mine/{}", t.number));
                             @for k in &s.materials {
-                                label { input type="checkbox" name="materials" value=(k) checked; " 已上传 " (k) }
+                                label { input type="checkbox" name="materials" value=(k) checked; " 已上传：" (c.case.materials.iter().find(|m| &m.key == k).map_or(k.as_str(), |m| m.name.as_str())) }
                             }
                             button.supply type="submit" { "提交补正材料" }
                         }

@@ -45,16 +45,23 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // The public guide, searchable in Chinese, and the bundle with what it saves.
     b.goto(&format!("{url}/guide?q=健康")).await;
     let body = b.body_text().await;
-    assert!(body.contains("食品从业人员健康证明") && !body.contains("食品小摊贩备案"), "{body}");
+    assert!(
+        body.contains("食品从业人员健康证明") && !body.contains("食品小摊贩备案"),
+        "{body}"
+    );
     b.screenshot("guide-search").await;
     b.goto(&format!("{url}/guide/bundles/{}", h.bundle)).await;
     let savings = b.text("#savings").await;
-    assert!(savings.contains("8 个工作日") && savings.contains("5 个工作日"), "{savings}");
+    assert!(
+        savings.contains("8 个工作日") && savings.contains("5 个工作日"),
+        "{savings}"
+    );
     b.screenshot("bundle-guide").await;
 
     // The citizen applies online: one form, one material list (no stall description yet).
     login(&b, &url, "citizen1").await;
-    b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle)).await;
+    b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle))
+        .await;
     let id_no = kernel::codes::id_card_with_check("11010119900307001");
     b.fill("[name='applicant.name']", "张三").await;
     b.fill("[name='applicant.id_no']", &id_no).await;
@@ -126,7 +133,11 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.fill("#deliver-form [name=number]", &number).await;
     b.fill("#deliver-form [name=detail]", "综合窗口 3 号").await;
     b.click_and_wait("#deliver-form button[type=submit]").await;
-    assert!(b.body_text().await.contains("已出件"), "{}", b.body_text().await);
+    assert!(
+        b.body_text().await.contains("已出件"),
+        "{}",
+        b.body_text().await
+    );
     b.select("#item_id", &h.health_item.to_string()).await;
     b.click_and_wait("#choose").await;
     b.fill("[name='applicant.name']", "李四").await;
@@ -152,13 +163,17 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.screenshot("citizen-rates").await;
     b.click_and_wait("#evaluate button[type=submit]").await;
     assert!(b.body_text().await.contains("第 1 次评价：不满意"));
-    assert!(!b.body_text().await.contains("提交评价"), "one rating until a rectification");
+    assert!(
+        !b.body_text().await.contains("提交评价"),
+        "one rating until a rectification"
+    );
     logout(&b).await;
 
     // The lead department answers; the supervisor accepts.
     login(&b, &url, "health1").await;
     b.goto(&format!("{url}/services/rectifications")).await;
-    b.fill("form.reply textarea", "已致电说明，今后补正一次性告知清单").await;
+    b.fill("form.reply textarea", "已致电说明，今后补正一次性告知清单")
+        .await;
     b.click_and_wait("form.reply button[type=submit]").await;
     assert!(b.body_text().await.contains("待审核"));
     logout(&b).await;
