@@ -447,7 +447,11 @@ fn material_boxes(ms: &[Material], f: &FormData) -> Markup {
         fieldset {
             legend { "上传材料（勾选已上传的材料）" }
             @for m in ms {
-                div.check { label { input type="checkbox" name="materials" value=(m.key) checked[chosen.contains(&m.key.as_str())]; " " (m.name) @if m.required { "（必需）" } } }
+                @if let Some(l) = &m.from_license {
+                    p.check { (m.name) "：调取" (l) "电子证照，免提交" }
+                } @else {
+                    div.check { label { input type="checkbox" name="materials" value=(m.key) checked[chosen.contains(&m.key.as_str())]; " " (m.name) @if m.required { "（必需）" } } }
+                }
             }
         }
     }

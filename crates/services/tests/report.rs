@@ -312,8 +312,7 @@ async fn xlsx_import_keeps_good_rows_and_names_bad_lines(db: Db) {
     assert_eq!(round.updated, 4);
     // A sheet without the required columns is refused as a whole, naming the column.
     let bad =
-        tabular::write_xlsx(&[("x", &vec!["名称".to_string()], &vec![vec![Cell::from("a")]])])
-            .unwrap();
+        tabular::write_xlsx(&[("x", &["名称".to_string()], &[vec![Cell::from("a")]])]).unwrap();
     let e = services::import::import_items(
         &w.svc,
         &Actor::cli(),
