@@ -11,6 +11,7 @@ pub mod clock;
 pub mod codes;
 pub mod config;
 pub mod db;
+pub mod deadline;
 pub mod error;
 pub mod mask;
 pub mod migrate;

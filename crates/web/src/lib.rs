@@ -26,9 +26,19 @@ use tower_http::timeout::TimeoutLayer;
 use utoipa::OpenApi;
 use webcore::{AppCtx, NavItem};
 
-/// Every module's migrations, in dependency order.
+/// Every module's migrations, in dependency order. Each module's list starts with those of the
+/// modules it stands on, so a migration already listed (org's, under the hotline's) is kept once.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
+    let mut all = hotline::migrations();
+    for m in services::migrations() {
+        if !all
+            .iter()
+            .any(|x| x.module == m.module && x.version == m.version)
+        {
+            all.push(m);
+        }
+    }
+    all
 }
 
 /// Every module's navigation entries, in the order they appear.
@@ -37,6 +47,7 @@ pub fn nav() -> Vec<NavItem> {
     n.extend(hotline::http::nav());
     n.extend(hotline::pages_b::nav());
     n.extend(hotline::pages::nav());
+    n.extend(services::http::nav());
     n.extend(org::http::nav());
     n.extend(audit_http::nav());
     n
@@ -63,6 +74,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(hotline::intel::http::IntelApi::openapi());
     doc.merge(hotline::search::SearchApi::openapi());
     doc.merge(hotline::alerts::AlertApi::openapi());
+    doc.merge(services::http::ServicesApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
@@ -89,6 +101,8 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::pages_b::routes())
         .merge(hotline::search::routes())
         .merge(hotline::alerts::routes())
+        .merge(services::http::routes())
+        .merge(services::pages::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
@@ -209,6 +223,17 @@ mod jobs {
                 tick.tick().await;
                 if let Err(e) = hotline.sweep_cards().await {
                     tracing::warn!(error = %e, "card sweep failed");
+                }
+            }
+        });
+        let services = services::http::svc(&ctx);
+        tokio::spawn(async move {
+            // Cards on service-hall cases, compare-and-set per case like the hotline's.
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = services.sweep_cards().await {
+                    tracing::warn!(error = %e, "case card sweep failed");
                 }
             }
         });

@@ -3,6 +3,7 @@
 mod calendar_cmd;
 mod demo;
 mod demo_hotline;
+mod demo_services;
 mod hotline_cmd;
 mod import;
 mod report;

@@ -719,9 +719,12 @@ impl Ticket {
             return Card::None;
         }
         let grade = |due: Option<Millis>, warn: i64| match due {
-            Some(d) if now > d => Card::Red,
-            Some(d) if cal.working_minutes_between(now, d) <= warn => Card::Yellow,
-            _ => Card::None,
+            Some(d) => match kernel::deadline::grade(cal, now, d, warn) {
+                kernel::deadline::Grade::Red => Card::Red,
+                kernel::deadline::Grade::Yellow => Card::Yellow,
+                kernel::deadline::Grade::Fine => Card::None,
+            },
+            None => Card::None,
         };
         let ack = if self.status == Status::Dispatched {
             grade(self.ack_due, policy.ack_minutes / 4)

@@ -1,0 +1,34 @@
+//! The service hall's rules, pure: no SQL, no HTTP.
+
+pub mod bundle;
+pub mod case;
+pub mod evaluation;
+pub mod item;
+pub mod rules;
+
+pub use bundle::*;
+pub use case::*;
+pub use evaluation::*;
+pub use item::*;
+pub use rules::*;
+
+/// An enum with a stable code and a zh-CN label; `parse` takes either.
+macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            pub fn parse(s: &str) -> Option<$name> {
+                let s = s.trim();
+                Self::ALL.iter().copied().find(|v| v.code() == s || v.label() == s)
+            }
+        }
+    };
+}
+pub(crate) use code_enum;

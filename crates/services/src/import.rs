@@ -1,0 +1,312 @@
+//! The 实施清单 to and from .xlsx: one row per item, Chinese headers (English aliases accepted).
+//! Import checks every row and reports bad ones by line; good rows are kept. A row whose 实施编码
+//! exists already edits that item (a new draft version if it was published).
+
+use crate::domain::*;
+use crate::service::ServicesService;
+use kernel::deadline::TimeUnit;
+use kernel::error::{Error, Result};
+use kernel::Actor;
+use serde::Serialize;
+use tabular::{Cell, Sheet};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct RowError {
+    pub line: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, Default)]
+pub struct ImportReport {
+    pub total_rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub published: usize,
+    pub errors: Vec<RowError>,
+}
+
+const COLUMNS: [(&str, &str); 19] = [
+    ("基本编码", "basic_code"),
+    ("实施编码", "impl_code"),
+    ("事项名称", "name"),
+    ("事项类型", "item_type"),
+    ("行使层级", "level"),
+    ("实施部门", "department"),
+    ("审批方式", "mode"),
+    ("办件类型", "handling"),
+    ("法定时限", "legal_days"),
+    ("承诺时限", "promised_days"),
+    ("计时单位", "time_unit"),
+    ("办理深度", "depth"),
+    ("出件方式", "delivery"),
+    ("设定依据", "legal_basis"),
+    ("受理条件", "conditions"),
+    ("申请材料", "materials"),
+    ("收费", "fees"),
+    ("办理窗口", "windows"),
+    ("办理时间", "hours"),
+];
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(['；', ';', '、', '\n'])
+        .map(|x| x.trim().to_owned())
+        .filter(|x| !x.is_empty())
+        .collect()
+}
+
+/// Materials as `代码:名称[:复印件][:可免提交证照名]`, separated by `；`.
+fn parse_materials(s: &str) -> std::result::Result<Vec<Material>, String> {
+    s.split(['；', ';', '\n'])
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(|part| {
+            let bits: Vec<&str> = part.split([':', '：']).map(str::trim).collect();
+            if bits.len() < 2 || bits[0].is_empty() || bits[1].is_empty() {
+                return Err(format!("申请材料“{part}”应写成 代码:名称"));
+            }
+            let form = match bits.get(2) {
+                Some(f) if !f.is_empty() => MaterialForm::parse(f)
+                    .ok_or_else(|| format!("材料形式“{f}”应为 原件/复印件/电子材料"))?,
+                _ => MaterialForm::Original,
+            };
+            Ok(Material {
+                key: bits[0].into(),
+                name: bits[1].into(),
+                form,
+                copies: 1,
+                required: true,
+                condition: None,
+                blank_form: false,
+                sample: false,
+                from_license: bits.get(3).filter(|x| !x.is_empty()).map(|x| x.to_string()),
+                from_shared_data: false,
+            })
+        })
+        .collect()
+}
+
+fn materials_text(ms: &[Material]) -> String {
+    ms.iter()
+        .map(|m| {
+            let mut s = format!("{}:{}:{}", m.key, m.name, m.form.label());
+            if let Some(l) = &m.from_license {
+                s.push(':');
+                s.push_str(l);
+            }
+            s
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+fn enum_cell<T>(
+    v: &str,
+    label: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> std::result::Result<T, String> {
+    parse(v).ok_or_else(|| format!("{label}“{v}”无法识别"))
+}
+
+/// Imports the rows of `sheet`; `publish` publishes every created or edited item.
+pub async fn import_items(
+    svc: &ServicesService,
+    actor: &Actor,
+    sheet: &Sheet,
+    publish: bool,
+) -> Result<ImportReport> {
+    let col = |i: usize| sheet.column(&[COLUMNS[i].0, COLUMNS[i].1]);
+    for i in [1usize, 2, 3, 5, 7, 8, 9] {
+        if col(i).is_none() {
+            return Err(Error::field(
+                "file",
+                "missing_column",
+                format!("缺少“{}”列", COLUMNS[i].0),
+            ));
+        }
+    }
+    let org = org::OrgService::new(svc.db().clone(), Default::default());
+    let mut rep = ImportReport {
+        total_rows: sheet.rows.len(),
+        ..Default::default()
+    };
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for row in &sheet.rows {
+        let g = |i: usize| row.get(col(i)).trim().to_owned();
+        let parsed: std::result::Result<ItemInput, String> = async {
+            let dept_name = g(5);
+            let dept = org
+                .department_by_name(&dept_name)
+                .await
+                .map_err(|e| e.detail())?
+                .ok_or_else(|| format!("实施部门“{dept_name}”不存在"))?;
+            let days = |i: usize| -> std::result::Result<u32, String> {
+                let v = g(i);
+                v.trim_end_matches(['天', '日'])
+                    .trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("{}“{v}”应为天数", COLUMNS[i].0))
+            };
+            Ok(ItemInput {
+                basic_code: g(0),
+                impl_code: g(1),
+                name: g(2),
+                item_type: enum_cell(&g(3), "事项类型", ItemType::parse)?,
+                level: if g(4).is_empty() {
+                    ExerciseLevel::County
+                } else {
+                    enum_cell(&g(4), "行使层级", ExerciseLevel::parse)?
+                },
+                dept_id: dept.id,
+                mode: if g(6).is_empty() {
+                    ApprovalMode::Approval
+                } else {
+                    enum_cell(&g(6), "审批方式", ApprovalMode::parse)?
+                },
+                handling: enum_cell(&g(7), "办件类型", HandlingKind::parse)?,
+                legal_basis: g(13),
+                conditions: g(14),
+                materials: parse_materials(&g(15))?,
+                fields: vec![],
+                scenarios: vec![],
+                legal_days: days(8)?,
+                promised_days: days(9)?,
+                time_unit: if g(10).is_empty() {
+                    TimeUnit::WorkingDays
+                } else {
+                    enum_cell(&g(10), "计时单位", TimeUnit::parse)?
+                },
+                fees: g(16),
+                depth: if g(11).is_empty() {
+                    Depth::AtMostOnce
+                } else {
+                    enum_cell(&g(11), "办理深度", Depth::parse)?
+                },
+                delivery: if g(12).is_empty() {
+                    vec![DeliveryMethod::Window]
+                } else {
+                    split_list(&g(12))
+                        .iter()
+                        .map(|d| enum_cell(d, "出件方式", DeliveryMethod::parse))
+                        .collect::<std::result::Result<_, _>>()?
+                },
+                windows: g(17),
+                hours: g(18),
+                cross_region: vec![],
+                special_procedures: vec![],
+                auto_rule: None,
+                notes: String::new(),
+            })
+        }
+        .await;
+        let input = match parsed {
+            Ok(i) => i,
+            Err(reason) => {
+                rep.errors.push(RowError {
+                    line: row.line,
+                    reason,
+                });
+                continue;
+            }
+        };
+        if let Some(first) = seen.get(&input.impl_code) {
+            rep.errors.push(RowError {
+                line: row.line,
+                reason: format!("实施编码与第 {first} 行重复"),
+            });
+            continue;
+        }
+        seen.insert(input.impl_code.clone(), row.line);
+        let existing = svc.item_id_by_impl_code(&input.impl_code).await?;
+        let r = match existing {
+            Some(id) => svc.update_item(actor, id, input).await.map(|i| (i, false)),
+            None => svc.create_item(actor, input).await.map(|i| (i, true)),
+        };
+        match r {
+            Ok((item, created)) => {
+                if created {
+                    rep.created += 1;
+                } else {
+                    rep.updated += 1;
+                }
+                if publish {
+                    svc.publish_item(actor, item.id).await?;
+                    rep.published += 1;
+                }
+            }
+            Err(e @ (Error::Forbidden(_) | Error::Internal(_))) => return Err(e),
+            Err(e) => {
+                let why: Vec<String> = if e.field_errors().is_empty() {
+                    vec![e.detail()]
+                } else {
+                    e.field_errors().iter().map(|f| f.detail.clone()).collect()
+                };
+                rep.errors.push(RowError {
+                    line: row.line,
+                    reason: why.join("；"),
+                });
+            }
+        }
+    }
+    Ok(rep)
+}
+
+/// The published 实施清单 as a workbook, in the import's columns (so it can be edited and
+/// imported again).
+pub async fn export_items(svc: &ServicesService) -> Result<Vec<u8>> {
+    let items = svc.search_items("").await?;
+    let org = org::OrgService::new(svc.db().clone(), Default::default());
+    let headers: Vec<String> = COLUMNS.iter().map(|(h, _)| h.to_string()).collect();
+    let mut rows = Vec::new();
+    for i in items {
+        let c = &i.content;
+        let dept = org
+            .department(&Actor::system(), c.dept_id)
+            .await
+            .map(|d| d.name)
+            .unwrap_or_default();
+        rows.push(vec![
+            Cell::from(c.basic_code.clone()),
+            Cell::from(c.impl_code.clone()),
+            Cell::from(c.name.clone()),
+            Cell::from(c.item_type.label()),
+            Cell::from(c.level.label()),
+            Cell::from(dept),
+            Cell::from(c.mode.label()),
+            Cell::from(c.handling.label()),
+            Cell::Int(c.legal_days.into()),
+            Cell::Int(c.promised_days.into()),
+            Cell::from(c.time_unit.label()),
+            Cell::from(c.depth.label()),
+            Cell::from(
+                c.delivery
+                    .iter()
+                    .map(|d| d.label())
+                    .collect::<Vec<_>>()
+                    .join("、"),
+            ),
+            Cell::from(c.legal_basis.clone()),
+            Cell::from(c.conditions.clone()),
+            Cell::from(materials_text(&c.materials)),
+            Cell::from(c.fees.clone()),
+            Cell::from(c.windows.clone()),
+            Cell::from(c.hours.clone()),
+        ]);
+    }
+    tabular::write_xlsx(&[("实施清单", &headers, &rows)]).map_err(Error::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn materials_read_and_write_the_same_way() {
+        let ms = parse_materials("id:身份证:原件:居民身份证；photo:照片:复印件").unwrap();
+        assert_eq!(ms.len(), 2);
+        assert_eq!(ms[0].from_license.as_deref(), Some("居民身份证"));
+        assert_eq!(ms[1].form, MaterialForm::Copy);
+        assert_eq!(parse_materials(&materials_text(&ms)).unwrap(), ms);
+        assert!(parse_materials("只有名称").is_err());
+    }
+}

@@ -1,0 +1,29 @@
+//! 一网通办: service items (事项) and their 实施清单, 一件事 bundles, cases (办件) from
+//! application to delivery, 好差评 with 差评整改, 办不成事反映, and the service-hall reports.
+//!
+//! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
+//! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
+//! transaction per change with its timeline event and audit record) → `http` (JSON API) and
+//! `pages` (server-rendered pages).
+
+pub mod domain;
+pub mod http;
+pub mod import;
+pub mod pages;
+pub mod report;
+pub mod service;
+pub mod store;
+
+pub use service::ServicesService;
+
+/// This module's own migrations.
+pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
+    vec![kernel::migration!("services", 1, "0001_services")]
+}
+
+/// Migrations this module needs, with those of the modules it stands on, in order.
+pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    let mut m = org::migrations();
+    m.extend(own_migrations());
+    m
+}

@@ -1,0 +1,328 @@
+//! Reports checked against figures computed by hand, and the 实施清单 .xlsx import with bad
+//! rows reported by line — on SQLite and PostgreSQL.
+
+mod common;
+
+use common::*;
+use kernel::{Actor, Db};
+use serde_json::json;
+use services::domain::*;
+use services::report::{self, GroupBy};
+use services::service::NewCase;
+use tabular::Cell;
+
+fn migrations() -> Vec<kernel::migrate::Migration> {
+    services::migrations()
+}
+
+testkit::on_both_backends!(migrations;
+    report_figures_match_a_hand_count,
+    xlsx_import_keeps_good_rows_and_names_bad_lines,
+);
+
+fn case(item: i64, phone: &str, mats: &[&str], stall: bool) -> NewCase {
+    let id = kernel::codes::id_card_with_check("11010119900307001");
+    let mut form: serde_json::Map<String, serde_json::Value> =
+        [("name", "张三"), ("id_no", id.as_str())]
+            .iter()
+            .map(|(k, v)| (k.to_string(), json!(v)))
+            .collect();
+    if stall {
+        form.insert("stall_address".into(), json!("夜市"));
+    } else {
+        form.insert("mobile".into(), json!(phone));
+    }
+    NewCase {
+        item_id: item,
+        scenario: None,
+        applicant: person("张三", phone),
+        form,
+        materials: mats.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+async fn report_figures_match_a_hand_count(db: Db) {
+    let w = world(db).await;
+    // A: at the window, health (3 of 10 days), accepted Monday 09:30, closed Wednesday 09:30.
+    let a = w
+        .svc
+        .submit(
+            &w.clerk,
+            case(w.health_item, "13800138000", &["photo", "exam"], false),
+        )
+        .await
+        .unwrap()
+        .case;
+    w.svc.act(&w.health, a.id, accept()).await.unwrap();
+    // B: online, stall filing (5 of 15 days), accepted Monday 09:30 and never finished.
+    let b = w
+        .svc
+        .submit(
+            &w.citizen,
+            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
+        )
+        .await
+        .unwrap()
+        .case;
+    w.svc.act(&w.market, b.id, accept()).await.unwrap();
+    // C: online, never accepted.
+    w.svc
+        .submit(&w.citizen, case(w.health_item, "13800138000", &[], false))
+        .await
+        .unwrap();
+    w.clock.set(at(3, 18, 9, 30));
+    w.svc
+        .act(&w.health, a.id, approve("卫健〔2026〕1号"))
+        .await
+        .unwrap();
+    w.svc.act(&w.health, a.id, Action::Close).await.unwrap();
+    w.svc
+        .evaluate_public(
+            &a.number,
+            "13800138000",
+            NewEvaluation {
+                level: Level::Satisfied,
+                tags: vec![],
+                text: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    w.clock.set(at(4, 2, 10, 0));
+    let r = w
+        .svc
+        .report(&w.analyst, "2026-03", GroupBy::Total)
+        .await
+        .unwrap();
+    let t = &r.total;
+    assert_eq!(
+        (t.accepted, t.closed, t.overdue, t.evaluations, t.bad),
+        (2, 1, 1, 1, 0)
+    );
+    assert!((t.closed_rate - 0.5).abs() < 1e-9);
+    assert!((t.online_rate - 0.5).abs() < 1e-9);
+    assert_eq!(t.immediate_share, 0.0);
+    // 1 − (3 + 5) / (10 + 15)
+    assert!((t.compression - 0.68).abs() < 1e-9, "{}", t.compression);
+    // Monday 09:30–17:30 is 390 minutes, Tuesday 420, Wednesday 09:00–09:30 30: two 7-hour days.
+    assert!(
+        (t.avg_handling_days - 2.0).abs() < 1e-9,
+        "{}",
+        t.avg_handling_days
+    );
+    assert_eq!((t.good_rate, t.coverage), (1.0, 1.0));
+    let by_dept = w
+        .svc
+        .report(&w.supervisor, "2026-03", GroupBy::Dept)
+        .await
+        .unwrap();
+    let rows: Vec<(&str, i64, i64, i64)> = by_dept
+        .rows
+        .iter()
+        .map(|r| (r.label.as_str(), r.accepted, r.closed, r.overdue))
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert!(rows.contains(&("市卫健委", 1, 1, 0)), "{rows:?}");
+    assert!(rows.contains(&("市市场监管局", 1, 0, 1)), "{rows:?}");
+    // April has nothing accepted or closed; B is still running past its deadline.
+    let april = w
+        .svc
+        .report(&w.analyst, "2026-04", GroupBy::Item)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            april.total.accepted,
+            april.total.closed,
+            april.total.overdue
+        ),
+        (0, 0, 1)
+    );
+    assert_eq!(april.rows[0].label, "食品小摊贩备案");
+    // Departments do not read the bureau's figures; periods are checked.
+    assert_eq!(
+        w.svc
+            .report(&w.health, "2026-03", GroupBy::Total)
+            .await
+            .unwrap_err()
+            .code(),
+        "forbidden"
+    );
+    assert_eq!(
+        w.svc
+            .report(&w.analyst, "2026-13", GroupBy::Total)
+            .await
+            .unwrap_err()
+            .field_name(),
+        Some("period")
+    );
+    // The workbook and the monthly document carry the same figures.
+    let x = report::to_xlsx(&by_dept).unwrap();
+    let sheet = tabular::read_xlsx(&x).unwrap();
+    assert_eq!(sheet.headers[1], "受理量");
+    assert_eq!(sheet.rows.len(), 3);
+    assert_eq!(sheet.rows[2].cells[0], "合计");
+    assert_eq!(sheet.rows[2].cells[3], "50.0%");
+    let d = report::to_docx(&by_dept, "A市").unwrap();
+    assert!(d.starts_with(b"PK"));
+}
+
+fn header() -> Vec<String> {
+    [
+        "基本编码",
+        "实施编码",
+        "事项名称",
+        "事项类型",
+        "行使层级",
+        "实施部门",
+        "审批方式",
+        "办件类型",
+        "法定时限",
+        "承诺时限",
+        "办理深度",
+        "出件方式",
+        "申请材料",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
+}
+
+fn row(
+    impl_code: &str,
+    name: &str,
+    kind: &str,
+    dept: &str,
+    legal: &str,
+    promised: &str,
+) -> Vec<Cell> {
+    [
+        "000105001",
+        impl_code,
+        name,
+        kind,
+        "市级",
+        dept,
+        "审批制",
+        "承诺件",
+        legal,
+        promised,
+        "全程网办",
+        "窗口领取、邮寄送达",
+        "apply:申请表；licence:营业执照:复印件:营业执照",
+    ]
+    .iter()
+    .map(|s| Cell::from(*s))
+    .collect()
+}
+
+async fn xlsx_import_keeps_good_rows_and_names_bad_lines(db: Db) {
+    let w = world(db).await;
+    let rows = vec![
+        row(
+            "11690100SJ0000003001",
+            "个体工商户登记",
+            "行政许可",
+            "市市场监管局",
+            "15",
+            "3",
+        ),
+        row(
+            "11690100SJ0000003002",
+            "食品经营许可",
+            "行政许可",
+            "市教育局",
+            "20",
+            "5",
+        ),
+        row(
+            "11690100SJ0000003003",
+            "广告发布登记",
+            "许可吧",
+            "市市场监管局",
+            "20",
+            "5",
+        ),
+        row(
+            "11690100SJ0000003004",
+            "药品零售许可",
+            "01",
+            "市市场监管局",
+            "15",
+            "30",
+        ),
+        row(
+            "11690100SJ0000003001",
+            "个体工商户登记（重复）",
+            "01",
+            "市市场监管局",
+            "15",
+            "3",
+        ),
+        row(
+            "11690100WJ0000003005",
+            "医师执业注册",
+            "01",
+            "市卫健委",
+            "20天",
+            "7天",
+        ),
+    ];
+    let bytes = tabular::write_xlsx(&[("实施清单", &header(), &rows)]).unwrap();
+    let sheet = tabular::read_xlsx(&bytes).unwrap();
+    let rep = services::import::import_items(&w.svc, &Actor::cli(), &sheet, true)
+        .await
+        .unwrap();
+    assert_eq!(
+        (rep.total_rows, rep.created, rep.updated, rep.published),
+        (6, 2, 0, 2)
+    );
+    let lines: Vec<usize> = rep.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6]);
+    assert!(
+        rep.errors[0].reason.contains("市教育局"),
+        "{:?}",
+        rep.errors
+    );
+    assert!(rep.errors[1].reason.contains("许可吧"));
+    assert!(rep.errors[2].reason.contains("承诺时限不能超过法定时限"));
+    assert!(rep.errors[3].reason.contains("第 2 行重复"));
+    let found = w.svc.search_items("医师").await.unwrap();
+    assert_eq!(found.len(), 1);
+    let m = &found[0].content.materials;
+    assert_eq!(m[1].from_license.as_deref(), Some("营业执照"));
+    assert_eq!(
+        found[0].content.delivery,
+        [DeliveryMethod::Window, DeliveryMethod::Post]
+    );
+    // Importing the same list again makes new versions of the published items, not new items.
+    let again = services::import::import_items(&w.svc, &Actor::cli(), &sheet, true)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated), (0, 2));
+    assert_eq!(w.svc.published_item(found[0].id).await.unwrap().version, 2);
+    // Export gives every published item back in the import's columns.
+    let out = services::import::export_items(&w.svc).await.unwrap();
+    let back = tabular::read_xlsx(&out).unwrap();
+    assert_eq!(back.rows.len(), 4);
+    let round = services::import::import_items(&w.svc, &Actor::cli(), &back, false)
+        .await
+        .unwrap();
+    assert!(round.errors.is_empty(), "{:?}", round.errors);
+    assert_eq!(round.updated, 4);
+    // A sheet without the required columns is refused as a whole, naming the column.
+    let bad =
+        tabular::write_xlsx(&[("x", &["名称".to_string()], &[vec![Cell::from("a")]])]).unwrap();
+    let e = services::import::import_items(
+        &w.svc,
+        &Actor::cli(),
+        &tabular::read_xlsx(&bad).unwrap(),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.detail().contains("实施编码"));
+    // Departments cannot import for others.
+    let e = services::import::import_items(&w.svc, &w.health, &sheet, false).await;
+    assert_eq!(e.unwrap_err().code(), "forbidden");
+}

@@ -1,0 +1,196 @@
+//! The service hall in a real headless Chromium. A citizen applies online for the two-item
+//! 摆摊一件事 → both departments accept, one asks for 补正, the citizen supplies it → both
+//! approve and close → the window hands out one result → the citizen rates it 不满意 → the
+//! department answers the rectification and the supervisor accepts it → the citizen may rate
+//! again. A clerk receives an application at the front desk. Screenshots: artifacts/screenshots/.
+
+mod common;
+mod services_common;
+
+use common::*;
+use kernel::Db;
+use testkit::browser::Browser;
+
+testkit::on_both_backends!(migrations; a_bundle_from_online_application_to_rectification);
+
+async fn login(b: &Browser, url: &str, user: &str) {
+    b.goto(&format!("{url}/login")).await;
+    b.fill("#username", user).await;
+    b.fill("#password", PW).await;
+    b.click_and_wait("form button[type=submit]").await;
+}
+
+async fn logout(b: &Browser) {
+    b.click_and_wait("header form button").await;
+}
+
+/// Opens the case of this item in the signed-in department's inbox.
+async fn open_case(b: &Browser, url: &str, number_prefix: &str) {
+    b.goto(&format!("{url}/services/inbox")).await;
+    let text = b.text("#cases").await;
+    assert!(text.contains(number_prefix), "{text}");
+    b.click_and_wait("#cases tbody a").await;
+}
+
+async fn a_bundle_from_online_application_to_rectification(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db.clone()).await;
+    let h = services_common::hall(&db, "A市数据局").await;
+    let Some(mut b) = Browser::start(&format!("services-{backend}")).await else {
+        return;
+    };
+    let url = w.url.clone();
+    b.set_size(1366, 768).await;
+
+    // The public guide, searchable in Chinese, and the bundle with what it saves.
+    b.goto(&format!("{url}/guide?q=健康")).await;
+    let body = b.body_text().await;
+    assert!(
+        body.contains("食品从业人员健康证明") && !body.contains("食品小摊贩备案"),
+        "{body}"
+    );
+    b.screenshot("guide-search").await;
+    b.goto(&format!("{url}/guide/bundles/{}", h.bundle)).await;
+    let savings = b.text("#savings").await;
+    assert!(
+        savings.contains("8 个工作日") && savings.contains("5 个工作日"),
+        "{savings}"
+    );
+    b.screenshot("bundle-guide").await;
+
+    // The citizen applies online: one form, one material list (no stall description yet).
+    login(&b, &url, "citizen1").await;
+    b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle))
+        .await;
+    let id_no = kernel::codes::id_card_with_check("11010119900307001");
+    b.fill("[name='applicant.name']", "张三").await;
+    b.fill("[name='applicant.id_no']", &id_no).await;
+    b.fill("[name='applicant.phone']", "13800138000").await;
+    b.fill("[name='form.name']", "张三").await;
+    b.fill("[name='form.id_no']", "123").await;
+    b.click("input[name=materials][value=photo]").await;
+    b.click("input[name=materials][value=exam]").await;
+    b.click_and_wait("#apply-form button[type=submit]").await;
+    // A bad ID number is shown beside its field, and what was typed stays.
+    assert!(b.text("#error-summary").await.contains("身份证号"));
+    b.screenshot("apply-error").await;
+    b.fill("[name='form.id_no']", &id_no).await;
+    b.click_and_wait("#apply-form button[type=submit]").await;
+    let path = b.current_path().await;
+    assert!(path.starts_with("/services/mine/YJS"), "{path}");
+    let number = path.rsplit('/').next().unwrap().to_owned();
+    assert!(b.text("#status").await.contains("办理中"));
+    b.screenshot("bundle-submitted").await;
+    logout(&b).await;
+
+    // Health accepts; market supervision asks for the stall description.
+    login(&b, &url, "health1").await;
+    open_case(&b, &url, "BJ").await;
+    b.click_and_wait("#accept button[type=submit]").await;
+    assert_eq!(b.text("#case-status").await, "审查中");
+    b.screenshot("health-accepted").await;
+    logout(&b).await;
+    login(&b, &url, "market1").await;
+    open_case(&b, &url, "BJ").await;
+    b.click("#supplement input[value=stall_place]").await;
+    b.fill("#note", "请补充经营场所说明").await;
+    b.click_and_wait("#supplement button[type=submit]").await;
+    assert_eq!(b.text("#case-status").await, "待补正");
+    let market_case = b.current_path().await;
+    logout(&b).await;
+
+    // The citizen sees one status, 待补正, and supplies it.
+    login(&b, &url, "citizen1").await;
+    b.goto(&format!("{url}/services/mine/{number}")).await;
+    assert!(b.text("#status").await.contains("待补正"));
+    b.screenshot("citizen-supplement").await;
+    b.click_and_wait("button.supply").await;
+    assert!(b.text("#status").await.contains("办理中"));
+    logout(&b).await;
+
+    // Market accepts, both decide and close.
+    login(&b, &url, "market1").await;
+    b.goto(&format!("{url}{market_case}")).await;
+    b.click_and_wait("#accept button[type=submit]").await;
+    b.fill("#document_no", "A摊备〔2026〕3号").await;
+    b.fill("#text", "准予备案").await;
+    b.click_and_wait("#decide button[type=submit]").await;
+    b.click_and_wait("#close button[type=submit]").await;
+    assert_eq!(b.text("#case-status").await, "已办结");
+    logout(&b).await;
+    login(&b, &url, "health1").await;
+    open_case(&b, &url, "BJ").await;
+    b.fill("#document_no", "A卫健〔2026〕7号").await;
+    b.fill("#text", "体检合格，发放健康证明").await;
+    b.click_and_wait("#decide button[type=submit]").await;
+    b.click_and_wait("#close button[type=submit]").await;
+    b.screenshot("health-closed").await;
+    logout(&b).await;
+
+    // The window hands out one result for the bundle; then a walk-in application at the desk.
+    login(&b, &url, "clerk1").await;
+    b.goto(&format!("{url}/services/desk")).await;
+    b.fill("#deliver-form [name=number]", &number).await;
+    b.fill("#deliver-form [name=detail]", "综合窗口 3 号").await;
+    b.click_and_wait("#deliver-form button[type=submit]").await;
+    assert!(
+        b.body_text().await.contains("已出件"),
+        "{}",
+        b.body_text().await
+    );
+    b.select("#item_id", &h.health_item.to_string()).await;
+    b.click_and_wait("#choose").await;
+    b.fill("[name='applicant.name']", "李四").await;
+    b.fill("[name='applicant.id_no']", &id_no).await;
+    b.fill("[name='applicant.phone']", "13900139000").await;
+    b.fill("[name='form.name']", "李四").await;
+    b.fill("[name='form.id_no']", &id_no).await;
+    b.click("input[name=materials][value=photo]").await;
+    b.click("input[name=materials][value=exam]").await;
+    b.screenshot("front-desk-intake").await;
+    b.click_and_wait("#desk-form button[type=submit]").await;
+    let msg = b.body_text().await;
+    assert!(msg.contains("已收件，办件编号 BJ"), "{msg}");
+    b.screenshot("front-desk-received").await;
+    logout(&b).await;
+
+    // The citizen sees one result and rates it 不满意.
+    login(&b, &url, "citizen1").await;
+    b.goto(&format!("{url}/services/mine/{number}")).await;
+    assert!(b.text("#status").await.contains("已出件"));
+    b.click("#evaluate input[value=dissatisfied]").await;
+    b.fill("#text", "补正要求没有一次说清").await;
+    b.screenshot("citizen-rates").await;
+    b.click_and_wait("#evaluate button[type=submit]").await;
+    assert!(b.body_text().await.contains("第 1 次评价：不满意"));
+    assert!(
+        !b.body_text().await.contains("提交评价"),
+        "one rating until a rectification"
+    );
+    logout(&b).await;
+
+    // The lead department answers; the supervisor accepts.
+    login(&b, &url, "health1").await;
+    b.goto(&format!("{url}/services/rectifications")).await;
+    b.fill("form.reply textarea", "已致电说明，今后补正一次性告知清单")
+        .await;
+    b.click_and_wait("form.reply button[type=submit]").await;
+    assert!(b.body_text().await.contains("待审核"));
+    logout(&b).await;
+    login(&b, &url, "super1").await;
+    b.goto(&format!("{url}/services/rectifications")).await;
+    b.fill("form.review input[name=note]", "整改到位").await;
+    b.click_and_wait("form.review button[type=submit]").await;
+    assert!(b.body_text().await.contains("已整改"));
+    b.screenshot("rectification-done").await;
+    logout(&b).await;
+
+    // Closed: the citizen may rate once more.
+    login(&b, &url, "citizen1").await;
+    b.goto(&format!("{url}/services/mine/{number}")).await;
+    assert!(b.body_text().await.contains("提交评价"));
+    b.set_size(390, 844).await;
+    b.goto(&format!("{url}/guide/track?number={number}")).await;
+    b.screenshot("track-phone").await;
+    b.close().await;
+}
