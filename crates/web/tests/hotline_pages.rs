@@ -159,6 +159,17 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.fill("#caller_phone", "13900001234").await;
     b.fill("#caller_name", "李四").await;
     b.select("#kind", "complaint").await;
+    // Typing part of a name narrows the region list and picks the first match.
+    b.fill("#region-filter", "A1区").await;
+    let picked = b
+        .client
+        .execute(
+            "return document.getElementById('region_code').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked, "690102");
     b.select("#region_code", "690102").await;
     b.fill("#address", "幸福小区3栋").await;
     b.fill("#title", "小区物业不清运垃圾").await;
@@ -379,6 +390,8 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.fill("#content", "想问一下").await;
     b.click_and_wait("#save").await;
     assert!(b.text("#kind-error").await.contains("请选择工单类型"));
+    assert!(b.text("#caller_phone-error").await.contains("来电号码"));
+    assert!(b.text("#error-summary").await.contains("有 3 处"));
     b.select("#kind", "consult").await;
     b.click_and_wait("#save").await;
     assert!(b.text("#caller_phone-error").await.contains("来电号码"));
