@@ -108,6 +108,10 @@ pub async fn render(
         None => None,
     };
 
+    let cited = match t.kb_article_id {
+        Some(a) => s.article(&p.actor, a).await.ok().map(|(a, _)| a.question),
+        None => None,
+    };
     let actions = actions(ctx, p, &v, sent, &may).await?;
     let title = format!("工单 {}", t.number);
     Ok(page(
@@ -170,6 +174,7 @@ pub async fn render(
                     @if let Some(r) = &t.reply {
                         h3 { "答复" @if let Some(at) = t.replied_at { span.muted { "（" (time(Some(at))) "）" } } }
                         p.reply { (r) }
+                        @if let Some(q) = &cited { p.muted { "引用知识条目：" (q) } }
                     }
                     @if !files.is_empty() {
                         h3 { "附件" }
