@@ -13,6 +13,7 @@ pub mod import;
 pub mod notify;
 pub mod open311;
 pub mod pages;
+pub mod pages_b;
 pub mod report;
 pub mod service;
 pub mod store;

@@ -1090,7 +1090,7 @@ fn mask_in_text(text: &str) -> String {
 
 /// Free text as the public may see it: the caller's own name and phone masked, then any
 /// mobile number, ID number or e-mail address.
-fn scrub(text: &str, caller: &Caller) -> String {
+pub(crate) fn scrub(text: &str, caller: &Caller) -> String {
     let mut t = text.to_owned();
     if let Some(p) = caller.phone.as_deref().filter(|p| p.len() >= 5) {
         t = t.replace(p, &mask::phone(p));

@@ -393,6 +393,7 @@ impl HotlineService {
             due_before: None,
             has_pending_extension: q.pending_extension,
             reopened: q.reopened,
+            public_board: false,
             satisfaction: q.satisfaction,
             order,
         })
@@ -1603,6 +1604,46 @@ impl HotlineService {
         .await?;
         tx.commit().await?;
         Ok((items, total))
+    }
+}
+
+// ---- the public board of replies (portal) ----
+
+impl HotlineService {
+    /// Replied requests as the public may read them (留言板): no reports (举报), personal data
+    /// scrubbed from title, content and reply, no caller. Newest first; `q` searches the text.
+    pub async fn public_replies(&self, q: Option<&str>, page: &PageQuery) -> Result<Page<Ticket>> {
+        let f = TicketFilter {
+            status: vec![Status::Replied, Status::Closed, Status::Archived],
+            q: q.map(str::to_owned),
+            public_board: true,
+            order: "t.replied_at DESC, t.id DESC",
+            ..TicketFilter::default()
+        };
+        let (items, total) =
+            store::tickets(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        let items = items
+            .into_iter()
+            .map(|mut t| {
+                t.title = crate::open311::scrub(&t.title, &t.caller);
+                t.content = crate::open311::scrub(&t.content, &t.caller);
+                t.reply = t
+                    .reply
+                    .as_deref()
+                    .map(|r| crate::open311::scrub(r, &t.caller));
+                t.caller = Caller {
+                    name: None,
+                    phone: None,
+                    wants_reply: t.caller.wants_reply,
+                    anonymous: true,
+                };
+                t.location.address = t.location.address.as_deref().map(mask::address);
+                t.location.lng = None;
+                t.location.lat = None;
+                t
+            })
+            .collect();
+        Ok(Page::new(items, total, page))
     }
 }
 

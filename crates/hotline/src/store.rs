@@ -356,6 +356,8 @@ pub struct TicketFilter {
     pub due_before: Option<i64>,
     pub has_pending_extension: bool,
     pub reopened: bool,
+    /// The public board of replies: replied tickets, reports (举报) never shown.
+    pub public_board: bool,
     pub satisfaction: Option<CallbackResult>,
     pub order: &'static str,
 }
@@ -422,6 +424,9 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
     }
     if f.reopened {
         w.push("t.reopen_count > 0".into());
+    }
+    if f.public_board {
+        w.push("t.reply IS NOT NULL AND t.kind <> 'report'".into());
     }
     if let Some(r) = f.satisfaction {
         w.push(format!("t.satisfaction = '{}'", r.code()));

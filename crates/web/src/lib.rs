@@ -35,6 +35,7 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn nav() -> Vec<NavItem> {
     let mut n = home::nav();
     n.extend(hotline::http::nav());
+    n.extend(hotline::pages_b::nav());
     n.extend(hotline::pages::nav());
     n.extend(org::http::nav());
     n.extend(audit_http::nav());
@@ -81,6 +82,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::report::routes())
         .merge(hotline::notify::routes())
         .merge(hotline::attachments::routes())
+        .merge(hotline::pages_b::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)

@@ -87,6 +87,35 @@ pub fn public_page(bureau: &str, title: &str, content: Markup) -> Markup {
     }
 }
 
+/// A wide public page (the citizen portal): the header carries the portal's own links, the
+/// content is as wide as an office screen allows and reflows on a phone.
+pub fn public_page_nav(
+    bureau: &str,
+    title: &str,
+    links: &[(&str, &str)],
+    current: &str,
+    content: Markup,
+) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            (head(title))
+            body.public.portal {
+                a.skip href="#main" { "跳到正文" }
+                header.top {
+                    a.brand href=(links.first().map(|l| l.1).unwrap_or("/")) { span.logo aria-hidden="true" { "一" } (bureau) }
+                    nav.portal-nav aria-label="市民服务" {
+                        @for (label, href) in links {
+                            a href=(href) aria-current=[(current == *href).then_some("page")] { (label) }
+                        }
+                    }
+                }
+                main #main.wide tabindex="-1" { (content) }
+            }
+        }
+    }
+}
+
 /// The message for one field, shown beside it.
 pub fn field_error(errors: &[FieldError], name: &str) -> Markup {
     html! {

@@ -1,0 +1,631 @@
+//! In a real headless Chromium: the citizen portal on a phone (leave a request, track it, rate
+//! the reply, see it masked on the public board), the knowledge base's edit → review → publish,
+//! and the analytics page's SVG charts and downloads. Screenshots in artifacts/screenshots/.
+
+mod common;
+
+use common::*;
+use hotline::domain::*;
+use hotline::HotlineService;
+use kernel::{Actor, Db};
+use org::{NewRegion, OrgService};
+use testkit::browser::Browser;
+
+testkit::on_both_backends!(migrations; citizen_leaves_tracks_and_rates_a_request_on_a_phone);
+testkit::on_both_backends!(migrations; knowledge_base_edit_review_publish);
+testkit::on_both_backends!(migrations; analytics_draws_charts_and_offers_downloads);
+testkit::on_both_backends!(migrations; portal_forms_are_rate_limited_per_address);
+
+async fn login(b: &Browser, url: &str, user: &str) {
+    b.goto(&format!("{url}/login")).await;
+    b.fill("#username", user).await;
+    b.fill("#password", PW).await;
+    b.click_and_wait("form button[type=submit]").await;
+}
+
+async fn count(b: &Browser, css: &str) -> usize {
+    let v = b
+        .client
+        .execute(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+    v.as_u64().unwrap() as usize
+}
+
+async fn scroll_to(b: &Browser, css: &str) {
+    b.client
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView();",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+}
+
+async fn href_of(b: &Browser, css: &str) -> String {
+    let v = b
+        .client
+        .execute(
+            "return document.querySelector(arguments[0]).getAttribute('href');",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap().to_owned()
+}
+
+fn assert_local(urls: &[String], base: &str) {
+    for u in urls {
+        assert!(
+            u.starts_with(base),
+            "page loaded {u} from outside the server"
+        );
+    }
+}
+
+async fn add_community(db: &Db) {
+    let org = OrgService::new(db.clone(), common::config().auth);
+    for (code, name) in [("690102001000", "东湖街道"), ("690102001001", "幸福社区")] {
+        org.create_region(
+            &Actor::cli(),
+            NewRegion {
+                code: code.into(),
+                name: name.into(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+}
+
+async fn taxonomy(svc: &HotlineService) -> Vec<Category> {
+    let rows: Vec<(String, String, String)> = [
+        ("城乡建设", "物业管理", ""),
+        ("环境保护", "噪声污染", ""),
+        ("交通运输", "公交服务", ""),
+    ]
+    .iter()
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
+    .collect();
+    svc.import_taxonomy(&Actor::cli(), &rows).await.unwrap();
+    svc.categories().await.unwrap()
+}
+
+async fn ticket_count(svc: &HotlineService) -> i64 {
+    svc.list(
+        &Actor::cli(),
+        &Default::default(),
+        &kernel::page::PageQuery {
+            page: None,
+            per_page: None,
+        },
+    )
+    .await
+    .unwrap()
+    .total
+}
+
+async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db.clone()).await;
+    add_community(&db).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let cats = taxonomy(&svc).await;
+    let property = cats
+        .iter()
+        .find(|c| c.path == "城乡建设/物业管理")
+        .unwrap()
+        .id;
+    let Some(mut b) = Browser::start(&format!("portal-{backend}")).await else {
+        return;
+    };
+    b.set_size(390, 844).await;
+    b.goto(&format!("{}/portal", w.url)).await;
+    b.screenshot("portal-home-phone").await;
+
+    // Bad input: errors beside the fields, in Chinese, and nothing written.
+    b.goto(&format!("{}/portal/new", w.url)).await;
+    b.screenshot("portal-new-phone").await;
+    b.fill("#caller_phone", "12345").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert!(b.text("#title-error").await.contains("标题"));
+    assert!(b.text("#content-error").await.contains("内容"));
+    assert!(b.text("#caller_phone-error").await.contains("手机号"));
+    assert!(b.text("#privacy-error").await.contains("个人信息保护说明"));
+    assert!(b.text("#error-summary").await.contains("处需要修改"));
+    b.screenshot("portal-new-errors-phone").await;
+    assert_eq!(ticket_count(&svc).await, 0, "a refused form wrote a ticket");
+
+    // A bot filling the honeypot is refused too.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{}/portal/new", w.url))
+        .form(&[
+            ("kind", "consult"),
+            ("title", "机器人"),
+            ("content", "广告"),
+            ("caller_phone", "13900000000"),
+            ("privacy", "1"),
+            ("website", "http://spam.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(ticket_count(&svc).await, 0, "the honeypot let a ticket in");
+
+    // A good request: the form keeps what was typed, so only the missing parts are filled in.
+    b.select("#kind", "complaint").await;
+    b.select("#category_id", &property.to_string()).await;
+    b.select("#region_code", "690102001001").await;
+    b.fill("#address", "幸福路 12 号 3 栋").await;
+    b.fill("#title", "幸福社区电梯停运一周无人维修").await;
+    b.fill(
+        "#content",
+        "3 栋电梯停运已经一周，老人上下楼困难，物业一直不修。我的电话 13912345678。",
+    )
+    .await;
+    b.fill("#caller_name", "王小明").await;
+    b.fill("#caller_phone", "13912345678").await;
+    b.click("#privacy").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.current_path().await, "/portal/submitted");
+    let number = b.text("#ticket-number").await;
+    assert!(number.starts_with("A市12345-"), "{number}");
+    b.screenshot("portal-submitted-phone").await;
+    let t = svc
+        .get_by_number(&Actor::cli(), &number)
+        .await
+        .unwrap()
+        .ticket;
+    assert_eq!(t.channel, Channel::Web);
+    assert_eq!(t.status, Status::Created);
+    assert_eq!(t.location.region_code.as_deref(), Some("690102001001"));
+    assert_eq!(t.category_id, Some(property));
+    assert_eq!(t.caller.phone.as_deref(), Some("13912345678"));
+
+    // Tracking with a wrong phone says only "not found".
+    b.goto(&format!("{}/portal/track", w.url)).await;
+    b.fill("#number", &number).await;
+    b.fill("#phone", "13900000000").await;
+    b.click_and_wait("form button[type=submit]").await;
+    let body = b.body_text().await;
+    assert!(body.contains("工单编号或手机号不正确"), "{body}");
+    assert!(
+        !body.contains("电梯停运"),
+        "a wrong phone leaked the ticket: {body}"
+    );
+    b.screenshot("portal-track-wrong-phone").await;
+
+    // The right phone shows the status and the steps.
+    b.fill("#number", &number).await;
+    b.fill("#phone", "13912345678").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.text("#tracked-status").await, "待受理");
+    assert!(b.text("ol.steps").await.contains("留言已提交"));
+
+    // The hotline handles it (through the service): accept, dispatch, acknowledge, reply.
+    let org = OrgService::new(db.clone(), common::config().auth);
+    let handler = org.actor_of_user(w.handler_x).await.unwrap();
+    let cli = Actor::cli();
+    svc.act(&cli, t.id, Action::Accept).await.unwrap();
+    svc.act(&cli, t.id, Action::SubmitForDispatch)
+        .await
+        .unwrap();
+    svc.act(
+        &cli,
+        t.id,
+        Action::Dispatch {
+            main_dept_id: w.dept_x,
+            co_dept_ids: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    svc.act(
+        &cli,
+        t.id,
+        Action::Supervise {
+            note: "内部督办意见：物业公司屡次推诿".into(),
+        },
+    )
+    .await
+    .unwrap();
+    svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
+    svc.act(
+        &handler,
+        t.id,
+        Action::Reply {
+            text: "您好，经核实，电梯已于今日修复并通过检验。感谢您的监督。".into(),
+        },
+    )
+    .await
+    .unwrap();
+
+    b.goto(&format!("{}/portal/track", w.url)).await;
+    b.fill("#number", &number).await;
+    b.fill("#phone", "13912345678").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.text("#tracked-status").await, "已答复待回访");
+    assert!(b.text("#reply-text").await.contains("电梯已于今日修复"));
+    let steps = b.text("ol.steps").await;
+    assert!(steps.contains("已派至A市住建局办理"), "{steps}");
+    assert!(steps.contains("A市住建局已答复"), "{steps}");
+    let body = b.body_text().await;
+    assert!(
+        !body.contains("内部督办意见"),
+        "an internal note reached the citizen"
+    );
+    assert!(
+        !body.contains("测试han_x"),
+        "a staff name reached the citizen"
+    );
+    b.screenshot("portal-track-replied-phone").await;
+    scroll_to(&b, "#rate-title").await;
+    b.screenshot("portal-rate-form-phone").await;
+
+    // Rating without a choice is refused beside the field; then 满意, once.
+    b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
+        .await;
+    assert!(b.text("#result-error").await.contains("请选择"));
+    b.click("input[name=result][value=satisfied]").await;
+    b.fill("#note", "修得很快").await;
+    b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
+        .await;
+    assert!(b.body_text().await.contains("感谢您的评价"));
+    assert!(b.text("#my-rating").await.contains("满意"));
+    let rated = svc.get(&cli, t.id).await.unwrap().ticket;
+    assert_eq!(rated.satisfaction, Some(CallbackResult::Satisfied));
+    assert_eq!(rated.status, Status::Closed);
+    assert!(
+        count(&b, "form[action='/portal/rate']").await == 0,
+        "a rated reply can be rated again"
+    );
+    b.screenshot("portal-rated-phone").await;
+
+    // The public board shows it, with personal data masked.
+    b.goto(&format!(
+        "{}/portal/replies?q={}",
+        w.url,
+        urlencode("电梯停运")
+    ))
+    .await;
+    let board = b.text("#replies").await;
+    assert!(board.contains("幸福社区电梯停运一周无人维修"), "{board}");
+    assert!(board.contains("139****5678"), "{board}");
+    assert!(
+        !board.contains("13912345678"),
+        "phone on the public board: {board}"
+    );
+    assert!(
+        !board.contains("王小明"),
+        "name on the public board: {board}"
+    );
+    assert!(board.contains("A市住建局"), "{board}");
+    b.screenshot("portal-replies-phone").await;
+    let urls = b.loaded_urls().await;
+    assert_local(&urls, &w.url);
+
+    // Desktop width.
+    b.set_size(1366, 768).await;
+    b.goto(&format!("{}/portal/replies", w.url)).await;
+    b.screenshot("portal-replies-desktop").await;
+    b.goto(&format!("{}/portal/new", w.url)).await;
+    b.screenshot("portal-new-desktop").await;
+    assert_local(&b.loaded_urls().await, &w.url);
+    b.close().await;
+    w.server.stop().await;
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+async fn knowledge_base_edit_review_publish(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db.clone()).await;
+    let Some(mut b) = Browser::start(&format!("kb-{backend}")).await else {
+        return;
+    };
+    login(&b, &w.url, "admin").await;
+    b.goto(&format!("{}/hotline/kb/new", w.url)).await;
+    // Empty question: refused beside the field, nothing saved.
+    b.fill("#answer", "答案").await;
+    b.click_and_wait("main form button[type=submit]").await;
+    assert!(b.text("#question-error").await.contains("问题"));
+    b.screenshot("kb-new-error").await;
+
+    b.fill("#question", "居住证办理需要哪些材料？").await;
+    b.fill(
+        "#answer",
+        "身份证、居住地址证明（租房合同或房产证）、近期一寸照片。可在各街道便民服务中心办理。",
+    )
+    .await;
+    b.click_and_wait("main form button[type=submit]").await;
+    assert!(b.text("#kb-status").await.contains("草稿"));
+    let path = b.current_path().await;
+    let id = path.rsplit('/').next().unwrap().to_owned();
+
+    // Not yet published: a search for published articles does not find it.
+    b.goto(&format!(
+        "{}/hotline/kb?q={}&status=published",
+        w.url,
+        urlencode("居住证")
+    ))
+    .await;
+    assert!(b.body_text().await.contains("没有符合条件的知识条目"));
+
+    b.goto(&format!("{}/hotline/kb/{id}", w.url)).await;
+    b.click_and_wait("#kb-review").await;
+    assert!(b.text("#kb-status").await.contains("已审核"));
+    b.click_and_wait("#kb-publish").await;
+    assert!(b.text("#kb-status").await.contains("已发布"));
+    b.screenshot("kb-published").await;
+
+    b.goto(&format!(
+        "{}/hotline/kb?q={}&status=published",
+        w.url,
+        urlencode("居住证")
+    ))
+    .await;
+    assert!(b.text("#kb-list").await.contains("居住证办理需要哪些材料"));
+    b.screenshot("kb-search").await;
+
+    // An edit is a new version, back in draft, with the history kept.
+    b.goto(&format!("{}/hotline/kb/{id}/edit", w.url)).await;
+    b.fill("#question", "居住证办理需要哪些材料？（2025 版）")
+        .await;
+    b.click_and_wait("main form button[type=submit]").await;
+    assert!(b.text("#kb-status").await.contains("草稿"));
+    let versions = b.text("#kb-versions").await;
+    assert!(
+        versions.contains("v1") && versions.contains("v2"),
+        "{versions}"
+    );
+    // Publishing a draft directly is not offered.
+    assert!(count(&b, "#kb-publish").await == 0);
+    b.screenshot("kb-versions").await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let (a, v) = svc
+        .article(&Actor::cli(), id.parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!((a.version, a.status, v.len()), (2, ArticleStatus::Draft, 2));
+
+    // A handler may write but sees no review buttons.
+    b.click_and_wait("header form button").await;
+    login(&b, &w.url, "han_x").await;
+    b.goto(&format!("{}/hotline/kb/{id}", w.url)).await;
+    assert!(count(&b, "#kb-review").await == 0);
+    assert_local(&b.loaded_urls().await, &w.url);
+    b.close().await;
+    w.server.stop().await;
+}
+
+async fn analytics_draws_charts_and_offers_downloads(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db.clone()).await;
+    add_community(&db).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let cats = taxonomy(&svc).await;
+    let cat = |p: &str| cats.iter().find(|c| c.path == p).unwrap().id;
+    let org = OrgService::new(db.clone(), common::config().auth);
+    let handler = org.actor_of_user(w.handler_x).await.unwrap();
+    let cli = Actor::cli();
+    // Demo-like tickets: a cluster about one estate's lift, noise, buses; some replied.
+    let items = [
+        (
+            "幸福社区3栋电梯又坏了",
+            "幸福社区3栋电梯故障停运，老人无法下楼",
+            "城乡建设/物业管理",
+        ),
+        (
+            "幸福社区电梯故障",
+            "幸福社区3栋电梯停运三天了，物业不管",
+            "城乡建设/物业管理",
+        ),
+        (
+            "幸福社区3栋电梯停运",
+            "电梯坏了好几天，幸福社区物业没人修",
+            "城乡建设/物业管理",
+        ),
+        (
+            "夜间施工噪音扰民",
+            "东湖街道工地夜里十二点还在施工",
+            "环境保护/噪声污染",
+        ),
+        (
+            "公交车不按站停靠",
+            "12路公交车在幸福路站经常不停车",
+            "交通运输/公交服务",
+        ),
+        (
+            "小区垃圾清运不及时",
+            "垃圾堆了三天没人清运",
+            "城乡建设/物业管理",
+        ),
+    ];
+    for (i, (title, content, path)) in items.iter().enumerate() {
+        let t = svc
+            .create(
+                &cli,
+                NewTicket {
+                    channel: Channel::Phone,
+                    kind: TicketKind::Complaint,
+                    urgency: Urgency::Normal,
+                    caller_name: Some(format!("市民{i}")),
+                    caller_phone: Some(format!("1391234560{i}")),
+                    wants_reply: true,
+                    anonymous: false,
+                    address: None,
+                    region_code: Some("690102001001".into()),
+                    lng: None,
+                    lat: None,
+                    title: title.to_string(),
+                    content: content.to_string(),
+                    category_id: Some(cat(path)),
+                    answers: Default::default(),
+                    accept: true,
+                },
+            )
+            .await
+            .unwrap()
+            .ticket;
+        svc.act(&cli, t.id, Action::SubmitForDispatch)
+            .await
+            .unwrap();
+        svc.act(
+            &cli,
+            t.id,
+            Action::Dispatch {
+                main_dept_id: w.dept_x,
+                co_dept_ids: vec![],
+            },
+        )
+        .await
+        .unwrap();
+        if i % 2 == 0 {
+            svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
+            svc.act(
+                &handler,
+                t.id,
+                Action::Reply {
+                    text: "您好，已安排处理，感谢来电。".into(),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    }
+    let Some(mut b) = Browser::start(&format!("analytics-{backend}")).await else {
+        return;
+    };
+    login(&b, &w.url, "admin").await;
+    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    let svgs = count(&b, "svg.chart").await;
+    assert_eq!(svgs, 3, "trend, categories and departments");
+    let trend = b.text("#trend-title").await;
+    assert!(trend.contains("受理量趋势"), "{trend}");
+    let polyline = count(&b, "svg.chart polyline").await;
+    assert_eq!(polyline, 1);
+    let table = b.text("#kpi-table").await;
+    assert!(table.contains("A市住建局"), "{table}");
+    assert!(table.contains("合计"));
+    let cards = b.text(".kpis").await;
+    assert!(cards.contains("受理量") && cards.contains('6'), "{cards}");
+    let hot = b.text("#hot-issues").await;
+    assert!(
+        hot.contains("3 件"),
+        "the lift cluster is a hot issue: {hot}"
+    );
+    b.screenshot("analytics-desktop").await;
+    scroll_to(&b, "#trend-title").await;
+    b.screenshot("analytics-charts").await;
+    scroll_to(&b, "#table-title").await;
+    b.screenshot("analytics-table").await;
+    scroll_to(&b, "#hot-title").await;
+    b.screenshot("analytics-hot-issues").await;
+
+    // Sorting by a column and grouping by category.
+    b.click_and_wait("#kpi-table th a").await;
+    assert!(b
+        .text("#kpi-table th[aria-sort]")
+        .await
+        .contains("承办单位"));
+    b.goto(&format!(
+        "{}/hotline/analytics?by=category&sort=received&dir=desc",
+        w.url
+    ))
+    .await;
+    let rows = b.text("#kpi-table tbody").await;
+    let first = rows.lines().next().unwrap_or("");
+    assert!(first.contains("城乡建设"), "most received first: {rows}");
+    b.goto(&format!(
+        "{}/hotline/analytics?by=region&level=community",
+        w.url
+    ))
+    .await;
+    assert!(b.text("#kpi-table").await.contains("幸福社区"));
+    b.screenshot("analytics-by-community").await;
+
+    // Bad period: the message beside the field.
+    b.goto(&format!(
+        "{}/hotline/analytics?kind=days&from=2025-03-10&to=bad",
+        w.url
+    ))
+    .await;
+    assert!(b.text("#to-error").await.contains("结束日期"));
+    b.screenshot("analytics-bad-period").await;
+    assert_local(&b.loaded_urls().await, &w.url);
+
+    // The download links answer with real files for the logged-in reader.
+    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    let admin = Client::login(&w.url, "admin").await;
+    for (css, ct) in [
+        ("#download-monthly-docx", "wordprocessingml"),
+        ("#download-monthly-xlsx", "spreadsheetml"),
+        ("#download-kpis", "spreadsheetml"),
+        ("#download-tickets", "spreadsheetml"),
+    ] {
+        let href = href_of(&b, css).await;
+        let r = admin
+            .http
+            .get(format!("{}{}", w.url, href))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{href}");
+        let got = r.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(got.contains(ct), "{href}: {got}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "{href} is not a zip package");
+    }
+    b.set_size(390, 844).await;
+    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    scroll_to(&b, "#trend-title").await;
+    b.screenshot("analytics-phone").await;
+    b.close().await;
+    w.server.stop().await;
+}
+
+/// A script posting the form again and again is stopped after ten tries in ten minutes; the
+/// refusal is a page with `Retry-After`, and nothing was written.
+async fn portal_forms_are_rate_limited_per_address(db: Db) {
+    let w = world(db.clone()).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let http = reqwest::Client::new();
+    let post = || {
+        http.post(format!("{}/portal/new", w.url))
+            .form(&[("kind", "consult"), ("title", ""), ("content", "")])
+            .send()
+    };
+    for _ in 0..10 {
+        assert_eq!(post().await.unwrap().status(), 422);
+    }
+    let r = post().await.unwrap();
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=600).contains(&wait), "{wait}");
+    assert!(r.text().await.unwrap().contains("操作过于频繁"));
+    assert_eq!(ticket_count(&svc).await, 0);
+    // Tracking has its own budget and a wrong number answers 404 with the same words.
+    let r = http
+        .post(format!("{}/portal/track", w.url))
+        .form(&[
+            ("number", "A市12345-20250101-000001"),
+            ("phone", "13912345678"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("工单编号或手机号不正确"));
+    w.server.stop().await;
+}
