@@ -434,7 +434,10 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.click_and_wait("#saved-number").await;
     assert!(b.text(".ticket-head").await.contains("已办结"));
     assert!(b.text("ol.timeline").await.contains("即时解答"));
-    assert!(b.body_text().await.contains("引用知识条目：异地就医备案怎么办理"));
+    assert!(b
+        .body_text()
+        .await
+        .contains("引用知识条目：异地就医备案怎么办理"));
     shot(&mut b, &url, "ticket-answered").await;
 
     // Pages other roles use render for the admin, too (and at phone width stay usable).
