@@ -576,6 +576,92 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
     assert!(html.as_str().unwrap().contains("13700001111"));
 
+    // The department asks for an extension on the ticket page; a bad number of days is refused
+    // beside the field; the supervisor approves it from the extensions list.
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[("action", "acknowledge".into())],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, page) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "request_extension".into()),
+            ("days", "0".into()),
+            ("reason", "需现场勘查".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("ext-days-error") && page.contains("延期天数"));
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "request_extension".into()),
+            ("days", "3".into()),
+            ("reason", "需现场勘查".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let due_before = status_of(&admin, a).await["reply_due"].as_i64().unwrap();
+    let sup = Client::login(&w.url, "sup").await;
+    let (s, html) = sup.get("/hotline/supervision?tab=extensions").await;
+    assert_eq!(s, 200);
+    assert!(html
+        .as_str()
+        .unwrap()
+        .contains("申请延期 3 个工作日：需现场勘查"));
+    let (s, _) = form(
+        &sup,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "decide_extension".into()),
+            ("approve", "1".into()),
+            ("note", "同意".into()),
+            ("back", "/hotline/supervision?tab=extensions".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let ta = status_of(&admin, a).await;
+    assert!(ta["pending_extension"].is_null());
+    assert!(
+        ta["reply_due"].as_i64().unwrap() > due_before,
+        "approved extension moves the deadline"
+    );
+    // Returning needs a reason; with one, the ticket goes back to the dispatch queue and the
+    // department back to its inbox (it no longer sees the ticket).
+    let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
+    assert!(html
+        .as_str()
+        .unwrap()
+        .contains(r#"name="back" value="/hotline/inbox""#));
+    let (s, page) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[("action", "return".into()), ("reason", " ".into())],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("return-reason-error"));
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "return".into()),
+            ("reason", "不属于本单位职责".into()),
+            ("back", "/hotline/inbox".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(status_of(&admin, a).await["status"], "pending_dispatch");
+
     // Split c between two departments; one part alone is refused.
     let (s, page) = form(
         &disp,

@@ -463,7 +463,8 @@ async fn actions(
                 form method="post" action=(act_url) data-confirm="确定退回派单员？" {
                     (csrf_input(p))
                     input type="hidden" name="action" value="return";
-                    input type="hidden" name="back" value=(back);
+                    // Once returned, the department no longer sees the ticket: back to its inbox.
+                    input type="hidden" name="back" value="/hotline/inbox";
                     (textarea("退单理由", "return-reason", "reason", &sent.value("return", "reason"), e, 2))
                     button.danger type="submit" { "退单" }
                 }
