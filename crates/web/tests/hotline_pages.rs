@@ -231,6 +231,9 @@ async fn journey_from_intake_to_second_reply(db: Db) {
 
     // 2. The dispatcher confirms the department on the dispatch page.
     login(&b, &url, "disp").await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    assert!(b.text("#dispatch-form").await.contains("确认派单"));
+    shot(&mut b, &url, "ticket-dispatcher").await;
     b.goto(&format!("{url}/hotline/dispatch")).await;
     assert!(b.text("table.tickets").await.contains(&number));
     // Confirming nothing ticked is refused and dispatches nothing.

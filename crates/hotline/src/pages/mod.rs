@@ -31,7 +31,7 @@ pub const SUPERVISE_ROLES: &[Role] = &[Role::Supervisor, Role::Admin];
 
 pub fn nav() -> Vec<NavItem> {
     let item = |label, href, roles| NavItem {
-        section: "12345热线",
+        section: "12345 热线",
         label,
         href,
         roles,
