@@ -15,6 +15,7 @@ use webcore::{ApiActor, ApiResult, AppCtx, Json, NavItem, Path, Query};
 
 pub fn svc(ctx: &AppCtx) -> HotlineService {
     HotlineService::new(ctx.db.clone(), ctx.config.city.name.clone())
+        .with_auto_dispatch_threshold(ctx.config.hotline.auto_dispatch_threshold)
 }
 
 pub fn nav() -> Vec<NavItem> {

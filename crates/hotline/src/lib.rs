@@ -3,13 +3,15 @@
 //!
 //! Layers: `domain` (the ticket state machine and rules, pure) → `store` (SQL on `hotline_*`)
 //! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
-//! event and audit record) → `http` (JSON API).
+//! event and audit record) → `http` (JSON API). `intel` adds classification served from the
+//! database, routing rules, dispatch suggestions and automatic dispatch.
 
 pub mod attachments;
 pub mod domain;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod intel;
 pub mod notify;
 pub mod open311;
 pub mod pages;
@@ -27,5 +29,6 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
     m.push(kernel::migration!("hotline", 2, "0002_import"));
     m.push(kernel::migration!("hotline", 3, "0003_notify"));
     m.push(kernel::migration!("hotline", 5, "0005_attachments"));
+    m.push(kernel::migration!("hotline", 6, "0006_intel_dispatch"));
     m
 }

@@ -1578,6 +1578,39 @@ struct Monthly {
     by_region: KpiTable,
     overdue: Vec<ListRow>,
     reopened: Vec<ListRow>,
+    /// 智能派单 figures (city or region views only).
+    dispatch: Option<DispatchFigures>,
+}
+
+/// Automatic dispatch and agreement with suggestions in the period (see `intel::dispatch`).
+struct DispatchFigures {
+    dispatched: i64,
+    auto: i64,
+    auto_returned: i64,
+    with_suggestion: i64,
+    agreed: i64,
+}
+
+impl DispatchFigures {
+    fn rows(&self) -> Vec<Vec<String>> {
+        vec![
+            vec!["首次派单（件）".into(), self.dispatched.to_string()],
+            vec!["自动派单（件）".into(), self.auto.to_string()],
+            vec!["自动派单率".into(), pct(ratio(self.auto, self.dispatched))],
+            vec![
+                "自动派单被退回（件）".into(),
+                self.auto_returned.to_string(),
+            ],
+            vec![
+                "自动派单准确率（未被退回）".into(),
+                pct(ratio(self.auto - self.auto_returned, self.auto)),
+            ],
+            vec![
+                "人工派单采纳建议率".into(),
+                pct(ratio(self.agreed, self.with_suggestion)),
+            ],
+        ]
+    }
 }
 
 /// A ticket line of the overdue and reopened lists, ready to print.
@@ -1631,7 +1664,32 @@ impl Monthly {
                 c: status_label(&r.status),
             })
             .collect();
+        let dispatch = match &ctx.view {
+            View::All | View::Region(_) => {
+                let prefix = match &ctx.view {
+                    View::Region(p) => Some(p.as_str()),
+                    _ => None,
+                };
+                let (dispatched, auto, auto_returned, with_suggestion, agreed) =
+                    crate::intel::dispatch::dispatch_figures(
+                        db,
+                        prefix,
+                        period.start(),
+                        period.end(),
+                    )
+                    .await?;
+                Some(DispatchFigures {
+                    dispatched,
+                    auto,
+                    auto_returned,
+                    with_suggestion,
+                    agreed,
+                })
+            }
+            View::Departments(_) => None,
+        };
         Ok(Monthly {
+            dispatch,
             city: city.to_owned(),
             period: *period,
             scope: ctx.view.label().into(),
@@ -1923,6 +1981,14 @@ impl Monthly {
                 &Self::list(&self.reopened, DOCX_LIST_LIMIT),
             );
         }
+        if let Some(f) = &self.dispatch {
+            doc.heading(1, "七、智能派单");
+            doc.paragraph(format!(
+                "本{u}首次派单{}件，其中按派单建议自动派单{}件，被承办单位退回{}件；人工派单中有派单建议的{}件，采纳建议{}件。",
+                f.dispatched, f.auto, f.auto_returned, f.with_suggestion, f.agreed
+            ))
+            .table(&["指标", &format!("本{u}")], &f.rows());
+        }
         doc.heading(1, "附：指标口径");
         for (k, v) in KPI_DEFINITIONS {
             doc.bullet(format!("{k}：{v}"));
@@ -1971,6 +2037,8 @@ impl Monthly {
         let o = text(Self::list(&self.overdue, usize::MAX));
         let re = text(Self::list(&self.reopened, usize::MAX));
         let (dh, dr) = definitions_sheet();
+        let hdisp: Vec<String> = vec!["指标".into(), format!("本{u}")];
+        let disp = text(self.dispatch.as_ref().map(|f| f.rows()).unwrap_or_default());
         tabular::write_xlsx(&[
             ("总体情况", head_h.as_slice(), headline.as_slice()),
             ("按承办单位", hd.as_slice(), d.as_slice()),
@@ -1978,6 +2046,7 @@ impl Monthly {
             ("按地区", hr.as_slice(), r.as_slice()),
             ("超期未办结", ho.as_slice(), o.as_slice()),
             ("重办工单", hre.as_slice(), re.as_slice()),
+            ("智能派单", hdisp.as_slice(), disp.as_slice()),
             ("指标口径", dh.as_slice(), dr.as_slice()),
         ])
         .map_err(Error::internal)

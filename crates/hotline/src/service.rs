@@ -16,6 +16,8 @@ use serde_json::json;
 pub struct HotlineService {
     db: Db,
     city: String,
+    /// Confidence at which intake dispatches automatically; 0 = off.
+    auto_dispatch_threshold: f64,
 }
 
 const INTAKE: &[Role] = &[Role::Operator, Role::Dispatcher, Role::Admin];
@@ -78,7 +80,18 @@ impl HotlineService {
         HotlineService {
             db,
             city: city.into(),
+            auto_dispatch_threshold: 0.0,
         }
+    }
+
+    /// Turns automatic dispatch on at this confidence (`[hotline] auto_dispatch_threshold`).
+    pub fn with_auto_dispatch_threshold(mut self, threshold: f64) -> Self {
+        self.auto_dispatch_threshold = threshold;
+        self
+    }
+
+    pub fn auto_dispatch_threshold(&self) -> f64 {
+        self.auto_dispatch_threshold
     }
 
     pub fn db(&self) -> &Db {
@@ -145,7 +158,7 @@ impl HotlineService {
         }
     }
 
-    async fn record(
+    pub(crate) async fn record(
         &self,
         tx: &mut Tx,
         actor: &Actor,
@@ -213,6 +226,9 @@ impl HotlineService {
         };
         self.record(&mut tx, actor, &t, &e, now).await?;
         tx.commit().await?;
+        // The suggestion (and automatic dispatch) comes after the commit: the ticket exists
+        // whatever happens there.
+        let t = self.after_intake(t).await;
         Ok(Self::view(actor, t))
     }
 
@@ -527,9 +543,11 @@ impl HotlineService {
             _ => {}
         }
         let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
+        let before = t.clone();
         let e = t.apply(&action, now, &cal, policy)?;
         store::update_ticket(&mut tx, &t, version).await?;
         self.record(&mut tx, actor, &t, &e, now).await?;
+        crate::intel::on_action(&mut tx, actor, &before, &action, now).await?;
         // Merged tickets follow their parent's reply.
         if matches!(
             action,
@@ -823,7 +841,20 @@ impl HotlineService {
             data: json!({"before": before, "after": after}),
         };
         self.record(&mut tx, actor, &t, &e, now).await?;
+        crate::intel::on_reclassify(
+            &mut tx,
+            actor,
+            t.id,
+            before["category_id"].as_i64(),
+            t.category_id,
+            now,
+        )
+        .await?;
         tx.commit().await?;
+        // Rules run again on the new category and location; a failure keeps the change.
+        if let Err(e) = self.refresh_suggestion(&t).await {
+            tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");
+        }
         Ok(Self::view(actor, t))
     }
 

@@ -16,6 +16,7 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub city: CityConfig,
+    pub hotline: HotlineConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -83,6 +84,14 @@ pub struct CityConfig {
     /// Shown in the title bar and used in ticket numbers.
     pub name: String,
     pub bureau: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HotlineConfig {
+    /// Tickets whose dispatch suggestion reaches this confidence (0–1) are dispatched
+    /// automatically at intake; 0 turns automatic dispatch off.
+    pub auto_dispatch_threshold: f64,
 }
 
 impl Default for DatabaseConfig {
@@ -240,6 +249,11 @@ impl Config {
             || self.auth.lockout_minutes < 1
         {
             return Err("auth 的时长和次数必须为正数".into());
+        }
+        if !(0.0..=1.0).contains(&self.hotline.auto_dispatch_threshold) {
+            return Err(
+                "hotline.auto_dispatch_threshold 应在 0 到 1 之间（0 为不自动派单）".into(),
+            );
         }
         Ok(())
     }

@@ -60,6 +60,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(hotline::export::ExportApi::openapi());
     doc.merge(hotline::notify::NotifyApi::openapi());
     doc.merge(hotline::report::ReportApi::openapi());
+    doc.merge(hotline::intel::http::IntelApi::openapi());
     doc.merge(audit_http::AuditApi::openapi());
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
@@ -80,6 +81,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::import::routes())
         .merge(hotline::export::routes())
         .merge(hotline::report::routes())
+        .merge(hotline::intel::http::routes())
         .merge(hotline::notify::routes())
         .merge(hotline::attachments::routes())
         .merge(hotline::pages_b::routes())

@@ -436,6 +436,121 @@ pub async fn populate(
     clock.set(real_now);
     svc.sweep_cards().await.map_err(err)?;
     tracing::info!(tickets = made, "demo hotline generated");
+    intel(&svc, &org, &cats).await
+}
+
+/// The first classification model, trained from the generated tickets, and a few routing rules
+/// so the demo shows dispatch suggestions.
+async fn intel(svc: &HotlineService, org: &OrgService, cats: &[Category]) -> Result<()> {
+    use hotline::intel::routing::{AnswerCondition, AnswerOp, Conditions, RuleInput};
+    let cli = Actor::cli();
+    let err = |e: kernel::Error| anyhow::anyhow!("{}", e.detail());
+    let trained = svc.train_model(&cli, false).await.map_err(err)?;
+    tracing::info!(
+        version = trained.model.version,
+        activated = trained.activated,
+        "demo classification model trained"
+    );
+    let mut depts = std::collections::HashMap::new();
+    for short in ["供水公司", "燃气公司", "住建局", "城管局"] {
+        let d = org
+            .departments(
+                &cli,
+                &org::service::DepartmentQuery {
+                    q: Some(short.to_string()),
+                    ..Default::default()
+                },
+                &kernel::page::PageQuery {
+                    page: None,
+                    per_page: None,
+                },
+            )
+            .await
+            .map_err(err)?
+            .items
+            .into_iter()
+            .find(|d| d.short_name == short)
+            .ok_or_else(|| anyhow::anyhow!("demo department {short} missing"))?;
+        depts.insert(short, d.id);
+    }
+    let cat = |name: &str| {
+        cats.iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id)
+            .ok_or_else(|| anyhow::anyhow!("demo category {name} missing"))
+    };
+    let rule = |name: &str, main: &str, co: &[&str], conditions: Conditions| RuleInput {
+        name: name.into(),
+        enabled: true,
+        conditions,
+        main_dept_id: depts[main],
+        co_dept_ids: co.iter().map(|c| depts[c]).collect(),
+        valid_from: None,
+        valid_until: None,
+    };
+    let rules = [
+        rule(
+            "片区停水：供水公司主办，住建局协办",
+            "供水公司",
+            &["住建局"],
+            Conditions {
+                category_ids: vec![cat("停水")?],
+                answers: vec![AnswerCondition {
+                    code: "scope".into(),
+                    op: AnswerOp::OneOf,
+                    values: vec!["整个小区".into(), "片区".into()],
+                }],
+                ..Conditions::default()
+            },
+        ),
+        rule(
+            "供水归供水公司",
+            "供水公司",
+            &[],
+            Conditions {
+                category_ids: vec![cat("停水")?],
+                ..Conditions::default()
+            },
+        ),
+        rule(
+            "燃气归燃气公司，住建局协办",
+            "燃气公司",
+            &["住建局"],
+            Conditions {
+                category_ids: vec![cat("燃气")?],
+                ..Conditions::default()
+            },
+        ),
+        rule(
+            "夜间施工噪音归城管",
+            "城管局",
+            &[],
+            Conditions {
+                category_ids: vec![cat("施工噪音")?],
+                time_from: Some("22:00".into()),
+                time_to: Some("06:00".into()),
+                ..Conditions::default()
+            },
+        ),
+        rule(
+            "老城网格市政设施归城管",
+            "城管局",
+            &[],
+            Conditions {
+                category_ids: vec![cat("市政设施")?],
+                area: Some(vec![
+                    [112.93, 28.18],
+                    [113.00, 28.18],
+                    [113.00, 28.23],
+                    [112.93, 28.23],
+                ]),
+                ..Conditions::default()
+            },
+        ),
+    ];
+    for r in rules {
+        svc.create_routing_rule(&cli, r).await.map_err(err)?;
+    }
     Ok(())
 }
 

@@ -1,5 +1,7 @@
-//! `yiwang hotline`: the hotline's text intelligence on files — train and apply the
-//! classification model, evaluate it, find hot issues, score replies. No database is needed.
+//! `yiwang hotline`: the hotline's text intelligence. On files (no database): train and apply
+//! the classification model, evaluate it, find hot issues, score replies. On the database:
+//! train a model version from the tickets (`train` without `--labeled`), list the versions,
+//! activate one.
 
 use anyhow::{anyhow, bail, Result};
 use clap::Subcommand;
@@ -22,24 +24,36 @@ const REPLY_TIME: &[&str] = &["答复时间", "reply_time"];
 
 #[derive(Subcommand)]
 pub enum HotlineCommand {
-    /// 训练分类模型：已标注留言（留言编号/id、留言主题/title、留言详情/detail、一级分类/category），
-    /// 可加未标注留言与分类体系（categories.csv），写出模型文件并打印留出集指标。
+    /// 训练分类模型。不带 --labeled 时从数据库训练：用有最终分类的历史工单（已答复、已办结、
+    /// 已归档及分类被更正过的）、分类体系与未分类工单，存为新版本，在留出集上不差于当前模型时才启用。
+    /// 带 --labeled 时从文件训练：已标注留言（留言编号/id、留言主题/title、留言详情/detail、
+    /// 一级分类/category），可加未标注留言与分类体系（categories.csv），写出模型文件并打印留出集指标。
     Train {
-        /// 已标注留言（CSV 或 Excel）。
-        #[arg(long, value_name = "FILE")]
-        labeled: PathBuf,
+        /// 已标注留言（CSV 或 Excel）；不填则从数据库训练。
+        #[arg(long, value_name = "FILE", requires = "out")]
+        labeled: Option<PathBuf>,
         /// 未标注留言（可重复）。
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", requires = "labeled")]
         unlabeled: Vec<PathBuf>,
         /// 分类体系（一级分类/level1、二级分类/level2、三级分类/level3）。
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", requires = "labeled")]
         taxonomy: Option<PathBuf>,
-        /// 模型输出文件。
-        #[arg(long, value_name = "MODEL")]
-        out: PathBuf,
+        /// 模型输出文件（文件训练时必填）。
+        #[arg(long, value_name = "MODEL", requires = "labeled")]
+        out: Option<PathBuf>,
         /// 快速训练（不做自训练），用于试验；默认训练完整模型。
-        #[arg(long)]
+        #[arg(long, requires = "labeled")]
         fast: bool,
+        /// 从数据库训练时：即使新模型在留出集上不如当前模型也启用它。
+        #[arg(long, conflicts_with = "labeled")]
+        force: bool,
+    },
+    /// 列出数据库中的模型版本（* 为正在使用的版本）。
+    Models,
+    /// 启用数据库中的某个模型版本（例如回退到旧版本）。
+    Activate {
+        /// 模型版本号。
+        version: i64,
     },
     /// 用模型给留言分类：输出每一行原有各列，并加上 predicted、confidence、top3 三列。
     Classify {
@@ -82,15 +96,26 @@ pub enum HotlineCommand {
     },
 }
 
-pub async fn run(_cfg: &Config, cmd: HotlineCommand) -> Result<()> {
+pub async fn run(cfg: &Config, cmd: HotlineCommand) -> Result<()> {
     match cmd {
         HotlineCommand::Train {
-            labeled,
+            labeled: Some(labeled),
             unlabeled,
             taxonomy,
             out,
             fast,
-        } => train(&labeled, &unlabeled, taxonomy.as_deref(), &out, fast),
+            ..
+        } => {
+            let out = out.ok_or_else(|| anyhow!("从文件训练时须用 --out 指定模型输出文件"))?;
+            train(&labeled, &unlabeled, taxonomy.as_deref(), &out, fast)
+        }
+        HotlineCommand::Train {
+            labeled: None,
+            force,
+            ..
+        } => train_db(cfg, force).await,
+        HotlineCommand::Models => models(cfg).await,
+        HotlineCommand::Activate { version } => activate(cfg, version).await,
         HotlineCommand::Classify {
             model,
             input,
@@ -104,6 +129,98 @@ pub async fn run(_cfg: &Config, cmd: HotlineCommand) -> Result<()> {
         HotlineCommand::Hotspots { input, top, json } => hotspots(&input, top, json),
         HotlineCommand::ReplyQuality { input, output } => reply_quality(&input, &output),
     }
+}
+
+async fn service(cfg: &Config) -> Result<hotline::HotlineService> {
+    let db = crate::open(cfg).await?;
+    crate::migrate(&db).await?;
+    Ok(hotline::HotlineService::new(db, cfg.city.name.clone()))
+}
+
+fn db_err(e: kernel::Error) -> anyhow::Error {
+    anyhow!(crate::DetailOrInternal::detail_or_internal(&e))
+}
+
+fn metrics_line(e: &Evaluation) -> String {
+    format!(
+        "准确率 {:.3}，宏平均 F1 {:.3}（{} 条）",
+        e.accuracy, e.macro_f1, e.n
+    )
+}
+
+async fn train_db(cfg: &Config, force: bool) -> Result<()> {
+    let svc = service(cfg).await?;
+    let started = Instant::now();
+    let o = svc
+        .train_model(&kernel::Actor::cli(), force)
+        .await
+        .map_err(db_err)?;
+    let m = &o.model;
+    println!(
+        "模型版本 {}：训练用已分类工单 {} 条，未分类工单 {} 条，分类体系 {} 行，留出集 {} 条，用时 {:.1} 秒",
+        m.version,
+        m.n_labeled,
+        m.n_unlabeled,
+        m.n_seeds,
+        m.n_holdout,
+        started.elapsed().as_secs_f64()
+    );
+    match &o.candidate {
+        Some(c) => println!("新模型留出集：{}", metrics_line(c)),
+        None => println!("留出集为空，未评估"),
+    }
+    if let Some((v, e)) = &o.previous {
+        println!("当前模型（版本 {v}）留出集：{}", metrics_line(e));
+    }
+    println!("{}", m.decision);
+    println!(
+        "{}",
+        if o.activated {
+            format!("已启用版本 {}", m.version)
+        } else {
+            format!("版本 {} 已保存但未启用", m.version)
+        }
+    );
+    Ok(())
+}
+
+async fn models(cfg: &Config) -> Result<()> {
+    let svc = service(cfg).await?;
+    let list = svc.models(&kernel::Actor::cli()).await.map_err(db_err)?;
+    if list.is_empty() {
+        println!("数据库中还没有模型，请先运行 yiwang hotline train");
+        return Ok(());
+    }
+    println!("  版本  训练时间             已分类  留出集  宏平均F1  准确率");
+    for m in list {
+        let ev = m.metrics.get("candidate");
+        let f = |k: &str| {
+            ev.and_then(|e| e.get(k))
+                .and_then(|v| v.as_f64())
+                .map_or("-".to_string(), |v| format!("{v:.3}"))
+        };
+        println!(
+            "{} {:>4}  {}  {:>6}  {:>6}  {:>8}  {:>6}",
+            if m.active { "*" } else { " " },
+            m.version,
+            kernel::clock::to_china(m.created_at).format("%Y-%m-%d %H:%M:%S"),
+            m.n_labeled,
+            m.n_holdout,
+            f("macro_f1"),
+            f("accuracy"),
+        );
+    }
+    Ok(())
+}
+
+async fn activate(cfg: &Config, version: i64) -> Result<()> {
+    let svc = service(cfg).await?;
+    let m = svc
+        .activate_model(&kernel::Actor::cli(), version)
+        .await
+        .map_err(db_err)?;
+    println!("已启用模型版本 {}", m.version);
+    Ok(())
 }
 
 fn file_name(p: &Path) -> String {

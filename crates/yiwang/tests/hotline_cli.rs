@@ -241,3 +241,53 @@ fn bad_input_is_a_chinese_error_with_exit_code_1() {
     assert_eq!(o.status.code(), Some(1), "{}", out(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("模型文件"));
 }
+
+#[test]
+fn train_from_the_database_lists_and_activates_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_yiwang"))
+            .current_dir(d)
+            .args(args)
+            .env_remove("YIWANG_DATABASE_URL")
+            .output()
+            .expect("run yiwang")
+    };
+    // The demo trains version 1 from its generated tickets.
+    let o = run(&["demo", "--no-serve", "--seed", "3"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = run(&["hotline", "models"]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(out(&o).contains("*    1"), "{}", out(&o));
+    // Retrained on the same tickets: not worse, so it becomes active, with the figures shown.
+    let o = run(&["hotline", "train"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let text = out(&o);
+    assert!(text.contains("模型版本 2"), "{text}");
+    assert!(text.contains("宏平均 F1"), "{text}");
+    assert!(text.contains("当前模型（版本 1）"), "{text}");
+    assert!(text.contains("已启用版本 2"), "{text}");
+    // Roll back to version 1.
+    let o = run(&["hotline", "activate", "1"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let o = run(&["hotline", "models"]);
+    let text = out(&o);
+    assert!(text.contains("*    1") && text.contains("     2"), "{text}");
+    let o = run(&["hotline", "activate", "99"]);
+    assert!(!o.status.success());
+    assert!(out(&o).contains("模型版本 99 不存在"), "{}", out(&o));
+    // File form needs --out; --force is for the database form only.
+    let o = run(&["hotline", "train", "--labeled", "x.csv"]);
+    assert!(!o.status.success());
+    let o = run(&[
+        "hotline",
+        "train",
+        "--labeled",
+        "x.csv",
+        "--out",
+        "m.bin",
+        "--force",
+    ]);
+    assert!(!o.status.success());
+}

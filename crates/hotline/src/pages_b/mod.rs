@@ -112,7 +112,9 @@ mod tests {
         assert!(l.hit("5.6.7.8", t0 + Duration::from_secs(2)).is_ok());
         // After the window the first hit has expired.
         assert!(l.hit("1.2.3.4", t0 + Duration::from_secs(61)).is_ok());
-        assert!(l.hit("1.2.3.4", t0 + Duration::from_secs(62)).is_err());
+        // The hit at 1 s has expired too; the hits at 61 s and 62 s fill the window again.
+        assert!(l.hit("1.2.3.4", t0 + Duration::from_secs(62)).is_ok());
+        assert!(l.hit("1.2.3.4", t0 + Duration::from_secs(63)).is_err());
     }
 
     #[test]
