@@ -118,7 +118,7 @@
         if (suggested) {
           var ul = el("ol", { "class": "compact" });
           s.categories.slice(0, 3).forEach(function (c) {
-            ul.appendChild(el("li", {}, [c.path.replace(/\//g, " › ") + " ", el("span", { "class": "confidence", text: pct(c.probability) })]));
+            ul.appendChild(el("li", {}, [c.path.replace(/\s*\/\s*/g, " › ") + " ", el("span", { "class": "confidence", text: pct(c.probability) })]));
           });
           sBody.appendChild(el("p", { "class": "muted", text: "建议分类：" }));
           sBody.appendChild(ul);
