@@ -52,6 +52,28 @@
     }
     if (cat) { cat.addEventListener("change", questions); }
 
+    // Narrow the long region list (district › street › community) by typing part of a name.
+    var region = document.getElementById("region_code");
+    if (region) {
+      var filter = el("input", { type: "search", id: "region-filter", placeholder: "输入街道或社区名筛选区划", "aria-label": "筛选区划", "aria-controls": "region_code" });
+      region.parentNode.insertBefore(filter, region);
+      filter.addEventListener("input", function () {
+        var q = filter.value.trim();
+        var first = null;
+        region.querySelectorAll("optgroup").forEach(function (g) {
+          var groupHit = q !== "" && g.label.indexOf(q) >= 0;
+          var any = false;
+          g.querySelectorAll("option").forEach(function (o) {
+            var hit = q === "" || groupHit || o.textContent.indexOf(q) >= 0;
+            o.hidden = !hit;
+            if (hit) { any = true; if (!first && q) { first = o; } }
+          });
+          g.hidden = !any;
+        });
+        if (first) { region.value = first.value; }
+      });
+    }
+
     // The caller's history.
     var phone = document.getElementById("caller_phone");
     var histBody = document.getElementById("history-body");
@@ -96,7 +118,7 @@
         if (suggested) {
           var ul = el("ol", { "class": "compact" });
           s.categories.slice(0, 3).forEach(function (c) {
-            ul.appendChild(el("li", {}, [c.path.replace(/\//g, " › ") + " ", el("span", { "class": "confidence", text: pct(c.probability) })]));
+            ul.appendChild(el("li", {}, [c.path.replace(/\s*\/\s*/g, " › ") + " ", el("span", { "class": "confidence", text: pct(c.probability) })]));
           });
           sBody.appendChild(el("p", { "class": "muted", text: "建议分类：" }));
           sBody.appendChild(ul);

@@ -45,8 +45,8 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn nav() -> Vec<NavItem> {
     let mut n = home::nav();
     n.extend(hotline::http::nav());
-    n.extend(hotline::pages_b::nav());
     n.extend(hotline::pages::nav());
+    n.extend(hotline::pages_b::nav());
     n.extend(services::http::nav());
     n.extend(org::http::nav());
     n.extend(audit_http::nav());

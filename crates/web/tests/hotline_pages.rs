@@ -159,6 +159,17 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.fill("#caller_phone", "13900001234").await;
     b.fill("#caller_name", "李四").await;
     b.select("#kind", "complaint").await;
+    // Typing part of a name narrows the region list and picks the first match.
+    b.fill("#region-filter", "A1区").await;
+    let picked = b
+        .client
+        .execute(
+            "return document.getElementById('region_code').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked, "690102");
     b.select("#region_code", "690102").await;
     b.fill("#address", "幸福小区3栋").await;
     b.fill("#title", "小区物业不清运垃圾").await;
@@ -220,6 +231,9 @@ async fn journey_from_intake_to_second_reply(db: Db) {
 
     // 2. The dispatcher confirms the department on the dispatch page.
     login(&b, &url, "disp").await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    assert!(b.text("#dispatch-form").await.contains("确认派单"));
+    shot(&mut b, &url, "ticket-dispatcher").await;
     b.goto(&format!("{url}/hotline/dispatch")).await;
     assert!(b.text("table.tickets").await.contains(&number));
     // Confirming nothing ticked is refused and dispatches nothing.
@@ -379,6 +393,8 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.fill("#content", "想问一下").await;
     b.click_and_wait("#save").await;
     assert!(b.text("#kind-error").await.contains("请选择工单类型"));
+    assert!(b.text("#caller_phone-error").await.contains("来电号码"));
+    assert!(b.text("#error-summary").await.contains("有 3 处"));
     b.select("#kind", "consult").await;
     b.click_and_wait("#save").await;
     assert!(b.text("#caller_phone-error").await.contains("来电号码"));
@@ -421,6 +437,10 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.click_and_wait("#saved-number").await;
     assert!(b.text(".ticket-head").await.contains("已办结"));
     assert!(b.text("ol.timeline").await.contains("即时解答"));
+    assert!(b
+        .body_text()
+        .await
+        .contains("引用知识条目：异地就医备案怎么办理"));
     shot(&mut b, &url, "ticket-answered").await;
 
     // Pages other roles use render for the admin, too (and at phone width stay usable).
@@ -558,6 +578,92 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     let hx = Client::login(&w.url, "han_x").await;
     let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
     assert!(html.as_str().unwrap().contains("13700001111"));
+
+    // The department asks for an extension on the ticket page; a bad number of days is refused
+    // beside the field; the supervisor approves it from the extensions list.
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[("action", "acknowledge".into())],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, page) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "request_extension".into()),
+            ("days", "0".into()),
+            ("reason", "需现场勘查".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("ext-days-error") && page.contains("延期天数"));
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "request_extension".into()),
+            ("days", "3".into()),
+            ("reason", "需现场勘查".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let due_before = status_of(&admin, a).await["reply_due"].as_i64().unwrap();
+    let sup = Client::login(&w.url, "sup").await;
+    let (s, html) = sup.get("/hotline/supervision?tab=extensions").await;
+    assert_eq!(s, 200);
+    assert!(html
+        .as_str()
+        .unwrap()
+        .contains("申请延期 3 个工作日：需现场勘查"));
+    let (s, _) = form(
+        &sup,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "decide_extension".into()),
+            ("approve", "1".into()),
+            ("note", "同意".into()),
+            ("back", "/hotline/supervision?tab=extensions".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    let ta = status_of(&admin, a).await;
+    assert!(ta["pending_extension"].is_null());
+    assert!(
+        ta["reply_due"].as_i64().unwrap() > due_before,
+        "approved extension moves the deadline"
+    );
+    // Returning needs a reason; with one, the ticket goes back to the dispatch queue and the
+    // department back to its inbox (it no longer sees the ticket).
+    let (_, html) = hx.get(&format!("/hotline/tickets/{a}")).await;
+    assert!(html
+        .as_str()
+        .unwrap()
+        .contains(r#"name="back" value="/hotline/inbox""#));
+    let (s, page) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[("action", "return".into()), ("reason", " ".into())],
+    )
+    .await;
+    assert_eq!(s, 422);
+    assert!(page.contains("return-reason-error"));
+    let (s, _) = form(
+        &hx,
+        &format!("/hotline/tickets/{a}/act"),
+        &[
+            ("action", "return".into()),
+            ("reason", "不属于本单位职责".into()),
+            ("back", "/hotline/inbox".into()),
+        ],
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(status_of(&admin, a).await["status"], "pending_dispatch");
 
     // Split c between two departments; one part alone is refused.
     let (s, page) = form(

@@ -180,19 +180,23 @@ fn answers_from(
     Ok(out)
 }
 
+/// The ticket the form describes, with every problem of the form reported at once.
 fn new_ticket(form: &FormData, cats: &[Category]) -> Result<NewTicket, Error> {
-    let mut c = kernel::error::Checks::new();
+    let mut errors = Vec::new();
     let kind = TicketKind::parse(form.get("kind"));
     if kind.is_none() {
-        c.add("kind", "required", "请选择工单类型");
+        errors.push(FieldError {
+            field: "kind".into(),
+            code: "required".into(),
+            detail: "请选择工单类型".into(),
+        });
     }
     let category_id = opt_i64(form, "category_id", "分类")?;
     let cat = category_id.and_then(|id| cats.iter().find(|x| x.id == id));
     if category_id.is_some() && cat.is_none() {
-        c.add("category_id", "not_found", "所选分类不存在");
+        return Err(Error::field("category_id", "not_found", "所选分类不存在"));
     }
-    c.finish()?;
-    Ok(NewTicket {
+    let t = NewTicket {
         channel: Channel::parse(form.get("channel")).unwrap_or(Channel::Phone),
         kind: kind.unwrap_or(TicketKind::Consult),
         urgency: Urgency::parse(form.get("urgency")).unwrap_or(Urgency::Normal),
@@ -209,7 +213,17 @@ fn new_ticket(form: &FormData, cats: &[Category]) -> Result<NewTicket, Error> {
         category_id,
         answers: answers_from(form, cat)?,
         accept: true,
-    })
+    };
+    match t.validate() {
+        Err(Error::Validation(more)) => errors.extend(more),
+        Err(e) => return Err(e),
+        Ok(()) => {}
+    }
+    if errors.is_empty() {
+        Ok(t)
+    } else {
+        Err(Error::Validation(errors))
+    }
 }
 
 /// POST `/hotline/intake`: save (and send to dispatch), answer at once from the knowledge base,
@@ -229,7 +243,6 @@ pub async fn submit(
     let cats = s.categories().await?;
     let result: Result<(i64, bool), Error> = async {
         let input = new_ticket(&form, &cats)?;
-        input.validate()?;
         if op == "answer" {
             // Everything is checked before the ticket is written, so a refused answer leaves
             // no half-done ticket behind.

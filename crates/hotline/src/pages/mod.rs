@@ -31,7 +31,7 @@ pub const SUPERVISE_ROLES: &[Role] = &[Role::Supervisor, Role::Admin];
 
 pub fn nav() -> Vec<NavItem> {
     let item = |label, href, roles| NavItem {
-        section: "12345热线",
+        section: "12345 热线",
         label,
         href,
         roles,
@@ -219,4 +219,81 @@ pub fn done_message(code: &str) -> Option<String> {
         other => action_label(other),
     };
     Some(format!("已完成：{label}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> FormData {
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn forms_become_actions_or_name_the_bad_field() {
+        assert_eq!(
+            action_from(&form(&[
+                ("action", "dispatch"),
+                ("main_dept_id", "3"),
+                ("co_dept_ids", "4"),
+                ("co_dept_ids", "5")
+            ]))
+            .unwrap(),
+            Action::Dispatch {
+                main_dept_id: 3,
+                co_dept_ids: vec![4, 5]
+            }
+        );
+        let e = action_from(&form(&[("action", "dispatch")])).unwrap_err();
+        assert_eq!(e.field_name(), Some("main_dept_id"));
+        let e =
+            action_from(&form(&[("action", "request_extension"), ("days", "两天")])).unwrap_err();
+        assert_eq!(e.field_name(), Some("days"));
+        let e = action_from(&form(&[("action", "callback")])).unwrap_err();
+        assert_eq!(e.field_name(), Some("result"));
+        assert_eq!(
+            action_from(&form(&[
+                ("action", "callback"),
+                ("result", "unsatisfied"),
+                ("reopen", "1")
+            ]))
+            .unwrap(),
+            Action::Callback {
+                result: CallbackResult::Unsatisfied,
+                note: String::new(),
+                reopen: true
+            }
+        );
+        let e = action_from(&form(&[("action", "fly")])).unwrap_err();
+        assert_eq!(e.code(), "unknown_action");
+        assert!(matches!(
+            action_from(&form(&[("action", "decide_extension"), ("approve", "0")])).unwrap(),
+            Action::DecideExtension { approve: false, .. }
+        ));
+    }
+
+    #[test]
+    fn forms_go_back_only_to_workbench_pages() {
+        let to = |back: &str| {
+            back_to(&form(&[("back", back)]), "/hotline/inbox", "reply")
+                .headers()
+                .get("location")
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert_eq!(to("/hotline/callback"), "/hotline/callback?done=reply");
+        assert_eq!(
+            to("/hotline/inbox?tab=doing"),
+            "/hotline/inbox?tab=doing&done=reply"
+        );
+        assert_eq!(to("https://evil.example/"), "/hotline/inbox?done=reply");
+        assert_eq!(to("/hotline//evil.example"), "/hotline/inbox?done=reply");
+    }
 }

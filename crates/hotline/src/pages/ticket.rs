@@ -108,6 +108,10 @@ pub async fn render(
         None => None,
     };
 
+    let cited = match t.kb_article_id {
+        Some(a) => s.article(&p.actor, a).await.ok().map(|(a, _)| a.question),
+        None => None,
+    };
     let actions = actions(ctx, p, &v, sent, &may).await?;
     let title = format!("工单 {}", t.number);
     Ok(page(
@@ -170,6 +174,7 @@ pub async fn render(
                     @if let Some(r) = &t.reply {
                         h3 { "答复" @if let Some(at) = t.replied_at { span.muted { "（" (time(Some(at))) "）" } } }
                         p.reply { (r) }
+                        @if let Some(q) = &cited { p.muted { "引用知识条目：" (q) } }
                     }
                     @if !files.is_empty() {
                         h3 { "附件" }
@@ -458,7 +463,8 @@ async fn actions(
                 form method="post" action=(act_url) data-confirm="确定退回派单员？" {
                     (csrf_input(p))
                     input type="hidden" name="action" value="return";
-                    input type="hidden" name="back" value=(back);
+                    // Once returned, the department no longer sees the ticket: back to its inbox.
+                    input type="hidden" name="back" value="/hotline/inbox";
                     (textarea("退单理由", "return-reason", "reason", &sent.value("return", "reason"), e, 2))
                     button.danger type="submit" { "退单" }
                 }
