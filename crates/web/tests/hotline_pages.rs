@@ -13,7 +13,7 @@ use serde_json::json;
 use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; journey_from_intake_to_second_reply, knowledge_base_answer_and_refused_input,
-    dispatcher_corrects_splits_and_merges_on_the_ticket_page);
+    dispatcher_corrects_splits_and_merges_on_the_ticket_page, citizen_journey_from_portal_to_rating);
 
 /// Operators, a dispatcher and a supervisor at the bureau; a small taxonomy with an extra
 /// question, a published article and a reply template.
@@ -703,5 +703,152 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+    w.server.stop().await;
+}
+
+/// Issue 5's whole journey across both sides: a citizen's web request is accepted by an
+/// operator, dispatched, answered, called back 不满意, reopened, answered again, and finally
+/// tracked and rated by the citizen on the portal.
+async fn citizen_journey_from_portal_to_rating(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db).await;
+    desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let Some(mut b) = Browser::start(&format!("citizen-journey-{backend}")).await else {
+        return;
+    };
+    let url = w.url.clone();
+
+    // 1. The citizen leaves a request on the portal, on a phone.
+    b.set_size(390, 844).await;
+    b.goto(&format!("{url}/portal/new")).await;
+    b.select("#kind", "complaint").await;
+    b.fill("#title", "东湖路路灯连续一周不亮").await;
+    b.fill(
+        "#content",
+        "东湖路幸福小区门口一段路灯连续一周晚上不亮，行人夜间出行不安全。",
+    )
+    .await;
+    b.fill("#caller_name", "赵六").await;
+    b.fill("#caller_phone", "13811112222").await;
+    b.click("#privacy").await;
+    shot(&mut b, &url, "journey-portal-new").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.current_path().await, "/portal/submitted");
+    let number = b.text("#ticket-number").await;
+    let (_, list) = admin
+        .get("/api/v1/hotline/tickets?caller_phone=13811112222")
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+    let id = list["items"][0]["id"].as_i64().unwrap();
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["number"], number.as_str());
+    assert_eq!(t["channel"], "web");
+    assert_eq!(t["status"], "created");
+    b.set_size(1366, 768).await;
+
+    // 2. The operator finds it waiting 待受理 on the intake page, accepts it, and passes it on.
+    login(&b, &url, "oper").await;
+    b.goto(&format!("{url}/hotline/intake")).await;
+    assert!(b.text("#waiting").await.contains(&number));
+    shot(&mut b, &url, "journey-intake-waiting").await;
+    b.click_and_wait(&format!("#accept-{id}")).await;
+    assert_eq!(b.current_path().await, format!("/hotline/tickets/{id}"));
+    assert_eq!(status_of(&admin, id).await["status"], "accepted");
+    b.click_and_wait("form:has(input[name=action][value=submit_for_dispatch]) button")
+        .await;
+    assert_eq!(status_of(&admin, id).await["status"], "pending_dispatch");
+    b.goto(&format!("{url}/hotline/intake")).await;
+    assert!(
+        !b.text("#waiting").await.contains(&number),
+        "an accepted request still waits"
+    );
+
+    // 3. The dispatcher confirms the department.
+    login(&b, &url, "disp").await;
+    b.goto(&format!("{url}/hotline/dispatch")).await;
+    assert!(b.text("table.tickets").await.contains(&number));
+    b.select(&format!("#dept-{id}"), &w.dept_x.to_string())
+        .await;
+    b.click(&format!("#sel-{id}")).await;
+    b.click_and_wait("#bulk-confirm").await;
+    assert_eq!(status_of(&admin, id).await["status"], "dispatched");
+
+    // 4. The department acknowledges and replies.
+    login(&b, &url, "han_x").await;
+    b.goto(&format!("{url}/hotline/inbox")).await;
+    b.click_and_wait(&format!("#ack-{id}")).await;
+    assert_eq!(status_of(&admin, id).await["status"], "acknowledged");
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    b.fill("#reply-text", "已安排维修人员检修东湖路路灯。")
+        .await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+    assert_eq!(status_of(&admin, id).await["status"], "replied");
+
+    // 5. The callback records 不满意.
+    login(&b, &url, "oper").await;
+    b.goto(&format!("{url}/hotline/callback")).await;
+    b.click(&format!("#cb-{id}-unsatisfied")).await;
+    b.fill(&format!("#cb-{id}-note"), "市民表示路灯仍不亮")
+        .await;
+    b.click_and_wait(&format!("#cb-{id} button[type=submit]"))
+        .await;
+    assert_eq!(status_of(&admin, id).await["satisfaction"], "unsatisfied");
+
+    // 6. The supervisor reopens it.
+    login(&b, &url, "sup").await;
+    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
+        .await;
+    b.fill(
+        &format!("#reopen-list-{id}-reason"),
+        "路灯仍未修复，请重新处理",
+    )
+    .await;
+    b.click_and_wait(&format!(
+        "form:has(#reopen-list-{id}-reason) button[type=submit]"
+    ))
+    .await;
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["status"], "dispatched");
+    assert_eq!(t["reopen_count"], 1);
+
+    // 7. The department replies again.
+    login(&b, &url, "han_x").await;
+    b.goto(&format!("{url}/hotline/inbox?tab=reopened")).await;
+    b.click_and_wait(&format!("#ack-{id}")).await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    b.fill(
+        "#reply-text",
+        "经再次核查，已更换损坏的供电线路，东湖路路灯已全部恢复照明。",
+    )
+    .await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+    assert_eq!(status_of(&admin, id).await["status"], "replied");
+    shot(&mut b, &url, "journey-second-reply").await;
+
+    // 8. The citizen (no staff session) tracks it by number and phone, and rates the reply.
+    b.client.delete_all_cookies().await.unwrap();
+    b.set_size(390, 844).await;
+    b.goto(&format!("{url}/portal/track")).await;
+    b.fill("#number", &number).await;
+    b.fill("#phone", "13811112222").await;
+    b.click_and_wait("form button[type=submit]").await;
+    assert_eq!(b.text("#tracked-status").await, "已答复待回访");
+    assert!(b.text("#reply-text").await.contains("已全部恢复照明"));
+    assert!(
+        !b.body_text().await.contains("测试han_x"),
+        "a staff name reached the citizen"
+    );
+    shot(&mut b, &url, "journey-portal-track").await;
+    b.click("input[name=result][value=satisfied]").await;
+    b.fill("#note", "第二次修好了").await;
+    b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
+        .await;
+    assert!(b.body_text().await.contains("感谢您的评价"));
+    shot(&mut b, &url, "journey-portal-rated").await;
+    let t = status_of(&admin, id).await;
+    assert_eq!(t["satisfaction"], "satisfied");
+    assert_eq!(t["status"], "closed");
+    b.close().await;
     w.server.stop().await;
 }

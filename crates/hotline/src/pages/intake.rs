@@ -345,6 +345,23 @@ async fn render(
         .await
         .ok()
     };
+    // Requests left on the portal (and other self-service channels) wait here for an operator
+    // to accept them; without this queue nobody on the workbench would ever see them.
+    let waiting = s
+        .list(
+            &p.actor,
+            &TicketQuery {
+                status: Some(Status::Created.code().to_owned()),
+                sort: Some("oldest".into()),
+                ..Default::default()
+            },
+            &PageQuery {
+                page: Some(1),
+                per_page: Some(20),
+            },
+        )
+        .await
+        .ok();
     let can_merge = p.actor.has_any_role(&[Role::Dispatcher, Role::Admin]);
     let kind = form.get("kind");
     let urgency = if fresh { "normal" } else { form.get("urgency") };
@@ -453,6 +470,29 @@ async fn render(
                                     }
                                 }
                             }
+                        }
+                    }
+                    section.card #waiting aria-labelledby="h-waiting" {
+                        h2 #h-waiting { "网上留言待受理" }
+                        @match &waiting {
+                            Some(w) if !w.items.is_empty() => {
+                                p.muted { "共 " (w.total) " 件，受理后在工单页转派单。" }
+                                ul.compact #waiting-body {
+                                    @for t in &w.items {
+                                        li {
+                                            a href=(format!("/hotline/tickets/{}", t.ticket.id)) { (t.ticket.number) }
+                                            " " (t.ticket.channel.label()) br; (t.ticket.title) br;
+                                            form.inline method="post" action=(format!("/hotline/tickets/{}/act", t.ticket.id)) {
+                                                (csrf_input(p))
+                                                input type="hidden" name="action" value="accept";
+                                                input type="hidden" name="back" value=(format!("/hotline/tickets/{}", t.ticket.id));
+                                                button.secondary #(format!("accept-{}", t.ticket.id)) type="submit" { "受理" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            _ => p.muted { "没有待受理的网上留言。" },
                         }
                     }
                     section.card #suggest hidden {
