@@ -321,6 +321,27 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     w.server.stop().await;
 }
 
+fn alert_ticket(title: &str, content: &str, region: &str, category: i64, n: i64) -> NewTicket {
+    NewTicket {
+        channel: Channel::Phone,
+        kind: TicketKind::Complaint,
+        urgency: Urgency::Normal,
+        caller_name: None,
+        caller_phone: Some(format!("1370000{n:04}")),
+        wants_reply: true,
+        anonymous: false,
+        address: None,
+        region_code: Some(region.into()),
+        lng: None,
+        lat: None,
+        title: title.into(),
+        content: content.into(),
+        category_id: Some(category),
+        answers: Default::default(),
+        accept: true,
+    }
+}
+
 fn urlencode(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
@@ -588,6 +609,106 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     b.goto(&format!("{}/hotline/analytics", w.url)).await;
     scroll_to(&b, "#trend-title").await;
     b.screenshot("analytics-phone").await;
+    b.set_size(1366, 768).await;
+
+    // 研判告警: eight quiet weeks of bus complaints in 东湖街道 (backdated), then a burst of
+    // water cuts in 幸福社区 this week; the alerts job raises it and the page lists it.
+    assert!(b.text("#alerts").await.contains("当前没有待处理的研判告警"));
+    let now = db.now();
+    let bus = cat("交通运输/公交服务");
+    for week in 1..=8i64 {
+        for k in 0..2i64 {
+            let t = svc
+                .create(
+                    &cli,
+                    alert_ticket(
+                        "公交班次太少",
+                        "希望增开早高峰的公交班次",
+                        "690102001000",
+                        bus,
+                        week * 10 + k,
+                    ),
+                )
+                .await
+                .unwrap()
+                .ticket;
+            sqlx::query("UPDATE hotline_tickets SET created_at = $1 WHERE id = $2")
+                .bind(now - week * 7 * 86_400_000 - k * 3_600_000)
+                .bind(t.id)
+                .execute(db.pool())
+                .await
+                .unwrap();
+        }
+    }
+    for i in 0..14i64 {
+        svc.create(
+            &cli,
+            alert_ticket(
+                "小区停水",
+                "幸福社区一直停水，没有通知，做饭洗漱都没水用",
+                "690102001001",
+                cat("城乡建设/物业管理"),
+                100 + i,
+            ),
+        )
+        .await
+        .unwrap();
+    }
+    let run = hotline::alerts::run(&db, db.now()).await.unwrap();
+    assert!(!run.raised.is_empty(), "the burst raised nothing: {run:?}");
+    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    let alerts = b.text("#alerts").await;
+    assert!(
+        alerts.contains("量能异常") && alerts.contains("幸福社区"),
+        "{alerts}"
+    );
+    let first: i64 = b
+        .client
+        .execute(
+            "return document.querySelector('#alerts li.card').id.slice(6);",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    scroll_to(&b, "#alerts-title").await;
+    b.screenshot("analytics-alerts").await;
+    // An empty note is refused beside the field and acknowledges nothing.
+    b.click_and_wait(&format!("#alert-{first} button[type=submit]"))
+        .await;
+    assert!(b
+        .text(&format!("#ack-note-{first}-error"))
+        .await
+        .contains("处理意见"));
+    let alerts_svc = hotline::alerts::AlertService::new(db.clone());
+    let open_before = alerts_svc.list(&cli, Some("open")).await.unwrap().len();
+    b.fill(&format!("#ack-note-{first}"), "已通知供水公司排查管网")
+        .await;
+    b.click_and_wait(&format!("#alert-{first} button[type=submit]"))
+        .await;
+    assert!(b.text("#alerts").await.contains("已确认"));
+    assert_eq!(
+        count(&b, &format!("#alert-{first}")).await,
+        0,
+        "an acknowledged alert is still listed"
+    );
+    let acked = alerts_svc.list(&cli, Some("acknowledged")).await.unwrap();
+    assert!(acked
+        .iter()
+        .any(|a| a.id == first && a.ack_note.as_deref() == Some("已通知供水公司排查管网")));
+    assert_eq!(
+        alerts_svc.list(&cli, Some("open")).await.unwrap().len(),
+        open_before - 1
+    );
+    b.screenshot("analytics-alert-acknowledged").await;
+    // Department staff see no alerts.
+    let hx = Client::login(&w.url, "han_x").await;
+    let (s, html) = hx.get("/hotline/analytics").await;
+    assert_eq!(s, 200);
+    assert!(!html.as_str().unwrap().contains("研判告警"));
     b.close().await;
     w.server.stop().await;
 }

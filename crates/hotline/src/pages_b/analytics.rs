@@ -30,7 +30,105 @@ pub const READERS: &[Role] = &[Role::Analyst, Role::Supervisor, Role::Admin, Rol
 const MAX_TICKETS: usize = 20_000;
 
 pub fn routes() -> Router<AppCtx> {
-    Router::new().route("/hotline/analytics", get(show))
+    Router::new().route("/hotline/analytics", get(show)).route(
+        "/hotline/analytics/alerts/{id}/acknowledge",
+        axum::routing::post(acknowledge_alert),
+    )
+}
+
+/// Who may acknowledge a 研判告警 on this page (the alerts service checks it again).
+const ALERT_ACK: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
+/// Who sees the alerts at all (department staff do not).
+const ALERT_READERS: &[Role] = &[
+    Role::Supervisor,
+    Role::Analyst,
+    Role::Dispatcher,
+    Role::Admin,
+];
+
+/// What the acknowledge form left behind after its redirect (post/redirect/get).
+#[derive(Deserialize, Default)]
+struct AlertFlash {
+    acked: Option<i64>,
+    ack_error: Option<i64>,
+}
+
+async fn acknowledge_alert(
+    p: PageCtx,
+    State(ctx): State<AppCtx>,
+    webcore::Path(id): webcore::Path<i64>,
+    f: webcore::FormData,
+) -> Result<Response, PageError> {
+    p.check_csrf(f.get(webcore::CSRF_FIELD))?;
+    let alerts = crate::alerts::AlertService::new(ctx.db.clone());
+    match alerts.acknowledge(&p.actor, id, f.get("note")).await {
+        Ok(_) => Ok(
+            axum::response::Redirect::to(&format!("/hotline/analytics?acked={id}#alerts"))
+                .into_response(),
+        ),
+        // The only field is the note: show the problem beside it, keep the page a GET.
+        Err(Error::Validation(_)) => Ok(axum::response::Redirect::to(&format!(
+            "/hotline/analytics?ack_error={id}#alert-{id}"
+        ))
+        .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The open alerts with their evidence, and an acknowledge form for those allowed.
+async fn alerts_section(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    flash: &AlertFlash,
+) -> Result<Markup, PageError> {
+    if !p.actor.has_any_role(ALERT_READERS) {
+        return Ok(html! {});
+    }
+    let open = crate::alerts::AlertService::new(ctx.db.clone())
+        .list(&p.actor, Some("open"))
+        .await?;
+    let may_ack = p.actor.has_any_role(ALERT_ACK);
+    Ok(html! {
+        section aria-labelledby="alerts-title" #alerts {
+            h2 #alerts-title { "研判告警" }
+            @if let Some(id) = flash.acked { div.notice role="status" { "告警 " (id) " 已确认。" } }
+            @if open.is_empty() {
+                p.muted { "当前没有待处理的研判告警。" }
+            } @else {
+                ul.alerts style="list-style:none;padding-left:0" {
+                    @for a in &open {
+                        li.card #(format!("alert-{}", a.id)) {
+                            h3 {
+                                (if a.kind == "volume_spike" { "量能异常" } else { "新增聚集" }) "：" (a.subject_label)
+                            }
+                            p.muted {
+                                (a.window_from) " 至 " (a.window_to) "，实际 " (a.observed) " 件，预期 " (format!("{:.1}", a.expected)) " 件，关联工单 " (a.ticket_ids.len()) " 件"
+                            }
+                            ul.evidence {
+                                @for st in a.evidence["statements"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).take(4) {
+                                    li { (st) }
+                                }
+                            }
+                            @if may_ack {
+                                @let fid = format!("ack-note-{}", a.id);
+                                @let bad = flash.ack_error == Some(a.id);
+                                form method="post" action=(format!("/hotline/analytics/alerts/{}/acknowledge", a.id)) {
+                                    (webcore::layout::csrf_input(p))
+                                    div.field {
+                                        label for=(fid) { "处理意见" }
+                                        input id=(fid) name="note" maxlength="1000"
+                                            aria-invalid=[bad.then_some("true")] aria-describedby=[bad.then(|| format!("{fid}-error"))];
+                                        @if bad { p.field-error id=(format!("{fid}-error")) role="alert" { "请填写处理意见（不超过 1000 字）。" } }
+                                    }
+                                    button type="submit" { "确认告警" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -380,6 +478,7 @@ async fn show(
     p: PageCtx,
     State(ctx): State<AppCtx>,
     Query(q): Query<AnalyticsQuery>,
+    axum::extract::Query(flash): axum::extract::Query<AlertFlash>,
 ) -> Result<Response, PageError> {
     let today = kernel::clock::to_china(ctx.db.now()).date_naive();
     let chosen = period_of(&q, today).and_then(|pk| Ok((pk, group_of(&q)?)));
@@ -461,6 +560,7 @@ async fn show(
             Some(k.overdue_open as f64)
         }),
     ];
+    let alerts = alerts_section(&ctx, &p, &flash).await?;
     let body = html! {
         (period_form(&q, today, &[]))
         h2 #period-title { (table.period_label) " · " (table.scope) }
@@ -543,8 +643,7 @@ async fn show(
                 }
             }
         }
-        // COORDINATOR: weak-signal alerts (研判告警, GET /api/v1/hotline/alerts) go here once that
-        // endpoint is merged; the hot issues above are computed with nlp::hotspot directly.
+        (alerts)
         section aria-labelledby="dl-title" {
             h2 #dl-title { "下载" }
             ul #downloads {
