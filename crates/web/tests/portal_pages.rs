@@ -395,6 +395,23 @@ async fn knowledge_base_edit_review_publish(db: Db) {
     .await;
     assert!(b.text("#kb-list").await.contains("居住证办理需要哪些材料"));
     b.screenshot("kb-search").await;
+    // A reworded question finds it through the search index, ranked, with a snippet of the
+    // answer; the database's text match alone would not.
+    b.goto(&format!(
+        "{}/hotline/kb?q={}",
+        w.url,
+        urlencode("办居住证要带什么材料")
+    ))
+    .await;
+    let ranked = b.text("#kb-list").await;
+    assert!(ranked.contains("居住证办理需要哪些材料"), "{ranked}");
+    assert!(ranked.contains("身份证"), "snippet of the answer: {ranked}");
+    assert_eq!(
+        count(&b, "#kb-all").await,
+        0,
+        "no text match for a rewording"
+    );
+    b.screenshot("kb-search-reworded").await;
 
     // An edit is a new version, back in draft, with the history kept.
     b.goto(&format!("{}/hotline/kb/{id}/edit", w.url)).await;

@@ -79,6 +79,17 @@ async fn list(
     };
     let text = q.q.trim();
     let s = svc(&ctx);
+    // Published articles are found by meaning through the tantivy index (rewordings, sub-words,
+    // ranked); drafts and other statuses only by the database's text match below.
+    let ranked = if !text.is_empty() && matches!(status, None | Some(ArticleStatus::Published)) {
+        Some(
+            crate::search::SearchService::new(ctx.db.clone())
+                .kb_search(&p.actor, text, 20)
+                .await?,
+        )
+    } else {
+        None
+    };
     let list = s
         .articles(
             &p.actor,
@@ -121,10 +132,32 @@ async fn list(
                 button type="submit" { "查找" }
                 @if p.actor.has_any_role(EDITORS) { a.button href="/hotline/kb/new" { "新建条目" } }
             }
-            @if list.items.is_empty() {
-                p #kb-empty { "没有符合条件的知识条目。" }
+            @if let Some(r) = &ranked {
+                @if r.items.is_empty() {
+                    p #kb-empty { (if status.is_some() { "没有符合条件的知识条目。" } else { "没有符合条件的已发布条目。" }) }
+                } @else {
+                    h2 #kb-ranked-title { "已发布条目（按相关度）" }
+                    table #kb-list aria-labelledby="kb-ranked-title" {
+                        thead { tr { th scope="col" { "问题" } th scope="col" { "答案摘要" } th scope="col" { "状态" } } }
+                        tbody {
+                            @for h in &r.items {
+                                tr {
+                                    td { a href=(format!("/hotline/kb/{}", h.article_id)) { (h.title) } }
+                                    td { (h.snippet) }
+                                    td { (status_tag(ArticleStatus::Published)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if ranked.is_some() && status.is_some() {
+                // Only published articles were asked for: the ranked list above is the answer.
+            } @else if list.items.is_empty() {
+                @if ranked.is_none() { p #kb-empty { "没有符合条件的知识条目。" } }
             } @else {
-                table #kb-list {
+                @if ranked.is_some() { h2 #kb-all-title { "全部状态（文字匹配）" } }
+                table id=(if ranked.is_some() { "kb-all" } else { "kb-list" }) {
                     thead { tr { th scope="col" { "问题" } th scope="col" { "分类" } th scope="col" { "状态" } th scope="col" { "版本" } th scope="col" { "更新时间" } } }
                     tbody {
                         @for a in &list.items {
@@ -139,7 +172,7 @@ async fn list(
                     }
                 }
             }
-            (pager(&base, list.page, list.pages(), list.total))
+            @if ranked.is_none() || (status.is_none() && !list.items.is_empty()) { (pager(&base, list.page, list.pages(), list.total)) }
             p.muted { "快捷键：按 / 聚焦查找框。流程：编辑保存为草稿 → 督办员审核 → 发布；每次编辑都生成新版本，须重新审核发布。" }
         },
     ))
