@@ -13,7 +13,8 @@ use serde_json::json;
 use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; journey_from_intake_to_second_reply, knowledge_base_answer_and_refused_input,
-    dispatcher_corrects_splits_and_merges_on_the_ticket_page, citizen_journey_from_portal_to_rating);
+    dispatcher_corrects_splits_and_merges_on_the_ticket_page, citizen_journey_from_portal_to_rating,
+    dispatch_queue_renders_suggestion_and_duplicate_without_script);
 
 /// Operators, a dispatcher and a supervisor at the bureau; a small taxonomy with an extra
 /// question, a published article and a reply template.
@@ -850,5 +851,77 @@ async fn citizen_journey_from_portal_to_rating(db: Db) {
     assert_eq!(t["satisfaction"], "satisfied");
     assert_eq!(t["status"], "closed");
     b.close().await;
+    w.server.stop().await;
+}
+
+/// The dispatch queue as a browser without scripts gets it: each row's stored department
+/// suggestion (preselected, with confidence and reason) and its likely duplicate.
+async fn dispatch_queue_renders_suggestion_and_duplicate_without_script(db: Db) {
+    let w = world(db).await;
+    let d = desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let (s, r) = admin
+        .post(
+            "/api/v1/hotline/routing-rules",
+            json!({"name": "物业服务归住建", "conditions": {"category_ids": [d.leaf_id]}, "main_dept_id": w.dept_x}),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let mut ids = Vec::new();
+    for phone in ["13700002221", "13700002222"] {
+        let (s, t) = admin
+            .post(
+                "/api/v1/hotline/tickets",
+                json!({"channel": "phone", "kind": "complaint", "caller_phone": phone, "title": "幸福小区物业不清运垃圾",
+                       "content": "幸福小区垃圾已经三天没有清运，气味很大，物业电话无人接听。", "accept": true,
+                       "region_code": "690102", "category_id": d.leaf_id, "answers": {"estate": "幸福小区"}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{t}");
+        let id = t["id"].as_i64().unwrap();
+        let (s, _) = admin
+            .post(
+                &format!("/api/v1/hotline/tickets/{id}/actions"),
+                json!({"action": "submit_for_dispatch"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        ids.push(id);
+    }
+    let first_number = status_of(&admin, ids[0]).await["number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let disp = Client::login(&w.url, "disp").await;
+    let (s, html) = disp.get("/hotline/dispatch").await;
+    assert_eq!(s, 200);
+    let html = html.as_str().unwrap().to_owned();
+    let row = |id: i64| {
+        let start = html
+            .find(&format!("id=\"suggest-{id}\""))
+            .unwrap_or_else(|| panic!("no suggestion for {id}"));
+        let end = html[start..].find("</select>").unwrap() + start;
+        html[start..end].to_owned()
+    };
+    for id in &ids {
+        let r = row(*id);
+        assert!(r.contains("A市住建局") && r.contains("置信度"), "{r}");
+        assert!(
+            r.contains("物业服务归住建"),
+            "the reason names the rule: {r}"
+        );
+        assert!(
+            r.contains(&format!("<option value=\"{}\" selected>", w.dept_x)),
+            "suggested department preselected: {r}"
+        );
+    }
+    let dup = html
+        .find(&format!("id=\"dup-{}\"", ids[1]))
+        .map(|i| &html[i..i + 400])
+        .unwrap_or_else(|| panic!("no duplicate hint for the second ticket"));
+    assert!(
+        dup.contains(&first_number) && dup.contains("可能重复"),
+        "{dup}"
+    );
     w.server.stop().await;
 }

@@ -47,6 +47,10 @@ async fn render(
     let depts = departments(ctx, &p.actor).await;
     let names = depts.iter().map(|d| (d.id, d.name.clone())).collect();
     let cats = s.categories().await?;
+    let hints = match &listed {
+        Ok(list) => row_hints(ctx, p, &list.items).await,
+        Err(_) => Default::default(),
+    };
     let fixed: Vec<(&str, String)> = vec![];
     let qs = q.qs(&fixed);
     let export = format!("status=pending_dispatch&{}", q.qs(&[]));
@@ -66,11 +70,32 @@ async fn render(
                         (ticket_table(&list.items, Columns { select: true, caller: false, department: false, deadline: false }, &names, "分类 · 建议 · 派往", |v| {
                             let t = &v.ticket;
                             let name = format!("dept_{}", t.id);
-                            let chosen: Option<i64> = form.get(&name).parse().ok();
+                            let hint = hints.get(&t.id);
+                            let suggested = hint.and_then(|h| h.dept.as_ref());
+                            // What was sent wins; otherwise the stored suggestion is preselected.
+                            let chosen: Option<i64> = if form.0.is_empty() {
+                                suggested.map(|d| d.department_id)
+                            } else {
+                                form.get(&name).parse().ok()
+                            };
                             let bad = invalid(errors, &name);
                             html! {
                                 div.muted.small { (category_path(&cats, t.category_id)) }
-                                div.suggestion hidden data-suggestion-for=(t.id) {}
+                                @if let Some(d) = suggested {
+                                    div.suggestion #(format!("suggest-{}", t.id)) {
+                                        "建议：" strong { (d.name) } " "
+                                        span.confidence { "置信度 " (format!("{:.0}%", d.confidence * 100.0)) }
+                                        br; span.small.muted { (d.reason) }
+                                    }
+                                } @else {
+                                    div.suggestion hidden data-suggestion-for=(t.id) {}
+                                }
+                                @if let Some((dup_id, number, sim)) = hint.and_then(|h| h.duplicate.as_ref()) {
+                                    div.small.dup-hint #(format!("dup-{}", t.id)) {
+                                        "可能重复：" a href=(format!("/hotline/tickets/{dup_id}")) { (number) }
+                                        " （相似度 " (format!("{:.0}%", sim * 100.0)) "）"
+                                    }
+                                }
                                 label.sr for=(format!("dept-{}", t.id)) { "派往单位" }
                                 select id=(format!("dept-{}", t.id)) name=(name) data-suggest-target=(t.id)
                                     aria-invalid=[bad.then_some("true")] aria-describedby=[bad.then(|| format!("dept-{}-error", t.id))] {
@@ -94,6 +119,51 @@ async fn render(
             (shortcuts(&[("/", "聚焦搜索框"), ("Alt+A", "勾选全部有建议的工单")]))
         },
     ))
+}
+
+/// What the server knows about a queued ticket before the dispatcher chooses.
+#[derive(Default)]
+struct RowHint {
+    dept: Option<crate::intel::dispatch::DeptSuggestion>,
+    /// The open ticket stored at intake as its likely duplicate: id, number, similarity.
+    duplicate: Option<(i64, String, f64)>,
+}
+
+/// Each row's stored department suggestion and duplicate hint, so the queue works without the
+/// script. One row at a time (a page holds at most 30); a row without either shows none.
+async fn row_hints(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    items: &[crate::service::TicketView],
+) -> std::collections::HashMap<i64, RowHint> {
+    let s = svc(ctx);
+    let mut out = std::collections::HashMap::new();
+    for v in items {
+        let id = v.ticket.id;
+        let dept = s
+            .ticket_suggestion(&p.actor, id)
+            .await
+            .ok()
+            .and_then(|x| x.department);
+        let stored = match ctx.db.pool().acquire().await {
+            Ok(mut c) => crate::search::duplicates::stored_suggestion(&mut c, id)
+                .await
+                .ok()
+                .flatten(),
+            Err(_) => None,
+        };
+        let duplicate = match stored {
+            Some((cid, sim)) => s
+                .get(&p.actor, cid)
+                .await
+                .ok()
+                .filter(|d| d.ticket.status.is_open())
+                .map(|d| (cid, d.ticket.number, sim)),
+            None => None,
+        };
+        out.insert(id, RowHint { dept, duplicate });
+    }
+    out
 }
 
 /// POST `/hotline/dispatch`: dispatches every ticked ticket to its row's department. All rows
