@@ -679,6 +679,10 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
         alerts.contains("量能异常") && alerts.contains("幸福社区"),
         "{alerts}"
     );
+    assert!(
+        !alerts.contains("「region:") && !alerts.contains("「category:"),
+        "internal keys shown: {alerts}"
+    );
     let first: i64 = b
         .client
         .execute(

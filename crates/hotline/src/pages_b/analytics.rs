@@ -75,6 +75,15 @@ async fn acknowledge_alert(
     }
 }
 
+/// The signal library names a subject by its internal key (`region:690102001000`, a cluster's
+/// first ticket id); readers get the subject's words instead.
+fn readable(statement: &str, a: &crate::alerts::StoredAlert) -> String {
+    let label = format!("「{}」", a.subject_label);
+    statement
+        .replace(&format!("「{}:{}」", a.dimension, a.subject), &label)
+        .replace(&format!("「{}」", a.subject), &label)
+}
+
 /// The open alerts with their evidence, and an acknowledge form for those allowed.
 async fn alerts_section(
     ctx: &AppCtx,
@@ -106,7 +115,7 @@ async fn alerts_section(
                             }
                             ul.evidence {
                                 @for st in a.evidence["statements"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).take(4) {
-                                    li { (st) }
+                                    li { (readable(st, a)) }
                                 }
                             }
                             @if may_ack {
