@@ -33,6 +33,12 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "一网通办",
+            label: "窗口评价",
+            href: "/services/desk/evaluate",
+            roles: &[Role::Clerk, Role::Admin],
+        },
+        NavItem {
+            section: "一网通办",
             label: "部门办件",
             href: "/services/inbox",
             roles: &[Role::Approver, Role::Clerk, Role::Admin],

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod pages;
+pub mod pages_window;
 pub mod report;
 pub mod service;
 pub mod store;

@@ -31,9 +31,28 @@ pub fn visible_nav(ctx: &PageCtx) -> Vec<(&'static str, Vec<&NavItem>)> {
     groups
 }
 
+/// The navigation entry for the current path: the longest href the path starts with, so
+/// that `/services/desk/evaluate` marks 窗口评价 and not also 综合窗口收件.
+fn current_nav_href(ctx: &PageCtx) -> Option<&'static str> {
+    ctx.nav
+        .iter()
+        .filter(|i| ctx.actor.has_any_role(i.roles))
+        .map(|i| i.href)
+        .filter(|h| {
+            ctx.path == *h
+                || (*h != "/"
+                    && ctx
+                        .path
+                        .strip_prefix(h)
+                        .is_some_and(|rest| rest.starts_with('/')))
+        })
+        .max_by_key(|h| h.len())
+}
+
 /// A staff page: header with the user and logout, navigation, and the content.
 pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
     let roles: Vec<&str> = ctx.actor.roles.iter().map(|r| r.label()).collect();
+    let current_href = current_nav_href(ctx);
     html! {
         (DOCTYPE)
         html lang="zh-CN" {
@@ -57,7 +76,7 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
                             h2 { (section) }
                             ul {
                                 @for it in items {
-                                    @let current = ctx.path == it.href || (it.href != "/" && ctx.path.starts_with(it.href));
+                                    @let current = current_href == Some(it.href);
                                     li { a href=(it.href) aria-current=[current.then_some("page")] { (it.label) } }
                                 }
                             }
