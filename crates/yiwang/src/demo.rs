@@ -329,7 +329,7 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
         .map_err(err)?;
     }
     crate::demo_hotline::populate(db, cfg, seed, &regions(seed)).await?;
-    crate::demo_services::populate(db, cfg).await?;
+    crate::demo_services::populate(db, cfg, seed).await?;
     let mut tx = db.begin().await.map_err(err)?;
     kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await

@@ -1,5 +1,6 @@
 //! The demo service hall: a handful of real-looking items (实施清单 entries), three 一件事
-//! bundles (摆摊一件事, 企业开办, 水电气网联合报装) and a few cases at different stages — all
+//! bundles (摆摊一件事, 企业开办, 水电气网联合报装), two months of history
+//! (`demo_services_history`) and a few cases of today at different stages — all
 //! made through `ServicesService`, so they are validated and audited like any other data.
 
 use anyhow::{anyhow, Result};
@@ -208,11 +209,12 @@ fn specs() -> Vec<Spec> {
     ]
 }
 
-pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
+pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Result<()> {
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let svc = ServicesService::new(db.clone());
     let cli = Actor::cli();
     let mut ids = Vec::new();
+    let mut published = Vec::new();
     for s in specs() {
         let dept = org
             .department_by_name(s.dept)
@@ -251,7 +253,7 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
             notes: String::new(),
         };
         let it = svc.create_item(&cli, input).await.map_err(err)?;
-        svc.publish_item(&cli, it.id).await.map_err(err)?;
+        published.push(svc.publish_item(&cli, it.id).await.map_err(err)?);
         ids.push(it.id);
     }
     let bundle = |code: &str, name: &str, desc: &str, items: Vec<i64>, order, days| BundleInput {
@@ -303,7 +305,9 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
     )
     .await
     .map_err(err)?;
-    // A few cases: the demo citizen's stall bundle, and walk-ins at the window.
+    // Two months of history, then a few cases of today: the demo citizen's stall bundle, and
+    // walk-ins at the window.
+    crate::demo_services_history::populate(db, cfg, seed, &published, stall.bundle.id).await?;
     let citizen_id = org
         .user_by_username("citizen")
         .await

@@ -4,6 +4,7 @@ mod calendar_cmd;
 mod demo;
 mod demo_hotline;
 mod demo_services;
+mod demo_services_history;
 mod hotline_cmd;
 mod import;
 mod report;
