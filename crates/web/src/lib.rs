@@ -103,6 +103,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::alerts::routes())
         .merge(services::http::routes())
         .merge(services::pages::routes())
+        .merge(services::pages_items::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
