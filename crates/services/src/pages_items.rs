@@ -42,6 +42,9 @@ const STYLE: &str = "
 .item-form textarea { width: 100%; }
 .item-form table.rows input:not([type=checkbox]), .item-form table.rows select { width: 100%; min-width: 5em; padding: .3em .4em; }
 .item-form table.rows td { padding: .3em .4em; }
+.item-form fieldset { overflow-x: auto; }
+#materials td:nth-child(2) { min-width: 11em; }
+#materials td:nth-child(4) input { min-width: 3.5em; }
 .item-form .choices { display: flex; gap: 1em; flex-wrap: wrap; }
 .item-form .choices label { font-weight: normal; }
 .item-form .hint, .hint { color: var(--muted); font-size: .9em; margin: .2em 0 .5em; }
