@@ -1,7 +1,7 @@
 //! The service hall's JSON API under `/api/v1/services`. Thin: parse, call the service, answer.
 
 use crate::domain::*;
-use crate::import::{ImportReport, RowError};
+use crate::import::{ImportReport, ImportedRow, RowError};
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::*;
 use crate::store::{BundleCaseRow, TimelineEntry};
@@ -45,6 +45,12 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "一网通办",
+            label: "事项管理",
+            href: "/services/items",
+            roles: &[Role::Approver, Role::Admin, Role::Clerk, Role::Supervisor],
+        },
+        NavItem {
+            section: "一网通办",
             label: "差评整改",
             href: "/services/rectifications",
             roles: &[Role::Supervisor, Role::Approver, Role::Clerk, Role::Admin],
@@ -72,6 +78,7 @@ pub fn routes() -> Router<AppCtx> {
         .route("/api/v1/services/items/{id}", get(item).put(update_item))
         .route("/api/v1/services/items/{id}/publish", post(publish))
         .route("/api/v1/services/items/{id}/versions", get(versions))
+        .route("/api/v1/services/items/{id}/history", get(history))
         .route(
             "/api/v1/services/items/{id}/versions/{version}",
             get(version),
@@ -107,7 +114,7 @@ pub fn routes() -> Router<AppCtx> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(search, create_item, item, update_item, publish, versions, version, import, export, bundles, create_bundle, bundle,
+    paths(search, create_item, item, update_item, publish, versions, history, version, import, export, bundles, create_bundle, bundle,
           apply_bundle, bundle_case, deliver_bundle, list, submit, one, timeline, act, evaluate, codes, rectifications, reply,
           review, feedback_list, feedback, answer, report_json, report_xlsx, report_docx, track, evaluate_public),
     components(schemas(ServiceItem, ItemInput, ItemType, ExerciseLevel, HandlingKind, ApprovalMode, Depth, DeliveryMethod,
@@ -118,7 +125,7 @@ pub fn routes() -> Router<AppCtx> {
                        SupplementRequest, Action, TimelineEntry, Evaluation, NewEvaluation, Level, Coding, EvalChannel,
                        Rectification, RectificationStatus, RectificationReply, RectificationReview, Feedback, NewFeedback,
                        FeedbackStatus, Tracking, TrackRequest, PublicEvaluation, EvaluateRequest, DeliverRequest, AnswerRequest,
-                       LevelCode, Report, ReportRow, GroupBy, ImportReport, RowError, Page<CaseView>,
+                       LevelCode, Report, ReportRow, GroupBy, ImportReport, ImportedRow, RowError, ItemChange, Page<CaseView>,
                        kernel::deadline::TimeUnit)),
     tags((name = "services", description = "一网通办：事项、一件事、办件、好差评"))
 )]
@@ -191,6 +198,16 @@ async fn versions(
     Path(id): Path<i64>,
 ) -> J<Vec<ServiceItem>> {
     Ok(axum::Json(svc(&ctx).item_versions(&a, id).await?))
+}
+
+/// Who created, edited and published each version, from the audit chain (staff).
+#[utoipa::path(get, path = "/api/v1/services/items/{id}/history", tag = "services", params(("id" = i64, Path)), responses((status = 200, body = Vec<ItemChange>)))]
+async fn history(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> J<Vec<ItemChange>> {
+    Ok(axum::Json(svc(&ctx).item_history(&a, id).await?))
 }
 
 /// One version of an item, as a case filed under it saw it.

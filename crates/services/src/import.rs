@@ -14,6 +14,9 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
 pub struct RowError {
     pub line: usize,
+    /// The column the problem is in, by its Chinese header (e.g. `承诺时限`); empty when it
+    /// concerns the whole row.
+    pub field: String,
     pub reason: String,
 }
 
@@ -23,7 +26,22 @@ pub struct ImportReport {
     pub created: usize,
     pub updated: usize,
     pub published: usize,
+    /// The rows written, in order.
+    pub imported: Vec<ImportedRow>,
     pub errors: Vec<RowError>,
+}
+
+/// One row that created or edited an item.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ImportedRow {
+    pub line: usize,
+    pub item_id: i64,
+    pub impl_code: String,
+    pub name: String,
+    /// The version the row wrote (a new draft when the item was published).
+    pub version: i64,
+    pub created: bool,
+    pub published: bool,
 }
 
 const COLUMNS: [(&str, &str); 19] = [
@@ -55,8 +73,23 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The column header of a field named in a validation error (`materials[0].name` → 申请材料).
+fn column_of(field: &str) -> String {
+    let base = field.split(['[', '.']).next().unwrap_or(field);
+    let base = if base == "dept_id" {
+        "department"
+    } else {
+        base
+    };
+    COLUMNS
+        .iter()
+        .find(|(_, en)| *en == base)
+        .map(|(zh, _)| (*zh).to_owned())
+        .unwrap_or_default()
+}
+
 /// Materials as `代码:名称[:复印件][:可免提交证照名]`, separated by `；`.
-fn parse_materials(s: &str) -> std::result::Result<Vec<Material>, String> {
+pub(crate) fn parse_materials(s: &str) -> std::result::Result<Vec<Material>, String> {
     s.split(['；', ';', '\n'])
         .map(str::trim)
         .filter(|x| !x.is_empty())
@@ -86,7 +119,7 @@ fn parse_materials(s: &str) -> std::result::Result<Vec<Material>, String> {
         .collect()
 }
 
-fn materials_text(ms: &[Material]) -> String {
+pub(crate) fn materials_text(ms: &[Material]) -> String {
     ms.iter()
         .map(|m| {
             let mut s = format!("{}:{}:{}", m.key, m.name, m.form.label());
@@ -130,43 +163,51 @@ pub async fn import_items(
         total_rows: sheet.rows.len(),
         ..Default::default()
     };
-    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    // Every row is read and every department checked before anything is written, so a file
+    // the actor may not import is refused whole.
+    let mut parsed: Vec<(usize, std::result::Result<ItemInput, RowError>)> = Vec::new();
     for row in &sheet.rows {
         let g = |i: usize| row.get(col(i)).trim().to_owned();
-        let parsed: std::result::Result<ItemInput, String> = async {
+        let err = |i: usize, reason: String| RowError {
+            line: row.line,
+            field: COLUMNS[i].0.to_owned(),
+            reason,
+        };
+        let r: std::result::Result<ItemInput, RowError> = async {
             let dept_name = g(5);
             let dept = org
                 .department_by_name(&dept_name)
                 .await
-                .map_err(|e| e.detail())?
-                .ok_or_else(|| format!("实施部门“{dept_name}”不存在"))?;
-            let days = |i: usize| -> std::result::Result<u32, String> {
+                .map_err(|e| err(5, e.detail()))?
+                .ok_or_else(|| err(5, format!("实施部门“{dept_name}”不存在")))?;
+            let days = |i: usize| -> std::result::Result<u32, RowError> {
                 let v = g(i);
                 v.trim_end_matches(['天', '日'])
                     .trim()
                     .parse::<u32>()
-                    .map_err(|_| format!("{}“{v}”应为天数", COLUMNS[i].0))
+                    .map_err(|_| err(i, format!("{}“{v}”应为天数", COLUMNS[i].0)))
             };
+            let e = |i: usize| move |m: String| err(i, m);
             Ok(ItemInput {
                 basic_code: g(0),
                 impl_code: g(1),
                 name: g(2),
-                item_type: enum_cell(&g(3), "事项类型", ItemType::parse)?,
+                item_type: enum_cell(&g(3), "事项类型", ItemType::parse).map_err(e(3))?,
                 level: if g(4).is_empty() {
                     ExerciseLevel::County
                 } else {
-                    enum_cell(&g(4), "行使层级", ExerciseLevel::parse)?
+                    enum_cell(&g(4), "行使层级", ExerciseLevel::parse).map_err(e(4))?
                 },
                 dept_id: dept.id,
                 mode: if g(6).is_empty() {
                     ApprovalMode::Approval
                 } else {
-                    enum_cell(&g(6), "审批方式", ApprovalMode::parse)?
+                    enum_cell(&g(6), "审批方式", ApprovalMode::parse).map_err(e(6))?
                 },
-                handling: enum_cell(&g(7), "办件类型", HandlingKind::parse)?,
+                handling: enum_cell(&g(7), "办件类型", HandlingKind::parse).map_err(e(7))?,
                 legal_basis: g(13),
                 conditions: g(14),
-                materials: parse_materials(&g(15))?,
+                materials: parse_materials(&g(15)).map_err(e(15))?,
                 fields: vec![],
                 scenarios: vec![],
                 legal_days: days(8)?,
@@ -174,13 +215,13 @@ pub async fn import_items(
                 time_unit: if g(10).is_empty() {
                     TimeUnit::WorkingDays
                 } else {
-                    enum_cell(&g(10), "计时单位", TimeUnit::parse)?
+                    enum_cell(&g(10), "计时单位", TimeUnit::parse).map_err(e(10))?
                 },
                 fees: g(16),
                 depth: if g(11).is_empty() {
                     Depth::AtMostOnce
                 } else {
-                    enum_cell(&g(11), "办理深度", Depth::parse)?
+                    enum_cell(&g(11), "办理深度", Depth::parse).map_err(e(11))?
                 },
                 delivery: if g(12).is_empty() {
                     vec![DeliveryMethod::Window]
@@ -188,7 +229,8 @@ pub async fn import_items(
                     split_list(&g(12))
                         .iter()
                         .map(|d| enum_cell(d, "出件方式", DeliveryMethod::parse))
-                        .collect::<std::result::Result<_, _>>()?
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(e(12))?
                 },
                 windows: g(17),
                 hours: g(18),
@@ -199,24 +241,34 @@ pub async fn import_items(
             })
         }
         .await;
-        let input = match parsed {
+        parsed.push((row.line, r));
+    }
+    let mut checked = std::collections::HashSet::new();
+    for (_, r) in &parsed {
+        if let Ok(i) = r {
+            if checked.insert(i.dept_id) {
+                svc.require_item_rights_for(actor, i.dept_id).await?;
+            }
+        }
+    }
+    let mut seen: std::collections::HashMap<String, usize> = Default::default();
+    for (line, r) in parsed {
+        let input = match r {
             Ok(i) => i,
-            Err(reason) => {
-                rep.errors.push(RowError {
-                    line: row.line,
-                    reason,
-                });
+            Err(e) => {
+                rep.errors.push(e);
                 continue;
             }
         };
         if let Some(first) = seen.get(&input.impl_code) {
             rep.errors.push(RowError {
-                line: row.line,
+                line,
+                field: COLUMNS[1].0.to_owned(),
                 reason: format!("实施编码与第 {first} 行重复"),
             });
             continue;
         }
-        seen.insert(input.impl_code.clone(), row.line);
+        seen.insert(input.impl_code.clone(), line);
         let existing = svc.item_id_by_impl_code(&input.impl_code).await?;
         let r = match existing {
             Some(id) => svc.update_item(actor, id, input).await.map(|i| (i, false)),
@@ -233,19 +285,33 @@ pub async fn import_items(
                     svc.publish_item(actor, item.id).await?;
                     rep.published += 1;
                 }
-            }
-            Err(e @ (Error::Forbidden(_) | Error::Internal(_))) => return Err(e),
-            Err(e) => {
-                let why: Vec<String> = if e.field_errors().is_empty() {
-                    vec![e.detail()]
-                } else {
-                    e.field_errors().iter().map(|f| f.detail.clone()).collect()
-                };
-                rep.errors.push(RowError {
-                    line: row.line,
-                    reason: why.join("；"),
+                rep.imported.push(ImportedRow {
+                    line,
+                    item_id: item.id,
+                    impl_code: item.content.impl_code.clone(),
+                    name: item.content.name.clone(),
+                    version: item.version,
+                    created,
+                    published: publish,
                 });
             }
+            Err(e @ Error::Internal(_)) => return Err(e),
+            // One line per field, each under its column.
+            Err(e) if !e.field_errors().is_empty() => {
+                for f in e.field_errors() {
+                    rep.errors.push(RowError {
+                        line,
+                        field: column_of(&f.field),
+                        reason: f.detail.clone(),
+                    });
+                }
+            }
+            // e.g. an existing item of another department: this row only, the rest stands.
+            Err(e) => rep.errors.push(RowError {
+                line,
+                field: e.field_name().map(column_of).unwrap_or_default(),
+                reason: e.detail(),
+            }),
         }
     }
     Ok(rep)

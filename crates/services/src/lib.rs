@@ -4,13 +4,14 @@
 //! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
 //! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
 //! transaction per change with its timeline event and audit record) → `http` (JSON API) and
-//! `pages` (server-rendered pages).
+//! `pages` / `pages_items` (server-rendered pages).
 
 pub mod domain;
 pub mod http;
 pub mod import;
 pub mod pages;
 pub mod pages_window;
+pub mod pages_items;
 pub mod report;
 pub mod service;
 pub mod store;

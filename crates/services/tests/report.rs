@@ -287,6 +287,10 @@ async fn xlsx_import_keeps_good_rows_and_names_bad_lines(db: Db) {
     assert!(rep.errors[1].reason.contains("许可吧"));
     assert!(rep.errors[2].reason.contains("承诺时限不能超过法定时限"));
     assert!(rep.errors[3].reason.contains("第 2 行重复"));
+    let columns: Vec<&str> = rep.errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(columns, ["实施部门", "事项类型", "承诺时限", "实施编码"]);
+    assert_eq!(rep.imported.len(), 2);
+    assert!(rep.imported.iter().all(|r| r.created && r.published));
     let found = w.svc.search_items("医师").await.unwrap();
     assert_eq!(found.len(), 1);
     let m = &found[0].content.materials;

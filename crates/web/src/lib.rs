@@ -104,6 +104,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(services::http::routes())
         .merge(services::pages::routes())
         .merge(services::pages_window::routes())
+        .merge(services::pages_items::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)

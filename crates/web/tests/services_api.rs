@@ -54,6 +54,29 @@ async fn api_checks_input_and_follows_the_case(db: Db) {
     assert_eq!(r.1["channel"], "window");
     // Clerks do not decide; deciding before acceptance is a 409.
     let health = Client::login(&w.url, "health1").await;
+    // Who saved and published each version, from the audit chain; staff only.
+    let hist = health
+        .get(&format!("/api/v1/services/items/{}/history", h.health_item))
+        .await;
+    assert_eq!(hist.0, 200, "{}", hist.1);
+    let actions: Vec<(&str, i64, &str)> = hist
+        .1
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["action"].as_str().unwrap(),
+                c["version"].as_i64().unwrap(),
+                c["actor_name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(actions, [("create", 1, "命令行"), ("publish", 1, "命令行")]);
+    let r = anon
+        .get(&format!("/api/v1/services/items/{}/history", h.health_item))
+        .await;
+    assert_eq!(r.0, 401, "{}", r.1);
     let decide = json!({"action": "decide", "approve": true, "document_no": "1", "text": "准予"});
     assert_problem(
         &clerk
