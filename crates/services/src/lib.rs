@@ -4,12 +4,15 @@
 //! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
 //! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
 //! transaction per change with its timeline event and audit record) → `http` (JSON API) and
-//! `pages` (server-rendered pages).
+//! `pages` (server-rendered pages; `pages_report` the figures, `pages_feedback` the 办不成事
+//! supervisor page).
 
 pub mod domain;
 pub mod http;
 pub mod import;
 pub mod pages;
+pub mod pages_feedback;
+pub mod pages_report;
 pub mod report;
 pub mod service;
 pub mod store;

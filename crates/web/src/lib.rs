@@ -103,6 +103,8 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(hotline::alerts::routes())
         .merge(services::http::routes())
         .merge(services::pages::routes())
+        .merge(services::pages_report::routes())
+        .merge(services::pages_feedback::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)
