@@ -19,14 +19,11 @@ use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; special_procedure_tolerance_withdrawal_feedback_and_report);
 
-fn at(m: u32, d: u32, h: u32, min: u32) -> i64 {
-    chrono::NaiveDate::from_ymd_opt(2026, m, d)
-        .unwrap()
-        .and_hms_opt(h, min, 0)
-        .unwrap()
-        .and_local_timezone(kernel::clock::china())
-        .unwrap()
-        .timestamp_millis()
+/// China time in March 2026 (day, hour, minute).
+fn at(d: i64, h: i64, min: i64) -> i64 {
+    // 2026-03-16 09:00 +08:00, a Monday.
+    const MONDAY_16_0900: i64 = 1_773_622_800_000;
+    MONDAY_16_0900 + ((d - 16) * 24 * 60 + (h - 9) * 60 + min) * 60_000
 }
 
 async fn login(b: &Browser, url: &str, user: &str) {
@@ -86,7 +83,7 @@ async fn case_of(svc: &ServicesService, id: i64) -> Case {
 async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     let mut db = db;
     // Monday 16 March 2026, 09:00.
-    let clock = Clock::manual(at(3, 16, 9, 0));
+    let clock = Clock::manual(at(16, 9, 0));
     db.clock = clock.clone();
     let backend = db.backend().name();
     let w = world(db.clone()).await;
@@ -136,7 +133,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         .items[0]
         .case
         .clone();
-    // Market supervision accepts its part (5 working days: due Monday 23 March 09:00).
+    // Market supervision accepts its part (5 working days: due Monday 23 March 17:30).
     svc.act(
         &Actor::cli(),
         market.id,
@@ -187,9 +184,10 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.fill("#tolerated_days", "2").await;
     b.click_and_wait("#accept button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "审查中");
-    // Three working days from Monday 09:00.
-    assert_eq!(b.text("#case-due").await, "2026-03-19 09:00");
-    assert_eq!(b.text("#case-left").await, "剩余 3.0 个工作日");
+    // Three working days after Monday: the end of Thursday; Monday to Thursday is four days
+    // of office time.
+    assert_eq!(b.text("#case-due").await, "2026-03-19 17:30");
+    assert_eq!(b.text("#case-left").await, "剩余 4.0 个工作日");
     assert!(b.text("#case-tolerated").await.contains("体检表"));
     assert_eq!(count(&b, "#accept").await, 0);
     assert_eq!(count(&b, "#supply-tolerated").await, 1);
@@ -235,10 +233,10 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     logout(&b).await;
 
     // Thursday: the review took three working days; while paused nothing runs down.
-    clock.set(at(3, 19, 9, 0));
+    clock.set(at(19, 9, 0));
     login(&b, &url, "health1").await;
     b.goto(&case_url).await;
-    assert_eq!(b.text("#case-left").await, "剩余 3.0 个工作日");
+    assert_eq!(b.text("#case-left").await, "剩余 4.0 个工作日");
     b.click_and_wait("#end-special button[type=submit]").await;
     assert!(b
         .text("#end-special #note-error")
@@ -249,8 +247,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.click_and_wait("#end-special button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "审查中");
     // The deadline moved by the three working days of the procedure: Thursday 19 → Tuesday 24.
-    assert_eq!(b.text("#case-due").await, "2026-03-24 09:00");
-    assert_eq!(b.text("#case-left").await, "剩余 3.0 个工作日");
+    assert_eq!(b.text("#case-due").await, "2026-03-24 17:30");
+    assert_eq!(b.text("#case-left").await, "剩余 4.0 个工作日");
     assert_eq!(count(&b, "#case-clock").await, 0);
     b.screenshot("special-ended").await;
 
@@ -351,7 +349,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     // part (the withdrawn part never was) = 2; closed: A = 1; 办结率 50.0%; online: the market
     // part = 50.0%; 承诺时限压缩率 1 − (3 + 5) / (15 + 15) = 73.3%; A took Monday 09:00 to
     // Thursday 09:00 = 3.0 working days; overdue: the market part (due 23 March) = 1.
-    clock.set(at(3, 25, 10, 0));
+    clock.set(at(25, 10, 0));
     login(&b, &url, "super1").await;
     b.goto(&format!("{url}/services/reports?month=2026-03"))
         .await;
@@ -413,8 +411,16 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     }
     // A custom period (Monday 16 to Friday 20 March) counts the same cases.
     b.select("#kind", "days").await;
-    b.fill("#from", "2026-03-16").await;
-    b.fill("#to", "2026-03-20").await;
+    // Date inputs take keystrokes in the locale's order; set the values as a picker would.
+    for (css, v) in [("#from", "2026-03-16"), ("#to", "2026-03-20")] {
+        b.client
+            .execute(
+                "document.querySelector(arguments[0]).value = arguments[1];",
+                vec![json!(css), json!(v)],
+            )
+            .await
+            .unwrap();
+    }
     b.click_and_wait("#period-form button[type=submit]").await;
     assert!(b
         .text("#period-title")
@@ -433,10 +439,10 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         .await;
     assert!(b.text("#month-error").await.contains("月份"));
     b.screenshot("report-bad-month").await;
-    // The deadline the case page showed is the calendar's: three working days after the 19th.
+    // The deadline the case page showed is the one stored.
     assert_eq!(
         format_minute(case_of(&svc, a.id).await.due_at.unwrap()),
-        "2026-03-24 09:00"
+        "2026-03-24 17:30"
     );
     b.close().await;
 }
