@@ -954,7 +954,7 @@ async fn case_view(
                 dt { "特别程序" } dd #case-special { (sp.name) "，" (sp.days) " 天，" (format_minute(sp.started_at)) " 起，预计 " (format_minute(sp.due_at)) " 结束" }
             }
             @if let Some(tol) = &c.tolerated {
-                dt { "容缺材料" } dd #case-tolerated { (tol.materials.iter().map(name_of).collect::<Vec<_>>().join("、")) "，须于 " (format_minute(tol.due_at)) " 前补齐" }
+                dt { "容缺材料" } dd #case-tolerated { (tol.materials.iter().map(name_of).collect::<Vec<_>>().join("、")) "，须于 " (format_minute(tol.due_at)) " 前补齐" @if now > tol.due_at { strong { "（已逾期）" } } }
             }
             @if c.paused_minutes > 0 {
                 dt { "累计暂停" } dd { (format!("{:.1}", c.paused_minutes as f64 / cal.office_hours().minutes_per_day() as f64)) " 个工作日" }

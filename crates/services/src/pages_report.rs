@@ -324,13 +324,13 @@ async fn overdue_by_dept(
             c.case.card
         };
         let dept = c.case.dept_id;
-        if !groups.contains_key(&dept) {
+        if let std::collections::btree_map::Entry::Vacant(e) = groups.entry(dept) {
             let name = org
                 .department(&Actor::system(), dept)
                 .await
                 .map(|d| d.name)
                 .unwrap_or_else(|_| format!("部门 {dept}"));
-            groups.insert(dept, (name, vec![]));
+            e.insert((name, vec![]));
         }
         groups.get_mut(&dept).expect("inserted").1.push((c, card));
     }
@@ -390,24 +390,29 @@ async fn show(
         .map(|r| (r.label.clone(), (r.closed_rate * 1000.0).round() / 10.0))
         .collect();
     rate_bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let cards: [(&str, String); 7] = [
-        ("受理量", t.accepted.to_string()),
-        ("办结量", t.closed.to_string()),
-        ("办结率", fmt(Fmt::Pct, t.closed_rate)),
-        ("网办率", fmt(Fmt::Pct, t.online_rate)),
-        ("好评率", fmt(Fmt::Pct, t.good_rate)),
-        ("超期件", t.overdue.to_string()),
+    let cards: [(&str, String, String); 7] = [
+        ("受理量", t.accepted.to_string(), String::new()),
+        ("办结量", t.closed.to_string(), String::new()),
+        ("办结率", fmt(Fmt::Pct, t.closed_rate), String::new()),
+        ("网办率", fmt(Fmt::Pct, t.online_rate), String::new()),
+        (
+            "好评率",
+            fmt(Fmt::Pct, t.good_rate),
+            format!("评价 {} 条", t.evaluations),
+        ),
+        ("超期件", t.overdue.to_string(), String::new()),
         (
             "办不成事反映",
-            format!("{}（已答复 {}）", report.feedback, report.feedback_answered),
+            report.feedback.to_string(),
+            format!("已答复 {}", report.feedback_answered),
         ),
     ];
     let body = html! {
         (period_form(&q, today, &[]))
         h2 #period-title { (report.period) " · 按" (group_label(by)) }
         div.kpis role="list" #kpis {
-            @for (label, v) in &cards {
-                div.card role="listitem" { div.muted { (label) } div.stat { (v) } }
+            @for (label, v, note) in &cards {
+                div.card role="listitem" { div.muted { (label) } div.stat { (v) } @if !note.is_empty() { div.muted { (note) } } }
             }
         }
         div.row {
@@ -428,7 +433,9 @@ async fn show(
                     a href=(link(&q, group_code(g), sort, &q.dir)) aria-current=[(g == by).then_some("true")] { (group_label(g)) }
                 }
             }
-            div style="overflow-x:auto" {
+            // Zero width with a full minimum: the table scrolls in its box instead of widening
+            // the page's grid column.
+            div style="width:0;min-width:100%;overflow-x:auto" {
                 table #report-table {
                     thead {
                         tr {

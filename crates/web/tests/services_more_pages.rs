@@ -372,7 +372,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         ],
         "sorted by 受理量, then by name, highest first: {body:?}"
     );
-    assert!(b.text("#kpis").await.contains("1（已答复 1）"));
+    assert!(b.text("#kpis").await.contains("已答复 1"));
     // Overdue now: the market part, red, linked to its case page.
     let overdue = b.text("#overdue").await;
     assert!(
