@@ -619,7 +619,10 @@ async fn mine_page(
     let w = Withdrawals { cases, failed };
     let body = html! {
         @if !msg.is_empty() { (notice(msg)) }
-        @if let Some((_, e)) = failed { (error_summary(e)) }
+        // The summary links to the reason box of the case that came back.
+        @if let Some((id, e)) = failed {
+            (error_summary(&e.iter().map(|x| FieldError { field: if x.field == "reason" { format!("withdraw-reason-{id}") } else { x.field.clone() }, ..x.clone() }).collect::<Vec<_>>()))
+        }
         (tracking_view(&t, &format!("/services/mine/{}/evaluate", t.number), Some(&p.csrf), None, &w))
     };
     let code = if failed.is_some() {

@@ -86,7 +86,8 @@ async fn render(
     let (items, depts) = names(&s, &all).await;
     let body = html! {
         @if !msg.is_empty() { (notice(msg)) }
-        (error_summary(errors))
+        // The summary links to the one answer box that came back.
+        (error_summary(&failed.map(|(id, _)| errors.iter().map(|e| FieldError { field: format!("answer-{id}"), ..e.clone() }).collect::<Vec<_>>()).unwrap_or_default()))
         nav.actions #feedback-filter aria-label="按状态筛选" {
             a href="/services/feedback" aria-current=[filter.is_none().then_some("true")] { "全部（" (all.len()) "）" }
             @for st in FeedbackStatus::ALL {

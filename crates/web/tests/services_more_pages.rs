@@ -289,6 +289,10 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         case_of(&svc, online_health.id).await.status,
         CaseStatus::Submitted
     );
+    assert_eq!(
+        href(&b, "#error-summary a").await,
+        format!("#withdraw-reason-{}", online_health.id)
+    );
     b.screenshot("withdraw-no-reason").await;
     b.fill(
         &format!("#withdraw-reason-{}", online_health.id),
@@ -326,6 +330,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.click_and_wait("form.answer button[type=submit]").await;
     assert!(b.text("form.answer #answer-error").await.contains("答复"));
     assert_eq!(b.text("#count-open").await, "1");
+    assert!(href(&b, "#error-summary a").await.starts_with("#answer-"));
     b.screenshot("feedback-empty-answer").await;
     b.fill(
         "form.answer textarea",
