@@ -57,6 +57,18 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "一网通办",
+            label: "政务服务统计",
+            href: "/services/reports",
+            roles: crate::pages_report::READERS,
+        },
+        NavItem {
+            section: "一网通办",
+            label: "办不成事反映",
+            href: "/services/feedback",
+            roles: &[Role::Supervisor, Role::Admin],
+        },
+        NavItem {
+            section: "一网通办",
             label: "我的办件",
             href: "/services/mine",
             roles: &[Role::Citizen],
@@ -565,10 +577,49 @@ async fn answer(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct ReportQuery {
-    /// `2026-03` (a month) or `2026` (a year).
-    pub period: String,
+    /// `2026-03` (a month) or `2026` (a year); or give `from` and `to` instead.
+    #[serde(default)]
+    pub period: Option<String>,
+    /// First day of a custom period, `2026-03-01`.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// Last day of a custom period (included), `2026-03-15`.
+    #[serde(default)]
+    pub to: Option<String>,
     #[serde(default)]
     pub group_by: GroupBy,
+}
+
+impl ReportQuery {
+    /// The period asked for, as [from, to) and its label.
+    pub fn resolve(&self) -> kernel::Result<(i64, i64, String)> {
+        fn given(o: &Option<String>) -> Option<&str> {
+            o.as_deref().map(str::trim).filter(|s| !s.is_empty())
+        }
+        match (given(&self.from), given(&self.to), given(&self.period)) {
+            (None, None, Some(p)) => {
+                let (a, b) = crate::report::period(p)?;
+                Ok((a, b, p.to_owned()))
+            }
+            (None, None, None) => Err(Error::field(
+                "period",
+                "required",
+                "请填写统计周期（如 2026-03），或起止日期",
+            )),
+            (f, t, _) => crate::report::custom_period(f.unwrap_or(""), t.unwrap_or("")),
+        }
+    }
+}
+
+/// The report a query asks for.
+pub async fn report_for(
+    s: &ServicesService,
+    actor: &kernel::Actor,
+    q: &ReportQuery,
+    group_by: GroupBy,
+) -> kernel::Result<Report> {
+    let (from, to, label) = q.resolve()?;
+    s.report_between(actor, from, to, &label, group_by).await
 }
 
 /// Figures per department, region or item.
@@ -580,7 +631,7 @@ async fn report_json(
     Query(q): Query<ReportQuery>,
 ) -> J<Report> {
     Ok(axum::Json(
-        svc(&ctx).report(&a, &q.period, q.group_by).await?,
+        report_for(&svc(&ctx), &a, &q, q.group_by).await?,
     ))
 }
 
@@ -591,7 +642,7 @@ async fn report_xlsx(
     ApiActor(a): ApiActor,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Response> {
-    let r = svc(&ctx).report(&a, &q.period, q.group_by).await?;
+    let r = report_for(&svc(&ctx), &a, &q, q.group_by).await?;
     let name = format!("政务服务统计-{}.xlsx", r.period);
     Ok(attachment(
         crate::report::to_xlsx(&r)?,
@@ -608,7 +659,7 @@ async fn report_docx(
     ApiActor(a): ApiActor,
     Query(q): Query<ReportQuery>,
 ) -> ApiResult<Response> {
-    let r = svc(&ctx).report(&a, &q.period, GroupBy::Dept).await?;
+    let r = report_for(&svc(&ctx), &a, &q, GroupBy::Dept).await?;
     let name = format!("政务服务运行情况-{}.docx", r.period);
     Ok(attachment(
         crate::report::to_docx(&r, &ctx.config.city.name)?,

@@ -4,7 +4,8 @@
 //! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
 //! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
 //! transaction per change with its timeline event and audit record) → `http` (JSON API) and
-//! `pages` / `pages_items` (server-rendered pages).
+//! the server-rendered pages (`pages`; `pages_items` 事项管理, `pages_report` the figures,
+//! `pages_feedback` the 办不成事反映 supervisor page, `pages_window` the window's evaluator).
 
 pub mod domain;
 pub mod http;
@@ -12,6 +13,8 @@ pub mod import;
 pub mod pages;
 pub mod pages_window;
 pub mod pages_items;
+pub mod pages_feedback;
+pub mod pages_report;
 pub mod report;
 pub mod service;
 pub mod store;

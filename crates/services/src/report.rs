@@ -154,8 +154,46 @@ pub fn period(s: &str) -> Result<(i64, i64)> {
     }
 }
 
+/// A custom period from one day to another, both included (`2026-03-01`, `2026-03-15`), as
+/// China-time [from, to) and its label.
+pub fn custom_period(from: &str, to: &str) -> Result<(i64, i64, String)> {
+    let day = |field: &'static str, label: &str, s: &str| {
+        chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+            Error::field(
+                field,
+                "invalid_date",
+                format!("{label}应为日期，如 2026-03-01"),
+            )
+        })
+    };
+    let a = day("from", "起始日期", from)?;
+    let b = day("to", "截止日期", to)?;
+    if b < a {
+        return Err(Error::field(
+            "to",
+            "before_start",
+            "截止日期不能早于起始日期",
+        ));
+    }
+    if (b - a).num_days() > 366 {
+        return Err(Error::field("to", "too_long", "统计周期最长一年"));
+    }
+    let ms = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .expect("midnight")
+            .and_local_timezone(kernel::clock::china())
+            .single()
+            .expect("fixed")
+            .timestamp_millis()
+    };
+    let end = b
+        .succ_opt()
+        .ok_or_else(|| Error::field("to", "invalid_date", "截止日期超出范围"))?;
+    Ok((ms(a), ms(end), format!("{a} 至 {b}")))
+}
+
 impl ServicesService {
-    /// The figures for [from, to), grouped.
+    /// The figures for a month (`2026-03`) or a year (`2026`), grouped.
     pub async fn report(
         &self,
         actor: &Actor,
@@ -163,6 +201,19 @@ impl ServicesService {
         group_by: GroupBy,
     ) -> Result<Report> {
         let (from, to) = period(period_label)?;
+        self.report_between(actor, from, to, period_label, group_by)
+            .await
+    }
+
+    /// The figures for [from, to), grouped; `period_label` names the period in the output.
+    pub async fn report_between(
+        &self,
+        actor: &Actor,
+        from: i64,
+        to: i64,
+        period_label: &str,
+        group_by: GroupBy,
+    ) -> Result<Report> {
         let (cases, evals) = self.report_data(actor, from, to).await?;
         let (rects, feedback) = self.report_extras(from, to).await?;
         let cal: Calendar = calendar::load(self.db()).await?;

@@ -1003,6 +1003,40 @@ impl ServicesService {
         Ok(())
     }
 
+    /// Which of `actions` the actor may take on `c` now: the permission check and the state
+    /// machine run on a copy, so a page offers only what would be accepted. Bad input (a field
+    /// error on the sample action) still counts as allowed: the form is there to fill it in.
+    pub async fn permitted(
+        &self,
+        actor: &Actor,
+        c: &Case,
+        actions: &[Action],
+    ) -> Result<Vec<bool>> {
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        Ok(actions
+            .iter()
+            .map(|a| {
+                let scope = if a.by_applicant() {
+                    "services:apply"
+                } else {
+                    "services:write"
+                };
+                actor.require_scope(scope).is_ok()
+                    && Self::authorize(actor, c, a).is_ok()
+                    && !matches!(
+                        c.apply(a, actor.user_id, now, &cal),
+                        Err(Error::IllegalTransition { .. })
+                    )
+            })
+            .collect())
+    }
+
+    /// The working calendar and the current time, for pages that show time left.
+    pub async fn calendar_now(&self) -> Result<(Calendar, i64)> {
+        Ok((self.calendar().await?, self.db.now()))
+    }
+
     /// Applies an action to a case. Illegal transitions are refused with nothing written.
     pub async fn act(&self, actor: &Actor, id: i64, action: Action) -> Result<CaseView> {
         actor.require_scope(if action.by_applicant() {

@@ -105,6 +105,8 @@ pub fn app(ctx: AppCtx) -> Router {
         .merge(services::pages::routes())
         .merge(services::pages_window::routes())
         .merge(services::pages_items::routes())
+        .merge(services::pages_report::routes())
+        .merge(services::pages_feedback::routes())
         .merge(audit_http::routes())
         .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
         .fallback(middleware::not_found)

@@ -5,6 +5,7 @@
 //! Architecture invariant: `webcore` knows no module. Modules depend on it; `web` composes them.
 
 pub mod assets;
+pub mod charts;
 pub mod error;
 pub mod extract;
 pub mod layout;

@@ -3,9 +3,11 @@
 //! works without JavaScript; pages call `HotlineService` and `report`, never SQL.
 
 pub mod analytics;
-pub mod charts;
 pub mod kb;
 pub mod portal;
+
+/// The charts moved to `webcore` so the service hall draws with the same code.
+pub use webcore::charts;
 
 use axum::Router;
 use std::collections::{HashMap, VecDeque};

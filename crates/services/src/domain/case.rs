@@ -818,6 +818,22 @@ impl Case {
         }
     }
 
+    /// Minutes of the promised time left at `now`, in the unit's measure (office time for
+    /// working units, wall time for calendar days); negative past the deadline. While the clock
+    /// stands still it is what was left when it stopped. None before acceptance and once closed.
+    pub fn remaining_minutes(&self, now: Millis, cal: &Calendar) -> Option<i64> {
+        let due = self.due_at?;
+        if !self.status.is_open() {
+            return None;
+        }
+        let at = self.paused_since.unwrap_or(now);
+        Some(match self.time_unit {
+            TimeUnit::CalendarDays => (due - at) / 60_000,
+            _ if at <= due => cal.working_minutes_between(at, due),
+            _ => -cal.working_minutes_between(due, at),
+        })
+    }
+
     /// Closed after its deadline, or still open past it.
     pub fn overdue_at(&self, now: Millis) -> bool {
         match (self.due_at, self.closed_at) {
