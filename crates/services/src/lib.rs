@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod pages;
 pub mod report;
+pub mod search;
 pub mod service;
 pub mod store;
 
