@@ -84,6 +84,25 @@ pub fn extend_for_pause(
     }
 }
 
+/// Time from `start` to `end` in the measure `unit` counts in — office minutes for working
+/// units, wall minutes for calendar days — the same measure [`extend_for_pause`] gives pauses
+/// in, so `elapsed − paused` is the time a limit actually ran.
+pub fn elapsed_minutes(cal: &Calendar, unit: TimeUnit, start: Millis, end: Millis) -> i64 {
+    match unit {
+        TimeUnit::CalendarDays => (end - start).max(0) / 60_000,
+        TimeUnit::WorkingDays | TimeUnit::WorkingHours => cal.working_minutes_between(start, end),
+    }
+}
+
+/// Minutes of one day in that measure: an office day for working units, 24 hours for calendar
+/// days.
+pub fn minutes_per_day(cal: &Calendar, unit: TimeUnit) -> i64 {
+    match unit {
+        TimeUnit::CalendarDays => 24 * 60,
+        TimeUnit::WorkingDays | TimeUnit::WorkingHours => cal.office_hours().minutes_per_day(),
+    }
+}
+
 /// How close a record is to its limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grade {
@@ -156,6 +175,26 @@ mod tests {
         assert_eq!(
             extend_for_pause(&cal, d, TimeUnit::WorkingDays, until, since),
             (d, 0)
+        );
+    }
+
+    #[test]
+    fn elapsed_time_is_measured_like_pauses() {
+        let cal = Calendar::weekends_only();
+        let (since, until) = (at(2026, 3, 16, 9, 0), at(2026, 3, 18, 9, 0));
+        let (_, paused) = extend_for_pause(&cal, until, TimeUnit::WorkingDays, since, until);
+        assert_eq!(
+            elapsed_minutes(&cal, TimeUnit::WorkingDays, since, until),
+            paused
+        );
+        assert_eq!(
+            elapsed_minutes(&cal, TimeUnit::CalendarDays, since, until),
+            2 * 24 * 60
+        );
+        assert_eq!(minutes_per_day(&cal, TimeUnit::CalendarDays), 1440);
+        assert_eq!(
+            minutes_per_day(&cal, TimeUnit::WorkingHours),
+            cal.office_hours().minutes_per_day()
         );
     }
 

@@ -141,6 +141,28 @@ fn enum_cell<T>(
     parse(v).ok_or_else(|| format!("{label}“{v}”无法识别"))
 }
 
+/// The sheet has no columns for form fields, 情形, 特别程序, 跨域通办, 秒批 rules, notes or the
+/// finer material flags: an edit by import keeps them from the item's latest version instead of
+/// wiping them, so exporting and importing again changes nothing.
+fn keep_what_the_sheet_lacks(input: &mut ItemInput, old: &ItemInput) {
+    input.fields = old.fields.clone();
+    input.scenarios = old.scenarios.clone();
+    input.cross_region = old.cross_region.clone();
+    input.special_procedures = old.special_procedures.clone();
+    input.auto_rule = old.auto_rule.clone();
+    input.notes = old.notes.clone();
+    for m in &mut input.materials {
+        if let Some(o) = old.materials.iter().find(|o| o.key == m.key) {
+            m.copies = o.copies;
+            m.required = o.required;
+            m.condition = o.condition.clone();
+            m.blank_form = o.blank_form;
+            m.sample = o.sample;
+            m.from_shared_data = o.from_shared_data;
+        }
+    }
+}
+
 /// Imports the rows of `sheet`; `publish` publishes every created or edited item.
 pub async fn import_items(
     svc: &ServicesService,
@@ -271,7 +293,16 @@ pub async fn import_items(
         seen.insert(input.impl_code.clone(), line);
         let existing = svc.item_id_by_impl_code(&input.impl_code).await?;
         let r = match existing {
-            Some(id) => svc.update_item(actor, id, input).await.map(|i| (i, false)),
+            Some(id) => match svc.item_versions(actor, id).await {
+                Ok(versions) => {
+                    let mut input = input;
+                    if let Some(latest) = versions.last() {
+                        keep_what_the_sheet_lacks(&mut input, &latest.content);
+                    }
+                    svc.update_item(actor, id, input).await.map(|i| (i, false))
+                }
+                Err(e) => Err(e),
+            },
             None => svc.create_item(actor, input).await.map(|i| (i, true)),
         };
         match r {
@@ -374,5 +405,13 @@ mod tests {
         assert_eq!(ms[1].form, MaterialForm::Copy);
         assert_eq!(parse_materials(&materials_text(&ms)).unwrap(), ms);
         assert!(parse_materials("只有名称").is_err());
+    }
+
+    #[test]
+    fn validation_errors_name_their_column() {
+        assert_eq!(column_of("impl_code"), "实施编码");
+        assert_eq!(column_of("materials[1].name"), "申请材料");
+        assert_eq!(column_of("dept_id"), "实施部门");
+        assert_eq!(column_of("scenarios"), "");
     }
 }

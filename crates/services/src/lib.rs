@@ -11,11 +11,12 @@ pub mod domain;
 pub mod http;
 pub mod import;
 pub mod pages;
-pub mod pages_window;
-pub mod pages_items;
 pub mod pages_feedback;
+pub mod pages_items;
 pub mod pages_report;
+pub mod pages_window;
 pub mod report;
+pub mod search;
 pub mod service;
 pub mod store;
 

@@ -459,12 +459,27 @@ fn applicant_fields(f: &FormData, errors: &[FieldError]) -> Markup {
     }
 }
 
+/// The form's own fields. Those repeating the applicant block (name, ID number, phone) are not
+/// asked again (一数一源): the service fills them from the applicant, and the page says so.
 fn form_fields(fields: &[FormField], f: &FormData, errors: &[FieldError]) -> Markup {
+    let kind = ApplicantKind::parse(f.get("applicant.kind")).unwrap_or(ApplicantKind::Person);
+    let (from_applicant, asked): (Vec<&FormField>, Vec<&FormField>) = fields
+        .iter()
+        .partition(|x| applicant_part(x, kind).is_some());
     html! {
         fieldset {
             legend { "申请信息（共用信息只填一次）" }
-            @for x in fields {
+            @if !from_applicant.is_empty() {
+                p.muted #prefilled {
+                    @for (i, x) in from_applicant.iter().enumerate() { @if i > 0 { "、" } (x.label) }
+                    "取自申请人信息，无需重复填写。"
+                }
+            }
+            @for x in asked {
                 (text_field(&x.label, &format!("form.{}", x.key), f.get(&format!("form.{}", x.key)), errors, if x.required { "required" } else { "" }))
+            }
+            @for x in &from_applicant {
+                (webcore::layout::field_error(errors, &format!("form.{}", x.key)))
             }
         }
     }
@@ -665,18 +680,32 @@ async fn mine_evaluate(
 #[derive(Deserialize)]
 struct DeskQuery {
     item_id: Option<i64>,
+    bundle_id: Option<i64>,
     #[serde(default)]
     msg: String,
 }
 
+/// What the clerk is receiving: one item, or a 一件事 bundle on its merged form.
+#[derive(Clone, Copy, PartialEq)]
+enum DeskTarget {
+    None,
+    Item(i64),
+    Bundle(i64),
+}
+
 async fn desk(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<DeskQuery>) -> PageResult {
-    desk_page(&ctx, &p, q.item_id, &FormData(vec![]), &[], &q.msg).await
+    let target = match (q.bundle_id, q.item_id) {
+        (Some(b), _) => DeskTarget::Bundle(b),
+        (None, Some(i)) => DeskTarget::Item(i),
+        (None, None) => DeskTarget::None,
+    };
+    desk_page(&ctx, &p, target, &FormData(vec![]), &[], &q.msg).await
 }
 
 async fn desk_page(
     ctx: &AppCtx,
     p: &PageCtx,
-    item_id: Option<i64>,
+    target: DeskTarget,
     f: &FormData,
     errors: &[FieldError],
     msg: &str,
@@ -684,9 +713,36 @@ async fn desk_page(
     p.actor.require_any_role(&[Role::Clerk, Role::Admin])?;
     let s = svc(ctx);
     let items = s.search_items("").await?;
-    let item = match item_id {
-        Some(i) => Some(s.published_item(i).await?),
-        None => None,
+    let bundles = s.bundles().await?;
+    // The form to fill: its title, hidden target, fields and materials.
+    let chosen = match target {
+        DeskTarget::None => None,
+        DeskTarget::Item(i) => {
+            let it = s.published_item(i).await?;
+            Some((
+                it.content.name.clone(),
+                ("item_id", i),
+                it.content.fields,
+                it.content.materials,
+            ))
+        }
+        DeskTarget::Bundle(b) => {
+            let v = s.bundle(b).await?;
+            Some((
+                format!("{}（一件事，一表申请）", v.bundle.content.name),
+                ("bundle_id", b),
+                v.merged.fields,
+                v.merged.materials,
+            ))
+        }
+    };
+    let item_id = match target {
+        DeskTarget::Item(i) => Some(i),
+        _ => None,
+    };
+    let bundle_id = match target {
+        DeskTarget::Bundle(b) => Some(b),
+        _ => None,
     };
     let body = html! {
         @if !msg.is_empty() { (notice(msg)) }
@@ -700,14 +756,26 @@ async fn desk_page(
             }
             button #choose type="submit" { "选择" }
         }
-        @if let Some(i) = &item {
+        @if !bundles.is_empty() {
+            form method="get" action="/services/desk" {
+                div.field {
+                    label for="bundle_id" { "或办理一件事" }
+                    select #bundle_id name="bundle_id" {
+                        @for b in &bundles { option value=(b.id) selected[bundle_id == Some(b.id)] { (b.content.name) } }
+                    }
+                }
+                button #choose-bundle type="submit" { "选择" }
+            }
+        }
+        @if let Some((title, (key, id), fields, materials)) = &chosen {
+            h3 #desk-target { (title) }
             (error_summary(errors))
             form #desk-form method="post" action="/services/desk" {
                 (csrf_input(p))
-                input type="hidden" name="item_id" value=(i.id);
+                input type="hidden" name=(key) value=(id);
                 (applicant_fields(f, errors))
-                (form_fields(&i.content.fields, f, errors))
-                (material_boxes(&i.content.materials, f))
+                (form_fields(fields, f, errors))
+                (material_boxes(materials, f))
                 button type="submit" { "收件并转部门" }
             }
         }
@@ -728,18 +796,49 @@ async fn desk_page(
 
 async fn desk_post(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> PageResult {
     p.check_csrf(f.get("_csrf"))?;
+    let s = svc(&ctx);
+    let materials: Vec<String> = f.all("materials").into_iter().map(str::to_owned).collect();
+    if let Ok(bundle_id) = f.get("bundle_id").parse::<i64>() {
+        let v = s.bundle(bundle_id).await?;
+        let input = NewBundleCase {
+            applicant: read_applicant(&f),
+            form: read_form(&v.merged.fields, &f),
+            materials,
+        };
+        return match s.submit_bundle(&p.actor, bundle_id, input).await {
+            Ok(b) => Ok(see_other(&format!(
+                "/services/desk?msg={}",
+                esc(&format!(
+                    "已收件，一件事申请编号 {}，共 {} 个部门办件",
+                    b.number,
+                    b.cases.len()
+                ))
+            ))),
+            Err(e @ Error::Validation(_)) => {
+                desk_page(
+                    &ctx,
+                    &p,
+                    DeskTarget::Bundle(bundle_id),
+                    &f,
+                    &errors_of(&e),
+                    "",
+                )
+                .await
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
     let item_id: i64 = f
         .get("item_id")
         .parse()
         .map_err(|_| Error::field("item_id", "required", "请选择事项"))?;
-    let s = svc(&ctx);
     let item = s.published_item(item_id).await?;
     let input = NewCase {
         item_id,
         scenario: None,
         applicant: read_applicant(&f),
         form: read_form(&item.content.fields, &f),
-        materials: f.all("materials").into_iter().map(str::to_owned).collect(),
+        materials,
     };
     match s.submit(&p.actor, input).await {
         Ok(c) => Ok(see_other(&format!(
@@ -750,7 +849,7 @@ async fn desk_post(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> PageRe
             ))
         ))),
         Err(e @ Error::Validation(_)) => {
-            desk_page(&ctx, &p, Some(item_id), &f, &errors_of(&e), "").await
+            desk_page(&ctx, &p, DeskTarget::Item(item_id), &f, &errors_of(&e), "").await
         }
         Err(e) => Err(e.into()),
     }

@@ -6,7 +6,7 @@
 
 use crate::domain::*;
 use crate::import::{self, ImportReport};
-use crate::service::{terms, ItemChange, ServicesService};
+use crate::service::{ItemChange, ServicesService};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -1802,4 +1802,15 @@ mod tests {
         assert!(errs.iter().all(|f| f.field == "cross_region"));
         assert_eq!(errs.len(), 2);
     }
+}
+
+/// The staff filter's words: whitespace- or comma-separated, each matched as a substring of the
+/// item's code, name or department (staff type codes and exact names; the public guide search
+/// is the ranked Chinese one in `search.rs`).
+fn terms(q: &str) -> Vec<String> {
+    q.split(|c: char| c.is_whitespace() || c == '，' || c == ',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .take(8)
+        .collect()
 }

@@ -7,15 +7,22 @@
 //! - 办结率 = 办结量 / 受理量; 网办率 = accepted online / 受理量; 即办件占比 = accepted
 //!   immediate items / 受理量.
 //! - 承诺时限压缩率 = 1 − Σ promised days / Σ legal days over the accepted cases.
-//! - 平均办理时长: office time from acceptance to 办结, in working days (7-hour days), pauses
-//!   included — it is what the applicant waited.
+//! - 平均办理时长: from acceptance to 办结, measured as the case's time limit runs
+//!   (`kernel::deadline`: office time for working days and hours, wall time for calendar days),
+//!   minus the time paused for 补正 and 特别程序 — the time the department had the case — in days
+//!   of that measure (a 7-hour office day, or 24 hours).
 //! - 超期件: closed in the period after the deadline, plus running past the deadline at the end.
-//! - 评价覆盖度 = first-round evaluations in the period / 办结量; 好评率 = (非常满意 + 满意 +
-//!   基本满意) / evaluations; 差评整改率 = 差评 whose rectification is done / 差评.
+//! - 评价覆盖度 = closed cases of the period that have been rated (on their own number or their
+//!   bundle application's, at any time up to the report) / 办结量 — cases, not ratings.
+//! - 好评率 = 好评 / ratings received in the period, 好评 being 非常满意, 满意 and 基本满意 and
+//!   差评 不满意 and 非常不满意: the bureau's reports give 好评 + 差评 = 评价数 (e.g. "收到评价
+//!   56547条；收到好评56542条，好评率99.99%；收到差评5条"), so 基本满意 counts as 好评.
+//! - 差评整改率 = 差评 of the period whose rectification is done / 差评 of the period.
 
 use crate::domain::*;
 use crate::service::ServicesService;
 use kernel::calendar::{self, Calendar};
+use kernel::deadline;
 use kernel::error::{Error, Result};
 use kernel::Actor;
 use serde::{Deserialize, Serialize};
@@ -81,17 +88,19 @@ struct Acc {
     immediate: i64,
     promised: i64,
     legal: i64,
-    handling_minutes: i64,
+    /// Σ days each closed case ran (pauses excluded), in its own unit's days.
+    handling_days: f64,
     overdue: i64,
     evaluations: i64,
-    first_round: i64,
+    /// Closed cases of the period that have been rated.
+    closed_rated: i64,
     good: i64,
     bad: i64,
     rectified: i64,
 }
 
 impl Acc {
-    fn row(&self, key: String, minutes_per_day: i64) -> ReportRow {
+    fn row(&self, key: String) -> ReportRow {
         ReportRow {
             key,
             label: self.label.clone(),
@@ -108,17 +117,32 @@ impl Acc {
             avg_handling_days: if self.closed == 0 {
                 0.0
             } else {
-                self.handling_minutes as f64 / self.closed as f64 / minutes_per_day as f64
+                self.handling_days / self.closed as f64
             },
             overdue: self.overdue,
             evaluations: self.evaluations,
             good_rate: ratio(self.good, self.evaluations),
-            coverage: ratio(self.first_round, self.closed).min(1.0),
+            coverage: ratio(self.closed_rated, self.closed),
             bad: self.bad,
             rectified: self.rectified,
             rectified_rate: ratio(self.rectified, self.bad),
         }
     }
+}
+
+/// Days a closed case ran between acceptance and 办结 without the time it stood paused (补正,
+/// 特别程序), in the measure its time limit counts in.
+fn handling_days(cal: &Calendar, c: &Case) -> f64 {
+    let (Some(start), Some(end)) = (c.accepted_at, c.closed_at) else {
+        return 0.0;
+    };
+    let mut paused = c.paused_minutes;
+    if let Some(since) = c.paused_since {
+        // Closed while paused (not reachable through `Case::apply` today): that pause too.
+        paused += deadline::elapsed_minutes(cal, c.time_unit, since, end);
+    }
+    let ran = (deadline::elapsed_minutes(cal, c.time_unit, start, end) - paused).max(0);
+    ran as f64 / deadline::minutes_per_day(cal, c.time_unit) as f64
 }
 
 /// Parses `2026-03` (a month) or `2026` (a year) into China-time [from, to).
@@ -214,7 +238,7 @@ impl ServicesService {
         period_label: &str,
         group_by: GroupBy,
     ) -> Result<Report> {
-        let (cases, evals) = self.report_data(actor, from, to).await?;
+        let (cases, evals, rated) = self.report_data(actor, from, to).await?;
         let (rects, feedback) = self.report_extras(from, to).await?;
         let cal: Calendar = calendar::load(self.db()).await?;
         let org = org::OrgService::new(self.db().clone(), Default::default());
@@ -281,9 +305,8 @@ impl ServicesService {
                 let closed = within(c.closed_at) && c.decision.is_some();
                 if closed {
                     a.closed += 1;
-                    if let (Some(s), Some(e)) = (c.accepted_at, c.closed_at) {
-                        a.handling_minutes += cal.working_minutes_between(s, e);
-                    }
+                    a.closed_rated += i64::from(rated.contains(&c.id));
+                    a.handling_days += handling_days(&cal, c);
                 }
                 if (closed && c.overdue_at(to))
                     || (c.status == CaseStatus::Accepted
@@ -308,7 +331,6 @@ impl ServicesService {
                     a.label = label.clone();
                 }
                 a.evaluations += 1;
-                a.first_round += i64::from(e.round == 1);
                 a.good += i64::from(e.level.is_good());
                 if e.level.is_bad() {
                     a.bad += 1;
@@ -316,11 +338,10 @@ impl ServicesService {
                 }
             }
         }
-        let mpd = cal.office_hours().minutes_per_day();
         let rows = if group_by == GroupBy::Total {
             vec![]
         } else {
-            groups.iter().map(|(k, a)| a.row(k.clone(), mpd)).collect()
+            groups.iter().map(|(k, a)| a.row(k.clone())).collect()
         };
         Ok(Report {
             from,
@@ -328,7 +349,7 @@ impl ServicesService {
             period: period_label.trim().into(),
             group_by,
             rows,
-            total: total.row("total".into(), mpd),
+            total: total.row("total".into()),
             feedback: feedback.len() as i64,
             feedback_answered: feedback
                 .iter()
@@ -350,7 +371,7 @@ const HEADERS: [&str; 14] = [
     "网办率",
     "即办件占比",
     "承诺时限压缩率",
-    "平均办理时长（工作日）",
+    "平均办理时长（天，不含补正和特别程序）",
     "超期件",
     "评价数",
     "好评率",
@@ -395,7 +416,7 @@ pub fn to_docx(r: &Report, city: &str) -> Result<Vec<u8>> {
     d.heading(1, format!("{city}{}政务服务运行情况", r.period));
     d.heading(2, "一、总体情况");
     d.paragraph(format!(
-        "本期共受理办件 {} 件，办结 {} 件，办结率 {}；网上办理占 {}，即办件占 {}；承诺时限较法定时限压缩 {}，平均办理时长 {:.1} 个工作日；超期 {} 件。",
+        "本期共受理办件 {} 件，办结 {} 件，办结率 {}；网上办理占 {}，即办件占 {}；承诺时限较法定时限压缩 {}，平均办理时长 {:.1} 天（按各事项的计时方式，不含补正和特别程序时间）；超期 {} 件。",
         t.accepted, t.closed, pct(t.closed_rate), pct(t.online_rate), pct(t.immediate_share), pct(t.compression), t.avg_handling_days, t.overdue
     ));
     d.heading(2, "二、好差评");

@@ -170,15 +170,6 @@ fn search_text(i: &ItemInput, dept_name: &str) -> String {
     s
 }
 
-/// Splits a query into terms: whitespace-separated words, each matched as a substring.
-pub fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| c.is_whitespace() || c == '，' || c == ',')
-        .map(|t| t.trim().replace(['%', '_'], ""))
-        .filter(|t| !t.is_empty())
-        .take(8)
-        .collect()
-}
-
 impl ServicesService {
     pub fn new(db: Db) -> Self {
         ServicesService { db }
@@ -460,9 +451,14 @@ impl ServicesService {
         Ok(i)
     }
 
-    /// Public search over published items: every term must appear.
+    /// Public search over published items, ranked (`crate::search`: Chinese words, colloquial
+    /// wording, each term must match); an empty query lists every published item by name.
     pub async fn search_items(&self, q: &str) -> Result<Vec<ServiceItem>> {
-        store::published_items(&mut *self.conn().await?, &terms(q), None).await
+        if q.trim().is_empty() {
+            return store::published_items(&mut *self.conn().await?, &[], None).await;
+        }
+        let ids = crate::search::search(&self.db, q).await?;
+        store::published_by_ids(&mut *self.conn().await?, &ids).await
     }
 
     /// The item with this 实施编码, if any (imports).
@@ -765,6 +761,8 @@ impl ServicesService {
             .published_item(input.item_id)
             .await
             .map_err(|_| Error::field("item_id", "unknown_item", "事项不存在或尚未发布"))?;
+        let mut input = input;
+        fill_from_applicant(&item.content.fields, &mut input.form, &applicant)?;
         Self::check_form(&item.content.fields, &input.form)?;
         let cal = self.calendar().await?;
         let now = self.db.now();
@@ -801,6 +799,8 @@ impl ServicesService {
         actor.require_scope("services:apply")?;
         let applicant = Self::applicant_for(actor, &input.applicant, channel)?;
         let view = self.bundle(bundle_id).await?;
+        let mut input = input;
+        fill_from_applicant(&view.merged.fields, &mut input.form, &applicant)?;
         Self::check_form(&view.merged.fields, &input.form)?;
         let cal = self.calendar().await?;
         let now = self.db.now();
@@ -1644,7 +1644,7 @@ impl ServicesService {
         actor: &Actor,
         from: i64,
         to: i64,
-    ) -> Result<(Vec<Case>, Vec<Evaluation>)> {
+    ) -> Result<(Vec<Case>, Vec<Evaluation>, std::collections::HashSet<i64>)> {
         actor.require_any_role(REPORTS)?;
         let mut c = self.conn().await?;
         let mut cases = store::cases_in(&mut c, from, to).await?;
@@ -1654,7 +1654,9 @@ impl ServicesService {
             let ids: std::collections::HashSet<i64> = cases.iter().map(|k| k.dept_id).collect();
             evals.retain(|e| ids.contains(&e.dept_id));
         }
-        Ok((cases, evals))
+        let ids: Vec<i64> = cases.iter().map(|k| k.id).collect();
+        let evaluated = store::evaluated_cases(&mut c, &ids).await?;
+        Ok((cases, evals, evaluated))
     }
 
     /// Rectifications and feedback for the report period.

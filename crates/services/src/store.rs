@@ -246,6 +246,25 @@ pub async fn published_items(
     q.fetch_all(&mut *c).await?.iter().map(item_row).collect()
 }
 
+/// The published versions of these items, in the order of `ids` (ids without one are left out).
+pub async fn published_by_ids(c: &mut AnyConnection, ids: &[i64]) -> Result<Vec<ServiceItem>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let mut found: std::collections::HashMap<i64, ServiceItem> = sqlx::query(&format!(
+        "SELECT {ITEM_COLS} FROM services_item_versions v JOIN services_items i ON i.id = v.item_id
+         WHERE v.status = 'published' AND v.item_id IN ({})",
+        list.join(",")
+    ))
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| item_row(r).map(|i| (i.id, i)))
+    .collect::<Result<_>>()?;
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
 /// Latest versions (draft or not) for staff lists.
 pub async fn latest_items(
     c: &mut AnyConnection,
@@ -747,6 +766,30 @@ pub async fn evaluations_in(c: &mut AnyConnection, from: i64, to: i64) -> Result
     .iter()
     .map(eval_row)
     .collect()
+}
+
+/// Which of these cases have been rated, on their own number or on their bundle application's
+/// (a bundle is rated once for all its sub-cases): 评价覆盖度 counts cases, not ratings.
+pub async fn evaluated_cases(
+    c: &mut AnyConnection,
+    case_ids: &[i64],
+) -> Result<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in case_ids.chunks(500) {
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT k.id FROM services_cases k WHERE k.id IN ({})
+               AND (EXISTS (SELECT 1 FROM services_evaluations e WHERE e.case_number = k.number)
+                 OR EXISTS (SELECT 1 FROM services_bundle_cases b
+                            JOIN services_evaluations e ON e.case_number = b.number
+                            WHERE b.id = k.bundle_case_id))",
+            list.join(",")
+        ))
+        .fetch_all(&mut *c)
+        .await?;
+        out.extend(rows.iter().map(|r| r.get::<i64, _>(0)));
+    }
+    Ok(out)
 }
 
 fn rect_row(r: &AnyRow) -> Result<Rectification> {

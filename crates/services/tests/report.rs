@@ -8,7 +8,7 @@ use kernel::{Actor, Db};
 use serde_json::json;
 use services::domain::*;
 use services::report::{self, GroupBy};
-use services::service::NewCase;
+use services::service::{NewCase, RectificationReply, RectificationReview};
 use tabular::Cell;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
@@ -43,6 +43,26 @@ fn case(item: i64, phone: &str, mats: &[&str], stall: bool) -> NewCase {
 
 async fn report_figures_match_a_hand_count(db: Db) {
     let w = world(db).await;
+    // E: closed in February (Thursday 2026-02-26), rated 非常不满意 in March: a March rating,
+    // but not a March case — it does not cover anything closed in March.
+    w.clock.set(at(2, 26, 9, 30));
+    let e = w
+        .svc
+        .submit(
+            &w.clerk,
+            case(w.health_item, "13800138000", &["photo", "exam"], false),
+        )
+        .await
+        .unwrap()
+        .case;
+    w.svc.act(&w.health, e.id, accept()).await.unwrap();
+    w.clock.set(at(2, 26, 10, 30));
+    w.svc
+        .act(&w.health, e.id, approve("卫健〔2026〕0号"))
+        .await
+        .unwrap();
+    w.svc.act(&w.health, e.id, Action::Close).await.unwrap();
+    w.clock.set(monday());
     // A: at the window, health (3 of 10 days), accepted Monday 09:30, closed Wednesday 09:30.
     let a = w
         .svc
@@ -65,6 +85,75 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .unwrap()
         .case;
     w.svc.act(&w.market, b.id, accept()).await.unwrap();
+    // D: online, stall filing, accepted Monday 09:30; 补正 from Monday 10:30 to Tuesday 10:30
+    // and 现场核查 from Tuesday 11:30 to Wednesday 11:30 stop the clock for two office days;
+    // closed Thursday 09:30: three office days elapsed, one of them counted. Never rated.
+    let d = w
+        .svc
+        .submit(
+            &w.citizen,
+            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
+        )
+        .await
+        .unwrap()
+        .case;
+    w.svc.act(&w.market, d.id, accept()).await.unwrap();
+    w.clock.set(at(3, 16, 10, 30));
+    w.svc
+        .act(
+            &w.market,
+            d.id,
+            Action::RequestSupplement {
+                materials: vec!["photo".into()],
+                note: "照片不清晰".into(),
+            },
+        )
+        .await
+        .unwrap();
+    w.clock.set(at(3, 17, 10, 30));
+    w.svc
+        .act(
+            &w.clerk,
+            d.id,
+            Action::Supply {
+                materials: vec!["photo".into()],
+            },
+        )
+        .await
+        .unwrap();
+    w.clock.set(at(3, 17, 11, 30));
+    w.svc
+        .act(
+            &w.market,
+            d.id,
+            Action::StartSpecial {
+                name: "现场核查".into(),
+                days: 3,
+            },
+        )
+        .await
+        .unwrap();
+    w.clock.set(at(3, 18, 11, 30));
+    let paused = w
+        .svc
+        .act(
+            &w.market,
+            d.id,
+            Action::EndSpecial {
+                note: "核查通过".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .case;
+    assert_eq!(paused.paused_minutes, 2 * 7 * 60);
+    w.clock.set(at(3, 19, 9, 30));
+    w.svc
+        .act(&w.market, d.id, approve("市监〔2026〕1号"))
+        .await
+        .unwrap();
+    w.svc.act(&w.market, d.id, Action::Close).await.unwrap();
+    w.clock.set(monday());
     // C: online, never accepted.
     w.svc
         .submit(&w.citizen, case(w.health_item, "13800138000", &[], false))
@@ -76,14 +165,50 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .await
         .unwrap();
     w.svc.act(&w.health, a.id, Action::Close).await.unwrap();
+    // 基本满意 is a 好评 in the bureau's figures (好评 + 差评 = 评价数).
     w.svc
         .evaluate_public(
             &a.number,
             "13800138000",
             NewEvaluation {
-                level: Level::Satisfied,
+                level: Level::Basic,
                 tags: vec![],
                 text: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    w.svc
+        .evaluate_public(
+            &e.number,
+            "13800138000",
+            NewEvaluation {
+                level: Level::VeryDissatisfied,
+                tags: vec![],
+                text: "排队太久".into(),
+            },
+        )
+        .await
+        .unwrap();
+    // The 差评 is put right: the department answers, the supervisor accepts.
+    let r = w.svc.rectifications(&w.health).await.unwrap()[0].id;
+    w.svc
+        .reply_rectification(
+            &w.health,
+            r,
+            RectificationReply {
+                reply: "已增开窗口".into(),
+            },
+        )
+        .await
+        .unwrap();
+    w.svc
+        .review_rectification(
+            &w.supervisor,
+            r,
+            RectificationReview {
+                approve: true,
+                note: "整改到位".into(),
             },
         )
         .await
@@ -95,22 +220,35 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .await
         .unwrap();
     let t = &r.total;
+    // Accepted in March: A, B, D; closed in March: A, D (E closed in February).
     assert_eq!(
-        (t.accepted, t.closed, t.overdue, t.evaluations, t.bad),
-        (2, 1, 1, 1, 0)
+        (
+            t.accepted,
+            t.closed,
+            t.overdue,
+            t.evaluations,
+            t.bad,
+            t.rectified
+        ),
+        (3, 2, 1, 2, 1, 1)
     );
-    assert!((t.closed_rate - 0.5).abs() < 1e-9);
-    assert!((t.online_rate - 0.5).abs() < 1e-9);
+    assert!((t.closed_rate - 2.0 / 3.0).abs() < 1e-9);
+    assert!((t.online_rate - 2.0 / 3.0).abs() < 1e-9);
     assert_eq!(t.immediate_share, 0.0);
-    // 1 − (3 + 5) / (10 + 15)
-    assert!((t.compression - 0.68).abs() < 1e-9, "{}", t.compression);
-    // Monday 09:30–17:30 is 390 minutes, Tuesday 420, Wednesday 09:00–09:30 30: two 7-hour days.
+    // 1 − (3 + 5 + 5) / (10 + 15 + 15)
+    assert!((t.compression - 0.675).abs() < 1e-9, "{}", t.compression);
+    // A: Monday 09:30–17:30 is 390 minutes, Tuesday 420, Wednesday 09:00–09:30 30: two 7-hour
+    // days. D: three office days less two paused: one. (2 + 1) / 2.
     assert!(
-        (t.avg_handling_days - 2.0).abs() < 1e-9,
+        (t.avg_handling_days - 1.5).abs() < 1e-9,
         "{}",
         t.avg_handling_days
     );
-    assert_eq!((t.good_rate, t.coverage), (1.0, 1.0));
+    // Ratings in March: A 基本满意 (好评), E 非常不满意 (差评, rectified).
+    assert!((t.good_rate - 0.5).abs() < 1e-9, "{}", t.good_rate);
+    assert!((t.rectified_rate - 1.0).abs() < 1e-9);
+    // Of the two cases closed in March only A was rated: E's rating covers a February case.
+    assert!((t.coverage - 0.5).abs() < 1e-9, "{}", t.coverage);
     let by_dept = w
         .svc
         .report(&w.supervisor, "2026-03", GroupBy::Dept)
@@ -123,7 +261,15 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .collect();
     assert_eq!(rows.len(), 2);
     assert!(rows.contains(&("市卫健委", 1, 1, 0)), "{rows:?}");
-    assert!(rows.contains(&("市市场监管局", 1, 0, 1)), "{rows:?}");
+    assert!(rows.contains(&("市市场监管局", 2, 1, 1)), "{rows:?}");
+    let market = by_dept
+        .rows
+        .iter()
+        .find(|r| r.label == "市市场监管局")
+        .unwrap();
+    assert_eq!((market.coverage, market.avg_handling_days), (0.0, 1.0));
+    let health = by_dept.rows.iter().find(|r| r.label == "市卫健委").unwrap();
+    assert_eq!((health.coverage, health.evaluations), (1.0, 2));
     // April has nothing accepted or closed; B is still running past its deadline.
     let april = w
         .svc
@@ -162,7 +308,9 @@ async fn report_figures_match_a_hand_count(db: Db) {
     assert_eq!(sheet.headers[1], "受理量");
     assert_eq!(sheet.rows.len(), 3);
     assert_eq!(sheet.rows[2].cells[0], "合计");
-    assert_eq!(sheet.rows[2].cells[3], "50.0%");
+    assert_eq!(sheet.rows[2].cells[3], "66.7%");
+    assert_eq!(sheet.rows[2].cells[7], "1.5");
+    assert_eq!(sheet.rows[2].cells[11], "50.0%");
     let d = report::to_docx(&by_dept, "A市").unwrap();
     assert!(d.starts_with(b"PK"));
 }

@@ -486,10 +486,14 @@ async fn auto_approval_decides_and_explains(db: Db) {
     });
     let it = w.svc.create_item(&w.market, item).await.unwrap();
     w.svc.publish_item(&w.market, it.id).await.unwrap();
+    // The form's ID number is the applicant's (一数一源): the applicant block carries it.
     let apply = |id_no: String, mats: Vec<String>| NewCase {
         item_id: it.id,
         scenario: None,
-        applicant: person("王五", "13700137000"),
+        applicant: Applicant {
+            id_no: id_no.clone(),
+            ..person("王五", "13700137000")
+        },
         form: form(&[
             ("name", "王五"),
             ("id_no", &id_no),
@@ -925,6 +929,16 @@ async fn bad_form_input_names_the_field(db: Db) {
     bad.form.insert("id_no".into(), json!("123"));
     let e = w.svc.submit(&w.clerk, bad).await.unwrap_err();
     assert_eq!(e.field_name(), Some("form.id_no"));
+    // A form field repeating the applicant block must agree with it (left out, it is filled:
+    // below, after checking that nothing refused was written).
+    let mut other = health_case(w.health_item, &[]);
+    other.form.insert(
+        "id_no".into(),
+        json!(kernel::codes::id_card_with_check("11010119800101001")),
+    );
+    let e = w.svc.submit(&w.clerk, other).await.unwrap_err();
+    assert_eq!(e.field_name(), Some("form.id_no"));
+    assert!(e.field_errors()[0].detail.contains("申请人"), "{e:?}");
     let mut bad = health_case(w.health_item, &[]);
     bad.applicant.phone = "12345".into();
     assert_eq!(
@@ -953,6 +967,14 @@ async fn bad_form_input_names_the_field(db: Db) {
         "forbidden"
     );
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM services_cases").await, 0);
+    let mut once = health_case(w.health_item, &[]);
+    once.form.remove("name");
+    once.form.remove("id_no");
+    once.form.remove("mobile");
+    let c = w.svc.submit(&w.clerk, once).await.unwrap().case;
+    assert_eq!(c.form["name"], c.applicant.name.as_str());
+    assert_eq!(c.form["id_no"], c.applicant.id_no.as_str());
+    assert_eq!(c.form["mobile"], c.applicant.phone.as_str());
 }
 
 async fn feedback_reaches_supervisors(db: Db) {

@@ -20,6 +20,19 @@ async fn login(b: &Browser, url: &str, user: &str) {
     b.click_and_wait("form button[type=submit]").await;
 }
 
+/// How many elements match `css` on the current page.
+async fn count(b: &Browser, css: &str) -> u64 {
+    b.client
+        .execute(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![serde_json::json!(css)],
+        )
+        .await
+        .expect("count")
+        .as_u64()
+        .unwrap_or(0)
+}
+
 async fn logout(b: &Browser) {
     b.click_and_wait("header form button").await;
 }
@@ -63,18 +76,24 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle))
         .await;
     let id_no = kernel::codes::id_card_with_check("11010119900307001");
+    // 一数一源: the name and ID number both items ask for come from the applicant block.
+    assert_eq!(count(&b, "#apply-form [name='applicant.id_no']").await, 1);
+    assert_eq!(count(&b, "#apply-form [name^='form.']").await, 0);
+    assert!(b.text("#prefilled").await.contains("姓名、身份证号"));
     b.fill("[name='applicant.name']", "张三").await;
-    b.fill("[name='applicant.id_no']", &id_no).await;
+    b.fill("[name='applicant.id_no']", "123").await;
     b.fill("[name='applicant.phone']", "13800138000").await;
-    b.fill("[name='form.name']", "张三").await;
-    b.fill("[name='form.id_no']", "123").await;
     b.click("input[name=materials][value=photo]").await;
     b.click("input[name=materials][value=exam]").await;
     b.click_and_wait("#apply-form button[type=submit]").await;
     // A bad ID number is shown beside its field, and what was typed stays.
     assert!(b.text("#error-summary").await.contains("身份证号"));
+    assert!(b
+        .text("#applicant\\.id_no-error")
+        .await
+        .contains("身份证号"));
     b.screenshot("apply-error").await;
-    b.fill("[name='form.id_no']", &id_no).await;
+    b.fill("[name='applicant.id_no']", &id_no).await;
     b.click_and_wait("#apply-form button[type=submit]").await;
     let path = b.current_path().await;
     assert!(path.starts_with("/services/mine/YJS"), "{path}");
@@ -140,11 +159,12 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     );
     b.select("#item_id", &h.health_item.to_string()).await;
     b.click_and_wait("#choose").await;
+    // The applicant's name and ID are asked once, in the applicant block, not again below.
+    assert_eq!(count(&b, "#desk-form input[name$='id_no']").await, 1);
+    assert_eq!(count(&b, "#desk-form input[name$='name']").await, 1);
     b.fill("[name='applicant.name']", "李四").await;
     b.fill("[name='applicant.id_no']", &id_no).await;
     b.fill("[name='applicant.phone']", "13900139000").await;
-    b.fill("[name='form.name']", "李四").await;
-    b.fill("[name='form.id_no']", &id_no).await;
     b.click("input[name=materials][value=photo]").await;
     b.click("input[name=materials][value=exam]").await;
     b.screenshot("front-desk-intake").await;
@@ -152,6 +172,39 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     let msg = b.body_text().await;
     assert!(msg.contains("已收件，办件编号 BJ"), "{msg}");
     b.screenshot("front-desk-received").await;
+    // A walk-in 摆摊一件事 on the bundle's merged form: still one name and one ID.
+    b.select("#bundle_id", &h.bundle.to_string()).await;
+    b.click_and_wait("#choose-bundle").await;
+    assert!(b.text("#desk-target").await.contains("一件事"));
+    assert_eq!(count(&b, "#desk-form input[name$='id_no']").await, 1);
+    assert_eq!(count(&b, "#desk-form input[name$='name']").await, 1);
+    assert!(b.text("#prefilled").await.contains("姓名、身份证号"));
+    b.fill("[name='applicant.name']", "王五").await;
+    b.fill("[name='applicant.id_no']", &id_no).await;
+    b.fill("[name='applicant.phone']", "13700137000").await;
+    b.click("input[name=materials][value=photo]").await;
+    b.click("input[name=materials][value=exam]").await;
+    b.click("input[name=materials][value=stall_place]").await;
+    b.screenshot("front-desk-bundle").await;
+    b.click_and_wait("#desk-form button[type=submit]").await;
+    let msg = b.body_text().await;
+    assert!(msg.contains("已收件，一件事申请编号 YJS"), "{msg}");
+    let bundle_number = msg
+        .split("申请编号 ")
+        .nth(1)
+        .and_then(|x| x.split('，').next())
+        .unwrap()
+        .to_owned();
+    let received = services::ServicesService::new(db.clone())
+        .bundle_case(&kernel::Actor::cli(), &bundle_number)
+        .await
+        .unwrap();
+    assert_eq!(received.cases.len(), 2);
+    for c in &received.cases {
+        // Each department's form got the name and ID from the applicant block.
+        assert_eq!(c.case.form["name"], "王五");
+        assert_eq!(c.case.form["id_no"], id_no.as_str());
+    }
     logout(&b).await;
 
     // The citizen sees one result and rates it 不满意.

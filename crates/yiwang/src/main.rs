@@ -8,6 +8,7 @@ mod demo_services_history;
 mod hotline_cmd;
 mod import;
 mod report;
+mod services_cmd;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -63,9 +64,13 @@ enum Command {
     /// Import historical tickets or the complaint taxonomy from CSV/Excel files.
     #[command(subcommand)]
     Import(import::ImportCommand),
-    /// Write reports to files (12345 hotline: monthly 运行情况, weekly 典型案例专报).
+    /// Write reports to files (12345 hotline: monthly 运行情况, weekly 典型案例专报; 一网通办:
+    /// monthly 政务服务运行情况 and the figures workbook).
     #[command(subcommand)]
     Report(report::ReportCommand),
+    /// 一网通办：实施清单导入导出（.xlsx）、事项列表
+    #[command(subcommand)]
+    Services(services_cmd::ServicesCommand),
     /// 12345 热线的智能分析：训练、分类、评估、热点、答复质量
     #[command(subcommand)]
     Hotline(hotline_cmd::HotlineCommand),
@@ -476,6 +481,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Calendar(cc) => calendar_cmd::run(&cfg, cc).await?,
         Command::Report(rc) => report::run(&cfg, rc).await?,
         Command::Hotline(hc) => hotline_cmd::run(&cfg, hc).await?,
+        Command::Services(sc) => {
+            let code = services_cmd::run(&cfg, sc).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)

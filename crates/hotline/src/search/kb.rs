@@ -6,20 +6,15 @@
 //! before it answers, so several server instances never serve a withdrawn article. Rebuilding
 //! 2,000 articles takes well under a second, and articles change a few times a day.
 
-use super::tokenizer::{self, JiebaTokenizer};
 use kernel::error::{Error, Result};
 use kernel::Db;
-use nlp::text::Segmenter;
 use sqlx::Row;
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
-use tantivy::schema::{
-    IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
-};
 use tantivy::snippet::SnippetGenerator;
-use tantivy::{Index, IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, TantivyDocument, Term};
+use textsearch::{tantivy_err, tokenizer, Analysis, FieldSpec, IndexCache, IndexDoc, TextIndex};
 
 /// Title (the article's question) weighs most, then the category names, then the answer.
 const TITLE_BOOST: f32 = 3.0;
@@ -50,94 +45,55 @@ pub struct Hit {
     pub coverage: f64,
 }
 
-#[derive(Clone, Copy)]
-struct Fields {
-    id: tantivy::schema::Field,
-    title: tantivy::schema::Field,
-    body: tantivy::schema::Field,
-    keywords: tantivy::schema::Field,
-}
+/// The index's fields, in the order of [`IndexDoc::texts`].
+const FIELDS: [FieldSpec; 3] = [
+    FieldSpec {
+        name: "title",
+        analysis: Analysis::Words,
+        boost: TITLE_BOOST,
+    },
+    FieldSpec {
+        name: "body",
+        analysis: Analysis::Words,
+        boost: 1.0,
+    },
+    FieldSpec {
+        name: "keywords",
+        analysis: Analysis::Words,
+        boost: KEYWORDS_BOOST,
+    },
+];
 
 pub struct KbIndex {
     pub generation: i64,
-    index: Index,
-    reader: IndexReader,
-    f: Fields,
-    seg: Arc<Segmenter>,
+    ix: TextIndex,
     validity: HashMap<i64, (Option<String>, Option<String>)>,
-}
-
-/// jieba's dictionary takes a while to load; every index starts from this one.
-fn base_segmenter() -> &'static Segmenter {
-    static BASE: OnceLock<Segmenter> = OnceLock::new();
-    BASE.get_or_init(Segmenter::new)
-}
-
-fn tantivy_err(e: tantivy::TantivyError) -> Error {
-    Error::internal(format!("kb index: {e}"))
 }
 
 impl KbIndex {
     /// Builds the index of `docs` (CPU work: call it off the async threads).
     pub fn build(generation: i64, docs: &[KbDoc], user_words: &[String]) -> Result<KbIndex> {
-        let mut seg = base_segmenter().clone();
-        seg.add_words(user_words);
-        let seg = Arc::new(seg);
-        let mut sb = Schema::builder();
-        let text = |stored: bool| {
-            let o = TextOptions::default().set_indexing_options(
-                TextFieldIndexing::default()
-                    .set_tokenizer(tokenizer::NAME)
-                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-            );
-            if stored {
-                o.set_stored()
-            } else {
-                o
-            }
-        };
-        let f = Fields {
-            id: sb.add_i64_field("id", STORED | FAST),
-            title: sb.add_text_field("title", text(true)),
-            body: sb.add_text_field("body", text(true)),
-            keywords: sb.add_text_field("keywords", text(true)),
-        };
-        let index = Index::create_in_ram(sb.build());
-        index
-            .tokenizers()
-            .register(tokenizer::NAME, JiebaTokenizer::new(seg.clone()));
-        // One thread and the smallest budget tantivy accepts: the KB is small, the CPU shared.
-        let mut w: tantivy::IndexWriter<TantivyDocument> = index
-            .writer_with_num_threads(1, 15_000_000)
-            .map_err(tantivy_err)?;
-        let mut validity = HashMap::new();
-        for d in docs {
-            let mut doc = TantivyDocument::default();
-            doc.add_i64(f.id, d.id);
-            doc.add_text(f.title, &d.title);
-            doc.add_text(f.body, &d.body);
-            doc.add_text(f.keywords, &d.keywords);
-            w.add_document(doc).map_err(tantivy_err)?;
-            validity.insert(d.id, (d.valid_from.clone(), d.valid_until.clone()));
-        }
-        w.commit().map_err(tantivy_err)?;
-        let reader = index
-            .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
-            .try_into()
-            .map_err(tantivy_err)?;
+        let indexed: Vec<IndexDoc> = docs
+            .iter()
+            .map(|d| IndexDoc {
+                id: d.id,
+                texts: vec![d.title.clone(), d.body.clone(), d.keywords.clone()],
+            })
+            .collect();
+        let ix = TextIndex::build(&FIELDS, &indexed, user_words)?;
+        let validity = docs
+            .iter()
+            .map(|d| (d.id, (d.valid_from.clone(), d.valid_until.clone())))
+            .collect();
         Ok(KbIndex {
             generation,
-            index,
-            reader,
-            f,
-            seg,
+            ix,
             validity,
         })
     }
 
     pub fn len(&self) -> u64 {
-        self.reader.searcher().num_docs()
+        self.ix.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -145,64 +101,45 @@ impl KbIndex {
     }
 
     fn query_words(&self, q: &str) -> Vec<String> {
-        let mut seen = HashSet::new();
-        tokenizer::words(&self.seg, q)
-            .into_iter()
-            .map(|w| w.0)
-            .filter(|w| seen.insert(w.clone()))
-            .collect()
+        self.ix.query_words(q)
     }
 
     /// The best `limit` articles valid on `today` (`YYYY-MM-DD`) for `q`, best first.
     pub fn search(&self, q: &str, limit: usize, today: &str) -> Result<Vec<Hit>> {
-        let words = self.query_words(q);
-        if words.is_empty() || limit == 0 {
+        let group = self.ix.group(q, 1.0);
+        if group.words().is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for w in &words {
-            for (field, boost) in [
-                (self.f.title, TITLE_BOOST),
-                (self.f.body, 1.0),
-                (self.f.keywords, KEYWORDS_BOOST),
-            ] {
-                let tq = TermQuery::new(
-                    Term::from_field_text(field, w),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(tq), boost)),
-                ));
-            }
-        }
-        let query = BooleanQuery::new(clauses);
-        let searcher = self.reader.searcher();
+        let words: Vec<String> = group.words().iter().map(|w| w.0.clone()).collect();
+        let query = self.ix.any_of(&group);
+        let (title_f, body_f, keywords_f) = (
+            self.ix.field("title"),
+            self.ix.field("body"),
+            self.ix.field("keywords"),
+        );
+        let searcher = self.ix.searcher();
         // Articles out of their validity period are skipped, so fetch a few more.
         let top = searcher
             .search(&query, &TopDocs::with_limit(limit * 2 + 5).order_by_score())
             .map_err(tantivy_err)?;
         let mut snip_body =
-            SnippetGenerator::create(&searcher, &query, self.f.body).map_err(tantivy_err)?;
+            SnippetGenerator::create(&searcher, &query, body_f).map_err(tantivy_err)?;
         snip_body.set_max_num_chars(SNIPPET_CHARS);
         let weights = self.idf(&searcher, &words);
         let mut out = Vec::new();
         for (score, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr).map_err(tantivy_err)?;
-            let text = |f| {
-                doc.get_first(f)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            let Some(id) = doc.get_first(self.f.id).and_then(|v| v.as_i64()) else {
+            let Some(id) = self.ix.doc_id(&doc) else {
                 continue;
             };
             if !self.valid_on(id, today) {
                 continue;
             }
-            let (title, answer, keywords) =
-                (text(self.f.title), text(self.f.body), text(self.f.keywords));
+            let (title, answer, keywords) = (
+                self.ix.doc_text(&doc, title_f),
+                self.ix.doc_text(&doc, body_f),
+                self.ix.doc_text(&doc, keywords_f),
+            );
             let s = snip_body.snippet_from_doc(&doc);
             let snippet = if s.highlighted().is_empty() {
                 // The match was in the title or category: show the answer's opening.
@@ -249,7 +186,9 @@ impl KbIndex {
         words
             .iter()
             .map(|w| {
-                let df = [self.f.title, self.f.body, self.f.keywords]
+                let df = self
+                    .ix
+                    .word_fields()
                     .iter()
                     .map(|&f| searcher.doc_freq(&Term::from_field_text(f, w)).unwrap_or(0))
                     .max()
@@ -285,7 +224,7 @@ impl KbIndex {
         };
         let in_article: HashSet<String> = texts
             .iter()
-            .flat_map(|t| tokenizer::words(&self.seg, t))
+            .flat_map(|t| tokenizer::words(self.ix.segmenter(), t))
             .map(|w| w.0)
             .collect();
         let in_question: HashSet<String> = weights.iter().map(|w| w.0.clone()).collect();
@@ -297,37 +236,15 @@ impl KbIndex {
 
     #[doc(hidden)]
     pub fn tantivy_index(&self) -> &Index {
-        &self.index
+        self.ix.index()
     }
 }
 
 // ---- the cache ----
 
-type Cache = Mutex<HashMap<String, Arc<KbIndex>>>;
-
-fn cache() -> &'static Cache {
-    static C: OnceLock<Cache> = OnceLock::new();
+fn cache() -> &'static IndexCache<i64, KbIndex> {
+    static C: OnceLock<IndexCache<i64, KbIndex>> = OnceLock::new();
     C.get_or_init(Default::default)
-}
-
-/// One rebuild at a time per database; searches meanwhile wait for it rather than all building.
-fn build_lock(url: &str) -> Arc<tokio::sync::Mutex<()>> {
-    static L: OnceLock<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = OnceLock::new();
-    L.get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(url.to_owned())
-        .or_default()
-        .clone()
-}
-
-fn cached(url: &str, generation: i64) -> Option<Arc<KbIndex>> {
-    cache()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(url)
-        .filter(|ix| ix.generation == generation)
-        .cloned()
 }
 
 async fn generation(db: &Db) -> Result<i64> {
@@ -341,15 +258,15 @@ async fn generation(db: &Db) -> Result<i64> {
 /// The index for the database's current knowledge base, rebuilt if an article changed since.
 pub async fn current(db: &Db) -> Result<Arc<KbIndex>> {
     let g = generation(db).await?;
-    if let Some(ix) = cached(db.url(), g) {
+    if let Some(ix) = cache().cached(db.url(), &g) {
         return Ok(ix);
     }
-    let lock = build_lock(db.url());
+    let lock = cache().build_lock(db.url());
     let _guard = lock.lock().await;
     // The counter is read before the articles: if one changes in between, the index is newer
     // than its generation says and the next search merely rebuilds once more.
     let g = generation(db).await?;
-    if let Some(ix) = cached(db.url(), g) {
+    if let Some(ix) = cache().cached(db.url(), &g) {
         return Ok(ix);
     }
     let (docs, words) = load(db).await?;
@@ -357,10 +274,7 @@ pub async fn current(db: &Db) -> Result<Arc<KbIndex>> {
         .await
         .map_err(Error::internal)??;
     let ix = Arc::new(ix);
-    cache()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(db.url().to_owned(), ix.clone());
+    cache().insert(db.url(), g, ix.clone());
     Ok(ix)
 }
 

@@ -9,7 +9,7 @@
 pub mod duplicates;
 pub mod hotspots;
 pub mod kb;
-pub mod tokenizer;
+pub use textsearch::tokenizer;
 
 use crate::service::HotlineService;
 use axum::extract::State;

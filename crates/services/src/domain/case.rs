@@ -6,7 +6,7 @@
 //! time stopped, in the item's unit) and counts in working days, calendar days or working hours.
 
 use super::code_enum;
-use super::item::{DeliveryMethod, Material};
+use super::item::{DeliveryMethod, FieldKind, FormField, Material};
 use super::rules::AutoDecision;
 use kernel::calendar::Calendar;
 use kernel::clock::Millis;
@@ -122,6 +122,79 @@ impl Applicant {
         );
         c.finish()
     }
+}
+
+/// A part of the applicant block that a form field may repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplicantPart {
+    Name,
+    IdNo,
+    Phone,
+}
+
+/// Which part of the applicant block `f` asks for again, if any. 一数一源: the applicant's
+/// name, ID number (身份证号, or 统一社会信用代码 for a company) and phone are given once, in the
+/// applicant block, and a form field that repeats them takes its value from there. A field is
+/// such a repeat by its conventional key and kind (`name`/`applicant_name`; `id_no`/`id_card`
+/// as 身份证号 for a person or `id_no`/`credit_code` as 信用代码 for a company; `mobile`/`phone`
+/// as 手机号); other fields (a legal representative's ID, a contact's phone) are still asked.
+pub fn applicant_part(f: &FormField, kind: ApplicantKind) -> Option<ApplicantPart> {
+    let key = f.key.as_str();
+    match f.kind {
+        FieldKind::Text if matches!(key, "name" | "applicant_name") => Some(ApplicantPart::Name),
+        FieldKind::IdCard
+            if kind == ApplicantKind::Person
+                && matches!(key, "id_no" | "id_card" | "applicant_id_no") =>
+        {
+            Some(ApplicantPart::IdNo)
+        }
+        FieldKind::CreditCode
+            if kind == ApplicantKind::Company
+                && matches!(key, "id_no" | "credit_code" | "applicant_id_no") =>
+        {
+            Some(ApplicantPart::IdNo)
+        }
+        FieldKind::Mobile if matches!(key, "mobile" | "phone" | "applicant_phone") => {
+            Some(ApplicantPart::Phone)
+        }
+        _ => None,
+    }
+}
+
+/// Fills the fields that repeat the applicant block from it. A value sent for such a field
+/// anyway must be the same (one source, never two versions of a person's ID on one case).
+pub fn fill_from_applicant(
+    fields: &[FormField],
+    form: &mut Map<String, Value>,
+    a: &Applicant,
+) -> Result<()> {
+    let mut c = Checks::new();
+    for f in fields {
+        let Some(part) = applicant_part(f, a.kind) else {
+            continue;
+        };
+        let (value, what) = match part {
+            ApplicantPart::Name => (a.name.trim(), "申请人名称"),
+            ApplicantPart::IdNo => (a.id_no.trim(), "申请人证件号码"),
+            ApplicantPart::Phone => (a.phone.trim(), "申请人手机号"),
+        };
+        let given = form
+            .get(&f.key)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .unwrap_or("");
+        c.check(
+            given.is_empty() || given.eq_ignore_ascii_case(value),
+            &format!("form.{}", f.key),
+            "differs_from_applicant",
+            format!(
+                "{}与{what}不一致（此项取自申请人信息，无需重复填写）",
+                f.label
+            ),
+        );
+        form.insert(f.key.clone(), json!(value));
+    }
+    c.finish()
 }
 
 /// One material of a case and where it stands.

@@ -1,4 +1,4 @@
-//! A tantivy tokenizer over `nlp::text`: the text is normalised (full-width, traditional,
+//! Tantivy tokenizers over `nlp::text`. Words: the text is normalised (full-width, traditional,
 //! case) character for character, cut by jieba in search mode — so a long word also gives the
 //! dictionary words inside it and a search for "公积" finds "公积金" — and every token keeps its
 //! offsets in the *original* text, which is what snippets are cut from.
@@ -7,8 +7,10 @@ use nlp::text::Segmenter;
 use std::sync::Arc;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 
-/// The name the tokenizer is registered under in every index.
+/// The name the word tokenizer is registered under in every index.
 pub const NAME: &str = "jieba_search";
+/// The name of the character-bigram tokenizer.
+pub const BIGRAMS: &str = "cjk_bigrams";
 
 #[derive(Clone)]
 pub struct JiebaTokenizer {
@@ -31,6 +33,42 @@ pub fn words(seg: &Segmenter, text: &str) -> Vec<(String, usize, usize)> {
         .collect()
 }
 
+/// Overlapping pairs of Chinese characters of the normalised text, with their byte ranges in
+/// `text`: they find a name the dictionary does not know ("卫健委" inside "市卫健委") and a
+/// colloquial short form inside the official one ("健康证" in "健康证明").
+pub fn bigrams(seg: &Segmenter, text: &str) -> Vec<(String, usize, usize)> {
+    let (norm, map) = seg.normalizer().normalize_mapped(text);
+    let chars: Vec<(usize, char)> = norm.char_indices().collect();
+    chars
+        .windows(2)
+        .filter(|w| nlp::text::is_cjk(w[0].1) && nlp::text::is_cjk(w[1].1))
+        .map(|w| {
+            let end = w[1].0 + w[1].1.len_utf8();
+            (norm[w[0].0..end].to_owned(), map[w[0].0], map[end])
+        })
+        .collect()
+}
+
+/// A tantivy tokenizer giving [`bigrams`].
+#[derive(Clone)]
+pub struct BigramTokenizer {
+    seg: Arc<Segmenter>,
+}
+
+impl BigramTokenizer {
+    pub fn new(seg: Arc<Segmenter>) -> Self {
+        BigramTokenizer { seg }
+    }
+}
+
+impl Tokenizer for BigramTokenizer {
+    type TokenStream<'a> = VecTokenStream;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
+        VecTokenStream::of(bigrams(&self.seg, text))
+    }
+}
+
 pub struct VecTokenStream {
     tokens: Vec<Token>,
     next: usize,
@@ -40,7 +78,13 @@ impl Tokenizer for JiebaTokenizer {
     type TokenStream<'a> = VecTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        let tokens = words(&self.seg, text)
+        VecTokenStream::of(words(&self.seg, text))
+    }
+}
+
+impl VecTokenStream {
+    fn of(list: Vec<(String, usize, usize)>) -> VecTokenStream {
+        let tokens = list
             .into_iter()
             .enumerate()
             .map(|(position, (text, offset_from, offset_to))| Token {
@@ -96,5 +140,15 @@ mod tests {
             "{seen:?}"
         );
         assert!(seen.iter().any(|(w, _)| w == "公积"), "{seen:?}");
+    }
+
+    #[test]
+    fn bigrams_stay_inside_chinese_runs_and_point_into_the_original() {
+        let seg = Segmenter::new();
+        let text = "健康證明A1区";
+        let got = bigrams(&seg, text);
+        let grams: Vec<&str> = got.iter().map(|g| g.0.as_str()).collect();
+        assert_eq!(grams, ["健康", "康证", "证明"]);
+        assert_eq!(&text[got[2].1..got[2].2], "證明");
     }
 }
