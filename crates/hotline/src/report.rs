@@ -1059,9 +1059,12 @@ impl Ctx {
                         }
                         (hd.due_at(at, cal), true, false)
                     }
+                    // Still open: late at the period's end — or now, in a running period
+                    // whose end is still to come.
                     _ => {
-                        let due = hd.due_at(to - 1, cal);
-                        (due, false, due.is_some_and(|d| d < to))
+                        let as_of = to.min(self.db.now());
+                        let due = hd.due_at(as_of - 1, cal);
+                        (due, false, due.is_some_and(|d| d < as_of))
                     }
                 };
                 let in_period = due.is_some_and(|d| d >= from && d < to);
@@ -1639,7 +1642,7 @@ impl Monthly {
             .await?;
         let per_day = ctx.cal.office_hours().minutes_per_day();
         let overdue = ctx
-            .overdue_at(period.end())
+            .overdue_at(period.end().min(db.now()))
             .into_iter()
             .map(|o| ListRow {
                 number: o.h.t.number.clone(),

@@ -1704,6 +1704,17 @@ async fn import_post(State(ctx): State<AppCtx>, p: PageCtx, mut mp: Multipart) -
     }
 }
 
+/// The staff filter's words: whitespace- or comma-separated, each matched as a substring of the
+/// item's code, name or department (staff type codes and exact names; the public guide search
+/// is the ranked Chinese one in `search.rs`).
+fn terms(q: &str) -> Vec<String> {
+    q.split(|c: char| c.is_whitespace() || c == '，' || c == ',')
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .take(8)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1802,15 +1813,4 @@ mod tests {
         assert!(errs.iter().all(|f| f.field == "cross_region"));
         assert_eq!(errs.len(), 2);
     }
-}
-
-/// The staff filter's words: whitespace- or comma-separated, each matched as a substring of the
-/// item's code, name or department (staff type codes and exact names; the public guide search
-/// is the ranked Chinese one in `search.rs`).
-fn terms(q: &str) -> Vec<String> {
-    q.split(|c: char| c.is_whitespace() || c == '，' || c == ',')
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .take(8)
-        .collect()
 }

@@ -289,6 +289,7 @@ impl ServicesService {
             item_names.insert(c.item_id, c.item_name.clone());
         }
         let within = |t: Option<i64>| t.is_some_and(|t| t >= from && t < to);
+        let as_of = to.min(self.db().now());
         for c in &cases {
             let (k, label) = key_of(c.dept_id, c.item_id, &c.item_name);
             for a in [groups.entry(k).or_default(), &mut total] {
@@ -308,10 +309,15 @@ impl ServicesService {
                     a.closed_rated += i64::from(rated.contains(&c.id));
                     a.handling_days += handling_days(&cal, c);
                 }
+                // Open past its deadline at the period's end — or now, for a running period,
+                // whose end is still to come. A case paused now (补正, 特别程序) is not late.
+                let open_at_end = c.accepted_at.is_some_and(|a| a < as_of)
+                    && match c.closed_at {
+                        Some(at) => at >= as_of,
+                        None => c.status.is_open() && c.paused_since.is_none(),
+                    };
                 if (closed && c.overdue_at(to))
-                    || (c.status == CaseStatus::Accepted
-                        && c.paused_since.is_none()
-                        && c.due_at.is_some_and(|d| d < to))
+                    || (open_at_end && c.due_at.is_some_and(|d| d < as_of))
                 {
                     a.overdue += 1;
                 }

@@ -602,7 +602,7 @@ pub async fn running_cases(c: &mut AnyConnection) -> Result<Vec<(Case, i64)>> {
 pub async fn cases_in(c: &mut AnyConnection, from: i64, to: i64) -> Result<Vec<Case>> {
     sqlx::query(&format!(
         "SELECT {CASE_COLS} FROM services_cases WHERE (accepted_at >= $1 AND accepted_at < $2) OR (closed_at >= $1 AND closed_at < $2)
-            OR (status = 'accepted' AND due_at < $2)"
+            OR (accepted_at < $2 AND due_at < $2 AND (closed_at IS NULL OR closed_at >= $2))"
     ))
     .bind(from)
     .bind(to)

@@ -285,6 +285,29 @@ async fn report_figures_match_a_hand_count(db: Db) {
         (0, 0, 1)
     );
     assert_eq!(april.rows[0].label, "食品小摊贩备案");
+    // A running month counts what is late now, not what will be late by the month's end: F,
+    // accepted on 2 April with three working days, is not overdue until 8 April.
+    let f = w
+        .svc
+        .submit(
+            &w.clerk,
+            case(w.health_item, "13800138001", &["photo", "exam"], false),
+        )
+        .await
+        .unwrap()
+        .case;
+    w.svc.act(&w.health, f.id, accept()).await.unwrap();
+    let overdue_in_april = || async {
+        w.svc
+            .report(&w.analyst, "2026-04", GroupBy::Total)
+            .await
+            .unwrap()
+            .total
+            .overdue
+    };
+    assert_eq!(overdue_in_april().await, 1);
+    w.clock.set(at(4, 9, 10, 0));
+    assert_eq!(overdue_in_april().await, 2);
     // Departments do not read the bureau's figures; periods are checked.
     assert_eq!(
         w.svc
