@@ -206,6 +206,27 @@ fn specs() -> Vec<Spec> {
                 v
             },
         },
+        Spec {
+            code: "11690100SJ0000002003",
+            name: "食品经营许可（餐饮服务）",
+            dept: "A市市场监督管理局",
+            kind: ItemType::Licensing,
+            handling: HandlingKind::Promised,
+            legal: 20,
+            promised: 5,
+            depth: Depth::AtMostOnce,
+            materials: vec![
+                licence(),
+                id(),
+                m("layout", "经营场所和设备布局、工艺流程图", None),
+                m("food_safety", "食品安全管理制度", None),
+            ],
+            fields: {
+                let mut v = company();
+                v.push(f("site", "经营地址", FieldKind::Text));
+                v
+            },
+        },
     ]
 }
 

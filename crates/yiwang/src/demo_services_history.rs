@@ -552,7 +552,7 @@ pub async fn populate(
         citizens,
     };
     // Busier items come up more often.
-    let weights = [30, 12, 14, 10, 8, 6, 5, 5];
+    let weights = [30, 12, 14, 10, 8, 6, 5, 5, 9];
     let mut made = 0;
     for day in 0..DAYS {
         let date = kernel::clock::to_china(start + day * DAY).date_naive();

@@ -86,7 +86,8 @@ pub async fn run(cfg: &Config, cmd: ServicesCommand) -> Result<i32> {
                 show_errors.min(r.errors.len())
             };
             for e in &r.errors[..shown] {
-                if e.field.is_empty() {
+                // The column, unless the reason already starts with it.
+                if e.field.is_empty() || e.reason.starts_with(&e.field) {
                     println!("  第 {} 行：{}", e.line, e.reason);
                 } else {
                     println!("  第 {} 行：{}：{}", e.line, e.field, e.reason);
