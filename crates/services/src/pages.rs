@@ -26,7 +26,7 @@ use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
 type PageResult = Result<Response, PageError>;
 
-fn svc(ctx: &AppCtx) -> ServicesService {
+pub(crate) fn svc(ctx: &AppCtx) -> ServicesService {
     ServicesService::new(ctx.db.clone())
 }
 
@@ -57,7 +57,8 @@ fn bureau(ctx: &AppCtx) -> String {
     ctx.config.city.bureau.clone()
 }
 
-fn errors_of(e: &Error) -> Vec<FieldError> {
+/// A refused form's errors, one per field (or one for the whole form).
+pub(crate) fn errors_of(e: &Error) -> Vec<FieldError> {
     if e.field_errors().is_empty() {
         vec![FieldError::new(
             e.field_name().unwrap_or("form"),
@@ -69,16 +70,12 @@ fn errors_of(e: &Error) -> Vec<FieldError> {
     }
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()
 }
 
 /// Percent-encodes a query value.
 pub(crate) fn esc(s: &str) -> String {
-    form_urlencoded_byte(s)
-}
-
-fn form_urlencoded_byte(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {

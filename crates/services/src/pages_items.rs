@@ -6,10 +6,11 @@
 
 use crate::domain::*;
 use crate::import::{self, ImportReport};
+use crate::pages::{esc, see_other, svc};
 use crate::service::{ItemChange, ServicesService};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use kernel::clock::format_minute;
@@ -61,10 +62,6 @@ fn style() -> Markup {
     html! { style { (PreEscaped(STYLE)) } }
 }
 
-fn svc(ctx: &AppCtx) -> ServicesService {
-    ServicesService::new(ctx.db.clone())
-}
-
 pub fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/services/items", get(list))
@@ -79,22 +76,6 @@ pub fn routes() -> Router<AppCtx> {
         .route("/services/items/{id}/versions/{version}", get(version_page))
 }
 
-fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
 /// A field error's name as the form names its input: the codes of 跨域通办 are one text box.
 fn form_name(field: &str) -> String {
     if field.starts_with("cross_region[") {
@@ -105,15 +86,7 @@ fn form_name(field: &str) -> String {
 }
 
 fn errors_of(e: &Error) -> Vec<FieldError> {
-    let list = if e.field_errors().is_empty() {
-        vec![FieldError::new(
-            e.field_name().unwrap_or("form"),
-            e.code(),
-            e.detail(),
-        )]
-    } else {
-        e.field_errors().to_vec()
-    };
+    let list = crate::pages::errors_of(e);
     let mut out: Vec<FieldError> = Vec::new();
     for mut f in list {
         f.field = form_name(&f.field);
@@ -1253,7 +1226,7 @@ async fn save(ctx: &AppCtx, p: &PageCtx, id: Option<i64>, f: FormData) -> PageRe
         Ok(item) => Ok(see_other(&format!(
             "/services/items/{}/versions?msg={}",
             item.id,
-            enc(&format!("已保存第 {} 版草稿，发布后生效", item.version))
+            esc(&format!("已保存第 {} 版草稿，发布后生效", item.version))
         ))),
         Err(e @ (Error::Validation(_) | Error::Conflict { .. })) => {
             form_page(ctx, p, id, &form, &errors_of(&e)).await
@@ -1505,7 +1478,7 @@ async fn publish_confirm(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i
     if cur.status != ItemStatus::Draft {
         return Ok(see_other(&format!(
             "/services/items/{id}/versions?err={}",
-            enc("该事项没有待发布的草稿")
+            esc("该事项没有待发布的草稿")
         )));
     }
     s.require_item_rights_for(&p.actor, cur.content.dept_id)
@@ -1551,16 +1524,16 @@ async fn publish_post(
     if f.get("version") != cur.version.to_string() {
         return Ok(see_other(&format!(
             "/services/items/{id}/versions?err={}",
-            enc("草稿在确认后又被修改，请重新查看后再发布")
+            esc("草稿在确认后又被修改，请重新查看后再发布")
         )));
     }
     match s.publish_item(&p.actor, id).await {
         Ok(i) => Ok(see_other(&format!(
             "/services/items/{id}/versions?msg={}",
-            enc(&format!("已发布第 {} 版，办事指南已更新", i.version))
+            esc(&format!("已发布第 {} 版，办事指南已更新", i.version))
         ))),
         Err(e @ (Error::IllegalTransition { .. } | Error::Conflict { .. })) => Ok(see_other(
-            &format!("/services/items/{id}/versions?err={}", enc(&e.detail())),
+            &format!("/services/items/{id}/versions?err={}", esc(&e.detail())),
         )),
         Err(e) => Err(e.into()),
     }

@@ -5,6 +5,7 @@
 
 use crate::domain::{Card, CaseStatus};
 use crate::http::ReportQuery;
+use crate::pages::esc;
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::{CaseQuery, CaseView, ServicesService};
 use axum::extract::State;
@@ -99,10 +100,6 @@ fn fmt(f: Fmt, v: f64) -> String {
     }
 }
 
-fn enc(s: &str) -> String {
-    crate::pages::esc(s)
-}
-
 fn group_of(by: &str) -> Result<GroupBy, Error> {
     match by {
         "" | "dept" => Ok(GroupBy::Dept),
@@ -166,11 +163,11 @@ fn api_query(q: &PageQ, today: chrono::NaiveDate) -> Result<ReportQuery, Error> 
 
 fn period_params(r: &ReportQuery) -> String {
     match &r.period {
-        Some(p) => format!("period={}", enc(p)),
+        Some(p) => format!("period={}", esc(p)),
         None => format!(
             "from={}&to={}",
-            enc(r.from.as_deref().unwrap_or("")),
-            enc(r.to.as_deref().unwrap_or(""))
+            esc(r.from.as_deref().unwrap_or("")),
+            esc(r.to.as_deref().unwrap_or(""))
         ),
     }
 }
@@ -178,13 +175,13 @@ fn period_params(r: &ReportQuery) -> String {
 fn link(q: &PageQ, by: &str, sort: &str, dir: &str) -> String {
     format!(
         "/services/reports?kind={}&month={}&from={}&to={}&by={}&sort={}&dir={}",
-        enc(&q.kind),
-        enc(&q.month),
-        enc(&q.from),
-        enc(&q.to),
-        enc(by),
-        enc(sort),
-        enc(dir)
+        esc(&q.kind),
+        esc(&q.month),
+        esc(&q.from),
+        esc(&q.to),
+        esc(by),
+        esc(sort),
+        esc(dir)
     )
 }
 

@@ -4,9 +4,9 @@
 //! the same one-rating-per-case-and-applicant rule as the web.
 
 use crate::domain::*;
-use crate::ServicesService;
+use crate::pages::{errors_of, esc, see_other, svc};
 use axum::extract::State;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use kernel::error::{Error, FieldError};
@@ -67,7 +67,7 @@ async fn evaluator_page(
     msg: &str,
 ) -> PageResult {
     p.actor.require_any_role(&[Role::Clerk, Role::Admin])?;
-    let svc = ServicesService::new(ctx.db.clone());
+    let svc = svc(ctx);
     let tracking = if number.is_empty() {
         None
     } else {
@@ -148,50 +148,29 @@ async fn evaluator_post(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> P
         tags: f.all("tags").into_iter().map(str::to_owned).collect(),
         text: f.get("text").trim().to_owned(),
     };
-    let svc = ServicesService::new(ctx.db.clone());
+    let svc = svc(&ctx);
     match svc.evaluate(&p.actor, &number, input).await {
         Ok(e) => {
             let msg = format!("已记录 {number} 的窗口评价：{}", e.level.label());
             let to = format!(
                 "/services/desk/evaluate?number={}&msg={}",
-                enc(&number),
-                enc(&msg)
+                esc(&number),
+                esc(&msg)
             );
-            Ok(Redirect::to(&to).into_response())
+            Ok(see_other(&to))
         }
         Err(e @ Error::Validation(_)) => {
-            let errors = if e.field_errors().is_empty() {
-                vec![FieldError::new(
-                    e.field_name().unwrap_or("level"),
-                    e.code(),
-                    e.detail(),
-                )]
-            } else {
-                e.field_errors().to_vec()
-            };
-            evaluator_page(&ctx, &p, &number, &f, &errors, "").await
+            evaluator_page(&ctx, &p, &number, &f, &errors_of(&e), "").await
         }
         // Rated already (a second rating only after a rectification): say so on the page.
         Err(e @ (Error::Conflict { .. } | Error::IllegalTransition { .. })) => {
             let to = format!(
                 "/services/desk/evaluate?number={}&msg={}",
-                enc(&number),
-                enc(&format!("未能记录评价：{}", e.detail()))
+                esc(&number),
+                esc(&format!("未能记录评价：{}", e.detail()))
             );
-            Ok(Redirect::to(&to).into_response())
+            Ok(see_other(&to))
         }
         Err(e) => Err(e.into()),
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
