@@ -24,14 +24,78 @@ pub mod store;
 
 pub use service::HotlineService;
 
-/// Migrations this module needs, with those of the modules it stands on, in order.
+/// This module's own migrations.
+pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
+    vec![
+        kernel::migration!("hotline", 1, "0001_hotline"),
+        kernel::migration!("hotline", 2, "0002_import"),
+        kernel::migration!("hotline", 3, "0003_notify"),
+        kernel::migration!("hotline", 5, "0005_attachments"),
+        kernel::migration!("hotline", 6, "0006_intel_dispatch"),
+        kernel::migration!("hotline", 7, "0007_intel_search"),
+    ]
+}
+
+/// Migrations this module needs, with those of the modules it stands on, in order (for tests
+/// and tools that use the module alone).
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
-    m.push(kernel::migration!("hotline", 1, "0001_hotline"));
-    m.push(kernel::migration!("hotline", 2, "0002_import"));
-    m.push(kernel::migration!("hotline", 3, "0003_notify"));
-    m.push(kernel::migration!("hotline", 5, "0005_attachments"));
-    m.push(kernel::migration!("hotline", 6, "0006_intel_dispatch"));
-    m.push(kernel::migration!("hotline", 7, "0007_intel_search"));
+    m.extend(own_migrations());
     m
+}
+
+/// The module as the server sees it ([`webcore::Module`]).
+pub fn module() -> webcore::Module {
+    use std::time::Duration;
+    use utoipa::OpenApi;
+    use webcore::Job;
+    webcore::Module::new("hotline")
+        .depends_on(&["org"])
+        .migrations(own_migrations())
+        .routes(
+            axum::Router::new()
+                .merge(http::routes())
+                .merge(pages::routes())
+                .merge(open311::routes())
+                .merge(import::routes())
+                .merge(export::routes())
+                .merge(report::routes())
+                .merge(intel::http::routes())
+                .merge(notify::routes())
+                .merge(attachments::routes())
+                .merge(pages_b::routes())
+                .merge(search::routes())
+                .merge(alerts::routes()),
+        )
+        .nav(http::nav())
+        .nav(pages::nav())
+        .nav(pages_b::nav())
+        .openapi(http::HotlineApi::openapi())
+        .openapi(attachments::AttachmentApi::openapi())
+        .openapi(import::ImportApi::openapi())
+        .openapi(export::ExportApi::openapi())
+        .openapi(notify::NotifyApi::openapi())
+        .openapi(report::ReportApi::openapi())
+        .openapi(intel::http::IntelApi::openapi())
+        .openapi(search::SearchApi::openapi())
+        .openapi(alerts::AlertApi::openapi())
+        // Yellow and red cards; a compare-and-set per ticket keeps several instances honest.
+        .job(Job::new(
+            "ticket cards",
+            Duration::from_secs(60),
+            |ctx| async move { http::svc(&ctx).sweep_cards().await.map(|_| ()) },
+        ))
+        // 研判告警: an alert already raised is refreshed, not raised again.
+        .job(Job::new(
+            "weak-signal alerts",
+            Duration::from_secs(3600),
+            |ctx| async move { alerts::run(&ctx.db, ctx.db.now()).await.map(|_| ()) },
+        ))
+        // Notification outbox: rows are claimed before sending, so several instances never
+        // send one twice; failures wait out their back-off.
+        .job(Job::new(
+            "notification delivery",
+            Duration::from_secs(15),
+            |ctx| async move { notify::deliver_due(&ctx.db, ctx.db.now()).await.map(|_| ()) },
+        ))
 }

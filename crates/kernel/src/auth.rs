@@ -102,6 +102,106 @@ pub enum Scope {
     Own,
 }
 
+/// Significant digits of a city's region code (GB/T 2260: 2 province, 4 city, 6 district).
+const CITY_PREFIX_LEN: usize = 4;
+
+impl Scope {
+    /// The one data-scope rule every module uses. A record belongs to the departments in
+    /// `depts` (its main department and co-handlers; empty while it has none) and to the place
+    /// `region` (`None` while it has no place).
+    ///
+    /// A record without a place belongs to the whole jurisdiction: region-wide staff of the city
+    /// (or province) see it, so that nothing unplaced is invisible to everyone; a district's or
+    /// street's staff do not, since it is not known to be theirs.
+    pub fn can_see(&self, depts: &[i64], region: Option<&str>) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Region { prefix } => match region {
+                Some(code) => code.starts_with(prefix.as_str()),
+                None => prefix.len() <= CITY_PREFIX_LEN,
+            },
+            Scope::Departments { ids } => depts.iter().any(|d| ids.contains(d)),
+            Scope::Own => false,
+        }
+    }
+
+    /// The same rule as a filter for list queries, so that a list never shows what
+    /// [`Scope::can_see`] would refuse.
+    pub fn filter(&self) -> ScopeFilter {
+        match self {
+            Scope::All => ScopeFilter::default(),
+            Scope::Region { prefix } => ScopeFilter {
+                region_prefix: Some(prefix.clone()),
+                include_unplaced: prefix.len() <= CITY_PREFIX_LEN,
+                ..ScopeFilter::default()
+            },
+            Scope::Departments { ids } => ScopeFilter {
+                dept_ids: Some(ids.clone()),
+                ..ScopeFilter::default()
+            },
+            Scope::Own => ScopeFilter {
+                nothing: true,
+                ..ScopeFilter::default()
+            },
+        }
+    }
+}
+
+/// [`Scope::can_see`] as the parts a store turns into SQL. `Default` sees everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ScopeFilter {
+    /// Only records of one of these departments.
+    pub dept_ids: Option<Vec<i64>>,
+    /// Only records whose region code starts with this prefix …
+    pub region_prefix: Option<String>,
+    /// … or that have no region, when this is true.
+    pub include_unplaced: bool,
+    /// Nothing at all (citizens list their own records by other means).
+    pub nothing: bool,
+}
+
+/// A permission a module declares with [`permission!`](crate::permission): the roles that hold
+/// it and the API-token scope a token needs for it.
+pub trait Permission {
+    const ROLES: &'static [Role];
+    const TOKEN_SCOPE: &'static str;
+}
+
+/// Proof that an actor holds the permission `P`. Only [`Actor::authorize`] makes one, so a
+/// function that takes `Granted<P>` cannot be reached without the check having passed.
+#[derive(Debug)]
+pub struct Granted<'a, P> {
+    actor: &'a Actor,
+    _permission: std::marker::PhantomData<fn() -> P>,
+}
+
+impl<P> Clone for Granted<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<P> Copy for Granted<'_, P> {}
+
+impl<'a, P> Granted<'a, P> {
+    pub fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+}
+
+/// Declares a permission type: `permission!(pub Dispatch = [Dispatcher, Admin], "hotline:write");`
+#[macro_export]
+macro_rules! permission {
+    ($(#[$meta:meta])* $vis:vis $name:ident = [$($role:ident),* $(,)?], $scope:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+        impl $crate::auth::Permission for $name {
+            const ROLES: &'static [$crate::Role] = &[$($crate::Role::$role),*];
+            const TOKEN_SCOPE: &'static str = $scope;
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Via {
@@ -191,14 +291,21 @@ impl Actor {
         }
     }
 
-    /// Whether a record that belongs to `dept_id` in region `region_code` is visible.
+    /// Checks that the actor holds `P` (role and, for an API token, its scope) and returns the
+    /// proof that the functions needing `P` take.
+    pub fn authorize<P: Permission>(&self) -> Result<Granted<'_, P>> {
+        self.require_any_role(P::ROLES)?;
+        self.require_scope(P::TOKEN_SCOPE)?;
+        Ok(Granted {
+            actor: self,
+            _permission: std::marker::PhantomData,
+        })
+    }
+
+    /// Whether a record that belongs to `dept_id` in region `region_code` is visible
+    /// ([`Scope::can_see`]).
     pub fn can_see(&self, dept_id: Option<i64>, region_code: Option<&str>) -> bool {
-        match &self.scope {
-            Scope::All => true,
-            Scope::Region { prefix } => region_code.is_some_and(|c| c.starts_with(prefix.as_str())),
-            Scope::Departments { ids } => dept_id.is_some_and(|d| ids.contains(&d)),
-            Scope::Own => false,
-        }
+        self.scope.can_see(dept_id.as_slice(), region_code)
     }
 
     /// Refuses access to a record outside the actor's scope.
@@ -240,6 +347,77 @@ mod tests {
         };
         assert!(r.can_see(None, Some("690102001002")));
         assert!(!r.can_see(Some(3), Some("690103")));
+    }
+
+    /// The one scope rule, case by case (org builds `Departments` from the user's department
+    /// and its sub-departments; `org/tests` checks that part against real departments).
+    #[test]
+    fn the_scope_rule() {
+        let dept = Scope::Departments { ids: vec![10, 11] }; // 11 is a sub-department of 10
+        assert!(dept.can_see(&[10], Some("690102")), "own department");
+        assert!(
+            dept.can_see(&[11], None),
+            "sub-department, even without a place"
+        );
+        assert!(dept.can_see(&[99, 11], None), "as co-handler");
+        assert!(!dept.can_see(&[12], Some("690102")), "other department");
+        assert!(!dept.can_see(&[], None), "no department yet");
+
+        let district = Scope::Region {
+            prefix: "690102".into(),
+        };
+        assert!(
+            district.can_see(&[12], Some("690102003004")),
+            "inside the district"
+        );
+        assert!(!district.can_see(&[10], Some("690103")), "another district");
+        assert!(
+            !district.can_see(&[], None),
+            "unplaced: not known to be the district's"
+        );
+        let city = Scope::Region {
+            prefix: "6901".into(),
+        };
+        assert!(
+            city.can_see(&[], None),
+            "unplaced: the city's region-wide staff see it"
+        );
+        assert!(city.can_see(&[], Some("690109")));
+        assert!(!city.can_see(&[], Some("690200")));
+
+        assert!(Scope::All.can_see(&[], None));
+        assert!(!Scope::Own.can_see(&[10], Some("690102")));
+
+        // The list filter agrees with the rule.
+        assert!(!district.filter().include_unplaced);
+        assert!(city.filter().include_unplaced);
+        assert_eq!(dept.filter().dept_ids, Some(vec![10, 11]));
+        assert!(Scope::Own.filter().nothing);
+        assert_eq!(Scope::All.filter(), ScopeFilter::default());
+    }
+
+    crate::permission!(Dispatch = [Dispatcher, Admin], "hotline:write");
+
+    #[test]
+    fn a_grant_needs_the_role_and_the_token_scope() {
+        let handler = Actor {
+            roles: vec![Role::Handler],
+            via: Via::Session,
+            ..Actor::cli()
+        };
+        assert!(handler.authorize::<Dispatch>().is_err());
+        let dispatcher = Actor {
+            roles: vec![Role::Dispatcher],
+            ..handler.clone()
+        };
+        let g = dispatcher.authorize::<Dispatch>().expect("dispatcher");
+        assert_eq!(g.actor().roles, vec![Role::Dispatcher]);
+        let token = Actor {
+            token_scopes: Some(vec!["hotline:read".into()]),
+            via: Via::Token,
+            ..dispatcher
+        };
+        assert!(token.authorize::<Dispatch>().is_err());
     }
 
     #[test]

@@ -13,10 +13,11 @@ pub mod config;
 pub mod db;
 pub mod deadline;
 pub mod error;
+pub mod events;
 pub mod mask;
 pub mod migrate;
 pub mod page;
 
-pub use auth::{Actor, Role, Scope};
+pub use auth::{Actor, Granted, Permission, Role, Scope, ScopeFilter};
 pub use db::{Backend, Db, Tx};
 pub use error::{Error, FieldError, Result};

@@ -13,9 +13,36 @@ mod store;
 pub use domain::*;
 pub use service::OrgService;
 
-/// Migrations this module needs, with those of the modules it stands on, in order.
+/// This module's own migrations.
+pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
+    vec![kernel::migration!("org", 1, "0001_org")]
+}
+
+/// Migrations this module needs, with those of the modules it stands on, in order (for tests
+/// and tools that use the module alone).
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = kernel::migrate::kernel_migrations();
-    m.push(kernel::migration!("org", 1, "0001_org"));
+    m.extend(own_migrations());
     m
+}
+
+/// The module as the server sees it ([`webcore::Module`]).
+pub fn module() -> webcore::Module {
+    use utoipa::OpenApi;
+    webcore::Module::new("org")
+        .depends_on(&["kernel"])
+        .migrations(own_migrations())
+        .routes(http::routes())
+        .nav(http::nav())
+        .openapi(http::OrgApi::openapi())
+        .job(webcore::Job::new(
+            "expired sessions",
+            std::time::Duration::from_secs(3600),
+            |ctx| async move {
+                OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
+                    .sweep()
+                    .await
+                    .map(|_| ())
+            },
+        ))
 }

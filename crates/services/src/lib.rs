@@ -27,9 +27,35 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
     vec![kernel::migration!("services", 1, "0001_services")]
 }
 
-/// Migrations this module needs, with those of the modules it stands on, in order.
+/// Migrations this module needs, with those of the modules it stands on, in order (for tests
+/// and tools that use the module alone).
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
     m.extend(own_migrations());
     m
+}
+
+/// The module as the server sees it ([`webcore::Module`]).
+pub fn module() -> webcore::Module {
+    use utoipa::OpenApi;
+    webcore::Module::new("services")
+        .depends_on(&["org"])
+        .migrations(own_migrations())
+        .routes(
+            axum::Router::new()
+                .merge(http::routes())
+                .merge(pages::routes())
+                .merge(pages_window::routes())
+                .merge(pages_items::routes())
+                .merge(pages_report::routes())
+                .merge(pages_feedback::routes()),
+        )
+        .nav(http::nav())
+        .openapi(http::ServicesApi::openapi())
+        // Cards on cases, compare-and-set per case like the hotline's.
+        .job(webcore::Job::new(
+            "case cards",
+            std::time::Duration::from_secs(60),
+            |ctx| async move { http::svc(&ctx).sweep_cards().await.map(|_| ()) },
+        ))
 }

@@ -11,7 +11,16 @@ use utoipa::OpenApi;
 use webcore::layout::page;
 use webcore::{ApiActor, ApiResult, AppCtx, NavItem, PageCtx, PageError, Query};
 
-pub fn nav() -> Vec<NavItem> {
+/// The kernel's tables (audit chain, calendar) and the audit pages and API over them.
+pub fn module() -> webcore::Module {
+    webcore::Module::new("kernel")
+        .migrations(kernel::migrate::kernel_migrations())
+        .routes(routes())
+        .nav(nav())
+        .openapi(AuditApi::openapi())
+}
+
+fn nav() -> Vec<NavItem> {
     vec![NavItem {
         section: "系统管理",
         label: "审计链",
@@ -20,7 +29,7 @@ pub fn nav() -> Vec<NavItem> {
     }]
 }
 
-pub fn routes() -> Router<AppCtx> {
+fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/api/v1/audit/verify", get(api_verify))
         .route("/api/v1/audit/records", get(api_records))

@@ -10,7 +10,15 @@ use utoipa::OpenApi;
 use webcore::layout::page;
 use webcore::{AppCtx, NavItem, PageCtx};
 
-pub fn nav() -> Vec<NavItem> {
+/// The home page and `/readyz`, first in the navigation.
+pub fn module() -> webcore::Module {
+    webcore::Module::new("home")
+        .routes(routes())
+        .nav(nav())
+        .openapi(WebApi::openapi())
+}
+
+fn nav() -> Vec<NavItem> {
     vec![NavItem {
         section: "工作台",
         label: "首页",
@@ -19,7 +27,7 @@ pub fn nav() -> Vec<NavItem> {
     }]
 }
 
-pub fn routes() -> Router<AppCtx> {
+fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/", get(home))
         .route("/readyz", get(readyz))

@@ -1,10 +1,10 @@
-//! The yiwang HTTP server. It owns no business logic: it composes each module's routes and
-//! navigation, and wraps them in what every request needs — request ids and tracing, metrics,
-//! body limits and timeouts, authentication (session cookie or API token), problem+json for
-//! everything that goes wrong, and graceful shutdown.
+//! The yiwang HTTP server. It owns no business logic: it composes the modules listed in
+//! [`modules`] through the module contract ([`webcore::Module`]: migrations, routes,
+//! navigation, OpenAPI, background jobs), and wraps them in what every request needs — request
+//! ids and tracing, metrics, body limits and timeouts, authentication (session cookie or API
+//! token), problem+json for everything that goes wrong, and graceful shutdown.
 //!
-//! Adding a module: append its `migrations()` to [`migrations`], its `nav()` to [`nav`], its
-//! `routes()` in [`app`], and its OpenAPI struct in [`openapi`].
+//! Adding a module: one line in [`modules`].
 
 mod audit_http;
 mod home;
@@ -23,34 +23,28 @@ use std::time::Duration;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use utoipa::OpenApi;
-use webcore::{AppCtx, NavItem};
+use webcore::{AppCtx, Module, NavItem};
 
-/// Every module's migrations, in dependency order. Each module's list starts with those of the
-/// modules it stands on, so a migration already listed (org's, under the hotline's) is kept once.
+/// Every module, in the order of the navigation. Migrations follow each module's
+/// `depends_on`, not this order.
+pub fn modules() -> Vec<Module> {
+    vec![
+        home::module(),
+        hotline::module(),
+        services::module(),
+        org::module(),
+        audit_http::module(),
+    ]
+}
+
+/// Every module's migrations, each after those of the modules it stands on.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
-    let mut all = hotline::migrations();
-    for m in services::migrations() {
-        if !all
-            .iter()
-            .any(|x| x.module == m.module && x.version == m.version)
-        {
-            all.push(m);
-        }
-    }
-    all
+    webcore::module::ordered_migrations(&modules())
 }
 
 /// Every module's navigation entries, in the order they appear.
 pub fn nav() -> Vec<NavItem> {
-    let mut n = home::nav();
-    n.extend(hotline::http::nav());
-    n.extend(hotline::pages::nav());
-    n.extend(hotline::pages_b::nav());
-    n.extend(services::http::nav());
-    n.extend(org::http::nav());
-    n.extend(audit_http::nav());
-    n
+    modules().into_iter().flat_map(|m| m.nav).collect()
 }
 
 pub fn context(db: Db, config: Config) -> AppCtx {
@@ -63,19 +57,10 @@ pub fn context(db: Db, config: Config) -> AppCtx {
 
 /// The OpenAPI 3 document, generated from the handlers' annotations.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut doc = home::WebApi::openapi();
-    doc.merge(org::http::OrgApi::openapi());
-    doc.merge(hotline::http::HotlineApi::openapi());
-    doc.merge(hotline::attachments::AttachmentApi::openapi());
-    doc.merge(hotline::import::ImportApi::openapi());
-    doc.merge(hotline::export::ExportApi::openapi());
-    doc.merge(hotline::notify::NotifyApi::openapi());
-    doc.merge(hotline::report::ReportApi::openapi());
-    doc.merge(hotline::intel::http::IntelApi::openapi());
-    doc.merge(hotline::search::SearchApi::openapi());
-    doc.merge(hotline::alerts::AlertApi::openapi());
-    doc.merge(services::http::ServicesApi::openapi());
-    doc.merge(audit_http::AuditApi::openapi());
+    let mut doc = utoipa::openapi::OpenApi::default();
+    for m in modules() {
+        doc.merge(m.openapi);
+    }
     doc.info.title = "yiwang 一网 API".into();
     doc.info.version = env!("CARGO_PKG_VERSION").into();
     doc.info.description = Some("政务服务和数据管理局一体化平台。错误以 application/problem+json 返回，含稳定的 code 与中文 detail。".into());
@@ -86,29 +71,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub fn app(ctx: AppCtx) -> Router {
     let body_limit = ctx.config.server.body_limit_kb * 1024;
     let timeout = Duration::from_secs(ctx.config.server.request_timeout_secs);
-    let routes = Router::new()
-        .merge(home::routes())
-        .merge(org::http::routes())
-        .merge(hotline::http::routes())
-        .merge(hotline::pages::routes())
-        .merge(hotline::open311::routes())
-        .merge(hotline::import::routes())
-        .merge(hotline::export::routes())
-        .merge(hotline::report::routes())
-        .merge(hotline::intel::http::routes())
-        .merge(hotline::notify::routes())
-        .merge(hotline::attachments::routes())
-        .merge(hotline::pages_b::routes())
-        .merge(hotline::search::routes())
-        .merge(hotline::alerts::routes())
-        .merge(services::http::routes())
-        .merge(services::pages::routes())
-        .merge(services::pages_window::routes())
-        .merge(services::pages_items::routes())
-        .merge(services::pages_report::routes())
-        .merge(services::pages_feedback::routes())
-        .merge(audit_http::routes())
-        .route("/api/openapi.json", get(|| async { axum::Json(openapi()) }))
+    let mut routes = Router::new();
+    for m in modules() {
+        routes = routes.merge(m.routes);
+    }
+    let api = Arc::new(openapi());
+    let routes = routes
+        .route(
+            "/api/openapi.json",
+            get(move || async move { axum::Json(api.as_ref().clone()) }),
+        )
         .fallback(middleware::not_found)
         .layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
@@ -215,65 +187,25 @@ pub async fn shutdown_signal() {
 }
 
 mod jobs {
-    //! Background upkeep. Each job is idempotent, so several instances may run it at once.
+    //! Background upkeep: every module's jobs, each on its own timer. Jobs are idempotent, so
+    //! several instances may run them at once.
     use webcore::AppCtx;
 
     pub fn spawn(ctx: AppCtx) {
-        let hotline = hotline::http::svc(&ctx);
-        tokio::spawn(async move {
-            // Yellow and red cards; a compare-and-set per ticket keeps several instances honest.
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                if let Err(e) = hotline.sweep_cards().await {
-                    tracing::warn!(error = %e, "card sweep failed");
-                }
+        for m in super::modules() {
+            for job in m.jobs {
+                let ctx = ctx.clone();
+                tokio::spawn(async move {
+                    let mut tick = tokio::time::interval(job.every);
+                    tick.tick().await; // the first tick is immediate; start after one period
+                    loop {
+                        tick.tick().await;
+                        if let Err(e) = job.run(ctx.clone()).await {
+                            tracing::warn!(job = job.name, error = %e, "background job failed");
+                        }
+                    }
+                });
             }
-        });
-        let services = services::http::svc(&ctx);
-        tokio::spawn(async move {
-            // Cards on service-hall cases, compare-and-set per case like the hotline's.
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                if let Err(e) = services.sweep_cards().await {
-                    tracing::warn!(error = %e, "case card sweep failed");
-                }
-            }
-        });
-        let db = ctx.db.clone();
-        tokio::spawn(async move {
-            // 研判告警: an alert already raised is refreshed, not raised again, so this is
-            // idempotent across runs and instances.
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                tick.tick().await;
-                if let Err(e) = hotline::alerts::run(&db, db.now()).await {
-                    tracing::warn!(error = %e, "weak-signal alerts failed");
-                }
-            }
-        });
-        let db = ctx.db.clone();
-        tokio::spawn(async move {
-            // Notification outbox: webhooks, SMS, e-mail. Rows are claimed before sending, so
-            // several instances never send one twice; failures wait out their back-off.
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(15));
-            loop {
-                tick.tick().await;
-                if let Err(e) = hotline::notify::deliver_due(&db, db.now()).await {
-                    tracing::warn!(error = %e, "notification delivery failed");
-                }
-            }
-        });
-        tokio::spawn(async move {
-            let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(3600));
-            loop {
-                tick.tick().await;
-                if let Err(e) = org.sweep().await {
-                    tracing::warn!(error = %e, "session sweep failed");
-                }
-            }
-        });
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod error;
 pub mod extract;
 pub mod layout;
+pub mod module;
 
 use kernel::config::Config;
 use kernel::{Actor, Db, Role};
@@ -17,6 +18,7 @@ use std::sync::Arc;
 pub use error::{ApiError, ApiResult};
 pub use extract::{ApiActor, FormData, Json, PageCtx, Path, Query};
 pub use layout::PageError;
+pub use module::{Job, Module};
 
 /// Shared state of every route: the database and the configuration. Services are cheap handles
 /// built from it per request.
