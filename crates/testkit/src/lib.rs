@@ -7,6 +7,7 @@
 //! fails: CI must never pass with PostgreSQL silently skipped.
 
 pub mod browser;
+pub mod city;
 
 use kernel::migrate::Migration;
 use kernel::Db;

@@ -105,7 +105,9 @@ fn module_files() -> Vec<(String, PathBuf)> {
 
 /// Whether code runs SQL: `sqlx::query…`, or sqlx in scope and a statement executed.
 fn runs_sql(code: &str) -> bool {
-    let exec = Regex::new(r"\.(fetch_one|fetch_all|fetch_optional|fetch)\(|\bquery(_scalar|_as)?\(").unwrap();
+    let exec =
+        Regex::new(r"\.(fetch_one|fetch_all|fetch_optional|fetch)\(|\bquery(_scalar|_as)?\(")
+            .unwrap();
     code.contains("sqlx::query") || (code.contains("sqlx") && exec.is_match(code))
 }
 
@@ -121,8 +123,8 @@ fn sql_lives_only_in_stores() {
 
 #[test]
 fn a_store_names_only_its_own_tables() {
-    let table = Regex::new(r"(?i)\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+([a-z][a-z0-9]*_[a-z0-9_]*)")
-        .unwrap();
+    let table =
+        Regex::new(r"(?i)\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+([a-z][a-z0-9]*_[a-z0-9_]*)").unwrap();
     let mut bad = Vec::new();
     for (module, f) in module_files().into_iter().filter(|(_, f)| is_store(f)) {
         let code = code_of(&f);
@@ -132,7 +134,10 @@ fn a_store_names_only_its_own_tables() {
             }
         }
     }
-    assert!(bad.is_empty(), "stores naming other modules' tables: {bad:#?}");
+    assert!(
+        bad.is_empty(),
+        "stores naming other modules' tables: {bad:#?}"
+    );
 }
 
 #[test]
@@ -189,8 +194,8 @@ fn the_checks_catch_what_they_look_for() {
     assert!(is_domain(Path::new("crates/x/src/ticket/domain.rs")));
     assert!(runs_sql("use sqlx::query;\nlet r = query(\"SELECT 1\")"));
     assert!(!runs_sql("let q = store::query_tickets(c, f).await?;"));
-    let table = Regex::new(r"(?i)\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+([a-z][a-z0-9]*_[a-z0-9_]*)")
-        .unwrap();
+    let table =
+        Regex::new(r"(?i)\b(?:FROM|JOIN|INTO|UPDATE|TABLE)\s+([a-z][a-z0-9]*_[a-z0-9_]*)").unwrap();
     let caught: Vec<&str> = table
         .captures_iter("SELECT name FROM org_regions r JOIN hotline_tickets t ON 1=1")
         .map(|c| c.get(1).unwrap().as_str())

@@ -1,0 +1,164 @@
+//! Organisation and identity on SQLite and PostgreSQL: the data scope a user gets from their
+//! department or region (checked against the one rule in `kernel::Scope`), bad input refused
+//! whole, sessions and API tokens.
+
+use kernel::{Error, Role, Scope};
+use org::{NewApiToken, NewUser};
+use testkit::city;
+
+fn migrations() -> Vec<kernel::migrate::Migration> {
+    org::migrations()
+}
+
+testkit::on_both_backends!(migrations;
+    scope_follows_departments_and_regions,
+    bad_input_is_refused_whole,
+    sessions_and_tokens_carry_the_user,
+);
+
+/// The five cases of the scope rule with real departments: own department, sub-department,
+/// other department, region-wide role, record without a region.
+async fn scope_follows_departments_and_regions(db: kernel::Db) {
+    let c = city::standard()
+        .user("district_supervisor", "A2区人民政府", Role::Supervisor)
+        .build(db)
+        .await;
+    let (x, x1, y) = (c.dept("住建局"), c.dept("住建局物业科"), c.dept("城管局"));
+
+    let hx = &c.actor("han_x").scope;
+    assert!(hx.can_see(&[x], Some("690102")), "own department");
+    assert!(hx.can_see(&[x1], Some("690102")), "its sub-department");
+    assert!(!hx.can_see(&[y], Some("690102")), "another department");
+    assert!(
+        hx.can_see(&[x], None),
+        "own department's record without a place"
+    );
+
+    let hx1 = &c.actor("han_x1").scope;
+    assert!(hx1.can_see(&[x1], None));
+    assert!(
+        !hx1.can_see(&[x], Some("690102")),
+        "not the parent department's"
+    );
+
+    let dispatcher = &c.actor("dispatcher").scope;
+    assert!(matches!(dispatcher, Scope::Region { .. }), "{dispatcher:?}");
+    assert!(
+        dispatcher.can_see(&[y], Some("690103")),
+        "anywhere in the city"
+    );
+    assert!(
+        dispatcher.can_see(&[], None),
+        "the city's staff see unplaced records"
+    );
+
+    let district = &c.actor("district_supervisor").scope;
+    assert_eq!(
+        district,
+        &Scope::Region {
+            prefix: "690103".into()
+        }
+    );
+    assert!(district.can_see(&[], Some("690103001001")));
+    assert!(!district.can_see(&[x], Some("690102")), "another district");
+    assert!(
+        !district.can_see(&[], None),
+        "unplaced is not known to be the district's"
+    );
+
+    assert_eq!(c.actor("citizen").scope, Scope::Own);
+    assert!(!c.actor("citizen").scope.can_see(&[x], Some("690102")));
+}
+
+async fn bad_input_is_refused_whole(db: kernel::Db) {
+    let c = city::standard().build(db).await;
+    let before = c.org.count_users().await.unwrap();
+    let err = c
+        .org
+        .create_user(
+            c.actor("admin"),
+            NewUser {
+                username: "x".into(),
+                display_name: String::new(),
+                password: "1".into(),
+                dept_id: Some(c.dept("住建局")),
+                roles: vec![Role::Handler],
+                phone: Some("12345".into()),
+                id_card: Some("110101199003070000".into()),
+            },
+        )
+        .await
+        .unwrap_err();
+    let Error::Validation(fields) = &err else {
+        panic!("expected field errors, got {err:?}");
+    };
+    let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+    for f in ["username", "password", "phone"] {
+        assert!(named.contains(&f), "{f} not named in {named:?}");
+    }
+    assert_eq!(
+        c.org.count_users().await.unwrap(),
+        before,
+        "nothing written"
+    );
+
+    // A handler may not create users at all.
+    let denied = c
+        .org
+        .create_user(
+            c.actor("han_x"),
+            NewUser {
+                username: "newbie".into(),
+                display_name: "新人".into(),
+                password: "abc12345678".into(),
+                dept_id: Some(c.dept("住建局")),
+                roles: vec![Role::Handler],
+                phone: None,
+                id_card: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(denied, Error::Forbidden { .. }), "{denied:?}");
+    assert_eq!(c.org.count_users().await.unwrap(), before);
+}
+
+async fn sessions_and_tokens_carry_the_user(db: kernel::Db) {
+    let c = city::standard().build(db).await;
+    let s = c
+        .org
+        .login("han_x", city::PASSWORD, "127.0.0.1", "test")
+        .await
+        .unwrap();
+    let resolved = c.org.resolve_session(&s.token).await.unwrap().unwrap();
+    assert_eq!(resolved.actor.user_id, Some(c.user_id("han_x")));
+    assert_eq!(resolved.actor.scope, c.actor("han_x").scope);
+    assert_eq!(resolved.csrf, s.csrf);
+    c.org.logout(&s.token).await.unwrap();
+    assert!(c.org.resolve_session(&s.token).await.unwrap().is_none());
+
+    assert!(c
+        .org
+        .login("han_x", "wrong-password", "127.0.0.1", "test")
+        .await
+        .is_err());
+
+    let (plain, t) = c
+        .org
+        .create_token(
+            c.actor("han_x"),
+            NewApiToken {
+                name: "对接".into(),
+                scopes: vec!["org:read".into()],
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap();
+    let a = c.org.resolve_token(&plain).await.unwrap().unwrap();
+    assert_eq!(a.user_id, Some(c.user_id("han_x")));
+    assert!(a.require_scope("org:read").is_ok());
+    assert!(a.require_scope("org:write").is_err());
+    c.org.revoke_token(c.actor("han_x"), t.id).await.unwrap();
+    assert!(c.org.resolve_token(&plain).await.unwrap().is_none());
+}
