@@ -2,15 +2,14 @@
 #![allow(dead_code)]
 
 use kernel::config::Config;
-use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
+use kernel::{Db, Role};
 use serde_json::{json, Value};
 
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     web::migrations()
 }
 
-pub const PW: &str = "test1234pw";
+pub const PW: &str = testkit::city::PASSWORD;
 
 pub fn config() -> Config {
     let mut c = Config::default();
@@ -39,86 +38,31 @@ pub async fn world(db: Db) -> World {
 }
 
 pub async fn world_with(db: Db, cfg: Config) -> World {
-    let org = OrgService::new(db.clone(), cfg.auth.clone());
-    let cli = Actor::cli();
-    for (code, name) in [
-        ("690000", "西地省"),
-        ("690100", "A市"),
-        ("690102", "A1区"),
-        ("690103", "A2区"),
-    ] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: code.into(),
-                name: name.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |name: &str, region: &str, parent: Option<i64>| NewDepartment {
-        name: name.into(),
-        short_name: None,
-        region_code: region.into(),
-        parent_id: parent,
-        credit_code: None,
-        phone: None,
-    };
-    let bureau = org
-        .create_department(&cli, dept("A市数据局", "690100", None))
-        .await
-        .unwrap()
-        .id;
-    let x = org
-        .create_department(&cli, dept("A市住建局", "690100", None))
-        .await
-        .unwrap()
-        .id;
-    let x1 = org
-        .create_department(&cli, dept("A市住建局物业科", "690100", Some(x)))
-        .await
-        .unwrap()
-        .id;
-    let y = org
-        .create_department(&cli, dept("A市生态环境局", "690100", None))
-        .await
-        .unwrap()
-        .id;
-    let _a2 = org
-        .create_department(&cli, dept("A2区人民政府", "690103", None))
-        .await
-        .unwrap()
-        .id;
-    let user = |u: &str, d: Option<i64>, r: Role| NewUser {
-        username: u.into(),
-        display_name: format!("测试{u}"),
-        password: PW.into(),
-        dept_id: d,
-        roles: vec![r],
-        phone: Some("13812345678".into()),
-        id_card: None,
-    };
-    let admin = org
-        .create_user(&cli, user("admin", Some(bureau), Role::Admin))
-        .await
-        .unwrap()
-        .id;
-    let hx = org
-        .create_user(&cli, user("han_x", Some(x), Role::Handler))
-        .await
-        .unwrap()
-        .id;
-    let hx1 = org
-        .create_user(&cli, user("han_x1", Some(x1), Role::Handler))
-        .await
-        .unwrap()
-        .id;
-    let hy = org
-        .create_user(&cli, user("han_y", Some(y), Role::Handler))
-        .await
-        .unwrap()
-        .id;
+    let phone = Some("13812345678");
+    let c = testkit::city::empty()
+        .auth(cfg.auth.clone())
+        .dept("A市数据局", "690100")
+        .dept("A市住建局", "690100")
+        .sub_dept("A市住建局物业科", "A市住建局")
+        .dept("A市生态环境局", "690100")
+        .dept("A2区人民政府", "690103")
+        .user_with("admin", Some("A市数据局"), &[Role::Admin], phone)
+        .user_with("han_x", Some("A市住建局"), &[Role::Handler], phone)
+        .user_with("han_x1", Some("A市住建局物业科"), &[Role::Handler], phone)
+        .user_with("han_y", Some("A市生态环境局"), &[Role::Handler], phone)
+        .build(db.clone())
+        .await;
+    let (x, x1, y) = (
+        c.dept("A市住建局"),
+        c.dept("A市住建局物业科"),
+        c.dept("A市生态环境局"),
+    );
+    let (admin, hx, hx1, hy) = (
+        c.user_id("admin"),
+        c.user_id("han_x"),
+        c.user_id("han_x1"),
+        c.user_id("han_y"),
+    );
     let ctx = web::context(db.clone(), cfg);
     let server = web::start(ctx, "127.0.0.1:0").await.unwrap();
     World {
