@@ -5,8 +5,7 @@
 //! `cargo run --release -p bench --bin intake -- [seconds=10] [rate=1000] [concurrency=64]`
 
 use bench::percentile;
-use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
+use kernel::{Db, Role};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -173,47 +172,12 @@ async fn server() -> (web::Server, Db, tempfile::TempDir) {
     kernel::migrate::run(&db, &web::migrations()).await.unwrap();
     let mut cfg = kernel::config::Config::default();
     cfg.log.filter = "warn".into();
-    let org = OrgService::new(db.clone(), cfg.auth.clone());
-    let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let d = org
-        .create_department(
-            &cli,
-            NewDepartment {
-                name: "12345中心".into(),
-                short_name: None,
-                region_code: "690100".into(),
-                parent_id: None,
-                credit_code: None,
-                phone: None,
-            },
-        )
-        .await
-        .unwrap();
-    org.create_user(
-        &cli,
-        NewUser {
-            username: "operator".into(),
-            display_name: "话务员".into(),
-            password: "bench12345".into(),
-            dept_id: Some(d.id),
-            roles: vec![Role::Operator],
-            phone: None,
-            id_card: None,
-        },
-    )
-    .await
-    .unwrap();
+    testkit::city::empty()
+        .auth(cfg.auth.clone())
+        .dept("12345中心", "690100")
+        .user("operator", "12345中心", Role::Operator)
+        .build(db.clone())
+        .await;
     let s = web::start(web::context(db.clone(), cfg), "127.0.0.1:0")
         .await
         .unwrap();
@@ -249,7 +213,7 @@ async fn main() {
         .unwrap();
     let login: serde_json::Value = client
         .post(format!("{}/api/v1/auth/login", s.url()))
-        .json(&json!({"username": "operator", "password": "bench12345"}))
+        .json(&json!({"username": "operator", "password": testkit::city::PASSWORD}))
         .send()
         .await
         .unwrap()
