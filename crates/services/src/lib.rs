@@ -7,9 +7,12 @@
 //! the server-rendered pages (`pages`; `pages_items` 事项管理, `pages_report` the figures,
 //! `pages_feedback` the 办不成事反映 supervisor page, `pages_window` the window's evaluator).
 
+pub mod bundles;
+pub mod cases;
 pub mod domain;
+pub mod evaluation;
 pub mod http;
-pub mod import;
+pub mod items;
 pub mod pages;
 pub mod pages_feedback;
 pub mod pages_items;
@@ -18,8 +21,9 @@ pub mod pages_window;
 pub mod report;
 pub mod search;
 pub mod service;
-pub mod store;
+mod store;
 
+pub use items::import;
 pub use service::ServicesService;
 
 /// This module's own migrations.

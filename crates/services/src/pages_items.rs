@@ -1703,7 +1703,7 @@ mod tests {
 
     #[test]
     fn an_item_survives_the_form_unchanged() {
-        let mut i = crate::domain::item::tests::sample();
+        let mut i = crate::items::domain::tests::sample();
         i.special_procedures = vec![SpecialProcedure {
             name: "专家评审".into(),
             days: 10,

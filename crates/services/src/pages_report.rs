@@ -4,8 +4,8 @@
 //! monthly .docx, and the cases open past their deadline or on a yellow card, per department.
 
 use crate::domain::{Card, CaseStatus};
-use crate::http::ReportQuery;
 use crate::pages::esc;
+use crate::report::http::ReportQuery;
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::{CaseQuery, CaseView, ServicesService};
 use axum::extract::State;
@@ -361,7 +361,7 @@ async fn show(
         Err(e) => return Err(e.into()),
     };
     let by = rq.group_by;
-    let report = crate::http::report_for(&s, &p.actor, &rq, by).await?;
+    let report = crate::report::http::report_for(&s, &p.actor, &rq, by).await?;
     let overdue = overdue_by_dept(&s, &p.actor, now).await?;
     let t = &report.total;
     let sort = if q.sort.is_empty() {
