@@ -55,7 +55,7 @@ pub fn nav() -> Vec<NavItem> {
             section: "一网通办",
             label: "政务服务统计",
             href: "/services/reports",
-            roles: crate::pages_report::READERS,
+            roles: crate::pages::report::READERS,
         },
         NavItem {
             section: "一网通办",

@@ -3,8 +3,8 @@
 //! its totals, bar charts drawn by `webcore::charts`, download links to the .xlsx and the
 //! monthly .docx, and the cases open past their deadline or on a yellow card, per department.
 
+use super::esc;
 use crate::domain::{Card, CaseStatus};
-use crate::pages::esc;
 use crate::report::http::ReportQuery;
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::{CaseQuery, CaseView, ServicesService};
@@ -27,7 +27,7 @@ use webcore::{AppCtx, PageCtx, PageError, Query};
 /// Who reads the figures (the service enforces the same).
 pub const READERS: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
 
-pub fn routes() -> Router<AppCtx> {
+pub(super) fn routes() -> Router<AppCtx> {
     Router::new().route("/services/reports", get(show))
 }
 
