@@ -4,22 +4,21 @@
 //! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
 //! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
 //! transaction per change with its timeline event and audit record) → `http` (JSON API) and
-//! the server-rendered pages (`pages`; `pages_items` 事项管理, `pages_report` the figures,
-//! `pages_feedback` the 办不成事反映 supervisor page, `pages_window` the window's evaluator).
+//! the server-rendered pages (`pages`, one file per page group).
 
+pub mod bundles;
+pub mod cases;
 pub mod domain;
+pub mod evaluation;
 pub mod http;
-pub mod import;
+pub mod items;
 pub mod pages;
-pub mod pages_feedback;
-pub mod pages_items;
-pub mod pages_report;
-pub mod pages_window;
 pub mod report;
 pub mod search;
 pub mod service;
-pub mod store;
+mod store;
 
+pub use items::import;
 pub use service::ServicesService;
 
 /// This module's own migrations.
@@ -44,11 +43,7 @@ pub fn module() -> webcore::Module {
         .routes(
             axum::Router::new()
                 .merge(http::routes())
-                .merge(pages::routes())
-                .merge(pages_window::routes())
-                .merge(pages_items::routes())
-                .merge(pages_report::routes())
-                .merge(pages_feedback::routes()),
+                .merge(pages::routes()),
         )
         .nav(http::nav())
         .openapi(http::ServicesApi::openapi())

@@ -1,16 +1,12 @@
-//! The service hall's rules, pure: no SQL, no HTTP.
+//! The service hall's vocabulary in one place: the domain types of every sub-domain
+//! (`items`, `bundles`, `cases`, `evaluation`), re-exported for callers, and the `code_enum!`
+//! macro they share. Pure: no SQL, no HTTP.
 
-pub mod bundle;
-pub mod case;
-pub mod evaluation;
-pub mod item;
-pub mod rules;
-
-pub use bundle::*;
-pub use case::*;
-pub use evaluation::*;
-pub use item::*;
-pub use rules::*;
+pub use crate::bundles::domain::*;
+pub use crate::cases::domain::*;
+pub use crate::cases::rules::*;
+pub use crate::evaluation::domain::*;
+pub use crate::items::domain::*;
 
 /// An enum with a stable code and a zh-CN label; `parse` takes either.
 macro_rules! code_enum {

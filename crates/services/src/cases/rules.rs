@@ -1,8 +1,8 @@
 //! 秒批: rules for simple items, kept as data on the item. A case that meets every condition is
 //! approved without a person, and the decision says which conditions were checked and how.
 
-use super::code_enum;
-use super::item::ItemInput;
+use crate::domain::code_enum;
+use crate::items::domain::ItemInput;
 use kernel::error::{Checks, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -165,8 +165,8 @@ pub fn age_from_id(id: &str, today: chrono::NaiveDate) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::item::tests::sample;
     use crate::domain::{FieldKind, FormField};
+    use crate::items::domain::tests::sample;
     use serde_json::json;
 
     fn today() -> chrono::NaiveDate {

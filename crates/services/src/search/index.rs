@@ -10,11 +10,11 @@
 //! the published set has changed: every search first reads a fingerprint of it (count and sum
 //! of published version numbers — a publish always raises the sum — and the last change time).
 
+use super::store::{fingerprint, Fingerprint};
 use crate::domain::ServiceItem;
-use crate::store;
+use crate::items::store::published_items;
 use kernel::error::{Error, Result};
 use kernel::{Actor, Db};
-use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 use textsearch::{Analysis, FieldSpec, IndexCache, IndexDoc, QueryGroup, TextIndex};
@@ -49,22 +49,10 @@ const MAX_TERMS: usize = 8;
 pub const MAX_RESULTS: usize = 100;
 
 /// Which published versions the index holds.
-type Fingerprint = (i64, i64, i64);
 
 fn cache() -> &'static IndexCache<Fingerprint, TextIndex> {
     static C: OnceLock<IndexCache<Fingerprint, TextIndex>> = OnceLock::new();
     C.get_or_init(Default::default)
-}
-
-async fn fingerprint(db: &Db) -> Result<Fingerprint> {
-    let r = sqlx::query(
-        "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(published_version), 0) AS BIGINT) AS s,
-                CAST(COALESCE(MAX(updated_at), 0) AS BIGINT) AS m
-         FROM services_items WHERE published_version IS NOT NULL",
-    )
-    .fetch_one(db.pool())
-    .await?;
-    Ok((r.get("n"), r.get("s"), r.get("m")))
 }
 
 /// The text of an item as indexed, one entry per field of [`FIELDS`].
@@ -111,7 +99,7 @@ async fn current(db: &Db) -> Result<Arc<TextIndex>> {
     }
     // Read after the fingerprint: a publish in between makes the index newer than its
     // fingerprint, and the next search rebuilds once more.
-    let items = store::published_items(&mut *db.pool().acquire().await?, &[], None).await?;
+    let items = published_items(&mut *db.pool().acquire().await?, &[], None).await?;
     let org = org::OrgService::new(db.clone(), Default::default());
     let mut depts: HashMap<i64, String> = HashMap::new();
     for i in &items {

@@ -4,9 +4,9 @@
 //! the versions with who and when, a read-only view of any version, and the 实施清单 import
 //! from .xlsx with bad rows by line. Forms post back and redirect; no JavaScript needed.
 
+use super::{esc, see_other, svc};
 use crate::domain::*;
 use crate::import::{self, ImportReport};
-use crate::pages::{esc, see_other, svc};
 use crate::service::{ItemChange, ServicesService};
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
@@ -62,7 +62,7 @@ fn style() -> Markup {
     html! { style { (PreEscaped(STYLE)) } }
 }
 
-pub fn routes() -> Router<AppCtx> {
+pub(super) fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/services/items", get(list))
         .route("/services/items/new", get(new_form).post(new_post))
@@ -86,7 +86,7 @@ fn form_name(field: &str) -> String {
 }
 
 fn errors_of(e: &Error) -> Vec<FieldError> {
-    let list = crate::pages::errors_of(e);
+    let list = super::errors_of(e);
     let mut out: Vec<FieldError> = Vec::new();
     for mut f in list {
         f.field = form_name(&f.field);
@@ -1703,7 +1703,7 @@ mod tests {
 
     #[test]
     fn an_item_survives_the_form_unchanged() {
-        let mut i = crate::domain::item::tests::sample();
+        let mut i = crate::items::domain::tests::sample();
         i.special_procedures = vec![SpecialProcedure {
             name: "专家评审".into(),
             days: 10,

@@ -2,9 +2,9 @@
 //! once (一数一源), one material list without duplicates, one submission opening the sub-cases in
 //! parallel or in order, one status and one result.
 
-use super::case::{Case, CaseStatus};
-use super::code_enum;
-use super::item::{FormField, ItemInput, Material};
+use crate::cases::domain::{Applicant, Case, CaseStatus, Channel};
+use crate::domain::code_enum;
+use crate::items::domain::{FormField, ItemInput, Material};
 use kernel::error::{Checks, Result};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -128,7 +128,7 @@ pub fn merge(bundle: &BundleInput, items: &[&ItemInput]) -> MergedForm {
         days += it.promised_days;
         // Every separate application is at least one visit unless it is fully online.
         visits += match it.depth {
-            super::item::Depth::ZeroVisit | super::item::Depth::FullyOnline => 0,
+            crate::items::domain::Depth::ZeroVisit | crate::items::domain::Depth::FullyOnline => 0,
             _ => 1,
         };
     }
@@ -187,11 +187,23 @@ pub fn bundle_status(cases: &[Case]) -> BundleStatus {
     BundleStatus::InProgress
 }
 
+/// A bundle application: the applicant and the merged form, the sub-cases hang off it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct BundleCaseRow {
+    pub id: i64,
+    pub number: String,
+    pub bundle_id: i64,
+    pub applicant: Applicant,
+    pub channel: Channel,
+    pub form: serde_json::Map<String, serde_json::Value>,
+    pub created_at: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::item::tests::sample;
     use crate::domain::{Depth, FieldKind};
+    use crate::items::domain::tests::sample;
 
     #[test]
     fn shared_fields_and_materials_are_asked_once() {

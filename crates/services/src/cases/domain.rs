@@ -5,9 +5,9 @@
 //! The clock starts at acceptance, stops during 补正 and 特别程序 (the deadline moves by the
 //! time stopped, in the item's unit) and counts in working days, calendar days or working hours.
 
-use super::code_enum;
-use super::item::{DeliveryMethod, FieldKind, FormField, Material};
-use super::rules::AutoDecision;
+use crate::cases::rules::AutoDecision;
+use crate::domain::code_enum;
+use crate::items::domain::{DeliveryMethod, FieldKind, FormField, Material};
 use kernel::calendar::Calendar;
 use kernel::clock::Millis;
 use kernel::deadline::{self, TimeUnit};
@@ -922,10 +922,23 @@ pub fn case_number(day: chrono::NaiveDate, seq: i64) -> String {
     format!("BJ{}{:05}", day.format("%Y%m%d"), seq)
 }
 
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub case_id: i64,
+    pub actor_name: String,
+    pub action: String,
+    pub label: String,
+    pub from_status: String,
+    pub to_status: String,
+    pub note: Option<String>,
+    pub data: serde_json::Value,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::item::tests::sample;
+    use crate::items::domain::tests::sample;
     use chrono::NaiveDate;
 
     fn at(m: u32, d: u32, h: u32, min: u32) -> Millis {

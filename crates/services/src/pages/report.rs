@@ -3,9 +3,9 @@
 //! its totals, bar charts drawn by `webcore::charts`, download links to the .xlsx and the
 //! monthly .docx, and the cases open past their deadline or on a yellow card, per department.
 
+use super::esc;
 use crate::domain::{Card, CaseStatus};
-use crate::http::ReportQuery;
-use crate::pages::esc;
+use crate::report::http::ReportQuery;
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::{CaseQuery, CaseView, ServicesService};
 use axum::extract::State;
@@ -27,7 +27,7 @@ use webcore::{AppCtx, PageCtx, PageError, Query};
 /// Who reads the figures (the service enforces the same).
 pub const READERS: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
 
-pub fn routes() -> Router<AppCtx> {
+pub(super) fn routes() -> Router<AppCtx> {
     Router::new().route("/services/reports", get(show))
 }
 
@@ -361,7 +361,7 @@ async fn show(
         Err(e) => return Err(e.into()),
     };
     let by = rq.group_by;
-    let report = crate::http::report_for(&s, &p.actor, &rq, by).await?;
+    let report = crate::report::http::report_for(&s, &p.actor, &rq, by).await?;
     let overdue = overdue_by_dept(&s, &p.actor, now).await?;
     let t = &report.total;
     let sort = if q.sort.is_empty() {

@@ -3,8 +3,8 @@
 //! levels with tags. Stored through `ServicesService::evaluate` with channel 窗口评价器, under
 //! the same one-rating-per-case-and-applicant rule as the web.
 
+use super::{errors_of, esc, see_other, svc};
 use crate::domain::*;
-use crate::pages::{errors_of, esc, see_other, svc};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -35,7 +35,7 @@ const BAD_TAGS: &[&str] = &[
     "超时未办结",
 ];
 
-pub fn routes() -> Router<AppCtx> {
+pub(super) fn routes() -> Router<AppCtx> {
     Router::new().route(
         "/services/desk/evaluate",
         get(evaluator).post(evaluator_post),

@@ -2,7 +2,7 @@
 //! directions, so codes are mapped per interface), one evaluation per case and applicant unless a
 //! rectification came after it; 差评 opens a rectification (整改) reviewed by a supervisor.
 
-use super::code_enum;
+use crate::domain::code_enum;
 use kernel::error::{Checks, Result};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;

@@ -2,8 +2,8 @@
 //! A published version never changes: an edit makes a new version, and a case keeps the version
 //! it was filed under.
 
-use super::code_enum;
-use super::rules::AutoRule;
+use crate::cases::rules::AutoRule;
+use crate::domain::code_enum;
 use kernel::deadline::TimeUnit;
 use kernel::error::{Checks, Result};
 use serde::{Deserialize, Serialize};

@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use webcore::layout::{csrf_input, error_summary, field_error, notice, page};
 use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
-pub fn routes() -> Router<AppCtx> {
+pub(super) fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/services/feedback", get(list))
         .route("/services/feedback/{id}/answer", post(answer))
@@ -150,8 +150,8 @@ async fn answer(
     let back = |msg: &str| {
         format!(
             "/services/feedback?status={}&msg={}#fb-{id}",
-            crate::pages::esc(&status),
-            crate::pages::esc(msg)
+            super::esc(&status),
+            super::esc(msg)
         )
     };
     match s.answer_feedback(&p.actor, id, f.get("answer")).await {

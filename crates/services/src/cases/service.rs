@@ -1,0 +1,632 @@
+//! Cases from application to delivery: submit, read, list, act (the state machine with 秒批),
+//! and the applicant's tracking. `record` writes a case's timeline event (`services_events`)
+//! and its audit record in the caller's transaction.
+
+use super::store::{self, CaseFilter};
+use crate::domain::*;
+use crate::service::*;
+use kernel::audit;
+use kernel::calendar::Calendar;
+use kernel::error::{Checks, Error, Result};
+use kernel::page::{Page, PageQuery};
+use kernel::{mask, Actor, Role, Scope, Tx};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+
+/// An application for one item.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub item_id: i64,
+    #[serde(default)]
+    pub scenario: Option<String>,
+    pub applicant: Applicant,
+    #[serde(default)]
+    pub form: Map<String, Value>,
+    /// Keys of the materials handed in.
+    #[serde(default)]
+    pub materials: Vec<String>,
+}
+
+/// A case as a reader may see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CaseView {
+    #[serde(flatten)]
+    pub case: Case,
+    pub status_label: String,
+    /// True when the applicant's phone and ID number are shown in full.
+    pub personal_data_visible: bool,
+}
+
+/// What the applicant sees when tracking by number and phone.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Tracking {
+    pub number: String,
+    pub title: String,
+    pub status_label: String,
+    pub done: bool,
+    pub cases: Vec<CaseView>,
+    pub timeline: Vec<TimelineEntry>,
+    pub evaluations: Vec<Evaluation>,
+    /// Whether a (new) evaluation is possible now.
+    pub can_evaluate: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+pub struct CaseQuery {
+    /// Comma-separated statuses.
+    pub status: Option<String>,
+    pub item_id: Option<i64>,
+    pub card: Option<Card>,
+    /// Only cases open past their deadline.
+    #[serde(default)]
+    pub overdue: bool,
+}
+
+fn parse_statuses(s: &str) -> Result<Vec<CaseStatus>> {
+    s.split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| {
+            CaseStatus::parse(x).ok_or_else(|| {
+                Error::field("status", "unknown_status", format!("未知的办件状态“{x}”"))
+            })
+        })
+        .collect()
+}
+
+impl ServicesService {
+    pub(crate) fn is_applicant(actor: &Actor, c: &Case) -> bool {
+        actor.has_role(Role::Citizen)
+            && actor.user_id.is_some()
+            && c.applicant.user_id == actor.user_id
+    }
+
+    /// Whether the actor may read this case.
+    pub(crate) fn can_see(actor: &Actor, c: &Case) -> bool {
+        Self::is_applicant(actor, c)
+            || actor.has_any_role(FRONT_DESK)
+            || (actor.roles.iter().any(|r| *r != Role::Citizen)
+                && Self::in_dept_scope(actor, c.dept_id, &c.region_code))
+    }
+
+    pub(crate) fn view(actor: &Actor, mut c: Case) -> CaseView {
+        let full = Self::is_applicant(actor, &c)
+            || actor.has_any_role(&[Role::Clerk, Role::Approver, Role::Admin]);
+        if !full {
+            c.applicant.phone = mask::phone(&c.applicant.phone);
+            c.applicant.id_no = mask::id_card(&c.applicant.id_no);
+        }
+        CaseView {
+            status_label: c.status.label().into(),
+            case: c,
+            personal_data_visible: full,
+        }
+    }
+
+    pub(crate) async fn record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        c: &Case,
+        e: &Event,
+        now: i64,
+    ) -> Result<()> {
+        let who = actor.audit_actor();
+        store::insert_event(&mut *tx, c.id, now, &who.0, &actor.display_name, e).await?;
+        audit::record(
+            tx,
+            now,
+            &who,
+            "case",
+            c.id,
+            e.action,
+            json!({"number": c.number, "from": e.from.code(), "to": e.to.code(), "note": e.note, "data": e.data}),
+        )
+        .await?;
+        Ok(())
+    }
+
+    // ---- cases ----
+
+    pub(crate) fn channel_for(actor: &Actor) -> Result<Channel> {
+        if actor.has_any_role(FRONT_DESK) {
+            Ok(Channel::Window)
+        } else if actor.has_role(Role::Citizen) {
+            Ok(Channel::Online)
+        } else {
+            Err(Error::forbidden("只有申请人或综合窗口人员可以提交申请"))
+        }
+    }
+
+    pub(crate) fn check_form(fields: &[FormField], form: &Map<String, Value>) -> Result<()> {
+        let mut c = Checks::new();
+        for f in fields {
+            let v = form
+                .get(&f.key)
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .unwrap_or("");
+            let name = format!("form.{}", f.key);
+            if v.is_empty() {
+                c.check(!f.required, &name, "required", format!("请填写{}", f.label));
+                continue;
+            }
+            let ok = match f.kind {
+                FieldKind::Text => v.chars().count() <= 500,
+                FieldKind::IdCard => kernel::codes::check_id_card(v).is_ok(),
+                FieldKind::CreditCode => kernel::codes::check_credit_code(v).is_ok(),
+                FieldKind::Mobile => kernel::codes::check_mobile(v).is_ok(),
+                FieldKind::Date => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
+                FieldKind::Number => v.parse::<f64>().is_ok(),
+            };
+            c.check(
+                ok,
+                &name,
+                "invalid",
+                format!("{}格式不正确（{}）", f.label, f.kind.label()),
+            );
+        }
+        for k in form.keys() {
+            c.check(
+                fields.iter().any(|f| &f.key == k),
+                &format!("form.{k}"),
+                "unknown_field",
+                format!("表单没有字段“{k}”"),
+            );
+        }
+        c.finish()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn new_case(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        item: &ServiceItem,
+        scenario: Option<String>,
+        applicant: &Applicant,
+        form: Map<String, Value>,
+        submitted: &[String],
+        channel: Channel,
+        bundle_case_id: Option<i64>,
+        waiting: bool,
+        now: i64,
+    ) -> Result<Case> {
+        let list = item.content.materials_for(scenario.as_deref())?;
+        let day = kernel::clock::to_china(now).date_naive();
+        let seq = crate::store::next_seq(tx, "case", &day.format("%Y%m%d").to_string()).await?;
+        let mut c = Case {
+            id: 0,
+            number: case_number(day, seq),
+            item_id: item.id,
+            item_version: item.version,
+            item_name: item.content.name.clone(),
+            dept_id: item.content.dept_id,
+            region_code: item.region_code.clone(),
+            bundle_case_id,
+            applicant: applicant.clone(),
+            channel,
+            scenario,
+            form,
+            materials: case_materials(&list, submitted),
+            status: if waiting {
+                CaseStatus::Waiting
+            } else {
+                CaseStatus::Submitted
+            },
+            immediate: item.content.handling == HandlingKind::Immediate,
+            legal_days: item.content.legal_days,
+            promised_days: item.content.promised_days,
+            time_unit: item.content.time_unit,
+            delivery_options: item.content.delivery.clone(),
+            prechecked: None,
+            accepted_at: None,
+            due_at: None,
+            paused_since: None,
+            paused_minutes: 0,
+            special: None,
+            tolerated: None,
+            supplement: None,
+            decision: None,
+            rejection: None,
+            delivery: None,
+            withdrawn_reason: None,
+            handlers: vec![],
+            received_by: (channel == Channel::Window)
+                .then_some(actor.user_id)
+                .flatten(),
+            card: Card::None,
+            created_at: now,
+            closed_at: None,
+            delivered_at: None,
+            updated_at: now,
+        };
+        c.id = store::insert_case(tx, &c).await?;
+        let e = Event {
+            action: "submit",
+            label: if channel == Channel::Window {
+                "综合窗口收件"
+            } else {
+                "网上申请"
+            },
+            from: c.status,
+            to: c.status,
+            note: None,
+            data: json!({"item_version": c.item_version, "materials": submitted}),
+        };
+        self.record(tx, actor, &c, &e, now).await?;
+        Ok(c)
+    }
+
+    /// 秒批 on a freshly submitted case, when its item has a rule.
+    pub(crate) async fn try_auto(
+        &self,
+        tx: &mut Tx,
+        c: Case,
+        item: &ServiceItem,
+        cal: &Calendar,
+        now: i64,
+    ) -> Result<Case> {
+        let Some(rule) = &item.content.auto_rule else {
+            return Ok(c);
+        };
+        if c.status != CaseStatus::Submitted {
+            return Ok(c);
+        }
+        let missing: Vec<String> = c.missing().iter().map(|m| m.name.clone()).collect();
+        let today = kernel::clock::to_china(now).date_naive();
+        let d = rule.decide(&item.content, &c.form, &missing, today);
+        let (next, e) = c.auto_decide(&d, now, cal)?;
+        store::update_case(tx, &next, 1).await?;
+        self.record(tx, &Actor::system(), &next, &e, now).await?;
+        Ok(next)
+    }
+
+    pub(crate) fn applicant_for(
+        actor: &Actor,
+        a: &Applicant,
+        channel: Channel,
+    ) -> Result<Applicant> {
+        a.validate()?;
+        let mut a = a.clone();
+        a.name = a.name.trim().into();
+        a.id_no = a.id_no.trim().to_uppercase();
+        a.phone = a.phone.trim().into();
+        // Online, the account is the applicant; at the window the clerk names them.
+        a.user_id = if channel == Channel::Online {
+            actor.user_id
+        } else {
+            a.user_id
+        };
+        Ok(a)
+    }
+
+    /// Files an application: online by the applicant, or at the 综合窗口 by a clerk.
+    pub async fn submit(&self, actor: &Actor, input: NewCase) -> Result<CaseView> {
+        let channel = Self::channel_for(actor)?;
+        actor.require_scope("services:apply")?;
+        let applicant = Self::applicant_for(actor, &input.applicant, channel)?;
+        let item = self
+            .published_item(input.item_id)
+            .await
+            .map_err(|_| Error::field("item_id", "unknown_item", "事项不存在或尚未发布"))?;
+        let mut input = input;
+        fill_from_applicant(&item.content.fields, &mut input.form, &applicant)?;
+        Self::check_form(&item.content.fields, &input.form)?;
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let c = self
+            .new_case(
+                &mut tx,
+                actor,
+                &item,
+                input.scenario.clone(),
+                &applicant,
+                input.form,
+                &input.materials,
+                channel,
+                None,
+                false,
+                now,
+            )
+            .await?;
+        let c = self.try_auto(&mut tx, c, &item, &cal, now).await?;
+        tx.commit().await?;
+        Ok(Self::view(actor, c))
+    }
+
+    pub(crate) async fn load(&self, c: &mut sqlx::AnyConnection, id: i64) -> Result<(Case, i64)> {
+        store::case(c, id)
+            .await?
+            .ok_or_else(|| Error::not_found("case", "办件不存在"))
+    }
+
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<CaseView> {
+        let (c, _) = self.load(&mut *self.conn().await?, id).await?;
+        if !Self::can_see(actor, &c) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        Ok(Self::view(actor, c))
+    }
+
+    pub async fn get_by_number(&self, actor: &Actor, number: &str) -> Result<CaseView> {
+        let (c, _) = store::case_by_number(&mut *self.conn().await?, number)
+            .await?
+            .ok_or_else(|| Error::not_found("case", "办件不存在"))?;
+        if !Self::can_see(actor, &c) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        Ok(Self::view(actor, c))
+    }
+
+    pub async fn timeline(&self, actor: &Actor, id: i64) -> Result<Vec<TimelineEntry>> {
+        let mut conn = self.conn().await?;
+        let (c, _) = self.load(&mut conn, id).await?;
+        if !Self::can_see(actor, &c) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        store::events(&mut conn, &[id]).await
+    }
+
+    /// Cases in the actor's scope: the department inbox, the applicant's own, overdue lists.
+    pub async fn list(
+        &self,
+        actor: &Actor,
+        q: &CaseQuery,
+        page: &PageQuery,
+    ) -> Result<Page<CaseView>> {
+        let mut f = CaseFilter {
+            statuses: q
+                .status
+                .as_deref()
+                .map(parse_statuses)
+                .transpose()?
+                .unwrap_or_default(),
+            item_id: q.item_id,
+            card: q.card,
+            overdue_at: q.overdue.then(|| self.db.now()),
+            ..Default::default()
+        };
+        if actor.has_role(Role::Citizen) && actor.roles.len() == 1 {
+            f.applicant_user_id = Some(actor.user_id.unwrap_or(-1));
+        } else if !actor.has_any_role(FRONT_DESK) {
+            match &actor.scope {
+                Scope::All => {}
+                Scope::Departments { ids } => f.dept_ids = Some(ids.clone()),
+                Scope::Region { prefix } => f.region_prefix = Some(prefix.clone()),
+                Scope::Own => f.applicant_user_id = Some(actor.user_id.unwrap_or(-1)),
+            }
+        }
+        let (items, total) =
+            store::cases(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        Ok(Page::new(
+            items.into_iter().map(|c| Self::view(actor, c)).collect(),
+            total,
+            page,
+        ))
+    }
+
+    /// Who may take `action` on `c`.
+    pub(crate) fn authorize(actor: &Actor, c: &Case, action: &Action) -> Result<()> {
+        if action.by_applicant() {
+            if Self::is_applicant(actor, c) || actor.has_any_role(FRONT_DESK) {
+                return Ok(());
+            }
+            // Departments may also record a withdrawal they received in writing.
+            if !(matches!(action, Action::Withdraw { .. })
+                && actor.has_any_role(DEPT)
+                && Self::in_dept_scope(actor, c.dept_id, &c.region_code))
+            {
+                return Err(Error::forbidden("只有申请人或综合窗口可以办理此操作"));
+            }
+            return Ok(());
+        }
+        if let Action::Deliver { .. } = action {
+            // 综合窗口出件, or the department itself.
+            if actor.has_any_role(FRONT_DESK)
+                || (actor.has_any_role(DEPT)
+                    && Self::in_dept_scope(actor, c.dept_id, &c.region_code))
+            {
+                return Ok(());
+            }
+            return Err(Error::forbidden("只有综合窗口或承办部门可以出件"));
+        }
+        let roles = if matches!(action, Action::Decide { .. }) {
+            DECIDE
+        } else {
+            DEPT
+        };
+        actor.require_any_role(roles)?;
+        if !Self::in_dept_scope(actor, c.dept_id, &c.region_code) {
+            return Err(Error::forbidden("该办件不属于本部门"));
+        }
+        Ok(())
+    }
+
+    /// Which of `actions` the actor may take on `c` now: the permission check and the state
+    /// machine run on a copy, so a page offers only what would be accepted. Bad input (a field
+    /// error on the sample action) still counts as allowed: the form is there to fill it in.
+    pub async fn permitted(
+        &self,
+        actor: &Actor,
+        c: &Case,
+        actions: &[Action],
+    ) -> Result<Vec<bool>> {
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        Ok(actions
+            .iter()
+            .map(|a| {
+                let scope = if a.by_applicant() {
+                    "services:apply"
+                } else {
+                    "services:write"
+                };
+                actor.require_scope(scope).is_ok()
+                    && Self::authorize(actor, c, a).is_ok()
+                    && !matches!(
+                        c.apply(a, actor.user_id, now, &cal),
+                        Err(Error::IllegalTransition { .. })
+                    )
+            })
+            .collect())
+    }
+
+    /// The working calendar and the current time, for pages that show time left.
+    pub async fn calendar_now(&self) -> Result<(Calendar, i64)> {
+        Ok((self.calendar().await?, self.db.now()))
+    }
+
+    /// Applies an action to a case. Illegal transitions are refused with nothing written.
+    pub async fn act(&self, actor: &Actor, id: i64, action: Action) -> Result<CaseView> {
+        actor.require_scope(if action.by_applicant() {
+            "services:apply"
+        } else {
+            "services:write"
+        })?;
+        let cal = self.calendar().await?;
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        let (c, version) = self.load(&mut tx, id).await?;
+        if !Self::can_see(actor, &c) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        Self::authorize(actor, &c, &action)?;
+        let staff = if actor.has_role(Role::Citizen) && actor.roles.len() == 1 {
+            None
+        } else {
+            actor.user_id
+        };
+        let (next, e) = c.apply(&action, staff, now, &cal)?;
+        store::update_case(&mut tx, &next, version).await?;
+        self.record(&mut tx, actor, &next, &e, now).await?;
+        // In a sequential bundle the next sub-case opens when this one is done.
+        if next.status.is_done() && !c.status.is_done() {
+            if let Some(b) = next.bundle_case_id {
+                let siblings = store::cases_of_bundle(&mut tx, b).await?;
+                if let Some((w, v)) = siblings
+                    .into_iter()
+                    .find(|(k, _)| k.status == CaseStatus::Waiting)
+                {
+                    let (opened, e2) = w.open(now)?;
+                    store::update_case(&mut tx, &opened, v).await?;
+                    self.record(&mut tx, &Actor::system(), &opened, &e2, now)
+                        .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(Self::view(actor, next))
+    }
+
+    // ---- the applicant without an account: number + phone ----
+
+    pub(crate) async fn by_number_and_phone(
+        &self,
+        number: &str,
+        phone: &str,
+    ) -> Result<(String, Vec<Case>, Option<BundleCaseRow>)> {
+        let mut c = self.conn().await?;
+        let not_found = || Error::not_found("case", "未找到该编号的办件，或手机号不匹配");
+        let number = number.trim();
+        if let Some(row) = crate::bundles::store::bundle_case_by(&mut c, "number", number).await? {
+            if row.applicant.phone != phone.trim() {
+                return Err(not_found());
+            }
+            let cases = store::cases_of_bundle(&mut c, row.id)
+                .await?
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect();
+            let b = crate::bundles::store::bundle(&mut c, row.bundle_id)
+                .await?
+                .ok_or_else(not_found)?;
+            return Ok((b.content.name, cases, Some(row)));
+        }
+        let (k, _) = store::case_by_number(&mut c, number)
+            .await?
+            .ok_or_else(not_found)?;
+        if k.applicant.phone != phone.trim() {
+            return Err(not_found());
+        }
+        Ok((k.item_name.clone(), vec![k], None))
+    }
+
+    /// What an applicant sees by number (a case's or a bundle application's) and phone.
+    pub async fn track(&self, number: &str, phone: &str) -> Result<Tracking> {
+        let (title, cases, _) = self.by_number_and_phone(number, phone).await?;
+        self.tracking(number.trim(), title, cases).await
+    }
+
+    pub(crate) async fn tracking(
+        &self,
+        number: &str,
+        title: String,
+        cases: Vec<Case>,
+    ) -> Result<Tracking> {
+        let mut conn = self.conn().await?;
+        let ids: Vec<i64> = cases.iter().map(|c| c.id).collect();
+        let timeline = store::events(&mut conn, &ids).await?;
+        let evaluations = crate::evaluation::store::evaluations_of(&mut conn, number).await?;
+        let (label, done) = if cases.len() == 1 && cases[0].bundle_case_id.is_none() {
+            (
+                cases[0].status.label().to_owned(),
+                cases[0].status.is_done(),
+            )
+        } else {
+            let s = bundle_status(&cases);
+            (
+                s.label().to_owned(),
+                matches!(s, BundleStatus::Done | BundleStatus::Delivered),
+            )
+        };
+        let can_evaluate = done && self.next_round(&mut conn, &evaluations).await?.is_some();
+        // The applicant sees their own data; masked anyway, as the page may be shared.
+        let viewer = Actor {
+            roles: vec![Role::Citizen],
+            ..Actor::system()
+        };
+        Ok(Tracking {
+            number: number.into(),
+            title,
+            status_label: label,
+            done,
+            cases: cases.into_iter().map(|c| Self::view(&viewer, c)).collect(),
+            timeline,
+            evaluations,
+            can_evaluate,
+        })
+    }
+
+    /// The applicant's own tracking page when signed in.
+    pub async fn track_own(&self, actor: &Actor, number: &str) -> Result<Tracking> {
+        let mut conn = self.conn().await?;
+        let (title, cases) = if let Some(row) =
+            crate::bundles::store::bundle_case_by(&mut conn, "number", number.trim()).await?
+        {
+            let b = crate::bundles::store::bundle(&mut conn, row.bundle_id)
+                .await?
+                .ok_or_else(|| Error::internal("bundle vanished"))?;
+            (
+                b.content.name,
+                store::cases_of_bundle(&mut conn, row.id)
+                    .await?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect::<Vec<_>>(),
+            )
+        } else {
+            let (k, _) = store::case_by_number(&mut conn, number.trim())
+                .await?
+                .ok_or_else(|| Error::not_found("case", "办件不存在"))?;
+            (k.item_name.clone(), vec![k])
+        };
+        drop(conn);
+        if !cases.iter().any(|c| Self::can_see(actor, c)) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        self.tracking(number.trim(), title, cases).await
+    }
+}
