@@ -147,8 +147,17 @@ async fn finish(
                 ("pending", now + backoff_ms(n_attempt))
             };
             let delivered_at = ok.then_some(now);
-            store::move_on(&mut tx, d.id, worker, n_attempt, status, next, error, delivered_at)
-                .await?
+            store::move_on(
+                &mut tx,
+                d.id,
+                worker,
+                n_attempt,
+                status,
+                next,
+                error,
+                delivered_at,
+            )
+            .await?
         }
     };
     if n == 0 {
@@ -198,4 +207,3 @@ pub async fn deliver_due_with(db: &Db, now: i64, senders: &Senders) -> Result<us
     }
     Ok(delivered)
 }
-

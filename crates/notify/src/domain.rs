@@ -548,7 +548,10 @@ mod tests {
             "工单A市12345-20260316-000001“噪音{单位}”派至住建局，{未知}{"
         );
         let known: Vec<String> = ["编号", "时限"].map(String::from).to_vec();
-        assert_eq!(unknown_placeholders("{编号}{时限}{xx}", &known), vec!["{xx}"]);
+        assert_eq!(
+            unknown_placeholders("{编号}{时限}{xx}", &known),
+            vec!["{xx}"]
+        );
     }
 
     #[test]

@@ -232,4 +232,3 @@ async fn outbound(
 ) -> ApiResult<axum::Json<Page<OutboundRecord>>> {
     Ok(axum::Json(svc(&ctx).outbound_messages(&a, &p).await?))
 }
-

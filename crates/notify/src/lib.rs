@@ -31,9 +31,7 @@ mod store;
 pub use delivery::{deliver_due, deliver_due_with};
 pub use domain::*;
 pub use http::{routes, NotifyApi};
-pub use senders::{
-    LogSender, OutboundMessage, Sender, Senders, SmtpSender, SmtpSettings, SmtpTls,
-};
+pub use senders::{LogSender, OutboundMessage, Sender, Senders, SmtpSender, SmtpSettings, SmtpTls};
 pub use service::{enqueue, NotifyService};
 
 /// This module's own migrations.

@@ -256,4 +256,3 @@ fn webhook_client() -> Result<reqwest::Client> {
         .build()
         .map_err(|e| Error::internal(format!("http client: {e}")))
 }
-

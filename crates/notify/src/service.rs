@@ -217,7 +217,11 @@ impl NotifyService {
     }
 
     async fn known_events(c: &mut AnyConnection) -> Result<Vec<String>> {
-        Ok(store::events(c).await?.into_iter().map(|e| e.code).collect())
+        Ok(store::events(c)
+            .await?
+            .into_iter()
+            .map(|e| e.code)
+            .collect())
     }
 
     pub async fn create_webhook(&self, actor: &Actor, w: WebhookInput) -> Result<Webhook> {

@@ -68,7 +68,10 @@ fn template_row(r: &AnyRow) -> NotifyTemplate {
     }
 }
 
-pub(crate) async fn templates_of(c: &mut AnyConnection, event: &str) -> Result<Vec<NotifyTemplate>> {
+pub(crate) async fn templates_of(
+    c: &mut AnyConnection,
+    event: &str,
+) -> Result<Vec<NotifyTemplate>> {
     let rows = sqlx::query(&format!(
         "SELECT {TEMPLATE_COLS} {TEMPLATE_FROM} WHERE t.event = $1"
     ))
@@ -319,12 +322,14 @@ pub(crate) async fn webhook_secret(
     c: &mut AnyConnection,
     id: Option<i64>,
 ) -> Result<Option<(String, String, bool)>> {
-    let h = sqlx::query("SELECT url, secret, active, deleted_at FROM notify_webhooks WHERE id = $1")
-        .bind(id)
-        .fetch_optional(c)
-        .await?;
+    let h =
+        sqlx::query("SELECT url, secret, active, deleted_at FROM notify_webhooks WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
     Ok(h.map(|h| {
-        let live = h.get::<Option<i64>, _>("deleted_at").is_none() && h.get::<i64, _>("active") != 0;
+        let live =
+            h.get::<Option<i64>, _>("deleted_at").is_none() && h.get::<i64, _>("active") != 0;
         (h.get("url"), h.get("secret"), live)
     }))
 }
@@ -471,7 +476,11 @@ pub(crate) async fn outbound(
 /// The SQL condition (on `n`) for the notifications an actor's inboxes hold: those addressed to
 /// the user (`$user_param`), and those of their staff roles in their department or region, with
 /// the binds from `$first` on.
-pub(crate) fn inbox_clause(actor: &Actor, user_param: usize, first: usize) -> (String, Vec<String>) {
+pub(crate) fn inbox_clause(
+    actor: &Actor,
+    user_param: usize,
+    first: usize,
+) -> (String, Vec<String>) {
     let mine = format!("n.user_id = ${user_param}");
     let roles: Vec<String> = actor
         .roles
@@ -491,7 +500,10 @@ pub(crate) fn inbox_clause(actor: &Actor, user_param: usize, first: usize) -> (S
         ),
         Scope::Departments { ids } if !ids.is_empty() => {
             let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-            (format!("{roles} AND n.dept_id IN ({})", ids.join(",")), vec![])
+            (
+                format!("{roles} AND n.dept_id IN ({})", ids.join(",")),
+                vec![],
+            )
         }
         _ => return (mine, vec![]),
     };
@@ -652,7 +664,11 @@ pub(crate) async fn webhook_exists(c: &mut AnyConnection, id: i64) -> Result<boo
     )
 }
 
-pub(crate) async fn insert_webhook(c: &mut AnyConnection, w: &WebhookInput, now: i64) -> Result<i64> {
+pub(crate) async fn insert_webhook(
+    c: &mut AnyConnection,
+    w: &WebhookInput,
+    now: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO notify_webhooks (name, url, secret, events, active, max_attempts, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
