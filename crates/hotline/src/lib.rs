@@ -13,7 +13,7 @@ pub mod export;
 pub mod http;
 pub mod import;
 pub mod intel;
-pub mod notify;
+pub mod notices;
 pub mod open311;
 pub mod pages;
 pub mod pages_b;
@@ -33,13 +33,14 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("hotline", 5, "0005_attachments"),
         kernel::migration!("hotline", 6, "0006_intel_dispatch"),
         kernel::migration!("hotline", 7, "0007_intel_search"),
+        kernel::migration!("hotline", 8, "0008_notify_moved"),
     ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order (for tests
 /// and tools that use the module alone).
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
-    let mut m = org::migrations();
+    let mut m = notify::migrations();
     m.extend(own_migrations());
     m
 }
@@ -50,7 +51,7 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     use webcore::Job;
     webcore::Module::new("hotline")
-        .depends_on(&["org"])
+        .depends_on(&["org", "notify"])
         .migrations(own_migrations())
         .routes(
             axum::Router::new()
@@ -61,7 +62,6 @@ pub fn module() -> webcore::Module {
                 .merge(export::routes())
                 .merge(report::routes())
                 .merge(intel::http::routes())
-                .merge(notify::routes())
                 .merge(attachments::routes())
                 .merge(pages_b::routes())
                 .merge(search::routes())
@@ -74,7 +74,6 @@ pub fn module() -> webcore::Module {
         .openapi(attachments::AttachmentApi::openapi())
         .openapi(import::ImportApi::openapi())
         .openapi(export::ExportApi::openapi())
-        .openapi(notify::NotifyApi::openapi())
         .openapi(report::ReportApi::openapi())
         .openapi(intel::http::IntelApi::openapi())
         .openapi(search::SearchApi::openapi())
@@ -90,12 +89,5 @@ pub fn module() -> webcore::Module {
             "weak-signal alerts",
             Duration::from_secs(3600),
             |ctx| async move { alerts::run(&ctx.db, ctx.db.now()).await.map(|_| ()) },
-        ))
-        // Notification outbox: rows are claimed before sending, so several instances never
-        // send one twice; failures wait out their back-off.
-        .job(Job::new(
-            "notification delivery",
-            Duration::from_secs(15),
-            |ctx| async move { notify::deliver_due(&ctx.db, ctx.db.now()).await.map(|_| ()) },
         ))
 }

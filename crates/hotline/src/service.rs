@@ -189,7 +189,7 @@ impl HotlineService {
         )
         .await?;
         // Notifications and deliveries go into the outbox in this same transaction.
-        crate::notify::enqueue(tx, t, e, now).await?;
+        crate::notices::enqueue(tx, t, e, now).await?;
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-//! Hotline notifications on SQLite and PostgreSQL: in-app inboxes per department and role, the
+//! Hotline notifications (ticket events through the notify module) on SQLite and PostgreSQL: in-app inboxes per department and role, the
 //! outbox written with the event (and rolled back with it), signed webhooks retried with
 //! back-off on a manual clock, two workers sharing the outbox, SMTP mail to a tiny SMTP server,
 //! template edits, and the HTTP API.
@@ -6,14 +6,12 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hotline::domain::*;
-use hotline::notify::{
-    self, InboxQuery, NotifyService, TemplateInput, WebhookInput, ACKNOWLEDGED, CALLBACK_DUE,
-    CREATED, DISPATCHED, OVERDUE, REOPENED,
-};
+use hotline::notices::{ACKNOWLEDGED, CALLBACK_DUE, CREATED, DISPATCHED, OVERDUE, REOPENED};
 use hotline::HotlineService;
 use kernel::clock::Clock;
 use kernel::page::PageQuery;
 use kernel::{Actor, Db, Error, Role};
+use notify::{InboxQuery, NotifyService, TemplateInput, WebhookInput};
 use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -242,7 +240,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
         "{}",
         n.body
     );
-    assert_eq!((n.ticket_id, n.read), (Some(id), false));
+    assert_eq!((n.subject_id, n.read), (Some(id), false));
 
     // Past the acknowledge deadline the sweep turns the card red: the main department and the
     // supervisors hear of it, the co-handling department does not.
@@ -331,7 +329,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     assert_eq!(
         count(
             &w.db,
-            "SELECT COUNT(*) FROM hotline_deliveries WHERE channel = 'sms' AND recipient = '13912345678'"
+            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'sms' AND recipient = '13912345678'"
         )
         .await,
         3
@@ -357,7 +355,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     assert_eq!(
         count(
             &w.db,
-            "SELECT COUNT(*) FROM hotline_deliveries WHERE status <> 'delivered'"
+            "SELECT COUNT(*) FROM notify_deliveries WHERE status <> 'delivered'"
         )
         .await,
         0
@@ -374,8 +372,8 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
     let id = dispatched_from(&w, call("井盖缺失"), w.x, vec![]).await;
     let counts = |db: Db| async move {
         (
-            count(&db, "SELECT COUNT(*) FROM hotline_notifications").await,
-            count(&db, "SELECT COUNT(*) FROM hotline_deliveries").await,
+            count(&db, "SELECT COUNT(*) FROM notify_notifications").await,
+            count(&db, "SELECT COUNT(*) FROM notify_deliveries").await,
         )
     };
     let before = counts(w.db.clone()).await;
@@ -399,8 +397,10 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         data: serde_json::Value::Null,
     };
     let mut tx = w.db.begin().await.unwrap();
-    notify::enqueue(&mut tx, &t, &e, w.db.now()).await.unwrap();
-    let inside: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM hotline_deliveries")
+    hotline::notices::enqueue(&mut tx, &t, &e, w.db.now())
+        .await
+        .unwrap();
+    let inside: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notify_deliveries")
         .fetch_one(&mut *tx)
         .await
         .unwrap();
@@ -684,13 +684,13 @@ async fn two_workers_deliver_each_message_once(db: Db) {
     assert_eq!(
         count(
             &w.db,
-            "SELECT COUNT(*) FROM hotline_deliveries WHERE status = 'delivered' AND attempts = 1 AND claimed_by IS NULL"
+            "SELECT COUNT(*) FROM notify_deliveries WHERE status = 'delivered' AND attempts = 1 AND claimed_by IS NULL"
         )
         .await,
         N as i64
     );
     assert_eq!(
-        count(&w.db, "SELECT COUNT(*) FROM hotline_delivery_attempts").await,
+        count(&w.db, "SELECT COUNT(*) FROM notify_delivery_attempts").await,
         N as i64
     );
     other.close().await;
@@ -972,7 +972,7 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
     assert_eq!(
         count(
             &w.db,
-            "SELECT COUNT(*) FROM hotline_deliveries WHERE channel = 'email' AND status = 'delivered'"
+            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email' AND status = 'delivered'"
         )
         .await,
         2

@@ -253,6 +253,15 @@ impl OrgService {
         Ok(d)
     }
 
+    /// A department's name, read in the caller's transaction without scope: for texts other
+    /// modules write about their own records (a notification naming the department in charge).
+    pub async fn department_name_in(
+        c: &mut sqlx::AnyConnection,
+        id: i64,
+    ) -> Result<Option<String>> {
+        Ok(store::department(c, id).await?.map(|d| d.name))
+    }
+
     /// Looks a department up by exact name, without scope (for imports and the command line).
     pub async fn department_by_name(&self, name: &str) -> Result<Option<Department>> {
         store::department_by_name(&mut *self.conn().await?, name).await

@@ -12,6 +12,7 @@ pub mod domain;
 pub mod evaluation;
 pub mod http;
 pub mod items;
+pub mod notices;
 pub mod pages;
 pub mod report;
 pub mod search;
@@ -23,13 +24,16 @@ pub use service::ServicesService;
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("services", 1, "0001_services")]
+    vec![
+        kernel::migration!("services", 1, "0001_services"),
+        kernel::migration!("services", 2, "0002_notices"),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order (for tests
 /// and tools that use the module alone).
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
-    let mut m = org::migrations();
+    let mut m = notify::migrations();
     m.extend(own_migrations());
     m
 }
@@ -38,7 +42,7 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("services")
-        .depends_on(&["org"])
+        .depends_on(&["org", "notify"])
         .migrations(own_migrations())
         .routes(
             axum::Router::new()

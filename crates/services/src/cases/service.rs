@@ -124,6 +124,8 @@ impl ServicesService {
             json!({"number": c.number, "from": e.from.code(), "to": e.to.code(), "note": e.note, "data": e.data}),
         )
         .await?;
+        // The applicant's status notifications go into the outbox in this same transaction.
+        crate::notices::enqueue(tx, c, e, now).await?;
         Ok(())
     }
 
