@@ -25,19 +25,19 @@ pub fn nav() -> Vec<NavItem> {
             section: "一网通办",
             label: "综合窗口收件",
             href: "/services/desk",
-            roles: &[Role::Clerk, Role::Admin],
+            roles: <crate::service::FrontDesk as kernel::auth::Permission>::ROLES,
         },
         NavItem {
             section: "一网通办",
             label: "窗口评价",
             href: "/services/desk/evaluate",
-            roles: &[Role::Clerk, Role::Admin],
+            roles: <crate::service::FrontDesk as kernel::auth::Permission>::ROLES,
         },
         NavItem {
             section: "一网通办",
             label: "部门办件",
             href: "/services/inbox",
-            roles: &[Role::Approver, Role::Clerk, Role::Admin],
+            roles: <crate::service::WorkCases as kernel::auth::Permission>::ROLES,
         },
         NavItem {
             section: "一网通办",
@@ -61,7 +61,7 @@ pub fn nav() -> Vec<NavItem> {
             section: "一网通办",
             label: "办不成事反映",
             href: "/services/feedback",
-            roles: &[Role::Supervisor, Role::Admin],
+            roles: <crate::service::Supervise as kernel::auth::Permission>::ROLES,
         },
         NavItem {
             section: "一网通办",

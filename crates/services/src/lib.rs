@@ -1,10 +1,14 @@
 //! 一网通办: service items (事项) and their 实施清单, 一件事 bundles, cases (办件) from
 //! application to delivery, 好差评 with 差评整改, 办不成事反映, and the service-hall reports.
 //!
-//! Layers: `domain` (items, cases and their state machine, bundles, evaluations, 秒批 rules;
-//! pure) → `store` (SQL on `services_*`) → `service` (`ServicesService`: authorization, one
-//! transaction per change with its timeline event and audit record) → `http` (JSON API) and
-//! the server-rendered pages (`pages`, one file per page group).
+//! One folder per sub-domain, each with the same inner shape — `domain` (pure types and rules),
+//! `store` (its SQL, private to the crate), `service` (its use cases, as an `impl` block of
+//! [`ServicesService`]: authorization, one transaction per change with its timeline event and
+//! audit record) and `http` (its JSON API): `items` (事项, versions, the 实施清单 import/export),
+//! `bundles` (一件事), `cases` (办件, the state machine, 秒批 rules, the card sweep), `evaluation`
+//! (好差评, 差评整改, 办不成事反映), `report` (the figures) and `search` (the 办事指南 index).
+//! `domain` re-exports every sub-domain's types; `service` holds the facade and the permissions;
+//! `pages` the server-rendered pages, one file per page group, calling only the service.
 
 pub mod bundles;
 pub mod cases;

@@ -10,25 +10,50 @@ pub use crate::cases::service::{CaseQuery, CaseView, NewCase, Tracking};
 pub use crate::domain::TimelineEntry;
 pub use crate::evaluation::service::{RectificationReply, RectificationReview};
 pub use crate::items::service::ItemChange;
+use kernel::auth::Permission;
 use kernel::calendar::{self, Calendar};
 use kernel::error::{Error, Result};
-use kernel::{Actor, Db, Role, Scope};
+use kernel::{Actor, Db, Role};
 
 #[derive(Clone, Debug)]
 pub struct ServicesService {
     pub(crate) db: Db,
 }
 
-/// Who maintains items: the department's approvers and admins.
-pub(crate) const ITEMS: &[Role] = &[Role::Approver, Role::Admin];
-/// Who works cases in a department.
-pub(crate) const DEPT: &[Role] = &[Role::Approver, Role::Clerk, Role::Admin];
-/// Who may decide.
-pub(crate) const DECIDE: &[Role] = &[Role::Approver, Role::Admin];
-/// The 综合窗口: receives for every department and hands results out.
-pub(crate) const FRONT_DESK: &[Role] = &[Role::Clerk, Role::Admin];
-pub(crate) const SUPERVISE: &[Role] = &[Role::Supervisor, Role::Admin];
-pub(crate) const REPORTS: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
+kernel::permission!(
+    /// Maintain a department's items (its approvers and admins).
+    pub MaintainItems = [Approver, Admin], "services:write"
+);
+kernel::permission!(
+    /// Create 一件事 bundles.
+    pub ManageBundles = [Admin], "services:write"
+);
+kernel::permission!(
+    /// The 综合窗口: receives for every department and hands results out.
+    pub FrontDesk = [Clerk, Admin], "services:write"
+);
+kernel::permission!(
+    /// Work cases in a department.
+    pub WorkCases = [Approver, Clerk, Admin], "services:write"
+);
+kernel::permission!(
+    /// Decide cases.
+    pub Decide = [Approver, Admin], "services:write"
+);
+kernel::permission!(
+    /// Supervise: 差评整改 review and 办不成事反映.
+    pub Supervise = [Supervisor, Admin], "services:write"
+);
+kernel::permission!(
+    /// Read the figures.
+    pub ReadReports = [Supervisor, Analyst, Admin], "services:read"
+);
+
+/// The roles of a permission, for the checks that look at roles only (reads, and views that
+/// differ by role); writes go through `Actor::authorize`.
+pub(crate) fn roles<P: Permission>() -> &'static [Role] {
+    P::ROLES
+}
 
 impl ServicesService {
     pub fn new(db: Db) -> Self {
@@ -61,22 +86,6 @@ impl ServicesService {
                 }
                 e => e,
             })
-    }
-
-    pub(crate) fn in_dept_scope(actor: &Actor, dept_id: i64, region: &str) -> bool {
-        match &actor.scope {
-            Scope::All => true,
-            Scope::Departments { ids } => ids.contains(&dept_id),
-            Scope::Region { prefix } => region.starts_with(prefix.as_str()),
-            Scope::Own => false,
-        }
-    }
-
-    pub(crate) fn dept_filter(actor: &Actor) -> Option<Vec<i64>> {
-        match &actor.scope {
-            Scope::Departments { ids } => Some(ids.clone()),
-            _ => None,
-        }
     }
 
     pub(crate) fn require_staff(actor: &Actor) -> Result<()> {

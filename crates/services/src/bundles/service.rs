@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::service::*;
 use kernel::audit;
 use kernel::error::{Error, Result};
-use kernel::{Actor, Role};
+use kernel::Actor;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -48,8 +48,7 @@ impl ServicesService {
     // ---- bundles ----
 
     pub async fn create_bundle(&self, actor: &Actor, input: BundleInput) -> Result<BundleView> {
-        actor.require_any_role(&[Role::Admin])?;
-        actor.require_scope("services:write")?;
+        actor.authorize::<ManageBundles>()?;
         input.validate()?;
         for (i, id) in input.item_ids.iter().enumerate() {
             self.published_item(*id).await.map_err(|_| {
@@ -220,8 +219,7 @@ impl ServicesService {
         method: DeliveryMethod,
         detail: &str,
     ) -> Result<BundleCaseView> {
-        actor.require_any_role(FRONT_DESK)?;
-        actor.require_scope("services:write")?;
+        actor.authorize::<FrontDesk>()?;
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;

@@ -182,7 +182,7 @@ impl ServicesService {
         };
         let channel = if Self::is_applicant(actor, first) {
             EvalChannel::Web
-        } else if actor.has_any_role(FRONT_DESK) {
+        } else if actor.has_any_role(roles::<FrontDesk>()) {
             EvalChannel::Window
         } else {
             return Err(Error::forbidden("只有申请人本人可以评价"));
@@ -209,13 +209,13 @@ impl ServicesService {
     }
 
     pub async fn rectifications(&self, actor: &Actor) -> Result<Vec<Rectification>> {
-        if !actor.has_any_role(SUPERVISE) {
-            actor.require_any_role(DEPT)?;
+        if !actor.has_any_role(roles::<Supervise>()) {
+            actor.require_any_role(roles::<WorkCases>())?;
         }
-        let f = if actor.has_any_role(SUPERVISE) {
+        let f = if actor.has_any_role(roles::<Supervise>()) {
             None
         } else {
-            Self::dept_filter(actor)
+            actor.scope.filter().dept_ids
         };
         store::rectifications(&mut *self.conn().await?, f.as_deref()).await
     }
@@ -227,7 +227,7 @@ impl ServicesService {
         id: i64,
         input: RectificationReply,
     ) -> Result<Rectification> {
-        actor.require_any_role(DEPT)?;
+        actor.require_any_role(roles::<WorkCases>())?;
         let reply = input.reply.trim().to_owned();
         let mut c = Checks::new();
         c.text("reply", "整改答复", &reply, 4000);
@@ -238,7 +238,7 @@ impl ServicesService {
             .await?
             .ok_or_else(|| Error::not_found("rectification", "整改任务不存在"))?;
         let dept = self.department(r.dept_id).await?;
-        if !Self::in_dept_scope(actor, dept.id, &dept.region_code) {
+        if !actor.scope.can_see(&[dept.id], Some(&dept.region_code)) {
             return Err(Error::forbidden("该整改任务不属于本部门"));
         }
         if r.status != RectificationStatus::Open {
@@ -272,7 +272,7 @@ impl ServicesService {
         id: i64,
         input: RectificationReview,
     ) -> Result<Rectification> {
-        actor.require_any_role(SUPERVISE)?;
+        actor.require_any_role(roles::<Supervise>())?;
         let note = input.note.trim().to_owned();
         let mut c = Checks::new();
         c.text("note", "审核意见", &note, 2000);

@@ -145,7 +145,7 @@ pub(crate) async fn import(
     Query(p): Query<ImportParams>,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> J<ImportReport> {
-    a.require_any_role(&[Role::Approver, Role::Admin])?;
+    a.require_any_role(<crate::service::MaintainItems as kernel::auth::Permission>::ROLES)?;
     let bytes = body.map_err(|_| Error::BadRequest {
         code: "unreadable_body",
         detail: "无法读取请求体".into(),

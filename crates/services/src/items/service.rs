@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::service::*;
 use kernel::audit;
 use kernel::error::{Error, Result};
-use kernel::{Actor, Role};
+use kernel::{Actor, Granted, Role};
 use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -45,18 +45,22 @@ fn search_text(i: &ItemInput, dept_name: &str) -> String {
 }
 
 impl ServicesService {
-    pub(crate) fn require_item_rights(actor: &Actor, dept: &org::Department) -> Result<()> {
-        actor.require_any_role(ITEMS)?;
-        actor.require_scope("services:write")?;
-        if !Self::in_dept_scope(actor, dept.id, &dept.region_code) {
+    /// The right to maintain this department's items: the permission, and the department in
+    /// the actor's scope.
+    pub(crate) fn require_item_rights<'a>(
+        actor: &'a Actor,
+        dept: &org::Department,
+    ) -> Result<Granted<'a, MaintainItems>> {
+        let granted = actor.authorize::<MaintainItems>()?;
+        if !actor.scope.can_see(&[dept.id], Some(&dept.region_code)) {
             return Err(Error::forbidden("只能维护本部门的事项"));
         }
-        Ok(())
+        Ok(granted)
     }
 
     /// Creates an item as draft version 1.
     pub async fn create_item(&self, actor: &Actor, input: ItemInput) -> Result<ServiceItem> {
-        actor.require_any_role(ITEMS)?;
+        actor.require_any_role(roles::<MaintainItems>())?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
         Self::require_item_rights(actor, &dept)?;
@@ -95,7 +99,7 @@ impl ServicesService {
         id: i64,
         input: ItemInput,
     ) -> Result<ServiceItem> {
-        actor.require_any_role(ITEMS)?;
+        actor.require_any_role(roles::<MaintainItems>())?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
         Self::require_item_rights(actor, &dept)?;
@@ -150,7 +154,7 @@ impl ServicesService {
     /// Publishes the latest draft; the version published before is superseded (cases filed
     /// under it keep it).
     pub async fn publish_item(&self, actor: &Actor, id: i64) -> Result<ServiceItem> {
-        actor.require_any_role(ITEMS)?;
+        actor.require_any_role(roles::<MaintainItems>())?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let (latest, _) = store::item_versions_of(&mut tx, id)
@@ -234,7 +238,7 @@ impl ServicesService {
         Self::require_staff(actor)?;
         store::latest_items(
             &mut *self.conn().await?,
-            Self::dept_filter(actor).as_deref(),
+            actor.scope.filter().dept_ids.as_deref(),
         )
         .await
     }
@@ -277,8 +281,8 @@ impl ServicesService {
     /// Refuses unless the actor may maintain the items of this department (pages and imports
     /// check a whole form or file before writing any of it).
     pub async fn require_item_rights_for(&self, actor: &Actor, dept_id: i64) -> Result<()> {
-        actor.require_any_role(ITEMS)?;
+        actor.require_any_role(roles::<MaintainItems>())?;
         let dept = self.department(dept_id).await?;
-        Self::require_item_rights(actor, &dept)
+        Self::require_item_rights(actor, &dept).map(|_| ())
     }
 }

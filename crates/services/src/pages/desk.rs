@@ -8,7 +8,6 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use kernel::error::{Error, FieldError};
-use kernel::Role;
 use maud::html;
 use serde::Deserialize;
 use webcore::layout::{csrf_input, error_summary, notice, page, text_field};
@@ -55,7 +54,8 @@ async fn desk_page(
     errors: &[FieldError],
     msg: &str,
 ) -> PageResult {
-    p.actor.require_any_role(&[Role::Clerk, Role::Admin])?;
+    p.actor
+        .require_any_role(<crate::service::FrontDesk as kernel::auth::Permission>::ROLES)?;
     let s = svc(ctx);
     let items = s.search_items("").await?;
     let bundles = s.bundles().await?;

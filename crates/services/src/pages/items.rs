@@ -28,7 +28,7 @@ use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 type PageResult = Result<Response, PageError>;
 
 /// Who may write items (the service checks again, with the department).
-const MAINTAINERS: &[Role] = &[Role::Approver, Role::Admin];
+const MAINTAINERS: &[Role] = <crate::service::MaintainItems as kernel::auth::Permission>::ROLES;
 
 /// Blank rows offered below the filled ones in each table of the form.
 const BLANK_ROWS: usize = 3;

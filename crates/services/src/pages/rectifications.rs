@@ -8,7 +8,6 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 use kernel::clock::format_minute;
-use kernel::Role;
 use maud::html;
 use webcore::layout::{csrf_input, notice, page};
 use webcore::{AppCtx, FormData, PageCtx, Path, Query};
@@ -23,7 +22,9 @@ pub(super) fn routes() -> Router<AppCtx> {
 
 async fn rect_page(State(ctx): State<AppCtx>, p: PageCtx, Query(m): Query<MsgQuery>) -> PageResult {
     let list = svc(&ctx).rectifications(&p.actor).await?;
-    let supervisor = p.actor.has_any_role(&[Role::Supervisor, Role::Admin]);
+    let supervisor = p
+        .actor
+        .has_any_role(<crate::service::Supervise as kernel::auth::Permission>::ROLES);
     let body = html! {
         @if !m.msg.is_empty() { (notice(&m.msg)) }
         @if list.is_empty() { p { "暂无整改任务。" } }

@@ -25,7 +25,7 @@ use webcore::layout::{error_summary, field_error, page};
 use webcore::{AppCtx, PageCtx, PageError, Query};
 
 /// Who reads the figures (the service enforces the same).
-pub const READERS: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
+pub const READERS: &[Role] = <crate::service::ReadReports as kernel::auth::Permission>::ROLES;
 
 pub(super) fn routes() -> Router<AppCtx> {
     Router::new().route("/services/reports", get(show))

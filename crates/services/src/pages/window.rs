@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use kernel::error::{Error, FieldError};
-use kernel::Role;
 use maud::html;
 use serde::Deserialize;
 use webcore::layout::{alert, csrf_input, error_summary, field_error, notice, page};
@@ -66,7 +65,8 @@ async fn evaluator_page(
     errors: &[FieldError],
     msg: &str,
 ) -> PageResult {
-    p.actor.require_any_role(&[Role::Clerk, Role::Admin])?;
+    p.actor
+        .require_any_role(<crate::service::FrontDesk as kernel::auth::Permission>::ROLES)?;
     let svc = svc(ctx);
     let tracking = if number.is_empty() {
         None
@@ -137,7 +137,8 @@ async fn evaluator_page(
 
 async fn evaluator_post(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> PageResult {
     p.check_csrf(f.get("_csrf"))?;
-    p.actor.require_any_role(&[Role::Clerk, Role::Admin])?;
+    p.actor
+        .require_any_role(<crate::service::FrontDesk as kernel::auth::Permission>::ROLES)?;
     let number = f.get("number").trim().to_owned();
     let Some(level) = Level::parse(f.get("level")) else {
         let e = [FieldError::new("level", "required", "请选择评价等级")];

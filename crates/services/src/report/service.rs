@@ -164,12 +164,13 @@ impl ServicesService {
         from: i64,
         to: i64,
     ) -> Result<(Vec<Case>, Vec<Evaluation>, std::collections::HashSet<i64>)> {
-        actor.require_any_role(REPORTS)?;
+        actor.require_any_role(roles::<ReadReports>())?;
         let mut c = self.conn().await?;
         let mut cases = store::cases_in(&mut c, from, to).await?;
         let mut evals = store::evaluations_in(&mut c, from, to).await?;
-        if let Scope::Region { prefix } = &actor.scope {
-            cases.retain(|k| k.region_code.starts_with(prefix.as_str()));
+        // Region staff see their region's figures; department staff see the whole hall's.
+        if matches!(actor.scope, Scope::Region { .. }) {
+            cases.retain(|k| actor.scope.can_see(&[k.dept_id], Some(&k.region_code)));
             let ids: std::collections::HashSet<i64> = cases.iter().map(|k| k.dept_id).collect();
             evals.retain(|e| ids.contains(&e.dept_id));
         }

@@ -48,8 +48,6 @@ const EXPANSION_WEIGHT: f32 = 0.7;
 const MAX_TERMS: usize = 8;
 pub const MAX_RESULTS: usize = 100;
 
-/// Which published versions the index holds.
-
 fn cache() -> &'static IndexCache<Fingerprint, TextIndex> {
     static C: OnceLock<IndexCache<Fingerprint, TextIndex>> = OnceLock::new();
     C.get_or_init(Default::default)

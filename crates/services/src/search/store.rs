@@ -4,6 +4,7 @@ use kernel::error::Result;
 use kernel::Db;
 use sqlx::Row;
 
+/// Which published versions the index holds: count, sum of published versions, last change.
 pub(crate) type Fingerprint = (i64, i64, i64);
 
 pub(crate) async fn fingerprint(db: &Db) -> Result<Fingerprint> {
