@@ -96,7 +96,7 @@ pub async fn enqueue(tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
     }
     let label = store::event(&mut *c, &m.event).await?.map(|e| e.label);
     for (id, url, filter, attempts) in &hooks {
-        if !filter.is_empty() && !filter.iter().any(|f| *f == m.event) {
+        if !filter.is_empty() && !filter.contains(&m.event) {
             continue;
         }
         let uuid = new_uuid();

@@ -108,8 +108,8 @@ async fn world(db: Db) -> W {
     W {
         notify: NotifyService::new(db.clone()),
         x,
-        hx: user("hx", Some(x), Role::Handler).await,
-        hy: user("hy", Some(y), Role::Handler).await,
+        hx: user("hx_user", Some(x), Role::Handler).await,
+        hy: user("hy_user", Some(y), Role::Handler).await,
         op_city: user("op_city", Some(x), Role::Operator).await,
         op_district: user("op_district", Some(d), Role::Operator).await,
         citizen: user("citizen", None, Role::Citizen).await,
