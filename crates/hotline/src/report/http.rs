@@ -1,8 +1,8 @@
 //! `/api/v1/hotline/reports/*`: the KPIs as JSON and XLSX, the monthly and weekly documents.
 
 use super::domain::{parse_week, GroupBy, KpiRow, KpiTable, Kpis, Period};
-use super::render::{group_label, kpis_xlsx};
-use super::service::{kpis, monthly_docx, monthly_xlsx, typical_docx};
+use super::render::group_label;
+use super::service::ReportService;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -86,6 +86,10 @@ fn city(ctx: &AppCtx) -> String {
     ctx.config.city.name.clone()
 }
 
+fn reports(ctx: &AppCtx) -> ReportService {
+    ReportService::new(ctx.db.clone(), city(ctx))
+}
+
 /// KPIs of a period by group, with the previous period's for the trend.
 #[utoipa::path(get, path = "/api/v1/hotline/reports/kpis", tag = "hotline-reports", params(KpiQuery),
     responses((status = 200, body = KpiTable), (status = 403, body = webcore::error::Problem),
@@ -97,7 +101,7 @@ async fn kpis_json(
 ) -> ApiResult<axum::Json<KpiTable>> {
     let period = Period::parse(&q.period)?;
     let by = GroupBy::parse(q.by.as_deref().unwrap_or(""), q.level.as_deref())?;
-    Ok(axum::Json(kpis(&ctx.db, &a, &period, by).await?))
+    Ok(axum::Json(reports(&ctx).kpis(&a, &period, by).await?))
 }
 
 /// The same KPIs as an Excel workbook (this period, the previous one, the definitions).
@@ -111,8 +115,7 @@ async fn kpis_file(
 ) -> ApiResult<Response> {
     let period = Period::parse(&q.period)?;
     let by = GroupBy::parse(q.by.as_deref().unwrap_or(""), q.level.as_deref())?;
-    let t = kpis(&ctx.db, &a, &period, by).await?;
-    let bytes = kpis_xlsx(&t)?;
+    let bytes = reports(&ctx).kpis_xlsx(&a, &period, by).await?;
     Ok(attachment(
         bytes,
         XLSX,
@@ -131,7 +134,7 @@ async fn monthly_file(
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Response> {
     let period = Period::parse(&q.period)?;
-    let bytes = monthly_docx(&ctx.db, &a, &period, &city(&ctx)).await?;
+    let bytes = reports(&ctx).monthly_docx(&a, &period).await?;
     Ok(attachment(
         bytes,
         DOCX,
@@ -150,7 +153,7 @@ async fn monthly_book(
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Response> {
     let period = Period::parse(&q.period)?;
-    let bytes = monthly_xlsx(&ctx.db, &a, &period, &city(&ctx)).await?;
+    let bytes = reports(&ctx).monthly_xlsx(&a, &period).await?;
     Ok(attachment(
         bytes,
         XLSX,
@@ -169,7 +172,7 @@ async fn typical_file(
     Query(q): Query<WeekQuery>,
 ) -> ApiResult<Response> {
     let period = parse_week(&q.week)?;
-    let bytes = typical_docx(&ctx.db, &a, &period, &city(&ctx)).await?;
+    let bytes = reports(&ctx).typical_docx(&a, &period).await?;
     Ok(attachment(
         bytes,
         DOCX,

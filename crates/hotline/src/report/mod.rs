@@ -21,4 +21,4 @@ mod store;
 pub use domain::{parse_week, GroupBy, KpiRow, KpiTable, Kpis, Period};
 pub use http::{routes, KpiQuery, PeriodQuery, ReportApi, WeekQuery};
 pub use render::kpis_xlsx;
-pub use service::{kpis, monthly_docx, monthly_xlsx, typical_docx};
+pub use service::{kpis, monthly_docx, monthly_xlsx, typical_docx, ReportService};

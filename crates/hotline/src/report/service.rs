@@ -71,6 +71,54 @@ pub(super) async fn department_names(db: &Db) -> Result<HashMap<i64, String>> {
 // The public entry points
 // ---------------------------------------------------------------------------------------------
 
+/// The reports, for one city: every method checks who may read (analysts, supervisors and admins
+/// see their region; a department's staff only their departments' figures) before it loads
+/// anything. The free functions below are the same entry points for callers holding a [`Db`].
+#[derive(Clone, Debug)]
+pub struct ReportService {
+    db: Db,
+    city: String,
+}
+
+impl ReportService {
+    pub fn new(db: Db, city: impl Into<String>) -> Self {
+        ReportService {
+            db,
+            city: city.into(),
+        }
+    }
+
+    /// The city the documents are titled for.
+    pub fn city(&self) -> &str {
+        &self.city
+    }
+
+    /// KPIs of `period` grouped `by`, with the previous period for the trend.
+    pub async fn kpis(&self, actor: &Actor, period: &Period, by: GroupBy) -> Result<KpiTable> {
+        kpis(&self.db, actor, period, by).await
+    }
+
+    /// The KPI table as an XLSX workbook: this period, the previous one, and the definitions.
+    pub async fn kpis_xlsx(&self, actor: &Actor, period: &Period, by: GroupBy) -> Result<Vec<u8>> {
+        super::render::kpis_xlsx(&self.kpis(actor, period, by).await?)
+    }
+
+    /// The 运行情况 report of a period (normally a month) as `.docx`.
+    pub async fn monthly_docx(&self, actor: &Actor, period: &Period) -> Result<Vec<u8>> {
+        monthly_docx(&self.db, actor, period, &self.city).await
+    }
+
+    /// The same report as an `.xlsx` workbook, one sheet per table.
+    pub async fn monthly_xlsx(&self, actor: &Actor, period: &Period) -> Result<Vec<u8>> {
+        monthly_xlsx(&self.db, actor, period, &self.city).await
+    }
+
+    /// The 典型案例专报 of a period (normally an ISO week) as `.docx`.
+    pub async fn typical_docx(&self, actor: &Actor, period: &Period) -> Result<Vec<u8>> {
+        typical_docx(&self.db, actor, period, &self.city).await
+    }
+}
+
 /// KPIs of `period` grouped `by`, with the previous period for the trend. Analysts, supervisors
 /// and admins see everything in their region; a department's staff only their departments.
 pub async fn kpis(db: &Db, actor: &Actor, period: &Period, by: GroupBy) -> Result<KpiTable> {
