@@ -3,8 +3,8 @@
 //! message seen again with more information.
 
 use hotline::domain::*;
-use hotline::transfer::import::{import_tickets, taxonomy_rows, ImportReport};
 use hotline::service::HotlineService;
+use hotline::transfer::import::{import_tickets, taxonomy_rows, ImportReport};
 use kernel::{Actor, Db, Role};
 use serde_json::json;
 use std::path::PathBuf;

@@ -125,9 +125,7 @@ pub async fn run(cfg: &Config, cmd: ReportCommand) -> Result<()> {
     let (bytes, what) = match (&r.week, &r.period) {
         (Some(w), _) => {
             let p = report::parse_week(w).map_err(err)?;
-            let b = reports.typical_docx(&actor, &p)
-                .await
-                .map_err(err)?;
+            let b = reports.typical_docx(&actor, &p).await.map_err(err)?;
             (b, format!("{}典型案例专报", p.label()))
         }
         (None, Some(p)) => {

@@ -104,7 +104,10 @@ pub(super) fn kind_code(k: AlertKind) -> &'static str {
 }
 
 /// The subjects a ticket counts for: its region and street, its category and the top level.
-pub(super) fn keys(t: &Row1, cats: &HashMap<i64, (Option<i64>, String)>) -> Vec<(&'static str, String)> {
+pub(super) fn keys(
+    t: &Row1,
+    cats: &HashMap<i64, (Option<i64>, String)>,
+) -> Vec<(&'static str, String)> {
     let mut out = Vec::new();
     if let Some(rc) = t.region.as_deref().filter(|s| !s.is_empty()) {
         out.push(("region", rc.to_owned()));
@@ -361,4 +364,3 @@ mod tests {
         assert_eq!(week_start(mon), mon);
     }
 }
-

@@ -245,7 +245,11 @@ pub(super) fn attributes(p: &Params) -> Result<Vec<(String, Vec<String>)>, Fail>
 }
 
 /// An attribute's values as the answer `check_answers` expects.
-pub(super) fn answer_value(code: &str, q: Option<&Question>, mut vs: Vec<String>) -> Result<Value, Fail> {
+pub(super) fn answer_value(
+    code: &str,
+    q: Option<&Question>,
+    mut vs: Vec<String>,
+) -> Result<Value, Fail> {
     vs.retain(|v| !v.is_empty());
     match q.map(|q| q.kind) {
         Some(QuestionKind::Multiple) => {

@@ -62,20 +62,12 @@ pub fn routes() -> Router<AppCtx> {
 
 /// Other methods get the spec's error document rather than a bare 405.
 fn only(m: MethodRouter<AppCtx>, f: Format) -> MethodRouter<AppCtx> {
-    m.fallback(move || async move {
-        fail(
-            f,
-            Fail::new(405, "该地址不支持此请求方法"),
-        )
-    })
+    m.fallback(move || async move { fail(f, Fail::new(405, "该地址不支持此请求方法")) })
 }
 
 async fn not_allowed_any(Path(file): Path<String>) -> Response {
     let f = Format::split(&file).map_or(Format::Json, |(_, f)| f);
-    fail(
-        f,
-        Fail::new(405, "该地址不支持此请求方法"),
-    )
+    fail(f, Fail::new(405, "该地址不支持此请求方法"))
 }
 
 async fn unknown(Path(rest): Path<String>) -> Response {
@@ -296,10 +288,7 @@ async fn create(
 ) -> Result<V, Fail> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Fail::new(
-                413,
-                "请求内容超过服务器允许的大小",
-            )
+            Fail::new(413, "请求内容超过服务器允许的大小")
         } else {
             Fail::bad("无法读取请求内容")
         }

@@ -16,9 +16,9 @@ pub mod supervision;
 pub mod ticket;
 pub mod widgets;
 
+pub use rate_limit::RateLimiter;
 /// The charts moved to `webcore` so the service hall draws with the same code.
 pub use webcore::charts;
-pub use rate_limit::RateLimiter;
 
 use crate::domain::*;
 use axum::http::header;

@@ -231,7 +231,6 @@ pub struct KpiTable {
     pub total: KpiRow,
 }
 
-
 #[derive(Debug, Clone)]
 pub(super) enum View {
     All,

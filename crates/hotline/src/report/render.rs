@@ -5,10 +5,10 @@ use super::domain::{ratio, Case, KpiRow, KpiTable, Kpis, Period, Replay, View};
 use crate::domain::{CallbackResult, Status};
 use crate::store::TimelineEntry;
 use kernel::clock::format_minute;
+use kernel::error::{Error, Result};
 use kernel::mask;
 use kernel::period::{month_day, span};
 use serde_json::Value;
-use kernel::error::{Error, Result};
 
 /// The KPI table as an XLSX workbook: this period, the previous one, and the definitions.
 pub fn kpis_xlsx(t: &KpiTable) -> Result<Vec<u8>> {

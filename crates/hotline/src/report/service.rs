@@ -2,7 +2,9 @@
 //! groups through the org and hotline services.
 
 use super::domain::{GroupBy, History, Key, KpiRow, KpiTable, Period, Replay, View};
-use super::render::{clip, overdue_text, status_label, typical_document, DispatchFigures, ListRow, Monthly};
+use super::render::{
+    clip, overdue_text, status_label, typical_document, DispatchFigures, ListRow, Monthly,
+};
 use super::store;
 use crate::domain::{TicketKind, Urgency};
 use crate::service::HotlineService;
@@ -238,10 +240,14 @@ impl Replay {
             ),
         })
     }
-
 }
 impl Monthly {
-    pub(super) async fn build(db: &Db, actor: &Actor, period: &Period, city: &str) -> Result<Monthly> {
+    pub(super) async fn build(
+        db: &Db,
+        actor: &Actor,
+        period: &Period,
+        city: &str,
+    ) -> Result<Monthly> {
         let view = view_of(actor)?;
         let ctx = load(db, view, period.previous().start(), period.end(), city).await?;
         let by_dept = ctx.table(db, period, GroupBy::Department).await?;
@@ -325,7 +331,6 @@ impl Monthly {
             reopened,
         })
     }
-
 }
 
 /// Loads and replays what a report of `[from, to)` needs, as `view` sees it.

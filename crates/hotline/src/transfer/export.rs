@@ -12,7 +12,6 @@ use kernel::{Actor, Db};
 use std::collections::HashMap;
 use tabular::Cell;
 
-
 /// The columns, in order.
 pub const HEADERS: [&str; 22] = [
     "编号",
