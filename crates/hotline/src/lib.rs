@@ -9,18 +9,16 @@
 pub mod alerts;
 pub mod attachments;
 pub mod domain;
-pub mod export;
 pub mod http;
-pub mod import;
 pub mod intel;
 pub mod notices;
 pub mod open311;
 pub mod pages;
-pub mod pages_b;
 pub mod report;
 pub mod search;
 pub mod service;
 pub mod store;
+pub mod transfer;
 
 pub use service::HotlineService;
 
@@ -58,22 +56,19 @@ pub fn module() -> webcore::Module {
                 .merge(http::routes())
                 .merge(pages::routes())
                 .merge(open311::routes())
-                .merge(import::routes())
-                .merge(export::routes())
+                .merge(transfer::routes())
                 .merge(report::routes())
                 .merge(intel::http::routes())
                 .merge(attachments::routes())
-                .merge(pages_b::routes())
                 .merge(search::routes())
                 .merge(alerts::routes()),
         )
         .nav(http::nav())
         .nav(pages::nav())
-        .nav(pages_b::nav())
         .openapi(http::HotlineApi::openapi())
         .openapi(attachments::AttachmentApi::openapi())
-        .openapi(import::ImportApi::openapi())
-        .openapi(export::ExportApi::openapi())
+        .openapi(transfer::ImportApi::openapi())
+        .openapi(transfer::ExportApi::openapi())
         .openapi(report::ReportApi::openapi())
         .openapi(intel::http::IntelApi::openapi())
         .openapi(search::SearchApi::openapi())

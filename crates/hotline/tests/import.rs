@@ -3,8 +3,8 @@
 //! message seen again with more information.
 
 use hotline::domain::*;
-use hotline::import::{import_tickets, taxonomy_rows, ImportReport};
 use hotline::service::HotlineService;
+use hotline::transfer::import::{import_tickets, taxonomy_rows, ImportReport};
 use kernel::{Actor, Db, Role};
 use serde_json::json;
 use std::path::PathBuf;
@@ -74,7 +74,7 @@ async fn scalar(db: &Db, sql: &str) -> i64 {
 }
 
 fn china(s: &str) -> i64 {
-    hotline::import::parse_china_time(s).unwrap()
+    hotline::transfer::import::parse_china_time(s).unwrap()
 }
 
 async fn by_number(s: &HotlineService, number: &str) -> Ticket {

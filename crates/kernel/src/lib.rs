@@ -17,6 +17,7 @@ pub mod events;
 pub mod mask;
 pub mod migrate;
 pub mod page;
+pub mod period;
 
 pub use auth::{Actor, Granted, Permission, Role, Scope, ScopeFilter};
 pub use db::{Backend, Db, Tx};

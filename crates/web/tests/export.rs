@@ -70,7 +70,7 @@ async fn export(
     let headers = r.headers().clone();
     let bytes = r.bytes().await.unwrap();
     let sheet = tabular::read_xlsx(&bytes).unwrap();
-    assert_eq!(sheet.headers, hotline::export::HEADERS);
+    assert_eq!(sheet.headers, hotline::transfer::export::HEADERS);
     let rows = sheet
         .rows
         .iter()

@@ -3,7 +3,7 @@
 use super::DetailOrInternal;
 use anyhow::{bail, Result};
 use clap::Subcommand;
-use hotline::import::ImportReport;
+use hotline::transfer::import::ImportReport;
 use indicatif::{ProgressBar, ProgressStyle};
 use kernel::config::Config;
 use kernel::Actor;
@@ -52,7 +52,7 @@ pub async fn run(cfg: &Config, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Categories { file } => {
             let name = file_name(&file);
             let sheet = tabular::read_path(&file).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let rows = hotline::import::taxonomy_rows(&sheet)
+            let rows = hotline::transfer::import::taxonomy_rows(&sheet)
                 .map_err(|e| anyhow::anyhow!("{name}：{}", e.detail_or_internal()))?;
             let added = svc
                 .import_taxonomy(&actor, &rows)
@@ -86,7 +86,7 @@ pub async fn run(cfg: &Config, cmd: ImportCommand) -> Result<()> {
                 let bar = ProgressBar::new(sheet.rows.len() as u64)
                     .with_style(style.clone())
                     .with_message(name.clone());
-                let result = hotline::import::import_tickets(
+                let result = hotline::transfer::import::import_tickets(
                     &svc,
                     &actor,
                     &sheet,

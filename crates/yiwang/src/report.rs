@@ -120,21 +120,19 @@ pub async fn run(cfg: &Config, cmd: ReportCommand) -> Result<()> {
     let db = crate::open(cfg).await?;
     // The command line reads everything, as an admin would.
     let actor = Actor::cli();
-    let city = cfg.city.name.as_str();
+    let reports = report::ReportService::new(db.clone(), cfg.city.name.as_str());
     let err = |e: kernel::Error| anyhow::anyhow!(crate::DetailOrInternal::detail_or_internal(&e));
     let (bytes, what) = match (&r.week, &r.period) {
         (Some(w), _) => {
             let p = report::parse_week(w).map_err(err)?;
-            let b = report::typical_docx(&db, &actor, &p, city)
-                .await
-                .map_err(err)?;
+            let b = reports.typical_docx(&actor, &p).await.map_err(err)?;
             (b, format!("{}典型案例专报", p.label()))
         }
         (None, Some(p)) => {
             let p = Period::parse(p).map_err(err)?;
             let b = match format {
-                Format::Docx => report::monthly_docx(&db, &actor, &p, city).await,
-                Format::Xlsx => report::monthly_xlsx(&db, &actor, &p, city).await,
+                Format::Docx => reports.monthly_docx(&actor, &p).await,
+                Format::Xlsx => reports.monthly_xlsx(&actor, &p).await,
             }
             .map_err(err)?;
             (b, format!("{}运行情况", p.label()))

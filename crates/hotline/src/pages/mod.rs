@@ -1,14 +1,24 @@
-//! The hotline workbench pages (server-rendered zh-CN, forms work without script): operator
+//! The hotline pages (server-rendered zh-CN with maud, forms work without script): operator
 //! intake, the dispatch queue, the department inbox, the ticket page, callbacks and
-//! supervision. Pages call `HotlineService` only; every form posts, and a success redirects.
+//! supervision; the knowledge base (`/hotline/kb`) and analytics (`/hotline/analytics`) for
+//! staff; the public citizen portal (`/portal`). Pages call services only, never SQL; every
+//! form posts, and a success redirects.
 
+pub mod analytics;
 pub mod callback;
 pub mod dispatch;
 pub mod inbox;
 pub mod intake;
+pub mod kb;
+pub mod portal;
+pub mod rate_limit;
 pub mod supervision;
 pub mod ticket;
 pub mod widgets;
+
+pub use rate_limit::RateLimiter;
+/// The charts moved to `webcore` so the service hall draws with the same code.
+pub use webcore::charts;
 
 use crate::domain::*;
 use axum::http::header;
@@ -42,6 +52,8 @@ pub fn nav() -> Vec<NavItem> {
         item("承办工单", "/hotline/inbox", HANDLE_ROLES),
         item("回访", "/hotline/callback", CALLBACK_ROLES),
         item("督办", "/hotline/supervision", SUPERVISE_ROLES),
+        item("知识库", "/hotline/kb", kb::READERS),
+        item("数据研判", "/hotline/analytics", analytics::READERS),
     ]
 }
 
@@ -67,6 +79,9 @@ pub fn routes() -> Router<AppCtx> {
             JS_PATH,
             get(|| async { asset("text/javascript; charset=utf-8", JS) }),
         )
+        .merge(portal::routes())
+        .merge(kb::routes())
+        .merge(analytics::routes())
 }
 
 fn asset(ct: &'static str, body: &'static str) -> Response {
@@ -221,6 +236,20 @@ pub fn done_message(code: &str) -> Option<String> {
     Some(format!("已完成：{label}"))
 }
 
+/// `2025-03-14 09:30`, China time.
+pub(crate) fn minute(ms: i64) -> String {
+    kernel::clock::format_minute(ms)
+}
+
+/// A form value cut to `max` characters: what a page shows back, never what it stores.
+pub(crate) fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() > max {
+        s.chars().take(max).chain(['…']).collect()
+    } else {
+        s.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,5 +324,11 @@ mod tests {
         );
         assert_eq!(to("https://evil.example/"), "/hotline/inbox?done=reply");
         assert_eq!(to("/hotline//evil.example"), "/hotline/inbox?done=reply");
+    }
+
+    #[test]
+    fn cut_keeps_short_text() {
+        assert_eq!(cut("小区噪音", 10), "小区噪音");
+        assert_eq!(cut("一二三四五", 3), "一二三…");
     }
 }

@@ -7,19 +7,10 @@
 
 use crate::domain::Ticket;
 use crate::service::{HotlineService, TicketQuery, TicketView, EXPORT_MAX_ROWS};
-use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use kernel::error::{Error, Result};
 use kernel::{Actor, Db};
 use std::collections::HashMap;
 use tabular::Cell;
-use utoipa::OpenApi;
-use webcore::{ApiActor, ApiResult, AppCtx, Query};
-
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// The columns, in order.
 pub const HEADERS: [&str; 22] = [
@@ -188,73 +179,4 @@ pub async fn export_tickets(
         matched,
         file_name: format!("工单-{day}.xlsx"),
     })
-}
-
-/// `attachment` with an ASCII fallback name and the real one as RFC 5987 `filename*`.
-pub fn content_disposition(file_name: &str, ascii_fallback: &str) -> String {
-    let mut enc = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            enc.push(b as char);
-        } else {
-            enc.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{enc}")
-}
-
-// ---- HTTP ----
-
-pub fn routes() -> Router<AppCtx> {
-    Router::new().route("/api/v1/hotline/tickets.xlsx", get(export))
-}
-
-#[derive(OpenApi)]
-#[openapi(paths(export), tags((name = "hotline", description = "12345 热线工单")))]
-pub struct ExportApi;
-
-/// The ticket list as an Excel workbook: same filters, data scope and masking as
-/// `GET /api/v1/hotline/tickets`, at most 50,000 rows (`X-Total-Count` tells how many matched).
-#[utoipa::path(get, path = "/api/v1/hotline/tickets.xlsx", tag = "hotline", params(TicketQuery),
-    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>,
-               description = "工单-YYYYMMDD.xlsx"),
-              (status = 403, body = webcore::error::Problem)))]
-async fn export(
-    State(ctx): State<AppCtx>,
-    ApiActor(a): ApiActor,
-    Query(q): Query<TicketQuery>,
-) -> ApiResult<Response> {
-    let svc = crate::http::svc(&ctx);
-    let e = export_tickets(&svc, &a, &q).await?;
-    let ascii = e.file_name.replace("工单", "tickets");
-    Ok((
-        [
-            (header::CONTENT_TYPE, XLSX_TYPE.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                content_disposition(&e.file_name, &ascii),
-            ),
-            // Personal data: no copies in caches.
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-            (
-                header::HeaderName::from_static("x-total-count"),
-                e.matched.to_string(),
-            ),
-        ],
-        e.xlsx,
-    )
-        .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_rfc5987() {
-        assert_eq!(
-            content_disposition("工单-20250314.xlsx", "tickets-20250314.xlsx"),
-            "attachment; filename=\"tickets-20250314.xlsx\"; filename*=UTF-8''%E5%B7%A5%E5%8D%95-20250314.xlsx"
-        );
-    }
 }

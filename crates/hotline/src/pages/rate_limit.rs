@@ -1,43 +1,8 @@
-//! Hotline pages, part B: the citizen portal (`/portal`, public), the knowledge base
-//! (`/hotline/kb`) and analytics (`/hotline/analytics`). Server-rendered with maud; every form
-//! works without JavaScript; pages call `HotlineService` and `report`, never SQL.
+//! Abuse protection for the public portal: a per-address sliding-window limit.
 
-pub mod analytics;
-pub mod kb;
-pub mod portal;
-
-/// The charts moved to `webcore` so the service hall draws with the same code.
-pub use webcore::charts;
-
-use axum::Router;
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use webcore::{AppCtx, NavItem};
-
-pub fn routes() -> Router<AppCtx> {
-    Router::new()
-        .merge(portal::routes())
-        .merge(kb::routes())
-        .merge(analytics::routes())
-}
-
-pub fn nav() -> Vec<NavItem> {
-    vec![
-        NavItem {
-            section: "12345 热线",
-            label: "知识库",
-            href: "/hotline/kb",
-            roles: kb::READERS,
-        },
-        NavItem {
-            section: "12345 热线",
-            label: "数据研判",
-            href: "/hotline/analytics",
-            roles: analytics::READERS,
-        },
-    ]
-}
 
 /// A sliding-window limit per key (the client's address). Kept in the router that owns it, so
 /// each server instance limits on its own; enough against a script hammering one instance.
@@ -84,20 +49,6 @@ impl RateLimiter {
     }
 }
 
-/// `2025-03-14 09:30`, China time.
-pub(crate) fn minute(ms: i64) -> String {
-    kernel::clock::format_minute(ms)
-}
-
-/// A form value cut to `max` characters: what a page shows back, never what it stores.
-pub(crate) fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() > max {
-        s.chars().take(max).chain(['…']).collect()
-    } else {
-        s.to_owned()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,11 +68,5 @@ mod tests {
         assert!(l.hit("1.2.3.4", later).is_ok());
         // The hit at t0+1 s still counts, so the window is full again.
         assert_eq!(l.hit("1.2.3.4", later), Err(1));
-    }
-
-    #[test]
-    fn cut_keeps_short_text() {
-        assert_eq!(cut("小区噪音", 10), "小区噪音");
-        assert_eq!(cut("一二三四五", 3), "一二三…");
     }
 }

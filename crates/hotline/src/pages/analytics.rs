@@ -1,7 +1,7 @@
 //! 数据研判: the KPIs of a period (month, ISO week or chosen days) by department, region or
 //! category in a sortable table; the daily (or weekly) volume and the breakdowns as SVG charts
 //! drawn on the server; the period's hot issues; downloads of the monthly report and the lists.
-//! Figures come from `report::kpis` (replayed from the timeline), tickets from `HotlineService`.
+//! Figures come from `report::ReportService::kpis` (replayed from the timeline), tickets from `HotlineService`.
 
 use super::charts::{bar_chart, line_chart, Series};
 use super::{cut, minute};
@@ -506,8 +506,9 @@ async fn show(
     // One replay of the timeline for the table; the breakdown charts count the period's
     // tickets, which are loaded anyway for the trend and the hot issues.
     let hotline = svc(&ctx);
+    let reports = report::ReportService::new(ctx.db.clone(), ctx.config.city.name.clone());
     let (table, loaded, cats) = tokio::join!(
-        report::kpis(&ctx.db, &p.actor, &period, by),
+        reports.kpis(&p.actor, &period, by),
         period_tickets(&ctx, &p.actor, &period),
         hotline.categories()
     );

@@ -21,18 +21,12 @@
 
 use crate::domain::TicketKind;
 use crate::service::{HotlineService, ImportOutcome, ImportRow};
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::routing::post;
-use axum::Router;
 use kernel::error::{Checks, Error, Result};
 use kernel::{Actor, Role};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-use utoipa::{OpenApi, ToSchema};
-use webcore::{ApiActor, ApiResult, AppCtx, Query};
+use utoipa::ToSchema;
 
 /// Rows written per transaction: big enough that SQLite's synced commits do not dominate,
 /// small enough that a failure loses little and other writers are not held up long.
@@ -493,77 +487,6 @@ pub fn taxonomy_rows(sheet: &tabular::Sheet) -> Result<Vec<(String, String, Stri
             )
         })
         .collect())
-}
-
-// ---- HTTP ----
-
-pub fn routes() -> Router<AppCtx> {
-    Router::new().route(
-        "/api/v1/hotline/import",
-        // Files are bigger than the API's default body limit (2 MiB); the shared files reach 6 MiB.
-        post(import).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
-    )
-}
-
-#[derive(OpenApi)]
-#[openapi(
-    paths(import),
-    components(schemas(ImportReport, RowError)),
-    tags((name = "hotline", description = "12345 热线工单"))
-)]
-pub struct ImportApi;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct ImportParams {
-    /// The uploaded file's name; its extension (.csv, .xlsx, .xls) tells the format.
-    pub filename: String,
-}
-
-/// Imports historical tickets (留言) from a CSV or Excel file sent as the raw request body
-/// (admins). Answers what was imported, updated, unchanged or skipped, with reasons by line.
-#[utoipa::path(post, path = "/api/v1/hotline/import", tag = "hotline", params(ImportParams),
-    request_body(content = String, content_type = "application/octet-stream", description = "文件内容：CSV 或 Excel 工作簿"),
-    responses((status = 200, body = ImportReport), (status = 403, body = webcore::error::Problem),
-              (status = 413, body = webcore::error::Problem), (status = 422, body = webcore::error::Problem)))]
-async fn import(
-    State(ctx): State<AppCtx>,
-    ApiActor(a): ApiActor,
-    Query(p): Query<ImportParams>,
-    body: std::result::Result<Bytes, BytesRejection>,
-) -> ApiResult<axum::Json<ImportReport>> {
-    a.require_any_role(&[Role::Admin])?;
-    a.require_scope("hotline:write")?;
-    let bytes = body.map_err(|e| {
-        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-            Error::PayloadTooLarge {
-                limit: MAX_UPLOAD_BYTES,
-            }
-        } else {
-            Error::BadRequest {
-                code: "unreadable_body",
-                detail: "无法读取请求体".into(),
-                field: None,
-            }
-        }
-    })?;
-    // Only the base name: it is shown in timelines and the audit.
-    let name: String = p
-        .filename
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or("")
-        .chars()
-        .take(100)
-        .collect();
-    let parse_name = name.clone();
-    // Parsing a workbook is CPU work; keep it off the async threads.
-    let sheet = tokio::task::spawn_blocking(move || tabular::read_named(&parse_name, &bytes))
-        .await
-        .map_err(Error::internal)?
-        .map_err(|e| Error::field("file", "unreadable_file", e.to_string()))?;
-    let svc = crate::http::svc(&ctx);
-    let report = import_tickets(&svc, &a, &sheet, &name, &mut |_, _| {}).await?;
-    Ok(axum::Json(report))
 }
 
 #[cfg(test)]
