@@ -12,7 +12,7 @@
 
 use crate::domain::{CallbackResult, Category, DeadlinePolicy, Status, TicketKind, Urgency};
 use crate::service::HotlineService;
-use crate::store;
+use crate::ticket::store;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -5,10 +5,11 @@
 //! The window query is bounded by time (`created_at`, indexed) and, when intake knows the place,
 //! by region code or a small box around the coordinates — it never scans the whole table.
 
-use crate::domain::{Status, Ticket};
-use crate::service::HotlineService;
-use crate::store;
+use crate::ticket::domain::{Status, Ticket};
+use crate::ticket::{store, TicketChange};
+use crate::HotlineService;
 use kernel::error::Result;
+use kernel::events::Observer;
 use kernel::{Actor, Tx};
 use nlp::dedup::{DupIndex, DupOptions};
 use serde::Serialize;
@@ -174,9 +175,23 @@ pub(crate) async fn find(
     Ok(out)
 }
 
+/// The duplicate suggestion of a ticket taken in ([`TicketChange::is_intake`]), in the intake's
+/// transaction.
+pub struct SuggestionObserver;
+
+#[async_trait::async_trait]
+impl Observer<TicketChange> for SuggestionObserver {
+    async fn observe(&self, tx: &mut Tx, c: &TicketChange) -> Result<()> {
+        if c.is_intake() {
+            record_suggestion(tx, &c.after, c.now).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Stores the best open duplicate of a ticket just registered, in its transaction, so the
 /// dispatcher sees "可能重复: 编号…". Scope is not applied: the suggestion is the system's.
-pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
+async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
     if !t.status.is_open() || t.status == Status::Split {
         return Ok(());
     }

@@ -2,8 +2,8 @@
 //! tickets registered in the period (title on the first line, the caller's phone as the caller),
 //! the same clustering and heat as the file form `yiwang hotline hotspots`.
 
-use crate::service::HotlineService;
-use crate::store;
+use crate::ticket::store;
+use crate::HotlineService;
 use kernel::error::Result;
 use kernel::{Actor, Db};
 use nlp::hotspot::{HotspotOptions, Message};

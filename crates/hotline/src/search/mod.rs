@@ -11,7 +11,7 @@ pub mod hotspots;
 pub mod kb;
 pub use textsearch::tokenizer;
 
-use crate::service::HotlineService;
+use crate::HotlineService;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
@@ -358,7 +358,7 @@ impl SearchService {
             Vec::new()
         };
         let suggested = match duplicates::stored_suggestion(&mut conn, id).await? {
-            Some((cid, sim)) => match crate::store::ticket(&mut conn, cid).await? {
+            Some((cid, sim)) => match crate::ticket::store::ticket(&mut conn, cid).await? {
                 Some((c, _)) if HotlineService::can_see(actor, &c) => Some(Candidate {
                     ticket_id: c.id,
                     number: c.number.clone(),
