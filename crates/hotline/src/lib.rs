@@ -1,26 +1,62 @@
 //! 12345 hotline (民意速办): tickets from intake to archive, dispatch, deadlines on the working
 //! calendar, callbacks, supervision, the knowledge base and reply templates.
 //!
-//! Layers: `domain` (the ticket state machine and rules, pure) → `store` (SQL on `hotline_*`)
-//! → `service` (`HotlineService`: authorization, one transaction per change with its timeline
-//! event and audit record) → `http` (JSON API). `intel` adds classification served from the
-//! database, routing rules, dispatch suggestions and automatic dispatch.
+//! Sub-domains, each `domain` (pure) → `store` (its SQL, private) → `service` (`impl
+//! HotlineService`: authorization, one transaction per change with its timeline event and audit
+//! record) → `http`: `ticket` (tickets, categories, deadlines), `kb` (knowledge base, reply
+//! templates), `intel` (classification, routing rules, dispatch suggestions, automatic dispatch)
+//! and `search`. The ticket core emits a [`ticket::TicketChange`] for every change; what reacts
+//! to it (notification outbox, duplicate suggestion, dispatch feedback) is wired here, in
+//! [`service`].
 
 pub mod alerts;
 pub mod attachments;
-pub mod domain;
 pub mod http;
 pub mod intel;
+pub mod kb;
 pub mod notices;
+mod notify_observer;
 pub mod open311;
 pub mod pages;
 pub mod report;
 pub mod search;
 pub mod service;
-pub mod store;
+pub mod ticket;
 pub mod transfer;
 
 pub use service::HotlineService;
+
+/// The hotline's types from every sub-domain, for other crates and tests.
+pub mod domain {
+    pub use crate::kb::domain::*;
+    pub use crate::ticket::domain::*;
+}
+
+/// What reacts to ticket changes, in this order, inside the change's transaction: the
+/// notification outbox, the duplicate suggestion of a new ticket, dispatch feedback and
+/// category corrections for the models.
+pub fn ticket_observers() -> kernel::events::Observers<ticket::TicketChange> {
+    kernel::events::Observers::new()
+        .with(notify_observer::OutboxObserver)
+        .with(search::duplicates::SuggestionObserver)
+        .with(intel::FeedbackObserver)
+}
+
+/// The hotline service with its default observers and follow-up (suggestions and automatic
+/// dispatch after intake) — what the server, tools and tests use.
+pub fn service(
+    db: kernel::Db,
+    city: impl Into<String>,
+    auto_dispatch_threshold: f64,
+) -> HotlineService {
+    HotlineService::with_observers(
+        db,
+        city,
+        ticket_observers(),
+        Some(std::sync::Arc::new(intel::IntakeFollowUp)),
+    )
+    .with_auto_dispatch_threshold(auto_dispatch_threshold)
+}
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
@@ -66,6 +102,7 @@ pub fn module() -> webcore::Module {
         .nav(http::nav())
         .nav(pages::nav())
         .openapi(http::HotlineApi::openapi())
+        .openapi(http::KbApi::openapi())
         .openapi(attachments::AttachmentApi::openapi())
         .openapi(transfer::ImportApi::openapi())
         .openapi(transfer::ExportApi::openapi())

@@ -4,6 +4,7 @@
 //! Layers: `domain` (types and rules, no I/O) → `store` (this module's SQL, tables `org_*`)
 //! → `service` (use cases, authorization, audit, one transaction each) → `http` (thin handlers).
 
+pub mod directory;
 pub mod domain;
 pub mod http;
 pub mod password;

@@ -1,5 +1,6 @@
 //! The org module's SQL. Only this file touches `org_*` tables.
 
+use crate::directory::{DirectoryDepartment, DirectoryRegion};
 use crate::domain::*;
 use kernel::codes::RegionLevel;
 use kernel::db::flag;
@@ -698,4 +699,49 @@ pub async fn touch_token(c: &mut AnyConnection, id: i64, now: i64) -> Result<()>
         .execute(c)
         .await?;
     Ok(())
+}
+
+// ---- directory (names and codes other modules show; no personal data) ----
+
+pub async fn directory_regions(c: &mut AnyConnection) -> Result<Vec<DirectoryRegion>> {
+    let rows = sqlx::query(
+        "SELECT r.code, r.name, p.code AS parent_code FROM org_regions r
+         LEFT JOIN org_regions p ON p.id = r.parent_id ORDER BY r.code",
+    )
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| DirectoryRegion {
+            code: r.get("code"),
+            name: r.get("name"),
+            parent_code: r.get("parent_code"),
+        })
+        .collect())
+}
+
+pub async fn directory_departments(c: &mut AnyConnection) -> Result<Vec<DirectoryDepartment>> {
+    let rows = sqlx::query(
+        "SELECT id, name, short_name, active, parent_id FROM org_departments ORDER BY id",
+    )
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| DirectoryDepartment {
+            id: r.get("id"),
+            name: r.get("name"),
+            short_name: r.get("short_name"),
+            active: flag(r.get("active")),
+            parent_id: r.get("parent_id"),
+        })
+        .collect())
+}
+
+pub async fn department_active(c: &mut AnyConnection, id: i64) -> Result<Option<bool>> {
+    let v: Option<i64> = sqlx::query_scalar("SELECT active FROM org_departments WHERE id = $1")
+        .bind(id)
+        .fetch_optional(c)
+        .await?;
+    Ok(v.map(|v| v == 1))
 }

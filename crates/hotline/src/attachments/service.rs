@@ -62,9 +62,9 @@ pub async fn add(
         dept_id: None,
         data: data.clone(),
     };
-    crate::store::insert_event(
+    crate::ticket::store::insert_event(
         &mut tx,
-        crate::store::NewEvent {
+        crate::ticket::store::NewEvent {
             ticket_id,
             at: now,
             actor: &who.0,

@@ -4,8 +4,8 @@
 
 use super::routing::{self, Facts, RoutingRule};
 use super::store;
-use crate::domain::*;
-use crate::service::HotlineService;
+use crate::ticket::domain::*;
+use crate::HotlineService;
 use kernel::error::{Error, Result};
 use kernel::{Actor, Role};
 use serde::{Deserialize, Serialize};
@@ -252,7 +252,7 @@ impl HotlineService {
         let facts = input.facts(self.db().now())?;
         if let Some(id) = facts.category_id {
             let mut c = self.db().pool().acquire().await?;
-            crate::store::category(&mut c, id)
+            crate::ticket::store::category(&mut c, id)
                 .await?
                 .ok_or_else(|| Error::field("category_id", "not_found", "所选分类不存在"))?;
         }
@@ -319,7 +319,7 @@ impl HotlineService {
         // Loaded before taking a connection: one connection per suggestion at a time.
         let cal = kernel::calendar::load(self.db()).await?;
         let mut c = self.db().pool().acquire().await?;
-        let cats = crate::store::categories(&mut c).await?;
+        let cats = crate::ticket::store::categories(&mut c).await?;
         let by_path: HashMap<&str, i64> = cats.iter().map(|c| (c.path.as_str(), c.id)).collect();
         let path_of: HashMap<i64, &str> = cats.iter().map(|c| (c.id, c.path.as_str())).collect();
 
@@ -514,12 +514,7 @@ impl HotlineService {
             ..Actor::system()
         };
         let cal = kernel::calendar::load(self.db()).await?;
-        let now = self.db().now();
         let mut tx = self.db().begin().await?;
-        let (mut t, _) = crate::store::ticket(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
-        let policy = crate::store::policy(&mut tx, t.kind, t.urgency).await?;
         let actions = [
             Action::SubmitForDispatch,
             Action::Dispatch {
@@ -527,27 +522,23 @@ impl HotlineService {
                 co_dept_ids: d.co_handlers.iter().map(|c| c.department_id).collect(),
             },
         ];
-        for a in actions {
-            let (_, version) = crate::store::ticket(&mut tx, id)
-                .await?
-                .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
-            let mut e = t.apply(&a, now, &cal, policy)?;
-            if matches!(a, Action::Dispatch { .. }) {
-                e.note = Some(format!(
-                    "自动派单（置信度 {:.0}%）：{}",
-                    d.confidence * 100.0,
-                    d.reason
-                ));
-                if let Value::Object(m) = &mut e.data {
-                    m.insert("automatic".into(), json!(true));
-                    m.insert("confidence".into(), json!(d.confidence));
-                    m.insert("source".into(), json!(d.source));
-                    m.insert("rule_id".into(), json!(d.rule_id));
+        let t = self
+            .apply_as_system(&mut tx, &cal, &actor, id, &actions, |a, e| {
+                if matches!(a, Action::Dispatch { .. }) {
+                    e.note = Some(format!(
+                        "自动派单（置信度 {:.0}%）：{}",
+                        d.confidence * 100.0,
+                        d.reason
+                    ));
+                    if let Value::Object(m) = &mut e.data {
+                        m.insert("automatic".into(), json!(true));
+                        m.insert("confidence".into(), json!(d.confidence));
+                        m.insert("source".into(), json!(d.source));
+                        m.insert("rule_id".into(), json!(d.rule_id));
+                    }
                 }
-            }
-            crate::store::update_ticket(&mut tx, &t, version).await?;
-            self.record(&mut tx, &actor, &t, &e, now).await?;
-        }
+            })
+            .await?;
         store::mark_auto_dispatched(&mut tx, id).await?;
         tx.commit().await?;
         Ok(t)

@@ -14,9 +14,11 @@ pub mod models;
 pub mod routing;
 pub mod store;
 
-use crate::domain::{Action, Ticket};
-use crate::service::HotlineService;
+use crate::ticket::domain::{Action, Ticket};
+use crate::ticket::{FollowUp, TicketChange};
+use crate::HotlineService;
 use kernel::error::{Error, Result};
+use kernel::events::Observer;
 use kernel::{audit, Actor, Role, Tx};
 use routing::{Reference, RoutingRule, RuleInput, RuleWarning};
 use serde::{Deserialize, Serialize};
@@ -56,8 +58,50 @@ pub struct Reorder {
     pub ids: Vec<i64>,
 }
 
-/// Records a correction or a return; called by the service inside the change's transaction.
-pub(crate) async fn on_action(
+/// Dispatch feedback for the models, in the transaction of the ticket change: a dispatch to
+/// another department than suggested, a return (退单), a reclassification to another category.
+pub struct FeedbackObserver;
+
+#[async_trait::async_trait]
+impl Observer<TicketChange> for FeedbackObserver {
+    async fn observe(&self, tx: &mut Tx, c: &TicketChange) -> Result<()> {
+        match (&c.before, &c.action) {
+            (Some(before), Some(action)) => on_action(tx, &c.actor, before, action, c.now).await,
+            (Some(before), None) if c.event.action == "reclassify" => {
+                on_reclassify(
+                    tx,
+                    &c.actor,
+                    c.after.id,
+                    before.category_id,
+                    c.after.category_id,
+                    c.now,
+                )
+                .await
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// After intake: the dispatch suggestion and, when confident enough, automatic dispatch; after
+/// a reclassification: the suggestion again.
+pub struct IntakeFollowUp;
+
+#[async_trait::async_trait]
+impl FollowUp for IntakeFollowUp {
+    async fn after_intake(&self, svc: &HotlineService, t: Ticket) -> Ticket {
+        svc.after_intake(t).await
+    }
+
+    async fn after_reclassify(&self, svc: &HotlineService, t: &Ticket) {
+        if let Err(e) = svc.refresh_suggestion(t).await {
+            tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");
+        }
+    }
+}
+
+/// Records a correction or a return.
+async fn on_action(
     tx: &mut Tx,
     actor: &Actor,
     before: &Ticket,
@@ -99,7 +143,7 @@ pub(crate) async fn on_action(
 }
 
 /// Records a category correction (reclassification to another category).
-pub(crate) async fn on_reclassify(
+async fn on_reclassify(
     tx: &mut Tx,
     actor: &Actor,
     ticket_id: i64,
@@ -131,7 +175,7 @@ impl HotlineService {
         std::collections::HashSet<String>,
         HashMap<i64, String>,
     )> {
-        let cats = crate::store::categories(&mut *c).await?;
+        let cats = crate::ticket::store::categories(&mut *c).await?;
         let mut map = routing::CategoryQuestions::new();
         for cat in &cats {
             // A category's conditions may ask about questions of it or of any category under it.

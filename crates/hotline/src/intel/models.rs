@@ -2,7 +2,7 @@
 //! promotion only when not worse on the held-out tickets, and the in-memory cache serving uses.
 
 use super::store;
-use crate::service::HotlineService;
+use crate::HotlineService;
 use kernel::error::{Error, Result};
 use kernel::{audit, Actor, Role};
 use nlp::model::{message_text, Evaluation, Model, TrainOptions};
@@ -164,7 +164,7 @@ impl HotlineService {
             .into_iter()
             .map(|(t, d)| message_text(&t, &d))
             .collect();
-        let taxonomy = crate::store::categories(&mut c)
+        let taxonomy = crate::ticket::store::categories(&mut c)
             .await?
             .into_iter()
             .filter(|c| c.active)

@@ -3,7 +3,7 @@
 //! (rules that can never match, rules shadowed by an earlier one, conflicts) need no database;
 //! the service passes in what it looked up.
 
-use crate::domain::{TicketKind, Urgency};
+use crate::ticket::domain::{TicketKind, Urgency};
 use chrono::{NaiveDate, NaiveTime, Timelike};
 use kernel::error::{Checks, Result};
 use serde::{Deserialize, Serialize};

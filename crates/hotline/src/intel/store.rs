@@ -161,15 +161,15 @@ pub async fn unlabeled_tickets(c: &mut AnyConnection, limit: i64) -> Result<Vec<
 
 /// Region, street, community and department names: the segmenter's user dictionary.
 pub async fn org_words(c: &mut AnyConnection) -> Result<Vec<String>> {
-    let mut words: Vec<String> = sqlx::query_scalar("SELECT name FROM org_regions")
-        .fetch_all(&mut *c)
-        .await?;
-    let rows = sqlx::query("SELECT name, short_name FROM org_departments")
-        .fetch_all(&mut *c)
-        .await?;
-    for r in rows {
-        words.push(r.get("name"));
-        words.push(r.get("short_name"));
+    // Read through org's directory, not its tables.
+    let mut words: Vec<String> = org::directory::regions(&mut *c)
+        .await?
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    for d in org::directory::departments(&mut *c).await? {
+        words.push(d.name);
+        words.push(d.short_name);
     }
     words.retain(|w| w.chars().count() >= 2);
     words.sort();
@@ -279,17 +279,11 @@ pub async fn set_position(c: &mut AnyConnection, id: i64, position: i64) -> Resu
 pub async fn department_names(
     c: &mut AnyConnection,
 ) -> Result<std::collections::HashMap<i64, String>> {
-    let rows = sqlx::query("SELECT id, name FROM org_departments WHERE active = 1")
-        .fetch_all(c)
-        .await?;
-    Ok(rows.iter().map(|r| (r.get("id"), r.get("name"))).collect())
+    org::directory::active_department_names(c).await
 }
 
 pub async fn region_codes(c: &mut AnyConnection) -> Result<std::collections::HashSet<String>> {
-    let codes: Vec<String> = sqlx::query_scalar("SELECT code FROM org_regions")
-        .fetch_all(c)
-        .await?;
-    Ok(codes.into_iter().collect())
+    org::directory::region_codes(c).await
 }
 
 // ---- suggestions ----

@@ -3,7 +3,7 @@
 
 use super::domain::{ratio, Case, KpiRow, KpiTable, Kpis, Period, Replay, View};
 use crate::domain::{CallbackResult, Status};
-use crate::store::TimelineEntry;
+use crate::ticket::domain::TimelineEntry;
 use kernel::clock::format_minute;
 use kernel::error::{Error, Result};
 use kernel::mask;

@@ -2,7 +2,7 @@
 
 use super::domain::{Ev, Tk, View};
 use crate::domain::{TicketKind, Urgency};
-use crate::store::TimelineEntry;
+use crate::ticket::domain::TimelineEntry;
 use kernel::clock::Millis;
 use kernel::error::Result;
 use kernel::Db;
@@ -131,7 +131,7 @@ pub(super) async fn timelines(db: &Db, ids: &[i64]) -> Result<Vec<Vec<TimelineEn
     let mut c = db.pool().acquire().await?;
     let mut out = Vec::new();
     for id in ids {
-        out.push(crate::store::events(&mut c, *id).await?);
+        out.push(crate::ticket::store::events(&mut c, *id).await?);
     }
     Ok(out)
 }

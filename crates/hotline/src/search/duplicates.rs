@@ -5,14 +5,16 @@
 //! The window query is bounded by time (`created_at`, indexed) and, when intake knows the place,
 //! by region code or a small box around the coordinates — it never scans the whole table.
 
-use crate::domain::{Status, Ticket};
-use crate::service::HotlineService;
-use crate::store;
+use super::store;
+use crate::ticket::domain::{Status, Ticket};
+use crate::ticket::TicketChange;
+use crate::HotlineService;
 use kernel::error::Result;
+use kernel::events::Observer;
 use kernel::{Actor, Tx};
 use nlp::dedup::{DupIndex, DupOptions};
 use serde::Serialize;
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
 const DAY_MS: i64 = 86_400_000;
@@ -47,54 +49,16 @@ pub struct Candidate {
     pub created_at: String,
 }
 
-/// Open tickets created since `since_ms` near the probe's place.
+/// Open tickets created since `since_ms` near the probe's place, without the probe's own
+/// ticket and its merged children.
 async fn window(c: &mut AnyConnection, p: &Probe, since_ms: i64) -> Result<Vec<Ticket>> {
-    let open = "status NOT IN ('closed', 'archived', 'merged', 'split')";
-    let rows = match (&p.region_code, p.lat, p.lon) {
-        (rc, Some(lat), Some(lon)) => {
-            sqlx::query(&format!(
-                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
-                 AND ((lat BETWEEN $2 AND $3 AND lng BETWEEN $4 AND $5) OR region_code = $6)
-                 ORDER BY created_at DESC LIMIT {MAX_WINDOW_TICKETS}"
-            ))
-            .bind(since_ms)
-            .bind(lat - GEO_BOX_DEG)
-            .bind(lat + GEO_BOX_DEG)
-            .bind(lon - GEO_BOX_DEG)
-            .bind(lon + GEO_BOX_DEG)
-            .bind(rc.clone().unwrap_or_default())
-            .fetch_all(&mut *c)
-            .await?
-        }
-        (Some(rc), _, _) => {
-            sqlx::query(&format!(
-            "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open} AND region_code = $2
-                 ORDER BY created_at DESC LIMIT {MAX_WINDOW_TICKETS}"
-        ))
-            .bind(since_ms)
-            .bind(rc)
-            .fetch_all(&mut *c)
-            .await?
-        }
-        // No structured place: the places named in the text decide (nlp::dedup).
-        _ => {
-            sqlx::query(&format!(
-                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
-                 ORDER BY created_at DESC LIMIT {MAX_WINDOW_TICKETS}"
-            ))
-            .bind(since_ms)
-            .fetch_all(&mut *c)
-            .await?
-        }
-    };
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let t = store::ticket_row(r)?.0;
-        if Some(t.id) != p.exclude_id && t.parent_id.is_none_or(|pid| Some(pid) != p.exclude_id) {
-            out.push(t);
-        }
-    }
-    Ok(out)
+    let rows = store::window(c, p, since_ms, GEO_BOX_DEG, MAX_WINDOW_TICKETS).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|t| {
+            Some(t.id) != p.exclude_id && t.parent_id.is_none_or(|pid| Some(pid) != p.exclude_id)
+        })
+        .collect())
 }
 
 fn text_of(title: &str, content: &str) -> String {
@@ -129,17 +93,7 @@ fn score(p: &Probe, tickets: &[Ticket], now: i64, window_ms: i64, min: f32) -> V
 /// Distinct callers on a ticket and its merged children; a ticket without a phone number is a
 /// caller of its own.
 pub async fn callers(c: &mut AnyConnection, id: i64) -> Result<i64> {
-    let r = sqlx::query(
-        "SELECT CAST(COUNT(DISTINCT caller_phone) AS BIGINT) AS phones,
-                CAST(COALESCE(SUM(CASE WHEN caller_phone IS NULL OR caller_phone = '' THEN 1 ELSE 0 END), 0) AS BIGINT) AS nophone
-         FROM hotline_tickets WHERE id = $1 OR (parent_id = $1 AND status = 'merged')",
-    )
-    .bind(id)
-    .fetch_one(&mut *c)
-    .await?;
-    let phones: i64 = r.get("phones");
-    let nophone: i64 = r.get("nophone");
-    Ok(phones + nophone)
+    store::callers(c, id).await
 }
 
 pub(crate) async fn find(
@@ -174,13 +128,27 @@ pub(crate) async fn find(
     Ok(out)
 }
 
+/// The duplicate suggestion of a ticket taken in ([`TicketChange::is_intake`]), in the intake's
+/// transaction.
+pub struct SuggestionObserver;
+
+#[async_trait::async_trait]
+impl Observer<TicketChange> for SuggestionObserver {
+    async fn observe(&self, tx: &mut Tx, c: &TicketChange) -> Result<()> {
+        if c.is_intake() {
+            record_suggestion(tx, &c.after, c.now).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Stores the best open duplicate of a ticket just registered, in its transaction, so the
 /// dispatcher sees "可能重复: 编号…". Scope is not applied: the suggestion is the system's.
-pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
+async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
     if !t.status.is_open() || t.status == Status::Split {
         return Ok(());
     }
-    let s = super::settings(tx).await?;
+    let s = store::settings(tx).await?;
     let probe = Probe {
         exclude_id: Some(t.id),
         title: t.title.clone(),
@@ -202,15 +170,13 @@ pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> 
     .into_iter()
     .next();
     if let Some((i, sim)) = best {
-        sqlx::query(
-            "INSERT INTO hotline_duplicate_suggestions (ticket_id, candidate_id, similarity, created_at)
-             VALUES ($1, $2, $3, $4)",
+        store::insert_suggestion(
+            tx,
+            t.id,
+            tickets[i].id,
+            (f64::from(sim) * 1000.0).round() / 1000.0,
+            now,
         )
-        .bind(t.id)
-        .bind(tickets[i].id)
-        .bind((f64::from(sim) * 1000.0).round() / 1000.0)
-        .bind(now)
-        .execute(&mut **tx)
         .await?;
     }
     Ok(())
@@ -218,11 +184,5 @@ pub async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> 
 
 /// The suggestion stored at intake: candidate id and similarity.
 pub async fn stored_suggestion(c: &mut AnyConnection, id: i64) -> Result<Option<(i64, f64)>> {
-    let r = sqlx::query(
-        "SELECT candidate_id, similarity FROM hotline_duplicate_suggestions WHERE ticket_id = $1",
-    )
-    .bind(id)
-    .fetch_optional(c)
-    .await?;
-    Ok(r.map(|r| (r.get("candidate_id"), r.get("similarity"))))
+    store::stored_suggestion(c, id).await
 }

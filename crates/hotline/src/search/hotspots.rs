@@ -2,8 +2,8 @@
 //! tickets registered in the period (title on the first line, the caller's phone as the caller),
 //! the same clustering and heat as the file form `yiwang hotline hotspots`.
 
-use crate::service::HotlineService;
-use crate::store;
+use super::store;
+use crate::HotlineService;
 use kernel::error::Result;
 use kernel::{Actor, Db};
 use nlp::hotspot::{HotspotOptions, Message};
@@ -39,24 +39,11 @@ pub async fn from_db(
     region: Option<&str>,
 ) -> Result<Vec<DbHotspot>> {
     let mut c = db.pool().acquire().await?;
-    let rows = sqlx::query(&format!(
-        "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND created_at < $2
-         AND split_from_id IS NULL AND (region_code LIKE $3 OR $4 = '')
-         ORDER BY created_at, id LIMIT {MAX_TICKETS}"
-    ))
-    .bind(from_ms)
-    .bind(to_ms)
-    .bind(format!("{}%", region.unwrap_or("")))
-    .bind(region.unwrap_or(""))
-    .fetch_all(&mut *c)
-    .await?;
-    let mut tickets = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let t = store::ticket_row(r)?.0;
-        if actor.is_none_or(|a| HotlineService::can_see(a, &t)) {
-            tickets.push(t);
-        }
-    }
+    let tickets: Vec<_> = store::period_tickets(&mut c, from_ms, to_ms, region, MAX_TICKETS)
+        .await?
+        .into_iter()
+        .filter(|t| actor.is_none_or(|a| HotlineService::can_see(a, t)))
+        .collect();
     drop(c);
     let run = move || {
         let msgs: Vec<Message> = tickets

@@ -8,7 +8,6 @@
 
 use kernel::error::{Error, Result};
 use kernel::Db;
-use sqlx::Row;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 use tantivy::collector::TopDocs;
@@ -248,11 +247,7 @@ fn cache() -> &'static IndexCache<i64, KbIndex> {
 }
 
 async fn generation(db: &Db) -> Result<i64> {
-    Ok(
-        sqlx::query_scalar("SELECT kb_generation FROM hotline_intel_settings WHERE id = 1")
-            .fetch_one(db.pool())
-            .await?,
-    )
+    super::store::kb_generation(&mut *db.pool().acquire().await?).await
 }
 
 /// The index for the database's current knowledge base, rebuilt if an article changed since.
@@ -280,30 +275,5 @@ pub async fn current(db: &Db) -> Result<Arc<KbIndex>> {
 
 /// Published articles with their category paths, and the category names for the dictionary.
 async fn load(db: &Db) -> Result<(Vec<KbDoc>, Vec<String>)> {
-    let mut c = db.pool().acquire().await?;
-    let rows = sqlx::query(
-        "SELECT a.id, a.question, a.answer, a.valid_from, a.valid_until, c.path
-         FROM hotline_kb_articles a LEFT JOIN hotline_categories c ON c.id = a.category_id
-         WHERE a.status = 'published' ORDER BY a.id",
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    let docs = rows
-        .iter()
-        .map(|r| KbDoc {
-            id: r.get("id"),
-            title: r.get("question"),
-            body: r.get("answer"),
-            keywords: r
-                .get::<Option<String>, _>("path")
-                .unwrap_or_default()
-                .replace('/', " "),
-            valid_from: r.get("valid_from"),
-            valid_until: r.get("valid_until"),
-        })
-        .collect();
-    let words: Vec<String> = sqlx::query_scalar("SELECT name FROM hotline_categories")
-        .fetch_all(&mut *c)
-        .await?;
-    Ok((docs, words))
+    super::store::kb_documents(&mut *db.pool().acquire().await?).await
 }

@@ -9,9 +9,10 @@
 pub mod duplicates;
 pub mod hotspots;
 pub mod kb;
+mod store;
 pub use textsearch::tokenizer;
 
-use crate::service::HotlineService;
+use crate::HotlineService;
 use axum::extract::State;
 use axum::routing::{get, post};
 use axum::Router;
@@ -20,7 +21,7 @@ use hotspots::DbHotspot;
 use kernel::error::{Checks, Error, Result};
 use kernel::{Actor, Db, Role};
 use serde::{Deserialize, Serialize};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use webcore::{ApiActor, ApiResult, AppCtx, Json, Path, Query};
 
@@ -36,18 +37,7 @@ pub struct Settings {
 }
 
 pub async fn settings(c: &mut AnyConnection) -> Result<Settings> {
-    let r = sqlx::query(
-        "SELECT kb_generation, qa_min_score, dup_window_days, dup_min_similarity
-         FROM hotline_intel_settings WHERE id = 1",
-    )
-    .fetch_one(c)
-    .await?;
-    Ok(Settings {
-        kb_generation: r.get("kb_generation"),
-        qa_min_score: r.get("qa_min_score"),
-        dup_window_days: r.get("dup_window_days"),
-        dup_min_similarity: r.get("dup_min_similarity"),
-    })
+    store::settings(c).await
 }
 
 /// Longest question the public Q&A takes (a question, not a document).
@@ -358,7 +348,7 @@ impl SearchService {
             Vec::new()
         };
         let suggested = match duplicates::stored_suggestion(&mut conn, id).await? {
-            Some((cid, sim)) => match crate::store::ticket(&mut conn, cid).await? {
+            Some((cid, sim)) => match crate::ticket::store::ticket(&mut conn, cid).await? {
                 Some((c, _)) if HotlineService::can_see(actor, &c) => Some(Candidate {
                     ticket_id: c.id,
                     number: c.number.clone(),

@@ -188,77 +188,6 @@ pub fn check_answers(qs: &[Question], answers: &Map<String, Value>) -> Result<Ma
     Ok(out)
 }
 
-/// A reply template (答复模板) for a category and/or ticket state, with placeholders:
-/// `{编号}` `{市民}` `{标题}` `{单位}` `{日期}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct ReplyTemplate {
-    pub id: i64,
-    pub category_id: Option<i64>,
-    /// The state it is offered in (`replied` for replies, `closed` for answer-now…); none for all.
-    pub status: Option<String>,
-    pub title: String,
-    pub body: String,
-}
-
-#[derive(Debug, Clone, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewReplyTemplate {
-    pub category_id: Option<i64>,
-    pub status: Option<String>,
-    pub title: String,
-    pub body: String,
-}
-
-pub const PLACEHOLDERS: [&str; 5] = ["{编号}", "{市民}", "{标题}", "{单位}", "{日期}"];
-
-impl NewReplyTemplate {
-    pub fn validate(&self) -> Result<()> {
-        let mut c = Checks::new();
-        c.text("title", "模板名称", &self.title, 60);
-        c.text("body", "模板内容", &self.body, 4000);
-        if let Some(s) = self.status.as_deref() {
-            c.check(
-                crate::domain::Status::parse(s).is_some(),
-                "status",
-                "invalid_enum",
-                "未知的工单状态",
-            );
-        }
-        // Catch typos such as {编码}: every {…} must be a known placeholder.
-        let mut rest = self.body.as_str();
-        while let Some(i) = rest.find('{') {
-            let Some(j) = rest[i..].find('}') else { break };
-            let ph = &rest[i..i + j + 1];
-            if !PLACEHOLDERS.contains(&ph) {
-                c.add(
-                    "body",
-                    "unknown_placeholder",
-                    format!("未知的占位符 {ph}，可用：{}", PLACEHOLDERS.join(" ")),
-                );
-                break;
-            }
-            rest = &rest[i + j + 1..];
-        }
-        c.finish()
-    }
-}
-
-/// Fills a template's placeholders.
-pub fn render_template(
-    body: &str,
-    number: &str,
-    caller: &str,
-    title: &str,
-    dept: &str,
-    date: &str,
-) -> String {
-    body.replace("{编号}", number)
-        .replace("{市民}", caller)
-        .replace("{标题}", title)
-        .replace("{单位}", dept)
-        .replace("{日期}", date)
-}
-
 /// A parsed taxonomy row: up to three level names.
 pub fn taxonomy_paths(rows: &[(String, String, String)]) -> Result<Vec<Vec<String>>> {
     let mut out = Vec::new();
@@ -347,21 +276,6 @@ mod tests {
                 "answers.since",
                 "answers.kind"
             ]
-        );
-    }
-
-    #[test]
-    fn templates_fill_and_refuse_typos() {
-        let t = NewReplyTemplate {
-            category_id: None,
-            status: None,
-            title: "通用".into(),
-            body: "{市民}您好，您反映的{标题}（{编码}）".into(),
-        };
-        assert_eq!(t.validate().unwrap_err().field_name(), Some("body"));
-        assert_eq!(
-            render_template("{市民}您好，{编号}", "N1", "张先生", "", "", ""),
-            "张先生您好，N1"
         );
     }
 }

@@ -1,6 +1,8 @@
-//! The hotline's SQL. Only this file touches `hotline_*` tables.
+//! SQL of tickets, their timeline, categories and deadline policies (`hotline_tickets`,
+//! `hotline_events`, `hotline_categories`, `hotline_deadline_policies` …).
 
-use crate::domain::*;
+pub(crate) use super::domain::TimelineEntry;
+use super::domain::*;
 use kernel::db::flag;
 use kernel::error::{Error, Result};
 use sqlx::any::AnyRow;
@@ -243,15 +245,6 @@ pub async fn ticket_by_number(
     r.as_ref().map(ticket_row).transpose()
 }
 
-pub async fn ticket_by_external_id(c: &mut AnyConnection, ext: &str) -> Result<Option<i64>> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM hotline_tickets WHERE external_id = $1")
-            .bind(ext)
-            .fetch_optional(c)
-            .await?,
-    )
-}
-
 pub async fn children(c: &mut AnyConnection, parent_id: i64) -> Result<Vec<(Ticket, i64)>> {
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLS} FROM hotline_tickets WHERE parent_id = $1 ORDER BY id"
@@ -299,21 +292,6 @@ pub async fn insert_event(c: &mut AnyConnection, e: NewEvent<'_>) -> Result<i64>
     .await?)
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct TimelineEntry {
-    pub id: i64,
-    pub at: i64,
-    pub actor: String,
-    pub actor_name: String,
-    pub action: String,
-    pub from_status: String,
-    pub to_status: String,
-    pub dept_id: Option<i64>,
-    pub note: Option<String>,
-    #[schema(value_type = Object)]
-    pub data: serde_json::Value,
-}
-
 pub async fn events(c: &mut AnyConnection, ticket_id: i64) -> Result<Vec<TimelineEntry>> {
     let rows = sqlx::query(
         "SELECT id, at, actor, actor_name, action, from_status, to_status, dept_id, note, data FROM hotline_events WHERE ticket_id = $1 ORDER BY id",
@@ -339,29 +317,6 @@ pub async fn events(c: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Timelin
         .collect())
 }
 
-/// List filters; the scope parts come from the actor.
-#[derive(Default)]
-pub struct TicketFilter {
-    pub dept_ids: Option<Vec<i64>>,
-    pub region_prefix: Option<String>,
-    pub status: Vec<Status>,
-    pub main_dept_id: Option<i64>,
-    pub kind: Option<TicketKind>,
-    pub card: Option<Card>,
-    pub category_id: Option<i64>,
-    pub caller_phone: Option<String>,
-    pub q: Option<String>,
-    pub created_from: Option<i64>,
-    pub created_to: Option<i64>,
-    pub due_before: Option<i64>,
-    pub has_pending_extension: bool,
-    pub reopened: bool,
-    /// The public board of replies: replied tickets, reports (举报) never shown.
-    pub public_board: bool,
-    pub satisfaction: Option<CallbackResult>,
-    pub order: &'static str,
-}
-
 fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
     let mut w = vec!["1 = 1".to_owned()];
     let mut b: Vec<String> = Vec::new();
@@ -372,18 +327,23 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
             v.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
         }
     };
-    if let Some(ids) = &f.dept_ids {
+    // The data scope, as `kernel::Scope::filter` says (the same rule as `Scope::can_see`).
+    if f.scope.nothing {
+        w.push("1 = 0".to_owned());
+    }
+    if let Some(ids) = &f.scope.dept_ids {
         w.push(format!(
             "t.id IN (SELECT ticket_id FROM hotline_ticket_depts WHERE dept_id IN ({}))",
             list(ids)
         ));
     }
-    if let Some(p) = &f.region_prefix {
+    if let Some(p) = &f.scope.region_prefix {
         b.push(format!("{p}%"));
-        w.push(format!(
-            "(t.region_code IS NULL OR t.region_code LIKE ${})",
-            b.len()
-        ));
+        w.push(if f.scope.include_unplaced {
+            format!("(t.region_code IS NULL OR t.region_code LIKE ${})", b.len())
+        } else {
+            format!("t.region_code LIKE ${}", b.len())
+        });
     }
     if !f.status.is_empty() {
         let s: Vec<String> = f.status.iter().map(|s| format!("'{}'", s.code())).collect();
@@ -603,225 +563,6 @@ pub async fn set_questions(c: &mut AnyConnection, id: i64, qs: &[Question]) -> R
         .execute(c)
         .await?;
     Ok(())
-}
-
-// ---- knowledge base ----
-
-const ARTICLE_COLS: &str = "id, question, answer, category_id, dept_id, valid_from, valid_until, status, version, updated_at";
-
-fn article_row(r: &AnyRow) -> Article {
-    Article {
-        id: r.get("id"),
-        question: r.get("question"),
-        answer: r.get("answer"),
-        category_id: r.get("category_id"),
-        dept_id: r.get("dept_id"),
-        valid_from: r.get("valid_from"),
-        valid_until: r.get("valid_until"),
-        status: ArticleStatus::parse(&r.get::<String, _>("status")).unwrap_or(ArticleStatus::Draft),
-        version: r.get("version"),
-        updated_at: r.get("updated_at"),
-    }
-}
-
-pub async fn article(c: &mut AnyConnection, id: i64) -> Result<Option<Article>> {
-    let r = sqlx::query(&format!(
-        "SELECT {ARTICLE_COLS} FROM hotline_kb_articles WHERE id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(c)
-    .await?;
-    Ok(r.as_ref().map(article_row))
-}
-
-pub async fn articles(
-    c: &mut AnyConnection,
-    status: Option<ArticleStatus>,
-    category_id: Option<i64>,
-    q: Option<&str>,
-    limit: i64,
-    offset: i64,
-) -> Result<(Vec<Article>, i64)> {
-    let mut w = vec!["1 = 1".to_owned()];
-    let mut b = Vec::new();
-    if let Some(s) = status {
-        w.push(format!("status = '{}'", s.code()));
-    }
-    if let Some(cid) = category_id {
-        w.push(format!("category_id = {cid}"));
-    }
-    if let Some(q) = q.filter(|q| !q.trim().is_empty()) {
-        b.push(format!("%{}%", q.trim()));
-        w.push("(question LIKE $1 OR answer LIKE $1)".into());
-    }
-    let w = w.join(" AND ");
-    let sql = format!("SELECT {ARTICLE_COLS} FROM hotline_kb_articles WHERE {w} ORDER BY updated_at DESC, id DESC LIMIT {limit} OFFSET {offset}");
-    let mut qy = sqlx::query(&sql);
-    for x in &b {
-        qy = qy.bind(x);
-    }
-    let rows = qy.fetch_all(&mut *c).await?;
-    let count_sql = format!("SELECT COUNT(*) FROM hotline_kb_articles WHERE {w}");
-    let mut qc = sqlx::query_scalar::<_, i64>(&count_sql);
-    for x in &b {
-        qc = qc.bind(x);
-    }
-    Ok((
-        rows.iter().map(article_row).collect(),
-        qc.fetch_one(c).await?,
-    ))
-}
-
-pub async fn save_article(
-    c: &mut AnyConnection,
-    id: Option<i64>,
-    a: &ArticleInput,
-    status: ArticleStatus,
-    version: i64,
-    now: i64,
-    editor: &str,
-) -> Result<i64> {
-    let id = match id {
-        None => sqlx::query_scalar(
-            "INSERT INTO hotline_kb_articles (question, answer, category_id, dept_id, valid_from, valid_until, status, version, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-        )
-        .bind(a.question.trim())
-        .bind(a.answer.trim())
-        .bind(a.category_id)
-        .bind(a.dept_id)
-        .bind(a.valid_from.as_deref().filter(|s| !s.is_empty()))
-        .bind(a.valid_until.as_deref().filter(|s| !s.is_empty()))
-        .bind(status.code())
-        .bind(version)
-        .bind(now)
-        .fetch_one(&mut *c)
-        .await?,
-        Some(id) => {
-            sqlx::query(
-                "UPDATE hotline_kb_articles SET question = $1, answer = $2, category_id = $3, dept_id = $4, valid_from = $5, valid_until = $6,
-                 status = $7, version = $8, updated_at = $9 WHERE id = $10",
-            )
-            .bind(a.question.trim())
-            .bind(a.answer.trim())
-            .bind(a.category_id)
-            .bind(a.dept_id)
-            .bind(a.valid_from.as_deref().filter(|s| !s.is_empty()))
-            .bind(a.valid_until.as_deref().filter(|s| !s.is_empty()))
-            .bind(status.code())
-            .bind(version)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *c)
-            .await?;
-            id
-        }
-    };
-    sqlx::query(
-        "INSERT INTO hotline_kb_versions (article_id, version, question, answer, category_id, dept_id, valid_from, valid_until, edited_by, edited_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(id)
-    .bind(version)
-    .bind(a.question.trim())
-    .bind(a.answer.trim())
-    .bind(a.category_id)
-    .bind(a.dept_id)
-    .bind(a.valid_from.as_deref().filter(|s| !s.is_empty()))
-    .bind(a.valid_until.as_deref().filter(|s| !s.is_empty()))
-    .bind(editor)
-    .bind(now)
-    .execute(c)
-    .await?;
-    Ok(id)
-}
-
-pub async fn set_article_status(
-    c: &mut AnyConnection,
-    id: i64,
-    s: ArticleStatus,
-    now: i64,
-) -> Result<()> {
-    sqlx::query("UPDATE hotline_kb_articles SET status = $1, updated_at = $2 WHERE id = $3")
-        .bind(s.code())
-        .bind(now)
-        .bind(id)
-        .execute(c)
-        .await?;
-    Ok(())
-}
-
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct ArticleVersion {
-    pub version: i64,
-    pub question: String,
-    pub answer: String,
-    pub edited_by: String,
-    pub edited_at: i64,
-}
-
-pub async fn article_versions(c: &mut AnyConnection, id: i64) -> Result<Vec<ArticleVersion>> {
-    let rows = sqlx::query("SELECT version, question, answer, edited_by, edited_at FROM hotline_kb_versions WHERE article_id = $1 ORDER BY version")
-        .bind(id)
-        .fetch_all(c)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|r| ArticleVersion {
-            version: r.get(0),
-            question: r.get(1),
-            answer: r.get(2),
-            edited_by: r.get(3),
-            edited_at: r.get(4),
-        })
-        .collect())
-}
-
-// ---- reply templates ----
-
-pub async fn templates(
-    c: &mut AnyConnection,
-    category_id: Option<i64>,
-) -> Result<Vec<ReplyTemplate>> {
-    let rows = sqlx::query(
-        "SELECT id, category_id, status, title, body FROM hotline_reply_templates
-         WHERE ($1 IS NULL OR category_id IS NULL OR category_id = $1) ORDER BY category_id IS NULL, id",
-    )
-    .bind(category_id)
-    .fetch_all(c)
-    .await?;
-    Ok(rows
-        .iter()
-        .map(|r| ReplyTemplate {
-            id: r.get(0),
-            category_id: r.get(1),
-            status: r.get(2),
-            title: r.get(3),
-            body: r.get(4),
-        })
-        .collect())
-}
-
-pub async fn insert_template(c: &mut AnyConnection, t: &NewReplyTemplate, now: i64) -> Result<i64> {
-    Ok(sqlx::query_scalar("INSERT INTO hotline_reply_templates (category_id, status, title, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
-        .bind(t.category_id)
-        .bind(&t.status)
-        .bind(t.title.trim())
-        .bind(t.body.trim())
-        .bind(now)
-        .fetch_one(c)
-        .await?)
-}
-
-pub async fn delete_template(c: &mut AnyConnection, id: i64) -> Result<bool> {
-    Ok(
-        sqlx::query("DELETE FROM hotline_reply_templates WHERE id = $1")
-            .bind(id)
-            .execute(c)
-            .await?
-            .rows_affected()
-            == 1,
-    )
 }
 
 // ---- import ----

@@ -1,0 +1,192 @@
+//! The SQL of search: its settings, the tickets duplicates and hot issues are looked for in,
+//! stored duplicate suggestions and what the knowledge-base index is built from.
+
+use super::duplicates::Probe;
+use super::kb::KbDoc;
+use super::Settings;
+use crate::ticket::domain::Ticket;
+use crate::ticket::store::ticket_row;
+use kernel::error::Result;
+use sqlx::{AnyConnection, Row};
+
+pub async fn settings(c: &mut AnyConnection) -> Result<Settings> {
+    let r = sqlx::query(
+        "SELECT kb_generation, qa_min_score, dup_window_days, dup_min_similarity
+         FROM hotline_intel_settings WHERE id = 1",
+    )
+    .fetch_one(c)
+    .await?;
+    Ok(Settings {
+        kb_generation: r.get("kb_generation"),
+        qa_min_score: r.get("qa_min_score"),
+        dup_window_days: r.get("dup_window_days"),
+        dup_min_similarity: r.get("dup_min_similarity"),
+    })
+}
+
+// ---- duplicates ----
+
+/// Open tickets created since `since_ms` near the probe's place (at most `limit`, newest first;
+/// `box_deg` around its coordinates, or its region).
+pub async fn window(
+    c: &mut AnyConnection,
+    p: &Probe,
+    since_ms: i64,
+    box_deg: f64,
+    limit: i64,
+) -> Result<Vec<Ticket>> {
+    let open = "status NOT IN ('closed', 'archived', 'merged', 'split')";
+    let rows = match (&p.region_code, p.lat, p.lon) {
+        (rc, Some(lat), Some(lon)) => {
+            sqlx::query(&format!(
+                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
+                 AND ((lat BETWEEN $2 AND $3 AND lng BETWEEN $4 AND $5) OR region_code = $6)
+                 ORDER BY created_at DESC LIMIT {limit}"
+            ))
+            .bind(since_ms)
+            .bind(lat - box_deg)
+            .bind(lat + box_deg)
+            .bind(lon - box_deg)
+            .bind(lon + box_deg)
+            .bind(rc.clone().unwrap_or_default())
+            .fetch_all(&mut *c)
+            .await?
+        }
+        (Some(rc), _, _) => {
+            sqlx::query(&format!(
+            "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open} AND region_code = $2
+                 ORDER BY created_at DESC LIMIT {limit}"
+        ))
+            .bind(since_ms)
+            .bind(rc)
+            .fetch_all(&mut *c)
+            .await?
+        }
+        // No structured place: the places named in the text decide (nlp::dedup).
+        _ => {
+            sqlx::query(&format!(
+                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
+                 ORDER BY created_at DESC LIMIT {limit}"
+            ))
+            .bind(since_ms)
+            .fetch_all(&mut *c)
+            .await?
+        }
+    };
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(ticket_row(r)?.0);
+    }
+    Ok(out)
+}
+
+/// Distinct callers on a ticket and its merged children; a ticket without a phone number is a
+/// caller of its own.
+pub async fn callers(c: &mut AnyConnection, id: i64) -> Result<i64> {
+    let r = sqlx::query(
+        "SELECT CAST(COUNT(DISTINCT caller_phone) AS BIGINT) AS phones,
+                CAST(COALESCE(SUM(CASE WHEN caller_phone IS NULL OR caller_phone = '' THEN 1 ELSE 0 END), 0) AS BIGINT) AS nophone
+         FROM hotline_tickets WHERE id = $1 OR (parent_id = $1 AND status = 'merged')",
+    )
+    .bind(id)
+    .fetch_one(&mut *c)
+    .await?;
+    let phones: i64 = r.get("phones");
+    let nophone: i64 = r.get("nophone");
+    Ok(phones + nophone)
+}
+
+pub async fn insert_suggestion(
+    c: &mut AnyConnection,
+    ticket_id: i64,
+    candidate_id: i64,
+    similarity: f64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO hotline_duplicate_suggestions (ticket_id, candidate_id, similarity, created_at)
+         VALUES ($1, $2, $3, $4)",
+    )
+    .bind(ticket_id)
+    .bind(candidate_id)
+    .bind(similarity)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The suggestion stored at intake: candidate id and similarity.
+pub async fn stored_suggestion(c: &mut AnyConnection, id: i64) -> Result<Option<(i64, f64)>> {
+    let r = sqlx::query(
+        "SELECT candidate_id, similarity FROM hotline_duplicate_suggestions WHERE ticket_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
+    Ok(r.map(|r| (r.get("candidate_id"), r.get("similarity"))))
+}
+
+// ---- hot issues ----
+
+/// Tickets registered in `[from_ms, to_ms)` (not split parts), in a region when given, in
+/// order, at most `limit`.
+pub async fn period_tickets(
+    c: &mut AnyConnection,
+    from_ms: i64,
+    to_ms: i64,
+    region: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Ticket>> {
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND created_at < $2
+         AND split_from_id IS NULL AND (region_code LIKE $3 OR $4 = '')
+         ORDER BY created_at, id LIMIT {limit}"
+    ))
+    .bind(from_ms)
+    .bind(to_ms)
+    .bind(format!("{}%", region.unwrap_or("")))
+    .bind(region.unwrap_or(""))
+    .fetch_all(&mut *c)
+    .await?;
+    rows.iter().map(|r| Ok(ticket_row(r)?.0)).collect()
+}
+
+// ---- knowledge-base index ----
+
+pub async fn kb_generation(c: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT kb_generation FROM hotline_intel_settings WHERE id = 1")
+            .fetch_one(c)
+            .await?,
+    )
+}
+
+/// Published articles with their category paths, and the category names for the dictionary.
+pub async fn kb_documents(c: &mut AnyConnection) -> Result<(Vec<KbDoc>, Vec<String>)> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.question, a.answer, a.valid_from, a.valid_until, c.path
+         FROM hotline_kb_articles a LEFT JOIN hotline_categories c ON c.id = a.category_id
+         WHERE a.status = 'published' ORDER BY a.id",
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let docs = rows
+        .iter()
+        .map(|r| KbDoc {
+            id: r.get("id"),
+            title: r.get("question"),
+            body: r.get("answer"),
+            keywords: r
+                .get::<Option<String>, _>("path")
+                .unwrap_or_default()
+                .replace('/', " "),
+            valid_from: r.get("valid_from"),
+            valid_until: r.get("valid_until"),
+        })
+        .collect();
+    let words: Vec<String> = sqlx::query_scalar("SELECT name FROM hotline_categories")
+        .fetch_all(&mut *c)
+        .await?;
+    Ok((docs, words))
+}
