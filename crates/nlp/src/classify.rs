@@ -53,6 +53,12 @@ impl LinearOvr {
             .collect()
     }
 
+    /// As [`LinearOvr::decision`], into `out`.
+    pub fn decision_into(&self, x: &SparseVec, out: &mut Vec<f32>) {
+        out.clear();
+        out.extend(self.weights.iter().map(|w| dot(w, x) + w[self.dim]));
+    }
+
     /// The class with the highest decision value.
     pub fn argmax(&self, x: &SparseVec) -> usize {
         argmax(&self.decision(x))
@@ -244,13 +250,28 @@ impl Calibration {
     pub fn probabilities(&self, scores: &[f32]) -> Vec<f32> {
         softmax(scores, self.temperature)
     }
+
+    /// As [`Calibration::probabilities`], into `out`.
+    pub fn probabilities_into(&self, scores: &[f32], out: &mut Vec<f32>) {
+        softmax_into(scores, self.temperature, out);
+    }
 }
 
 pub fn softmax(s: &[f32], t: f32) -> Vec<f32> {
+    let mut out = Vec::with_capacity(s.len());
+    softmax_into(s, t, &mut out);
+    out
+}
+
+/// As [`softmax`], into `out`.
+pub fn softmax_into(s: &[f32], t: f32, out: &mut Vec<f32>) {
     let m = s.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = s.iter().map(|&v| ((v - m) / t).exp()).collect();
-    let z: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / z).collect()
+    out.clear();
+    out.extend(s.iter().map(|&v| ((v - m) / t).exp()));
+    let z: f32 = out.iter().sum();
+    for v in out.iter_mut() {
+        *v /= z;
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //! so the inverse document frequencies come from thousands of messages instead of a few hundred.
 
 use crate::text::{is_cjk, Segmenter};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -90,14 +91,15 @@ pub fn analyze_each(seg: &Segmenter, cfg: &FeatureConfig, text: &str, mut f: imp
     let norm = seg.normalizer().normalize(text);
     let mut buf = String::new();
     if cfg.words || cfg.word_bigrams {
-        let words = seg.tokens_normalized(&norm);
+        let mut words = Vec::new();
+        seg.each_token(&norm, |w| words.push(w));
         if cfg.word_bigrams {
             for p in words.windows(2) {
                 buf.clear();
                 buf.push_str("b:");
-                buf.push_str(&p[0]);
+                buf.push_str(p[0]);
                 buf.push('_');
-                buf.push_str(&p[1]);
+                buf.push_str(p[1]);
                 f(&buf);
             }
         }
@@ -144,7 +146,85 @@ pub struct Vectorizer {
     pub terms: Vec<String>,
     pub idf: Vec<f32>,
     #[serde(skip)]
-    index: HashMap<String, u32>,
+    index: TermIndex,
+}
+
+/// Term → feature index, one table per family so that prediction looks a term up without
+/// building its prefixed string: words and word pairs by their text, character n-grams of up to
+/// three CJK characters by the characters packed into a `u64` (21 bits each; CJK characters are
+/// never 0, so the packing is unique). Any other term (longer n-grams, odd configurations) is
+/// kept whole in `other`. Fx hashing: the keys are short and not attacker-chosen in a way that
+/// matters for a read-only vocabulary.
+#[derive(Debug, Clone, Default)]
+struct TermIndex {
+    words: FxHashMap<Box<str>, u32>,
+    pairs: FxHashMap<Box<str>, u32>,
+    grams: FxHashMap<u64, u32>,
+    other: FxHashMap<Box<str>, u32>,
+}
+
+/// The packed key of a character n-gram, when it has one (1–3 CJK characters).
+fn gram_key(chars: impl IntoIterator<Item = char>) -> Option<u64> {
+    let mut key = 0u64;
+    let mut n = 0;
+    for c in chars {
+        n += 1;
+        if n > 3 || !is_cjk(c) {
+            return None;
+        }
+        key = (key << 21) | c as u64;
+    }
+    (n > 0).then_some(key)
+}
+
+impl TermIndex {
+    fn insert(&mut self, term: &str, i: u32) {
+        match term.split_at_checked(2) {
+            Some(("w:", t)) => self.words.insert(t.into(), i),
+            Some(("b:", t)) => self.pairs.insert(t.into(), i),
+            Some(("c:", t)) if gram_key(t.chars()).is_some() => {
+                self.grams.insert(gram_key(t.chars()).unwrap_or(0), i)
+            }
+            _ => self.other.insert(term.into(), i),
+        };
+    }
+
+    fn get(&self, term: &str) -> Option<u32> {
+        match term.split_at_checked(2) {
+            Some(("w:", t)) => self.words.get(t).copied(),
+            Some(("b:", t)) => self.pairs.get(t).copied(),
+            Some(("c:", t)) => match gram_key(t.chars()) {
+                Some(k) => self.grams.get(&k).copied(),
+                None => self.other.get(term).copied(),
+            },
+            _ => self.other.get(term).copied(),
+        }
+    }
+
+    /// The index of the character n-gram `chars` (`buf` is scratch space).
+    fn gram(&self, chars: &[char], buf: &mut String) -> Option<u32> {
+        match gram_key(chars.iter().copied()) {
+            Some(k) => self.grams.get(&k).copied(),
+            None => {
+                buf.clear();
+                buf.push_str("c:");
+                buf.extend(chars);
+                self.other.get(buf.as_str()).copied()
+            }
+        }
+    }
+}
+
+/// Buffers reused from one message to the next by [`Vectorizer::transform_text_into`]: a batch
+/// keeps one per thread, so vectorising a message allocates nothing once they have grown.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Byte ranges of the kept words in the normalised text.
+    words: Vec<(usize, usize)>,
+    chars: Vec<char>,
+    buf: String,
+    /// Feature index of every term occurrence; sorted, its runs are the term counts.
+    ids: Vec<u32>,
 }
 
 impl Vectorizer {
@@ -179,7 +259,7 @@ impl Vectorizer {
             config,
             terms,
             idf,
-            index: HashMap::new(),
+            index: TermIndex::default(),
         };
         v.rebuild_index();
         v
@@ -187,12 +267,21 @@ impl Vectorizer {
 
     /// Must be called after deserialising (the lookup table is not stored).
     pub fn rebuild_index(&mut self) {
-        self.index = self
-            .terms
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (t.clone(), i as u32))
-            .collect();
+        let mut index = TermIndex::default();
+        for (i, t) in self.terms.iter().enumerate() {
+            index.insert(t, i as u32);
+        }
+        self.index = index;
+    }
+
+    /// The feature index of `term` (with its family prefix, as in [`Vectorizer::terms`]).
+    pub fn index_of(&self, term: &str) -> Option<u32> {
+        self.index.get(term)
+    }
+
+    /// The feature index of the character n-gram `chars` (`buf` is scratch space).
+    pub(crate) fn gram_index(&self, chars: &[char], buf: &mut String) -> Option<u32> {
+        self.index.gram(chars, buf)
     }
 
     pub fn dim(&self) -> usize {
@@ -205,41 +294,101 @@ impl Vectorizer {
 
     /// TF-IDF, L2-normalised. Unknown terms are ignored.
     pub fn transform(&self, doc: &[String]) -> SparseVec {
-        let mut tf: HashMap<u32, f32> = HashMap::new();
-        for t in doc {
-            if let Some(&i) = self.index.get(t.as_str()) {
-                *tf.entry(i).or_default() += 1.0;
-            }
-        }
-        self.weigh(tf)
+        let mut ids: Vec<u32> = doc.iter().filter_map(|t| self.index.get(t)).collect();
+        let mut v = SparseVec::new();
+        self.weigh(&mut ids, &mut v);
+        v
     }
 
     /// Analyses and vectorises `text` in one go, without keeping the raw terms.
     pub fn transform_text(&self, seg: &Segmenter, text: &str) -> SparseVec {
-        let mut tf: HashMap<u32, f32> = HashMap::new();
-        analyze_each(seg, &self.config, text, |t| {
-            if let Some(&i) = self.index.get(t) {
-                *tf.entry(i).or_default() += 1.0;
-            }
-        });
-        self.weigh(tf)
+        let mut v = SparseVec::new();
+        self.transform_text_into(seg, text, &mut Scratch::default(), &mut v);
+        v
     }
 
-    fn weigh(&self, tf: HashMap<u32, f32>) -> SparseVec {
-        let mut v: SparseVec = tf
-            .into_iter()
-            .map(|(i, c)| {
-                let tf = if self.config.sublinear_tf {
-                    1.0 + c.ln()
-                } else {
-                    c
-                };
-                (i, tf * self.idf[i as usize])
-            })
-            .collect();
-        v.sort_unstable_by_key(|&(i, _)| i);
-        l2_normalize(&mut v);
-        v
+    /// As [`Vectorizer::transform_text`], into `out`, with `scratch`'s buffers: the same terms
+    /// as [`analyze_each`] gives, looked up family by family without building their strings.
+    pub fn transform_text_into(
+        &self,
+        seg: &Segmenter,
+        text: &str,
+        scratch: &mut Scratch,
+        out: &mut SparseVec,
+    ) {
+        let cfg = &self.config;
+        let Scratch {
+            words,
+            chars,
+            buf,
+            ids,
+        } = scratch;
+        ids.clear();
+        let text = match text.char_indices().nth(cfg.max_chars) {
+            Some((i, _)) => &text[..i],
+            None => text,
+        };
+        let norm = seg.normalizer().normalize(text);
+        if cfg.words || cfg.word_bigrams {
+            words.clear();
+            seg.each_token(&norm, |w| {
+                let start = w.as_ptr() as usize - norm.as_ptr() as usize;
+                words.push((start, start + w.len()));
+            });
+            let word = |k: usize| &norm[words[k].0..words[k].1];
+            if cfg.word_bigrams {
+                for k in 1..words.len() {
+                    buf.clear();
+                    buf.push_str(word(k - 1));
+                    buf.push('_');
+                    buf.push_str(word(k));
+                    ids.extend(self.index.pairs.get(buf.as_str()));
+                }
+            }
+            if cfg.words {
+                for k in 0..words.len() {
+                    ids.extend(self.index.words.get(word(k)));
+                }
+            }
+        }
+        if cfg.char_max > 0 {
+            chars.clear();
+            chars.extend(norm.chars());
+            let mut start = 0;
+            while start < chars.len() {
+                if !is_cjk(chars[start]) {
+                    start += 1;
+                    continue;
+                }
+                let mut end = start;
+                while end < chars.len() && is_cjk(chars[end]) {
+                    end += 1;
+                }
+                for k in cfg.char_min.max(1)..=cfg.char_max {
+                    for w in chars[start..end].windows(k) {
+                        ids.extend(self.index.gram(w, buf));
+                    }
+                }
+                start = end;
+            }
+        }
+        self.weigh(ids, out);
+    }
+
+    /// TF-IDF of the term occurrences `ids` (sorted here), L2-normalised, into `out`.
+    fn weigh(&self, ids: &mut [u32], out: &mut SparseVec) {
+        ids.sort_unstable();
+        out.clear();
+        for run in ids.chunk_by(|a, b| a == b) {
+            let (i, c) = (run[0], run.len() as f32);
+            let tf = if self.config.sublinear_tf {
+                1.0 + c.ln()
+            } else {
+                c
+            };
+            out.push((i, tf * self.idf[i as usize]));
+        }
+        l2_normalize(out);
     }
 }
 

@@ -12,8 +12,9 @@
 //! - word, word-bigram and character n-gram features.
 
 use crate::classify::{argmax, train_ovr, Calibration, LinearOvr, Rng, SvmParams};
-use crate::features::{analyze, FeatureConfig, SparseVec, Vectorizer};
+use crate::features::{analyze, FeatureConfig, Scratch as FeatureScratch, SparseVec, Vectorizer};
 use crate::text::Segmenter;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::OnceLock;
@@ -244,9 +245,11 @@ pub fn is_not_worse(new: &Evaluation, old: &Evaluation) -> bool {
 /// Evaluates level 1 of `model` on labeled rows `(text, label path)`.
 pub fn evaluate(model: &Model, labeled: &[(String, String)]) -> Evaluation {
     let truth: Vec<String> = labeled.iter().map(|(_, l)| level_prefix(l, 1)).collect();
-    let predicted: Vec<String> = labeled
-        .iter()
-        .map(|(t, _)| model.predict(t).label().to_string())
+    let texts: Vec<&str> = labeled.iter().map(|(t, _)| t.as_str()).collect();
+    let predicted: Vec<String> = model
+        .predict_batch(&texts)
+        .into_iter()
+        .map(|p| p.label().to_string())
         .collect();
     Evaluation::from_pairs(&truth, &predicted)
 }
@@ -645,6 +648,31 @@ fn pseudo_labels(
     out
 }
 
+/// Buffers one thread reuses from message to message in [`Model::predict_with`] (and so in
+/// [`Model::predict_batch`]): features, decision values, probabilities and the explanation's
+/// working lists. Only the returned [`Prediction`] is allocated per message.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    features: FeatureScratch,
+    x: SparseVec,
+    scores: Vec<f32>,
+    probs: Vec<f32>,
+    order: Vec<usize>,
+    /// Explanation candidates: (feature index, is a word pair, score).
+    candidates: Vec<(u32, bool, f32)>,
+    /// Characters of the word being explained, without separators.
+    chars: Vec<char>,
+    /// Its character n-grams as (start, length) in `chars`.
+    grams: Vec<(usize, usize)>,
+    buf: String,
+}
+
+/// A term's text as shown in an explanation: a word pair's `_` becomes a space.
+fn shown(body: &str, pair: bool) -> impl Iterator<Item = char> + '_ {
+    body.chars()
+        .map(move |c| if pair && c == '_' { ' ' } else { c })
+}
+
 impl Model {
     fn segmenter(&self) -> &Segmenter {
         self.segmenter
@@ -653,7 +681,26 @@ impl Model {
 
     /// Prediction for one message text (see [`message_text`]).
     pub fn predict(&self, text: &str) -> Prediction {
-        let x = self.vectorizer.transform_text(self.segmenter(), text);
+        self.predict_with(&mut Scratch::default(), text)
+    }
+
+    /// Predictions for many message texts, in input order, spread over every core; each thread
+    /// reuses one [`Scratch`]. Each prediction is exactly what [`Model::predict`] gives.
+    pub fn predict_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<Prediction> {
+        // Build the segmenter once, before the threads ask for it.
+        self.segmenter();
+        texts
+            .par_iter()
+            .map_init(Scratch::default, |s, t| self.predict_with(s, t.as_ref()))
+            .collect()
+    }
+
+    /// As [`Model::predict`], with `scratch`'s buffers (reuse one per thread).
+    pub fn predict_with(&self, scratch: &mut Scratch, text: &str) -> Prediction {
+        let seg = self.segmenter();
+        let s = scratch;
+        self.vectorizer
+            .transform_text_into(seg, text, &mut s.features, &mut s.x);
         let Some(l1) = self.levels.first().filter(|l| !l.classes.is_empty()) else {
             return Prediction {
                 top3: Vec::new(),
@@ -661,16 +708,19 @@ impl Model {
                 explanation: Vec::new(),
             };
         };
-        let scores = l1.classifier.decision(&x);
-        let probs = l1.calibration.probabilities(&scores);
-        let mut order: Vec<usize> = (0..probs.len()).collect();
-        order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
-        let top3: Vec<(String, f32)> = order
+        l1.classifier.decision_into(&s.x, &mut s.scores);
+        l1.calibration.probabilities_into(&s.scores, &mut s.probs);
+        let probs = &s.probs;
+        s.order.clear();
+        s.order.extend(0..probs.len());
+        s.order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]));
+        let top3: Vec<(String, f32)> = s
+            .order
             .iter()
             .take(3)
             .map(|&i| (l1.classes[i].clone(), probs[i]))
             .collect();
-        let best = order[0];
+        let best = s.order[0];
         let mut path = vec![(l1.classes[best].clone(), probs[best])];
         for level in &self.levels[1..] {
             let parent = format!("{}/", path.last().map(|p| p.0.as_str()).unwrap_or(""));
@@ -680,74 +730,99 @@ impl Model {
             if allowed.is_empty() {
                 break;
             }
-            let s = level.classifier.decision(&x);
-            let sub: Vec<f32> = allowed.iter().map(|&i| s[i]).collect();
+            level.classifier.decision_into(&s.x, &mut s.scores);
+            let sub: Vec<f32> = allowed.iter().map(|&i| s.scores[i]).collect();
             let p = level.calibration.probabilities(&sub);
             let j = argmax(&p);
             path.push((level.classes[allowed[j]].clone(), p[j]));
         }
+        let explanation = self.explain(s, best, 5);
         Prediction {
             top3,
             path,
-            explanation: self.explain(&x, best, 5),
+            explanation,
         }
     }
 
-    /// The `k` words that pushed class `c` most. A word's score is its own contribution
-    /// `w[c][j] · x[j]` plus that of the character n-grams (2+ characters) inside it, so the
-    /// evidence the character features carry is shown as the words a person reads.
-    fn explain(&self, x: &SparseVec, class: usize, k: usize) -> Vec<(String, f32)> {
+    /// The `k` words that pushed class `c` most (features in `s.x`). A word's score is its own
+    /// contribution `w[c][j] · x[j]` plus that of the character n-grams (2+ characters) inside
+    /// it, so the evidence the character features carry is shown as the words a person reads.
+    fn explain(&self, s: &mut Scratch, class: usize, k: usize) -> Vec<(String, f32)> {
         let w = &self.levels[0].classifier.weights[class];
-        let mut words: Vec<(String, f32)> = Vec::new();
-        let mut grams: std::collections::HashMap<&str, f32> = std::collections::HashMap::new();
-        for &(j, v) in x {
-            let c = w[j as usize] * v;
-            match self.vectorizer.term(j).split_once(':') {
-                Some(("w", t)) => words.push((t.to_string(), c)),
-                Some(("b", t)) => words.push((t.replace('_', " "), c)),
-                Some(("c", t)) if t.chars().count() >= 2 => {
-                    grams.insert(t, c);
-                }
-                _ => {}
+        let v = &self.vectorizer;
+        let x = &s.x;
+        let max_n = v.config.char_max;
+        // The contribution of feature `j` when the message has it.
+        let contribution = |j: u32| {
+            x.binary_search_by_key(&j, |p| p.0)
+                .ok()
+                .map(|at| w[j as usize] * x[at].1)
+        };
+        s.candidates.clear();
+        let mut any_word = false;
+        for &(j, val) in x {
+            let (pair, body) = match v.term(j).split_once(':') {
+                Some(("w", t)) => (false, t),
+                Some(("b", t)) => (true, t),
+                _ => continue,
+            };
+            any_word = true;
+            // What is shown without its spaces; single characters and codes ("a3") are poor
+            // explanations and never shown, so they are not scored.
+            s.chars.clear();
+            s.chars.extend(shown(body, pair).filter(|&c| c != ' '));
+            if s.chars.len() < 2 || !s.chars.iter().any(|&c| crate::text::is_cjk(c)) {
+                continue;
             }
-        }
-        let max_n = self.vectorizer.config.char_max;
-        for (word, score) in words.iter_mut() {
-            // The distinct n-grams inside the word, looked up (words are short).
-            let chars: Vec<char> = word.chars().filter(|&c| c != ' ').collect();
-            let mut inside: Vec<String> = Vec::new();
-            for n in 2..=max_n.min(chars.len()) {
-                inside.extend(chars.windows(n).map(|g| g.iter().collect::<String>()));
+            // The distinct n-grams inside the word, in text order of their strings (the order
+            // of the sum below).
+            s.grams.clear();
+            for n in 2..=max_n.min(s.chars.len()) {
+                s.grams.extend((0..=s.chars.len() - n).map(|i| (i, n)));
             }
-            inside.sort_unstable();
-            inside.dedup();
-            *score += inside
+            let chars = &s.chars;
+            let gram = |&(i, n): &(usize, usize)| &chars[i..i + n];
+            s.grams.sort_unstable_by(|a, b| gram(a).cmp(gram(b)));
+            s.grams.dedup_by(|a, b| gram(a) == gram(b));
+            let buf = &mut s.buf;
+            let inside = s
+                .grams
                 .iter()
-                .filter_map(|g| grams.get(g.as_str()))
+                .filter_map(|g| v.gram_index(gram(g), buf).and_then(contribution))
                 .sum::<f32>();
+            s.candidates.push((j, pair, w[j as usize] * val + inside));
         }
         // Words the segmenter missed still show up through their n-grams.
-        if words.is_empty() {
-            words = grams.iter().map(|(&g, &c)| (g.to_string(), c)).collect();
+        if !any_word {
+            for &(j, val) in x {
+                if let Some(("c", t)) = v.term(j).split_once(':') {
+                    let n = t.chars().count();
+                    if n >= 2 && t.chars().any(crate::text::is_cjk) {
+                        s.candidates.push((j, false, w[j as usize] * val));
+                    }
+                }
+            }
         }
-        words.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let body = |j: u32| v.term(j).split_once(':').map_or("", |p| p.1);
+        s.candidates.sort_by(|a, b| {
+            b.2.total_cmp(&a.2)
+                .then_with(|| shown(body(a.0), a.1).cmp(shown(body(b.0), b.1)))
+        });
         let mut out: Vec<(String, f32)> = Vec::new();
-        for (display, c) in words {
-            let squashed = display.replace(' ', "");
-            // Single characters and codes ("a3") are poor explanations.
-            if c <= 0.0
-                || squashed.chars().count() < 2
-                || !squashed.chars().any(crate::text::is_cjk)
+        let mut squashed_out: Vec<String> = Vec::new();
+        for &(j, pair, c) in &s.candidates {
+            if c <= 0.0 {
+                continue;
+            }
+            let squashed: String = shown(body(j), pair).filter(|&c| c != ' ').collect();
+            if squashed_out
+                .iter()
+                .any(|d| d.contains(&squashed) || squashed.contains(d.as_str()))
             {
                 continue;
             }
-            if out.iter().any(|(d, _)| {
-                let d = d.replace(' ', "");
-                d.contains(&squashed) || squashed.contains(&d)
-            }) {
-                continue;
-            }
-            out.push((display, c));
+            out.push((shown(body(j), pair).collect(), c));
+            squashed_out.push(squashed);
             if out.len() == k {
                 break;
             }

@@ -5,7 +5,7 @@
 //! "A3區" give the same features.
 
 use jieba_rs::Jieba;
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 use std::ops::RangeInclusive;
 
 /// Full-width → half-width, traditional → simplified, ASCII letters lower-cased,
@@ -239,7 +239,7 @@ const STOP_WORDS: &[&str] = &[
 pub struct Segmenter {
     jieba: Jieba,
     normalizer: Normalizer,
-    stop: HashSet<&'static str>,
+    stop: FxHashSet<&'static str>,
 }
 
 impl std::fmt::Debug for Segmenter {
@@ -293,13 +293,19 @@ impl Segmenter {
 
     /// As [`Segmenter::tokens`] for text already passed through [`Normalizer::normalize`].
     pub fn tokens_normalized(&self, norm: &str) -> Vec<String> {
-        self.jieba
-            .cut(norm, true)
-            .into_iter()
-            .map(|t| t.word)
-            .filter(|w| is_content(w) && !self.stop.contains(w))
-            .map(str::to_owned)
-            .collect()
+        let mut out = Vec::new();
+        self.each_token(norm, |w| out.push(w.to_owned()));
+        out
+    }
+
+    /// Calls `f` with each word of [`Segmenter::tokens_normalized`], in order, as a slice of
+    /// `norm` (no string per word).
+    pub fn each_token<'a>(&self, norm: &'a str, mut f: impl FnMut(&'a str)) {
+        for t in self.jieba.cut(norm, true) {
+            if is_content(t.word) && !self.stop.contains(t.word) {
+                f(t.word);
+            }
+        }
     }
 }
 

@@ -414,8 +414,15 @@ fn classify(model: &Path, input: &Path, output: &Path) -> Result<()> {
     let mut header = sheet.headers.clone();
     header.extend(["predicted", "confidence", "top3"].map(String::from));
     w.write_record(&header)?;
-    for r in &sheet.rows {
-        let p = model.predict(&message_text(r.get(Some(title)), r.get(detail)));
+    let texts: Vec<String> = sheet
+        .rows
+        .iter()
+        .map(|r| message_text(r.get(Some(title)), r.get(detail)))
+        .collect();
+    // Both cores, one set of reused buffers per thread; predictions come back in row order.
+    let predictions = model.predict_batch(&texts);
+    drop(texts);
+    for (r, p) in sheet.rows.iter().zip(predictions) {
         let top3: Vec<String> = p.top3.iter().map(|(l, q)| format!("{l}:{q:.4}")).collect();
         let mut rec = cells(&sheet, r);
         rec.push(p.label().to_string());
