@@ -1,6 +1,5 @@
 //! One test world for every crate's tests and the benches: a small city made through
-//! `org::OrgService` (so it is validated and audited like real data) — regions down to a
-//! community, departments with sub-departments, and users by role — looked up by name.
+//! `org::OrgService` (so it is validated and audited like real data) — regions, departments with sub-departments, and users by role — looked up by name.
 //!
 //! ```ignore
 //! let city = testkit::city::standard().user("han_x", "住建局", Role::Handler).build(db).await;
@@ -46,7 +45,8 @@ pub struct CityBuilder {
     auth: AuthConfig,
 }
 
-/// 西地省 A市 with districts A1区 and A2区, a street and a community in A1区, and nothing else.
+/// 西地省 A市 with districts A1区 and A2区 and nothing else (add streets and communities with
+/// [`CityBuilder::region`]).
 pub fn empty() -> CityBuilder {
     CityBuilder {
         regions: [
@@ -54,8 +54,6 @@ pub fn empty() -> CityBuilder {
             ("690100", "A市"),
             ("690102", "A1区"),
             ("690103", "A2区"),
-            ("690102001000", "青河街道"),
-            ("690102001001", "东河社区"),
         ]
         .into_iter()
         .map(|(c, n)| (c.into(), n.into()))

@@ -12,7 +12,7 @@ pub mod dispatch;
 pub mod http;
 pub mod models;
 pub mod routing;
-pub mod store;
+pub(crate) mod store;
 
 use crate::ticket::domain::{Action, Ticket};
 use crate::ticket::{FollowUp, TicketChange};

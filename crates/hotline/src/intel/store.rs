@@ -291,20 +291,16 @@ pub async fn region_codes(c: &mut AnyConnection) -> Result<std::collections::Has
 pub struct StoredSuggestion {
     pub fingerprint: String,
     pub body: String,
-    pub auto_dispatched: bool,
 }
 
 pub async fn suggestion(c: &mut AnyConnection, ticket_id: i64) -> Result<Option<StoredSuggestion>> {
-    let r = sqlx::query(
-        "SELECT fingerprint, body, auto_dispatched FROM hotline_suggestions WHERE ticket_id = $1",
-    )
-    .bind(ticket_id)
-    .fetch_optional(c)
-    .await?;
+    let r = sqlx::query("SELECT fingerprint, body FROM hotline_suggestions WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_optional(c)
+        .await?;
     Ok(r.map(|r| StoredSuggestion {
         fingerprint: r.get("fingerprint"),
         body: r.get("body"),
-        auto_dispatched: flag(r.get("auto_dispatched")),
     }))
 }
 

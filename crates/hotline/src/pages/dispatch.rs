@@ -145,13 +145,7 @@ async fn row_hints(
             .await
             .ok()
             .and_then(|x| x.department);
-        let stored = match ctx.db.pool().acquire().await {
-            Ok(mut c) => crate::search::duplicates::stored_suggestion(&mut c, id)
-                .await
-                .ok()
-                .flatten(),
-            Err(_) => None,
-        };
+        let stored = s.stored_duplicate(&p.actor, id).await.ok().flatten();
         let duplicate = match stored {
             Some((cid, sim)) => s
                 .get(&p.actor, cid)

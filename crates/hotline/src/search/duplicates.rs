@@ -186,3 +186,12 @@ async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
 pub async fn stored_suggestion(c: &mut AnyConnection, id: i64) -> Result<Option<(i64, f64)>> {
     store::stored_suggestion(c, id).await
 }
+
+impl crate::HotlineService {
+    /// The duplicate stored at intake for a ticket the actor may see: (candidate id, similarity).
+    pub async fn stored_duplicate(&self, actor: &Actor, id: i64) -> Result<Option<(i64, f64)>> {
+        self.get(actor, id).await?;
+        let mut c = self.db().pool().acquire().await?;
+        store::stored_suggestion(&mut c, id).await
+    }
+}
