@@ -133,3 +133,13 @@ pub async fn enqueue(tx: &mut Tx, c: &Case, e: &Event, now: i64) -> Result<()> {
     }
     Ok(())
 }
+
+/// The notices as an observer of case changes.
+pub struct NoticeObserver;
+
+#[async_trait::async_trait]
+impl kernel::events::Observer<crate::service::CaseChange> for NoticeObserver {
+    async fn observe(&self, tx: &mut Tx, c: &crate::service::CaseChange) -> Result<()> {
+        enqueue(tx, &c.case, &c.event, c.now).await
+    }
+}

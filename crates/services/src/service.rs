@@ -13,11 +13,23 @@ pub use crate::items::service::ItemChange;
 use kernel::auth::Permission;
 use kernel::calendar::{self, Calendar};
 use kernel::error::{Error, Result};
+use kernel::events::Observers;
 use kernel::{Actor, Db, Role};
 
 #[derive(Clone, Debug)]
 pub struct ServicesService {
     pub(crate) db: Db,
+    /// What reacts to case changes inside their transaction (the applicant's notices).
+    pub(crate) observers: Observers<CaseChange>,
+}
+
+/// A case change as its observers see it, after the case, its timeline event and its audit
+/// record were written in the transaction.
+#[derive(Debug, Clone)]
+pub struct CaseChange {
+    pub case: crate::domain::Case,
+    pub event: crate::domain::Event,
+    pub now: i64,
 }
 
 kernel::permission!(
@@ -56,8 +68,14 @@ pub(crate) fn roles<P: Permission>() -> &'static [Role] {
 }
 
 impl ServicesService {
+    /// The service with its default observers (the applicants' status notices).
     pub fn new(db: Db) -> Self {
-        ServicesService { db }
+        Self::with_observers(db, Observers::new().with(crate::notices::NoticeObserver))
+    }
+
+    /// The bare core with the given observers.
+    pub fn with_observers(db: Db, observers: Observers<CaseChange>) -> Self {
+        ServicesService { db, observers }
     }
 
     pub fn db(&self) -> &Db {

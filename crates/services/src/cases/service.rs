@@ -123,9 +123,17 @@ impl ServicesService {
             json!({"number": c.number, "from": e.from.code(), "to": e.to.code(), "note": e.note, "data": e.data}),
         )
         .await?;
-        // The applicant's status notifications go into the outbox in this same transaction.
-        crate::notices::enqueue(tx, c, e, now).await?;
-        Ok(())
+        // Observers (the applicant's status notices) write in this same transaction.
+        self.observers
+            .emit(
+                tx,
+                &crate::service::CaseChange {
+                    case: c.clone(),
+                    event: e.clone(),
+                    now,
+                },
+            )
+            .await
     }
 
     // ---- cases ----
