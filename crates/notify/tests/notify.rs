@@ -7,7 +7,6 @@ use kernel::clock::Clock;
 use kernel::page::PageQuery;
 use kernel::{Actor, Db, Role};
 use notify::{InboxQuery, Message, NotifyService, Recipient};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     notify::migrations()
@@ -32,69 +31,17 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(1_773_624_600_000);
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str, region: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: region.into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let x = org
-        .create_department(&cli, dept("住建局", "690100"))
-        .await
-        .unwrap()
-        .id;
-    let y = org
-        .create_department(&cli, dept("城管局", "690100"))
-        .await
-        .unwrap()
-        .id;
-    let d = org
-        .create_department(&cli, dept("A1区中心", "690102"))
-        .await
-        .unwrap()
-        .id;
-    let user = |u: &'static str, dept: Option<i64>, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: dept,
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
+    let c = testkit::city::empty()
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("A1区中心", "690102")
+        .user("hx_user", "住建局", Role::Handler)
+        .user("hy_user", "城管局", Role::Handler)
+        .user("op_city", "住建局", Role::Operator)
+        .user("op_district", "A1区中心", Role::Operator)
+        .user_with("citizen", None, &[Role::Citizen], None)
+        .build(db.clone())
+        .await;
     // A module registers its event and templates with rows of its own migration.
     for sql in [
         "INSERT INTO notify_events (code, source, label, placeholders, position) VALUES
@@ -107,12 +54,12 @@ async fn world(db: Db) -> W {
     }
     W {
         notify: NotifyService::new(db.clone()),
-        x,
-        hx: user("hx_user", Some(x), Role::Handler).await,
-        hy: user("hy_user", Some(y), Role::Handler).await,
-        op_city: user("op_city", Some(x), Role::Operator).await,
-        op_district: user("op_district", Some(d), Role::Operator).await,
-        citizen: user("citizen", None, Role::Citizen).await,
+        x: c.dept("住建局"),
+        hx: c.actor("hx_user").clone(),
+        hy: c.actor("hy_user").clone(),
+        op_city: c.actor("op_city").clone(),
+        op_district: c.actor("op_district").clone(),
+        citizen: c.actor("citizen").clone(),
         db,
     }
 }
