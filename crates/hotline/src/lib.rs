@@ -35,10 +35,10 @@ pub mod domain {
 /// What reacts to ticket changes, in this order, inside the change's transaction: the
 /// notification outbox, the duplicate suggestion of a new ticket, dispatch feedback and
 /// category corrections for the models.
-pub fn ticket_observers() -> kernel::events::Observers<ticket::TicketChange> {
+pub fn ticket_observers(db: &kernel::Db) -> kernel::events::Observers<ticket::TicketChange> {
     kernel::events::Observers::new()
         .with(notify_observer::OutboxObserver)
-        .with(search::duplicates::SuggestionObserver)
+        .with(search::duplicates::SuggestionObserver::new(db))
         .with(intel::FeedbackObserver)
 }
 
@@ -49,10 +49,11 @@ pub fn service(
     city: impl Into<String>,
     auto_dispatch_threshold: f64,
 ) -> HotlineService {
+    let observers = ticket_observers(&db);
     HotlineService::with_observers(
         db,
         city,
-        ticket_observers(),
+        observers,
         Some(std::sync::Arc::new(intel::IntakeFollowUp)),
     )
     .with_auto_dispatch_threshold(auto_dispatch_threshold)

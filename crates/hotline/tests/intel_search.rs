@@ -3,7 +3,7 @@
 
 use hotline::alerts::{self, AlertService};
 use hotline::domain::*;
-use hotline::search::{DuplicateRequest, HotspotQuery, SearchService};
+use hotline::search::{DuplicateRequest, DuplicateResult, HotspotQuery, SearchService};
 use hotline::service::HotlineService;
 use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
@@ -416,6 +416,48 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
         .await
         .unwrap_err();
     assert_eq!(e.code(), "forbidden");
+    // Another server on the same database: what it takes in is found here, and a candidate it
+    // merges away is offered no more (the index here proposes, the table decides).
+    let elsewhere_server = Db::connect_with(w.db.url(), w.db.clock.clone())
+        .await
+        .unwrap();
+    let svc2 = hotline::service(elsewhere_server, "A市", 0.0);
+    let lamp = |phone: &str| {
+        call(
+            "荷花社区路灯不亮",
+            "荷花社区五栋门前的路灯坏了两个星期，晚上出行不安全。",
+            HEHUA,
+            phone,
+        )
+    };
+    let lamp1 = svc2
+        .create(&w.operator, lamp("13900000021"))
+        .await
+        .unwrap()
+        .ticket;
+    let lamp2 = svc2
+        .create(&w.operator, lamp("13900000022"))
+        .await
+        .unwrap()
+        .ticket;
+    let lamp_req = DuplicateRequest {
+        title: Some("路灯坏了".into()),
+        content: "荷花社区五栋门前路灯坏了，晚上黑乎乎的不安全".into(),
+        region_code: Some(HEHUA.into()),
+        ..Default::default()
+    };
+    let ids = |r: &DuplicateResult| {
+        let mut v: Vec<i64> = r.candidates.iter().map(|c| c.ticket_id).collect();
+        v.sort();
+        v
+    };
+    let r = w.search.duplicates(&w.operator, &lamp_req).await.unwrap();
+    assert_eq!(ids(&r), vec![lamp1.id, lamp2.id], "{r:?}");
+    svc2.merge(&w.dispatcher, lamp1.id, &[lamp2.id])
+        .await
+        .unwrap();
+    let r = w.search.duplicates(&w.operator, &lamp_req).await.unwrap();
+    assert_eq!(ids(&r), vec![lamp1.id], "{r:?}");
 }
 
 async fn hotspots_over_a_period(db: Db) {

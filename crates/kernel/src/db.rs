@@ -8,7 +8,10 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, ConnectOptions, Executor};
+use std::any::{Any as AnyType, TypeId};
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub type Tx = sqlx::Transaction<'static, Any>;
@@ -38,6 +41,8 @@ pub struct Db {
     backend: Backend,
     url: String,
     pub clock: Clock,
+    /// In-memory state kept per connected database (see [`Db::state`]), shared by all clones.
+    state: Arc<Mutex<HashMap<TypeId, Arc<dyn AnyType + Send + Sync>>>>,
 }
 
 impl std::fmt::Debug for Db {
@@ -127,6 +132,7 @@ impl Db {
                     backend,
                     url,
                     clock,
+                    state: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -144,6 +150,7 @@ impl Db {
                     backend,
                     url,
                     clock,
+                    state: Default::default(),
                 })
             }
         }
@@ -155,6 +162,19 @@ impl Db {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The one `T` of this connected database, made on first use: state a module keeps in
+    /// memory beside its tables (an index it updates as rows arrive, say). It lives as long as
+    /// the `Db` and its clones, so a database reopened or recreated starts afresh.
+    pub fn state<T: AnyType + Send + Sync + Default>(&self) -> Arc<T> {
+        let mut m = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let any = m
+            .entry(TypeId::of::<T>())
+            .or_insert_with(|| Arc::new(T::default()))
+            .clone();
+        any.downcast::<T>()
+            .unwrap_or_else(|_| unreachable!("the slot of a type holds that type"))
     }
 
     /// The pool for plain reads.

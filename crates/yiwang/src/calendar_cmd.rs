@@ -23,15 +23,13 @@ pub enum CalendarCommand {
 pub async fn run(cfg: &Config, cmd: CalendarCommand) -> Result<()> {
     let db = kernel::Db::connect(&cfg.database.url)
         .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     kernel::migrate::run(&db, &web::migrations())
         .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     match cmd {
         CalendarCommand::Show { year } => {
-            let cal = calendar::load(&db)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let cal = calendar::load(&db).await.map_err(crate::cli_error)?;
             if !cal.covers(year) {
                 println!("{year} 年的节假日安排尚未录入：只按周末计算。请用 `yiwang calendar import FILE` 录入。");
                 return Ok(());
@@ -62,7 +60,7 @@ pub async fn run(cfg: &Config, cmd: CalendarCommand) -> Result<()> {
             let data = YearData::parse_toml(&text).map_err(anyhow::Error::msg)?;
             calendar::store_year(&db, &kernel::audit::AuditActor::cli(), &data)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                .map_err(crate::cli_error)?;
             println!(
                 "已录入 {} 年节假日安排（{} 天特殊安排{}）。",
                 data.year,

@@ -167,7 +167,7 @@ pub fn regions(seed: u64) -> Vec<(String, String)> {
 async fn is_demo(db: &Db) -> Result<bool> {
     Ok(kernel::migrate::get_meta(db, META_KEY)
         .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?
+        .map_err(crate::cli_error)?
         .is_some())
 }
 
@@ -185,13 +185,11 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
     let url = &cfg.database.url;
     match sqlite_path(url) {
         Some(path) if path.exists() => {
-            let existing = Db::connect(url)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let existing = Db::connect(url).await.map_err(crate::cli_error)?;
             let demo = is_demo(&existing).await?;
             let empty = kernel::migrate::is_empty(&existing)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                .map_err(crate::cli_error)?;
             existing.close().await;
             if !demo && !empty {
                 bail!("{} 已存在且不是演示数据库，拒绝覆盖。请换一个位置（--db 演示.db）或先自行移走它。", path.display());
@@ -206,12 +204,10 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
         }
         Some(_) => {}
         None => {
-            let existing = Db::connect(url)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+            let existing = Db::connect(url).await.map_err(crate::cli_error)?;
             let empty = kernel::migrate::is_empty(&existing)
                 .await
-                .map_err(|e| anyhow::anyhow!(e.detail()))?;
+                .map_err(crate::cli_error)?;
             existing.close().await;
             if !empty {
                 bail!(
@@ -221,26 +217,16 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
             }
         }
     }
-    let db = Db::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+    let db = Db::connect(url).await.map_err(crate::cli_error)?;
     kernel::migrate::run(&db, &web::migrations())
         .await
-        .map_err(|e| anyhow::anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     populate(&db, cfg, seed).await?;
     Ok(db)
 }
 
 fn err(e: kernel::Error) -> anyhow::Error {
-    anyhow::anyhow!(match e {
-        kernel::Error::Validation(f) => f
-            .iter()
-            .map(|f| format!("{}：{}", f.field, f.detail))
-            .collect::<Vec<_>>()
-            .join("；"),
-        kernel::Error::Internal(s) => s,
-        other => other.detail(),
-    })
+    crate::cli_error(e)
 }
 
 /// Fills a migrated, empty database with the demo city.

@@ -88,7 +88,7 @@ pub async fn populate(
     let svc = HotlineService::new(db.clone(), cfg.city.name.clone());
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let cli = Actor::cli();
-    let err = |e: kernel::Error| anyhow::anyhow!("{}", e.detail());
+    let err = crate::cli_error;
     let rows: Vec<(String, String, String)> = TAXONOMY
         .iter()
         .map(|(a, b, c)| ((*a).into(), (*b).into(), (*c).into()))
@@ -444,7 +444,7 @@ pub async fn populate(
 async fn intel(svc: &HotlineService, org: &OrgService, cats: &[Category]) -> Result<()> {
     use hotline::intel::routing::{AnswerCondition, AnswerOp, Conditions, RuleInput};
     let cli = Actor::cli();
-    let err = |e: kernel::Error| anyhow::anyhow!("{}", e.detail());
+    let err = crate::cli_error;
     let trained = svc.train_model(&cli, false).await.map_err(err)?;
     tracing::info!(
         version = trained.model.version,

@@ -13,7 +13,11 @@ use services::service::{NewBundleCase, NewCase};
 use services::ServicesService;
 
 fn err(e: kernel::Error) -> anyhow::Error {
-    anyhow!("{}: {}", e.code(), e.detail())
+    anyhow!(
+        "{}: {}",
+        e.code(),
+        crate::DetailOrInternal::detail_or_internal(&e)
+    )
 }
 
 fn m(key: &str, name: &str, license: Option<&str>) -> Material {

@@ -29,7 +29,11 @@ const HOUR: i64 = 3_600_000;
 const DAYS: i64 = 60;
 
 fn err(e: kernel::Error) -> anyhow::Error {
-    anyhow!("{}: {}", e.code(), e.detail())
+    anyhow!(
+        "{}: {}",
+        e.code(),
+        crate::DetailOrInternal::detail_or_internal(&e)
+    )
 }
 
 const SURNAMES: [&str; 16] = [

@@ -243,13 +243,13 @@ async fn signals(cfg: &Config, at: Option<&str>) -> Result<()> {
     };
     let db = kernel::Db::connect(&cfg.database.url)
         .await
-        .map_err(|e| anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     kernel::migrate::run(&db, &web::migrations())
         .await
-        .map_err(|e| anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     let s = hotline::alerts::run(&db, at_ms)
         .await
-        .map_err(|e| anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     println!(
         "分析时点 {}：近期工单 {} 件，新提出告警 {} 条，更新已有告警 {} 条。",
         nlp::hotspot::format_china_time(at_ms),
@@ -260,7 +260,7 @@ async fn signals(cfg: &Config, at: Option<&str>) -> Result<()> {
     let list = hotline::alerts::AlertService::new(db.clone())
         .list(&kernel::Actor::cli(), Some("open"))
         .await
-        .map_err(|e| anyhow!(e.detail()))?;
+        .map_err(crate::cli_error)?;
     for a in list.iter().filter(|a| s.raised.contains(&a.id)) {
         let first = a.evidence["statements"][0].as_str().unwrap_or_default();
         println!("  [{}] {}（{}）{first}", a.id, a.subject_label, a.kind);

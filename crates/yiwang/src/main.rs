@@ -177,7 +177,12 @@ async fn open(cfg: &Config) -> Result<Db> {
     Ok(db)
 }
 
-trait DetailOrInternal {
+/// The error as the operator at the command line should read it, cause included.
+pub(crate) fn cli_error(e: kernel::Error) -> anyhow::Error {
+    anyhow::anyhow!(e.detail_or_internal())
+}
+
+pub(crate) trait DetailOrInternal {
     fn detail_or_internal(&self) -> String;
 }
 

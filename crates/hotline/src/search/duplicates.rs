@@ -2,8 +2,13 @@
 //! within a short window, scored by `nlp::dedup` (character bigrams, so rewording does not hide
 //! a duplicate) and counted by callers.
 //!
-//! The window query is bounded by time (`created_at`, indexed) and, when intake knows the place,
-//! by region code or a small box around the coordinates — it never scans the whole table.
+//! The tickets of the window are kept in an `nlp::dedup` index per database ([`DupCache`], in
+//! [`kernel::Db::state`]) that follows the table by id: each look reads only the tickets added
+//! since the last one, so intake costs the same with 100 or 100,000 open tickets. The index
+//! proposes; the best candidates are then read back from the table and kept only if they are
+//! still open, in the window, at the probe's place (its region, or a small box around its
+//! coordinates) and visible to the actor, so a ticket closed, merged or edited elsewhere (or by
+//! another server on the same database) is never suggested from stale memory.
 
 use super::store;
 use crate::ticket::domain::{Status, Ticket};
@@ -15,13 +20,20 @@ use kernel::{Actor, Tx};
 use nlp::dedup::{DupIndex, DupOptions};
 use serde::Serialize;
 use sqlx::AnyConnection;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
 const DAY_MS: i64 = 86_400_000;
 /// ±0.005° is about ±550 m of latitude here: "the same place" for a ticket with coordinates.
 const GEO_BOX_DEG: f64 = 0.005;
-/// At most this many recent tickets are compared with a new one.
-const MAX_WINDOW_TICKETS: i64 = 3000;
+/// Candidates read back from the table per look; more than any caller shows.
+const MAX_VERIFIED: usize = 64;
+/// How long an id skipped by a look (taken by a transaction not yet committed) is looked for
+/// again before it is taken for rolled back.
+const GAP_TTL: Duration = Duration::from_secs(120);
+/// Tickets older than the window leave the index this often.
+const PRUNE_EVERY_MS: i64 = 600_000;
 
 /// What is known about a new or existing ticket when looking for its duplicates.
 #[derive(Debug, Clone, Default)]
@@ -49,45 +61,197 @@ pub struct Candidate {
     pub created_at: String,
 }
 
-/// Open tickets created since `since_ms` near the probe's place, without the probe's own
-/// ticket and its merged children.
-async fn window(c: &mut AnyConnection, p: &Probe, since_ms: i64) -> Result<Vec<Ticket>> {
-    let rows = store::window(c, p, since_ms, GEO_BOX_DEG, MAX_WINDOW_TICKETS).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|t| {
-            Some(t.id) != p.exclude_id && t.parent_id.is_none_or(|pid| Some(pid) != p.exclude_id)
-        })
-        .collect())
+/// The duplicate index of one database: the tickets created in the window, kept up to date
+/// by id. Taken with [`kernel::Db::state`].
+#[derive(Default)]
+pub struct DupCache {
+    inner: Mutex<Option<CacheState>>,
+}
+
+struct CacheState {
+    index: DupIndex,
+    window_ms: i64,
+    min_similarity: f32,
+    /// Every id up to here has been read, except those in `gaps`.
+    seen_up_to: i64,
+    gaps: Vec<(i64, Instant)>,
+    pruned_at: i64,
 }
 
 fn text_of(title: &str, content: &str) -> String {
     format!("{}\n{}", title.trim(), content.trim())
 }
 
-/// Scored candidates among `tickets`, best first.
-fn score(p: &Probe, tickets: &[Ticket], now: i64, window_ms: i64, min: f32) -> Vec<(usize, f32)> {
-    let mut ix = DupIndex::new(DupOptions {
-        min_similarity: min,
-        ..DupOptions::default()
-    });
-    for (i, t) in tickets.iter().enumerate() {
-        ix.add(
-            &i.to_string(),
-            &text_of(&t.title, &t.content),
-            t.location.address.as_deref(),
-            t.created_at,
-        );
+impl DupCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<CacheState>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
-    ix.candidates(
-        &text_of(&p.title, &p.content),
-        p.address.as_deref(),
-        now,
-        window_ms,
-    )
-    .into_iter()
-    .filter_map(|(k, s)| k.parse::<usize>().ok().map(|i| (i, s)))
-    .collect()
+
+    /// Brings the index up to the table: the tickets added since the last look (and the ids
+    /// that were missing then), or the whole window on first use, after a change of the
+    /// settings, or when the table is behind the index (a database restored under the same
+    /// handle).
+    async fn sync(&self, c: &mut AnyConnection, window_ms: i64, min: f32, now: i64) -> Result<()> {
+        let max_id = store::max_ticket_id(c).await?;
+        let since = now - window_ms;
+        let current = {
+            let g = self.lock();
+            g.as_ref()
+                .filter(|s| {
+                    s.window_ms == window_ms && s.min_similarity == min && s.seen_up_to <= max_id
+                })
+                .map(|s| (s.seen_up_to, s.gaps.iter().map(|g| g.0).collect::<Vec<_>>()))
+        };
+        let Some((seen_up_to, gaps)) = current else {
+            let rows = store::dup_rows_created_since(c, since).await?;
+            let mut index = DupIndex::new(DupOptions {
+                min_similarity: min,
+                ..DupOptions::default()
+            });
+            let mut top = max_id;
+            for r in &rows {
+                top = top.max(r.id);
+                if r.candidate {
+                    index.add(
+                        &r.id.to_string(),
+                        &text_of(&r.title, &r.content),
+                        r.address.as_deref(),
+                        r.created_at,
+                    );
+                }
+            }
+            *self.lock() = Some(CacheState {
+                index,
+                window_ms,
+                min_similarity: min,
+                seen_up_to: top,
+                gaps: Vec::new(),
+                pruned_at: now,
+            });
+            return Ok(());
+        };
+        if max_id == seen_up_to && gaps.is_empty() {
+            return Ok(());
+        }
+        let rows = store::dup_rows_after(c, seen_up_to, &gaps).await?;
+        let mut g = self.lock();
+        let Some(s) = g.as_mut() else { return Ok(()) };
+        let mut got = std::collections::HashSet::new();
+        let mut top = s.seen_up_to;
+        for r in &rows {
+            got.insert(r.id);
+            top = top.max(r.id);
+            if r.candidate && r.created_at >= since {
+                s.index.add(
+                    &r.id.to_string(),
+                    &text_of(&r.title, &r.content),
+                    r.address.as_deref(),
+                    r.created_at,
+                );
+            }
+        }
+        let at = Instant::now();
+        s.gaps
+            .retain(|(id, t)| !got.contains(id) && at.duration_since(*t) < GAP_TTL);
+        for id in (s.seen_up_to + 1)..top {
+            if !got.contains(&id) {
+                s.gaps.push((id, at));
+            }
+        }
+        s.seen_up_to = s.seen_up_to.max(top);
+        if now - s.pruned_at > PRUNE_EVERY_MS {
+            s.index.prune(since);
+            s.pruned_at = now;
+        }
+        Ok(())
+    }
+
+    /// Candidates for the probe by the index, best first: (ticket id, score).
+    fn candidates(&self, p: &Probe, now: i64) -> Vec<(i64, f32)> {
+        let g = self.lock();
+        let Some(s) = g.as_ref() else {
+            return Vec::new();
+        };
+        s.index
+            .candidates(
+                &text_of(&p.title, &p.content),
+                p.address.as_deref(),
+                now,
+                s.window_ms,
+            )
+            .into_iter()
+            .filter_map(|(k, sim)| k.parse::<i64>().ok().map(|id| (id, sim)))
+            .filter(|(id, _)| Some(*id) != p.exclude_id)
+            .take(MAX_VERIFIED)
+            .collect()
+    }
+
+    fn forget(&self, ids: &[i64]) {
+        if let Some(s) = self.lock().as_mut() {
+            for id in ids {
+                s.index.remove(&id.to_string());
+            }
+        }
+    }
+}
+
+/// Whether a ticket read back from the table may be offered for the probe: open, in the
+/// window, at the probe's place (the same region, or within the box around its coordinates),
+/// and not the probe itself or its merged child.
+fn admissible(t: &Ticket, p: &Probe, since_ms: i64) -> bool {
+    if !t.status.is_open() || t.status == Status::Split || t.created_at < since_ms {
+        return false;
+    }
+    if Some(t.id) == p.exclude_id || (t.parent_id.is_some() && t.parent_id == p.exclude_id) {
+        return false;
+    }
+    let same_region = |rc: &str| t.location.region_code.as_deref() == Some(rc);
+    match (&p.region_code, p.lat, p.lon) {
+        (rc, Some(lat), Some(lon)) => {
+            let inside = matches!((t.location.lat, t.location.lng), (Some(a), Some(o))
+                if (a - lat).abs() <= GEO_BOX_DEG && (o - lon).abs() <= GEO_BOX_DEG);
+            inside || same_region(rc.as_deref().unwrap_or_default())
+        }
+        (Some(rc), _, _) => same_region(rc),
+        _ => true,
+    }
+}
+
+/// The open duplicates of the probe in the window, best first, read back from the table; the
+/// tickets the index proposed that are gone or no longer open leave it.
+async fn best(
+    c: &mut AnyConnection,
+    cache: &DupCache,
+    actor: Option<&Actor>,
+    p: &Probe,
+    now: i64,
+    window_ms: i64,
+    min_similarity: f64,
+) -> Result<Vec<(Ticket, f32)>> {
+    cache.sync(c, window_ms, min_similarity as f32, now).await?;
+    let proposed = cache.candidates(p, now);
+    let ids: Vec<i64> = proposed.iter().map(|c| c.0).collect();
+    let mut rows: std::collections::HashMap<i64, Ticket> = store::tickets_by_ids(c, &ids)
+        .await?
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect();
+    let gone: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            rows.get(id)
+                .is_none_or(|t| !t.status.is_open() || t.status == Status::Split)
+        })
+        .collect();
+    cache.forget(&gone);
+    let since = now - window_ms;
+    Ok(proposed
+        .into_iter()
+        .filter_map(|(id, sim)| rows.remove(&id).map(|t| (t, sim)))
+        .filter(|(t, _)| admissible(t, p, since))
+        .filter(|(t, _)| actor.is_none_or(|a| HotlineService::can_see(a, t)))
+        .collect())
 }
 
 /// Distinct callers on a ticket and its merged children; a ticket without a phone number is a
@@ -96,8 +260,10 @@ pub async fn callers(c: &mut AnyConnection, id: i64) -> Result<i64> {
     store::callers(c, id).await
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn find(
     c: &mut AnyConnection,
+    cache: &DupCache,
     actor: Option<&Actor>,
     p: &Probe,
     now: i64,
@@ -106,15 +272,9 @@ pub(crate) async fn find(
     limit: usize,
 ) -> Result<Vec<Candidate>> {
     let window_ms = window_days * DAY_MS;
-    let tickets = window(c, p, now - window_ms).await?;
-    let tickets: Vec<Ticket> = tickets
-        .into_iter()
-        .filter(|t| actor.is_none_or(|a| HotlineService::can_see(a, t)))
-        .collect();
-    let scored = score(p, &tickets, now, window_ms, min_similarity as f32);
+    let found = best(c, cache, actor, p, now, window_ms, min_similarity).await?;
     let mut out = Vec::new();
-    for (i, s) in scored.into_iter().take(limit) {
-        let t = &tickets[i];
+    for (t, s) in found.into_iter().take(limit) {
         out.push(Candidate {
             ticket_id: t.id,
             number: t.number.clone(),
@@ -129,14 +289,24 @@ pub(crate) async fn find(
 }
 
 /// The duplicate suggestion of a ticket taken in ([`TicketChange::is_intake`]), in the intake's
-/// transaction.
-pub struct SuggestionObserver;
+/// transaction, from the database's duplicate index.
+pub struct SuggestionObserver {
+    cache: Arc<DupCache>,
+}
+
+impl SuggestionObserver {
+    pub fn new(db: &kernel::Db) -> Self {
+        SuggestionObserver {
+            cache: db.state::<DupCache>(),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl Observer<TicketChange> for SuggestionObserver {
     async fn observe(&self, tx: &mut Tx, c: &TicketChange) -> Result<()> {
         if c.is_intake() {
-            record_suggestion(tx, &c.after, c.now).await?;
+            record_suggestion(tx, &self.cache, &c.after, c.now).await?;
         }
         Ok(())
     }
@@ -144,7 +314,7 @@ impl Observer<TicketChange> for SuggestionObserver {
 
 /// Stores the best open duplicate of a ticket just registered, in its transaction, so the
 /// dispatcher sees "可能重复: 编号…". Scope is not applied: the suggestion is the system's.
-async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
+async fn record_suggestion(tx: &mut Tx, cache: &DupCache, t: &Ticket, now: i64) -> Result<()> {
     if !t.status.is_open() || t.status == Status::Split {
         return Ok(());
     }
@@ -159,21 +329,21 @@ async fn record_suggestion(tx: &mut Tx, t: &Ticket, now: i64) -> Result<()> {
         lon: t.location.lng,
     };
     let window_ms = s.dup_window_days * DAY_MS;
-    let tickets = window(tx, &probe, now - window_ms).await?;
-    let best = score(
+    let found = best(
+        tx,
+        cache,
+        None,
         &probe,
-        &tickets,
         now,
         window_ms,
-        s.dup_min_similarity as f32,
+        s.dup_min_similarity,
     )
-    .into_iter()
-    .next();
-    if let Some((i, sim)) = best {
+    .await?;
+    if let Some((other, sim)) = found.into_iter().next() {
         store::insert_suggestion(
             tx,
             t.id,
-            tickets[i].id,
+            other.id,
             (f64::from(sim) * 1000.0).round() / 1000.0,
             now,
         )

@@ -305,6 +305,7 @@ impl SearchService {
         };
         let candidates = duplicates::find(
             &mut conn,
+            &self.db.state::<duplicates::DupCache>(),
             Some(actor),
             &probe,
             self.db.now(),
@@ -336,6 +337,7 @@ impl SearchService {
         let candidates = if t.status.is_open() {
             duplicates::find(
                 &mut conn,
+                &self.db.state::<duplicates::DupCache>(),
                 Some(actor),
                 &probe,
                 self.db.now(),

@@ -1,7 +1,6 @@
 //! The SQL of search: its settings, the tickets duplicates and hot issues are looked for in,
 //! stored duplicate suggestions and what the knowledge-base index is built from.
 
-use super::duplicates::Probe;
 use super::kb::KbDoc;
 use super::Settings;
 use crate::ticket::domain::Ticket;
@@ -26,53 +25,84 @@ pub async fn settings(c: &mut AnyConnection) -> Result<Settings> {
 
 // ---- duplicates ----
 
-/// Open tickets created since `since_ms` near the probe's place (at most `limit`, newest first;
-/// `box_deg` around its coordinates, or its region).
-pub async fn window(
+/// What the duplicate index keeps of a ticket.
+pub struct DupRow {
+    pub id: i64,
+    pub title: String,
+    pub content: String,
+    pub address: Option<String>,
+    pub created_at: i64,
+    /// Still open and not split: a ticket a new one could be a duplicate of.
+    pub candidate: bool,
+}
+
+const DUP_COLUMNS: &str = "id, title, content, address, created_at, status";
+const NOT_CANDIDATE: [&str; 4] = ["closed", "archived", "merged", "split"];
+
+fn dup_row(r: &sqlx::any::AnyRow) -> DupRow {
+    let status: String = r.get("status");
+    DupRow {
+        id: r.get("id"),
+        title: r.get("title"),
+        content: r.get("content"),
+        address: r.get("address"),
+        created_at: r.get("created_at"),
+        candidate: !NOT_CANDIDATE.contains(&status.as_str()),
+    }
+}
+
+/// Tickets created since `since_ms` (the index's first fill).
+pub async fn dup_rows_created_since(c: &mut AnyConnection, since_ms: i64) -> Result<Vec<DupRow>> {
+    let rows = sqlx::query(&format!(
+        "SELECT {DUP_COLUMNS} FROM hotline_tickets WHERE created_at >= $1"
+    ))
+    .bind(since_ms)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(dup_row).collect())
+}
+
+/// Tickets with an id above `after_id` or among `ids` (ids a concurrent transaction had taken
+/// but not committed at the last look).
+pub async fn dup_rows_after(
     c: &mut AnyConnection,
-    p: &Probe,
-    since_ms: i64,
-    box_deg: f64,
-    limit: i64,
-) -> Result<Vec<Ticket>> {
-    let open = "status NOT IN ('closed', 'archived', 'merged', 'split')";
-    let rows = match (&p.region_code, p.lat, p.lon) {
-        (rc, Some(lat), Some(lon)) => {
-            sqlx::query(&format!(
-                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
-                 AND ((lat BETWEEN $2 AND $3 AND lng BETWEEN $4 AND $5) OR region_code = $6)
-                 ORDER BY created_at DESC LIMIT {limit}"
-            ))
-            .bind(since_ms)
-            .bind(lat - box_deg)
-            .bind(lat + box_deg)
-            .bind(lon - box_deg)
-            .bind(lon + box_deg)
-            .bind(rc.clone().unwrap_or_default())
-            .fetch_all(&mut *c)
-            .await?
-        }
-        (Some(rc), _, _) => {
-            sqlx::query(&format!(
-            "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open} AND region_code = $2
-                 ORDER BY created_at DESC LIMIT {limit}"
-        ))
-            .bind(since_ms)
-            .bind(rc)
-            .fetch_all(&mut *c)
-            .await?
-        }
-        // No structured place: the places named in the text decide (nlp::dedup).
-        _ => {
-            sqlx::query(&format!(
-                "SELECT * FROM hotline_tickets WHERE created_at >= $1 AND {open}
-                 ORDER BY created_at DESC LIMIT {limit}"
-            ))
-            .bind(since_ms)
-            .fetch_all(&mut *c)
-            .await?
-        }
+    after_id: i64,
+    ids: &[i64],
+) -> Result<Vec<DupRow>> {
+    let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let or_listed = if listed.is_empty() {
+        String::new()
+    } else {
+        format!(" OR id IN ({})", listed.join(","))
     };
+    let rows = sqlx::query(&format!(
+        "SELECT {DUP_COLUMNS} FROM hotline_tickets WHERE id > $1{or_listed}"
+    ))
+    .bind(after_id)
+    .fetch_all(c)
+    .await?;
+    Ok(rows.iter().map(dup_row).collect())
+}
+
+pub async fn max_ticket_id(c: &mut AnyConnection) -> Result<i64> {
+    let r = sqlx::query("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) AS m FROM hotline_tickets")
+        .fetch_one(c)
+        .await?;
+    Ok(r.get("m"))
+}
+
+/// The tickets with these ids, in no particular order.
+pub async fn tickets_by_ids(c: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Ticket>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let listed: Vec<String> = ids.iter().map(i64::to_string).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT * FROM hotline_tickets WHERE id IN ({})",
+        listed.join(",")
+    ))
+    .fetch_all(c)
+    .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         out.push(ticket_row(r)?.0);
