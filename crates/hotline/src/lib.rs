@@ -67,8 +67,8 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("hotline", 3, "0003_notify"),
         kernel::migration!("hotline", 5, "0005_attachments"),
         kernel::migration!("hotline", 6, "0006_intel_dispatch"),
-        kernel::migration!("hotline", 7, "0007_intel_search"),
-        kernel::migration!("hotline", 8, "0008_notify_moved"),
+        kernel::migration!("hotline", 7, "0007_intel_search", dialects),
+        kernel::migration!("hotline", 8, "0008_notify_moved", dialects),
     ]
 }
 

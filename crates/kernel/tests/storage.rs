@@ -23,8 +23,7 @@ async fn migrations_are_idempotent(db: Db) {
     assert!(migrate::run(&db, &migrations()).await.unwrap().is_empty());
     // An edited migration is refused, not silently re-run.
     let mut edited = migrations();
-    edited[0].sqlite = "SELECT 1";
-    edited[0].postgres = "SELECT 1";
+    edited[0].sql = "SELECT 1";
     let e = migrate::run(&db, &edited).await.unwrap_err();
     assert!(e.to_string().contains("edited"), "{e}");
 }
