@@ -8,7 +8,7 @@ use hotline::intel::routing::{AnswerCondition, AnswerOp, Conditions, DayKindCond
 use hotline::service::{HotlineService, ImportRow, Reclassify};
 use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
+use org::{NewUser, OrgService};
 use serde_json::{json, Map};
 use std::collections::HashMap;
 
@@ -67,71 +67,29 @@ const TAXONOMY: &[(&str, &str)] = &[
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [
-        ("690000", "西地省"),
-        ("690100", "A市"),
-        ("690102", "A1区"),
-        ("690103", "A2区"),
-        ("690102001000", "东湖街道"),
-        ("690102001001", "幸福社区"),
-    ] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: "690100".into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let mut ids = Vec::new();
-    for n in ["数据局", "住建局", "城管局", "水务局"] {
-        ids.push(org.create_department(&cli, dept(n)).await.unwrap().id);
-    }
-    let (bureau, x, y, z) = (ids[0], ids[1], ids[2], ids[3]);
-    let user = |u: &'static str, d: i64, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: Some(d),
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
-    let admin = user("admin", bureau, Role::Admin).await;
-    let operator = user("operator", bureau, Role::Operator).await;
-    let dispatcher = user("dispatcher", bureau, Role::Dispatcher).await;
-    let supervisor = user("supervisor", bureau, Role::Supervisor).await;
-    let hx = user("hx_user", x, Role::Handler).await;
+    let city = testkit::city::empty()
+        .region("690102001000", "东湖街道")
+        .region("690102001001", "幸福社区")
+        .dept("数据局", "690100")
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("水务局", "690100")
+        .user("admin", "数据局", Role::Admin)
+        .user("operator", "数据局", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("hx_user", "住建局", Role::Handler)
+        .build(db.clone())
+        .await;
+    let x = city.dept("住建局");
+    let y = city.dept("城管局");
+    let z = city.dept("水务局");
+    let user = |u: &str| city.actor(u).clone();
+    let admin = user("admin");
+    let operator = user("operator");
+    let dispatcher = user("dispatcher");
+    let supervisor = user("supervisor");
+    let hx = user("hx_user");
     let svc = HotlineService::new(db.clone(), "A市");
     let rows: Vec<(String, String, String)> = TAXONOMY
         .iter()

@@ -7,7 +7,6 @@ use hotline::search::{DuplicateRequest, DuplicateResult, HotspotQuery, SearchSer
 use hotline::service::HotlineService;
 use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -51,86 +50,31 @@ const HEHUA: &str = "690102001002";
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [
-        ("690000", "西地省"),
-        ("690100", "A市"),
-        ("690102", "A1区"),
-        ("690103", "A2区"),
-        ("690102001000", "桂花街道"),
-        (GUIHUA, "桂花社区"),
-        (HEHUA, "荷花社区"),
-    ] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str, r: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: r.into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let bureau = org
-        .create_department(&cli, dept("数据局", "690102"))
-        .await
-        .unwrap()
-        .id;
-    let a2 = org
-        .create_department(&cli, dept("A2区热线分中心", "690103"))
-        .await
-        .unwrap()
-        .id;
-    let x = org
-        .create_department(&cli, dept("住建局", "690102"))
-        .await
-        .unwrap()
-        .id;
-    let user = |u: &'static str, d: i64, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: Some(d),
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
+    let city = testkit::city::empty()
+        .region("690102001000", "桂花街道")
+        .region(GUIHUA, "桂花社区")
+        .region(HEHUA, "荷花社区")
+        .dept("数据局", "690102")
+        .dept("A2区热线分中心", "690103")
+        .dept("住建局", "690102")
+        .user("operator", "数据局", Role::Operator)
+        .user("operator_a2", "A2区热线分中心", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("analyst", "数据局", Role::Analyst)
+        .user("handler", "住建局", Role::Handler)
+        .build(db.clone())
+        .await;
+    let user = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),
         search: SearchService::new(db.clone()),
-        operator: user("operator", bureau, Role::Operator).await,
-        operator_a2: user("operator_a2", a2, Role::Operator).await,
-        dispatcher: user("dispatcher", bureau, Role::Dispatcher).await,
-        supervisor: user("supervisor", bureau, Role::Supervisor).await,
-        analyst: user("analyst", bureau, Role::Analyst).await,
-        handler: user("handler", x, Role::Handler).await,
+        operator: user("operator"),
+        operator_a2: user("operator_a2"),
+        dispatcher: user("dispatcher"),
+        supervisor: user("supervisor"),
+        analyst: user("analyst"),
+        handler: user("handler"),
         db,
     }
 }

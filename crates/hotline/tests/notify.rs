@@ -12,7 +12,6 @@ use kernel::clock::Clock;
 use kernel::page::PageQuery;
 use kernel::{Actor, Db, Error, Role};
 use notify::{InboxQuery, NotifyService, TemplateInput, WebhookInput};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -60,73 +59,36 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: "690100".into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let mut ids = Vec::new();
-    for n in ["数据局", "住建局", "城管局", "水务局"] {
-        ids.push(org.create_department(&cli, dept(n)).await.unwrap().id);
-    }
-    let (bureau, x, y, z) = (ids[0], ids[1], ids[2], ids[3]);
-    let user = |u: &'static str, d: i64, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: Some(d),
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
+    let city = testkit::city::empty()
+        .dept("数据局", "690100")
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("水务局", "690100")
+        .user("admin_user", "数据局", Role::Admin)
+        .user("operator", "数据局", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("hx_user", "住建局", Role::Handler)
+        .user("hx_other", "住建局", Role::Handler)
+        .user("hy_user", "城管局", Role::Handler)
+        .user("hz_user", "水务局", Role::Handler)
+        .build(db.clone())
+        .await;
+    let a = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),
         notify: NotifyService::new(db.clone()),
-        admin: user("admin_user", bureau, Role::Admin).await,
-        operator: user("operator", bureau, Role::Operator).await,
-        dispatcher: user("dispatcher", bureau, Role::Dispatcher).await,
-        supervisor: user("supervisor", bureau, Role::Supervisor).await,
-        hx: user("hx_user", x, Role::Handler).await,
-        hx2: user("hx_other", x, Role::Handler).await,
-        hy: user("hy_user", y, Role::Handler).await,
-        hz: user("hz_user", z, Role::Handler).await,
+        admin: a("admin_user"),
+        operator: a("operator"),
+        dispatcher: a("dispatcher"),
+        supervisor: a("supervisor"),
+        hx: a("hx_user"),
+        hx2: a("hx_other"),
+        hy: a("hy_user"),
+        hz: a("hz_user"),
+        x: city.dept("住建局"),
+        y: city.dept("城管局"),
         db,
-        x,
-        y,
     }
 }
 

@@ -41,7 +41,6 @@ use hotline::report::{self, GroupBy, KpiTable, Kpis, Period};
 use hotline::service::HotlineService;
 use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use std::io::Read;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
@@ -87,67 +86,27 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(at(2, 1, 9, 0));
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [
-        ("690000", "西地省"),
-        ("690100", "A市"),
-        ("690102", "A1区"),
-        ("690103", "A2区"),
-    ] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: "690100".into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let mut ids = Vec::new();
-    for n in ["数据局", "住建局", "城管局", "水务局"] {
-        ids.push(org.create_department(&cli, dept(n)).await.unwrap().id);
-    }
-    let (bureau, x, y, z) = (ids[0], ids[1], ids[2], ids[3]);
-    let user = |u: &'static str, d: i64, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: Some(d),
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
+    let city = testkit::city::empty()
+        .dept("数据局", "690100")
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("水务局", "690100")
+        .user("operator", "数据局", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("analyst", "数据局", Role::Analyst)
+        .user("hx_user", "住建局", Role::Handler)
+        .user("hy_user", "城管局", Role::Handler)
+        .user("hz_user", "水务局", Role::Handler)
+        .build(db.clone())
+        .await;
+    let x = city.dept("住建局");
+    let y = city.dept("城管局");
+    let z = city.dept("水务局");
+    let user = |u: &str| city.actor(u).clone();
     let svc = HotlineService::new(db.clone(), "A市");
     svc.import_taxonomy(
-        &cli,
+        &Actor::cli(),
         &[
             ("城乡建设".into(), "住房保障".into(), "物业管理".into()),
             ("环境保护".into(), "噪声污染".into(), "施工噪声".into()),
@@ -163,13 +122,13 @@ async fn world(db: Db) -> W {
         build1: cat("城乡建设"),
         env1: cat("环境保护"),
         svc,
-        operator: user("operator", bureau, Role::Operator).await,
-        dispatcher: user("dispatcher", bureau, Role::Dispatcher).await,
-        supervisor: user("supervisor", bureau, Role::Supervisor).await,
-        analyst: user("analyst", bureau, Role::Analyst).await,
-        hx: user("hx_user", x, Role::Handler).await,
-        hy: user("hy_user", y, Role::Handler).await,
-        hz: user("hz_user", z, Role::Handler).await,
+        operator: user("operator"),
+        dispatcher: user("dispatcher"),
+        supervisor: user("supervisor"),
+        analyst: user("analyst"),
+        hx: user("hx_user"),
+        hy: user("hy_user"),
+        hz: user("hz_user"),
         db,
         x,
         y,

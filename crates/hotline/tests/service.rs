@@ -6,7 +6,6 @@ use hotline::service::{HotlineService, SplitPart, TicketQuery};
 use kernel::clock::Clock;
 use kernel::page::PageQuery;
 use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     hotline::migrations()
@@ -52,92 +51,32 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
-    let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = |n: &str| NewDepartment {
-        name: n.into(),
-        short_name: None,
-        region_code: "690100".into(),
-        parent_id: None,
-        credit_code: None,
-        phone: None,
-    };
-    let bureau = org
-        .create_department(&cli, dept("数据局"))
-        .await
-        .unwrap()
-        .id;
-    let x = org
-        .create_department(&cli, dept("住建局"))
-        .await
-        .unwrap()
-        .id;
-    let y = org
-        .create_department(&cli, dept("城管局"))
-        .await
-        .unwrap()
-        .id;
-    let z = org
-        .create_department(&cli, dept("水务局"))
-        .await
-        .unwrap()
-        .id;
-    let user = |u: &'static str, d: i64, r: Role| {
-        let org = org.clone();
-        async move {
-            let id = org
-                .create_user(
-                    &Actor::cli(),
-                    NewUser {
-                        username: u.into(),
-                        display_name: u.into(),
-                        password: "abc12345".into(),
-                        dept_id: Some(d),
-                        roles: vec![r],
-                        phone: None,
-                        id_card: None,
-                    },
-                )
-                .await
-                .unwrap()
-                .id;
-            org.actor_of_user(id).await.unwrap()
-        }
-    };
-    let operator = user("operator", bureau, Role::Operator).await;
-    let dispatcher = user("dispatcher", bureau, Role::Dispatcher).await;
-    let supervisor = user("supervisor", bureau, Role::Supervisor).await;
-    let hx = user("hx_user", x, Role::Handler).await;
-    let hy = user("hy_user", y, Role::Handler).await;
-    let hz = user("hz_user", z, Role::Handler).await;
+    let city = testkit::city::empty()
+        .dept("数据局", "690100")
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("水务局", "690100")
+        .user("operator", "数据局", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("hx_user", "住建局", Role::Handler)
+        .user("hy_user", "城管局", Role::Handler)
+        .user("hz_user", "水务局", Role::Handler)
+        .build(db.clone())
+        .await;
+    let a = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),
         db,
-        operator,
-        dispatcher,
-        supervisor,
-        hx,
-        hy,
-        hz,
-        x,
-        y,
-        z,
+        operator: a("operator"),
+        dispatcher: a("dispatcher"),
+        supervisor: a("supervisor"),
+        hx: a("hx_user"),
+        hy: a("hy_user"),
+        hz: a("hz_user"),
+        x: city.dept("住建局"),
+        y: city.dept("城管局"),
+        z: city.dept("水务局"),
     }
 }
 
@@ -296,7 +235,7 @@ async fn a_ticket_lives_from_intake_to_archive(db: Db) {
             "archive"
         ]
     );
-    assert_eq!(tl[2].actor_name, "dispatcher");
+    assert_eq!(tl[2].actor_name, "测试dispatcher");
     // Every step is in the audit chain too.
     let hist = kernel::audit::history(&w.db, "ticket", &id.to_string())
         .await
