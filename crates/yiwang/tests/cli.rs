@@ -1,7 +1,10 @@
 //! The command line, run as a separate process, on SQLite and PostgreSQL.
 
+mod support;
+use support::*;
+
 use kernel::Db;
-use std::process::{Command, Output};
+use std::process::Command;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     web::migrations()
@@ -11,25 +14,6 @@ testkit::on_both_backends!(migrations;
     migrate_is_idempotent_and_audit_verify_names_a_tampered_row,
     users_are_added_listed_and_reset,
 );
-
-fn yiwang(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .env("YIWANG_AUTH__ARGON2_MEMORY_KIB", "1024")
-        .env("YIWANG_AUTH__ARGON2_ITERATIONS", "1")
-        .output()
-        .expect("run yiwang")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
     let url = db.url().to_owned();

@@ -1,32 +1,11 @@
 //! `yiwang hotline`, run as a separate process on the shared hotline files (no database).
 
+mod support;
+use support::*;
+
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn shared(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/hotline/"
-    ))
-    .join(name)
-}
-
-fn yiwang(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("run yiwang")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+use std::path::Path;
+use std::process::Command;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -51,7 +30,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
     let categories = shared("categories.csv");
     let model = d.join("model.bin");
 
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -70,7 +49,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
 
     // Classify: every row, its id and columns kept, three columns added.
     let classified = d.join("classified.csv");
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -102,7 +81,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
     }
 
     // Evaluate as JSON.
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -122,7 +101,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
 
     // Hot issues.
     let votes = shared("messages_with_votes.csv");
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -165,7 +144,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
         w.flush().unwrap();
     }
     let scored = d.join("scored.csv");
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -203,7 +182,7 @@ fn bad_input_is_a_chinese_error_with_exit_code_1() {
     let d = dir.path();
     let no_title = d.join("no_title.csv");
     std::fs::write(&no_title, "id,detail,category\n1,路灯不亮,城乡建设\n").unwrap();
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -218,7 +197,7 @@ fn bad_input_is_a_chinese_error_with_exit_code_1() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("错误") && err.contains("留言主题"), "{err}");
 
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &["hotline", "hotspots", "--input", s(&d.join("missing.csv"))],
     );
@@ -227,7 +206,7 @@ fn bad_input_is_a_chinese_error_with_exit_code_1() {
 
     let bad_model = d.join("bad.bin");
     std::fs::write(&bad_model, b"not a model").unwrap();
-    let o = yiwang(
+    let o = yiwang_in(
         d,
         &[
             "hotline",
@@ -296,7 +275,7 @@ fn train_from_the_database_lists_and_activates_versions() {
 fn signals_runs_the_alert_job_on_the_database() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("y.db");
-    let o = yiwang(
+    let o = yiwang_in(
         dir.path(),
         &["--db", s(&db), "hotline", "signals", "--at", "2026-03-16"],
     );
@@ -306,7 +285,7 @@ fn signals_runs_the_alert_job_on_the_database() {
         "{}",
         out(&o)
     );
-    let o = yiwang(
+    let o = yiwang_in(
         dir.path(),
         &["--db", s(&db), "hotline", "signals", "--at", "16/03/2026"],
     );

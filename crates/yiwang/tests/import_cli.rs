@@ -1,32 +1,7 @@
 //! `yiwang import`, run as a separate process on a fresh SQLite database.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
-fn shared(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/hotline/"
-    ))
-    .join(name)
-}
-
-fn yiwang(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .output()
-        .expect("run yiwang")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
+mod support;
+use support::*;
 
 #[test]
 fn categories_then_tickets_with_a_summary() {

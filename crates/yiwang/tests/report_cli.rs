@@ -2,12 +2,14 @@
 //! built through the hotline service, then the monthly report as .docx and .xlsx and the weekly
 //! 典型案例专报.
 
+mod support;
+use support::*;
+
 use hotline::domain::*;
 use hotline::HotlineService;
 use kernel::clock::Clock;
 use kernel::{Actor, Db};
 use std::io::Read;
-use std::process::{Command, Output};
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     web::migrations()
@@ -16,23 +18,6 @@ fn migrations() -> Vec<kernel::migrate::Migration> {
 testkit::on_both_backends!(migrations;
     the_report_command_writes_word_and_excel_files,
 );
-
-fn yiwang(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .output()
-        .expect("run yiwang")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 /// `hour`:00 China time on a day of March 2025 (2025-03-01 00:00 +08:00 is 1740758400000).
 fn at(month: u32, day: u32, hour: u32) -> i64 {

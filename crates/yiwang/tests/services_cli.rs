@@ -1,6 +1,9 @@
 //! `yiwang services import|export|items` and `yiwang report services`, run as separate
 //! processes on SQLite and PostgreSQL over a small city built through the services API.
 
+mod support;
+use support::*;
+
 #[path = "../../services/tests/common/mod.rs"]
 mod common;
 
@@ -11,7 +14,6 @@ use services::domain::*;
 use services::report::GroupBy;
 use services::service::NewCase;
 use std::io::Read;
-use std::process::{Command, Output};
 use tabular::Cell;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
@@ -23,23 +25,6 @@ testkit::on_both_backends!(migrations;
     import_names_the_bad_lines_and_fails,
     report_services_writes_word_and_excel_files,
 );
-
-fn yiwang(db_url: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yiwang"))
-        .arg("--db")
-        .arg(db_url)
-        .args(args)
-        .output()
-        .expect("run yiwang")
-}
-
-fn out(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
 
 fn path(p: &std::path::Path) -> &str {
     p.to_str().unwrap()
