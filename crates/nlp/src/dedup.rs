@@ -9,6 +9,7 @@
 //! The light tokenisation lives here (and is shared with [`crate::hotspot`] and
 //! [`crate::quality`]) on purpose: these modules must not move when the segmenter does.
 
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// Tuning of [`DupIndex`]; the defaults suit 12345 tickets of one to a few hundred characters.
@@ -46,6 +47,9 @@ const HASHES: usize = 64;
 /// 0.3 with p ≈ 0.95 — loose on purpose, rewordings share few bigrams; the exact score decides.
 const ROWS: usize = 2;
 const BANDS: usize = HASHES / ROWS;
+/// At most this many colliding tickets are scored exactly per look (the most colliding; ties go
+/// to the most recently indexed).
+const MAX_SCORED: usize = 256;
 
 struct Doc {
     id: String,
@@ -60,8 +64,9 @@ pub struct DupIndex {
     opts: DupOptions,
     docs: Vec<Option<Doc>>,
     by_id: HashMap<String, usize>,
-    bands: Vec<HashMap<u64, Vec<usize>>>,
-    df: HashMap<u64, u32>,
+    // Keys are already well-mixed hashes: Fx is enough and several times cheaper than SipHash.
+    bands: Vec<FxHashMap<u64, Vec<usize>>>,
+    df: FxHashMap<u64, u32>,
     live: usize,
 }
 
@@ -77,8 +82,8 @@ impl DupIndex {
             opts,
             docs: Vec::new(),
             by_id: HashMap::new(),
-            bands: (0..BANDS).map(|_| HashMap::new()).collect(),
-            df: HashMap::new(),
+            bands: (0..BANDS).map(|_| FxHashMap::default()).collect(),
+            df: FxHashMap::default(),
             live: 0,
         }
     }
@@ -177,33 +182,44 @@ impl DupIndex {
         }
         let sig = minhash(&shingles);
         let places = doc_places(text, place);
-        let mut seen = vec![false; self.docs.len()];
-        let mut out = Vec::new();
+        // Band collisions per indexed ticket: the more bands two signatures share, the more
+        // bigrams the texts share. Only the best-colliding are scored exactly, so a burst of
+        // hundreds of calls about one outage costs a bounded time per new call.
+        let mut hits = vec![0u8; self.docs.len()];
+        let mut colliding = Vec::new();
         for (b, band) in self.bands.iter().enumerate() {
             let Some(slots) = band.get(&band_key(&sig, b)) else {
                 continue;
             };
             for &slot in slots {
-                if std::mem::replace(&mut seen[slot], true) {
-                    continue;
+                if hits[slot] == 0 {
+                    colliding.push(slot);
                 }
-                let Some(doc) = &self.docs[slot] else {
-                    continue;
-                };
-                if (doc.at_ms - at_ms).abs() > window_ms {
-                    continue;
+                hits[slot] += 1;
+            }
+        }
+        if colliding.len() > MAX_SCORED {
+            colliding.sort_by(|a, b| hits[*b].cmp(&hits[*a]).then(b.cmp(a)));
+            colliding.truncate(MAX_SCORED);
+        }
+        let mut out = Vec::new();
+        for slot in colliding {
+            let Some(doc) = &self.docs[slot] else {
+                continue;
+            };
+            if (doc.at_ms - at_ms).abs() > window_ms {
+                continue;
+            }
+            let mut sim = self.text_similarity(&shingles, &doc.shingles);
+            if !places.is_empty() && !doc.places.is_empty() {
+                if places_overlap(&places, &doc.places) {
+                    sim = (sim + self.opts.same_place_bonus).min(1.0);
+                } else {
+                    sim *= self.opts.other_place_factor;
                 }
-                let mut sim = self.text_similarity(&shingles, &doc.shingles);
-                if !places.is_empty() && !doc.places.is_empty() {
-                    if places_overlap(&places, &doc.places) {
-                        sim = (sim + self.opts.same_place_bonus).min(1.0);
-                    } else {
-                        sim *= self.opts.other_place_factor;
-                    }
-                }
-                if sim >= self.opts.min_similarity {
-                    out.push((doc.id.clone(), sim));
-                }
+            }
+            if sim >= self.opts.min_similarity {
+                out.push((doc.id.clone(), sim));
             }
         }
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

@@ -27,8 +27,9 @@ use utoipa::ToSchema;
 const DAY_MS: i64 = 86_400_000;
 /// ±0.005° is about ±550 m of latitude here: "the same place" for a ticket with coordinates.
 const GEO_BOX_DEG: f64 = 0.005;
-/// Candidates read back from the table per look; more than any caller shows.
+/// Candidates read back from the table per look, at most, and per query.
 const MAX_VERIFIED: usize = 64;
+const VERIFY_CHUNK: usize = 8;
 /// How long an id skipped by a look (taken by a transaction not yet committed) is looked for
 /// again before it is taken for rolled back.
 const GAP_TTL: Duration = Duration::from_secs(120);
@@ -217,8 +218,10 @@ fn admissible(t: &Ticket, p: &Probe, since_ms: i64) -> bool {
     }
 }
 
-/// The open duplicates of the probe in the window, best first, read back from the table; the
-/// tickets the index proposed that are gone or no longer open leave it.
+/// The `want` best open duplicates of the probe in the window, read back from the table a few
+/// at a time (the index ranks; the table decides); what the index proposed that is gone or no
+/// longer open leaves it.
+#[allow(clippy::too_many_arguments)]
 async fn best(
     c: &mut AnyConnection,
     cache: &DupCache,
@@ -227,31 +230,40 @@ async fn best(
     now: i64,
     window_ms: i64,
     min_similarity: f64,
+    want: usize,
 ) -> Result<Vec<(Ticket, f32)>> {
     cache.sync(c, window_ms, min_similarity as f32, now).await?;
-    let proposed = cache.candidates(p, now);
-    let ids: Vec<i64> = proposed.iter().map(|c| c.0).collect();
-    let mut rows: std::collections::HashMap<i64, Ticket> = store::tickets_by_ids(c, &ids)
-        .await?
-        .into_iter()
-        .map(|t| (t.id, t))
-        .collect();
-    let gone: Vec<i64> = ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            rows.get(id)
-                .is_none_or(|t| !t.status.is_open() || t.status == Status::Split)
-        })
-        .collect();
-    cache.forget(&gone);
     let since = now - window_ms;
-    Ok(proposed
-        .into_iter()
-        .filter_map(|(id, sim)| rows.remove(&id).map(|t| (t, sim)))
-        .filter(|(t, _)| admissible(t, p, since))
-        .filter(|(t, _)| actor.is_none_or(|a| HotlineService::can_see(a, t)))
-        .collect())
+    let mut out = Vec::new();
+    for chunk in cache.candidates(p, now).chunks(VERIFY_CHUNK) {
+        let ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
+        let mut rows: std::collections::HashMap<i64, Ticket> = store::tickets_by_ids(c, &ids)
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t))
+            .collect();
+        let gone: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                rows.get(id)
+                    .is_none_or(|t| !t.status.is_open() || t.status == Status::Split)
+            })
+            .collect();
+        cache.forget(&gone);
+        out.extend(
+            chunk
+                .iter()
+                .filter_map(|(id, sim)| rows.remove(id).map(|t| (t, *sim)))
+                .filter(|(t, _)| admissible(t, p, since))
+                .filter(|(t, _)| actor.is_none_or(|a| HotlineService::can_see(a, t))),
+        );
+        if out.len() >= want {
+            out.truncate(want);
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Distinct callers on a ticket and its merged children; a ticket without a phone number is a
@@ -272,9 +284,9 @@ pub(crate) async fn find(
     limit: usize,
 ) -> Result<Vec<Candidate>> {
     let window_ms = window_days * DAY_MS;
-    let found = best(c, cache, actor, p, now, window_ms, min_similarity).await?;
+    let found = best(c, cache, actor, p, now, window_ms, min_similarity, limit).await?;
     let mut out = Vec::new();
-    for (t, s) in found.into_iter().take(limit) {
+    for (t, s) in found {
         out.push(Candidate {
             ticket_id: t.id,
             number: t.number.clone(),
@@ -337,6 +349,7 @@ async fn record_suggestion(tx: &mut Tx, cache: &DupCache, t: &Ticket, now: i64) 
         now,
         window_ms,
         s.dup_min_similarity,
+        1,
     )
     .await?;
     if let Some((other, sim)) = found.into_iter().next() {
