@@ -179,8 +179,37 @@ fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
     (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
 }
 
+/// The three files of an SQLite database in WAL mode.
+fn sqlite_files(path: &std::path::Path) -> [std::path::PathBuf; 3] {
+    ["", "-wal", "-shm"]
+        .map(|suffix| std::path::PathBuf::from(format!("{}{suffix}", path.display())))
+}
+
+fn remove_sqlite(path: &std::path::Path) -> Result<()> {
+    for p in sqlite_files(path) {
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("无法删除旧的演示数据库 {}", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+async fn build(url: &str, cfg: &Config, seed: u64) -> Result<Db> {
+    let db = Db::connect(url).await.map_err(crate::cli_error)?;
+    kernel::migrate::run(&db, &web::migrations())
+        .await
+        .map_err(crate::cli_error)?;
+    populate(&db, cfg, seed).await?;
+    Ok(db)
+}
+
 /// Creates the demo database from scratch. An existing database is replaced only if it is a
 /// demo; anything else is refused, so real data is never overwritten.
+///
+/// A demo that replaces one is built beside it and moved into place when complete: deleting
+/// the files of an SQLite database that a connection had open lets that connection, when it
+/// finally closes, delete the new database's WAL by name (and with it the new tables).
 pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
     let url = &cfg.database.url;
     match sqlite_path(url) {
@@ -194,15 +223,23 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
             if !demo && !empty {
                 bail!("{} 已存在且不是演示数据库，拒绝覆盖。请换一个位置（--db 演示.db）或先自行移走它。", path.display());
             }
-            for suffix in ["", "-wal", "-shm"] {
-                let p = std::path::PathBuf::from(format!("{}{suffix}", path.display()));
-                if p.exists() {
-                    std::fs::remove_file(&p)
-                        .with_context(|| format!("无法删除旧的演示数据库 {}", p.display()))?;
+            let aside = std::path::PathBuf::from(format!("{}.building", path.display()));
+            remove_sqlite(&aside)?;
+            let aside_url =
+                url.replacen(&path.display().to_string(), &aside.display().to_string(), 1);
+            let db = build(&aside_url, cfg, seed).await?;
+            db.close().await;
+            remove_sqlite(&path)?;
+            for (from, to) in sqlite_files(&aside).iter().zip(sqlite_files(&path).iter()) {
+                if from.exists() {
+                    std::fs::rename(from, to).with_context(|| {
+                        format!("无法把 {} 移到 {}", from.display(), to.display())
+                    })?;
                 }
             }
+            Db::connect(url).await.map_err(crate::cli_error)
         }
-        Some(_) => {}
+        Some(_) => build(url, cfg, seed).await,
         None => {
             let existing = Db::connect(url).await.map_err(crate::cli_error)?;
             let empty = kernel::migrate::is_empty(&existing)
@@ -215,14 +252,9 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
                     kernel::db::redact_url(url)
                 );
             }
+            build(url, cfg, seed).await
         }
     }
-    let db = Db::connect(url).await.map_err(crate::cli_error)?;
-    kernel::migrate::run(&db, &web::migrations())
-        .await
-        .map_err(crate::cli_error)?;
-    populate(&db, cfg, seed).await?;
-    Ok(db)
 }
 
 fn err(e: kernel::Error) -> anyhow::Error {
