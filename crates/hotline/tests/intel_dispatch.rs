@@ -67,18 +67,10 @@ const TAXONOMY: &[(&str, &str)] = &[
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let city = testkit::city::empty()
+    let city = testkit::city::hotline_centre()
         .region("690102001000", "东湖街道")
         .region("690102001001", "幸福社区")
-        .dept("数据局", "690100")
-        .dept("住建局", "690100")
-        .dept("城管局", "690100")
-        .dept("水务局", "690100")
         .user("admin", "数据局", Role::Admin)
-        .user("operator", "数据局", Role::Operator)
-        .user("dispatcher", "数据局", Role::Dispatcher)
-        .user("supervisor", "数据局", Role::Supervisor)
-        .user("hx_user", "住建局", Role::Handler)
         .build(db.clone())
         .await;
     let x = city.dept("住建局");
@@ -1067,7 +1059,7 @@ async fn auto_dispatch_above_the_threshold_and_returns_lower_accuracy(db: Db) {
         .create_user(
             &Actor::cli(),
             NewUser {
-                username: "hz_user".into(),
+                username: "hz_other".into(),
                 display_name: "hz".into(),
                 password: "abc12345".into(),
                 dept_id: Some(w.z),

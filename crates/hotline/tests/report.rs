@@ -86,20 +86,7 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(at(2, 1, 9, 0));
-    let city = testkit::city::empty()
-        .dept("数据局", "690100")
-        .dept("住建局", "690100")
-        .dept("城管局", "690100")
-        .dept("水务局", "690100")
-        .user("operator", "数据局", Role::Operator)
-        .user("dispatcher", "数据局", Role::Dispatcher)
-        .user("supervisor", "数据局", Role::Supervisor)
-        .user("analyst", "数据局", Role::Analyst)
-        .user("hx_user", "住建局", Role::Handler)
-        .user("hy_user", "城管局", Role::Handler)
-        .user("hz_user", "水务局", Role::Handler)
-        .build(db.clone())
-        .await;
+    let city = testkit::city::hotline_centre().build(db.clone()).await;
     let x = city.dept("住建局");
     let y = city.dept("城管局");
     let z = city.dept("水务局");

@@ -5,7 +5,7 @@ use hotline::domain::*;
 use hotline::service::{HotlineService, SplitPart, TicketQuery};
 use kernel::clock::Clock;
 use kernel::page::PageQuery;
-use kernel::{Actor, Db, Role};
+use kernel::{Actor, Db};
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     hotline::migrations()
@@ -51,19 +51,7 @@ struct W {
 async fn world(db: Db) -> W {
     let mut db = db;
     db.clock = Clock::manual(monday());
-    let city = testkit::city::empty()
-        .dept("数据局", "690100")
-        .dept("住建局", "690100")
-        .dept("城管局", "690100")
-        .dept("水务局", "690100")
-        .user("operator", "数据局", Role::Operator)
-        .user("dispatcher", "数据局", Role::Dispatcher)
-        .user("supervisor", "数据局", Role::Supervisor)
-        .user("hx_user", "住建局", Role::Handler)
-        .user("hy_user", "城管局", Role::Handler)
-        .user("hz_user", "水务局", Role::Handler)
-        .build(db.clone())
-        .await;
+    let city = testkit::city::hotline_centre().build(db.clone()).await;
     let a = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),

@@ -93,6 +93,24 @@ pub fn standard() -> CityBuilder {
         .citizen("citizen", "13912345678")
 }
 
+/// The hotline tests' city: 数据局 (the 12345 centre: `operator`, `dispatcher`, `supervisor`,
+/// `analyst`) and three departments with one handler each: 住建局 `hx_user`, 城管局 `hy_user`,
+/// 水务局 `hz_user`.
+pub fn hotline_centre() -> CityBuilder {
+    empty()
+        .dept("数据局", "690100")
+        .dept("住建局", "690100")
+        .dept("城管局", "690100")
+        .dept("水务局", "690100")
+        .user("operator", "数据局", Role::Operator)
+        .user("dispatcher", "数据局", Role::Dispatcher)
+        .user("supervisor", "数据局", Role::Supervisor)
+        .user("analyst", "数据局", Role::Analyst)
+        .user("hx_user", "住建局", Role::Handler)
+        .user("hy_user", "城管局", Role::Handler)
+        .user("hz_user", "水务局", Role::Handler)
+}
+
 impl CityBuilder {
     pub fn region(mut self, code: &str, name: &str) -> Self {
         self.regions.push((code.into(), name.into()));
