@@ -639,12 +639,39 @@ pub fn builtin_years() -> Vec<YearData> {
         .collect()
 }
 
+/// The meta key counting writes of the stored calendar, so a server can keep the calendar it
+/// built until somebody (this process or another, e.g. `yiwang calendar import`) stores a year.
+const GENERATION_KEY: &str = "calendar_generation";
+
+async fn generation(db: &Db) -> Result<String> {
+    Ok(sqlx::query("SELECT value FROM kernel_meta WHERE key = $1")
+        .bind(GENERATION_KEY)
+        .fetch_optional(db.pool())
+        .await?
+        .map(|r| r.get::<String, _>(0))
+        .unwrap_or_default())
+}
+
+/// The calendar last built for a database and the generation it was built at.
+#[derive(Default)]
+struct Cached(std::sync::Mutex<Option<(String, Calendar)>>);
+
 /// The built-in calendar with every year stored in the database replacing its built-in days.
+/// Every deadline needs it, so it is built once per stored generation and kept with the `Db`.
 pub async fn load(db: &Db) -> Result<Calendar> {
-    Ok(stored_years(db)
+    let g = generation(db).await?;
+    let cache = db.state::<Cached>();
+    if let Some((have, cal)) = cache.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if *have == g {
+            return Ok(cal.clone());
+        }
+    }
+    let cal = stored_years(db)
         .await?
         .into_iter()
-        .fold(Calendar::builtin(), Calendar::with_year))
+        .fold(Calendar::builtin(), Calendar::with_year);
+    *cache.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((g, cal.clone()));
+    Ok(cal)
 }
 
 /// The years admins have stored, oldest first.
@@ -697,6 +724,13 @@ pub async fn store_year(db: &Db, actor: &AuditActor, data: &YearData) -> Result<
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    let generation: i64 = sqlx::query("SELECT value FROM kernel_meta WHERE key = $1")
+        .bind(GENERATION_KEY)
+        .fetch_optional(&mut *tx)
+        .await?
+        .and_then(|r| r.get::<String, _>(0).parse().ok())
+        .unwrap_or(0);
+    crate::migrate::set_meta(&mut tx, GENERATION_KEY, &(generation + 1).to_string()).await?;
     let before: i64 = sqlx::query("SELECT COUNT(*) FROM kernel_calendar_days WHERE year = $1")
         .bind(year)
         .fetch_one(&mut *tx)
