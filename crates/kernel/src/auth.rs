@@ -282,9 +282,16 @@ impl Actor {
 
     /// Refuses a token that was not granted `scope`. Sessions and the command line pass.
     pub fn require_scope(&self, scope: &str) -> Result<()> {
+        // `m:write` covers `m:read`: a token that may change records may read them.
+        let implied = scope.strip_suffix(":read").map(|m| format!("{m}:write"));
         match &self.token_scopes {
             None => Ok(()),
-            Some(s) if s.iter().any(|x| x == scope || x == "*") => Ok(()),
+            Some(s)
+                if s.iter()
+                    .any(|x| x == scope || x == "*" || Some(x) == implied.as_ref()) =>
+            {
+                Ok(())
+            }
             Some(_) => Err(Error::forbidden(format!(
                 "该 API 令牌未被授予“{scope}”权限"
             ))),
@@ -429,5 +436,14 @@ mod tests {
         };
         assert!(t.require_scope("org:read").is_ok());
         assert!(t.require_scope("org:write").is_err());
+        assert!(t.require_scope("hotline:read").is_err());
+        // Writing a module's records covers reading them, and only them.
+        let w = Actor {
+            token_scopes: Some(vec!["services:write".into()]),
+            ..t
+        };
+        assert!(w.require_scope("services:write").is_ok());
+        assert!(w.require_scope("services:read").is_ok());
+        assert!(w.require_scope("hotline:read").is_err());
     }
 }

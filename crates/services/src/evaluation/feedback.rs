@@ -58,6 +58,7 @@ impl ServicesService {
 
     pub async fn feedback_list(&self, actor: &Actor) -> Result<Vec<Feedback>> {
         actor.require_any_role(roles::<Supervise>())?;
+        actor.require_scope("services:read")?;
         let mut list = store::feedback_list(&mut *self.conn().await?).await?;
         if !actor.has_role(Role::Admin) {
             for f in &mut list {
@@ -68,7 +69,7 @@ impl ServicesService {
     }
 
     pub async fn answer_feedback(&self, actor: &Actor, id: i64, answer: &str) -> Result<Feedback> {
-        actor.require_any_role(roles::<Supervise>())?;
+        actor.authorize::<Supervise>()?;
         let mut c = Checks::new();
         c.text("answer", "答复", answer, 4000);
         c.finish()?;

@@ -212,6 +212,7 @@ impl ServicesService {
         if !actor.has_any_role(roles::<Supervise>()) {
             actor.require_any_role(roles::<WorkCases>())?;
         }
+        actor.require_scope("services:read")?;
         let f = if actor.has_any_role(roles::<Supervise>()) {
             None
         } else {
@@ -227,7 +228,7 @@ impl ServicesService {
         id: i64,
         input: RectificationReply,
     ) -> Result<Rectification> {
-        actor.require_any_role(roles::<WorkCases>())?;
+        actor.authorize::<WorkCases>()?;
         let reply = input.reply.trim().to_owned();
         let mut c = Checks::new();
         c.text("reply", "整改答复", &reply, 4000);
@@ -272,7 +273,7 @@ impl ServicesService {
         id: i64,
         input: RectificationReview,
     ) -> Result<Rectification> {
-        actor.require_any_role(roles::<Supervise>())?;
+        actor.authorize::<Supervise>()?;
         let note = input.note.trim().to_owned();
         let mut c = Checks::new();
         c.text("note", "审核意见", &note, 2000);

@@ -60,7 +60,7 @@ impl ServicesService {
 
     /// Creates an item as draft version 1.
     pub async fn create_item(&self, actor: &Actor, input: ItemInput) -> Result<ServiceItem> {
-        actor.require_any_role(roles::<MaintainItems>())?;
+        actor.authorize::<MaintainItems>()?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
         Self::require_item_rights(actor, &dept)?;
@@ -99,7 +99,7 @@ impl ServicesService {
         id: i64,
         input: ItemInput,
     ) -> Result<ServiceItem> {
-        actor.require_any_role(roles::<MaintainItems>())?;
+        actor.authorize::<MaintainItems>()?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
         Self::require_item_rights(actor, &dept)?;
@@ -154,7 +154,7 @@ impl ServicesService {
     /// Publishes the latest draft; the version published before is superseded (cases filed
     /// under it keep it).
     pub async fn publish_item(&self, actor: &Actor, id: i64) -> Result<ServiceItem> {
-        actor.require_any_role(roles::<MaintainItems>())?;
+        actor.authorize::<MaintainItems>()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let (latest, _) = store::item_versions_of(&mut tx, id)
@@ -281,7 +281,7 @@ impl ServicesService {
     /// Refuses unless the actor may maintain the items of this department (pages and imports
     /// check a whole form or file before writing any of it).
     pub async fn require_item_rights_for(&self, actor: &Actor, dept_id: i64) -> Result<()> {
-        actor.require_any_role(roles::<MaintainItems>())?;
+        actor.authorize::<MaintainItems>()?;
         let dept = self.department(dept_id).await?;
         Self::require_item_rights(actor, &dept).map(|_| ())
     }

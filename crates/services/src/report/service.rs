@@ -164,7 +164,7 @@ impl ServicesService {
         from: i64,
         to: i64,
     ) -> Result<(Vec<Case>, Vec<Evaluation>, std::collections::HashSet<i64>)> {
-        actor.require_any_role(roles::<ReadReports>())?;
+        actor.authorize::<ReadReports>()?;
         let mut c = self.conn().await?;
         let mut cases = store::cases_in(&mut c, from, to).await?;
         let mut evals = store::evaluations_in(&mut c, from, to).await?;
