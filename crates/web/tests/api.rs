@@ -129,7 +129,11 @@ async fn anonymous_and_token_access_is_checked(db: Db) {
     // Reading another module's figures needs that module's scope (services:read).
     let r = machine.get("/api/v1/services/reports?period=2026-03").await;
     assert_problem(&r, 403, "forbidden", None);
-    assert!(r.1["detail"].as_str().unwrap().contains("services:read"), "{}", r.1);
+    assert!(
+        r.1["detail"].as_str().unwrap().contains("services:read"),
+        "{}",
+        r.1
+    );
     // last-used time is recorded.
     let (_, tokens) = admin.get("/api/v1/org/tokens").await;
     assert!(tokens[0]["last_used_at"].is_i64(), "{tokens}");

@@ -27,9 +27,8 @@ use utoipa::ToSchema;
 const DAY_MS: i64 = 86_400_000;
 /// ±0.005° is about ±550 m of latitude here: "the same place" for a ticket with coordinates.
 const GEO_BOX_DEG: f64 = 0.005;
-/// Candidates read back from the table per look, at most, and per query.
+/// Candidates read back from the table per look, at most.
 const MAX_VERIFIED: usize = 64;
-const VERIFY_CHUNK: usize = 8;
 /// How long an id skipped by a look (taken by a transaction not yet committed) is looked for
 /// again before it is taken for rolled back.
 const GAP_TTL: Duration = Duration::from_secs(120);
@@ -89,21 +88,18 @@ impl DupCache {
     }
 
     /// Brings the index up to the table: the tickets added since the last look (and the ids
-    /// that were missing then), or the whole window on first use, after a change of the
-    /// settings, or when the table is behind the index (a database restored under the same
-    /// handle).
+    /// that were missing then), or the whole window on first use or after a change of the
+    /// settings. One query when nothing was added.
     async fn sync(&self, c: &mut AnyConnection, window_ms: i64, min: f32, now: i64) -> Result<()> {
-        let max_id = store::max_ticket_id(c).await?;
         let since = now - window_ms;
         let current = {
             let g = self.lock();
             g.as_ref()
-                .filter(|s| {
-                    s.window_ms == window_ms && s.min_similarity == min && s.seen_up_to <= max_id
-                })
+                .filter(|s| s.window_ms == window_ms && s.min_similarity == min)
                 .map(|s| (s.seen_up_to, s.gaps.iter().map(|g| g.0).collect::<Vec<_>>()))
         };
         let Some((seen_up_to, gaps)) = current else {
+            let max_id = store::max_ticket_id(c).await?;
             let rows = store::dup_rows_created_since(c, since).await?;
             let mut index = DupIndex::new(DupOptions {
                 min_similarity: min,
@@ -131,9 +127,6 @@ impl DupCache {
             });
             return Ok(());
         };
-        if max_id == seen_up_to && gaps.is_empty() {
-            return Ok(());
-        }
         let rows = store::dup_rows_after(c, seen_up_to, &gaps).await?;
         let mut g = self.lock();
         let Some(s) = g.as_mut() else { return Ok(()) };
@@ -235,7 +228,8 @@ async fn best(
     cache.sync(c, window_ms, min_similarity as f32, now).await?;
     let since = now - window_ms;
     let mut out = Vec::new();
-    for chunk in cache.candidates(p, now).chunks(VERIFY_CHUNK) {
+    // Few rows per read: the best candidate is usually admissible.
+    for chunk in cache.candidates(p, now).chunks((want * 4).clamp(4, 16)) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
         let mut rows: std::collections::HashMap<i64, Ticket> = store::tickets_by_ids(c, &ids)
             .await?
