@@ -148,8 +148,8 @@ mod tests {
             module,
             version: 1,
             name: "x",
-            sqlite: "",
-            postgres: "",
+            sql: "",
+            postgres: None,
         };
         let list = vec![
             Module::new("hotline")
