@@ -188,6 +188,60 @@ impl<'a, P> Granted<'a, P> {
     }
 }
 
+/// What a store's write functions take: proof that the change was authorized, made only from a
+/// [`Granted`] (a person's permission), by [`Authorized::client`] (an API client's token scope)
+/// or by [`Authorized::system`] (the system's own work: timers, automatic dispatch, a citizen's
+/// proof by number and phone). No record of a module's aggregates is written without one.
+#[derive(Debug, Clone, Copy)]
+pub struct Authorized<'a> {
+    actor: &'a Actor,
+    permission: &'static str,
+}
+
+impl<'a, P: Permission> From<Granted<'a, P>> for Authorized<'a> {
+    fn from(g: Granted<'a, P>) -> Self {
+        Authorized {
+            actor: g.actor,
+            permission: std::any::type_name::<P>(),
+        }
+    }
+}
+
+impl<'a> Authorized<'a> {
+    /// The system acting on its own: only an actor made by [`Actor::system`] or [`Actor::cli`].
+    pub fn system(actor: &'a Actor) -> Result<Self> {
+        match actor.via {
+            Via::System | Via::Cli => Ok(Authorized {
+                actor,
+                permission: "system",
+            }),
+            _ => Err(Error::forbidden("此操作只能由系统完成")),
+        }
+    }
+
+    /// An API client (token) that was granted `scope`, whatever its owner's roles: the
+    /// integrations (Open311, other systems) that submit records.
+    pub fn client(actor: &'a Actor, scope: &'static str) -> Result<Self> {
+        if actor.via != Via::Token {
+            return Err(Error::forbidden("此操作需要 API 令牌"));
+        }
+        actor.require_scope(scope)?;
+        Ok(Authorized {
+            actor,
+            permission: scope,
+        })
+    }
+
+    pub fn actor(&self) -> &'a Actor {
+        self.actor
+    }
+
+    /// The permission (type name), token scope or `system` it was made from.
+    pub fn permission(&self) -> &'static str {
+        self.permission
+    }
+}
+
 /// Declares a permission type: `permission!(pub Dispatch = [Dispatcher, Admin], "hotline:write");`
 #[macro_export]
 macro_rules! permission {
@@ -425,6 +479,33 @@ mod tests {
             ..dispatcher
         };
         assert!(token.authorize::<Dispatch>().is_err());
+    }
+
+    #[test]
+    fn only_the_system_or_a_grant_or_a_token_authorizes_a_write() {
+        let clerk = Actor {
+            roles: vec![Role::Dispatcher],
+            via: Via::Session,
+            ..Actor::cli()
+        };
+        assert!(
+            Authorized::system(&clerk).is_err(),
+            "a person is not the system"
+        );
+        assert!(Authorized::client(&clerk, "hotline:write").is_err());
+        let by: Authorized = clerk.authorize::<Dispatch>().unwrap().into();
+        assert!(by.permission().ends_with("Dispatch"));
+        assert_eq!(
+            Authorized::system(&Actor::system()).unwrap().permission(),
+            "system"
+        );
+        let token = Actor {
+            token_scopes: Some(vec!["hotline:read".into()]),
+            via: Via::Token,
+            ..clerk
+        };
+        assert!(Authorized::client(&token, "hotline:write").is_err());
+        assert!(Authorized::client(&token, "hotline:read").is_ok());
     }
 
     #[test]

@@ -19,6 +19,6 @@ pub mod migrate;
 pub mod page;
 pub mod period;
 
-pub use auth::{Actor, Granted, Permission, Role, Scope, ScopeFilter};
+pub use auth::{Actor, Authorized, Granted, Permission, Role, Scope, ScopeFilter};
 pub use db::{Backend, Db, Tx};
 pub use error::{Error, FieldError, Result};

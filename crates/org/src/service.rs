@@ -5,12 +5,13 @@ use crate::domain::*;
 use crate::{password, store};
 use base64::Engine;
 use kernel::audit;
+use kernel::auth::Permission;
 use kernel::auth::Via;
 use kernel::codes;
 use kernel::config::AuthConfig;
 use kernel::error::{Checks, Error, Result};
 use kernel::page::{Page, PageQuery};
-use kernel::{mask, Actor, Db, Role, Scope};
+use kernel::{mask, Actor, Authorized, Db, Role, Scope};
 use rand::RngCore;
 use serde_json::json;
 use sm3::{Digest, Sm3};
@@ -64,7 +65,20 @@ fn sm3_hex(s: &str) -> String {
     hex::encode(Sm3::digest(s.as_bytes()))
 }
 
-const STAFF_ADMIN: &[Role] = &[Role::Admin];
+const STAFF_ADMIN: &[Role] = ManageOrg::ROLES;
+
+/// A signed-in person's own account (their password): every role.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnAccount;
+impl Permission for OwnAccount {
+    const ROLES: &'static [Role] = &Role::ALL;
+    const TOKEN_SCOPE: &'static str = "org:write";
+}
+
+kernel::permission!(
+    /// Keeps the regions, departments and users.
+    pub ManageOrg = [Admin], "org:write"
+);
 
 impl OrgService {
     pub fn new(db: Db, auth: AuthConfig) -> Self {
@@ -106,8 +120,7 @@ impl OrgService {
     }
 
     pub async fn create_region(&self, actor: &Actor, input: NewRegion) -> Result<Region> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         let level = input.validate()?;
         let code = input.code.trim().to_owned();
         let mut tx = self.db.begin().await?;
@@ -136,6 +149,7 @@ impl OrgService {
         let now = self.db.now();
         let id = store::insert_region(
             &mut tx,
+            granted,
             &code,
             input.name.trim(),
             level,
@@ -164,8 +178,7 @@ impl OrgService {
     }
 
     pub async fn rename_region(&self, actor: &Actor, id: i64, name: &str) -> Result<Region> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         let mut c = Checks::new();
         c.text("name", "名称", name, 40);
         c.finish()?;
@@ -174,7 +187,7 @@ impl OrgService {
             .await?
             .ok_or_else(|| Error::not_found("region", "行政区划不存在"))?;
         actor.require_see(None, Some(&r.code))?;
-        store::rename_region(&mut tx, id, name.trim()).await?;
+        store::rename_region(&mut tx, granted, id, name.trim()).await?;
         let now = self.db.now();
         audit::record(
             &mut tx,
@@ -272,8 +285,7 @@ impl OrgService {
         actor: &Actor,
         input: NewDepartment,
     ) -> Result<Department> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         input.validate()?;
         let mut tx = self.db.begin().await?;
         let region = store::region_by_code(&mut tx, input.region_code.trim())
@@ -289,7 +301,7 @@ impl OrgService {
             actor.require_see(Some(p.id), Some(&p.region_code))?;
         }
         let now = self.db.now();
-        let id = store::insert_department(&mut tx, &input, region.id, now).await?;
+        let id = store::insert_department(&mut tx, granted, &input, region.id, now).await?;
         let d = store::department(&mut tx, id)
             .await?
             .ok_or_else(|| Error::internal("department vanished"))?;
@@ -313,8 +325,7 @@ impl OrgService {
         id: i64,
         ch: DepartmentChanges,
     ) -> Result<Department> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         let mut tx = self.db.begin().await?;
         let before = store::department(&mut tx, id)
             .await?
@@ -365,7 +376,7 @@ impl OrgService {
             }
         }
         let now = self.db.now();
-        store::update_department(&mut tx, &d, now).await?;
+        store::update_department(&mut tx, granted, &d, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -451,8 +462,7 @@ impl OrgService {
     }
 
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         input.validate()?;
         let hash = password::hash(&self.auth, &input.password).await?;
         let mut tx = self.db.begin().await?;
@@ -465,7 +475,7 @@ impl OrgService {
                 .map_err(|_| Error::forbidden("只能在本辖区的单位中新增用户"))?;
         }
         let now = self.db.now();
-        let id = store::insert_user(&mut tx, &input, &hash, now).await?;
+        let id = store::insert_user(&mut tx, granted, &input, &hash, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -484,8 +494,7 @@ impl OrgService {
     }
 
     pub async fn update_user(&self, actor: &Actor, id: i64, ch: UserChanges) -> Result<User> {
-        actor.require_any_role(STAFF_ADMIN)?;
-        actor.require_scope("org:write")?;
+        let granted = actor.authorize::<ManageOrg>()?;
         let mut tx = self.db.begin().await?;
         let rec = self.user_in_scope(&mut tx, actor, id).await?;
         let display_name = ch
@@ -529,6 +538,7 @@ impl OrgService {
         let now = self.db.now();
         store::update_user(
             &mut tx,
+            granted,
             id,
             display_name.trim(),
             dept_id,
@@ -538,7 +548,7 @@ impl OrgService {
             now,
         )
         .await?;
-        store::set_roles(&mut tx, id, &roles).await?;
+        store::set_roles(&mut tx, granted, id, &roles).await?;
         if !active {
             store::delete_user_sessions(&mut tx, id).await?;
         }
@@ -563,10 +573,11 @@ impl OrgService {
     /// Sets a new password (an admin for a user in scope, or a user for themself) and ends the
     /// user's sessions.
     pub async fn set_password(&self, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
-        actor.require_scope("org:write")?;
-        if actor.user_id != Some(id) {
-            actor.require_any_role(STAFF_ADMIN)?;
-        }
+        let by: Authorized = if actor.user_id == Some(id) {
+            actor.authorize::<OwnAccount>()?.into()
+        } else {
+            actor.authorize::<ManageOrg>()?.into()
+        };
         let mut c = Checks::new();
         check_password(&mut c, "password", new_password);
         c.finish()?;
@@ -574,7 +585,7 @@ impl OrgService {
         let mut tx = self.db.begin().await?;
         self.user_in_scope(&mut tx, actor, id).await?;
         let now = self.db.now();
-        store::set_password_hash(&mut tx, id, &hash, now).await?;
+        store::set_password_hash(&mut tx, by, id, &hash, now).await?;
         store::delete_user_sessions(&mut tx, id).await?;
         audit::record(
             &mut tx,

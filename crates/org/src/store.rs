@@ -2,10 +2,11 @@
 
 use crate::directory::{DirectoryDepartment, DirectoryRegion};
 use crate::domain::*;
+use crate::service::ManageOrg;
 use kernel::codes::RegionLevel;
 use kernel::db::flag;
 use kernel::error::Result;
-use kernel::Role;
+use kernel::{Authorized, Granted, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -60,6 +61,7 @@ pub async fn regions(
 
 pub async fn insert_region(
     c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
     code: &str,
     name: &str,
     level: RegionLevel,
@@ -78,7 +80,12 @@ pub async fn insert_region(
     Ok(id)
 }
 
-pub async fn rename_region(c: &mut AnyConnection, id: i64, name: &str) -> Result<()> {
+pub async fn rename_region(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
+    id: i64,
+    name: &str,
+) -> Result<()> {
     sqlx::query("UPDATE org_regions SET name = $1 WHERE id = $2")
         .bind(name)
         .bind(id)
@@ -201,6 +208,7 @@ pub async fn department_subtree(c: &mut AnyConnection, id: i64) -> Result<Vec<i6
 
 pub async fn insert_department(
     c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
     d: &NewDepartment,
     region_id: i64,
     now: i64,
@@ -226,7 +234,12 @@ pub async fn insert_department(
     .map_err(|e| kernel::Error::from_db(e, "name", "同名单位或相同的统一社会信用代码已存在"))
 }
 
-pub async fn update_department(c: &mut AnyConnection, d: &Department, now: i64) -> Result<()> {
+pub async fn update_department(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
+    d: &Department,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE org_departments SET name = $1, short_name = $2, parent_id = $3, credit_code = $4, phone = $5, active = $6, updated_at = $7
          WHERE id = $8",
@@ -389,6 +402,7 @@ pub async fn users(
 
 pub async fn insert_user(
     c: &mut AnyConnection,
+    granted: Granted<'_, ManageOrg>,
     u: &NewUser,
     password_hash: &str,
     now: i64,
@@ -407,11 +421,16 @@ pub async fn insert_user(
     .fetch_one(&mut *c)
     .await
     .map_err(|e| kernel::Error::from_db(e, "username", "该用户名已被使用"))?;
-    set_roles(c, id, &u.roles).await?;
+    set_roles(c, granted, id, &u.roles).await?;
     Ok(id)
 }
 
-pub async fn set_roles(c: &mut AnyConnection, user_id: i64, roles: &[Role]) -> Result<()> {
+pub async fn set_roles(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
+    user_id: i64,
+    roles: &[Role],
+) -> Result<()> {
     sqlx::query("DELETE FROM org_user_roles WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
@@ -431,6 +450,7 @@ pub async fn set_roles(c: &mut AnyConnection, user_id: i64, roles: &[Role]) -> R
 
 pub async fn update_user(
     c: &mut AnyConnection,
+    _granted: Granted<'_, ManageOrg>,
     id: i64,
     display_name: &str,
     dept_id: Option<i64>,
@@ -452,7 +472,13 @@ pub async fn update_user(
     Ok(())
 }
 
-pub async fn set_password_hash(c: &mut AnyConnection, id: i64, hash: &str, now: i64) -> Result<()> {
+pub async fn set_password_hash(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<()> {
     sqlx::query("UPDATE org_users SET password_hash = $1, updated_at = $2 WHERE id = $3")
         .bind(hash)
         .bind(now)

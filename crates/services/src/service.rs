@@ -45,6 +45,18 @@ kernel::permission!(
     pub FrontDesk = [Clerk, Admin], "services:write"
 );
 kernel::permission!(
+    /// Apply online and act on one's own application (补正, 撤回, 评价).
+    pub Apply = [Citizen], "services:apply"
+);
+kernel::permission!(
+    /// Receive an application at the window and act for the applicant there.
+    pub Receive = [Clerk, Admin], "services:apply"
+);
+kernel::permission!(
+    /// Record a withdrawal the department received in writing.
+    pub RecordWithdrawal = [Approver, Clerk, Admin], "services:apply"
+);
+kernel::permission!(
     /// Work cases in a department.
     pub WorkCases = [Approver, Clerk, Admin], "services:write"
 );

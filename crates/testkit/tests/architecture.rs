@@ -184,6 +184,61 @@ fn web_knows_modules_only_through_the_contract() {
     assert!(bad.is_empty(), "web names a module's insides: {bad:#?}");
 }
 
+/// The records people change: written only by store functions that take a proof of
+/// authorization (`kernel::Granted<P>` or `kernel::Authorized`), so no service reaches the write
+/// without the check. System rows (sessions, outbox, suggestions, logs) are not in the list.
+const GUARDED_TABLES: &[&str] = &[
+    "hotline_tickets",
+    "hotline_kb_articles",
+    "hotline_routing_rules",
+    "hotline_models",
+    "services_cases",
+    "services_items",
+    "org_regions",
+    "org_departments",
+    "org_users",
+    "org_user_roles",
+];
+
+/// `(function, table)` for each function in `code` that writes a guarded table without taking
+/// a proof in its signature.
+fn unguarded_writes(code: &str) -> Vec<(String, String)> {
+    let fn_start = Regex::new(r"\bfn\s+(\w+)").unwrap();
+    let write =
+        Regex::new(r"(?i)\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+([a-z][a-z0-9_]*)").unwrap();
+    let starts: Vec<(usize, String)> = fn_start
+        .captures_iter(code)
+        .map(|c| (c.get(0).unwrap().start(), c[1].to_owned()))
+        .collect();
+    let mut out = Vec::new();
+    for (i, (at, name)) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).map_or(code.len(), |n| n.0);
+        let body = &code[*at..end];
+        let signature = &body[..body.find('{').unwrap_or(body.len())];
+        let proven = signature.contains("Granted<") || signature.contains("Authorized<");
+        for c in write.captures_iter(body) {
+            if !proven && GUARDED_TABLES.contains(&&c[1]) {
+                out.push((name.clone(), c[1].to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn writes_of_what_people_change_take_a_proof_of_authorization() {
+    let mut bad = Vec::new();
+    for (_, f) in module_files().into_iter().filter(|(_, f)| is_store(f)) {
+        for (name, table) in unguarded_writes(&code_of(&f)) {
+            bad.push(format!("{}: {name} writes {table}", rel(&f)));
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "store writes without Granted/Authorized: {bad:#?}"
+    );
+}
+
 /// The checks above must be able to fail: each rule catches a planted violation.
 #[test]
 fn the_checks_catch_what_they_look_for() {
@@ -201,4 +256,10 @@ fn the_checks_catch_what_they_look_for() {
         .map(|c| c.get(1).unwrap().as_str())
         .collect();
     assert_eq!(caught, ["org_regions", "hotline_tickets"]);
+    let planted = "pub async fn set_status(c: &mut AnyConnection, id: i64) -> Result<()> {\n    sqlx::query(\"UPDATE hotline_tickets SET status = 'x'\")\n}\n\
+        pub async fn rename(c: &mut AnyConnection, by: Authorized<'_>, id: i64) -> Result<()> {\n    sqlx::query(\"UPDATE org_users SET name = 'y'\")\n}\n";
+    assert_eq!(
+        unguarded_writes(planted),
+        [("set_status".to_owned(), "hotline_tickets".to_owned())]
+    );
 }

@@ -26,8 +26,14 @@ use serde_json::json;
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// Who edits routing rules.
-const RULE_EDIT: &[Role] = &[Role::Dispatcher, Role::Admin];
+kernel::permission!(
+    /// Edits and orders the routing rules.
+    pub EditRules = [Dispatcher, Admin], "hotline:write"
+);
+kernel::permission!(
+    /// Trains and activates classification models.
+    pub ManageModels = [Admin], "hotline:write"
+);
 /// Who reads them.
 const RULE_READ: &[Role] = &[
     Role::Operator,
@@ -258,8 +264,7 @@ impl HotlineService {
     /// Adds a rule at the end of the order. Impossible rules are refused (422); rules that are
     /// valid but shadowed or conflicting are saved and reported in `warnings`.
     pub async fn create_routing_rule(&self, actor: &Actor, input: RuleInput) -> Result<SavedRule> {
-        actor.require_any_role(RULE_EDIT)?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<EditRules>()?;
         let now = self.db().now();
         let mut tx = self.db().begin().await?;
         self.checked(&mut tx, &input).await?;
@@ -271,7 +276,7 @@ impl HotlineService {
             .unwrap_or(0)
             + 1;
         let mut rule = rule_from(input, 0, position, now, now);
-        rule.id = store::insert_rule(&mut tx, &rule).await?;
+        rule.id = store::insert_rule(&mut tx, granted, &rule).await?;
         audit::record(
             &mut tx,
             now,
@@ -293,8 +298,7 @@ impl HotlineService {
         id: i64,
         input: RuleInput,
     ) -> Result<SavedRule> {
-        actor.require_any_role(RULE_EDIT)?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<EditRules>()?;
         let now = self.db().now();
         let mut tx = self.db().begin().await?;
         let old = store::rule(&mut tx, id)
@@ -302,7 +306,7 @@ impl HotlineService {
             .ok_or_else(|| Error::not_found("routing_rule", "派单规则不存在"))?;
         self.checked(&mut tx, &input).await?;
         let rule = rule_from(input, id, old.position, old.created_at, now);
-        store::update_rule(&mut tx, &rule).await?;
+        store::update_rule(&mut tx, granted, &rule).await?;
         audit::record(
             &mut tx,
             now,
@@ -319,14 +323,13 @@ impl HotlineService {
     }
 
     pub async fn delete_routing_rule(&self, actor: &Actor, id: i64) -> Result<()> {
-        actor.require_any_role(RULE_EDIT)?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<EditRules>()?;
         let now = self.db().now();
         let mut tx = self.db().begin().await?;
         let old = store::rule(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("routing_rule", "派单规则不存在"))?;
-        store::delete_rule(&mut tx, id).await?;
+        store::delete_rule(&mut tx, granted, id).await?;
         audit::record(
             &mut tx,
             now,
@@ -343,8 +346,7 @@ impl HotlineService {
 
     /// Sets the evaluation order: `ids` must name every rule exactly once.
     pub async fn reorder_routing_rules(&self, actor: &Actor, r: Reorder) -> Result<RuleList> {
-        actor.require_any_role(RULE_EDIT)?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<EditRules>()?;
         let now = self.db().now();
         let mut tx = self.db().begin().await?;
         let rules = store::rules(&mut tx).await?;
@@ -360,7 +362,7 @@ impl HotlineService {
             ));
         }
         for (i, id) in r.ids.iter().enumerate() {
-            store::set_position(&mut tx, *id, i as i64 + 1).await?;
+            store::set_position(&mut tx, granted, *id, i as i64 + 1).await?;
         }
         audit::record(
             &mut tx,

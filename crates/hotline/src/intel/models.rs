@@ -1,7 +1,7 @@
 //! Classification models kept in the database: training from the bureau's own tickets,
 //! promotion only when not worse on the held-out tickets, and the in-memory cache serving uses.
 
-use super::store;
+use super::{store, ManageModels};
 use crate::HotlineService;
 use kernel::error::{Error, Result};
 use kernel::{audit, Actor, Role};
@@ -183,8 +183,7 @@ impl HotlineService {
     /// there is no active model, or when it is not worse than the active one on the held-out
     /// tickets; `force` (admins) activates it regardless.
     pub async fn train_model(&self, actor: &Actor, force: bool) -> Result<TrainOutcome> {
-        actor.require_any_role(&[Role::Admin])?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<ManageModels>()?;
         let set = self.training_set(actor).await?;
         let (train, held): (Vec<_>, Vec<_>) =
             set.labeled.iter().partition(|(id, _, _)| !is_holdout(*id));
@@ -249,6 +248,7 @@ impl HotlineService {
         let who = actor.audit_actor();
         let version = store::insert_model(
             &mut tx,
+            granted,
             store::NewModel {
                 created_at: now,
                 created_by: &who.0,
@@ -263,7 +263,7 @@ impl HotlineService {
         )
         .await?;
         if activate {
-            store::set_active(&mut tx, version).await?;
+            store::set_active(&mut tx, granted, version).await?;
         }
         audit::record(
             &mut tx,
@@ -303,14 +303,13 @@ impl HotlineService {
 
     /// Makes a stored version the active one (admins; e.g. to roll back).
     pub async fn activate_model(&self, actor: &Actor, version: i64) -> Result<ModelInfo> {
-        actor.require_any_role(&[Role::Admin])?;
-        actor.require_scope("hotline:write")?;
+        let granted = actor.authorize::<ManageModels>()?;
         let now = self.db().now();
         let mut tx = self.db().begin().await?;
         store::model(&mut tx, version)
             .await?
             .ok_or_else(|| Error::not_found("model", format!("模型版本 {version} 不存在")))?;
-        store::set_active(&mut tx, version).await?;
+        store::set_active(&mut tx, granted, version).await?;
         audit::record(
             &mut tx,
             now,

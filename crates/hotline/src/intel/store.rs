@@ -3,8 +3,10 @@
 //! learn from.
 
 use super::routing::{Conditions, RoutingRule};
+use super::{EditRules, ManageModels};
 use kernel::db::flag;
 use kernel::error::{Error, Result};
+use kernel::Granted;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -92,7 +94,11 @@ pub struct NewModel<'a> {
 }
 
 /// Stores a model under the next version number (inactive).
-pub async fn insert_model(c: &mut AnyConnection, m: NewModel<'_>) -> Result<i64> {
+pub async fn insert_model(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, ManageModels>,
+    m: NewModel<'_>,
+) -> Result<i64> {
     let next: i64 = sqlx::query_scalar(
         "SELECT CAST(COALESCE(MAX(version), 0) + 1 AS BIGINT) FROM hotline_models",
     )
@@ -114,7 +120,11 @@ pub async fn insert_model(c: &mut AnyConnection, m: NewModel<'_>) -> Result<i64>
     Ok(next)
 }
 
-pub async fn set_active(c: &mut AnyConnection, version: i64) -> Result<()> {
+pub async fn set_active(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, ManageModels>,
+    version: i64,
+) -> Result<()> {
     sqlx::query("UPDATE hotline_models SET active = CASE WHEN version = $1 THEN 1 ELSE 0 END")
         .bind(version)
         .execute(c)
@@ -222,7 +232,11 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
-pub async fn insert_rule(c: &mut AnyConnection, r: &RoutingRule) -> Result<i64> {
+pub async fn insert_rule(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, EditRules>,
+    r: &RoutingRule,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar("INSERT INTO hotline_routing_rules (position, name, enabled, conditions, main_dept_id, co_dept_ids, valid_from, valid_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
         .bind(r.position)
         .bind(&r.name)
@@ -239,7 +253,11 @@ pub async fn insert_rule(c: &mut AnyConnection, r: &RoutingRule) -> Result<i64> 
     Ok(id)
 }
 
-pub async fn update_rule(c: &mut AnyConnection, r: &RoutingRule) -> Result<()> {
+pub async fn update_rule(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, EditRules>,
+    r: &RoutingRule,
+) -> Result<()> {
     sqlx::query("UPDATE hotline_routing_rules SET position = $1, name = $2, enabled = $3, conditions = $4, main_dept_id = $5, co_dept_ids = $6, valid_from = $7, valid_until = $8, updated_at = $9 WHERE id = $10")
         .bind(r.position)
         .bind(&r.name)
@@ -256,7 +274,11 @@ pub async fn update_rule(c: &mut AnyConnection, r: &RoutingRule) -> Result<()> {
     Ok(())
 }
 
-pub async fn delete_rule(c: &mut AnyConnection, id: i64) -> Result<()> {
+pub async fn delete_rule(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, EditRules>,
+    id: i64,
+) -> Result<()> {
     sqlx::query("DELETE FROM hotline_routing_rules WHERE id = $1")
         .bind(id)
         .execute(c)
@@ -264,7 +286,12 @@ pub async fn delete_rule(c: &mut AnyConnection, id: i64) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_position(c: &mut AnyConnection, id: i64, position: i64) -> Result<()> {
+pub async fn set_position(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, EditRules>,
+    id: i64,
+    position: i64,
+) -> Result<()> {
     sqlx::query("UPDATE hotline_routing_rules SET position = $1 WHERE id = $2")
         .bind(position)
         .bind(id)

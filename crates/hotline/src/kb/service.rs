@@ -62,7 +62,7 @@ impl HotlineService {
         id: Option<i64>,
         input: ArticleInput,
     ) -> Result<Article> {
-        actor.authorize::<EditArticles>()?;
+        let granted = actor.authorize::<EditArticles>()?;
         input.validate()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
@@ -84,6 +84,7 @@ impl HotlineService {
         let who = actor.audit_actor();
         let id = store::save_article(
             &mut tx,
+            granted,
             id,
             &input,
             ArticleStatus::Draft,
@@ -116,14 +117,14 @@ impl HotlineService {
         id: i64,
         action: ArticleAction,
     ) -> Result<Article> {
-        actor.authorize::<Supervise>()?;
+        let granted = actor.authorize::<Supervise>()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let a = store::article(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("kb_article", "知识条目不存在"))?;
         let to = a.transition(action)?;
-        store::set_article_status(&mut tx, id, to, now).await?;
+        store::set_article_status(&mut tx, granted, id, to, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -155,11 +156,11 @@ impl HotlineService {
     }
 
     pub async fn create_template(&self, actor: &Actor, t: NewReplyTemplate) -> Result<i64> {
-        actor.authorize::<Administer>()?;
+        let granted = actor.authorize::<Administer>()?;
         t.validate()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let id = store::insert_template(&mut tx, &t, now).await?;
+        let id = store::insert_template(&mut tx, granted, &t, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -175,9 +176,9 @@ impl HotlineService {
     }
 
     pub async fn delete_template(&self, actor: &Actor, id: i64) -> Result<()> {
-        actor.authorize::<Administer>()?;
+        let granted = actor.authorize::<Administer>()?;
         let mut tx = self.db.begin().await?;
-        if !store::delete_template(&mut tx, id).await? {
+        if !store::delete_template(&mut tx, granted, id).await? {
             return Err(Error::not_found("reply_template", "模板不存在"));
         }
         audit::record(

@@ -1,7 +1,10 @@
 //! SQL of the knowledge base and reply templates (`hotline_kb_*`, `hotline_reply_templates`).
 
 use super::domain::*;
+use super::service::EditArticles;
+use crate::ticket::service::{Administer, Supervise};
 use kernel::error::Result;
+use kernel::Granted;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -74,6 +77,7 @@ pub async fn articles(
 
 pub async fn save_article(
     c: &mut AnyConnection,
+    _granted: Granted<'_, EditArticles>,
     id: Option<i64>,
     a: &ArticleInput,
     status: ArticleStatus,
@@ -138,6 +142,7 @@ pub async fn save_article(
 
 pub async fn set_article_status(
     c: &mut AnyConnection,
+    _granted: Granted<'_, Supervise>,
     id: i64,
     s: ArticleStatus,
     now: i64,
@@ -193,7 +198,12 @@ pub async fn templates(
         .collect())
 }
 
-pub async fn insert_template(c: &mut AnyConnection, t: &NewReplyTemplate, now: i64) -> Result<i64> {
+pub async fn insert_template(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, Administer>,
+    t: &NewReplyTemplate,
+    now: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar("INSERT INTO hotline_reply_templates (category_id, status, title, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
         .bind(t.category_id)
         .bind(&t.status)
@@ -204,7 +214,11 @@ pub async fn insert_template(c: &mut AnyConnection, t: &NewReplyTemplate, now: i
         .await?)
 }
 
-pub async fn delete_template(c: &mut AnyConnection, id: i64) -> Result<bool> {
+pub async fn delete_template(
+    c: &mut AnyConnection,
+    _granted: Granted<'_, Administer>,
+    id: i64,
+) -> Result<bool> {
     Ok(
         sqlx::query("DELETE FROM hotline_reply_templates WHERE id = $1")
             .bind(id)

@@ -11,13 +11,17 @@ use kernel::auth::Permission;
 use kernel::calendar::Calendar;
 use kernel::error::{Error, Result};
 use kernel::page::{Page, PageQuery};
-use kernel::{mask, Actor, Role, Scope, Tx};
+use kernel::{mask, Actor, Authorized, Role, Scope, Tx};
 use serde::Serialize;
 use serde_json::json;
 
 kernel::permission!(
     /// Takes tickets in, answers at once, submits for dispatch, reclassifies.
     pub Intake = [Operator, Dispatcher, Admin], "hotline:write"
+);
+kernel::permission!(
+    /// Reports a problem through the citizen portal.
+    pub Report = [Citizen], "hotline:write"
 );
 kernel::permission!(
     /// Dispatches, merges and splits.
@@ -219,15 +223,17 @@ impl HotlineService {
 
     /// Takes a new ticket (operator intake, web, Open311 or import).
     pub async fn create(&self, actor: &Actor, input: NewTicket) -> Result<TicketView> {
-        if !(actor.has_any_role(Intake::ROLES)
-            || actor.via == kernel::auth::Via::Token
-            || actor.has_role(Role::Citizen))
-        {
+        let by: Authorized = if actor.via == kernel::auth::Via::Token {
+            Authorized::client(actor, "hotline:write")?
+        } else if actor.has_any_role(Intake::ROLES) {
+            actor.authorize::<Intake>()?.into()
+        } else if actor.has_role(Role::Citizen) {
+            actor.authorize::<Report>()?.into()
+        } else {
             return Err(Error::forbidden(
                 "只有话务员、派单员或接口调用方可以登记工单",
             ));
-        }
-        actor.require_scope("hotline:write")?;
+        };
         input.validate()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
@@ -236,7 +242,7 @@ impl HotlineService {
             .await?;
         let accept = input.accept && actor.has_any_role(Intake::ROLES);
         let t = self
-            .insert_new(&mut tx, &input, answers, now, accept, None, None)
+            .insert_new(&mut tx, by, &input, answers, now, accept, None, None)
             .await?;
         let e = Event {
             action: "create",
@@ -286,6 +292,7 @@ impl HotlineService {
     async fn insert_new(
         &self,
         tx: &mut Tx,
+        by: Authorized<'_>,
         input: &NewTicket,
         answers: serde_json::Value,
         now: i64,
@@ -348,7 +355,7 @@ impl HotlineService {
             archived_at: None,
             updated_at: now,
         };
-        t.id = store::insert_ticket(&mut *tx, &t, external_id, None).await?;
+        t.id = store::insert_ticket(&mut *tx, by, &t, external_id, None).await?;
         Ok(t)
     }
 
@@ -455,13 +462,19 @@ impl HotlineService {
 
     // ---- actions ----
 
-    fn check_permission(actor: &Actor, t: &Ticket, action: &Action) -> Result<()> {
-        let handling = match action {
+    /// The permission check of an action: role (and token scope), holder and data scope. Its
+    /// proof is what [`store::update_ticket`] takes.
+    fn check_permission<'a>(
+        actor: &'a Actor,
+        t: &Ticket,
+        action: &Action,
+    ) -> Result<Authorized<'a>> {
+        let (by, handling): (Authorized, bool) = match action {
             Action::Accept | Action::AnswerNow { .. } | Action::SubmitForDispatch => {
-                actor.authorize::<Intake>().map(|_| false)
+                (actor.authorize::<Intake>()?.into(), false)
             }
             Action::Dispatch { .. } | Action::MergeInto { .. } | Action::MarkSplit => {
-                actor.authorize::<Dispatch>().map(|_| false)
+                (actor.authorize::<Dispatch>()?.into(), false)
             }
             Action::Acknowledge
             | Action::Start
@@ -469,24 +482,24 @@ impl HotlineService {
             | Action::RequestExtension { .. }
             | Action::Pause { .. }
             | Action::Resume
-            | Action::Reply { .. } => actor.authorize::<Handle>().map(|_| true),
+            | Action::Reply { .. } => (actor.authorize::<Handle>()?.into(), true),
             Action::DecideExtension { .. }
             | Action::Reopen { .. }
             | Action::Supervise { .. }
             | Action::Close { .. }
-            | Action::Archive => actor.authorize::<Supervise>().map(|_| false),
-            Action::Callback { .. } => actor.authorize::<Callback>().map(|_| false),
+            | Action::Archive => (actor.authorize::<Supervise>()?.into(), false),
+            Action::Callback { .. } => (actor.authorize::<Callback>()?.into(), false),
             Action::FollowParent { .. } => {
                 return Err(Error::forbidden("该动作由系统在主工单答复时自动完成"))
             }
-        }?;
+        };
         if handling && !Self::holds(actor, t) {
             return Err(Error::forbidden("只有承办单位可以办理该工单"));
         }
         if !Self::can_see(actor, t) {
             return Err(Error::forbidden("无权操作其他单位的工单"));
         }
-        Ok(())
+        Ok(by)
     }
 
     /// Whether the actor may apply this kind of action to the ticket now: the role and data
@@ -518,7 +531,7 @@ impl HotlineService {
         let (mut t, version) = store::ticket(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
-        Self::check_permission(actor, &t, &action)?;
+        let by = Self::check_permission(actor, &t, &action)?;
         match &action {
             Action::Dispatch {
                 main_dept_id,
@@ -568,7 +581,7 @@ impl HotlineService {
         let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
         let before = t.clone();
         let e = t.apply(&action, now, &cal, policy)?;
-        store::update_ticket(&mut tx, &t, version).await?;
+        store::update_ticket(&mut tx, by, &t, version).await?;
         self.record_change(
             &mut tx,
             TicketChange {
@@ -587,11 +600,11 @@ impl HotlineService {
             Action::Reply { .. } | Action::Callback { .. } | Action::Close { .. }
         ) && t.reply.is_some()
         {
-            self.children_follow(&mut tx, actor, &t, now, &cal).await?;
+            self.children_follow(&mut tx, by, &t, now, &cal).await?;
         }
         if t.status == Status::Closed {
             if let Some(parent) = t.split_from_id {
-                self.maybe_close_split_parent(&mut tx, actor, parent, now, &cal)
+                self.maybe_close_split_parent(&mut tx, by, parent, now, &cal)
                     .await?;
             }
         }
@@ -611,6 +624,7 @@ impl HotlineService {
         actions: &[Action],
         annotate: impl Fn(&Action, &mut Event),
     ) -> Result<Ticket> {
+        let by = Authorized::system(actor)?;
         let now = self.db.now();
         let (mut t, _) = store::ticket(&mut *tx, id)
             .await?
@@ -622,7 +636,7 @@ impl HotlineService {
                 .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
             let mut e = t.apply(a, now, cal, policy)?;
             annotate(a, &mut e);
-            store::update_ticket(&mut *tx, &t, version).await?;
+            store::update_ticket(&mut *tx, by, &t, version).await?;
             self.record(tx, actor, &t, &e, now).await?;
         }
         Ok(t)
@@ -645,10 +659,11 @@ impl HotlineService {
         Ok(())
     }
 
+    /// Merged tickets take their parent's reply: part of the change `by` authorized.
     async fn children_follow(
         &self,
         tx: &mut Tx,
-        actor: &Actor,
+        by: Authorized<'_>,
         parent: &Ticket,
         now: i64,
         cal: &Calendar,
@@ -670,16 +685,17 @@ impl HotlineService {
                 cal,
                 policy,
             )?;
-            store::update_ticket(&mut *tx, &child, v).await?;
-            self.record(tx, actor, &child, &e, now).await?;
+            store::update_ticket(&mut *tx, by, &child, v).await?;
+            self.record(tx, by.actor(), &child, &e, now).await?;
         }
         Ok(())
     }
 
+    /// A split ticket closes with its last part: part of the change `by` authorized.
     async fn maybe_close_split_parent(
         &self,
         tx: &mut Tx,
-        actor: &Actor,
+        by: Authorized<'_>,
         parent_id: i64,
         now: i64,
         _cal: &Calendar,
@@ -708,7 +724,7 @@ impl HotlineService {
         parent.resolution = Some(Resolution::Replied);
         parent.closed_at = Some(now);
         parent.updated_at = now;
-        store::update_ticket(&mut *tx, &parent, v).await?;
+        store::update_ticket(&mut *tx, by, &parent, v).await?;
         let e = Event {
             action: "close_split",
             from,
@@ -717,7 +733,7 @@ impl HotlineService {
             dept_id: None,
             data: json!({"parts": parts.len()}),
         };
-        self.record(tx, actor, &parent, &e, now).await
+        self.record(tx, by.actor(), &parent, &e, now).await
     }
 
     /// Merges duplicates into a parent ticket: the children follow the parent's reply.
@@ -768,12 +784,12 @@ impl HotlineService {
         let (mut t, version) = store::ticket(&mut tx, id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
-        Self::check_permission(actor, &t, &Action::MarkSplit)?;
+        let by = Self::check_permission(actor, &t, &Action::MarkSplit)?;
         self.check_departments(&mut tx, parts.iter().map(|p| p.dept_id))
             .await?;
         let policy = store::policy(&mut tx, t.kind, t.urgency).await?;
         let e = t.apply(&Action::MarkSplit, now, &cal, policy)?;
-        store::update_ticket(&mut tx, &t, version).await?;
+        store::update_ticket(&mut tx, by, &t, version).await?;
         self.record(&mut tx, actor, &t, &e, now).await?;
         let mut out = Vec::new();
         for (i, p) in parts.iter().enumerate() {
@@ -801,6 +817,7 @@ impl HotlineService {
             let mut child = self
                 .insert_new(
                     &mut tx,
+                    by,
                     &input,
                     t.answers.clone(),
                     now,
@@ -829,7 +846,7 @@ impl HotlineService {
                     .await?
                     .ok_or_else(|| Error::internal("split part vanished"))?;
                 let e = child.apply(&a, now, &cal, policy)?;
-                store::update_ticket(&mut tx, &child, v).await?;
+                store::update_ticket(&mut tx, by, &child, v).await?;
                 self.record(&mut tx, actor, &child, &e, now).await?;
             }
             out.push(Self::view(actor, child));
@@ -841,7 +858,7 @@ impl HotlineService {
     /// Changes what a ticket is about or where (operators and dispatchers, before a department
     /// holds it). The intelligence issue's suggestions run again after this.
     pub async fn reclassify(&self, actor: &Actor, id: i64, ch: Reclassify) -> Result<TicketView> {
-        actor.authorize::<Intake>()?;
+        let by: Authorized = actor.authorize::<Intake>()?.into();
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let (mut t, version) = store::ticket(&mut tx, id)
@@ -886,7 +903,7 @@ impl HotlineService {
             t.location.address = Some(a).filter(|s| !s.is_empty());
         }
         t.updated_at = now;
-        store::update_ticket(&mut tx, &t, version).await?;
+        store::update_ticket(&mut tx, by, &t, version).await?;
         let after = json!({"category_id": t.category_id, "kind": t.kind.code(), "region_code": t.location.region_code, "address": t.location.address});
         let e = Event {
             action: "reclassify",
@@ -979,7 +996,8 @@ impl HotlineService {
                 })
             }
         };
-        store::update_ticket(&mut tx, &t, v).await?;
+        // The citizen proved the ticket theirs by its number and phone; the system writes.
+        store::update_ticket(&mut tx, Authorized::system(&actor)?, &t, v).await?;
         let audit_actor = kernel::audit::AuditActor(actor.username.clone());
         store::insert_event(
             &mut tx,
@@ -1077,6 +1095,8 @@ impl HotlineService {
     /// instances at once: each change is a compare-and-set, so exactly one instance makes it.
     /// Returns the tickets whose card changed here.
     pub async fn sweep_cards(&self) -> Result<Vec<(i64, Card)>> {
+        let system = Actor::system();
+        let by = Authorized::system(&system)?;
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut changed = Vec::new();
@@ -1090,7 +1110,7 @@ impl HotlineService {
                 let card = t.card_at(now, &cal, policy);
                 if card != t.card {
                     let mut tx = self.db.begin().await?;
-                    if store::compare_and_set_card(&mut tx, t.id, t.card, card).await? {
+                    if store::compare_and_set_card(&mut tx, by, t.id, t.card, card).await? {
                         let e = Event {
                             action: "card",
                             from: t.status,
@@ -1269,7 +1289,7 @@ impl HotlineService {
         source: &str,
         rows: &[ImportRow],
     ) -> Result<Vec<ImportOutcome>> {
-        actor.authorize::<Administer>()?;
+        let by: Authorized = actor.authorize::<Administer>()?.into();
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -1281,7 +1301,7 @@ impl HotlineService {
         for row in rows {
             let data = |filled: &[String]| json!({"source": source, "line": row.line, "external_id": row.external_id, "filled": filled});
             let Some(known) = found.remove(&row.external_id) else {
-                let t = self.insert_imported(&mut tx, row, now).await?;
+                let t = self.insert_imported(&mut tx, by, row, now).await?;
                 let e = Event {
                     action: "import",
                     from: Status::Created,
@@ -1339,9 +1359,9 @@ impl HotlineService {
                 continue;
             }
             t.updated_at = now;
-            store::update_ticket(&mut tx, &t, known.version).await?;
+            store::update_ticket(&mut tx, by, &t, known.version).await?;
             if extra_changed {
-                store::set_ticket_extra(&mut tx, t.id, &extra).await?;
+                store::set_ticket_extra(&mut tx, by, t.id, &extra).await?;
             }
             let e = Event {
                 action: "import",
@@ -1368,7 +1388,13 @@ impl HotlineService {
 
     /// A new ticket from an imported message: numbered on the day it was written (the same
     /// per-day counter as intake), accepted, or closed with its reply.
-    async fn insert_imported(&self, tx: &mut Tx, row: &ImportRow, now: i64) -> Result<Ticket> {
+    async fn insert_imported(
+        &self,
+        tx: &mut Tx,
+        by: Authorized<'_>,
+        row: &ImportRow,
+        now: i64,
+    ) -> Result<Ticket> {
         let day = kernel::clock::to_china(row.created_at).date_naive();
         let seq = store::next_day_seq(&mut *tx, &day.to_string()).await?;
         let replied = row.reply.as_ref().map(|(_, at)| *at);
@@ -1427,7 +1453,8 @@ impl HotlineService {
             archived_at: None,
             updated_at: now,
         };
-        t.id = store::insert_imported_ticket(&mut *tx, &t, &row.external_id, &row.extra).await?;
+        t.id =
+            store::insert_imported_ticket(&mut *tx, by, &t, &row.external_id, &row.extra).await?;
         Ok(t)
     }
 

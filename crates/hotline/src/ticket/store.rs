@@ -5,6 +5,7 @@ pub(crate) use super::domain::TimelineEntry;
 use super::domain::*;
 use kernel::db::flag;
 use kernel::error::{Error, Result};
+use kernel::Authorized;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -94,6 +95,7 @@ pub async fn next_day_seq(c: &mut AnyConnection, day: &str) -> Result<i64> {
 /// Inserts a ticket as it stands (new at intake, or historical with its reply from an import).
 pub async fn insert_ticket(
     c: &mut AnyConnection,
+    _by: Authorized<'_>,
     t: &Ticket,
     external_id: Option<&str>,
     extra: Option<&serde_json::Map<String, serde_json::Value>>,
@@ -138,7 +140,12 @@ pub async fn insert_ticket(
 }
 
 /// Writes every mutable column, if nobody changed the ticket since `version` was read.
-pub async fn update_ticket(c: &mut AnyConnection, t: &Ticket, version: i64) -> Result<()> {
+pub async fn update_ticket(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    t: &Ticket,
+    version: i64,
+) -> Result<()> {
     let n = sqlx::query(
         "UPDATE hotline_tickets SET status = $1, kind = $2, urgency = $3, address = $4, region_code = $5, lng = $6, lat = $7,
             category_id = $8, answers = $9, main_dept_id = $10, co_dept_ids = $11, ack_due = $12, reply_due = $13,
@@ -448,6 +455,7 @@ pub async fn open_with_department(
 /// sees the change (and notifies).
 pub async fn compare_and_set_card(
     c: &mut AnyConnection,
+    _by: Authorized<'_>,
     id: i64,
     from: Card,
     to: Card,
@@ -621,15 +629,17 @@ pub async fn tickets_by_external_ids(
 /// intake insert knows neither replies nor historical times).
 pub async fn insert_imported_ticket(
     c: &mut AnyConnection,
+    by: Authorized<'_>,
     t: &Ticket,
     external_id: &str,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<i64> {
-    insert_ticket(c, t, Some(external_id), Some(extra)).await
+    insert_ticket(c, by, t, Some(external_id), Some(extra)).await
 }
 
 pub async fn set_ticket_extra(
     c: &mut AnyConnection,
+    _by: Authorized<'_>,
     id: i64,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<()> {

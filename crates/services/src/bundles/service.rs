@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::service::*;
 use kernel::audit;
 use kernel::error::{Error, Result};
-use kernel::Actor;
+use kernel::{Actor, Authorized};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -106,8 +106,7 @@ impl ServicesService {
         bundle_id: i64,
         input: NewBundleCase,
     ) -> Result<BundleCaseView> {
-        let channel = Self::channel_for(actor)?;
-        actor.require_scope("services:apply")?;
+        let (channel, by) = Self::channel_for(actor)?;
         let applicant = Self::applicant_for(actor, &input.applicant, channel)?;
         let view = self.bundle(bundle_id).await?;
         let mut input = input;
@@ -141,7 +140,7 @@ impl ServicesService {
             let c = self
                 .new_case(
                     &mut tx,
-                    actor,
+                    by,
                     item,
                     None,
                     &applicant,
@@ -219,7 +218,7 @@ impl ServicesService {
         method: DeliveryMethod,
         detail: &str,
     ) -> Result<BundleCaseView> {
-        actor.authorize::<FrontDesk>()?;
+        let by: Authorized = actor.authorize::<FrontDesk>()?.into();
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
@@ -243,7 +242,7 @@ impl ServicesService {
                 now,
                 &cal,
             )?;
-            crate::cases::store::update_case(&mut tx, &next, v).await?;
+            crate::cases::store::update_case(&mut tx, by, &next, v).await?;
             self.record(&mut tx, actor, &next, &e, now).await?;
         }
         tx.commit().await?;

@@ -4,13 +4,15 @@ use super::store;
 use crate::domain::*;
 use crate::service::*;
 use kernel::error::Result;
-use kernel::Actor;
+use kernel::{Actor, Authorized};
 use serde_json::json;
 
 impl ServicesService {
     /// Raises yellow and red cards on running cases. Compare-and-set per case, so several
     /// instances may sweep at once and each change happens once. Returns the changes made.
     pub async fn sweep_cards(&self) -> Result<usize> {
+        let system = Actor::system();
+        let by = Authorized::system(&system)?;
         let cal = self.calendar().await?;
         let now = self.db.now();
         let running = store::running_cases(&mut *self.conn().await?).await?;
@@ -23,7 +25,7 @@ impl ServicesService {
             let mut next = c.clone();
             next.card = card;
             let mut tx = self.db.begin().await?;
-            if store::compare_and_set_card(&mut tx, &next, v).await? {
+            if store::compare_and_set_card(&mut tx, by, &next, v).await? {
                 let e = Event {
                     action: "card",
                     label: if card == Card::Red {

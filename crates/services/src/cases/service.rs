@@ -9,7 +9,7 @@ use kernel::audit;
 use kernel::calendar::Calendar;
 use kernel::error::{Checks, Error, Result};
 use kernel::page::{Page, PageQuery};
-use kernel::{mask, Actor, Role, Tx};
+use kernel::{mask, Actor, Authorized, Role, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -138,11 +138,12 @@ impl ServicesService {
 
     // ---- cases ----
 
-    pub(crate) fn channel_for(actor: &Actor) -> Result<Channel> {
-        if actor.has_any_role(roles::<FrontDesk>()) {
-            Ok(Channel::Window)
+    /// Where an application comes from, with the proof that the actor may file it there.
+    pub(crate) fn channel_for(actor: &Actor) -> Result<(Channel, Authorized<'_>)> {
+        if actor.has_any_role(roles::<Receive>()) {
+            Ok((Channel::Window, actor.authorize::<Receive>()?.into()))
         } else if actor.has_role(Role::Citizen) {
-            Ok(Channel::Online)
+            Ok((Channel::Online, actor.authorize::<Apply>()?.into()))
         } else {
             Err(Error::forbidden("只有申请人或综合窗口人员可以提交申请"))
         }
@@ -191,7 +192,7 @@ impl ServicesService {
     pub(crate) async fn new_case(
         &self,
         tx: &mut Tx,
-        actor: &Actor,
+        by: Authorized<'_>,
         item: &ServiceItem,
         scenario: Option<String>,
         applicant: &Applicant,
@@ -243,7 +244,7 @@ impl ServicesService {
             withdrawn_reason: None,
             handlers: vec![],
             received_by: (channel == Channel::Window)
-                .then_some(actor.user_id)
+                .then_some(by.actor().user_id)
                 .flatten(),
             card: Card::None,
             created_at: now,
@@ -251,7 +252,7 @@ impl ServicesService {
             delivered_at: None,
             updated_at: now,
         };
-        c.id = store::insert_case(tx, &c).await?;
+        c.id = store::insert_case(tx, by, &c).await?;
         let e = Event {
             action: "submit",
             label: if channel == Channel::Window {
@@ -264,7 +265,7 @@ impl ServicesService {
             note: None,
             data: json!({"item_version": c.item_version, "materials": submitted}),
         };
-        self.record(tx, actor, &c, &e, now).await?;
+        self.record(tx, by.actor(), &c, &e, now).await?;
         Ok(c)
     }
 
@@ -287,8 +288,9 @@ impl ServicesService {
         let today = kernel::clock::to_china(now).date_naive();
         let d = rule.decide(&item.content, &c.form, &missing, today);
         let (next, e) = c.auto_decide(&d, now, cal)?;
-        store::update_case(tx, &next, 1).await?;
-        self.record(tx, &Actor::system(), &next, &e, now).await?;
+        let system = Actor::system();
+        store::update_case(tx, Authorized::system(&system)?, &next, 1).await?;
+        self.record(tx, &system, &next, &e, now).await?;
         Ok(next)
     }
 
@@ -313,8 +315,7 @@ impl ServicesService {
 
     /// Files an application: online by the applicant, or at the 综合窗口 by a clerk.
     pub async fn submit(&self, actor: &Actor, input: NewCase) -> Result<CaseView> {
-        let channel = Self::channel_for(actor)?;
-        actor.require_scope("services:apply")?;
+        let (channel, by) = Self::channel_for(actor)?;
         let applicant = Self::applicant_for(actor, &input.applicant, channel)?;
         let item = self
             .published_item(input.item_id)
@@ -329,7 +330,7 @@ impl ServicesService {
         let c = self
             .new_case(
                 &mut tx,
-                actor,
+                by,
                 &item,
                 input.scenario.clone(),
                 &applicant,
@@ -418,41 +419,48 @@ impl ServicesService {
         ))
     }
 
-    /// Who may take `action` on `c`.
-    pub(crate) fn authorize(actor: &Actor, c: &Case, action: &Action) -> Result<()> {
+    /// Who may take `action` on `c`: the proof that [`store::update_case`] takes.
+    pub(crate) fn authorize<'a>(
+        actor: &'a Actor,
+        c: &Case,
+        action: &Action,
+    ) -> Result<Authorized<'a>> {
+        let in_dept = || actor.scope.can_see(&[c.dept_id], Some(&c.region_code));
         if action.by_applicant() {
-            if Self::is_applicant(actor, c) || actor.has_any_role(roles::<FrontDesk>()) {
-                return Ok(());
+            if Self::is_applicant(actor, c) {
+                return Ok(actor.authorize::<Apply>()?.into());
+            }
+            if actor.has_any_role(roles::<Receive>()) {
+                return Ok(actor.authorize::<Receive>()?.into());
             }
             // Departments may also record a withdrawal they received in writing.
-            if !(matches!(action, Action::Withdraw { .. })
-                && actor.has_any_role(roles::<WorkCases>())
-                && actor.scope.can_see(&[c.dept_id], Some(&c.region_code)))
+            if matches!(action, Action::Withdraw { .. })
+                && actor.has_any_role(roles::<RecordWithdrawal>())
+                && in_dept()
             {
-                return Err(Error::forbidden("只有申请人或综合窗口可以办理此操作"));
+                return Ok(actor.authorize::<RecordWithdrawal>()?.into());
             }
-            return Ok(());
+            return Err(Error::forbidden("只有申请人或综合窗口可以办理此操作"));
         }
         if let Action::Deliver { .. } = action {
             // 综合窗口出件, or the department itself.
-            if actor.has_any_role(roles::<FrontDesk>())
-                || (actor.has_any_role(roles::<WorkCases>())
-                    && actor.scope.can_see(&[c.dept_id], Some(&c.region_code)))
-            {
-                return Ok(());
+            if actor.has_any_role(roles::<FrontDesk>()) {
+                return Ok(actor.authorize::<FrontDesk>()?.into());
+            }
+            if actor.has_any_role(roles::<WorkCases>()) && in_dept() {
+                return Ok(actor.authorize::<WorkCases>()?.into());
             }
             return Err(Error::forbidden("只有综合窗口或承办部门可以出件"));
         }
-        let roles = if matches!(action, Action::Decide { .. }) {
-            roles::<Decide>()
+        let by: Authorized = if matches!(action, Action::Decide { .. }) {
+            actor.authorize::<Decide>()?.into()
         } else {
-            roles::<WorkCases>()
+            actor.authorize::<WorkCases>()?.into()
         };
-        actor.require_any_role(roles)?;
-        if !actor.scope.can_see(&[c.dept_id], Some(&c.region_code)) {
+        if !in_dept() {
             return Err(Error::forbidden("该办件不属于本部门"));
         }
-        Ok(())
+        Ok(by)
     }
 
     /// Which of `actions` the actor may take on `c` now: the permission check and the state
@@ -503,14 +511,14 @@ impl ServicesService {
         if !Self::can_see(actor, &c) {
             return Err(Error::forbidden("无权查看该办件"));
         }
-        Self::authorize(actor, &c, &action)?;
+        let by = Self::authorize(actor, &c, &action)?;
         let staff = if actor.has_role(Role::Citizen) && actor.roles.len() == 1 {
             None
         } else {
             actor.user_id
         };
         let (next, e) = c.apply(&action, staff, now, &cal)?;
-        store::update_case(&mut tx, &next, version).await?;
+        store::update_case(&mut tx, by, &next, version).await?;
         self.record(&mut tx, actor, &next, &e, now).await?;
         // In a sequential bundle the next sub-case opens when this one is done.
         if next.status.is_done() && !c.status.is_done() {
@@ -520,10 +528,11 @@ impl ServicesService {
                     .into_iter()
                     .find(|(k, _)| k.status == CaseStatus::Waiting)
                 {
+                    // The next step of a sequential bundle opens on its own.
                     let (opened, e2) = w.open(now)?;
-                    store::update_case(&mut tx, &opened, v).await?;
-                    self.record(&mut tx, &Actor::system(), &opened, &e2, now)
-                        .await?;
+                    let system = Actor::system();
+                    store::update_case(&mut tx, Authorized::system(&system)?, &opened, v).await?;
+                    self.record(&mut tx, &system, &opened, &e2, now).await?;
                 }
             }
         }

@@ -3,6 +3,7 @@
 use crate::domain::*;
 use crate::store::bad;
 use kernel::error::{Error, Result};
+use kernel::Authorized;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -15,7 +16,11 @@ pub(crate) fn case_row(r: &AnyRow) -> Result<(Case, i64)> {
     Ok((c, r.get("version")))
 }
 
-pub(crate) async fn insert_case(c: &mut AnyConnection, k: &Case) -> Result<i64> {
+pub(crate) async fn insert_case(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    k: &Case,
+) -> Result<i64> {
     Ok(sqlx::query(
         "INSERT INTO services_cases (number, item_id, item_version, dept_id, region_code, bundle_case_id, applicant_user_id,
             applicant_id_no, applicant_phone, channel, status, card, immediate, legal_days, promised_days, accepted_at, due_at,
@@ -50,7 +55,12 @@ pub(crate) async fn insert_case(c: &mut AnyConnection, k: &Case) -> Result<i64> 
 }
 
 /// Writes a changed case if nobody changed it since `version` was read.
-pub(crate) async fn update_case(c: &mut AnyConnection, k: &Case, version: i64) -> Result<()> {
+pub(crate) async fn update_case(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    k: &Case,
+    version: i64,
+) -> Result<()> {
     let n = sqlx::query(
         "UPDATE services_cases SET status = $1, card = $2, accepted_at = $3, due_at = $4, closed_at = $5, delivered_at = $6,
             updated_at = $7, data = $8, version = version + 1
@@ -280,6 +290,7 @@ pub(crate) async fn events(c: &mut AnyConnection, case_ids: &[i64]) -> Result<Ve
 
 pub(crate) async fn compare_and_set_card(
     c: &mut AnyConnection,
+    _by: Authorized<'_>,
     k: &Case,
     version: i64,
 ) -> Result<bool> {

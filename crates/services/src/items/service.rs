@@ -63,11 +63,12 @@ impl ServicesService {
         actor.authorize::<MaintainItems>()?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
-        Self::require_item_rights(actor, &dept)?;
+        let granted = Self::require_item_rights(actor, &dept)?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let id = store::insert_item(
             &mut tx,
+            granted,
             &input,
             &dept.region_code,
             &search_text(&input, &dept.name),
@@ -102,7 +103,7 @@ impl ServicesService {
         actor.authorize::<MaintainItems>()?;
         input.validate()?;
         let dept = self.department(input.dept_id).await?;
-        Self::require_item_rights(actor, &dept)?;
+        let granted = Self::require_item_rights(actor, &dept)?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let (latest, _) = store::item_versions_of(&mut tx, id)
@@ -122,7 +123,7 @@ impl ServicesService {
         }
         let search = search_text(&input, &dept.name);
         let version = if cur.status == ItemStatus::Draft {
-            if !store::update_draft(&mut tx, id, latest, &input, &search, now).await? {
+            if !store::update_draft(&mut tx, granted, id, latest, &input, &search, now).await? {
                 return Err(Error::conflict(
                     "stale_item",
                     None,
@@ -131,7 +132,7 @@ impl ServicesService {
             }
             latest
         } else {
-            store::insert_version(&mut tx, id, latest + 1, &input, &search, now).await?;
+            store::insert_version(&mut tx, granted, id, latest + 1, &input, &search, now).await?;
             latest + 1
         };
         audit::record(
@@ -154,7 +155,7 @@ impl ServicesService {
     /// Publishes the latest draft; the version published before is superseded (cases filed
     /// under it keep it).
     pub async fn publish_item(&self, actor: &Actor, id: i64) -> Result<ServiceItem> {
-        actor.authorize::<MaintainItems>()?;
+        let granted = actor.authorize::<MaintainItems>()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let (latest, _) = store::item_versions_of(&mut tx, id)
@@ -170,7 +171,7 @@ impl ServicesService {
                 detail: "该事项没有待发布的草稿".into(),
             });
         }
-        store::publish(&mut tx, id, latest, now).await?;
+        store::publish(&mut tx, granted, id, latest, now).await?;
         audit::record(
             &mut tx,
             now,

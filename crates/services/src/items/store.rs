@@ -1,8 +1,10 @@
 //! SQL on `services_items` and `services_item_versions`.
 
 use crate::domain::*;
+use crate::service::MaintainItems;
 use crate::store::bad;
 use kernel::error::{Error, Result};
+use kernel::Granted;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -26,6 +28,7 @@ pub(crate) const ITEM_COLS: &str =
 
 pub(crate) async fn insert_item(
     c: &mut AnyConnection,
+    by: Granted<'_, MaintainItems>,
     input: &ItemInput,
     region_code: &str,
     search: &str,
@@ -43,12 +46,13 @@ pub(crate) async fn insert_item(
     .await
     .map_err(|e| Error::from_db(e, "impl_code", "实施编码已存在"))?
     .get(0);
-    insert_version(c, id, 1, input, search, now).await?;
+    insert_version(c, by, id, 1, input, search, now).await?;
     Ok(id)
 }
 
 pub(crate) async fn insert_version(
     c: &mut AnyConnection,
+    _by: Granted<'_, MaintainItems>,
     id: i64,
     version: i64,
     input: &ItemInput,
@@ -80,6 +84,7 @@ pub(crate) async fn insert_version(
 /// Rewrites a draft. Published versions are never touched: the WHERE says so.
 pub(crate) async fn update_draft(
     c: &mut AnyConnection,
+    _by: Granted<'_, MaintainItems>,
     id: i64,
     version: i64,
     input: &ItemInput,
@@ -107,7 +112,13 @@ pub(crate) async fn update_draft(
     Ok(n == 1)
 }
 
-pub(crate) async fn publish(c: &mut AnyConnection, id: i64, version: i64, now: i64) -> Result<()> {
+pub(crate) async fn publish(
+    c: &mut AnyConnection,
+    _by: Granted<'_, MaintainItems>,
+    id: i64,
+    version: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "UPDATE services_item_versions SET status = 'superseded' WHERE item_id = $1 AND status = 'published'",
     )
