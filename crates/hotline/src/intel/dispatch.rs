@@ -274,16 +274,20 @@ impl HotlineService {
                 return Ok(v);
             }
         }
-        self.refresh_suggestion(&view.ticket).await
+        self.refresh_suggestion(&view.ticket, false).await
     }
 
-    /// Computes and stores a ticket's suggestion.
-    pub async fn refresh_suggestion(&self, t: &Ticket) -> Result<Suggestion> {
+    /// Computes and stores a ticket's suggestion; `fresh` for a ticket just taken in (it has
+    /// none stored yet).
+    pub async fn refresh_suggestion(&self, t: &Ticket, fresh: bool) -> Result<Suggestion> {
         let facts = SuggestFacts::of_ticket(t);
         let s = self.compute_suggestion(&facts).await?;
         if s.department.is_none() && s.model_version.is_none() {
             // Nothing to show (no model, no rule, no history): recomputed when asked, which
             // keeps intake to one write when the intelligence is not set up. A stale one goes.
+            if fresh {
+                return Ok(s);
+            }
             let mut c = self.db().pool().acquire().await?;
             if store::suggestion(&mut c, t.id).await?.is_some() {
                 drop(c);
@@ -316,6 +320,21 @@ impl HotlineService {
 
     pub(crate) async fn compute_suggestion(&self, f: &SuggestFacts) -> Result<Suggestion> {
         let model = self.active_model().await?;
+        let rules = {
+            let mut c = self.db().pool().acquire().await?;
+            store::rules(&mut c).await?
+        };
+        // Without a model, a rule or a category there is nothing to go on (history needs a
+        // category): the intelligence is not set up, and intake pays nothing for it.
+        if model.is_none() && rules.is_empty() && f.category_id.is_none() {
+            return Ok(Suggestion {
+                model_version: None,
+                categories: vec![],
+                explanation: vec![],
+                department: None,
+                auto_dispatch: false,
+            });
+        }
         // Loaded before taking a connection: one connection per suggestion at a time.
         let cal = kernel::calendar::load(self.db()).await?;
         let mut c = self.db().pool().acquire().await?;
@@ -381,7 +400,6 @@ impl HotlineService {
             ..Facts::default()
         };
         facts.at(f.at, &cal);
-        let rules = store::rules(&mut c).await?;
         let dept = |id: i64| DeptRef {
             department_id: id,
             name: names
@@ -485,7 +503,7 @@ impl HotlineService {
     /// automatically (as 自动派单). Never fails the intake: problems are logged and the ticket
     /// waits for a dispatcher.
     pub(crate) async fn after_intake(&self, t: Ticket) -> Ticket {
-        let s = match self.refresh_suggestion(&t).await {
+        let s = match self.refresh_suggestion(&t, true).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");

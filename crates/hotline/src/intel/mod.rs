@@ -100,7 +100,7 @@ impl FollowUp for IntakeFollowUp {
     }
 
     async fn after_reclassify(&self, svc: &HotlineService, t: &Ticket) {
-        if let Err(e) = svc.refresh_suggestion(t).await {
+        if let Err(e) = svc.refresh_suggestion(t, false).await {
             tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");
         }
     }
