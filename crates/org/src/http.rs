@@ -768,6 +768,19 @@ struct FlashQuery {
     saved: Option<String>,
 }
 
+impl FlashQuery {
+    /// The line shown above a record just created (`created`) or saved.
+    fn message(&self, created: &'static str) -> Option<&'static str> {
+        if self.created.is_some() {
+            Some(created)
+        } else if self.saved.is_some() {
+            Some("已保存")
+        } else {
+            None
+        }
+    }
+}
+
 async fn department_page(
     State(ctx): State<AppCtx>,
     p: PageCtx,
@@ -775,13 +788,7 @@ async fn department_page(
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
-    let flash = if fq.created.is_some() {
-        Some("单位已新增")
-    } else if fq.saved.is_some() {
-        Some("已保存")
-    } else {
-        None
-    };
+    let flash = fq.message("单位已新增");
     render_department(&ctx, &p, id, &[], flash).await
 }
 
@@ -1065,13 +1072,7 @@ async fn user_page(
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
     p.actor.require_any_role(&[Role::Admin])?;
-    let flash = if fq.created.is_some() {
-        Some("用户已新增")
-    } else if fq.saved.is_some() {
-        Some("已保存")
-    } else {
-        None
-    };
+    let flash = fq.message("用户已新增");
     render_user(&ctx, &p, id, &[], flash).await
 }
 

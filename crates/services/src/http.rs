@@ -7,8 +7,6 @@ use crate::evaluation::http::{AnswerRequest, EvaluateRequest, LevelCode, PublicE
 use crate::items::import::{ImportReport, ImportedRow, RowError};
 use crate::report::{GroupBy, Report, ReportRow};
 use crate::service::*;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 use axum::Router;
 use kernel::page::Page;
 use kernel::Role;
@@ -106,31 +104,4 @@ pub struct ServicesApi;
 
 pub(crate) type J<T> = ApiResult<axum::Json<T>>;
 
-pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-pub(crate) const DOCX: &str =
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
-pub(crate) fn attachment(bytes: Vec<u8>, mime: &'static str, ascii: &str, name: &str) -> Response {
-    // RFC 5987 so Chinese file names survive.
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
+pub(crate) use webcore::download::{attachment, DOCX, XLSX};

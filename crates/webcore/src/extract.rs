@@ -327,6 +327,16 @@ where
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {
+    /// A form as a page would post it (tests of the form parsers).
+    pub fn of(pairs: &[(&str, &str)]) -> Self {
+        FormData(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     pub fn get(&self, name: &str) -> &str {
         self.0
             .iter()

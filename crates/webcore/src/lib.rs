@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod charts;
+pub mod download;
 pub mod error;
 pub mod extract;
 pub mod layout;

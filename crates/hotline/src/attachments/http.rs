@@ -72,11 +72,7 @@ async fn api_download(
     Path(id): Path<i64>,
 ) -> ApiResult<Response> {
     let (att, data) = fetch(&crate::http::svc(&ctx), &a, id).await?;
-    let encoded: String = form_urlencoded::byte_serialize(att.name.as_bytes()).collect();
-    let disposition = format!(
-        "attachment; filename=\"attachment\"; filename*=UTF-8''{}",
-        encoded.replace('+', "%20")
-    );
+    let disposition = webcore::download::content_disposition(&att.name, "attachment");
     Ok((
         [
             (header::CONTENT_TYPE, att.mime),

@@ -19,7 +19,7 @@ use kernel::{Actor, Error, FieldError, Role};
 use maud::{html, Markup};
 use nlp::hotspot::{HotspotOptions, Message};
 use serde::Deserialize;
-use webcore::layout::{error_summary, field_error, page};
+use webcore::layout::{error_summary, field_error, page, text_field};
 use webcore::{AppCtx, PageCtx, PageError, Query};
 
 /// Who sees the page: the report's readers (analysts, supervisors, admins see their region;
@@ -727,26 +727,10 @@ fn period_form(q: &AnalyticsQuery, today: NaiveDate, errors: &[FieldError]) -> M
                 }
                 (field_error(errors, "kind"))
             }
-            div.field {
-                label for="month" { "月份" }
-                input #month type="month" name="month" value=(month) aria-invalid=[invalid("month")];
-                (field_error(errors, "month"))
-            }
-            div.field {
-                label for="week" { "周（如 2025-W11）" }
-                input #week type="week" name="week" value=(q.week) aria-invalid=[invalid("week")];
-                (field_error(errors, "week"))
-            }
-            div.field {
-                label for="from" { "开始日期" }
-                input #from type="date" name="from" value=(q.from) aria-invalid=[invalid("from")];
-                (field_error(errors, "from"))
-            }
-            div.field {
-                label for="to" { "结束日期" }
-                input #to type="date" name="to" value=(q.to) aria-invalid=[invalid("to")];
-                (field_error(errors, "to"))
-            }
+            (text_field("月份", "month", &month, errors, r#"type="month""#))
+            (text_field("周（如 2025-W11）", "week", &q.week, errors, r#"type="week""#))
+            (text_field("开始日期", "from", &q.from, errors, r#"type="date""#))
+            (text_field("结束日期", "to", &q.to, errors, r#"type="date""#))
             button type="submit" { "统计" }
         }
     }

@@ -255,12 +255,7 @@ mod tests {
     use super::*;
 
     fn form(pairs: &[(&str, &str)]) -> FormData {
-        FormData(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        FormData::of(pairs)
     }
 
     #[test]

@@ -49,20 +49,8 @@ pub async fn show(
     axum::extract::Query(q): axum::extract::Query<ListParams>,
 ) -> Result<Markup, PageError> {
     p.actor.require_any_role(SUPERVISE_ROLES)?;
-    let tab = q
-        .tab
-        .clone()
-        .filter(|t| TABS.iter().any(|(k, _)| k == t))
-        .unwrap_or_else(|| "overdue".into());
     let s = svc(&ctx);
-    let mut counts = Vec::new();
-    for (k, label) in TABS {
-        let n = list(&s, &p.actor, &base(k), Some(1), 1)
-            .await
-            .map(|p| p.total)
-            .unwrap_or(0);
-        counts.push((*k, *label, n));
-    }
+    let (tab, counts) = tabs_with_counts(&s, &p.actor, TABS, q.tab.clone(), "overdue", base).await;
     let listed = list(&s, &p.actor, &q.query(base(&tab)), q.page, 20).await;
     let depts = departments(&ctx, &p.actor).await;
     let names = depts.iter().map(|d| (d.id, d.name.clone())).collect();

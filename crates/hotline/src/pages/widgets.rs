@@ -278,6 +278,30 @@ impl ListParams {
     }
 }
 
+/// A tabbed ticket list's tabs: the one asked for (`default` when none or an unknown one is
+/// asked) and how many tickets each tab holds for the actor.
+pub async fn tabs_with_counts(
+    svc: &HotlineService,
+    actor: &Actor,
+    tabs: &[(&'static str, &'static str)],
+    asked: Option<String>,
+    default: &str,
+    base: impl Fn(&str) -> TicketQuery,
+) -> (String, Vec<(&'static str, &'static str, i64)>) {
+    let tab = asked
+        .filter(|t| tabs.iter().any(|(k, _)| k == t))
+        .unwrap_or_else(|| default.into());
+    let mut counts = Vec::new();
+    for (k, label) in tabs {
+        let n = list(svc, actor, &base(k), Some(1), 1)
+            .await
+            .map(|p| p.total)
+            .unwrap_or(0);
+        counts.push((*k, *label, n));
+    }
+    (tab, counts)
+}
+
 /// A list page of tickets, or the error message its filters earned.
 pub async fn list(
     svc: &HotlineService,

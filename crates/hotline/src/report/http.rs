@@ -4,8 +4,7 @@ use super::domain::{parse_week, GroupBy, KpiRow, KpiTable, Kpis, Period};
 use super::render::group_label;
 use super::service::ReportService;
 use axum::extract::State;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
@@ -54,33 +53,7 @@ pub struct WeekQuery {
     pub week: String,
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
-
-/// Percent-encodes a file name for `filename*` (RFC 5987), so Chinese names survive.
-fn attachment(bytes: Vec<u8>, mime: &'static str, ascii: &str, name: &str) -> Response {
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
-}
+use webcore::download::{attachment, DOCX, XLSX};
 
 fn city(ctx: &AppCtx) -> String {
     ctx.config.city.name.clone()

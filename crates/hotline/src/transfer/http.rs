@@ -17,7 +17,7 @@ use serde::Deserialize;
 use utoipa::OpenApi;
 use webcore::{ApiActor, ApiResult, AppCtx, Query};
 
-pub const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub use webcore::download::{content_disposition, XLSX as XLSX_TYPE};
 
 pub fn routes() -> Router<AppCtx> {
     Router::new().merge(import_routes()).merge(export_routes())
@@ -92,19 +92,6 @@ async fn import(
     Ok(axum::Json(report))
 }
 
-/// `attachment` with an ASCII fallback name and the real one as RFC 5987 `filename*`.
-pub fn content_disposition(file_name: &str, ascii_fallback: &str) -> String {
-    let mut enc = String::new();
-    for b in file_name.bytes() {
-        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
-            enc.push(b as char);
-        } else {
-            enc.push_str(&format!("%{b:02X}"));
-        }
-    }
-    format!("attachment; filename=\"{ascii_fallback}\"; filename*=UTF-8''{enc}")
-}
-
 fn export_routes() -> Router<AppCtx> {
     Router::new().route("/api/v1/hotline/tickets.xlsx", get(export))
 }
@@ -144,17 +131,4 @@ async fn export(
         e.xlsx,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_are_rfc5987() {
-        assert_eq!(
-            content_disposition("工单-20250314.xlsx", "tickets-20250314.xlsx"),
-            "attachment; filename=\"tickets-20250314.xlsx\"; filename*=UTF-8''%E5%B7%A5%E5%8D%95-20250314.xlsx"
-        );
-    }
 }

@@ -21,7 +21,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use webcore::charts::bar_chart;
-use webcore::layout::{error_summary, field_error, page};
+use webcore::layout::{error_summary, field_error, page, text_field};
 use webcore::{AppCtx, PageCtx, PageError, Query};
 
 /// Who reads the figures (the service enforces the same).
@@ -226,21 +226,9 @@ fn period_form(q: &PageQ, today: chrono::NaiveDate, errors: &[FieldError]) -> Ma
                 }
                 (field_error(errors, "kind"))
             }
-            div.field {
-                label for="month" { "月份" }
-                input #month type="month" name="month" value=(month) aria-invalid=[invalid("month")];
-                (field_error(errors, "month"))
-            }
-            div.field {
-                label for="from" { "开始日期" }
-                input #from type="date" name="from" value=(q.from) aria-invalid=[invalid("from")];
-                (field_error(errors, "from"))
-            }
-            div.field {
-                label for="to" { "结束日期" }
-                input #to type="date" name="to" value=(q.to) aria-invalid=[invalid("to")];
-                (field_error(errors, "to"))
-            }
+            (text_field("月份", "month", &month, errors, r#"type="month""#))
+            (text_field("开始日期", "from", &q.from, errors, r#"type="date""#))
+            (text_field("结束日期", "to", &q.to, errors, r#"type="date""#))
             div.field {
                 label for="by" { "分组" }
                 select #by name="by" aria-invalid=[invalid("by")] {
