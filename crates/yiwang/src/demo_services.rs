@@ -74,6 +74,13 @@ fn specs() -> Vec<Spec> {
     };
     let id = || m("id_card", "居民身份证", Some("居民身份证"));
     let licence = || m("licence", "营业执照", Some("营业执照"));
+    // The utility connections (水、电、气报装): a company, the site and its title deed.
+    let property = || m("property", "不动产权证书或租赁合同", Some("不动产权证书"));
+    let company_at_site = || {
+        let mut v = company();
+        v.push(f("site", "报装地址", FieldKind::Text));
+        v
+    };
     vec![
         Spec {
             code: "11690100WJ0000001001",
@@ -160,15 +167,8 @@ fn specs() -> Vec<Spec> {
             legal: 10,
             promised: 3,
             depth: Depth::AtMostOnce,
-            materials: vec![
-                licence(),
-                m("property", "不动产权证书或租赁合同", Some("不动产权证书")),
-            ],
-            fields: {
-                let mut v = company();
-                v.push(f("site", "报装地址", FieldKind::Text));
-                v
-            },
+            materials: vec![licence(), property()],
+            fields: company_at_site(),
         },
         Spec {
             code: "11690100GD0000006001",
@@ -179,16 +179,8 @@ fn specs() -> Vec<Spec> {
             legal: 15,
             promised: 5,
             depth: Depth::AtMostOnce,
-            materials: vec![
-                licence(),
-                m("property", "不动产权证书或租赁合同", Some("不动产权证书")),
-                m("load", "用电负荷说明", None),
-            ],
-            fields: {
-                let mut v = company();
-                v.push(f("site", "报装地址", FieldKind::Text));
-                v
-            },
+            materials: vec![licence(), property(), m("load", "用电负荷说明", None)],
+            fields: company_at_site(),
         },
         Spec {
             code: "11690100RQ0000007001",
@@ -199,16 +191,8 @@ fn specs() -> Vec<Spec> {
             legal: 15,
             promised: 5,
             depth: Depth::AtMostOnce,
-            materials: vec![
-                licence(),
-                m("property", "不动产权证书或租赁合同", Some("不动产权证书")),
-                m("pipe_plan", "室内管线图", None),
-            ],
-            fields: {
-                let mut v = company();
-                v.push(f("site", "报装地址", FieldKind::Text));
-                v
-            },
+            materials: vec![licence(), property(), m("pipe_plan", "室内管线图", None)],
+            fields: company_at_site(),
         },
         Spec {
             code: "11690100SJ0000002003",
