@@ -199,7 +199,10 @@ impl DupIndex {
             }
         }
         if colliding.len() > MAX_SCORED {
-            colliding.sort_by(|a, b| hits[*b].cmp(&hits[*a]).then(b.cmp(a)));
+            // Linear selection, not a sort: in a burst every indexed ticket collides.
+            colliding.select_nth_unstable_by(MAX_SCORED - 1, |a, b| {
+                hits[*b].cmp(&hits[*a]).then(b.cmp(a))
+            });
             colliding.truncate(MAX_SCORED);
         }
         let mut out = Vec::new();
