@@ -9,16 +9,14 @@ use hotline::domain::*;
 use hotline::notices::{ACKNOWLEDGED, CALLBACK_DUE, CREATED, DISPATCHED, OVERDUE, REOPENED};
 use hotline::HotlineService;
 use kernel::clock::Clock;
-use kernel::page::PageQuery;
 use kernel::{Actor, Db, Error, Role};
 use notify::{InboxQuery, NotifyService, TemplateInput, WebhookInput};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
-}
+mod common;
+use common::*;
 
 testkit::on_both_backends!(migrations;
     events_reach_the_right_inboxes,
@@ -29,32 +27,15 @@ testkit::on_both_backends!(migrations;
     the_http_api_serves_inbox_webhooks_templates_and_settings,
 );
 
-/// Monday 2026-03-16 09:30 China time.
-fn monday() -> i64 {
-    chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
-        .unwrap()
-        .and_hms_opt(9, 30, 0)
-        .unwrap()
-        .and_local_timezone(kernel::clock::china())
-        .unwrap()
-        .timestamp_millis()
-}
-
 struct W {
-    svc: HotlineService,
     notify: NotifyService,
     db: Db,
     admin: Actor,
-    operator: Actor,
-    dispatcher: Actor,
-    supervisor: Actor,
-    hx: Actor,
+    /// A second handler of 住建局.
     hx2: Actor,
-    hy: Actor,
-    hz: Actor,
-    x: i64,
-    y: i64,
+    centre: Centre,
 }
+deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
     let mut db = db;
@@ -66,40 +47,11 @@ async fn world(db: Db) -> W {
         .await;
     let a = |u: &str| city.actor(u).clone();
     W {
-        svc: HotlineService::new(db.clone(), "A市"),
         notify: NotifyService::new(db.clone()),
         admin: a("admin_user"),
-        operator: a("operator"),
-        dispatcher: a("dispatcher"),
-        supervisor: a("supervisor"),
-        hx: a("hx_user"),
         hx2: a("hx_other"),
-        hy: a("hy_user"),
-        hz: a("hz_user"),
-        x: city.dept("住建局"),
-        y: city.dept("城管局"),
+        centre: Centre::of(&city, HotlineService::new(db.clone(), "A市")),
         db,
-    }
-}
-
-fn call(title: &str) -> NewTicket {
-    NewTicket {
-        channel: Channel::Phone,
-        kind: TicketKind::Complaint,
-        urgency: Urgency::Normal,
-        caller_name: Some("李四".into()),
-        caller_phone: Some("13912345678".into()),
-        wants_reply: true,
-        anonymous: false,
-        address: Some("A1区幸福路8号".into()),
-        region_code: Some("690102".into()),
-        lng: None,
-        lat: None,
-        title: title.into(),
-        content: "小区门口夜间施工噪音很大，影响休息。".into(),
-        category_id: None,
-        answers: Default::default(),
-        accept: true,
     }
 }
 
@@ -112,38 +64,11 @@ fn quiet(title: &str) -> NewTicket {
     }
 }
 
-async fn dispatched_from(w: &W, input: NewTicket, to: i64, co: Vec<i64>) -> i64 {
-    let t = w.svc.create(&w.operator, input).await.unwrap().ticket;
-    w.svc
-        .act(&w.operator, t.id, Action::SubmitForDispatch)
-        .await
-        .unwrap();
-    w.svc
-        .act(
-            &w.dispatcher,
-            t.id,
-            Action::Dispatch {
-                main_dept_id: to,
-                co_dept_ids: co,
-            },
-        )
-        .await
-        .unwrap();
-    t.id
-}
-
-fn page() -> PageQuery {
-    PageQuery {
-        page: None,
-        per_page: None,
-    }
-}
-
 /// The events in an actor's inbox, newest first, and the unread count.
 async fn inbox(w: &W, a: &Actor) -> (Vec<String>, i64) {
     let i = w
         .notify
-        .inbox(a, &InboxQuery::default(), &page())
+        .inbox(a, &InboxQuery::default(), &first_page())
         .await
         .unwrap();
     (i.items.into_iter().map(|n| n.event).collect(), i.unread)
@@ -169,11 +94,11 @@ async fn events_reach_the_right_inboxes(db: Db) {
         accept: false,
         ..call("路灯不亮")
     };
-    let t0 = w.svc.create(&w.operator, web).await.unwrap().ticket;
+    let t0 = w.create(web).await;
     assert_eq!(inbox(&w, &w.operator).await, (vec![CREATED.into()], 1));
     // A call the operator accepted at once needs nobody's attention; the dispatch goes to the
     // main and the co-handling department, not to others.
-    let id = dispatched_from(&w, call("夜间施工噪音"), w.x, vec![w.y]).await;
+    let id = w.dispatched(call("夜间施工噪音"), w.x, vec![w.y]).await;
     assert_eq!(inbox(&w, &w.operator).await.0, vec![CREATED]);
     assert_eq!(inbox(&w, &w.hx).await, (vec![DISPATCHED.into()], 1));
     assert_eq!(inbox(&w, &w.hy).await, (vec![DISPATCHED.into()], 1));
@@ -181,7 +106,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     assert_eq!(inbox(&w, &w.dispatcher).await, (vec![], 0));
     let n = w
         .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
+        .inbox(&w.hx, &InboxQuery::default(), &first_page())
         .await
         .unwrap()
         .items
@@ -212,31 +137,16 @@ async fn events_reach_the_right_inboxes(db: Db) {
         )
     );
 
-    w.svc.act(&w.hx, id, Action::Acknowledge).await.unwrap();
+    w.act(&w.hx, id, Action::Acknowledge).await;
     assert_eq!(inbox(&w, &w.dispatcher).await.0, vec![ACKNOWLEDGED]);
-    w.svc
-        .act(
-            &w.hx,
-            id,
-            Action::Reply {
-                text: "已责令施工单位22点后停工。".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.hx, id, reply("已责令施工单位22点后停工。")).await;
     assert_eq!(inbox(&w, &w.operator).await.0, vec![CALLBACK_DUE, CREATED]);
-    w.svc
-        .act(
-            &w.operator,
-            id,
-            Action::Callback {
-                result: CallbackResult::Unsatisfied,
-                note: "仍有噪音".into(),
-                reopen: true,
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.operator,
+        id,
+        callback(CallbackResult::Unsatisfied, "仍有噪音", true),
+    )
+    .await;
     assert_eq!(
         inbox(&w, &w.hx).await,
         (vec![REOPENED.into(), OVERDUE.into(), DISPATCHED.into()], 3)
@@ -245,7 +155,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     // Read receipts are per user: a colleague in the same inbox keeps their unread count.
     let newest = w
         .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
+        .inbox(&w.hx, &InboxQuery::default(), &first_page())
         .await
         .unwrap()
         .items[0]
@@ -262,7 +172,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
                 unread: true,
                 event: None,
             },
-            &page(),
+            &first_page(),
         )
         .await
         .unwrap();
@@ -289,7 +199,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let sent = w
         .notify
-        .outbound_messages(&w.operator, &page())
+        .outbound_messages(&w.operator, &first_page())
         .await
         .unwrap();
     assert_eq!(sent.total, 3);
@@ -303,7 +213,11 @@ async fn events_reach_the_right_inboxes(db: Db) {
             .any(|m| m.body.contains("已由住建局答复")
                 && m.event.as_deref() == Some("ticket.replied"))
     );
-    assert!(w.notify.outbound_messages(&w.hx, &page()).await.is_err());
+    assert!(w
+        .notify
+        .outbound_messages(&w.hx, &first_page())
+        .await
+        .is_err());
     assert_eq!(
         count(
             &w.db,
@@ -321,7 +235,7 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         .create_webhook(&w.admin, hook("全部事件", &format!("{url}/ok"), vec![]))
         .await
         .unwrap();
-    let id = dispatched_from(&w, call("井盖缺失"), w.x, vec![]).await;
+    let id = w.dispatched(call("井盖缺失"), w.x, vec![]).await;
     let counts = |db: Db| async move {
         (
             count(&db, "SELECT COUNT(*) FROM notify_notifications").await,
@@ -339,7 +253,7 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         .is_err());
     assert_eq!(counts(w.db.clone()).await, before);
     // The outbox rows are part of the event's transaction: visible inside it, gone with it.
-    let t = w.svc.get(&w.dispatcher, id).await.unwrap().ticket;
+    let t = w.ticket(&w.dispatcher, id).await;
     let e = Event {
         action: "acknowledge",
         from: Status::Dispatched,
@@ -482,7 +396,7 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
         )
         .await
         .unwrap();
-    let id = dispatched_from(&w, quiet("夜间施工噪音"), w.x, vec![]).await;
+    let id = w.dispatched(quiet("夜间施工噪音"), w.x, vec![]).await;
     let t0 = w.db.now();
     let flaky_calls = || {
         seen.lock()
@@ -543,7 +457,7 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
     let log = w
         .notify
-        .deliveries(&w.admin, flaky.id, &page())
+        .deliveries(&w.admin, flaky.id, &first_page())
         .await
         .unwrap();
     assert_eq!(log.total, 1, "the filter left out the other events");
@@ -565,12 +479,16 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
         .unwrap()
         .contains("HTTP 500"));
     assert!(d.attempt_log.iter().all(|a| a.duration_ms >= 0));
-    assert!(w.notify.deliveries(&w.hx, flaky.id, &page()).await.is_err());
+    assert!(w
+        .notify
+        .deliveries(&w.hx, flaky.id, &first_page())
+        .await
+        .is_err());
 
     // A receiver that never answers well: given up after its two attempts, every event.
     let log = w
         .notify
-        .deliveries(&w.admin, down.id, &page())
+        .deliveries(&w.admin, down.id, &first_page())
         .await
         .unwrap();
     let mut events: Vec<_> = log.items.iter().map(|d| d.event.as_str()).collect();
@@ -583,12 +501,12 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
     // A deleted webhook gets nothing more; its log stays readable.
     w.notify.delete_webhook(&w.admin, flaky.id).await.unwrap();
-    dispatched_from(&w, quiet("井盖缺失"), w.x, vec![]).await;
+    w.dispatched(quiet("井盖缺失"), w.x, vec![]).await;
     run().await.unwrap();
     assert_eq!(flaky_calls().len(), 3);
     assert_eq!(
         w.notify
-            .deliveries(&w.admin, flaky.id, &page())
+            .deliveries(&w.admin, flaky.id, &first_page())
             .await
             .unwrap()
             .total,
@@ -808,8 +726,8 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
     ));
     w.notify.update_settings(&w.admin, settings).await.unwrap();
 
-    let id = dispatched_from(&w, quiet("夜间施工噪音"), w.x, vec![w.y]).await;
-    let t = w.svc.get(&w.dispatcher, id).await.unwrap().ticket;
+    let id = w.dispatched(quiet("夜间施工噪音"), w.x, vec![w.y]).await;
+    let t = w.ticket(&w.dispatcher, id).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let first = mails.lock().unwrap().clone();
     assert_eq!(first.len(), 1, "城管局 has no address: one mail");
@@ -876,8 +794,8 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
         )
         .await
         .unwrap();
-    let id2 = dispatched_from(&w, quiet("井盖缺失"), w.x, vec![]).await;
-    let t2 = w.svc.get(&w.dispatcher, id2).await.unwrap().ticket;
+    let id2 = w.dispatched(quiet("井盖缺失"), w.x, vec![]).await;
+    let t2 = w.ticket(&w.dispatcher, id2).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let all = mails.lock().unwrap().clone();
     assert_eq!(all.len(), 2);
@@ -892,7 +810,7 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
     );
     let newest = w
         .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
+        .inbox(&w.hx, &InboxQuery::default(), &first_page())
         .await
         .unwrap()
         .items
@@ -918,7 +836,7 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
         )
         .await
         .unwrap();
-    dispatched_from(&w, quiet("占道经营"), w.x, vec![]).await;
+    w.dispatched(quiet("占道经营"), w.x, vec![]).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     assert_eq!(mails.lock().unwrap().len(), 2);
     assert_eq!(
@@ -935,110 +853,60 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
 
 async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
     let w = world(db).await;
-    dispatched_from(&w, call("夜间施工噪音"), w.x, vec![]).await;
-    let users: Arc<BTreeMap<String, Actor>> = Arc::new(
-        [("hx", &w.hx), ("admin", &w.admin), ("hz", &w.hz)]
-            .into_iter()
-            .map(|(k, a)| (k.to_owned(), a.clone()))
-            .collect(),
-    );
-    // Stands in for the server's authentication: `X-Test-User` names the actor.
-    let auth = move |mut req: axum::extract::Request, next: axum::middleware::Next| {
-        let users = users.clone();
-        async move {
-            let who = req
-                .headers()
-                .get("x-test-user")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|u| users.get(u).cloned());
-            if let Some(actor) = who {
-                req.extensions_mut()
-                    .insert(webcore::Authenticated { actor, csrf: None });
-            }
-            next.run(req).await
-        }
-    };
-    let ctx = webcore::AppCtx {
-        db: w.db.clone(),
-        config: Arc::new(kernel::config::Config::default()),
-        nav: Arc::new(vec![]),
-    };
-    let app = notify::routes()
-        .layer(axum::middleware::from_fn(auth))
-        .with_state(ctx);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1/hotline", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    w.dispatched(call("夜间施工噪音"), w.x, vec![]).await;
+    let base = serve_as_test_users(
+        &w.db,
+        &[("hx", &w.hx), ("admin", &w.admin), ("hz", &w.hz)],
+        notify::routes(),
+    )
+    .await;
     let http = reqwest::Client::new();
     let req = |m: reqwest::Method, path: &str, user: &str| {
         http.request(m, format!("{base}{path}"))
             .header("x-test-user", user)
     };
     use reqwest::Method as M;
-    let json = |r: reqwest::Response| async move {
-        let s = r.status().as_u16();
-        (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+    // Sends a request as `user`, with an optional JSON body: the status and the JSON answer.
+    let api = |m: reqwest::Method, path: &str, user: &str, json: Option<serde_json::Value>| {
+        let r = req(m, path, user);
+        let r = match json {
+            Some(j) => r.json(&j),
+            None => r,
+        };
+        async move {
+            let r = r.send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
     };
 
-    let (s, inbox) = json(req(M::GET, "/notifications", "hx").send().await.unwrap()).await;
+    let (s, inbox) = api(M::GET, "/notifications", "hx", None).await;
     assert_eq!((s, inbox["unread"].as_i64()), (200, Some(1)));
     let nid = inbox["items"][0]["id"].as_i64().unwrap();
     assert_eq!(inbox["items"][0]["event_label"], "派单");
-    let s = req(M::POST, &format!("/notifications/{nid}/read"), "hz")
-        .send()
+    let s = api(M::POST, &format!("/notifications/{nid}/read"), "hz", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 404, "not in that department's inbox");
-    let s = req(M::POST, &format!("/notifications/{nid}/read"), "hx")
-        .send()
+    let s = api(M::POST, &format!("/notifications/{nid}/read"), "hx", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 204);
-    let (_, inbox) = json(
-        req(M::GET, "/notifications?unread=true", "hx")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, inbox) = api(M::GET, "/notifications?unread=true", "hx", None).await;
     assert_eq!(
         (inbox["total"].as_i64(), inbox["unread"].as_i64()),
         (Some(0), Some(0))
     );
-    let (s, r) = json(
-        req(M::POST, "/notifications/read-all", "hx")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = api(M::POST, "/notifications/read-all", "hx", None).await;
     assert_eq!((s, r["marked"].as_i64()), (200, Some(0)));
-    let s = req(M::GET, "/notifications", "nobody")
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::GET, "/notifications", "nobody", None).await.0;
     assert_eq!(s, 401);
 
     let body = serde_json::json!({"name": "区网格中心", "url": "http://127.0.0.1:9/hook", "secret": SECRET,
                                   "events": ["ticket.dispatched"]});
-    let s = req(M::POST, "/webhooks", "hx")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::POST, "/webhooks", "hx", Some(body.clone())).await.0;
     assert_eq!(s, 403);
-    let (s, created) = json(
-        req(M::POST, "/webhooks", "admin")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, created) = api(M::POST, "/webhooks", "admin", Some(body)).await;
     assert_eq!(s, 201);
     assert!(
         created.get("secret").is_none(),
@@ -1046,14 +914,7 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
     );
     assert_eq!(created["max_attempts"], 8);
     let hid = created["id"].as_i64().unwrap();
-    let (s, problem) = json(
-        req(M::POST, "/webhooks", "admin")
-            .json(&serde_json::json!({"name": "x", "url": "ftp://a", "secret": "short", "events": ["ticket.nope"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, problem) = api(M::POST, "/webhooks", "admin", Some(serde_json::json!({"name": "x", "url": "ftp://a", "secret": "short", "events": ["ticket.nope"]}))).await;
     assert_eq!(s, 422);
     let fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -1062,15 +923,8 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, vec!["url", "secret", "events"]);
-    let (s, updated) = json(
-        req(M::PUT, &format!("/webhooks/{hid}"), "admin")
-            .json(&serde_json::json!({"name": "区网格中心（新）", "url": "http://127.0.0.1:9/v2", "events": [],
-                                      "active": false, "max_attempts": 3}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, updated) = api(M::PUT, &format!("/webhooks/{hid}"), "admin", Some(serde_json::json!({"name": "区网格中心（新）", "url": "http://127.0.0.1:9/v2", "events": [],
+                                      "active": false, "max_attempts": 3}))).await;
     assert_eq!(s, 200);
     assert_eq!(
         (
@@ -1084,91 +938,63 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
             &serde_json::json!(3)
         )
     );
-    let (s, list) = json(req(M::GET, "/webhooks", "admin").send().await.unwrap()).await;
+    let (s, list) = api(M::GET, "/webhooks", "admin", None).await;
     assert_eq!((s, list.as_array().unwrap().len()), (200, 1));
-    let (s, log) = json(
-        req(M::GET, &format!("/webhooks/{hid}/deliveries"), "admin")
-            .send()
-            .await
-            .unwrap(),
+    let (s, log) = api(
+        M::GET,
+        &format!("/webhooks/{hid}/deliveries"),
+        "admin",
+        None,
     )
     .await;
     assert_eq!((s, log["total"].as_i64()), (200, Some(0)));
-    let s = req(M::DELETE, &format!("/webhooks/{hid}"), "admin")
-        .send()
+    let s = api(M::DELETE, &format!("/webhooks/{hid}"), "admin", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 204);
-    let s = req(M::GET, &format!("/webhooks/{hid}"), "admin")
-        .send()
+    let s = api(M::GET, &format!("/webhooks/{hid}"), "admin", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 404);
 
-    let (s, tpls) = json(
-        req(M::GET, "/notification-templates", "admin")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, tpls) = api(M::GET, "/notification-templates", "admin", None).await;
     assert_eq!((s, tpls.as_array().unwrap().len()), (200, 11));
-    let (s, t) = json(
-        req(
-            M::PUT,
-            "/notification-templates/ticket.created/sms",
-            "admin",
-        )
-        .json(&serde_json::json!({"enabled": true, "body": "【A市12345】已登记，编号 {编号}"}))
-        .send()
-        .await
-        .unwrap(),
+    let (s, t) = api(
+        M::PUT,
+        "/notification-templates/ticket.created/sms",
+        "admin",
+        Some(serde_json::json!({"enabled": true, "body": "【A市12345】已登记，编号 {编号}"})),
     )
     .await;
     assert_eq!(
         (s, &t["body"]),
         (200, &serde_json::json!("【A市12345】已登记，编号 {编号}"))
     );
-    let s = req(
+    let s = api(
         M::PUT,
         "/notification-templates/ticket.created/fax",
         "admin",
+        Some(serde_json::json!({"enabled": true, "body": "x"})),
     )
-    .json(&serde_json::json!({"enabled": true, "body": "x"}))
-    .send()
     .await
-    .unwrap()
-    .status();
+    .0;
     assert_eq!(s, 404);
 
-    let (s, set) = json(
-        req(M::PUT, "/notification-settings", "admin")
-            .json(&serde_json::json!({"smtp.password": "p@ss", "delivery.max_attempts": "5"}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, set) = api(
+        M::PUT,
+        "/notification-settings",
+        "admin",
+        Some(serde_json::json!({"smtp.password": "p@ss", "delivery.max_attempts": "5"})),
     )
     .await;
     assert_eq!(
         (s, &set["smtp.password"]),
         (200, &serde_json::json!("******"))
     );
-    let (_, got) = json(
-        req(M::GET, "/notification-settings", "admin")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, got) = api(M::GET, "/notification-settings", "admin", None).await;
     assert_eq!(got["delivery.max_attempts"], "5");
     assert_eq!(got["smtp.password"], "******");
-    let s = req(M::GET, "/notification-settings", "hx")
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::GET, "/notification-settings", "hx", None).await.0;
     assert_eq!(s, 403);
 
     // The OpenAPI document names every route.
