@@ -11,10 +11,6 @@ use services::report::{self, GroupBy};
 use services::service::{NewCase, RectificationReply, RectificationReview};
 use tabular::Cell;
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    services::migrations()
-}
-
 testkit::on_both_backends!(migrations;
     report_figures_match_a_hand_count,
     xlsx_import_keeps_good_rows_and_names_bad_lines,
@@ -43,99 +39,50 @@ fn case(item: i64, phone: &str, mats: &[&str], stall: bool) -> NewCase {
 
 async fn report_figures_match_a_hand_count(db: Db) {
     let w = world(db).await;
+    // Applications with every material handed in.
+    let complete_health = |phone| case(w.health_item, phone, &["photo", "exam"], false);
+    let complete_stall = |phone| case(w.stall_item, phone, &["photo", "stall_place"], true);
     // E: closed in February (Thursday 2026-02-26), rated 非常不满意 in March: a March rating,
     // but not a March case — it does not cover anything closed in March.
     w.clock.set(at(2, 26, 9, 30));
-    let e = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138000", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, e.id, accept()).await.unwrap();
+    let e = w.submit(&w.clerk, complete_health("13800138000")).await;
+    w.act(&w.health, e.id, accept()).await;
     w.clock.set(at(2, 26, 10, 30));
-    w.svc
-        .act(&w.health, e.id, approve("卫健〔2026〕0号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, e.id, Action::Close).await.unwrap();
+    w.act(&w.health, e.id, approve("卫健〔2026〕0号")).await;
+    w.act(&w.health, e.id, Action::Close).await;
     w.clock.set(monday());
     // A: at the window, health (3 of 10 days), accepted Monday 09:30, closed Wednesday 09:30.
-    let a = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138000", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, a.id, accept()).await.unwrap();
+    let a = w.submit(&w.clerk, complete_health("13800138000")).await;
+    w.act(&w.health, a.id, accept()).await;
     // B: online, stall filing (5 of 15 days), accepted Monday 09:30 and never finished.
-    let b = w
-        .svc
-        .submit(
-            &w.citizen,
-            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.market, b.id, accept()).await.unwrap();
+    let b = w.submit(&w.citizen, complete_stall("13800138000")).await;
+    w.act(&w.market, b.id, accept()).await;
     // D: online, stall filing, accepted Monday 09:30; 补正 from Monday 10:30 to Tuesday 10:30
     // and 现场核查 from Tuesday 11:30 to Wednesday 11:30 stop the clock for two office days;
     // closed Thursday 09:30: three office days elapsed, one of them counted. Never rated.
-    let d = w
-        .svc
-        .submit(
-            &w.citizen,
-            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.market, d.id, accept()).await.unwrap();
+    let d = w.submit(&w.citizen, complete_stall("13800138000")).await;
+    w.act(&w.market, d.id, accept()).await;
     w.clock.set(at(3, 16, 10, 30));
-    w.svc
-        .act(
-            &w.market,
-            d.id,
-            Action::RequestSupplement {
-                materials: vec!["photo".into()],
-                note: "照片不清晰".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.market,
+        d.id,
+        request_supplement(&["photo"], "照片不清晰"),
+    )
+    .await;
     w.clock.set(at(3, 17, 10, 30));
-    w.svc
-        .act(
-            &w.clerk,
-            d.id,
-            Action::Supply {
-                materials: vec!["photo".into()],
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.clerk, d.id, supply(&["photo"])).await;
     w.clock.set(at(3, 17, 11, 30));
-    w.svc
-        .act(
-            &w.market,
-            d.id,
-            Action::StartSpecial {
-                name: "现场核查".into(),
-                days: 3,
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.market,
+        d.id,
+        Action::StartSpecial {
+            name: "现场核查".into(),
+            days: 3,
+        },
+    )
+    .await;
     w.clock.set(at(3, 18, 11, 30));
     let paused = w
-        .svc
         .act(
             &w.market,
             d.id,
@@ -143,16 +90,11 @@ async fn report_figures_match_a_hand_count(db: Db) {
                 note: "核查通过".into(),
             },
         )
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(paused.paused_minutes, 2 * 7 * 60);
     w.clock.set(at(3, 19, 9, 30));
-    w.svc
-        .act(&w.market, d.id, approve("市监〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.market, d.id, Action::Close).await.unwrap();
+    w.act(&w.market, d.id, approve("市监〔2026〕1号")).await;
+    w.act(&w.market, d.id, Action::Close).await;
     w.clock.set(monday());
     // C: online, never accepted.
     w.svc
@@ -160,11 +102,8 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .await
         .unwrap();
     w.clock.set(at(3, 18, 9, 30));
-    w.svc
-        .act(&w.health, a.id, approve("卫健〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, a.id, Action::Close).await.unwrap();
+    w.act(&w.health, a.id, approve("卫健〔2026〕1号")).await;
+    w.act(&w.health, a.id, Action::Close).await;
     // 基本满意 is a 好评 in the bureau's figures (好评 + 差评 = 评价数).
     w.svc
         .evaluate_public(
@@ -287,16 +226,8 @@ async fn report_figures_match_a_hand_count(db: Db) {
     assert_eq!(april.rows[0].label, "食品小摊贩备案");
     // A running month counts what is late now, not what will be late by the month's end: F,
     // accepted on 2 April with three working days, is not overdue until 8 April.
-    let f = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138001", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, f.id, accept()).await.unwrap();
+    let f = w.submit(&w.clerk, complete_health("13800138001")).await;
+    w.act(&w.health, f.id, accept()).await;
     let overdue_in_april = || async {
         w.svc
             .report(&w.analyst, "2026-04", GroupBy::Total)

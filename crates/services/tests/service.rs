@@ -4,17 +4,12 @@
 mod common;
 
 use common::*;
-use kernel::page::PageQuery;
 use kernel::{Actor, Db};
 use serde_json::json;
 use services::domain::*;
 use services::service::{
     CaseQuery, NewBundleCase, NewCase, RectificationReply, RectificationReview,
 };
-
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    services::migrations()
-}
 
 testkit::on_both_backends!(migrations;
     published_versions_never_change_and_cases_keep_theirs,
@@ -41,17 +36,11 @@ fn id_no() -> String {
     kernel::codes::id_card_with_check("11010119900307001")
 }
 
-fn health_case(item: i64, materials: &[&str]) -> NewCase {
-    NewCase {
-        item_id: item,
-        scenario: None,
-        applicant: person("张三", "13800138000"),
-        form: form(&[
-            ("name", "张三"),
-            ("id_no", &id_no()),
-            ("mobile", "13800138000"),
-        ]),
-        materials: materials.iter().map(|s| s.to_string()).collect(),
+impl W {
+    /// The error code with which `who` is refused rating case `number` with `e`.
+    async fn evaluation_refused(&self, who: &Actor, number: &str, e: NewEvaluation) -> String {
+        let err = self.svc.evaluate(who, number, e).await.unwrap_err();
+        err.code().to_owned()
     }
 }
 
@@ -64,11 +53,8 @@ async fn published_versions_never_change_and_cases_keep_theirs(db: Db) {
     let v1 = w.svc.published_item(w.health_item).await.unwrap();
     assert_eq!((v1.version, v1.status), (1, ItemStatus::Published));
     let case = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(case.item_version, 1);
     // An edit of a published item makes version 2 as a draft; version 1 stays published.
     let mut edit = health_cert(w.health_dept);
@@ -105,14 +91,11 @@ async fn published_versions_never_change_and_cases_keep_theirs(db: Db) {
     );
     assert_eq!(versions[0].content.promised_days, 3, "version 1 unchanged");
     // The old case keeps version 1 and its 3 days; a new one gets version 2.
-    let old = w.svc.act(&w.health, case.id, accept()).await.unwrap().case;
+    let old = w.act(&w.health, case.id, accept()).await;
     assert_eq!((old.item_version, old.promised_days), (1, 3));
     let new = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!((new.item_version, new.promised_days), (2, 1));
     // Publishing with no draft is refused; another department cannot edit.
     assert_eq!(
@@ -163,78 +146,33 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     // The exam form is missing: the department asks for it once (一次性告知).
     let e = w.svc.act(&w.health, c.id, accept()).await.unwrap_err();
     assert_eq!(e.code(), "materials_missing");
-    w.svc
-        .act(
-            &w.health,
-            c.id,
-            Action::RequestSupplement {
-                materials: vec!["exam".into()],
-                note: "请补交体检表".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.health,
+        c.id,
+        request_supplement(&["exam"], "请补交体检表"),
+    )
+    .await;
     w.clock.set(at(3, 16, 14, 0));
     // The clerk takes the material in at the window on the applicant's behalf.
-    w.svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Supply {
-                materials: vec!["exam".into()],
-            },
-        )
-        .await
-        .unwrap();
-    let c = w.svc.act(&w.health, c.id, accept()).await.unwrap().case;
+    w.act(&w.clerk, c.id, supply(&["exam"])).await;
+    let c = w.act(&w.health, c.id, accept()).await;
     assert_eq!(c.accepted_at, Some(at(3, 16, 14, 0)));
     assert_eq!(c.due_at, Some(at(3, 19, 17, 30)));
     // Asked again after acceptance: the clock stops for the two working days it takes.
     w.clock.set(at(3, 17, 9, 0));
-    w.svc
-        .act(
-            &w.health,
-            c.id,
-            Action::RequestSupplement {
-                materials: vec!["photo".into()],
-                note: "照片不符合要求".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.health,
+        c.id,
+        request_supplement(&["photo"], "照片不符合要求"),
+    )
+    .await;
     w.clock.set(at(3, 19, 9, 0));
-    let c = w
-        .svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Supply {
-                materials: vec!["photo".into()],
-            },
-        )
-        .await
-        .unwrap()
-        .case;
+    let c = w.act(&w.clerk, c.id, supply(&["photo"])).await;
     assert_eq!(c.paused_minutes, 2 * 7 * 60);
     assert_eq!(c.due_at, Some(at(3, 23, 17, 30)));
-    w.svc
-        .act(&w.health, c.id, approve("A卫健〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, c.id, Action::Close).await.unwrap();
-    let c = w
-        .svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Deliver {
-                method: DeliveryMethod::Post,
-                detail: "EMS1234567 A1区幸福路8号".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .case;
+    w.act(&w.health, c.id, approve("A卫健〔2026〕1号")).await;
+    w.act(&w.health, c.id, Action::Close).await;
+    let c = w.act(&w.clerk, c.id, deliver_by_post()).await;
     assert_eq!(c.status, CaseStatus::Delivered);
     assert_eq!(
         c.handlers,
@@ -337,38 +275,24 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
     assert!(app.cases[0].case.form.get("stall_address").is_none());
     assert_eq!(app.cases[1].case.form["stall_address"], "A1区夜市12号摊位");
     let (h, m) = (app.cases[0].case.id, app.cases[1].case.id);
-    w.svc.act(&w.health, h, accept()).await.unwrap();
+    w.act(&w.health, h, accept()).await;
     // Market supervision wants the stall description, which the citizen did not attach.
-    w.svc
-        .act(
-            &w.market,
-            m,
-            Action::RequestSupplement {
-                materials: vec!["stall_place".into()],
-                note: "请补充经营场所说明".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.market,
+        m,
+        request_supplement(&["stall_place"], "请补充经营场所说明"),
+    )
+    .await;
     let v = w.svc.bundle_case(&w.citizen, &app.number).await.unwrap();
     assert_eq!(v.status, BundleStatus::NeedsSupplement);
-    w.svc
-        .act(
-            &w.citizen,
-            m,
-            Action::Supply {
-                materials: vec!["stall_place".into()],
-            },
-        )
-        .await
-        .unwrap();
-    w.svc.act(&w.market, m, accept()).await.unwrap();
+    w.act(&w.citizen, m, supply(&["stall_place"])).await;
+    w.act(&w.market, m, accept()).await;
     for (who, id, no) in [
         (&w.health, h, "卫健〔2026〕7号"),
         (&w.market, m, "摊备〔2026〕3号"),
     ] {
-        w.svc.act(who, id, approve(no)).await.unwrap();
-        w.svc.act(who, id, Action::Close).await.unwrap();
+        w.act(who, id, approve(no)).await;
+        w.act(who, id, Action::Close).await;
     }
     assert_eq!(
         w.svc
@@ -445,20 +369,13 @@ async fn a_sequential_bundle_opens_the_next_case_when_one_closes(db: Db) {
     assert_eq!(st, [CaseStatus::Submitted, CaseStatus::Waiting]);
     let second = app.cases[1].case.id;
     assert_eq!(
-        w.svc
-            .act(&w.market, second, accept())
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(&w.market, second, accept()).await,
         "illegal_transition"
     );
     let first = app.cases[0].case.id;
-    w.svc.act(&w.health, first, accept()).await.unwrap();
-    w.svc
-        .act(&w.health, first, approve("卫健〔2026〕8号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, first, Action::Close).await.unwrap();
+    w.act(&w.health, first, accept()).await;
+    w.act(&w.health, first, approve("卫健〔2026〕8号")).await;
+    w.act(&w.health, first, Action::Close).await;
     let s = w.svc.get(&w.market, second).await.unwrap().case;
     assert_eq!(s.status, CaseStatus::Submitted);
     let t = w.svc.timeline(&w.market, second).await.unwrap();
@@ -502,12 +419,7 @@ async fn auto_approval_decides_and_explains(db: Db) {
         materials: mats,
     };
     let all = vec!["photo".to_string(), "stall_place".to_string()];
-    let ok = w
-        .svc
-        .submit(&w.citizen, apply(id_no(), all.clone()))
-        .await
-        .unwrap()
-        .case;
+    let ok = w.submit(&w.citizen, apply(id_no(), all.clone())).await;
     assert_eq!(ok.status, CaseStatus::Closed);
     let d = ok.decision.unwrap();
     assert!(d.automatic && d.approve);
@@ -518,12 +430,7 @@ async fn auto_approval_decides_and_explains(db: Db) {
         .any(|l| l.contains("年满 18 周岁：符合")));
     // A minor is not approved automatically: the case waits for a person, with the reason.
     let minor = kernel::codes::id_card_with_check("11010120150307001");
-    let no = w
-        .svc
-        .submit(&w.citizen, apply(minor, all))
-        .await
-        .unwrap()
-        .case;
+    let no = w.submit(&w.citizen, apply(minor, all)).await;
     assert_eq!(no.status, CaseStatus::Submitted);
     let t = w.svc.timeline(&w.citizen, no.id).await.unwrap();
     assert_eq!(t.last().unwrap().action, "auto_decide");
@@ -532,62 +439,40 @@ async fn auto_approval_decides_and_explains(db: Db) {
         .contains("不符合"));
     // Missing material: no 秒批 either.
     let missing = w
-        .svc
         .submit(&w.citizen, apply(id_no(), vec!["photo".into()]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(missing.status, CaseStatus::Submitted);
 }
 
 async fn done_case(w: &W) -> services::domain::Case {
     let c = w
-        .svc
         .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
-    w.svc
-        .act(&w.health, c.id, approve("卫健〔2026〕9号"))
-        .await
-        .unwrap();
-    w.svc
-        .act(&w.health, c.id, Action::Close)
-        .await
-        .unwrap()
-        .case
+        .await;
+    w.act(&w.health, c.id, accept()).await;
+    w.act(&w.health, c.id, approve("卫健〔2026〕9号")).await;
+    w.act(&w.health, c.id, Action::Close).await
 }
 
 async fn one_evaluation_per_case_until_a_rectification(db: Db) {
     let w = world(db).await;
     let open = w
-        .svc
         .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     let bad = NewEvaluation {
         level: Level::Dissatisfied,
         tags: vec!["等候时间长".into()],
         text: "窗口排队一个小时".into(),
     };
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &open.number, bad.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &open.number, bad.clone())
+            .await,
         "illegal_transition",
         "not before 办结"
     );
     let c = done_case(&w).await;
     assert_eq!(
-        w.svc
-            .evaluate(&w.other_citizen, &c.number, bad.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.other_citizen, &c.number, bad.clone())
+            .await,
         "forbidden"
     );
     let e = w
@@ -607,11 +492,8 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         text: String::new(),
     };
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &c.number, good.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &c.number, good.clone())
+            .await,
         "already_evaluated"
     );
     assert_eq!(
@@ -722,11 +604,7 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         .unwrap();
     assert_eq!(e2.round, 2);
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &c.number, good)
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &c.number, good).await,
         "already_evaluated"
     );
     assert_eq!(
@@ -742,10 +620,7 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
         .submit(&w.other_citizen, health_case(w.stall_item, &[]))
         .await
         .unwrap_err();
-    let page = PageQuery {
-        page: None,
-        per_page: None,
-    };
+    let page = first_page();
     let q = CaseQuery::default();
     assert_eq!(w.svc.list(&w.health, &q, &page).await.unwrap().total, 1);
     assert_eq!(w.svc.list(&w.market, &q, &page).await.unwrap().total, 0);
@@ -781,27 +656,10 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
     );
     // Market supervision cannot act on a health case; a clerk cannot decide.
     let open = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    assert_eq!(
-        w.svc
-            .act(&w.market, open.id, accept())
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
-    assert_eq!(
-        w.svc
-            .act(&w.citizen, open.id, accept())
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
+        .await;
+    assert_eq!(w.refused(&w.market, open.id, accept()).await, "forbidden");
+    assert_eq!(w.refused(&w.citizen, open.id, accept()).await, "forbidden");
     let filtered = w
         .svc
         .list(
@@ -835,11 +693,8 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
 async fn a_refused_action_leaves_no_trace(db: Db) {
     let w = world(db).await;
     let c = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     let before = (
         count(&w.db, "SELECT COUNT(*) FROM kernel_audit").await,
         count(&w.db, "SELECT COUNT(*) FROM services_events").await,
@@ -868,7 +723,6 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
     );
     // 不予受理 with reason and legal basis is final.
     let r = w
-        .svc
         .act(
             &w.health,
             c.id,
@@ -877,9 +731,7 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
                 legal_basis: "《食品安全法》第四十五条".into(),
             },
         )
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(r.status, CaseStatus::Rejected);
     assert_eq!(r.rejection.unwrap().legal_basis, "《食品安全法》第四十五条");
 }
@@ -887,12 +739,9 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
 async fn cards_are_raised_once_even_with_two_sweepers(db: Db) {
     let w = world(db).await;
     let c = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
+        .await;
+    w.act(&w.health, c.id, accept()).await;
     // Due Thursday 03-19 17:30: yellow on Thursday morning, red on Friday.
     w.clock.set(at(3, 19, 10, 0));
     let (a, b) = tokio::join!(w.svc.sweep_cards(), w.svc.sweep_cards());
@@ -912,10 +761,7 @@ async fn cards_are_raised_once_even_with_two_sweepers(db: Db) {
                 overdue: true,
                 ..Default::default()
             },
-            &PageQuery {
-                page: None,
-                per_page: None,
-            },
+            &first_page(),
         )
         .await
         .unwrap();
@@ -971,7 +817,7 @@ async fn bad_form_input_names_the_field(db: Db) {
     once.form.remove("name");
     once.form.remove("id_no");
     once.form.remove("mobile");
-    let c = w.svc.submit(&w.clerk, once).await.unwrap().case;
+    let c = w.submit(&w.clerk, once).await;
     assert_eq!(c.form["name"], c.applicant.name.as_str());
     assert_eq!(c.form["id_no"], c.applicant.id_no.as_str());
     assert_eq!(c.form["mobile"], c.applicant.phone.as_str());

@@ -8,6 +8,7 @@ use kernel::deadline::TimeUnit;
 use kernel::{Actor, Db, Role};
 use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use services::domain::*;
+use services::service::NewCase;
 use services::ServicesService;
 
 /// Monday 2026-03-16 09:30 China time.
@@ -15,14 +16,17 @@ pub fn monday() -> i64 {
     at(3, 16, 9, 30)
 }
 
+/// 2026 China time as UTC milliseconds.
 pub fn at(m: u32, d: u32, h: u32, min: u32) -> i64 {
-    chrono::NaiveDate::from_ymd_opt(2026, m, d)
-        .unwrap()
-        .and_hms_opt(h, min, 0)
-        .unwrap()
-        .and_local_timezone(kernel::clock::china())
+    use chrono::TimeZone;
+    kernel::clock::china()
+        .with_ymd_and_hms(2026, m, d, h, min, 0)
         .unwrap()
         .timestamp_millis()
+}
+
+pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    services::migrations()
 }
 
 pub struct W {
@@ -298,5 +302,74 @@ pub fn approve(no: &str) -> Action {
         approve: true,
         document_no: no.into(),
         text: "经审查，符合条件，准予办理。".into(),
+    }
+}
+
+/// The department asks the applicant for `materials` (补正).
+pub fn request_supplement(materials: &[&str], note: &str) -> Action {
+    Action::RequestSupplement {
+        materials: materials.iter().map(|m| m.to_string()).collect(),
+        note: note.into(),
+    }
+}
+
+/// The applicant, or the clerk on their behalf, hands in `materials`.
+pub fn supply(materials: &[&str]) -> Action {
+    Action::Supply {
+        materials: materials.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+/// The result is posted to the applicant.
+pub fn deliver_by_post() -> Action {
+    Action::Deliver {
+        method: DeliveryMethod::Post,
+        detail: "EMS1234567 A1区幸福路8号".into(),
+    }
+}
+
+/// The first page at the default size.
+pub fn first_page() -> kernel::page::PageQuery {
+    kernel::page::PageQuery {
+        page: None,
+        per_page: None,
+    }
+}
+
+/// 张三's application for `item` with his name, id number and mobile filled in and the
+/// `materials` handed in.
+pub fn health_case(item: i64, materials: &[&str]) -> NewCase {
+    let id_no = kernel::codes::id_card_with_check("11010119900307001");
+    NewCase {
+        item_id: item,
+        scenario: None,
+        applicant: person("张三", "13800138000"),
+        form: [
+            ("name", "张三"),
+            ("id_no", id_no.as_str()),
+            ("mobile", "13800138000"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::json!(v)))
+        .collect(),
+        materials: materials.iter().map(|s| s.to_string()).collect(),
+    }
+}
+
+impl W {
+    /// `who` hands in `input`; the case as submitted.
+    pub async fn submit(&self, who: &Actor, input: NewCase) -> Case {
+        self.svc.submit(who, input).await.unwrap().case
+    }
+
+    /// `who` does `action` on case `id`; the case afterwards.
+    pub async fn act(&self, who: &Actor, id: i64, action: Action) -> Case {
+        self.svc.act(who, id, action).await.unwrap().case
+    }
+
+    /// The error code with which `who` is refused `action` on case `id`.
+    pub async fn refused(&self, who: &Actor, id: i64, action: Action) -> String {
+        let e = self.svc.act(who, id, action).await.unwrap_err();
+        e.code().to_owned()
     }
 }
