@@ -6,7 +6,6 @@ use hotline::intel::dispatch::SuggestInput;
 use hotline::intel::models::is_holdout;
 use hotline::intel::routing::{AnswerCondition, AnswerOp, Conditions, DayKindCondition, RuleInput};
 use hotline::service::{HotlineService, ImportRow, Reclassify};
-use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
 use org::{NewUser, OrgService};
 use serde_json::{json, Map};
@@ -43,14 +42,11 @@ const TAXONOMY: &[(&str, &str)] = &[
 ];
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
     let city = testkit::city::hotline_centre()
         .region("690102001000", "东湖街道")
         .region("690102001001", "幸福社区")
-        .user("admin", "数据局", Role::Admin)
-        .build(db.clone())
-        .await;
+        .user("admin", "数据局", Role::Admin);
+    let (db, city) = built_at(db, monday(), city).await;
     let admin = city.actor("admin").clone();
     let svc = HotlineService::new(db.clone(), "A市");
     let rows: Vec<(String, String, String)> = TAXONOMY
@@ -80,7 +76,7 @@ async fn world(db: Db) -> W {
     W {
         db,
         admin,
-        centre: Centre::of(&city, svc),
+        centre: Centre::with_service(&city, svc),
         cat,
     }
 }
@@ -169,23 +165,15 @@ async fn dept_for(w: &W, input: SuggestInput) -> Option<i64> {
 }
 
 fn new_ticket(title: &str, content: &str, category: Option<i64>) -> NewTicket {
+    // 张三's phone complaint, from no particular address.
     NewTicket {
-        channel: Channel::Phone,
-        kind: TicketKind::Complaint,
-        urgency: Urgency::Normal,
         caller_name: Some("张三".into()),
         caller_phone: Some("13800001111".into()),
-        wants_reply: true,
-        anonymous: false,
         address: None,
         region_code: None,
-        lng: None,
-        lat: None,
-        title: title.into(),
         content: content.into(),
         category_id: category,
-        answers: Map::new(),
-        accept: true,
+        ..call(title)
     }
 }
 

@@ -5,7 +5,6 @@ use hotline::alerts::{self, AlertService};
 use hotline::domain::*;
 use hotline::search::{DuplicateRequest, DuplicateResult, HotspotQuery, SearchService};
 use hotline::service::HotlineService;
-use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
 use serde_json::{json, Value};
 
@@ -40,8 +39,6 @@ const GUIHUA: &str = "690102001001";
 const HEHUA: &str = "690102001002";
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
     let city = testkit::city::empty()
         .region("690102001000", "桂花街道")
         .region(GUIHUA, "桂花社区")
@@ -54,9 +51,8 @@ async fn world(db: Db) -> W {
         .user("dispatcher", "数据局", Role::Dispatcher)
         .user("supervisor", "数据局", Role::Supervisor)
         .user("analyst", "数据局", Role::Analyst)
-        .user("handler", "住建局", Role::Handler)
-        .build(db.clone())
-        .await;
+        .user("handler", "住建局", Role::Handler);
+    let (db, city) = built_at(db, monday(), city).await;
     let user = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),

@@ -7,8 +7,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hotline::domain::*;
 use hotline::notices::{ACKNOWLEDGED, CALLBACK_DUE, CREATED, DISPATCHED, OVERDUE, REOPENED};
-use hotline::HotlineService;
-use kernel::clock::Clock;
 use kernel::{Actor, Db, Error, Role};
 use notify::{InboxQuery, NotifyService, TemplateInput, WebhookInput};
 use std::collections::BTreeMap;
@@ -38,20 +36,33 @@ struct W {
 deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
     let city = testkit::city::hotline_centre()
         .user("admin_user", "数据局", Role::Admin)
-        .user("hx_other", "住建局", Role::Handler)
-        .build(db.clone())
-        .await;
-    let a = |u: &str| city.actor(u).clone();
+        .user("hx_other", "住建局", Role::Handler);
+    let (db, city) = built_at(db, monday(), city).await;
     W {
         notify: NotifyService::new(db.clone()),
-        admin: a("admin_user"),
-        hx2: a("hx_other"),
-        centre: Centre::of(&city, HotlineService::new(db.clone(), "A市")),
+        admin: city.actor("admin_user").clone(),
+        hx2: city.actor("hx_other").clone(),
+        centre: Centre::of(&city),
         db,
+    }
+}
+
+impl W {
+    /// The admin adds the webhook `input`.
+    async fn add_webhook(&self, input: WebhookInput) -> notify::Webhook {
+        self.notify
+            .create_webhook(&self.admin, input)
+            .await
+            .unwrap()
+    }
+
+    /// The newest notification in `who`'s inbox.
+    async fn newest_notification(&self, who: &Actor) -> notify::Notification {
+        let q = InboxQuery::default();
+        let inbox = self.notify.inbox(who, &q, &first_page()).await.unwrap();
+        inbox.items.into_iter().next().unwrap()
     }
 }
 
@@ -81,13 +92,12 @@ async fn count(db: &Db, sql: &str) -> i64 {
 async fn events_reach_the_right_inboxes(db: Db) {
     let w = world(db).await;
     let (url, seen) = receiver().await;
-    w.notify
-        .create_webhook(
-            &w.admin,
-            hook("督办系统", &format!("{url}/ok"), vec!["ticket.overdue"]),
-        )
-        .await
-        .unwrap();
+    w.add_webhook(hook(
+        "督办系统",
+        &format!("{url}/ok"),
+        vec!["ticket.overdue"],
+    ))
+    .await;
     // A ticket from the website waits for acceptance: operators hear of it.
     let web = NewTicket {
         channel: Channel::Web,
@@ -104,13 +114,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     assert_eq!(inbox(&w, &w.hy).await, (vec![DISPATCHED.into()], 1));
     assert_eq!(inbox(&w, &w.hz).await, (vec![], 0));
     assert_eq!(inbox(&w, &w.dispatcher).await, (vec![], 0));
-    let n = w
-        .notify
-        .inbox(&w.hx, &InboxQuery::default(), &first_page())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let n = w.newest_notification(&w.hx).await;
     assert_eq!(n.title, "新派工单：A市12345-20260316-000002");
     assert!(
         n.body.contains("“夜间施工噪音”") && n.body.contains("已派至住建局"),
@@ -141,12 +145,8 @@ async fn events_reach_the_right_inboxes(db: Db) {
     assert_eq!(inbox(&w, &w.dispatcher).await.0, vec![ACKNOWLEDGED]);
     w.act(&w.hx, id, reply("已责令施工单位22点后停工。")).await;
     assert_eq!(inbox(&w, &w.operator).await.0, vec![CALLBACK_DUE, CREATED]);
-    w.act(
-        &w.operator,
-        id,
-        callback(CallbackResult::Unsatisfied, "仍有噪音", true),
-    )
-    .await;
+    w.call_back(id, CallbackResult::Unsatisfied, "仍有噪音", true)
+        .await;
     assert_eq!(
         inbox(&w, &w.hx).await,
         (vec![REOPENED.into(), OVERDUE.into(), DISPATCHED.into()], 3)
@@ -231,10 +231,8 @@ async fn events_reach_the_right_inboxes(db: Db) {
 async fn a_rolled_back_change_notifies_nobody(db: Db) {
     let w = world(db).await;
     let (url, _rx) = receiver().await;
-    w.notify
-        .create_webhook(&w.admin, hook("全部事件", &format!("{url}/ok"), vec![]))
-        .await
-        .unwrap();
+    w.add_webhook(hook("全部事件", &format!("{url}/ok"), vec![]))
+        .await;
     let id = w.dispatched(call("井盖缺失"), w.x, vec![]).await;
     let counts = |db: Db| async move {
         (
@@ -374,28 +372,18 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
         Err(Error::Forbidden(_))
     ));
     let flaky = w
-        .notify
-        .create_webhook(
-            &w.admin,
-            hook(
-                "区网格中心",
-                &format!("{url}/flaky"),
-                vec!["ticket.dispatched"],
-            ),
-        )
-        .await
-        .unwrap();
+        .add_webhook(hook(
+            "区网格中心",
+            &format!("{url}/flaky"),
+            vec!["ticket.dispatched"],
+        ))
+        .await;
     let down = w
-        .notify
-        .create_webhook(
-            &w.admin,
-            WebhookInput {
-                max_attempts: Some(2),
-                ..hook("已下线的系统", &format!("{url}/down"), vec![])
-            },
-        )
-        .await
-        .unwrap();
+        .add_webhook(WebhookInput {
+            max_attempts: Some(2),
+            ..hook("已下线的系统", &format!("{url}/down"), vec![])
+        })
+        .await;
     let id = w.dispatched(quiet("夜间施工噪音"), w.x, vec![]).await;
     let t0 = w.db.now();
     let flaky_calls = || {
@@ -517,13 +505,12 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 async fn two_workers_deliver_each_message_once(db: Db) {
     let w = world(db).await;
     let (url, seen) = receiver().await;
-    w.notify
-        .create_webhook(
-            &w.admin,
-            hook("数据中台", &format!("{url}/ok"), vec!["ticket.created"]),
-        )
-        .await
-        .unwrap();
+    w.add_webhook(hook(
+        "数据中台",
+        &format!("{url}/ok"),
+        vec!["ticket.created"],
+    ))
+    .await;
     const N: usize = 30;
     for i in 0..N {
         w.svc
@@ -808,13 +795,7 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
             kernel::clock::format_minute(t2.reply_due.unwrap())
         )
     );
-    let newest = w
-        .notify
-        .inbox(&w.hx, &InboxQuery::default(), &first_page())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let newest = w.newest_notification(&w.hx).await;
     assert_eq!(
         (newest.title.as_str(), newest.body.as_str()),
         ("派单 A市12345-20260316-000002", "井盖缺失 已派至 住建局")

@@ -39,7 +39,6 @@
 use hotline::domain::*;
 use hotline::report::{self, GroupBy, KpiTable, Kpis, Period};
 use hotline::service::HotlineService;
-use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
 
 mod common;
@@ -68,9 +67,7 @@ struct W {
 deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(at(2, 1, 9, 0));
-    let city = testkit::city::hotline_centre().build(db.clone()).await;
+    let (db, city) = built_at(db, at(2, 1, 9, 0), testkit::city::hotline_centre()).await;
     let svc = HotlineService::new(db.clone(), "A市");
     svc.import_taxonomy(
         &Actor::cli(),
@@ -88,7 +85,7 @@ async fn world(db: Db) -> W {
         env: cat("环境保护/噪声污染/施工噪声"),
         build1: cat("城乡建设"),
         env1: cat("环境保护"),
-        centre: Centre::of(&city, svc),
+        centre: Centre::with_service(&city, svc),
         db,
     }
 }
@@ -112,32 +109,18 @@ impl W {
         accept: bool,
     ) -> i64 {
         self.db.clock.set(when);
-        self.svc
-            .create(
-                &self.operator,
-                NewTicket {
-                    channel: if accept { Channel::Phone } else { Channel::Web },
-                    kind,
-                    urgency: Urgency::Normal,
-                    caller_name: Some("李四".into()),
-                    caller_phone: Some("13912345678".into()),
-                    wants_reply: true,
-                    anonymous: false,
-                    address: Some("幸福路8号".into()),
-                    region_code: region.map(str::to_owned),
-                    lng: None,
-                    lat: None,
-                    title: title.into(),
-                    content: format!("{title}，请有关部门尽快处理。"),
-                    category_id: category,
-                    answers: Default::default(),
-                    accept,
-                },
-            )
-            .await
-            .unwrap()
-            .ticket
-            .id
+        // 李四 calls, or writes on the web when the ticket is not accepted at once.
+        let input = NewTicket {
+            channel: if accept { Channel::Phone } else { Channel::Web },
+            kind,
+            address: Some("幸福路8号".into()),
+            region_code: region.map(str::to_owned),
+            content: format!("{title}，请有关部门尽快处理。"),
+            category_id: category,
+            accept,
+            ..call(title)
+        };
+        self.create(input).await.id
     }
 
     async fn act(&self, who: &Actor, id: i64, when: i64, a: Action) {

@@ -2,8 +2,7 @@
 //! merge and split, knowledge base, citizens' ratings.
 
 use hotline::domain::*;
-use hotline::service::{HotlineService, SplitPart, TicketQuery};
-use kernel::clock::Clock;
+use hotline::service::{SplitPart, TicketQuery};
 use kernel::{Actor, Db};
 
 mod common;
@@ -28,13 +27,9 @@ struct W {
 deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
-    let city = testkit::city::hotline_centre().build(db.clone()).await;
-    W {
-        centre: Centre::of(&city, HotlineService::new(db.clone(), "A市")),
-        db,
-    }
+    let (db, city) = built_at(db, monday(), testkit::city::hotline_centre()).await;
+    let centre = Centre::of(&city);
+    W { db, centre }
 }
 
 async fn dispatched(w: &W, title: &str, to: i64, co: Vec<i64>) -> i64 {
@@ -42,6 +37,12 @@ async fn dispatched(w: &W, title: &str, to: i64, co: Vec<i64>) -> i64 {
 }
 
 impl W {
+    /// The error code with which the citizen with `phone` is refused rating ticket `number`.
+    async fn rating_refused(&self, number: &str, phone: &str, result: CallbackResult) -> String {
+        let e = self.svc.rate_by_citizen(number, phone, result, "").await;
+        e.unwrap_err().code().to_owned()
+    }
+
     /// The error code with which `who` is refused `action` on article `id`.
     async fn article_refused(&self, who: &Actor, id: i64, action: ArticleAction) -> String {
         let e = self.svc.article_action(who, id, action).await.unwrap_err();
@@ -87,23 +88,13 @@ async fn a_ticket_lives_from_intake_to_archive(db: Db) {
     w.act(&w.hx, id, Action::Start).await;
     w.act(&w.hx, id, reply("已责令施工单位22点后停工。")).await;
     let t = w
-        .act(
-            &w.operator,
-            id,
-            callback(CallbackResult::Unsatisfied, "仍有噪音", true),
-        )
+        .call_back(id, CallbackResult::Unsatisfied, "仍有噪音", true)
         .await;
     assert_eq!((t.status, t.reopen_count), (Status::Dispatched, 1));
     w.act(&w.hx, id, Action::Acknowledge).await;
     w.act(&w.hx, id, reply("已联合城管夜查，施工已停止。"))
         .await;
-    let t = w
-        .act(
-            &w.operator,
-            id,
-            callback(CallbackResult::Satisfied, "", false),
-        )
-        .await;
+    let t = w.call_back(id, CallbackResult::Satisfied, "", false).await;
     assert_eq!(
         (t.status, t.satisfaction),
         (Status::Closed, Some(CallbackResult::Satisfied))
@@ -331,12 +322,8 @@ async fn merged_tickets_follow_their_parent_and_splits_close_together(db: Db) {
         assert_eq!(p.ticket.status, Status::Dispatched);
         w.act(h, p.ticket.id, Action::Acknowledge).await;
         w.act(h, p.ticket.id, reply("已处理")).await;
-        w.act(
-            &w.operator,
-            p.ticket.id,
-            callback(CallbackResult::Satisfied, "", false),
-        )
-        .await;
+        w.call_back(p.ticket.id, CallbackResult::Satisfied, "", false)
+            .await;
     }
     let t = w.ticket(&w.dispatcher, t).await;
     assert_eq!(t.status, Status::Closed);
@@ -553,11 +540,8 @@ async fn citizens_track_and_rate_with_number_and_phone(db: Db) {
     assert_eq!(v.ticket.status, Status::Replied);
     assert!(steps.len() >= 4);
     assert_eq!(
-        w.svc
-            .rate_by_citizen(&number, "13900000000", CallbackResult::Satisfied, "")
-            .await
-            .unwrap_err()
-            .code(),
+        w.rating_refused(&number, "13900000000", CallbackResult::Satisfied)
+            .await,
         "not_found"
     );
     let t = w
@@ -576,11 +560,8 @@ async fn citizens_track_and_rate_with_number_and_phone(db: Db) {
         (Status::Closed, Some(CallbackResult::BasicallySatisfied))
     );
     assert_eq!(
-        w.svc
-            .rate_by_citizen(&number, "13912345678", CallbackResult::Satisfied, "")
-            .await
-            .unwrap_err()
-            .code(),
+        w.rating_refused(&number, "13912345678", CallbackResult::Satisfied)
+            .await,
         "illegal_transition"
     );
 }

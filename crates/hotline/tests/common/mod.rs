@@ -66,6 +66,17 @@ pub async fn create_and_dispatch(
     id
 }
 
+/// `db` on a clock set by hand to `now`, and `city` built in it.
+pub async fn built_at(
+    mut db: kernel::Db,
+    now: i64,
+    city: testkit::city::CityBuilder,
+) -> (kernel::Db, testkit::city::City) {
+    db.clock = kernel::clock::Clock::manual(now);
+    let city = city.build(db.clone()).await;
+    (db, city)
+}
+
 /// The first page at the default size.
 pub fn first_page() -> PageQuery {
     PageQuery {
@@ -103,7 +114,12 @@ pub struct Centre {
 }
 
 impl Centre {
-    pub fn of(city: &testkit::city::City, svc: HotlineService) -> Centre {
+    /// The centre of `city`, with A市's hotline service on the city's database.
+    pub fn of(city: &testkit::city::City) -> Centre {
+        Centre::with_service(city, HotlineService::new(city.db.clone(), "A市"))
+    }
+
+    pub fn with_service(city: &testkit::city::City, svc: HotlineService) -> Centre {
         let user = |u: &str| city.actor(u).clone();
         Centre {
             svc,
@@ -139,6 +155,18 @@ impl Centre {
     /// Ticket `id` as `who` sees it.
     pub async fn ticket(&self, who: &Actor, id: i64) -> Ticket {
         self.svc.get(who, id).await.unwrap().ticket
+    }
+
+    /// The operator calls the citizen back about ticket `id`; the ticket afterwards.
+    pub async fn call_back(
+        &self,
+        id: i64,
+        result: CallbackResult,
+        note: &str,
+        reopen: bool,
+    ) -> Ticket {
+        self.act(&self.operator, id, callback(result, note, reopen))
+            .await
     }
 
     /// The operator takes `input`, and the dispatcher sends it to department `to` with the
