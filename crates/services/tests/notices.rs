@@ -45,12 +45,7 @@ async fn case_steps_notify_the_applicant(db: Db) {
         deliveries(&w.db).await.is_empty(),
         "submitting tells nobody"
     );
-    w.act(
-        &w.health,
-        c.id,
-        request_supplement(&["exam"], "请补交体检表"),
-    )
-    .await;
+    w.ask_for(&w.health, c.id, &["exam"], "请补交体检表").await;
     let d = deliveries(&w.db).await;
     assert_eq!(d.len(), 1);
     assert_eq!(

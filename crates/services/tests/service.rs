@@ -32,6 +32,19 @@ fn form(pairs: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
+/// 张三's answers on the 摆摊一件事 form, his stall at `address`.
+fn stall_form(address: &str) -> serde_json::Map<String, serde_json::Value> {
+    let id_no = id_no();
+    let answers = [
+        ("name", "张三"),
+        ("id_no", &id_no),
+        ("mobile", "13800138000"),
+    ];
+    let mut f = form(&answers);
+    f.insert("stall_address".into(), json!(address));
+    f
+}
+
 fn id_no() -> String {
     kernel::codes::id_card_with_check("11010119900307001")
 }
@@ -99,19 +112,15 @@ async fn published_versions_never_change_and_cases_keep_theirs(db: Db) {
     assert_eq!((new.item_version, new.promised_days), (2, 1));
     // Publishing with no draft is refused; another department cannot edit.
     assert_eq!(
-        w.svc
-            .publish_item(&w.health, w.health_item)
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.publish_item(&w.health, w.health_item).await),
         "illegal_transition"
     );
     assert_eq!(
-        w.svc
-            .update_item(&w.market, w.health_item, health_cert(w.health_dept))
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .update_item(&w.market, w.health_item, health_cert(w.health_dept))
+                .await
+        ),
         "forbidden"
     );
     // Search in Chinese finds published items by name, material or department.
@@ -146,12 +155,7 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     // The exam form is missing: the department asks for it once (一次性告知).
     let e = w.svc.act(&w.health, c.id, accept()).await.unwrap_err();
     assert_eq!(e.code(), "materials_missing");
-    w.act(
-        &w.health,
-        c.id,
-        request_supplement(&["exam"], "请补交体检表"),
-    )
-    .await;
+    w.ask_for(&w.health, c.id, &["exam"], "请补交体检表").await;
     w.clock.set(at(3, 16, 14, 0));
     // The clerk takes the material in at the window on the applicant's behalf.
     w.act(&w.clerk, c.id, supply(&["exam"])).await;
@@ -160,12 +164,8 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     assert_eq!(c.due_at, Some(at(3, 19, 17, 30)));
     // Asked again after acceptance: the clock stops for the two working days it takes.
     w.clock.set(at(3, 17, 9, 0));
-    w.act(
-        &w.health,
-        c.id,
-        request_supplement(&["photo"], "照片不符合要求"),
-    )
-    .await;
+    w.ask_for(&w.health, c.id, &["photo"], "照片不符合要求")
+        .await;
     w.clock.set(at(3, 19, 9, 0));
     let c = w.act(&w.clerk, c.id, supply(&["photo"])).await;
     assert_eq!(c.paused_minutes, 2 * 7 * 60);
@@ -213,11 +213,7 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     assert_eq!(tr.timeline.len(), 9);
     assert!(tr.can_evaluate);
     assert_eq!(
-        w.svc
-            .track(&c.number, "13900000000")
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.track(&c.number, "13900000000").await),
         "not_found"
     );
 }
@@ -251,12 +247,7 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
             w.bundle,
             NewBundleCase {
                 applicant: person("张三", "13800138000"),
-                form: form(&[
-                    ("name", "张三"),
-                    ("id_no", &id_no()),
-                    ("mobile", "13800138000"),
-                    ("stall_address", "A1区夜市12号摊位"),
-                ]),
+                form: stall_form("A1区夜市12号摊位"),
                 materials: vec!["photo".into(), "exam".into()],
             },
         )
@@ -277,12 +268,8 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
     let (h, m) = (app.cases[0].case.id, app.cases[1].case.id);
     w.act(&w.health, h, accept()).await;
     // Market supervision wants the stall description, which the citizen did not attach.
-    w.act(
-        &w.market,
-        m,
-        request_supplement(&["stall_place"], "请补充经营场所说明"),
-    )
-    .await;
+    w.ask_for(&w.market, m, &["stall_place"], "请补充经营场所说明")
+        .await;
     let v = w.svc.bundle_case(&w.citizen, &app.number).await.unwrap();
     assert_eq!(v.status, BundleStatus::NeedsSupplement);
     w.act(&w.citizen, m, supply(&["stall_place"])).await;
@@ -320,11 +307,7 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
         .all(|c| c.case.status == CaseStatus::Delivered));
     // Another citizen cannot see it.
     assert_eq!(
-        w.svc
-            .bundle_case(&w.other_citizen, &app.number)
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.bundle_case(&w.other_citizen, &app.number).await),
         "forbidden"
     );
 }
@@ -354,12 +337,7 @@ async fn a_sequential_bundle_opens_the_next_case_when_one_closes(db: Db) {
             b.bundle.id,
             NewBundleCase {
                 applicant: person("张三", "13800138000"),
-                form: form(&[
-                    ("name", "张三"),
-                    ("id_no", &id_no()),
-                    ("mobile", "13800138000"),
-                    ("stall_address", "夜市"),
-                ]),
+                form: stall_form("夜市"),
                 materials: vec!["photo".into(), "exam".into(), "stall_place".into()],
             },
         )
@@ -497,11 +475,11 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         "already_evaluated"
     );
     assert_eq!(
-        w.svc
-            .evaluate_public(&c.number, "13800138000", good.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .evaluate_public(&c.number, "13800138000", good.clone())
+                .await
+        ),
         "already_evaluated"
     );
     // 差评 opened a rectification for the department, due in five working days.
@@ -511,27 +489,27 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
     assert!(w.svc.rectifications(&w.market).await.unwrap().is_empty());
     let r = rs[0].id;
     assert_eq!(
-        w.svc
-            .review_rectification(
-                &w.supervisor,
-                r,
-                RectificationReview {
-                    approve: true,
-                    note: "同意".into()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .review_rectification(
+                    &w.supervisor,
+                    r,
+                    RectificationReview {
+                        approve: true,
+                        note: "同意".into()
+                    }
+                )
+                .await
+        ),
         "illegal_transition",
         "nothing to review before the reply"
     );
     assert_eq!(
-        w.svc
-            .reply_rectification(&w.market, r, RectificationReply { reply: "x".into() })
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .reply_rectification(&w.market, r, RectificationReply { reply: "x".into() })
+                .await
+        ),
         "forbidden"
     );
     w.svc
@@ -569,32 +547,21 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        w.svc
-            .review_rectification(
-                &w.health,
-                r,
-                RectificationReview {
-                    approve: true,
-                    note: "好".into()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .review_rectification(
+                    &w.health,
+                    r,
+                    RectificationReview {
+                        approve: true,
+                        note: "好".into()
+                    }
+                )
+                .await
+        ),
         "forbidden"
     );
-    let done = w
-        .svc
-        .review_rectification(
-            &w.supervisor,
-            r,
-            RectificationReview {
-                approve: true,
-                note: "整改到位".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let done = w.accept_rectification(r).await;
     assert_eq!(done.status, RectificationStatus::Done);
     // Now one more rating is allowed, and only one.
     let e2 = w
@@ -629,12 +596,9 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
         w.svc.list(&w.other_citizen, &q, &page).await.unwrap().total,
         0
     );
+    assert_eq!(error_code(w.svc.get(&w.market, c.id).await), "forbidden");
     assert_eq!(
-        w.svc.get(&w.market, c.id).await.unwrap_err().code(),
-        "forbidden"
-    );
-    assert_eq!(
-        w.svc.get(&w.other_citizen, c.id).await.unwrap_err().code(),
+        error_code(w.svc.get(&w.other_citizen, c.id).await),
         "forbidden"
     );
     // Analysts see masked personal data; the department sees it in full.
@@ -805,11 +769,11 @@ async fn bad_form_input_names_the_field(db: Db) {
     );
     // Only the applicant or the front desk submits.
     assert_eq!(
-        w.svc
-            .submit(&w.health, health_case(w.health_item, &[]))
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .submit(&w.health, health_case(w.health_item, &[]))
+                .await
+        ),
         "forbidden"
     );
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM services_cases").await, 0);
@@ -837,7 +801,7 @@ async fn feedback_reaches_supervisors(db: Db) {
         .unwrap();
     assert_eq!(f.dept_id, Some(w.market_dept));
     assert_eq!(
-        w.svc.feedback_list(&w.health).await.unwrap_err().code(),
+        error_code(w.svc.feedback_list(&w.health).await),
         "forbidden"
     );
     let list = w.svc.feedback_list(&w.supervisor).await.unwrap();
@@ -850,11 +814,7 @@ async fn feedback_reaches_supervisors(db: Db) {
         .unwrap();
     assert_eq!(a.status, FeedbackStatus::Answered);
     assert_eq!(
-        w.svc
-            .answer_feedback(&w.supervisor, f.id, "再答")
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.answer_feedback(&w.supervisor, f.id, "再答").await),
         "illegal_transition"
     );
     let e = w
