@@ -313,18 +313,10 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     let r = w.search.duplicates(&w.operator, &req).await.unwrap();
     assert_eq!(r.candidates[0].callers, 2);
     // The ticket endpoint keeps to the data scope.
-    let e = w
-        .search
-        .ticket_duplicates(&w.operator_a2, first.id)
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), "forbidden");
-    let e = w
-        .search
-        .ticket_duplicates(&w.handler, first.id)
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), "forbidden");
+    for outsider in [&w.operator_a2, &w.handler] {
+        let e = w.search.ticket_duplicates(outsider, first.id).await;
+        assert_eq!(e.unwrap_err().code(), "forbidden");
+    }
     // Another server on the same database: what it takes in is found here, and a candidate it
     // merges away is offered no more (the index here proposes, the table decides).
     let elsewhere_server = Db::connect_with(w.db.url(), w.db.clock.clone())
@@ -464,18 +456,14 @@ async fn hotspots_over_a_period(db: Db) {
     );
     let at = doc.find("七、热点问题").expect("热点问题 section");
     assert!(doc[at..].contains("油烟"), "top issue not in the report");
-    let e = w
-        .search
-        .hotspots(&w.supervisor, &q("2026-03-20", "2026-03-16"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.field_name(), Some("to"));
-    let e = w
-        .search
-        .hotspots(&w.supervisor, &q("16/03/2026", "2026-03-16"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.field_name(), Some("from"));
+    // A period that ends before it starts, and a date in another format.
+    for (from, to, field) in [
+        ("2026-03-20", "2026-03-16", "to"),
+        ("16/03/2026", "2026-03-16", "from"),
+    ] {
+        let e = w.search.hotspots(&w.supervisor, &q(from, to)).await;
+        assert_eq!(e.unwrap_err().field_name(), Some(field));
+    }
 }
 
 /// A tiny deterministic generator: the same data on every run and backend.

@@ -58,6 +58,14 @@ impl W {
             .unwrap()
     }
 
+    /// A local receiver, and the admin's webhook `name` to it for `events`; what it received.
+    async fn receiving(&self, name: &str, events: Vec<&str>) -> Inbox {
+        let (url, seen) = receiver().await;
+        self.add_webhook(hook(name, &format!("{url}/ok"), events))
+            .await;
+        seen
+    }
+
     /// The newest notification in `who`'s inbox.
     async fn newest_notification(&self, who: &Actor) -> notify::Notification {
         let q = InboxQuery::default();
@@ -91,13 +99,7 @@ async fn count(db: &Db, sql: &str) -> i64 {
 
 async fn events_reach_the_right_inboxes(db: Db) {
     let w = world(db).await;
-    let (url, seen) = receiver().await;
-    w.add_webhook(hook(
-        "督办系统",
-        &format!("{url}/ok"),
-        vec!["ticket.overdue"],
-    ))
-    .await;
+    let seen = w.receiving("督办系统", vec!["ticket.overdue"]).await;
     // A ticket from the website waits for acceptance: operators hear of it.
     let web = NewTicket {
         channel: Channel::Web,
@@ -188,14 +190,8 @@ async fn events_reach_the_right_inboxes(db: Db) {
 
     // SMS to the caller: the number on intake (both tickets) and the reply. The logging sender
     // records them for staff to see.
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'sms' AND recipient = '13912345678'"
-        )
-        .await,
-        3
-    );
+    let sql = "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'sms' AND recipient = '13912345678'";
+    assert_eq!(count(&w.db, sql).await, 3);
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let sent = w
         .notify
@@ -218,21 +214,13 @@ async fn events_reach_the_right_inboxes(db: Db) {
         .outbound_messages(&w.hx, &first_page())
         .await
         .is_err());
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE status <> 'delivered'"
-        )
-        .await,
-        0
-    );
+    let sql = "SELECT COUNT(*) FROM notify_deliveries WHERE status <> 'delivered'";
+    assert_eq!(count(&w.db, sql).await, 0);
 }
 
 async fn a_rolled_back_change_notifies_nobody(db: Db) {
     let w = world(db).await;
-    let (url, _rx) = receiver().await;
-    w.add_webhook(hook("全部事件", &format!("{url}/ok"), vec![]))
-        .await;
+    let _rx = w.receiving("全部事件", vec![]).await;
     let id = w.dispatched(call("井盖缺失"), w.x, vec![]).await;
     let counts = |db: Db| async move {
         (
@@ -504,13 +492,7 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
 async fn two_workers_deliver_each_message_once(db: Db) {
     let w = world(db).await;
-    let (url, seen) = receiver().await;
-    w.add_webhook(hook(
-        "数据中台",
-        &format!("{url}/ok"),
-        vec!["ticket.created"],
-    ))
-    .await;
+    let seen = w.receiving("数据中台", vec!["ticket.created"]).await;
     const N: usize = 30;
     for i in 0..N {
         w.svc
@@ -820,14 +802,9 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
     w.dispatched(quiet("占道经营"), w.x, vec![]).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     assert_eq!(mails.lock().unwrap().len(), 2);
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email' AND status = 'delivered'"
-        )
-        .await,
-        2
-    );
+    let sql =
+        "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email' AND status = 'delivered'";
+    assert_eq!(count(&w.db, sql).await, 2);
 }
 
 // ---- the HTTP API ----

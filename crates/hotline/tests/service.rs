@@ -125,11 +125,7 @@ async fn a_ticket_lives_from_intake_to_archive(db: Db) {
         .await
         .unwrap();
     assert_eq!(hist.len(), tl.len());
-    assert!(kernel::audit::verify(&w.db)
-        .await
-        .unwrap()
-        .first_broken
-        .is_none());
+    assert_audit_chain_intact(&w.db).await;
 }
 
 async fn departments_see_and_handle_only_their_tickets(db: Db) {

@@ -251,10 +251,7 @@ async fn report_figures_match_a_hand_count(db: Db) {
 }
 
 fn header() -> Vec<String> {
-    "基本编码 实施编码 事项名称 事项类型 行使层级 实施部门 审批方式 办件类型 法定时限 承诺时限 办理深度 出件方式 申请材料"
-        .split(' ')
-        .map(str::to_owned)
-        .collect()
+    columns("基本编码 实施编码 事项名称 事项类型 行使层级 实施部门 审批方式 办件类型 法定时限 承诺时限 办理深度 出件方式 申请材料")
 }
 
 /// A row under `header()`; `fields` are 实施编码|事项名称|事项类型|实施部门|法定时限|承诺时限.

@@ -77,6 +77,12 @@ pub async fn built_at(
     (db, city)
 }
 
+/// Asserts that the audit chain of `db` is unbroken.
+pub async fn assert_audit_chain_intact(db: &kernel::Db) {
+    let v = kernel::audit::verify(db).await.unwrap();
+    assert!(v.first_broken.is_none(), "{v:?}");
+}
+
 /// The first page at the default size.
 pub fn first_page() -> PageQuery {
     PageQuery {

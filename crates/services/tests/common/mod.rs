@@ -201,6 +201,11 @@ pub fn health_case(item: i64, materials: &[&str]) -> NewCase {
     }
 }
 
+/// Column names, given separated by spaces.
+pub fn columns(names: &str) -> Vec<String> {
+    names.split(' ').map(str::to_owned).collect()
+}
+
 /// The code of the error `r` must be.
 pub fn error_code<T: std::fmt::Debug>(r: kernel::Result<T>) -> String {
     r.unwrap_err().code().to_owned()
