@@ -13,11 +13,10 @@ use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; a_bundle_from_online_application_to_rectification);
 
-/// Opens the case of this item in the signed-in department's inbox.
 /// Fills in the applicant block of the form on the page.
 async fn fill_applicant(b: &Browser, name: &str, id_no: &str, phone: &str) {
     fill_all(
-        &b,
+        b,
         &[
             ("[name='applicant.name']", name),
             ("[name='applicant.id_no']", id_no),
@@ -34,6 +33,7 @@ async fn tick_materials(b: &Browser, materials: &[&str]) {
     }
 }
 
+/// Opens the case of this item in the signed-in department's inbox.
 async fn open_case(b: &Browser, url: &str, number_prefix: &str) {
     b.goto(&format!("{url}/services/inbox")).await;
     let text = b.text("#cases").await;
