@@ -21,12 +21,10 @@ testkit::on_both_backends!(migrations;
     only_admins_import_and_required_columns_are_named,
 );
 
+/// A file of the shared real hotline data (`../shared/data/hotline/`).
 fn shared(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/hotline/"
-    ))
-    .join(name)
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/hotline/");
+    PathBuf::from(data).join(name)
 }
 
 fn svc(db: &Db) -> HotlineService {

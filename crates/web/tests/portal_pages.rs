@@ -26,6 +26,15 @@ fn assert_local(urls: &[String], base: &str) {
     }
 }
 
+/// Posts the form `fields` to `url`, without a session.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(url).form(fields).send().await.unwrap()
+}
+
 async fn add_community(db: &Db) {
     let org = OrgService::new(db.clone(), common::config().auth);
     for (code, name) in [("690102001000", "东湖街道"), ("690102001001", "幸福社区")] {
@@ -108,19 +117,19 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
 
     // A bot filling the honeypot is refused too.
     let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{}/portal/new", w.url))
-        .form(&[
+    let r = post_form(
+        &http,
+        &format!("{}/portal/new", w.url),
+        &[
             ("kind", "consult"),
             ("title", "机器人"),
             ("content", "广告"),
             ("caller_phone", "13900000000"),
             ("privacy", "1"),
             ("website", "http://spam.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     assert_eq!(ticket_count(&svc).await, 0, "the honeypot let a ticket in");
 
@@ -652,15 +661,15 @@ async fn portal_forms_are_rate_limited_per_address(db: Db) {
     assert!(r.text().await.unwrap().contains("操作过于频繁"));
     assert_eq!(ticket_count(&svc).await, 0);
     // Tracking has its own budget and a wrong number answers 404 with the same words.
-    let r = http
-        .post(format!("{}/portal/track", w.url))
-        .form(&[
+    let r = post_form(
+        &http,
+        &format!("{}/portal/track", w.url),
+        &[
             ("number", "A市12345-20250101-000001"),
             ("phone", "13912345678"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("工单编号或手机号不正确"));
     w.server.stop().await;
