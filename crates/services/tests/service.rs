@@ -360,6 +360,14 @@ async fn a_sequential_bundle_opens_the_next_case_when_one_closes(db: Db) {
     assert_eq!(t.last().unwrap().action, "open");
 }
 
+fn condition(field: &str, test: Test, value: Option<serde_json::Value>) -> Condition {
+    Condition {
+        field: field.into(),
+        test,
+        value,
+    }
+}
+
 async fn auto_approval_decides_and_explains(db: Db) {
     let w = world(db).await;
     let mut item = stall_filing(w.market_dept);
@@ -367,16 +375,8 @@ async fn auto_approval_decides_and_explains(db: Db) {
     item.name = "食品小摊贩备案（秒批）".into();
     item.auto_rule = Some(AutoRule {
         conditions: vec![
-            Condition {
-                field: "id_no".into(),
-                test: Test::AgeAtLeast,
-                value: Some(json!(18)),
-            },
-            Condition {
-                field: "stall_address".into(),
-                test: Test::Present,
-                value: None,
-            },
+            condition("id_no", Test::AgeAtLeast, Some(json!(18))),
+            condition("stall_address", Test::Present, None),
         ],
     });
     let it = w.svc.create_item(&w.market, item).await.unwrap();

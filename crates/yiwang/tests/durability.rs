@@ -52,15 +52,11 @@ async fn login(base: &str) -> (reqwest::Client, String) {
         .cookie_store(true)
         .build()
         .unwrap();
-    let r: Value = c
+    let credentials = json!({"username": "operator", "password": "abc12345"});
+    let sent = c
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "operator", "password": "abc12345"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&credentials);
+    let r: Value = sent.send().await.unwrap().json().await.unwrap();
     (c, r["csrf_token"].as_str().expect("logged in").to_owned())
 }
 
