@@ -13,7 +13,6 @@ use kernel::Db;
 use services::domain::{ItemStatus, MaterialForm};
 use services::ServicesService;
 use tabular::Cell;
-use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; an_item_from_form_to_second_version_and_import);
 
@@ -64,15 +63,13 @@ fn workbook(file: &str, headers: &[&str], rows: &[Vec<Cell>]) -> String {
 }
 
 async fn an_item_from_form_to_second_version_and_import(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let _h = services_common::hall(&db, "A市数据局").await;
-    let svc = ServicesService::new(db.clone());
-    let Some(mut b) = Browser::start(&format!("services-items-{backend}")).await else {
+    let Some((w, _h, mut b)) =
+        services_common::hall_in_browser(&db, "services-items", (1366, 900)).await
+    else {
         return;
     };
+    let svc = ServicesService::new(db.clone());
     let url = w.url.clone();
-    b.set_size(1366, 900).await;
 
     // The approver of the health commission sees its own items only.
     login(&b, &url, "health1").await;

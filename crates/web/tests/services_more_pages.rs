@@ -48,15 +48,13 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     // Monday 16 March 2026, 09:00.
     let clock = Clock::manual(at(16, 9, 0));
     db.clock = clock.clone();
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let h = services_common::hall(&db, "A市数据局").await;
-    let svc = ServicesService::new(db.clone());
-    let Some(mut b) = Browser::start(&format!("services-more-{backend}")).await else {
+    let Some((w, h, mut b)) =
+        services_common::hall_in_browser(&db, "services-more", (1366, 900)).await
+    else {
         return;
     };
+    let svc = ServicesService::new(db.clone());
     let url = w.url.clone();
-    b.set_size(1366, 900).await;
     let id_no = kernel::codes::id_card_with_check("11010119900307001");
 
     // The citizen applies online for 摆摊一件事 with every material.

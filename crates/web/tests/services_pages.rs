@@ -42,14 +42,11 @@ async fn open_case(b: &Browser, url: &str, number_prefix: &str) {
 }
 
 async fn a_bundle_from_online_application_to_rectification(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let h = services_common::hall(&db, "A市数据局").await;
-    let Some(mut b) = Browser::start(&format!("services-{backend}")).await else {
+    let Some((w, h, mut b)) = services_common::hall_in_browser(&db, "services", (1366, 768)).await
+    else {
         return;
     };
     let url = w.url.clone();
-    b.set_size(1366, 768).await;
 
     // The public guide, searchable in Chinese, and the bundle with what it saves.
     b.goto(&format!("{url}/guide?q=健康")).await;

@@ -84,3 +84,18 @@ pub async fn hall(db: &Db, bureau_name: &str) -> Hall {
         bundle,
     }
 }
+
+/// The web world and the hall on `db`, and a browser `name`-<backend> of `width`×`height`;
+/// none when no browser can be started.
+pub async fn hall_in_browser(
+    db: &Db,
+    name: &str,
+    (width, height): (u32, u32),
+) -> Option<(crate::common::World, Hall, testkit::browser::Browser)> {
+    let backend = db.backend().name();
+    let w = crate::common::world(db.clone()).await;
+    let h = hall(db, "A市数据局").await;
+    let b = testkit::browser::Browser::start(&format!("{name}-{backend}")).await?;
+    b.set_size(width, height).await;
+    Some((w, h, b))
+}
