@@ -10,9 +10,8 @@ use serde_json::json;
 use std::path::PathBuf;
 use tabular::Cell;
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
-}
+mod common;
+use common::*;
 
 testkit::on_both_backends!(migrations;
     every_shared_file_imports_once_with_exact_counts,
@@ -22,12 +21,10 @@ testkit::on_both_backends!(migrations;
     only_admins_import_and_required_columns_are_named,
 );
 
+/// A file of the shared real hotline data (`../shared/data/hotline/`).
 fn shared(name: &str) -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/data/hotline/"
-    ))
-    .join(name)
+    let data = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/hotline/");
+    PathBuf::from(data).join(name)
 }
 
 fn svc(db: &Db) -> HotlineService {
@@ -61,6 +58,14 @@ async fn import(s: &HotlineService, sheet: &tabular::Sheet, source: &str) -> Imp
     r
 }
 
+async fn import_csv(s: &HotlineService, csv: &str, source: &str) -> ImportReport {
+    import(s, &tabular::read_csv(csv.as_bytes()).unwrap(), source).await
+}
+
+fn assert_first_error_mentions(r: &ImportReport, needle: &str) {
+    assert!(r.errors[0].reason.contains(needle), "{:?}", r.errors);
+}
+
 fn counts(r: &ImportReport) -> (usize, usize, usize, usize, usize) {
     (r.total_rows, r.imported, r.updated, r.unchanged, r.skipped)
 }
@@ -68,6 +73,9 @@ fn counts(r: &ImportReport) -> (usize, usize, usize, usize, usize) {
 fn lines(r: &ImportReport) -> Vec<usize> {
     r.errors.iter().map(|e| e.line).collect()
 }
+
+const TICKETS: &str = "SELECT COUNT(*) FROM hotline_tickets";
+const IMPORT_EVENTS: &str = "SELECT COUNT(*) FROM hotline_events WHERE action = 'import'";
 
 async fn scalar(db: &Db, sql: &str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db.pool()).await.unwrap()
@@ -107,11 +115,7 @@ async fn every_shared_file_imports_once_with_exact_counts(db: Db) {
     // labeled.csv names message 37042 twice (lines 93 and 287, with different categories).
     assert_eq!(counts(&first[0]), (457, 456, 0, 0, 1));
     assert_eq!(lines(&first[0]), [287]);
-    assert!(
-        first[0].errors[0].reason.contains("第 93 行重复"),
-        "{:?}",
-        first[0].errors
-    );
+    assert_first_error_mentions(&first[0], "第 93 行重复");
     assert_eq!(counts(&first[1]), (2801, 2801, 0, 0, 0));
     // Two ids of messages_with_votes.csv already name other messages of unlabeled.csv.
     assert_eq!(counts(&first[2]), (4320, 4318, 0, 0, 2));
@@ -119,49 +123,27 @@ async fn every_shared_file_imports_once_with_exact_counts(db: Db) {
     // 20 messages of unlabeled.csv come again with their reply; id 88523 is another message.
     assert_eq!(counts(&first[3]), (2805, 2784, 20, 0, 1));
     assert_eq!(lines(&first[3]), [1925]);
-    assert!(
-        first[3].errors[0].reason.contains("88523"),
-        "{:?}",
-        first[3].errors
-    );
+    assert_first_error_mentions(&first[3], "88523");
 
     // One ticket per distinct message id of all files.
-    assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM hotline_tickets").await,
-        10_359
-    );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(DISTINCT external_id) FROM hotline_tickets"
-        )
-        .await,
-        10_359
-    );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM hotline_tickets WHERE status = 'closed' AND reply IS NOT NULL"
-        )
-        .await,
-        2_804
-    );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM hotline_tickets WHERE category_id IS NOT NULL"
-        )
-        .await,
-        456
-    );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM hotline_events WHERE action = 'import'"
-        )
-        .await,
-        10_359 + 20
-    );
+    for (sql, n) in [
+        (TICKETS, 10_359),
+        (
+            "SELECT COUNT(DISTINCT external_id) FROM hotline_tickets",
+            10_359,
+        ),
+        (
+            "SELECT COUNT(*) FROM hotline_tickets WHERE status = 'closed' AND reply IS NOT NULL",
+            2_804,
+        ),
+        (
+            "SELECT COUNT(*) FROM hotline_tickets WHERE category_id IS NOT NULL",
+            456,
+        ),
+        (IMPORT_EVENTS, 10_359 + 20),
+    ] {
+        assert_eq!(scalar(&db, sql).await, n, "{sql}");
+    }
 
     // A second import adds nothing.
     let mut again = Vec::new();
@@ -172,18 +154,8 @@ async fn every_shared_file_imports_once_with_exact_counts(db: Db) {
     assert_eq!(counts(&again[1]), (2801, 0, 0, 2801, 0));
     assert_eq!(counts(&again[2]), (4320, 0, 0, 4318, 2));
     assert_eq!(counts(&again[3]), (2805, 0, 0, 2804, 1));
-    assert_eq!(
-        scalar(&db, "SELECT COUNT(*) FROM hotline_tickets").await,
-        10_359
-    );
-    assert_eq!(
-        scalar(
-            &db,
-            "SELECT COUNT(*) FROM hotline_events WHERE action = 'import'"
-        )
-        .await,
-        10_359 + 20
-    );
+    assert_eq!(scalar(&db, TICKETS).await, 10_359);
+    assert_eq!(scalar(&db, IMPORT_EVENTS).await, 10_359 + 20);
 
     // Message 2549 (messages_with_replies.csv line 2): its own day, its reply, its extras.
     let id: i64 = sqlx::query_scalar("SELECT id FROM hotline_tickets WHERE external_id = $1")
@@ -218,8 +190,7 @@ async fn every_shared_file_imports_once_with_exact_counts(db: Db) {
         serde_json::Value::Object(extra),
         json!({"user": "A000102948", "likes": 0, "dislikes": 0})
     );
-    let v = kernel::audit::verify(&db).await.unwrap();
-    assert!(v.first_broken.is_none());
+    assert_audit_chain_intact(&db).await;
 }
 
 const BAD_CSV: &str =
@@ -326,12 +297,7 @@ async fn bad_rows_are_reported_by_line_and_good_ones_kept(db: Db) {
         .replace(",,2019-01-05 10:00:00", ",补上的主题,2019-01-05 10:00:00")
         .replace("2019年13月5日", "2019年1月5日")
         .replace("已处理,,", "已处理,2019-01-08 09:00:00,");
-    let r = import(
-        &s,
-        &tabular::read_csv(fixed.as_bytes()).unwrap(),
-        "fixed.csv",
-    )
-    .await;
+    let r = import_csv(&s, &fixed, "fixed.csv").await;
     assert_eq!(counts(&r), (7, 3, 0, 3, 1), "{r:?}");
     assert_eq!(lines(&r), [5, 5, 6], "{r:?}");
     assert_eq!(
@@ -458,7 +424,7 @@ async fn xlsx_with_english_headers_imports_like_csv(db: Db) {
             m.0, m.1, m.2, m.3, m.4, m.5, m.6, m.7, m.8
         ));
     }
-    let r = import(&s, &tabular::read_csv(csv.as_bytes()).unwrap(), "留言.csv").await;
+    let r = import_csv(&s, &csv, "留言.csv").await;
     assert_eq!(counts(&r), (3, 0, 0, 3, 0), "{r:?}");
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM hotline_tickets").await, 3);
 
@@ -479,12 +445,7 @@ async fn a_message_seen_again_is_completed_not_duplicated(db: Db) {
     let s = svc(&db);
     import_categories(&s).await;
     let bare = "id,user,title,time,detail\n77,U77,小区电梯故障,2019-06-01 09:00:00,电梯停运一周\n";
-    let r = import(
-        &s,
-        &tabular::read_csv(bare.as_bytes()).unwrap(),
-        "unlabeled.csv",
-    )
-    .await;
+    let r = import_csv(&s, bare, "unlabeled.csv").await;
     assert_eq!(counts(&r), (1, 1, 0, 0, 0));
     let t = by_number(&s, "A市12345-20190601-000001").await;
     assert_eq!((t.status, t.category_id), (Status::Accepted, None));
@@ -493,12 +454,7 @@ async fn a_message_seen_again_is_completed_not_duplicated(db: Db) {
     let rich = "id,user,title,time,detail,category,reply,reply_time,likes,reply_explains\n\
                 77,X1,小区电梯故障,2019-06-01 09:00:00,电梯停运一周。,城乡建设,已督促物业维修,2019-06-03 16:30:00,9,1\n\
                 78,X2,另一条留言,2019-06-02 09:00:00,内容,城乡建设,,,1,\n";
-    let r = import(
-        &s,
-        &tabular::read_csv(rich.as_bytes()).unwrap(),
-        "replies.csv",
-    )
-    .await;
+    let r = import_csv(&s, rich, "replies.csv").await;
     assert_eq!(counts(&r), (2, 1, 1, 0, 0), "{r:?}");
     let t2 = s.get(&Actor::cli(), t.id).await.unwrap().ticket;
     assert_eq!(t2.number, t.number);
@@ -535,22 +491,12 @@ async fn a_message_seen_again_is_completed_not_duplicated(db: Db) {
     );
 
     // Again: nothing to add. A different message under a known id is refused, not merged.
-    let r = import(
-        &s,
-        &tabular::read_csv(rich.as_bytes()).unwrap(),
-        "replies.csv",
-    )
-    .await;
+    let r = import_csv(&s, rich, "replies.csv").await;
     assert_eq!(counts(&r), (2, 0, 0, 2, 0), "{r:?}");
     let other = "id,title,time,detail\n77,完全不同的留言,2020-01-01 00:00:00,内容\n";
-    let r = import(
-        &s,
-        &tabular::read_csv(other.as_bytes()).unwrap(),
-        "other.csv",
-    )
-    .await;
+    let r = import_csv(&s, other, "other.csv").await;
     assert_eq!(counts(&r), (1, 0, 0, 0, 1), "{r:?}");
-    assert!(r.errors[0].reason.contains(&t.number), "{:?}", r.errors);
+    assert_first_error_mentions(&r, &t.number);
     assert_eq!(scalar(&db, "SELECT COUNT(*) FROM hotline_tickets").await, 2);
 }
 

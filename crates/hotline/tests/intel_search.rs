@@ -5,15 +5,11 @@ use hotline::alerts::{self, AlertService};
 use hotline::domain::*;
 use hotline::search::{DuplicateRequest, DuplicateResult, HotspotQuery, SearchService};
 use hotline::service::HotlineService;
-use kernel::clock::Clock;
 use kernel::{Actor, Db, Role};
 use serde_json::{json, Value};
-use std::collections::HashMap;
-use std::sync::Arc;
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
-}
+mod common;
+use common::*;
 
 testkit::on_both_backends!(migrations;
     kb_search_finds_rewordings_and_sub_words_and_follows_publishing,
@@ -25,11 +21,6 @@ testkit::on_both_backends!(migrations;
 );
 
 const DAY: i64 = 86_400_000;
-
-/// Monday 2026-03-16 09:30 China time.
-fn monday() -> i64 {
-    nlp::hotspot::parse_china_time("2026-03-16 09:30:00").unwrap()
-}
 
 struct W {
     db: Db,
@@ -48,8 +39,6 @@ const GUIHUA: &str = "690102001001";
 const HEHUA: &str = "690102001002";
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
     let city = testkit::city::empty()
         .region("690102001000", "桂花街道")
         .region(GUIHUA, "桂花社区")
@@ -62,9 +51,8 @@ async fn world(db: Db) -> W {
         .user("dispatcher", "数据局", Role::Dispatcher)
         .user("supervisor", "数据局", Role::Supervisor)
         .user("analyst", "数据局", Role::Analyst)
-        .user("handler", "住建局", Role::Handler)
-        .build(db.clone())
-        .await;
+        .user("handler", "住建局", Role::Handler);
+    let (db, city) = built_at(db, monday(), city).await;
     let user = |u: &str| city.actor(u).clone();
     W {
         svc: HotlineService::new(db.clone(), "A市"),
@@ -76,6 +64,13 @@ async fn world(db: Db) -> W {
         analyst: user("analyst"),
         handler: user("handler"),
         db,
+    }
+}
+
+impl W {
+    /// The operator takes `input`; the ticket as created.
+    async fn create(&self, input: NewTicket) -> Ticket {
+        self.svc.create(&self.operator, input).await.unwrap().ticket
     }
 }
 
@@ -247,48 +242,24 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     // Twenty days ago, same issue same place: outside the 14-day window.
     w.db.clock.set(now - 20 * DAY);
     let old = w
-        .svc
-        .create(
-            &w.operator,
-            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000001"),
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000001"))
+        .await;
     w.db.clock.set(now - 2 * DAY);
     let first = w
-        .svc
-        .create(
-            &w.operator,
-            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"),
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"))
+        .await;
     // Same words, another community; and another issue in the same community.
     let elsewhere = w
-        .svc
-        .create(
-            &w.operator,
-            call(GARBAGE_TITLE, GARBAGE, HEHUA, "13900000003"),
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(call(GARBAGE_TITLE, GARBAGE, HEHUA, "13900000003"))
+        .await;
     let other = w
-        .svc
-        .create(
-            &w.operator,
-            call(
-                "桂花苑小区路灯不亮",
-                "桂花苑小区三栋门前路灯坏了一个月，晚上出行不安全。",
-                GUIHUA,
-                "13900000004",
-            ),
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(call(
+            "桂花苑小区路灯不亮",
+            "桂花苑小区三栋门前路灯坏了一个月，晚上出行不安全。",
+            GUIHUA,
+            "13900000004",
+        ))
+        .await;
     w.db.clock.set(now);
     // Reworded by another caller.
     let req = DuplicateRequest {
@@ -313,7 +284,7 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     // Registering the reworded call stores the suggestion; the ticket view shows it.
     let mut again = call("垃圾没人收", &req.content, GUIHUA, "13900000009");
     again.accept = true;
-    let second = w.svc.create(&w.operator, again).await.unwrap().ticket;
+    let second = w.create(again).await;
     let d = w
         .search
         .ticket_duplicates(&w.dispatcher, second.id)
@@ -327,14 +298,8 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     assert_eq!(d.callers, 1);
     // Merged children count as callers of the parent: two more phones, one repeated.
     let third = w
-        .svc
-        .create(
-            &w.operator,
-            call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"),
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(call(GARBAGE_TITLE, GARBAGE, GUIHUA, "13900000002"))
+        .await;
     w.svc
         .merge(&w.dispatcher, first.id, &[second.id, third.id])
         .await
@@ -348,18 +313,10 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     let r = w.search.duplicates(&w.operator, &req).await.unwrap();
     assert_eq!(r.candidates[0].callers, 2);
     // The ticket endpoint keeps to the data scope.
-    let e = w
-        .search
-        .ticket_duplicates(&w.operator_a2, first.id)
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), "forbidden");
-    let e = w
-        .search
-        .ticket_duplicates(&w.handler, first.id)
-        .await
-        .unwrap_err();
-    assert_eq!(e.code(), "forbidden");
+    for outsider in [&w.operator_a2, &w.handler] {
+        let e = w.search.ticket_duplicates(outsider, first.id).await;
+        assert_eq!(e.unwrap_err().code(), "forbidden");
+    }
     // Another server on the same database: what it takes in is found here, and a candidate it
     // merges away is offered no more (the index here proposes, the table decides).
     let elsewhere_server = Db::connect_with(w.db.url(), w.db.clock.clone())
@@ -419,14 +376,8 @@ async fn hotspots_over_a_period(db: Db) {
     for (i, t) in texts.iter().enumerate() {
         w.db.clock.set(now - (6 - i as i64) * DAY);
         let t = w
-            .svc
-            .create(
-                &w.operator,
-                call("餐馆油烟扰民", t, GUIHUA, &format!("1380000000{i}")),
-            )
-            .await
-            .unwrap()
-            .ticket;
+            .create(call("餐馆油烟扰民", t, GUIHUA, &format!("1380000000{i}")))
+            .await;
         cluster.push((t.id, t.number));
     }
     for (i, t) in [
@@ -505,29 +456,14 @@ async fn hotspots_over_a_period(db: Db) {
     );
     let at = doc.find("七、热点问题").expect("热点问题 section");
     assert!(doc[at..].contains("油烟"), "top issue not in the report");
-    let e = w
-        .search
-        .hotspots(&w.supervisor, &q("2026-03-20", "2026-03-16"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.field_name(), Some("to"));
-    let e = w
-        .search
-        .hotspots(&w.supervisor, &q("16/03/2026", "2026-03-16"))
-        .await
-        .unwrap_err();
-    assert_eq!(e.field_name(), Some("from"));
-}
-
-fn document_xml(docx: &[u8]) -> String {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
-    let mut s = String::new();
-    z.by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut s)
-        .unwrap();
-    s
+    // A period that ends before it starts, and a date in another format.
+    for (from, to, field) in [
+        ("2026-03-20", "2026-03-16", "to"),
+        ("16/03/2026", "2026-03-16", "from"),
+    ] {
+        let e = w.search.hotspots(&w.supervisor, &q(from, to)).await;
+        assert_eq!(e.unwrap_err().field_name(), Some(field));
+    }
 }
 
 /// A tiny deterministic generator: the same data on every run and backend.
@@ -572,7 +508,7 @@ async fn create(
     let mut t = call(title, body, region, &format!("135{phone:08}"));
     t.category_id = Some(cat);
     w.db.clock.set(at);
-    w.svc.create(&w.operator, t).await.unwrap().ticket.id
+    w.create(t).await.id
 }
 
 async fn alerts_find_the_burst_and_are_raised_once(db: Db) {
@@ -735,44 +671,16 @@ struct Http {
 
 impl Http {
     async fn start(w: &W) -> Http {
-        let users: Arc<HashMap<String, Actor>> = Arc::new(
-            [
+        let base = serve_as_test_users(
+            &w.db,
+            &[
                 ("operator", &w.operator),
                 ("supervisor", &w.supervisor),
                 ("analyst", &w.analyst),
-            ]
-            .iter()
-            .map(|(k, a)| (k.to_string(), (*a).clone()))
-            .collect(),
-        );
-        // Stands in for the server's authentication: `X-Test-User` names the actor.
-        let auth = move |mut req: axum::extract::Request, next: axum::middleware::Next| {
-            let users = users.clone();
-            async move {
-                let who = req
-                    .headers()
-                    .get("x-test-user")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|u| users.get(u).cloned());
-                if let Some(actor) = who {
-                    req.extensions_mut()
-                        .insert(webcore::Authenticated { actor, csrf: None });
-                }
-                next.run(req).await
-            }
-        };
-        let ctx = webcore::AppCtx {
-            db: w.db.clone(),
-            config: Arc::new(kernel::config::Config::default()),
-            nav: Arc::new(vec![]),
-        };
-        let app = hotline::search::routes()
-            .merge(alerts::routes())
-            .layer(axum::middleware::from_fn(auth))
-            .with_state(ctx);
-        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}/api/v1/hotline", l.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+            ],
+            hotline::search::routes().merge(alerts::routes()),
+        )
+        .await;
         Http {
             base,
             http: reqwest::Client::new(),

@@ -7,18 +7,14 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hotline::domain::*;
 use hotline::notices::{ACKNOWLEDGED, CALLBACK_DUE, CREATED, DISPATCHED, OVERDUE, REOPENED};
-use hotline::HotlineService;
-use kernel::clock::Clock;
-use kernel::page::PageQuery;
 use kernel::{Actor, Db, Error, Role};
 use notify::{InboxQuery, NotifyService, TemplateInput, WebhookInput};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
-}
+mod common;
+use common::*;
 
 testkit::on_both_backends!(migrations;
     events_reach_the_right_inboxes,
@@ -29,77 +25,52 @@ testkit::on_both_backends!(migrations;
     the_http_api_serves_inbox_webhooks_templates_and_settings,
 );
 
-/// Monday 2026-03-16 09:30 China time.
-fn monday() -> i64 {
-    chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
-        .unwrap()
-        .and_hms_opt(9, 30, 0)
-        .unwrap()
-        .and_local_timezone(kernel::clock::china())
-        .unwrap()
-        .timestamp_millis()
-}
-
 struct W {
-    svc: HotlineService,
     notify: NotifyService,
     db: Db,
     admin: Actor,
-    operator: Actor,
-    dispatcher: Actor,
-    supervisor: Actor,
-    hx: Actor,
+    /// A second handler of 住建局.
     hx2: Actor,
-    hy: Actor,
-    hz: Actor,
-    x: i64,
-    y: i64,
+    centre: Centre,
 }
+deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
     let city = testkit::city::hotline_centre()
         .user("admin_user", "数据局", Role::Admin)
-        .user("hx_other", "住建局", Role::Handler)
-        .build(db.clone())
-        .await;
-    let a = |u: &str| city.actor(u).clone();
+        .user("hx_other", "住建局", Role::Handler);
+    let (db, city) = built_at(db, monday(), city).await;
     W {
-        svc: HotlineService::new(db.clone(), "A市"),
         notify: NotifyService::new(db.clone()),
-        admin: a("admin_user"),
-        operator: a("operator"),
-        dispatcher: a("dispatcher"),
-        supervisor: a("supervisor"),
-        hx: a("hx_user"),
-        hx2: a("hx_other"),
-        hy: a("hy_user"),
-        hz: a("hz_user"),
-        x: city.dept("住建局"),
-        y: city.dept("城管局"),
+        admin: city.actor("admin_user").clone(),
+        hx2: city.actor("hx_other").clone(),
+        centre: Centre::of(&city),
         db,
     }
 }
 
-fn call(title: &str) -> NewTicket {
-    NewTicket {
-        channel: Channel::Phone,
-        kind: TicketKind::Complaint,
-        urgency: Urgency::Normal,
-        caller_name: Some("李四".into()),
-        caller_phone: Some("13912345678".into()),
-        wants_reply: true,
-        anonymous: false,
-        address: Some("A1区幸福路8号".into()),
-        region_code: Some("690102".into()),
-        lng: None,
-        lat: None,
-        title: title.into(),
-        content: "小区门口夜间施工噪音很大，影响休息。".into(),
-        category_id: None,
-        answers: Default::default(),
-        accept: true,
+impl W {
+    /// The admin adds the webhook `input`.
+    async fn add_webhook(&self, input: WebhookInput) -> notify::Webhook {
+        self.notify
+            .create_webhook(&self.admin, input)
+            .await
+            .unwrap()
+    }
+
+    /// A local receiver, and the admin's webhook `name` to it for `events`; what it received.
+    async fn receiving(&self, name: &str, events: Vec<&str>) -> Inbox {
+        let (url, seen) = receiver().await;
+        self.add_webhook(hook(name, &format!("{url}/ok"), events))
+            .await;
+        seen
+    }
+
+    /// The newest notification in `who`'s inbox.
+    async fn newest_notification(&self, who: &Actor) -> notify::Notification {
+        let q = InboxQuery::default();
+        let inbox = self.notify.inbox(who, &q, &first_page()).await.unwrap();
+        inbox.items.into_iter().next().unwrap()
     }
 }
 
@@ -112,38 +83,11 @@ fn quiet(title: &str) -> NewTicket {
     }
 }
 
-async fn dispatched_from(w: &W, input: NewTicket, to: i64, co: Vec<i64>) -> i64 {
-    let t = w.svc.create(&w.operator, input).await.unwrap().ticket;
-    w.svc
-        .act(&w.operator, t.id, Action::SubmitForDispatch)
-        .await
-        .unwrap();
-    w.svc
-        .act(
-            &w.dispatcher,
-            t.id,
-            Action::Dispatch {
-                main_dept_id: to,
-                co_dept_ids: co,
-            },
-        )
-        .await
-        .unwrap();
-    t.id
-}
-
-fn page() -> PageQuery {
-    PageQuery {
-        page: None,
-        per_page: None,
-    }
-}
-
 /// The events in an actor's inbox, newest first, and the unread count.
 async fn inbox(w: &W, a: &Actor) -> (Vec<String>, i64) {
     let i = w
         .notify
-        .inbox(a, &InboxQuery::default(), &page())
+        .inbox(a, &InboxQuery::default(), &first_page())
         .await
         .unwrap();
     (i.items.into_iter().map(|n| n.event).collect(), i.unread)
@@ -155,37 +99,24 @@ async fn count(db: &Db, sql: &str) -> i64 {
 
 async fn events_reach_the_right_inboxes(db: Db) {
     let w = world(db).await;
-    let (url, seen) = receiver().await;
-    w.notify
-        .create_webhook(
-            &w.admin,
-            hook("督办系统", &format!("{url}/ok"), vec!["ticket.overdue"]),
-        )
-        .await
-        .unwrap();
+    let seen = w.receiving("督办系统", vec!["ticket.overdue"]).await;
     // A ticket from the website waits for acceptance: operators hear of it.
     let web = NewTicket {
         channel: Channel::Web,
         accept: false,
         ..call("路灯不亮")
     };
-    let t0 = w.svc.create(&w.operator, web).await.unwrap().ticket;
+    let t0 = w.create(web).await;
     assert_eq!(inbox(&w, &w.operator).await, (vec![CREATED.into()], 1));
     // A call the operator accepted at once needs nobody's attention; the dispatch goes to the
     // main and the co-handling department, not to others.
-    let id = dispatched_from(&w, call("夜间施工噪音"), w.x, vec![w.y]).await;
+    let id = w.dispatched(call("夜间施工噪音"), w.x, vec![w.y]).await;
     assert_eq!(inbox(&w, &w.operator).await.0, vec![CREATED]);
     assert_eq!(inbox(&w, &w.hx).await, (vec![DISPATCHED.into()], 1));
     assert_eq!(inbox(&w, &w.hy).await, (vec![DISPATCHED.into()], 1));
     assert_eq!(inbox(&w, &w.hz).await, (vec![], 0));
     assert_eq!(inbox(&w, &w.dispatcher).await, (vec![], 0));
-    let n = w
-        .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let n = w.newest_notification(&w.hx).await;
     assert_eq!(n.title, "新派工单：A市12345-20260316-000002");
     assert!(
         n.body.contains("“夜间施工噪音”") && n.body.contains("已派至住建局"),
@@ -212,31 +143,12 @@ async fn events_reach_the_right_inboxes(db: Db) {
         )
     );
 
-    w.svc.act(&w.hx, id, Action::Acknowledge).await.unwrap();
+    w.act(&w.hx, id, Action::Acknowledge).await;
     assert_eq!(inbox(&w, &w.dispatcher).await.0, vec![ACKNOWLEDGED]);
-    w.svc
-        .act(
-            &w.hx,
-            id,
-            Action::Reply {
-                text: "已责令施工单位22点后停工。".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.hx, id, reply("已责令施工单位22点后停工。")).await;
     assert_eq!(inbox(&w, &w.operator).await.0, vec![CALLBACK_DUE, CREATED]);
-    w.svc
-        .act(
-            &w.operator,
-            id,
-            Action::Callback {
-                result: CallbackResult::Unsatisfied,
-                note: "仍有噪音".into(),
-                reopen: true,
-            },
-        )
-        .await
-        .unwrap();
+    w.call_back(id, CallbackResult::Unsatisfied, "仍有噪音", true)
+        .await;
     assert_eq!(
         inbox(&w, &w.hx).await,
         (vec![REOPENED.into(), OVERDUE.into(), DISPATCHED.into()], 3)
@@ -245,7 +157,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
     // Read receipts are per user: a colleague in the same inbox keeps their unread count.
     let newest = w
         .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
+        .inbox(&w.hx, &InboxQuery::default(), &first_page())
         .await
         .unwrap()
         .items[0]
@@ -262,7 +174,7 @@ async fn events_reach_the_right_inboxes(db: Db) {
                 unread: true,
                 event: None,
             },
-            &page(),
+            &first_page(),
         )
         .await
         .unwrap();
@@ -278,18 +190,12 @@ async fn events_reach_the_right_inboxes(db: Db) {
 
     // SMS to the caller: the number on intake (both tickets) and the reply. The logging sender
     // records them for staff to see.
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'sms' AND recipient = '13912345678'"
-        )
-        .await,
-        3
-    );
+    let sql = "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'sms' AND recipient = '13912345678'";
+    assert_eq!(count(&w.db, sql).await, 3);
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let sent = w
         .notify
-        .outbound_messages(&w.operator, &page())
+        .outbound_messages(&w.operator, &first_page())
         .await
         .unwrap();
     assert_eq!(sent.total, 3);
@@ -303,25 +209,19 @@ async fn events_reach_the_right_inboxes(db: Db) {
             .any(|m| m.body.contains("已由住建局答复")
                 && m.event.as_deref() == Some("ticket.replied"))
     );
-    assert!(w.notify.outbound_messages(&w.hx, &page()).await.is_err());
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE status <> 'delivered'"
-        )
-        .await,
-        0
-    );
+    assert!(w
+        .notify
+        .outbound_messages(&w.hx, &first_page())
+        .await
+        .is_err());
+    let sql = "SELECT COUNT(*) FROM notify_deliveries WHERE status <> 'delivered'";
+    assert_eq!(count(&w.db, sql).await, 0);
 }
 
 async fn a_rolled_back_change_notifies_nobody(db: Db) {
     let w = world(db).await;
-    let (url, _rx) = receiver().await;
-    w.notify
-        .create_webhook(&w.admin, hook("全部事件", &format!("{url}/ok"), vec![]))
-        .await
-        .unwrap();
-    let id = dispatched_from(&w, call("井盖缺失"), w.x, vec![]).await;
+    let _rx = w.receiving("全部事件", vec![]).await;
+    let id = w.dispatched(call("井盖缺失"), w.x, vec![]).await;
     let counts = |db: Db| async move {
         (
             count(&db, "SELECT COUNT(*) FROM notify_notifications").await,
@@ -339,7 +239,7 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         .is_err());
     assert_eq!(counts(w.db.clone()).await, before);
     // The outbox rows are part of the event's transaction: visible inside it, gone with it.
-    let t = w.svc.get(&w.dispatcher, id).await.unwrap().ticket;
+    let t = w.ticket(&w.dispatcher, id).await;
     let e = Event {
         action: "acknowledge",
         from: Status::Dispatched,
@@ -430,24 +330,32 @@ fn header<'a>(r: &'a Received, name: &str) -> &'a str {
 
 /// Checks both signatures the way a receiver would, with its own HMAC.
 fn verify(r: &Received) {
-    use hmac::Mac;
-    let sha = header(r, "x-yiwang-signature")
-        .strip_prefix("sha256=")
-        .unwrap();
-    let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    m.update(r.body.as_bytes());
-    m.verify_slice(&hex::decode(sha).unwrap())
-        .expect("HMAC-SHA256 verifies");
-    let sm3 = header(r, "x-yiwang-signature-sm3")
-        .strip_prefix("sm3=")
-        .unwrap();
-    let mut m = hmac::Hmac::<sm3::Sm3>::new_from_slice(SECRET.as_bytes()).unwrap();
-    m.update(r.body.as_bytes());
-    m.verify_slice(&hex::decode(sm3).unwrap())
-        .expect("HMAC-SM3 verifies");
-    let mut wrong = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"another secret").unwrap();
-    wrong.update(r.body.as_bytes());
-    assert!(wrong.verify_slice(&hex::decode(sha).unwrap()).is_err());
+    type Sha256 = hmac::Hmac<sha2::Sha256>;
+    type Sm3 = hmac::Hmac<sm3::Sm3>;
+    let sha = header(r, "x-yiwang-signature").strip_prefix("sha256=");
+    let sha = sha.unwrap();
+    let sm3 = header(r, "x-yiwang-signature-sm3").strip_prefix("sm3=");
+    let secret = SECRET.as_bytes();
+    assert!(
+        signed_with::<Sha256>(secret, &r.body, sha),
+        "HMAC-SHA256 verifies"
+    );
+    assert!(
+        signed_with::<Sm3>(secret, &r.body, sm3.unwrap()),
+        "HMAC-SM3 verifies"
+    );
+    assert!(!signed_with::<Sha256>(b"another secret", &r.body, sha));
+}
+
+/// Whether `signature` (hex) is the MAC `M` of `body` under `key`.
+fn signed_with<M: hmac::Mac + hmac::digest::KeyInit>(
+    key: &[u8],
+    body: &str,
+    signature: &str,
+) -> bool {
+    let mut m = <M as hmac::Mac>::new_from_slice(key).unwrap();
+    m.update(body.as_bytes());
+    m.verify_slice(&hex::decode(signature).unwrap()).is_ok()
 }
 
 async fn webhooks_are_signed_retried_and_logged(db: Db) {
@@ -460,29 +368,19 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
         Err(Error::Forbidden(_))
     ));
     let flaky = w
-        .notify
-        .create_webhook(
-            &w.admin,
-            hook(
-                "区网格中心",
-                &format!("{url}/flaky"),
-                vec!["ticket.dispatched"],
-            ),
-        )
-        .await
-        .unwrap();
+        .add_webhook(hook(
+            "区网格中心",
+            &format!("{url}/flaky"),
+            vec!["ticket.dispatched"],
+        ))
+        .await;
     let down = w
-        .notify
-        .create_webhook(
-            &w.admin,
-            WebhookInput {
-                max_attempts: Some(2),
-                ..hook("已下线的系统", &format!("{url}/down"), vec![])
-            },
-        )
-        .await
-        .unwrap();
-    let id = dispatched_from(&w, quiet("夜间施工噪音"), w.x, vec![]).await;
+        .add_webhook(WebhookInput {
+            max_attempts: Some(2),
+            ..hook("已下线的系统", &format!("{url}/down"), vec![])
+        })
+        .await;
+    let id = w.dispatched(quiet("夜间施工噪音"), w.x, vec![]).await;
     let t0 = w.db.now();
     let flaky_calls = || {
         seen.lock()
@@ -543,7 +441,7 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
     let log = w
         .notify
-        .deliveries(&w.admin, flaky.id, &page())
+        .deliveries(&w.admin, flaky.id, &first_page())
         .await
         .unwrap();
     assert_eq!(log.total, 1, "the filter left out the other events");
@@ -565,12 +463,16 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
         .unwrap()
         .contains("HTTP 500"));
     assert!(d.attempt_log.iter().all(|a| a.duration_ms >= 0));
-    assert!(w.notify.deliveries(&w.hx, flaky.id, &page()).await.is_err());
+    assert!(w
+        .notify
+        .deliveries(&w.hx, flaky.id, &first_page())
+        .await
+        .is_err());
 
     // A receiver that never answers well: given up after its two attempts, every event.
     let log = w
         .notify
-        .deliveries(&w.admin, down.id, &page())
+        .deliveries(&w.admin, down.id, &first_page())
         .await
         .unwrap();
     let mut events: Vec<_> = log.items.iter().map(|d| d.event.as_str()).collect();
@@ -583,12 +485,12 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
     // A deleted webhook gets nothing more; its log stays readable.
     w.notify.delete_webhook(&w.admin, flaky.id).await.unwrap();
-    dispatched_from(&w, quiet("井盖缺失"), w.x, vec![]).await;
+    w.dispatched(quiet("井盖缺失"), w.x, vec![]).await;
     run().await.unwrap();
     assert_eq!(flaky_calls().len(), 3);
     assert_eq!(
         w.notify
-            .deliveries(&w.admin, flaky.id, &page())
+            .deliveries(&w.admin, flaky.id, &first_page())
             .await
             .unwrap()
             .total,
@@ -598,14 +500,7 @@ async fn webhooks_are_signed_retried_and_logged(db: Db) {
 
 async fn two_workers_deliver_each_message_once(db: Db) {
     let w = world(db).await;
-    let (url, seen) = receiver().await;
-    w.notify
-        .create_webhook(
-            &w.admin,
-            hook("数据中台", &format!("{url}/ok"), vec!["ticket.created"]),
-        )
-        .await
-        .unwrap();
+    let seen = w.receiving("数据中台", vec!["ticket.created"]).await;
     const N: usize = 30;
     for i in 0..N {
         w.svc
@@ -808,8 +703,8 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
     ));
     w.notify.update_settings(&w.admin, settings).await.unwrap();
 
-    let id = dispatched_from(&w, quiet("夜间施工噪音"), w.x, vec![w.y]).await;
-    let t = w.svc.get(&w.dispatcher, id).await.unwrap().ticket;
+    let id = w.dispatched(quiet("夜间施工噪音"), w.x, vec![w.y]).await;
+    let t = w.ticket(&w.dispatcher, id).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let first = mails.lock().unwrap().clone();
     assert_eq!(first.len(), 1, "城管局 has no address: one mail");
@@ -876,8 +771,8 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
         )
         .await
         .unwrap();
-    let id2 = dispatched_from(&w, quiet("井盖缺失"), w.x, vec![]).await;
-    let t2 = w.svc.get(&w.dispatcher, id2).await.unwrap().ticket;
+    let id2 = w.dispatched(quiet("井盖缺失"), w.x, vec![]).await;
+    let t2 = w.ticket(&w.dispatcher, id2).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     let all = mails.lock().unwrap().clone();
     assert_eq!(all.len(), 2);
@@ -890,13 +785,7 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
             kernel::clock::format_minute(t2.reply_due.unwrap())
         )
     );
-    let newest = w
-        .notify
-        .inbox(&w.hx, &InboxQuery::default(), &page())
-        .await
-        .unwrap()
-        .items
-        .remove(0);
+    let newest = w.newest_notification(&w.hx).await;
     assert_eq!(
         (newest.title.as_str(), newest.body.as_str()),
         ("派单 A市12345-20260316-000002", "井盖缺失 已派至 住建局")
@@ -918,127 +807,72 @@ async fn smtp_mail_follows_the_edited_templates(db: Db) {
         )
         .await
         .unwrap();
-    dispatched_from(&w, quiet("占道经营"), w.x, vec![]).await;
+    w.dispatched(quiet("占道经营"), w.x, vec![]).await;
     notify::deliver_due(&w.db, w.db.now()).await.unwrap();
     assert_eq!(mails.lock().unwrap().len(), 2);
-    assert_eq!(
-        count(
-            &w.db,
-            "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email' AND status = 'delivered'"
-        )
-        .await,
-        2
-    );
+    let sql =
+        "SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'email' AND status = 'delivered'";
+    assert_eq!(count(&w.db, sql).await, 2);
 }
 
 // ---- the HTTP API ----
 
 async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
     let w = world(db).await;
-    dispatched_from(&w, call("夜间施工噪音"), w.x, vec![]).await;
-    let users: Arc<BTreeMap<String, Actor>> = Arc::new(
-        [("hx", &w.hx), ("admin", &w.admin), ("hz", &w.hz)]
-            .into_iter()
-            .map(|(k, a)| (k.to_owned(), a.clone()))
-            .collect(),
-    );
-    // Stands in for the server's authentication: `X-Test-User` names the actor.
-    let auth = move |mut req: axum::extract::Request, next: axum::middleware::Next| {
-        let users = users.clone();
-        async move {
-            let who = req
-                .headers()
-                .get("x-test-user")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|u| users.get(u).cloned());
-            if let Some(actor) = who {
-                req.extensions_mut()
-                    .insert(webcore::Authenticated { actor, csrf: None });
-            }
-            next.run(req).await
-        }
-    };
-    let ctx = webcore::AppCtx {
-        db: w.db.clone(),
-        config: Arc::new(kernel::config::Config::default()),
-        nav: Arc::new(vec![]),
-    };
-    let app = notify::routes()
-        .layer(axum::middleware::from_fn(auth))
-        .with_state(ctx);
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}/api/v1/hotline", l.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    w.dispatched(call("夜间施工噪音"), w.x, vec![]).await;
+    let base = serve_as_test_users(
+        &w.db,
+        &[("hx", &w.hx), ("admin", &w.admin), ("hz", &w.hz)],
+        notify::routes(),
+    )
+    .await;
     let http = reqwest::Client::new();
     let req = |m: reqwest::Method, path: &str, user: &str| {
         http.request(m, format!("{base}{path}"))
             .header("x-test-user", user)
     };
     use reqwest::Method as M;
-    let json = |r: reqwest::Response| async move {
-        let s = r.status().as_u16();
-        (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+    // Sends a request as `user`, with an optional JSON body: the status and the JSON answer.
+    let api = |m: reqwest::Method, path: &str, user: &str, json: Option<serde_json::Value>| {
+        let r = req(m, path, user);
+        let r = match json {
+            Some(j) => r.json(&j),
+            None => r,
+        };
+        async move {
+            let r = r.send().await.unwrap();
+            let s = r.status().as_u16();
+            (s, r.json::<serde_json::Value>().await.unwrap_or_default())
+        }
     };
 
-    let (s, inbox) = json(req(M::GET, "/notifications", "hx").send().await.unwrap()).await;
+    let (s, inbox) = api(M::GET, "/notifications", "hx", None).await;
     assert_eq!((s, inbox["unread"].as_i64()), (200, Some(1)));
     let nid = inbox["items"][0]["id"].as_i64().unwrap();
     assert_eq!(inbox["items"][0]["event_label"], "派单");
-    let s = req(M::POST, &format!("/notifications/{nid}/read"), "hz")
-        .send()
+    let s = api(M::POST, &format!("/notifications/{nid}/read"), "hz", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 404, "not in that department's inbox");
-    let s = req(M::POST, &format!("/notifications/{nid}/read"), "hx")
-        .send()
+    let s = api(M::POST, &format!("/notifications/{nid}/read"), "hx", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 204);
-    let (_, inbox) = json(
-        req(M::GET, "/notifications?unread=true", "hx")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, inbox) = api(M::GET, "/notifications?unread=true", "hx", None).await;
     assert_eq!(
         (inbox["total"].as_i64(), inbox["unread"].as_i64()),
         (Some(0), Some(0))
     );
-    let (s, r) = json(
-        req(M::POST, "/notifications/read-all", "hx")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, r) = api(M::POST, "/notifications/read-all", "hx", None).await;
     assert_eq!((s, r["marked"].as_i64()), (200, Some(0)));
-    let s = req(M::GET, "/notifications", "nobody")
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::GET, "/notifications", "nobody", None).await.0;
     assert_eq!(s, 401);
 
     let body = serde_json::json!({"name": "区网格中心", "url": "http://127.0.0.1:9/hook", "secret": SECRET,
                                   "events": ["ticket.dispatched"]});
-    let s = req(M::POST, "/webhooks", "hx")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::POST, "/webhooks", "hx", Some(body.clone())).await.0;
     assert_eq!(s, 403);
-    let (s, created) = json(
-        req(M::POST, "/webhooks", "admin")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, created) = api(M::POST, "/webhooks", "admin", Some(body)).await;
     assert_eq!(s, 201);
     assert!(
         created.get("secret").is_none(),
@@ -1046,14 +880,7 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
     );
     assert_eq!(created["max_attempts"], 8);
     let hid = created["id"].as_i64().unwrap();
-    let (s, problem) = json(
-        req(M::POST, "/webhooks", "admin")
-            .json(&serde_json::json!({"name": "x", "url": "ftp://a", "secret": "short", "events": ["ticket.nope"]}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, problem) = api(M::POST, "/webhooks", "admin", Some(serde_json::json!({"name": "x", "url": "ftp://a", "secret": "short", "events": ["ticket.nope"]}))).await;
     assert_eq!(s, 422);
     let fields: Vec<&str> = problem["errors"]
         .as_array()
@@ -1062,15 +889,8 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
         .map(|e| e["field"].as_str().unwrap())
         .collect();
     assert_eq!(fields, vec!["url", "secret", "events"]);
-    let (s, updated) = json(
-        req(M::PUT, &format!("/webhooks/{hid}"), "admin")
-            .json(&serde_json::json!({"name": "区网格中心（新）", "url": "http://127.0.0.1:9/v2", "events": [],
-                                      "active": false, "max_attempts": 3}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, updated) = api(M::PUT, &format!("/webhooks/{hid}"), "admin", Some(serde_json::json!({"name": "区网格中心（新）", "url": "http://127.0.0.1:9/v2", "events": [],
+                                      "active": false, "max_attempts": 3}))).await;
     assert_eq!(s, 200);
     assert_eq!(
         (
@@ -1084,91 +904,63 @@ async fn the_http_api_serves_inbox_webhooks_templates_and_settings(db: Db) {
             &serde_json::json!(3)
         )
     );
-    let (s, list) = json(req(M::GET, "/webhooks", "admin").send().await.unwrap()).await;
+    let (s, list) = api(M::GET, "/webhooks", "admin", None).await;
     assert_eq!((s, list.as_array().unwrap().len()), (200, 1));
-    let (s, log) = json(
-        req(M::GET, &format!("/webhooks/{hid}/deliveries"), "admin")
-            .send()
-            .await
-            .unwrap(),
+    let (s, log) = api(
+        M::GET,
+        &format!("/webhooks/{hid}/deliveries"),
+        "admin",
+        None,
     )
     .await;
     assert_eq!((s, log["total"].as_i64()), (200, Some(0)));
-    let s = req(M::DELETE, &format!("/webhooks/{hid}"), "admin")
-        .send()
+    let s = api(M::DELETE, &format!("/webhooks/{hid}"), "admin", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 204);
-    let s = req(M::GET, &format!("/webhooks/{hid}"), "admin")
-        .send()
+    let s = api(M::GET, &format!("/webhooks/{hid}"), "admin", None)
         .await
-        .unwrap()
-        .status();
+        .0;
     assert_eq!(s, 404);
 
-    let (s, tpls) = json(
-        req(M::GET, "/notification-templates", "admin")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (s, tpls) = api(M::GET, "/notification-templates", "admin", None).await;
     assert_eq!((s, tpls.as_array().unwrap().len()), (200, 11));
-    let (s, t) = json(
-        req(
-            M::PUT,
-            "/notification-templates/ticket.created/sms",
-            "admin",
-        )
-        .json(&serde_json::json!({"enabled": true, "body": "【A市12345】已登记，编号 {编号}"}))
-        .send()
-        .await
-        .unwrap(),
+    let (s, t) = api(
+        M::PUT,
+        "/notification-templates/ticket.created/sms",
+        "admin",
+        Some(serde_json::json!({"enabled": true, "body": "【A市12345】已登记，编号 {编号}"})),
     )
     .await;
     assert_eq!(
         (s, &t["body"]),
         (200, &serde_json::json!("【A市12345】已登记，编号 {编号}"))
     );
-    let s = req(
+    let s = api(
         M::PUT,
         "/notification-templates/ticket.created/fax",
         "admin",
+        Some(serde_json::json!({"enabled": true, "body": "x"})),
     )
-    .json(&serde_json::json!({"enabled": true, "body": "x"}))
-    .send()
     .await
-    .unwrap()
-    .status();
+    .0;
     assert_eq!(s, 404);
 
-    let (s, set) = json(
-        req(M::PUT, "/notification-settings", "admin")
-            .json(&serde_json::json!({"smtp.password": "p@ss", "delivery.max_attempts": "5"}))
-            .send()
-            .await
-            .unwrap(),
+    let (s, set) = api(
+        M::PUT,
+        "/notification-settings",
+        "admin",
+        Some(serde_json::json!({"smtp.password": "p@ss", "delivery.max_attempts": "5"})),
     )
     .await;
     assert_eq!(
         (s, &set["smtp.password"]),
         (200, &serde_json::json!("******"))
     );
-    let (_, got) = json(
-        req(M::GET, "/notification-settings", "admin")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, got) = api(M::GET, "/notification-settings", "admin", None).await;
     assert_eq!(got["delivery.max_attempts"], "5");
     assert_eq!(got["smtp.password"], "******");
-    let s = req(M::GET, "/notification-settings", "hx")
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let s = api(M::GET, "/notification-settings", "hx", None).await.0;
     assert_eq!(s, 403);
 
     // The OpenAPI document names every route.

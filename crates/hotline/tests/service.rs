@@ -2,14 +2,11 @@
 //! merge and split, knowledge base, citizens' ratings.
 
 use hotline::domain::*;
-use hotline::service::{HotlineService, SplitPart, TicketQuery};
-use kernel::clock::Clock;
-use kernel::page::PageQuery;
+use hotline::service::{SplitPart, TicketQuery};
 use kernel::{Actor, Db};
 
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    hotline::migrations()
-}
+mod common;
+use common::*;
 
 testkit::on_both_backends!(migrations;
     a_ticket_lives_from_intake_to_archive,
@@ -23,109 +20,56 @@ testkit::on_both_backends!(migrations;
     a_refused_action_leaves_no_trace,
 );
 
-/// Monday 2026-03-16 09:30 China time.
-fn monday() -> i64 {
-    chrono::NaiveDate::from_ymd_opt(2026, 3, 16)
-        .unwrap()
-        .and_hms_opt(9, 30, 0)
-        .unwrap()
-        .and_local_timezone(kernel::clock::china())
-        .unwrap()
-        .timestamp_millis()
-}
-
 struct W {
-    svc: HotlineService,
     db: Db,
-    operator: Actor,
-    dispatcher: Actor,
-    supervisor: Actor,
-    hx: Actor,
-    hy: Actor,
-    hz: Actor,
-    x: i64,
-    y: i64,
-    z: i64,
+    centre: Centre,
 }
+deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
-    let mut db = db;
-    db.clock = Clock::manual(monday());
-    let city = testkit::city::hotline_centre().build(db.clone()).await;
-    let a = |u: &str| city.actor(u).clone();
-    W {
-        svc: HotlineService::new(db.clone(), "A市"),
-        db,
-        operator: a("operator"),
-        dispatcher: a("dispatcher"),
-        supervisor: a("supervisor"),
-        hx: a("hx_user"),
-        hy: a("hy_user"),
-        hz: a("hz_user"),
-        x: city.dept("住建局"),
-        y: city.dept("城管局"),
-        z: city.dept("水务局"),
-    }
-}
-
-fn call(title: &str) -> NewTicket {
-    NewTicket {
-        channel: Channel::Phone,
-        kind: TicketKind::Complaint,
-        urgency: Urgency::Normal,
-        caller_name: Some("李四".into()),
-        caller_phone: Some("13912345678".into()),
-        wants_reply: true,
-        anonymous: false,
-        address: Some("A1区幸福路8号".into()),
-        region_code: Some("690102".into()),
-        lng: None,
-        lat: None,
-        title: title.into(),
-        content: "小区门口夜间施工噪音很大，影响休息。".into(),
-        category_id: None,
-        answers: Default::default(),
-        accept: true,
-    }
+    let (db, city) = built_at(db, monday(), testkit::city::hotline_centre()).await;
+    let centre = Centre::of(&city);
+    W { db, centre }
 }
 
 async fn dispatched(w: &W, title: &str, to: i64, co: Vec<i64>) -> i64 {
-    let t = w.svc.create(&w.operator, call(title)).await.unwrap().ticket;
-    w.svc
-        .act(&w.operator, t.id, Action::SubmitForDispatch)
-        .await
-        .unwrap();
-    w.svc
-        .act(
-            &w.dispatcher,
-            t.id,
-            Action::Dispatch {
-                main_dept_id: to,
-                co_dept_ids: co,
-            },
-        )
-        .await
-        .unwrap();
-    t.id
+    w.dispatched(call(title), to, co).await
+}
+
+impl W {
+    /// The error code with which the citizen with `phone` is refused rating ticket `number`.
+    async fn rating_refused(&self, number: &str, phone: &str, result: CallbackResult) -> String {
+        let e = self.svc.rate_by_citizen(number, phone, result, "").await;
+        e.unwrap_err().code().to_owned()
+    }
+
+    /// The error code with which `who` is refused `action` on article `id`.
+    async fn article_refused(&self, who: &Actor, id: i64, action: ArticleAction) -> String {
+        let e = self.svc.article_action(who, id, action).await.unwrap_err();
+        e.code().to_owned()
+    }
+}
+
+/// A knowledge-base article for any category and department, valid at all times.
+fn article(question: &str, answer: &str) -> ArticleInput {
+    ArticleInput {
+        question: question.into(),
+        answer: answer.into(),
+        category_id: None,
+        dept_id: None,
+        valid_from: None,
+        valid_until: None,
+    }
 }
 
 async fn a_ticket_lives_from_intake_to_archive(db: Db) {
     let w = world(db).await;
-    let t = w
-        .svc
-        .create(&w.operator, call("夜间施工噪音"))
-        .await
-        .unwrap()
-        .ticket;
+    let t = w.create(call("夜间施工噪音")).await;
     assert_eq!(t.number, "A市12345-20260316-000001");
     assert_eq!(t.status, Status::Accepted);
     let id = t.id;
-    w.svc
-        .act(&w.operator, id, Action::SubmitForDispatch)
-        .await
-        .unwrap();
+    w.act(&w.operator, id, Action::SubmitForDispatch).await;
     let t = w
-        .svc
         .act(
             &w.dispatcher,
             id,
@@ -134,76 +78,28 @@ async fn a_ticket_lives_from_intake_to_archive(db: Db) {
                 co_dept_ids: vec![w.y],
             },
         )
-        .await
-        .unwrap()
-        .ticket;
+        .await;
     assert_eq!(
         (t.status, t.main_dept_id, t.co_dept_ids.clone()),
         (Status::Dispatched, Some(w.x), vec![w.y])
     );
     w.db.clock.advance(30 * 60_000);
-    w.svc.act(&w.hx, id, Action::Acknowledge).await.unwrap();
-    w.svc.act(&w.hx, id, Action::Start).await.unwrap();
-    w.svc
-        .act(
-            &w.hx,
-            id,
-            Action::Reply {
-                text: "已责令施工单位22点后停工。".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.hx, id, Action::Acknowledge).await;
+    w.act(&w.hx, id, Action::Start).await;
+    w.act(&w.hx, id, reply("已责令施工单位22点后停工。")).await;
     let t = w
-        .svc
-        .act(
-            &w.operator,
-            id,
-            Action::Callback {
-                result: CallbackResult::Unsatisfied,
-                note: "仍有噪音".into(),
-                reopen: true,
-            },
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .call_back(id, CallbackResult::Unsatisfied, "仍有噪音", true)
+        .await;
     assert_eq!((t.status, t.reopen_count), (Status::Dispatched, 1));
-    w.svc.act(&w.hx, id, Action::Acknowledge).await.unwrap();
-    w.svc
-        .act(
-            &w.hx,
-            id,
-            Action::Reply {
-                text: "已联合城管夜查，施工已停止。".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let t = w
-        .svc
-        .act(
-            &w.operator,
-            id,
-            Action::Callback {
-                result: CallbackResult::Satisfied,
-                note: String::new(),
-                reopen: false,
-            },
-        )
-        .await
-        .unwrap()
-        .ticket;
+    w.act(&w.hx, id, Action::Acknowledge).await;
+    w.act(&w.hx, id, reply("已联合城管夜查，施工已停止。"))
+        .await;
+    let t = w.call_back(id, CallbackResult::Satisfied, "", false).await;
     assert_eq!(
         (t.status, t.satisfaction),
         (Status::Closed, Some(CallbackResult::Satisfied))
     );
-    let t = w
-        .svc
-        .act(&w.supervisor, id, Action::Archive)
-        .await
-        .unwrap()
-        .ticket;
+    let t = w.act(&w.supervisor, id, Action::Archive).await;
     assert_eq!(t.status, Status::Archived);
     let tl = w.svc.timeline(&w.supervisor, id).await.unwrap();
     let actions: Vec<&str> = tl.iter().map(|e| e.action.as_str()).collect();
@@ -229,11 +125,7 @@ async fn a_ticket_lives_from_intake_to_archive(db: Db) {
         .await
         .unwrap();
     assert_eq!(hist.len(), tl.len());
-    assert!(kernel::audit::verify(&w.db)
-        .await
-        .unwrap()
-        .first_broken
-        .is_none());
+    assert_audit_chain_intact(&w.db).await;
 }
 
 async fn departments_see_and_handle_only_their_tickets(db: Db) {
@@ -244,59 +136,25 @@ async fn departments_see_and_handle_only_their_tickets(db: Db) {
     assert!(w.svc.get(&w.hy, id).await.is_ok());
     assert_eq!(w.svc.get(&w.hz, id).await.unwrap_err().code(), "forbidden");
     let all = TicketQuery::default();
-    let p = PageQuery {
-        page: None,
-        per_page: None,
-    };
+    let p = first_page();
     assert_eq!(w.svc.list(&w.hz, &all, &p).await.unwrap().total, 0);
     assert_eq!(w.svc.list(&w.hy, &all, &p).await.unwrap().total, 1);
     // The co-handler may not act as the main department, nor may another department.
-    assert_eq!(
-        w.svc
-            .act(&w.hy, id, Action::Acknowledge)
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
-    assert_eq!(
-        w.svc
-            .act(&w.hz, id, Action::Acknowledge)
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
+    assert_eq!(w.refused(&w.hy, id, Action::Acknowledge).await, "forbidden");
+    assert_eq!(w.refused(&w.hz, id, Action::Acknowledge).await, "forbidden");
     // The co-handler sees the caller masked; the main department in full.
     assert_eq!(
-        w.svc
-            .get(&w.hy, id)
-            .await
-            .unwrap()
-            .ticket
-            .caller
-            .phone
-            .as_deref(),
+        w.ticket(&w.hy, id).await.caller.phone.as_deref(),
         Some("139****5678")
     );
     assert_eq!(
-        w.svc
-            .get(&w.hx, id)
-            .await
-            .unwrap()
-            .ticket
-            .caller
-            .phone
-            .as_deref(),
+        w.ticket(&w.hx, id).await.caller.phone.as_deref(),
         Some("13912345678")
     );
     // Handlers cannot dispatch or supervise.
     assert_eq!(
-        w.svc
-            .act(&w.hx, id, Action::Supervise { note: "x".into() })
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(&w.hx, id, Action::Supervise { note: "x".into() })
+            .await,
         "forbidden"
     );
 }
@@ -305,7 +163,6 @@ async fn returns_extensions_and_pauses_move_the_right_things(db: Db) {
     let w = world(db).await;
     let id = dispatched(&w, "路灯不亮", w.x, vec![]).await;
     let t = w
-        .svc
         .act(
             &w.hx,
             id,
@@ -313,96 +170,66 @@ async fn returns_extensions_and_pauses_move_the_right_things(db: Db) {
                 reason: "路灯归城管局管理".into(),
             },
         )
-        .await
-        .unwrap()
-        .ticket;
+        .await;
     assert_eq!(
         (t.status, t.return_count, t.main_dept_id),
         (Status::PendingDispatch, 1, None)
     );
     // The returning department no longer sees it.
     assert_eq!(w.svc.get(&w.hx, id).await.unwrap_err().code(), "forbidden");
-    w.svc
-        .act(
-            &w.dispatcher,
-            id,
-            Action::Dispatch {
-                main_dept_id: w.y,
-                co_dept_ids: vec![],
-            },
-        )
-        .await
-        .unwrap();
-    w.svc.act(&w.hy, id, Action::Acknowledge).await.unwrap();
-    let due0 = w
-        .svc
-        .get(&w.hy, id)
-        .await
-        .unwrap()
-        .ticket
-        .reply_due
-        .unwrap();
-    w.svc
-        .act(
+    w.act(
+        &w.dispatcher,
+        id,
+        Action::Dispatch {
+            main_dept_id: w.y,
+            co_dept_ids: vec![],
+        },
+    )
+    .await;
+    w.act(&w.hy, id, Action::Acknowledge).await;
+    let due0 = w.ticket(&w.hy, id).await.reply_due.unwrap();
+    w.act(
+        &w.hy,
+        id,
+        Action::RequestExtension {
+            days: 3,
+            reason: "需采购灯具".into(),
+        },
+    )
+    .await;
+    // A second request while one is pending is refused.
+    assert_eq!(
+        w.refused(
             &w.hy,
             id,
             Action::RequestExtension {
-                days: 3,
-                reason: "需采购灯具".into(),
-            },
+                days: 1,
+                reason: "再延".into()
+            }
         )
-        .await
-        .unwrap();
-    // A second request while one is pending is refused.
-    assert_eq!(
-        w.svc
-            .act(
-                &w.hy,
-                id,
-                Action::RequestExtension {
-                    days: 1,
-                    reason: "再延".into()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        .await,
         "illegal_transition"
     );
     // Only a supervisor decides.
     assert_eq!(
-        w.svc
-            .act(
-                &w.hy,
-                id,
-                Action::DecideExtension {
-                    approve: true,
-                    note: String::new()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(
+            &w.hy,
+            id,
+            Action::DecideExtension {
+                approve: true,
+                note: String::new()
+            }
+        )
+        .await,
         "forbidden"
     );
-    let pending = w
-        .svc
-        .list(
-            &w.supervisor,
-            &TicketQuery {
-                pending_extension: true,
-                ..Default::default()
-            },
-            &PageQuery {
-                page: None,
-                per_page: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(pending.total, 1);
+    let pending = TicketQuery {
+        pending_extension: true,
+        ..Default::default()
+    };
+    let listed = w.svc.list(&w.supervisor, &pending, &first_page()).await;
+    assert_eq!(listed.unwrap().total, 1);
     let t = w
-        .svc
         .act(
             &w.supervisor,
             id,
@@ -411,9 +238,7 @@ async fn returns_extensions_and_pauses_move_the_right_things(db: Db) {
                 note: "同意".into(),
             },
         )
-        .await
-        .unwrap()
-        .ticket;
+        .await;
     let due1 = t.reply_due.unwrap();
     assert!(due1 > due0);
     // Three working days later, at the same office closing time (no weekend or holiday falls
@@ -421,60 +246,35 @@ async fn returns_extensions_and_pauses_move_the_right_things(db: Db) {
     let cal = kernel::calendar::load(&w.db).await.unwrap();
     assert_eq!(cal.working_minutes_between(due0, due1), 3 * 7 * 60);
     // Waiting on the citizen pauses the clock: the deadline moves by the working time paused.
-    w.svc
-        .act(
-            &w.hy,
-            id,
-            Action::Pause {
-                reason: "等待市民提供位置".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.hy,
+        id,
+        Action::Pause {
+            reason: "等待市民提供位置".into(),
+        },
+    )
+    .await;
     w.db.clock.advance(2 * 3_600_000);
-    let t = w.svc.act(&w.hy, id, Action::Resume).await.unwrap().ticket;
+    let t = w.act(&w.hy, id, Action::Resume).await;
     assert_eq!(cal.working_minutes_between(due1, t.reply_due.unwrap()), 120);
 }
 
 async fn merged_tickets_follow_their_parent_and_splits_close_together(db: Db) {
     let w = world(db).await;
     let parent = dispatched(&w, "小区停水", w.z, vec![]).await;
-    let child = w
-        .svc
-        .create(&w.operator, call("小区停水（又一位来电）"))
-        .await
-        .unwrap()
-        .ticket
-        .id;
+    let child = w.create(call("小区停水（又一位来电）")).await.id;
     w.svc.merge(&w.dispatcher, parent, &[child]).await.unwrap();
-    assert_eq!(
-        w.svc.get(&w.dispatcher, child).await.unwrap().ticket.status,
-        Status::Merged
-    );
-    w.svc.act(&w.hz, parent, Action::Acknowledge).await.unwrap();
-    w.svc
-        .act(
-            &w.hz,
-            parent,
-            Action::Reply {
-                text: "管道抢修完毕，已恢复供水。".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let c = w.svc.get(&w.dispatcher, child).await.unwrap().ticket;
+    assert_eq!(w.ticket(&w.dispatcher, child).await.status, Status::Merged);
+    w.act(&w.hz, parent, Action::Acknowledge).await;
+    w.act(&w.hz, parent, reply("管道抢修完毕，已恢复供水。"))
+        .await;
+    let c = w.ticket(&w.dispatcher, child).await;
     assert_eq!(
         (c.status, c.reply.as_deref()),
         (Status::Closed, Some("管道抢修完毕，已恢复供水。"))
     );
     // Merging into a replied parent is refused.
-    let late = w
-        .svc
-        .create(&w.operator, call("停水"))
-        .await
-        .unwrap()
-        .ticket
-        .id;
+    let late = w.create(call("停水")).await.id;
     assert_eq!(
         w.svc
             .merge(&w.dispatcher, parent, &[late])
@@ -485,17 +285,8 @@ async fn merged_tickets_follow_their_parent_and_splits_close_together(db: Db) {
     );
 
     // Split into two departments; the parent closes when both parts have closed.
-    let t = w
-        .svc
-        .create(&w.operator, call("道路破损且积水"))
-        .await
-        .unwrap()
-        .ticket
-        .id;
-    w.svc
-        .act(&w.operator, t, Action::SubmitForDispatch)
-        .await
-        .unwrap();
+    let t = w.create(call("道路破损且积水")).await.id;
+    w.act(&w.operator, t, Action::SubmitForDispatch).await;
     let parts = w
         .svc
         .split(
@@ -515,40 +306,15 @@ async fn merged_tickets_follow_their_parent_and_splits_close_together(db: Db) {
         .await
         .unwrap();
     assert_eq!(parts.len(), 2);
-    assert_eq!(
-        w.svc.get(&w.dispatcher, t).await.unwrap().ticket.status,
-        Status::Split
-    );
+    assert_eq!(w.ticket(&w.dispatcher, t).await.status, Status::Split);
     for (p, h) in parts.iter().zip([&w.hx, &w.hz]) {
         assert_eq!(p.ticket.status, Status::Dispatched);
-        w.svc
-            .act(h, p.ticket.id, Action::Acknowledge)
-            .await
-            .unwrap();
-        w.svc
-            .act(
-                h,
-                p.ticket.id,
-                Action::Reply {
-                    text: "已处理".into(),
-                },
-            )
-            .await
-            .unwrap();
-        w.svc
-            .act(
-                &w.operator,
-                p.ticket.id,
-                Action::Callback {
-                    result: CallbackResult::Satisfied,
-                    note: String::new(),
-                    reopen: false,
-                },
-            )
-            .await
-            .unwrap();
+        w.act(h, p.ticket.id, Action::Acknowledge).await;
+        w.act(h, p.ticket.id, reply("已处理")).await;
+        w.call_back(p.ticket.id, CallbackResult::Satisfied, "", false)
+            .await;
     }
-    let t = w.svc.get(&w.dispatcher, t).await.unwrap().ticket;
+    let t = w.ticket(&w.dispatcher, t).await;
     assert_eq!(t.status, Status::Closed);
     assert!(t.reply.unwrap().contains(&parts[0].ticket.number));
 }
@@ -560,29 +326,16 @@ async fn answer_now_cites_only_published_articles(db: Db) {
         .save_article(
             &w.operator,
             None,
-            ArticleInput {
-                question: "公积金提取需要什么材料？".into(),
-                answer: "身份证、银行卡……".into(),
-                category_id: None,
-                dept_id: None,
-                valid_from: None,
-                valid_until: None,
-            },
+            article("公积金提取需要什么材料？", "身份证、银行卡……"),
         )
         .await
         .unwrap();
     let t = w
-        .svc
-        .create(
-            &w.operator,
-            NewTicket {
-                kind: TicketKind::Consult,
-                ..call("公积金提取")
-            },
-        )
+        .create(NewTicket {
+            kind: TicketKind::Consult,
+            ..call("公积金提取")
+        })
         .await
-        .unwrap()
-        .ticket
         .id;
     let e = w
         .svc
@@ -599,19 +352,13 @@ async fn answer_now_cites_only_published_articles(db: Db) {
     assert_eq!(e.field_name(), Some("kb_article_id"));
     // Publishing needs review first, by a supervisor.
     assert_eq!(
-        w.svc
-            .article_action(&w.supervisor, a.id, ArticleAction::Publish)
-            .await
-            .unwrap_err()
-            .code(),
+        w.article_refused(&w.supervisor, a.id, ArticleAction::Publish)
+            .await,
         "illegal_transition"
     );
     assert_eq!(
-        w.svc
-            .article_action(&w.operator, a.id, ArticleAction::Review)
-            .await
-            .unwrap_err()
-            .code(),
+        w.article_refused(&w.operator, a.id, ArticleAction::Review)
+            .await,
         "forbidden"
     );
     w.svc
@@ -623,7 +370,6 @@ async fn answer_now_cites_only_published_articles(db: Db) {
         .await
         .unwrap();
     let t = w
-        .svc
         .act(
             &w.operator,
             t,
@@ -632,9 +378,7 @@ async fn answer_now_cites_only_published_articles(db: Db) {
                 kb_article_id: Some(a.id),
             },
         )
-        .await
-        .unwrap()
-        .ticket;
+        .await;
     assert_eq!(
         (t.status, t.resolution, t.kb_article_id),
         (Status::Closed, Some(Resolution::AnsweredNow), Some(a.id))
@@ -645,14 +389,7 @@ async fn answer_now_cites_only_published_articles(db: Db) {
         .save_article(
             &w.operator,
             Some(a.id),
-            ArticleInput {
-                question: "公积金提取需要什么材料？".into(),
-                answer: "新政策：……".into(),
-                category_id: None,
-                dept_id: None,
-                valid_from: None,
-                valid_until: None,
-            },
+            article("公积金提取需要什么材料？", "新政策：……"),
         )
         .await
         .unwrap();
@@ -679,55 +416,28 @@ async fn cards_are_raised_once_even_with_two_sweepers(db: Db) {
     w.db.clock.advance(3 * 3_600_000);
     assert_eq!(w.svc.sweep_cards().await.unwrap(), vec![(id, Card::Red)]);
     assert!(w.svc.sweep_cards().await.unwrap().is_empty());
-    let red = w
-        .svc
-        .list(
-            &w.hx,
-            &TicketQuery {
-                card: Some(Card::Red),
-                ..Default::default()
-            },
-            &PageQuery {
-                page: None,
-                per_page: None,
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(red.total, 1);
+    let red = TicketQuery {
+        card: Some(Card::Red),
+        ..Default::default()
+    };
+    let listed = w.svc.list(&w.hx, &red, &first_page()).await;
+    assert_eq!(listed.unwrap().total, 1);
     // Acknowledging clears the acknowledge deadline; the reply deadline is days away.
-    w.svc.act(&w.hx, id, Action::Acknowledge).await.unwrap();
+    w.act(&w.hx, id, Action::Acknowledge).await;
     assert_eq!(w.svc.sweep_cards().await.unwrap(), vec![(id, Card::None)]);
 }
 
 async fn numbers_are_unique_per_day_and_answers_are_checked(db: Db) {
     let w = world(db).await;
-    let a = w
-        .svc
-        .create(&w.operator, call("一"))
-        .await
-        .unwrap()
-        .ticket
-        .number;
-    let b = w
-        .svc
-        .create(&w.operator, call("二"))
-        .await
-        .unwrap()
-        .ticket
-        .number;
+    let a = w.create(call("一")).await.number;
+    let b = w.create(call("二")).await.number;
     assert_eq!(
         (a.as_str(), b.as_str()),
         ("A市12345-20260316-000001", "A市12345-20260316-000002")
     );
     w.db.clock.advance(86_400_000);
     assert_eq!(
-        w.svc
-            .create(&w.operator, call("三"))
-            .await
-            .unwrap()
-            .ticket
-            .number,
+        w.create(call("三")).await.number,
         "A市12345-20260317-000001"
     );
 
@@ -770,18 +480,12 @@ async fn numbers_are_unique_per_day_and_answers_are_checked(db: Db) {
     let mut answers = serde_json::Map::new();
     answers.insert("estate".into(), "幸福小区".into());
     let t = w
-        .svc
-        .create(
-            &w.operator,
-            NewTicket {
-                category_id: Some(leaf),
-                answers,
-                ..call("停水")
-            },
-        )
-        .await
-        .unwrap()
-        .ticket;
+        .create(NewTicket {
+            category_id: Some(leaf),
+            answers,
+            ..call("停水")
+        })
+        .await;
     assert_eq!(t.answers["estate"], "幸福小区");
     // Bad input is named.
     let e = w
@@ -803,18 +507,9 @@ async fn numbers_are_unique_per_day_and_answers_are_checked(db: Db) {
 async fn citizens_track_and_rate_with_number_and_phone(db: Db) {
     let w = world(db).await;
     let id = dispatched(&w, "垃圾清运不及时", w.y, vec![]).await;
-    let number = w.svc.get(&w.dispatcher, id).await.unwrap().ticket.number;
-    w.svc.act(&w.hy, id, Action::Acknowledge).await.unwrap();
-    w.svc
-        .act(
-            &w.hy,
-            id,
-            Action::Reply {
-                text: "已增加清运频次。".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let number = w.ticket(&w.dispatcher, id).await.number;
+    w.act(&w.hy, id, Action::Acknowledge).await;
+    w.act(&w.hy, id, reply("已增加清运频次。")).await;
     assert_eq!(
         w.svc
             .track(&number, "13900000000")
@@ -827,11 +522,8 @@ async fn citizens_track_and_rate_with_number_and_phone(db: Db) {
     assert_eq!(v.ticket.status, Status::Replied);
     assert!(steps.len() >= 4);
     assert_eq!(
-        w.svc
-            .rate_by_citizen(&number, "13900000000", CallbackResult::Satisfied, "")
-            .await
-            .unwrap_err()
-            .code(),
+        w.rating_refused(&number, "13900000000", CallbackResult::Satisfied)
+            .await,
         "not_found"
     );
     let t = w
@@ -850,11 +542,8 @@ async fn citizens_track_and_rate_with_number_and_phone(db: Db) {
         (Status::Closed, Some(CallbackResult::BasicallySatisfied))
     );
     assert_eq!(
-        w.svc
-            .rate_by_citizen(&number, "13912345678", CallbackResult::Satisfied, "")
-            .await
-            .unwrap_err()
-            .code(),
+        w.rating_refused(&number, "13912345678", CallbackResult::Satisfied)
+            .await,
         "illegal_transition"
     );
 }
@@ -864,14 +553,7 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
     let id = dispatched(&w, "违章建筑", w.x, vec![]).await;
     let before = kernel::audit::verify(&w.db).await.unwrap().records;
     let events = w.svc.timeline(&w.dispatcher, id).await.unwrap().len();
-    assert_eq!(
-        w.svc
-            .act(&w.hx, id, Action::Reply { text: "x".into() })
-            .await
-            .unwrap_err()
-            .code(),
-        "illegal_transition"
-    );
+    assert_eq!(w.refused(&w.hx, id, reply("x")).await, "illegal_transition");
     assert_eq!(
         w.svc
             .act(&w.hx, id, Action::Return { reason: " ".into() })
@@ -881,33 +563,27 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
         Some("reason")
     );
     assert_eq!(
-        w.svc
-            .act(
-                &w.dispatcher,
-                id,
-                Action::Dispatch {
-                    main_dept_id: w.z,
-                    co_dept_ids: vec![]
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(
+            &w.dispatcher,
+            id,
+            Action::Dispatch {
+                main_dept_id: w.z,
+                co_dept_ids: vec![]
+            }
+        )
+        .await,
         "illegal_transition"
     );
     assert_eq!(
-        w.svc
-            .act(
-                &w.dispatcher,
-                id,
-                Action::Dispatch {
-                    main_dept_id: 99999,
-                    co_dept_ids: vec![]
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(
+            &w.dispatcher,
+            id,
+            Action::Dispatch {
+                main_dept_id: 99999,
+                co_dept_ids: vec![]
+            }
+        )
+        .await,
         "department_not_found"
     );
     assert_eq!(kernel::audit::verify(&w.db).await.unwrap().records, before);

@@ -225,32 +225,17 @@ fn dispatch_sets_deadlines_on_the_working_calendar() {
 fn callbacks_close_retry_and_reopen() {
     let cal = Calendar::builtin();
     let policy = DeadlinePolicy::default_for(TicketKind::Complaint, Urgency::Normal);
+    let unreached = Action::Callback {
+        result: CallbackResult::Unreached,
+        note: String::new(),
+        reopen: false,
+    };
     let mut t = new_ticket(Status::Replied);
     for i in 1..MAX_CALLBACK_ATTEMPTS {
-        t.apply(
-            &Action::Callback {
-                result: CallbackResult::Unreached,
-                note: String::new(),
-                reopen: false,
-            },
-            T0,
-            &cal,
-            policy,
-        )
-        .unwrap();
+        t.apply(&unreached, T0, &cal, policy).unwrap();
         assert_eq!(t.status, Status::Replied, "attempt {i}: retry later");
     }
-    t.apply(
-        &Action::Callback {
-            result: CallbackResult::Unreached,
-            note: String::new(),
-            reopen: false,
-        },
-        T0,
-        &cal,
-        policy,
-    )
-    .unwrap();
+    t.apply(&unreached, T0, &cal, policy).unwrap();
     assert_eq!(t.status, Status::Closed);
     let mut t = new_ticket(Status::Replied);
     t.apply(

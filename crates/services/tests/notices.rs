@@ -5,40 +5,15 @@
 mod common;
 
 use common::*;
-use kernel::page::PageQuery;
 use kernel::Db;
 use notify::{InboxQuery, NotifyService};
-use serde_json::json;
 use services::domain::*;
 use services::notices::{ACCEPTED, CLOSED, DELIVERED, SUPPLEMENT};
-use services::service::NewCase;
-
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    services::migrations()
-}
 
 testkit::on_both_backends!(migrations;
     case_steps_notify_the_applicant,
     a_rolled_back_change_notifies_nobody,
 );
-
-fn case(item: i64, materials: &[&str]) -> NewCase {
-    let id_no = kernel::codes::id_card_with_check("11010119900307001");
-    NewCase {
-        item_id: item,
-        scenario: None,
-        applicant: person("张三", "13800138000"),
-        form: [
-            ("name", json!("张三")),
-            ("id_no", json!(id_no)),
-            ("mobile", json!("13800138000")),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect(),
-        materials: materials.iter().map(|s| s.to_string()).collect(),
-    }
-}
 
 /// (channel, event, recipient, body) of every delivery, oldest first.
 async fn deliveries(db: &Db) -> Vec<(String, String, String, String)> {
@@ -60,37 +35,17 @@ async fn notifications(db: &Db) -> Vec<(String, Option<i64>, String, String)> {
     .unwrap()
 }
 
-fn page() -> PageQuery {
-    PageQuery {
-        page: None,
-        per_page: None,
-    }
-}
-
 async fn case_steps_notify_the_applicant(db: Db) {
     let w = world(db).await;
     // At the window: an SMS at each step, no inbox (no account behind the application).
     let c = w
-        .svc
-        .submit(&w.clerk, case(w.health_item, &["photo"]))
-        .await
-        .unwrap()
-        .case;
+        .submit(&w.clerk, health_case(w.health_item, &["photo"]))
+        .await;
     assert!(
         deliveries(&w.db).await.is_empty(),
         "submitting tells nobody"
     );
-    w.svc
-        .act(
-            &w.health,
-            c.id,
-            Action::RequestSupplement {
-                materials: vec!["exam".into()],
-                note: "请补交体检表".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.ask_for(&w.health, c.id, &["exam"], "请补交体检表").await;
     let d = deliveries(&w.db).await;
     assert_eq!(d.len(), 1);
     assert_eq!(
@@ -102,39 +57,17 @@ async fn case_steps_notify_the_applicant(db: Db) {
         "{}",
         d[0].3
     );
-    w.svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Supply {
-                materials: vec!["exam".into()],
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.clerk, c.id, supply(&["exam"])).await;
     assert_eq!(deliveries(&w.db).await.len(), 1, "supplying tells nobody");
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
-    w.svc
-        .act(&w.health, c.id, approve("A卫健〔2026〕1号"))
-        .await
-        .unwrap();
+    w.act(&w.health, c.id, accept()).await;
+    w.act(&w.health, c.id, approve("A卫健〔2026〕1号")).await;
     assert_eq!(
         deliveries(&w.db).await.len(),
         2,
         "the decision alone tells nobody"
     );
-    w.svc.act(&w.health, c.id, Action::Close).await.unwrap();
-    w.svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Deliver {
-                method: DeliveryMethod::Post,
-                detail: "EMS1234567 A1区幸福路8号".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.health, c.id, Action::Close).await;
+    w.act(&w.clerk, c.id, deliver_by_post()).await;
     let d = deliveries(&w.db).await;
     let events: Vec<&str> = d.iter().map(|x| x.1.as_str()).collect();
     assert_eq!(events, vec![SUPPLEMENT, ACCEPTED, CLOSED, DELIVERED]);
@@ -149,12 +82,9 @@ async fn case_steps_notify_the_applicant(db: Db) {
 
     // Online: the applicant's inbox too, and only theirs.
     let c = w
-        .svc
-        .submit(&w.citizen, case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
+        .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
+        .await;
+    w.act(&w.health, c.id, accept()).await;
     let n = notifications(&w.db).await;
     assert_eq!(n.len(), 1);
     assert_eq!(
@@ -168,14 +98,14 @@ async fn case_steps_notify_the_applicant(db: Db) {
     assert_eq!(deliveries(&w.db).await.len(), 5);
     let notify = NotifyService::new(w.db.clone());
     let inbox = notify
-        .inbox(&w.citizen, &InboxQuery::default(), &page())
+        .inbox(&w.citizen, &InboxQuery::default(), &first_page())
         .await
         .unwrap();
     assert_eq!((inbox.total, inbox.unread), (1, 1));
     assert_eq!(inbox.items[0].subject_id, Some(c.id));
     assert_eq!(inbox.items[0].event_label, "办件受理");
     let other = notify
-        .inbox(&w.other_citizen, &InboxQuery::default(), &page())
+        .inbox(&w.other_citizen, &InboxQuery::default(), &first_page())
         .await
         .unwrap();
     assert_eq!(other.total, 0);
@@ -189,7 +119,7 @@ async fn case_steps_notify_the_applicant(db: Db) {
         .is_err());
     // Staff inboxes do not hold applicants' notifications.
     let staff = notify
-        .inbox(&w.health, &InboxQuery::default(), &page())
+        .inbox(&w.health, &InboxQuery::default(), &first_page())
         .await
         .unwrap();
     assert_eq!(staff.total, 0);
@@ -198,11 +128,8 @@ async fn case_steps_notify_the_applicant(db: Db) {
 async fn a_rolled_back_change_notifies_nobody(db: Db) {
     let w = world(db).await;
     let c = w
-        .svc
-        .submit(&w.citizen, case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
+        .await;
     // A refused action writes nothing.
     assert!(w.svc.act(&w.market, c.id, accept()).await.is_err());
     assert!(w.svc.act(&w.health, c.id, Action::Close).await.is_err());

@@ -8,12 +8,8 @@ use kernel::{Actor, Db};
 use serde_json::json;
 use services::domain::*;
 use services::report::{self, GroupBy};
-use services::service::{NewCase, RectificationReply, RectificationReview};
+use services::service::{NewCase, RectificationReply};
 use tabular::Cell;
-
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    services::migrations()
-}
 
 testkit::on_both_backends!(migrations;
     report_figures_match_a_hand_count,
@@ -43,99 +39,45 @@ fn case(item: i64, phone: &str, mats: &[&str], stall: bool) -> NewCase {
 
 async fn report_figures_match_a_hand_count(db: Db) {
     let w = world(db).await;
+    // Applications with every material handed in.
+    let complete_health = |phone| case(w.health_item, phone, &["photo", "exam"], false);
+    let complete_stall = |phone| case(w.stall_item, phone, &["photo", "stall_place"], true);
     // E: closed in February (Thursday 2026-02-26), rated 非常不满意 in March: a March rating,
     // but not a March case — it does not cover anything closed in March.
     w.clock.set(at(2, 26, 9, 30));
-    let e = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138000", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, e.id, accept()).await.unwrap();
+    let e = w.submit(&w.clerk, complete_health("13800138000")).await;
+    w.act(&w.health, e.id, accept()).await;
     w.clock.set(at(2, 26, 10, 30));
-    w.svc
-        .act(&w.health, e.id, approve("卫健〔2026〕0号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, e.id, Action::Close).await.unwrap();
+    w.act(&w.health, e.id, approve("卫健〔2026〕0号")).await;
+    w.act(&w.health, e.id, Action::Close).await;
     w.clock.set(monday());
     // A: at the window, health (3 of 10 days), accepted Monday 09:30, closed Wednesday 09:30.
-    let a = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138000", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, a.id, accept()).await.unwrap();
+    let a = w.submit(&w.clerk, complete_health("13800138000")).await;
+    w.act(&w.health, a.id, accept()).await;
     // B: online, stall filing (5 of 15 days), accepted Monday 09:30 and never finished.
-    let b = w
-        .svc
-        .submit(
-            &w.citizen,
-            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.market, b.id, accept()).await.unwrap();
+    let b = w.submit(&w.citizen, complete_stall("13800138000")).await;
+    w.act(&w.market, b.id, accept()).await;
     // D: online, stall filing, accepted Monday 09:30; 补正 from Monday 10:30 to Tuesday 10:30
     // and 现场核查 from Tuesday 11:30 to Wednesday 11:30 stop the clock for two office days;
     // closed Thursday 09:30: three office days elapsed, one of them counted. Never rated.
-    let d = w
-        .svc
-        .submit(
-            &w.citizen,
-            case(w.stall_item, "13800138000", &["photo", "stall_place"], true),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.market, d.id, accept()).await.unwrap();
+    let d = w.submit(&w.citizen, complete_stall("13800138000")).await;
+    w.act(&w.market, d.id, accept()).await;
     w.clock.set(at(3, 16, 10, 30));
-    w.svc
-        .act(
-            &w.market,
-            d.id,
-            Action::RequestSupplement {
-                materials: vec!["photo".into()],
-                note: "照片不清晰".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.ask_for(&w.market, d.id, &["photo"], "照片不清晰").await;
     w.clock.set(at(3, 17, 10, 30));
-    w.svc
-        .act(
-            &w.clerk,
-            d.id,
-            Action::Supply {
-                materials: vec!["photo".into()],
-            },
-        )
-        .await
-        .unwrap();
+    w.act(&w.clerk, d.id, supply(&["photo"])).await;
     w.clock.set(at(3, 17, 11, 30));
-    w.svc
-        .act(
-            &w.market,
-            d.id,
-            Action::StartSpecial {
-                name: "现场核查".into(),
-                days: 3,
-            },
-        )
-        .await
-        .unwrap();
+    w.act(
+        &w.market,
+        d.id,
+        Action::StartSpecial {
+            name: "现场核查".into(),
+            days: 3,
+        },
+    )
+    .await;
     w.clock.set(at(3, 18, 11, 30));
     let paused = w
-        .svc
         .act(
             &w.market,
             d.id,
@@ -143,16 +85,11 @@ async fn report_figures_match_a_hand_count(db: Db) {
                 note: "核查通过".into(),
             },
         )
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(paused.paused_minutes, 2 * 7 * 60);
     w.clock.set(at(3, 19, 9, 30));
-    w.svc
-        .act(&w.market, d.id, approve("市监〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.market, d.id, Action::Close).await.unwrap();
+    w.act(&w.market, d.id, approve("市监〔2026〕1号")).await;
+    w.act(&w.market, d.id, Action::Close).await;
     w.clock.set(monday());
     // C: online, never accepted.
     w.svc
@@ -160,11 +97,8 @@ async fn report_figures_match_a_hand_count(db: Db) {
         .await
         .unwrap();
     w.clock.set(at(3, 18, 9, 30));
-    w.svc
-        .act(&w.health, a.id, approve("卫健〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, a.id, Action::Close).await.unwrap();
+    w.act(&w.health, a.id, approve("卫健〔2026〕1号")).await;
+    w.act(&w.health, a.id, Action::Close).await;
     // 基本满意 is a 好评 in the bureau's figures (好评 + 差评 = 评价数).
     w.svc
         .evaluate_public(
@@ -202,17 +136,7 @@ async fn report_figures_match_a_hand_count(db: Db) {
         )
         .await
         .unwrap();
-    w.svc
-        .review_rectification(
-            &w.supervisor,
-            r,
-            RectificationReview {
-                approve: true,
-                note: "整改到位".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.accept_rectification(r).await;
     w.clock.set(at(4, 2, 10, 0));
     let r = w
         .svc
@@ -287,16 +211,8 @@ async fn report_figures_match_a_hand_count(db: Db) {
     assert_eq!(april.rows[0].label, "食品小摊贩备案");
     // A running month counts what is late now, not what will be late by the month's end: F,
     // accepted on 2 April with three working days, is not overdue until 8 April.
-    let f = w
-        .svc
-        .submit(
-            &w.clerk,
-            case(w.health_item, "13800138001", &["photo", "exam"], false),
-        )
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, f.id, accept()).await.unwrap();
+    let f = w.submit(&w.clerk, complete_health("13800138001")).await;
+    w.act(&w.health, f.id, accept()).await;
     let overdue_in_april = || async {
         w.svc
             .report(&w.analyst, "2026-04", GroupBy::Total)
@@ -310,11 +226,7 @@ async fn report_figures_match_a_hand_count(db: Db) {
     assert_eq!(overdue_in_april().await, 2);
     // Departments do not read the bureau's figures; periods are checked.
     assert_eq!(
-        w.svc
-            .report(&w.health, "2026-03", GroupBy::Total)
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.report(&w.health, "2026-03", GroupBy::Total).await),
         "forbidden"
     );
     assert_eq!(
@@ -339,48 +251,27 @@ async fn report_figures_match_a_hand_count(db: Db) {
 }
 
 fn header() -> Vec<String> {
-    [
-        "基本编码",
-        "实施编码",
-        "事项名称",
-        "事项类型",
-        "行使层级",
-        "实施部门",
-        "审批方式",
-        "办件类型",
-        "法定时限",
-        "承诺时限",
-        "办理深度",
-        "出件方式",
-        "申请材料",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    columns("基本编码 实施编码 事项名称 事项类型 行使层级 实施部门 审批方式 办件类型 法定时限 承诺时限 办理深度 出件方式 申请材料")
 }
 
-fn row(
-    impl_code: &str,
-    name: &str,
-    kind: &str,
-    dept: &str,
-    legal: &str,
-    promised: &str,
-) -> Vec<Cell> {
+/// A row under `header()`; `fields` are 实施编码|事项名称|事项类型|实施部门|法定时限|承诺时限.
+fn row(fields: &str) -> Vec<Cell> {
+    let f: Vec<&str> = fields.split('|').collect();
+    let materials = "apply:申请表；licence:营业执照:复印件:营业执照";
     [
         "000105001",
-        impl_code,
-        name,
-        kind,
+        f[0],
+        f[1],
+        f[2],
         "市级",
-        dept,
+        f[3],
         "审批制",
         "承诺件",
-        legal,
-        promised,
+        f[4],
+        f[5],
         "全程网办",
         "窗口领取、邮寄送达",
-        "apply:申请表；licence:营业执照:复印件:营业执照",
+        materials,
     ]
     .iter()
     .map(|s| Cell::from(*s))
@@ -390,54 +281,12 @@ fn row(
 async fn xlsx_import_keeps_good_rows_and_names_bad_lines(db: Db) {
     let w = world(db).await;
     let rows = vec![
-        row(
-            "11690100SJ0000003001",
-            "个体工商户登记",
-            "行政许可",
-            "市市场监管局",
-            "15",
-            "3",
-        ),
-        row(
-            "11690100SJ0000003002",
-            "食品经营许可",
-            "行政许可",
-            "市教育局",
-            "20",
-            "5",
-        ),
-        row(
-            "11690100SJ0000003003",
-            "广告发布登记",
-            "许可吧",
-            "市市场监管局",
-            "20",
-            "5",
-        ),
-        row(
-            "11690100SJ0000003004",
-            "药品零售许可",
-            "01",
-            "市市场监管局",
-            "15",
-            "30",
-        ),
-        row(
-            "11690100SJ0000003001",
-            "个体工商户登记（重复）",
-            "01",
-            "市市场监管局",
-            "15",
-            "3",
-        ),
-        row(
-            "11690100WJ0000003005",
-            "医师执业注册",
-            "01",
-            "市卫健委",
-            "20天",
-            "7天",
-        ),
+        row("11690100SJ0000003001|个体工商户登记|行政许可|市市场监管局|15|3"),
+        row("11690100SJ0000003002|食品经营许可|行政许可|市教育局|20|5"),
+        row("11690100SJ0000003003|广告发布登记|许可吧|市市场监管局|20|5"),
+        row("11690100SJ0000003004|药品零售许可|01|市市场监管局|15|30"),
+        row("11690100SJ0000003001|个体工商户登记（重复）|01|市市场监管局|15|3"),
+        row("11690100WJ0000003005|医师执业注册|01|市卫健委|20天|7天"),
     ];
     let bytes = tabular::write_xlsx(&[("实施清单", &header(), &rows)]).unwrap();
     let sheet = tabular::read_xlsx(&bytes).unwrap();

@@ -4,17 +4,12 @@
 mod common;
 
 use common::*;
-use kernel::page::PageQuery;
 use kernel::{Actor, Db};
 use serde_json::json;
 use services::domain::*;
 use services::service::{
     CaseQuery, NewBundleCase, NewCase, RectificationReply, RectificationReview,
 };
-
-fn migrations() -> Vec<kernel::migrate::Migration> {
-    services::migrations()
-}
 
 testkit::on_both_backends!(migrations;
     published_versions_never_change_and_cases_keep_theirs,
@@ -37,21 +32,28 @@ fn form(pairs: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
+/// 张三's answers on the 摆摊一件事 form, his stall at `address`.
+fn stall_form(address: &str) -> serde_json::Map<String, serde_json::Value> {
+    let id_no = id_no();
+    let answers = [
+        ("name", "张三"),
+        ("id_no", &id_no),
+        ("mobile", "13800138000"),
+    ];
+    let mut f = form(&answers);
+    f.insert("stall_address".into(), json!(address));
+    f
+}
+
 fn id_no() -> String {
     kernel::codes::id_card_with_check("11010119900307001")
 }
 
-fn health_case(item: i64, materials: &[&str]) -> NewCase {
-    NewCase {
-        item_id: item,
-        scenario: None,
-        applicant: person("张三", "13800138000"),
-        form: form(&[
-            ("name", "张三"),
-            ("id_no", &id_no()),
-            ("mobile", "13800138000"),
-        ]),
-        materials: materials.iter().map(|s| s.to_string()).collect(),
+impl W {
+    /// The error code with which `who` is refused rating case `number` with `e`.
+    async fn evaluation_refused(&self, who: &Actor, number: &str, e: NewEvaluation) -> String {
+        let err = self.svc.evaluate(who, number, e).await.unwrap_err();
+        err.code().to_owned()
     }
 }
 
@@ -64,11 +66,8 @@ async fn published_versions_never_change_and_cases_keep_theirs(db: Db) {
     let v1 = w.svc.published_item(w.health_item).await.unwrap();
     assert_eq!((v1.version, v1.status), (1, ItemStatus::Published));
     let case = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(case.item_version, 1);
     // An edit of a published item makes version 2 as a draft; version 1 stays published.
     let mut edit = health_cert(w.health_dept);
@@ -105,30 +104,23 @@ async fn published_versions_never_change_and_cases_keep_theirs(db: Db) {
     );
     assert_eq!(versions[0].content.promised_days, 3, "version 1 unchanged");
     // The old case keeps version 1 and its 3 days; a new one gets version 2.
-    let old = w.svc.act(&w.health, case.id, accept()).await.unwrap().case;
+    let old = w.act(&w.health, case.id, accept()).await;
     assert_eq!((old.item_version, old.promised_days), (1, 3));
     let new = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!((new.item_version, new.promised_days), (2, 1));
     // Publishing with no draft is refused; another department cannot edit.
     assert_eq!(
-        w.svc
-            .publish_item(&w.health, w.health_item)
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.publish_item(&w.health, w.health_item).await),
         "illegal_transition"
     );
     assert_eq!(
-        w.svc
-            .update_item(&w.market, w.health_item, health_cert(w.health_dept))
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .update_item(&w.market, w.health_item, health_cert(w.health_dept))
+                .await
+        ),
         "forbidden"
     );
     // Search in Chinese finds published items by name, material or department.
@@ -163,78 +155,24 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     // The exam form is missing: the department asks for it once (一次性告知).
     let e = w.svc.act(&w.health, c.id, accept()).await.unwrap_err();
     assert_eq!(e.code(), "materials_missing");
-    w.svc
-        .act(
-            &w.health,
-            c.id,
-            Action::RequestSupplement {
-                materials: vec!["exam".into()],
-                note: "请补交体检表".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.ask_for(&w.health, c.id, &["exam"], "请补交体检表").await;
     w.clock.set(at(3, 16, 14, 0));
     // The clerk takes the material in at the window on the applicant's behalf.
-    w.svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Supply {
-                materials: vec!["exam".into()],
-            },
-        )
-        .await
-        .unwrap();
-    let c = w.svc.act(&w.health, c.id, accept()).await.unwrap().case;
+    w.act(&w.clerk, c.id, supply(&["exam"])).await;
+    let c = w.act(&w.health, c.id, accept()).await;
     assert_eq!(c.accepted_at, Some(at(3, 16, 14, 0)));
     assert_eq!(c.due_at, Some(at(3, 19, 17, 30)));
     // Asked again after acceptance: the clock stops for the two working days it takes.
     w.clock.set(at(3, 17, 9, 0));
-    w.svc
-        .act(
-            &w.health,
-            c.id,
-            Action::RequestSupplement {
-                materials: vec!["photo".into()],
-                note: "照片不符合要求".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.ask_for(&w.health, c.id, &["photo"], "照片不符合要求")
+        .await;
     w.clock.set(at(3, 19, 9, 0));
-    let c = w
-        .svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Supply {
-                materials: vec!["photo".into()],
-            },
-        )
-        .await
-        .unwrap()
-        .case;
+    let c = w.act(&w.clerk, c.id, supply(&["photo"])).await;
     assert_eq!(c.paused_minutes, 2 * 7 * 60);
     assert_eq!(c.due_at, Some(at(3, 23, 17, 30)));
-    w.svc
-        .act(&w.health, c.id, approve("A卫健〔2026〕1号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, c.id, Action::Close).await.unwrap();
-    let c = w
-        .svc
-        .act(
-            &w.clerk,
-            c.id,
-            Action::Deliver {
-                method: DeliveryMethod::Post,
-                detail: "EMS1234567 A1区幸福路8号".into(),
-            },
-        )
-        .await
-        .unwrap()
-        .case;
+    w.act(&w.health, c.id, approve("A卫健〔2026〕1号")).await;
+    w.act(&w.health, c.id, Action::Close).await;
+    let c = w.act(&w.clerk, c.id, deliver_by_post()).await;
     assert_eq!(c.status, CaseStatus::Delivered);
     assert_eq!(
         c.handlers,
@@ -275,11 +213,7 @@ async fn a_case_lives_from_window_intake_to_delivery_with_paused_clock(db: Db) {
     assert_eq!(tr.timeline.len(), 9);
     assert!(tr.can_evaluate);
     assert_eq!(
-        w.svc
-            .track(&c.number, "13900000000")
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.track(&c.number, "13900000000").await),
         "not_found"
     );
 }
@@ -313,12 +247,7 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
             w.bundle,
             NewBundleCase {
                 applicant: person("张三", "13800138000"),
-                form: form(&[
-                    ("name", "张三"),
-                    ("id_no", &id_no()),
-                    ("mobile", "13800138000"),
-                    ("stall_address", "A1区夜市12号摊位"),
-                ]),
+                form: stall_form("A1区夜市12号摊位"),
                 materials: vec!["photo".into(), "exam".into()],
             },
         )
@@ -337,38 +266,20 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
     assert!(app.cases[0].case.form.get("stall_address").is_none());
     assert_eq!(app.cases[1].case.form["stall_address"], "A1区夜市12号摊位");
     let (h, m) = (app.cases[0].case.id, app.cases[1].case.id);
-    w.svc.act(&w.health, h, accept()).await.unwrap();
+    w.act(&w.health, h, accept()).await;
     // Market supervision wants the stall description, which the citizen did not attach.
-    w.svc
-        .act(
-            &w.market,
-            m,
-            Action::RequestSupplement {
-                materials: vec!["stall_place".into()],
-                note: "请补充经营场所说明".into(),
-            },
-        )
-        .await
-        .unwrap();
+    w.ask_for(&w.market, m, &["stall_place"], "请补充经营场所说明")
+        .await;
     let v = w.svc.bundle_case(&w.citizen, &app.number).await.unwrap();
     assert_eq!(v.status, BundleStatus::NeedsSupplement);
-    w.svc
-        .act(
-            &w.citizen,
-            m,
-            Action::Supply {
-                materials: vec!["stall_place".into()],
-            },
-        )
-        .await
-        .unwrap();
-    w.svc.act(&w.market, m, accept()).await.unwrap();
+    w.act(&w.citizen, m, supply(&["stall_place"])).await;
+    w.act(&w.market, m, accept()).await;
     for (who, id, no) in [
         (&w.health, h, "卫健〔2026〕7号"),
         (&w.market, m, "摊备〔2026〕3号"),
     ] {
-        w.svc.act(who, id, approve(no)).await.unwrap();
-        w.svc.act(who, id, Action::Close).await.unwrap();
+        w.act(who, id, approve(no)).await;
+        w.act(who, id, Action::Close).await;
     }
     assert_eq!(
         w.svc
@@ -396,11 +307,7 @@ async fn a_bundle_opens_sub_cases_and_gives_one_result(db: Db) {
         .all(|c| c.case.status == CaseStatus::Delivered));
     // Another citizen cannot see it.
     assert_eq!(
-        w.svc
-            .bundle_case(&w.other_citizen, &app.number)
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.bundle_case(&w.other_citizen, &app.number).await),
         "forbidden"
     );
 }
@@ -430,12 +337,7 @@ async fn a_sequential_bundle_opens_the_next_case_when_one_closes(db: Db) {
             b.bundle.id,
             NewBundleCase {
                 applicant: person("张三", "13800138000"),
-                form: form(&[
-                    ("name", "张三"),
-                    ("id_no", &id_no()),
-                    ("mobile", "13800138000"),
-                    ("stall_address", "夜市"),
-                ]),
+                form: stall_form("夜市"),
                 materials: vec!["photo".into(), "exam".into(), "stall_place".into()],
             },
         )
@@ -445,24 +347,25 @@ async fn a_sequential_bundle_opens_the_next_case_when_one_closes(db: Db) {
     assert_eq!(st, [CaseStatus::Submitted, CaseStatus::Waiting]);
     let second = app.cases[1].case.id;
     assert_eq!(
-        w.svc
-            .act(&w.market, second, accept())
-            .await
-            .unwrap_err()
-            .code(),
+        w.refused(&w.market, second, accept()).await,
         "illegal_transition"
     );
     let first = app.cases[0].case.id;
-    w.svc.act(&w.health, first, accept()).await.unwrap();
-    w.svc
-        .act(&w.health, first, approve("卫健〔2026〕8号"))
-        .await
-        .unwrap();
-    w.svc.act(&w.health, first, Action::Close).await.unwrap();
+    w.act(&w.health, first, accept()).await;
+    w.act(&w.health, first, approve("卫健〔2026〕8号")).await;
+    w.act(&w.health, first, Action::Close).await;
     let s = w.svc.get(&w.market, second).await.unwrap().case;
     assert_eq!(s.status, CaseStatus::Submitted);
     let t = w.svc.timeline(&w.market, second).await.unwrap();
     assert_eq!(t.last().unwrap().action, "open");
+}
+
+fn condition(field: &str, test: Test, value: Option<serde_json::Value>) -> Condition {
+    Condition {
+        field: field.into(),
+        test,
+        value,
+    }
 }
 
 async fn auto_approval_decides_and_explains(db: Db) {
@@ -472,16 +375,8 @@ async fn auto_approval_decides_and_explains(db: Db) {
     item.name = "食品小摊贩备案（秒批）".into();
     item.auto_rule = Some(AutoRule {
         conditions: vec![
-            Condition {
-                field: "id_no".into(),
-                test: Test::AgeAtLeast,
-                value: Some(json!(18)),
-            },
-            Condition {
-                field: "stall_address".into(),
-                test: Test::Present,
-                value: None,
-            },
+            condition("id_no", Test::AgeAtLeast, Some(json!(18))),
+            condition("stall_address", Test::Present, None),
         ],
     });
     let it = w.svc.create_item(&w.market, item).await.unwrap();
@@ -502,12 +397,7 @@ async fn auto_approval_decides_and_explains(db: Db) {
         materials: mats,
     };
     let all = vec!["photo".to_string(), "stall_place".to_string()];
-    let ok = w
-        .svc
-        .submit(&w.citizen, apply(id_no(), all.clone()))
-        .await
-        .unwrap()
-        .case;
+    let ok = w.submit(&w.citizen, apply(id_no(), all.clone())).await;
     assert_eq!(ok.status, CaseStatus::Closed);
     let d = ok.decision.unwrap();
     assert!(d.automatic && d.approve);
@@ -518,12 +408,7 @@ async fn auto_approval_decides_and_explains(db: Db) {
         .any(|l| l.contains("年满 18 周岁：符合")));
     // A minor is not approved automatically: the case waits for a person, with the reason.
     let minor = kernel::codes::id_card_with_check("11010120150307001");
-    let no = w
-        .svc
-        .submit(&w.citizen, apply(minor, all))
-        .await
-        .unwrap()
-        .case;
+    let no = w.submit(&w.citizen, apply(minor, all)).await;
     assert_eq!(no.status, CaseStatus::Submitted);
     let t = w.svc.timeline(&w.citizen, no.id).await.unwrap();
     assert_eq!(t.last().unwrap().action, "auto_decide");
@@ -532,62 +417,40 @@ async fn auto_approval_decides_and_explains(db: Db) {
         .contains("不符合"));
     // Missing material: no 秒批 either.
     let missing = w
-        .svc
         .submit(&w.citizen, apply(id_no(), vec!["photo".into()]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(missing.status, CaseStatus::Submitted);
 }
 
 async fn done_case(w: &W) -> services::domain::Case {
     let c = w
-        .svc
         .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
-    w.svc
-        .act(&w.health, c.id, approve("卫健〔2026〕9号"))
-        .await
-        .unwrap();
-    w.svc
-        .act(&w.health, c.id, Action::Close)
-        .await
-        .unwrap()
-        .case
+        .await;
+    w.act(&w.health, c.id, accept()).await;
+    w.act(&w.health, c.id, approve("卫健〔2026〕9号")).await;
+    w.act(&w.health, c.id, Action::Close).await
 }
 
 async fn one_evaluation_per_case_until_a_rectification(db: Db) {
     let w = world(db).await;
     let open = w
-        .svc
         .submit(&w.citizen, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     let bad = NewEvaluation {
         level: Level::Dissatisfied,
         tags: vec!["等候时间长".into()],
         text: "窗口排队一个小时".into(),
     };
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &open.number, bad.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &open.number, bad.clone())
+            .await,
         "illegal_transition",
         "not before 办结"
     );
     let c = done_case(&w).await;
     assert_eq!(
-        w.svc
-            .evaluate(&w.other_citizen, &c.number, bad.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.other_citizen, &c.number, bad.clone())
+            .await,
         "forbidden"
     );
     let e = w
@@ -607,19 +470,16 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         text: String::new(),
     };
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &c.number, good.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &c.number, good.clone())
+            .await,
         "already_evaluated"
     );
     assert_eq!(
-        w.svc
-            .evaluate_public(&c.number, "13800138000", good.clone())
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .evaluate_public(&c.number, "13800138000", good.clone())
+                .await
+        ),
         "already_evaluated"
     );
     // 差评 opened a rectification for the department, due in five working days.
@@ -629,27 +489,27 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
     assert!(w.svc.rectifications(&w.market).await.unwrap().is_empty());
     let r = rs[0].id;
     assert_eq!(
-        w.svc
-            .review_rectification(
-                &w.supervisor,
-                r,
-                RectificationReview {
-                    approve: true,
-                    note: "同意".into()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .review_rectification(
+                    &w.supervisor,
+                    r,
+                    RectificationReview {
+                        approve: true,
+                        note: "同意".into()
+                    }
+                )
+                .await
+        ),
         "illegal_transition",
         "nothing to review before the reply"
     );
     assert_eq!(
-        w.svc
-            .reply_rectification(&w.market, r, RectificationReply { reply: "x".into() })
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .reply_rectification(&w.market, r, RectificationReply { reply: "x".into() })
+                .await
+        ),
         "forbidden"
     );
     w.svc
@@ -687,32 +547,21 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         .await
         .unwrap();
     assert_eq!(
-        w.svc
-            .review_rectification(
-                &w.health,
-                r,
-                RectificationReview {
-                    approve: true,
-                    note: "好".into()
-                }
-            )
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .review_rectification(
+                    &w.health,
+                    r,
+                    RectificationReview {
+                        approve: true,
+                        note: "好".into()
+                    }
+                )
+                .await
+        ),
         "forbidden"
     );
-    let done = w
-        .svc
-        .review_rectification(
-            &w.supervisor,
-            r,
-            RectificationReview {
-                approve: true,
-                note: "整改到位".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let done = w.accept_rectification(r).await;
     assert_eq!(done.status, RectificationStatus::Done);
     // Now one more rating is allowed, and only one.
     let e2 = w
@@ -722,11 +571,7 @@ async fn one_evaluation_per_case_until_a_rectification(db: Db) {
         .unwrap();
     assert_eq!(e2.round, 2);
     assert_eq!(
-        w.svc
-            .evaluate(&w.citizen, &c.number, good)
-            .await
-            .unwrap_err()
-            .code(),
+        w.evaluation_refused(&w.citizen, &c.number, good).await,
         "already_evaluated"
     );
     assert_eq!(
@@ -742,10 +587,7 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
         .submit(&w.other_citizen, health_case(w.stall_item, &[]))
         .await
         .unwrap_err();
-    let page = PageQuery {
-        page: None,
-        per_page: None,
-    };
+    let page = first_page();
     let q = CaseQuery::default();
     assert_eq!(w.svc.list(&w.health, &q, &page).await.unwrap().total, 1);
     assert_eq!(w.svc.list(&w.market, &q, &page).await.unwrap().total, 0);
@@ -754,12 +596,9 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
         w.svc.list(&w.other_citizen, &q, &page).await.unwrap().total,
         0
     );
+    assert_eq!(error_code(w.svc.get(&w.market, c.id).await), "forbidden");
     assert_eq!(
-        w.svc.get(&w.market, c.id).await.unwrap_err().code(),
-        "forbidden"
-    );
-    assert_eq!(
-        w.svc.get(&w.other_citizen, c.id).await.unwrap_err().code(),
+        error_code(w.svc.get(&w.other_citizen, c.id).await),
         "forbidden"
     );
     // Analysts see masked personal data; the department sees it in full.
@@ -781,27 +620,10 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
     );
     // Market supervision cannot act on a health case; a clerk cannot decide.
     let open = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    assert_eq!(
-        w.svc
-            .act(&w.market, open.id, accept())
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
-    assert_eq!(
-        w.svc
-            .act(&w.citizen, open.id, accept())
-            .await
-            .unwrap_err()
-            .code(),
-        "forbidden"
-    );
+        .await;
+    assert_eq!(w.refused(&w.market, open.id, accept()).await, "forbidden");
+    assert_eq!(w.refused(&w.citizen, open.id, accept()).await, "forbidden");
     let filtered = w
         .svc
         .list(
@@ -835,11 +657,8 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
 async fn a_refused_action_leaves_no_trace(db: Db) {
     let w = world(db).await;
     let c = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
+        .await;
     let before = (
         count(&w.db, "SELECT COUNT(*) FROM kernel_audit").await,
         count(&w.db, "SELECT COUNT(*) FROM services_events").await,
@@ -868,7 +687,6 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
     );
     // 不予受理 with reason and legal basis is final.
     let r = w
-        .svc
         .act(
             &w.health,
             c.id,
@@ -877,9 +695,7 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
                 legal_basis: "《食品安全法》第四十五条".into(),
             },
         )
-        .await
-        .unwrap()
-        .case;
+        .await;
     assert_eq!(r.status, CaseStatus::Rejected);
     assert_eq!(r.rejection.unwrap().legal_basis, "《食品安全法》第四十五条");
 }
@@ -887,12 +703,9 @@ async fn a_refused_action_leaves_no_trace(db: Db) {
 async fn cards_are_raised_once_even_with_two_sweepers(db: Db) {
     let w = world(db).await;
     let c = w
-        .svc
         .submit(&w.clerk, health_case(w.health_item, &["photo", "exam"]))
-        .await
-        .unwrap()
-        .case;
-    w.svc.act(&w.health, c.id, accept()).await.unwrap();
+        .await;
+    w.act(&w.health, c.id, accept()).await;
     // Due Thursday 03-19 17:30: yellow on Thursday morning, red on Friday.
     w.clock.set(at(3, 19, 10, 0));
     let (a, b) = tokio::join!(w.svc.sweep_cards(), w.svc.sweep_cards());
@@ -912,10 +725,7 @@ async fn cards_are_raised_once_even_with_two_sweepers(db: Db) {
                 overdue: true,
                 ..Default::default()
             },
-            &PageQuery {
-                page: None,
-                per_page: None,
-            },
+            &first_page(),
         )
         .await
         .unwrap();
@@ -959,11 +769,11 @@ async fn bad_form_input_names_the_field(db: Db) {
     );
     // Only the applicant or the front desk submits.
     assert_eq!(
-        w.svc
-            .submit(&w.health, health_case(w.health_item, &[]))
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(
+            w.svc
+                .submit(&w.health, health_case(w.health_item, &[]))
+                .await
+        ),
         "forbidden"
     );
     assert_eq!(count(&w.db, "SELECT COUNT(*) FROM services_cases").await, 0);
@@ -971,7 +781,7 @@ async fn bad_form_input_names_the_field(db: Db) {
     once.form.remove("name");
     once.form.remove("id_no");
     once.form.remove("mobile");
-    let c = w.svc.submit(&w.clerk, once).await.unwrap().case;
+    let c = w.submit(&w.clerk, once).await;
     assert_eq!(c.form["name"], c.applicant.name.as_str());
     assert_eq!(c.form["id_no"], c.applicant.id_no.as_str());
     assert_eq!(c.form["mobile"], c.applicant.phone.as_str());
@@ -991,7 +801,7 @@ async fn feedback_reaches_supervisors(db: Db) {
         .unwrap();
     assert_eq!(f.dept_id, Some(w.market_dept));
     assert_eq!(
-        w.svc.feedback_list(&w.health).await.unwrap_err().code(),
+        error_code(w.svc.feedback_list(&w.health).await),
         "forbidden"
     );
     let list = w.svc.feedback_list(&w.supervisor).await.unwrap();
@@ -1004,11 +814,7 @@ async fn feedback_reaches_supervisors(db: Db) {
         .unwrap();
     assert_eq!(a.status, FeedbackStatus::Answered);
     assert_eq!(
-        w.svc
-            .answer_feedback(&w.supervisor, f.id, "再答")
-            .await
-            .unwrap_err()
-            .code(),
+        error_code(w.svc.answer_feedback(&w.supervisor, f.id, "再答").await),
         "illegal_transition"
     );
     let e = w

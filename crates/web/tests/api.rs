@@ -37,13 +37,10 @@ async fn department_staff_see_only_their_department(db: Db) {
         200
     );
     // Another department: 403, and none of its data in lists.
-    assert_problem(
-        &hx.get(&format!("/api/v1/org/departments/{}", w.dept_y))
-            .await,
-        403,
-        "forbidden",
-        None,
-    );
+    let got = hx
+        .get(&format!("/api/v1/org/departments/{}", w.dept_y))
+        .await;
+    assert_problem(&got, 403, "forbidden", None);
     assert_problem(
         &hx.get(&format!("/api/v1/org/users/{}", w.handler_y)).await,
         403,
@@ -52,24 +49,14 @@ async fn department_staff_see_only_their_department(db: Db) {
     );
     let (s, list) = hx.get("/api/v1/org/users?per_page=200").await;
     assert_eq!(s, 200);
-    let names: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap())
-        .collect();
+    let names = strings_of(&list["items"], "username");
     assert_eq!(names, ["han_x", "han_x1"], "{list}");
     let (_, list) = hx
         .get(&format!("/api/v1/org/users?dept_id={}", w.dept_y))
         .await;
     assert_eq!(list["total"], 0);
     let (_, depts) = hx.get("/api/v1/org/departments").await;
-    let dnames: Vec<&str> = depts["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["name"].as_str().unwrap())
-        .collect();
+    let dnames = strings_of(&depts["items"], "name");
     assert_eq!(dnames, ["A市住建局", "A市住建局物业科"]);
     // The sub-department's handler does not see its parent.
     let hx1 = Client::login(&w.url, "han_x1").await;
@@ -152,14 +139,10 @@ async fn anonymous_and_token_access_is_checked(db: Db) {
         None,
     );
     // A made-up token: refused.
-    assert_problem(
-        &Client::with_token(&w.url, "yw_made_up")
-            .get("/api/v1/me")
-            .await,
-        401,
-        "unauthorized",
-        None,
-    );
+    let got = Client::with_token(&w.url, "yw_made_up")
+        .get("/api/v1/me")
+        .await;
+    assert_problem(&got, 401, "unauthorized", None);
     // The stored form is a hash, never the token.
     let stored: Vec<String> = sqlx::query_scalar("SELECT token_hash FROM org_api_tokens")
         .fetch_all(w.db.pool())
@@ -231,74 +214,60 @@ async fn bad_input_gets_problem_json_naming_the_field(db: Db) {
         .await;
     assert_problem(&(r.0, r.1), 400, "unsupported_media_type", None);
 
-    let r = admin
-        .post(
-            "/api/v1/org/departments",
+    const DEPTS: &str = "/api/v1/org/departments";
+    const REGIONS: &str = "/api/v1/org/regions";
+    for (path, body, code, field) in [
+        (
+            DEPTS,
             json!({"name": 5, "region_code": "690100"}),
-        )
-        .await;
-    assert_problem(&r, 422, "invalid_type", Some("name"));
-
-    let r = admin
-        .post("/api/v1/org/departments", json!({"region_code": "690100"}))
-        .await;
-    assert_problem(&r, 422, "required", Some("name"));
-
-    let r = admin
-        .post(
-            "/api/v1/org/departments",
+            "invalid_type",
+            "name",
+        ),
+        (DEPTS, json!({"region_code": "690100"}), "required", "name"),
+        (
+            DEPTS,
             json!({"name": "x局", "region_code": "690100", "colour": "red"}),
-        )
-        .await;
-    assert_problem(&r, 422, "unknown_field", Some("colour"));
-
-    let r = admin
-        .post(
-            "/api/v1/org/departments",
+            "unknown_field",
+            "colour",
+        ),
+        (
+            DEPTS,
             json!({"name": "x局", "region_code": "12345"}),
-        )
-        .await;
-    assert_problem(&r, 422, "invalid_region_code", Some("region_code"));
-
-    let r = admin
-        .post(
-            "/api/v1/org/regions",
+            "invalid_region_code",
+            "region_code",
+        ),
+        (
+            REGIONS,
             json!({"code": "990000", "name": "不存在的省"}),
-        )
-        .await;
-    assert_problem(&r, 422, "invalid_region_code", Some("code"));
-
-    let r = admin
-        .post(
-            "/api/v1/org/departments",
+            "invalid_region_code",
+            "code",
+        ),
+        (
+            DEPTS,
             json!({"name": "x局", "region_code": "690100", "credit_code": "11100000000013127E"}),
-        )
-        .await;
-    assert_problem(&r, 422, "invalid_credit_code", Some("credit_code"));
+            "invalid_credit_code",
+            "credit_code",
+        ),
+    ] {
+        assert_problem(&admin.post(path, body).await, 422, code, Some(field));
+    }
 
     let base = json!({"username": "newbie", "display_name": "新人", "password": "abc12345", "dept_id": w.dept_x, "roles": ["handler"]});
-    let mut bad_role = base.clone();
-    bad_role["roles"] = json!(["superuser"]);
-    let r = admin.post("/api/v1/org/users", bad_role).await;
-    assert_problem(&r, 422, "invalid_enum", Some("roles[0]"));
-
-    let mut bad_id = base.clone();
-    bad_id["id_card"] = json!("110105194912310021");
-    assert_problem(
-        &admin.post("/api/v1/org/users", bad_id).await,
-        422,
-        "invalid_id_card",
-        Some("id_card"),
-    );
-
-    let mut bad_dept = base.clone();
-    bad_dept["dept_id"] = json!("abc");
-    assert_problem(
-        &admin.post("/api/v1/org/users", bad_dept).await,
-        422,
-        "invalid_type",
-        Some("dept_id"),
-    );
+    for (key, value, code, field) in [
+        ("roles", json!(["superuser"]), "invalid_enum", "roles[0]"),
+        (
+            "id_card",
+            json!("110105194912310021"),
+            "invalid_id_card",
+            "id_card",
+        ),
+        ("dept_id", json!("abc"), "invalid_type", "dept_id"),
+    ] {
+        let mut bad = base.clone();
+        bad[key] = value;
+        let r = admin.post("/api/v1/org/users", bad).await;
+        assert_problem(&r, 422, code, Some(field));
+    }
 
     // Several bad fields at once: all reported.
     let r = admin
@@ -337,43 +306,33 @@ async fn bad_input_gets_problem_json_naming_the_field(db: Db) {
             .0,
         201
     );
-    assert_problem(
-        &admin
-            .post(
-                "/api/v1/org/departments",
-                json!({"name": "唯一局", "region_code": "690100"}),
-            )
-            .await,
-        409,
-        "already_exists",
-        Some("name"),
-    );
+    let got = admin
+        .post(
+            "/api/v1/org/departments",
+            json!({"name": "唯一局", "region_code": "690100"}),
+        )
+        .await;
+    assert_problem(&got, 409, "already_exists", Some("name"));
 
     // Bad path and query parameters.
-    assert_problem(
-        &admin.get("/api/v1/org/users/abc").await,
-        400,
-        "invalid_path",
-        None,
-    );
-    assert_problem(
-        &admin.get("/api/v1/org/users?page=abc").await,
-        400,
-        "invalid_query",
-        Some("page"),
-    );
-    assert_problem(
-        &admin.get("/api/v1/org/users?role=king").await,
-        400,
-        "invalid_query",
-        Some("role"),
-    );
-    assert_problem(
-        &admin.get("/api/v1/no/such/thing").await,
-        404,
-        "not_found",
-        None,
-    );
+    for (path, status, code, field) in [
+        ("/api/v1/org/users/abc", 400, "invalid_path", None),
+        (
+            "/api/v1/org/users?page=abc",
+            400,
+            "invalid_query",
+            Some("page"),
+        ),
+        (
+            "/api/v1/org/users?role=king",
+            400,
+            "invalid_query",
+            Some("role"),
+        ),
+        ("/api/v1/no/such/thing", 404, "not_found", None),
+    ] {
+        assert_problem(&admin.get(path).await, status, code, field);
+    }
     let r = admin
         .raw(
             reqwest::Method::PUT,

@@ -46,7 +46,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     b.select("#region_code", "690102").await;
     b.fill("#credit_code", "11100000000013127E").await;
     b.click_and_wait("#new button[type=submit]").await;
-    assert!(b.text("#credit_code-error").await.contains("校验位"));
+    assert_text_has(&b, "#credit_code-error", "校验位").await;
     b.screenshot("department-error").await;
     b.fill("#credit_code", "11100000000013127D").await;
     b.click_and_wait("#new button[type=submit]").await;
@@ -58,9 +58,15 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     // A user in it, with the handler role.
     b.goto(&format!("{}/admin/users?dept_id={dept_id}", w.url))
         .await;
-    b.fill("#username", "browser_user").await;
-    b.fill("#display_name", "浏览器测试员").await;
-    b.fill("#new-password", "newuser123").await;
+    fill_all(
+        &b,
+        &[
+            ("#username", "browser_user"),
+            ("#display_name", "浏览器测试员"),
+            ("#new-password", "newuser123"),
+        ],
+    )
+    .await;
     b.select("#dept_id", &dept_id).await;
     b.click("input[name=roles][value=handler]").await;
     b.click_and_wait("#new button[type=submit]").await;
@@ -73,7 +79,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
 
     // The user list shows the new user, masked phone and all.
     b.goto(&format!("{}/admin/users?q=browser", w.url)).await;
-    assert!(b.text("table").await.contains("浏览器测试员"));
+    assert_text_has(&b, "table", "浏览器测试员").await;
     b.screenshot("user-list").await;
 
     // Log out, log in as the new user: a handler's navigation, no admin pages.
@@ -82,11 +88,11 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     login(&b, &w.url, "browser_user", "newuser123").await;
     assert_eq!(b.current_path().await, "/");
     let nav = b.text("nav.side").await;
-    assert!(nav.contains("首页") && nav.contains("API 令牌"), "{nav}");
+    assert_has_all(&nav, &["首页", "API 令牌"]);
     for item in ["行政区划", "用户", "审计链"] {
         assert!(!nav.contains(item), "handler must not see {item}: {nav}");
     }
-    assert!(b.text("header .who").await.contains("承办人"));
+    assert_text_has(&b, "header .who", "承办人").await;
     b.screenshot("handler-home").await;
     // Admin pages refuse a handler.
     b.goto(&format!("{}/admin/users", w.url)).await;

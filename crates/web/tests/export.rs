@@ -4,10 +4,10 @@
 mod common;
 
 use common::*;
-use hotline::domain::{Action, Channel, NewTicket, TicketKind, Urgency};
+use hotline::domain::{Channel, NewTicket, TicketKind, Urgency};
 use hotline::HotlineService;
 use kernel::{Actor, Db, Role};
-use org::{NewUser, OrgService};
+use org::OrgService;
 use std::collections::HashMap;
 
 testkit::on_both_backends!(migrations;
@@ -18,20 +18,9 @@ testkit::on_both_backends!(migrations;
 async fn add_user(db: &Db, username: &str, role: Role) {
     let org = OrgService::new(db.clone(), config().auth);
     let bureau = org.department_by_name("A市数据局").await.unwrap().unwrap();
-    org.create_user(
-        &Actor::cli(),
-        NewUser {
-            username: username.into(),
-            display_name: format!("测试{username}"),
-            password: PW.into(),
-            dept_id: Some(bureau.id),
-            roles: vec![role],
-            phone: None,
-            id_card: None,
-        },
-    )
-    .await
-    .unwrap();
+    org.create_user(&Actor::cli(), test_user(username, Some(bureau.id), role))
+        .await
+        .unwrap();
 }
 
 fn call(title: &str, name: &str, phone: &str, category_id: Option<i64>) -> NewTicket {
@@ -61,11 +50,8 @@ async fn export(
     query: &str,
 ) -> (Vec<HashMap<String, String>>, reqwest::header::HeaderMap) {
     let r = c
-        .http
-        .get(format!("{}/api/v1/hotline/tickets.xlsx{query}", c.base))
-        .send()
-        .await
-        .unwrap();
+        .download(&format!("/api/v1/hotline/tickets.xlsx{query}"))
+        .await;
     assert_eq!(r.status().as_u16(), 200);
     let headers = r.headers().clone();
     let bytes = r.bytes().await.unwrap();
@@ -127,17 +113,7 @@ async fn the_export_holds_the_callers_tickets_masked_by_role(db: Db) {
         );
     }
     for (id, dept) in [(ids[0], w.dept_x), (ids[1], w.dept_y)] {
-        svc.act(&cli, id, Action::SubmitForDispatch).await.unwrap();
-        svc.act(
-            &cli,
-            id,
-            Action::Dispatch {
-                main_dept_id: dept,
-                co_dept_ids: vec![],
-            },
-        )
-        .await
-        .unwrap();
+        dispatch_to(&svc, &cli, id, dept).await;
     }
 
     // A dispatcher sees every ticket of the region, with the callers' phones.
@@ -221,6 +197,18 @@ async fn the_export_holds_the_callers_tickets_masked_by_role(db: Db) {
     w.server.stop().await;
 }
 
+/// Posts `body` of type `content_type` to the hotline import, `query` after the path.
+async fn import_file(
+    c: &Client,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value, reqwest::header::HeaderMap) {
+    let path = format!("/api/v1/hotline/import{query}");
+    c.raw(reqwest::Method::POST, &path, content_type, body)
+        .await
+}
+
 async fn admins_import_files_over_http(db: Db) {
     let w = world(db.clone()).await;
     let admin = Client::login(&w.url, "admin").await;
@@ -231,14 +219,7 @@ async fn admins_import_files_over_http(db: Db) {
     ))
     .unwrap();
     assert!(bytes.len() > 64 * 1024);
-    let r = admin
-        .raw(
-            reqwest::Method::POST,
-            "/api/v1/hotline/import?filename=labeled.csv",
-            "text/csv",
-            bytes.clone(),
-        )
-        .await;
+    let r = import_file(&admin, "?filename=labeled.csv", "text/csv", bytes.clone()).await;
     assert_eq!(r.0, 200, "{}", r.1);
     assert_eq!(r.1["total_rows"], 457);
     assert_eq!(r.1["imported"], 456);
@@ -251,14 +232,7 @@ async fn admins_import_files_over_http(db: Db) {
         .unwrap()
         .contains("请先导入分类"));
 
-    let r = admin
-        .raw(
-            reqwest::Method::POST,
-            "/api/v1/hotline/import?filename=labeled.csv",
-            "text/csv",
-            bytes,
-        )
-        .await;
+    let r = import_file(&admin, "?filename=labeled.csv", "text/csv", bytes).await;
     assert_eq!(r.0, 200, "{}", r.1);
     assert_eq!(
         (&r.1["imported"], &r.1["unchanged"]),
@@ -266,33 +240,19 @@ async fn admins_import_files_over_http(db: Db) {
     );
 
     // Not a spreadsheet, no file name, not an admin.
-    let r = admin
-        .raw(
-            reqwest::Method::POST,
-            "/api/v1/hotline/import?filename=a.pdf",
-            "application/pdf",
-            b"%PDF-1.4".to_vec(),
-        )
-        .await;
+    let r = import_file(
+        &admin,
+        "?filename=a.pdf",
+        "application/pdf",
+        b"%PDF-1.4".to_vec(),
+    )
+    .await;
     assert_problem(&(r.0, r.1), 422, "unreadable_file", Some("file"));
-    let r = admin
-        .raw(
-            reqwest::Method::POST,
-            "/api/v1/hotline/import",
-            "text/csv",
-            b"id\n".to_vec(),
-        )
-        .await;
+    let r = import_file(&admin, "", "text/csv", b"id\n".to_vec()).await;
     assert_eq!(r.0, 400, "{}", r.1);
     let hx = Client::login(&w.url, "han_x").await;
-    let r = hx
-        .raw(
-            reqwest::Method::POST,
-            "/api/v1/hotline/import?filename=a.csv",
-            "text/csv",
-            b"id,title,time,detail\n".to_vec(),
-        )
-        .await;
+    let header_only = b"id,title,time,detail\n".to_vec();
+    let r = import_file(&hx, "?filename=a.csv", "text/csv", header_only).await;
     assert_problem(&(r.0, r.1), 403, "forbidden", None);
     w.server.stop().await;
 }

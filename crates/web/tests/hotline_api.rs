@@ -39,6 +39,7 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
     let w = world(db).await;
     let admin = Client::login(&w.url, "admin").await;
     let id = ticket_for(&w, &admin).await;
+    let actions = format!("/api/v1/hotline/tickets/{id}/actions");
     let hx = Client::login(&w.url, "han_x").await;
     let hy = Client::login(&w.url, "han_y").await;
     let anon = Client::anonymous(&w.url);
@@ -65,41 +66,20 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
         json!({"action": "reply", "text": "x"}),
         json!({"action": "return", "reason": "x"}),
     ] {
-        assert_problem(
-            &hy.post(&format!("/api/v1/hotline/tickets/{id}/actions"), body)
-                .await,
-            403,
-            "forbidden",
-            None,
-        );
+        assert_problem(&hy.post(&actions, body).await, 403, "forbidden", None);
     }
     assert_problem(
-        &hx.post(
-            &format!("/api/v1/hotline/tickets/{id}/actions"),
-            json!({"action": "fly"}),
-        )
-        .await,
+        &hx.post(&actions, json!({"action": "fly"})).await,
         422,
         "invalid_enum",
         Some("action"),
     );
-    assert_problem(
-        &hx.post(
-            &format!("/api/v1/hotline/tickets/{id}/actions"),
-            json!({"action": "reply", "text": "x"}),
-        )
-        .await,
-        409,
-        "illegal_transition",
-        None,
-    );
+    let got = hx
+        .post(&actions, json!({"action": "reply", "text": "x"}))
+        .await;
+    assert_problem(&got, 409, "illegal_transition", None);
     assert_eq!(
-        hx.post(
-            &format!("/api/v1/hotline/tickets/{id}/actions"),
-            json!({"action": "acknowledge"})
-        )
-        .await
-        .0,
+        hx.post(&actions, json!({"action": "acknowledge"})).await.0,
         200
     );
     for (path, body) in [
@@ -114,37 +94,24 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
     ] {
         assert_problem(&hy.post(&path, body).await, 403, "forbidden", None);
     }
-    assert_problem(
-        &hy.patch(
-            &format!("/api/v1/hotline/tickets/{id}"),
-            json!({"address": "x"}),
-        )
-        .await,
-        403,
-        "forbidden",
-        None,
-    );
+    let edit = json!({"address": "x"});
+    let r = hy
+        .patch(&format!("/api/v1/hotline/tickets/{id}"), edit)
+        .await;
+    assert_problem(&r, 403, "forbidden", None);
     // Admin-only configuration.
-    assert_problem(
-        &hx.post(
+    for (path, body) in [
+        (
             "/api/v1/hotline/categories/import",
             json!({"rows": [["a", "b", "c"]]}),
-        )
-        .await,
-        403,
-        "forbidden",
-        None,
-    );
-    assert_problem(
-        &hx.post(
+        ),
+        (
             "/api/v1/hotline/reply-templates",
             json!({"title": "t", "body": "b"}),
-        )
-        .await,
-        403,
-        "forbidden",
-        None,
-    );
+        ),
+    ] {
+        assert_problem(&hx.post(path, body).await, 403, "forbidden", None);
+    }
     let (s, _, _) = hx
         .send(hx.http.put(format!("{}/api/v1/hotline/deadline-policies", w.url)).header("x-csrf-token", hx.csrf.clone().unwrap()).json(
             &json!({"kind": "complaint", "urgency": "normal", "ack_minutes": 60, "reply_days": 3, "yellow_minutes": 60}),
@@ -156,17 +123,13 @@ async fn every_hotline_endpoint_keeps_to_the_data_scope(db: Db) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_problem(
-        &anon
-            .post(
-                "/api/v1/hotline/public/track",
-                json!({"number": number, "phone": "13700009999"}),
-            )
-            .await,
-        404,
-        "not_found",
-        None,
-    );
+    let got = anon
+        .post(
+            "/api/v1/hotline/public/track",
+            json!({"number": number, "phone": "13700009999"}),
+        )
+        .await;
+    assert_problem(&got, 404, "not_found", None);
     let (s, tr) = anon
         .post(
             "/api/v1/hotline/public/track",
@@ -245,11 +208,8 @@ async fn attachments_are_checked_and_scoped(db: Db) {
     assert_eq!(s, 200);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     let r = hx
-        .http
-        .get(format!("{}/api/v1/hotline/attachments/{aid}", w.url))
-        .send()
-        .await
-        .unwrap();
+        .download(&format!("/api/v1/hotline/attachments/{aid}"))
+        .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "image/png");
     assert!(r.headers()["content-disposition"]
@@ -258,11 +218,8 @@ async fn attachments_are_checked_and_scoped(db: Db) {
         .contains("filename*=UTF-8''"));
     assert_eq!(r.bytes().await.unwrap().to_vec(), png);
     assert_eq!(
-        hy.http
-            .get(format!("{}/api/v1/hotline/attachments/{aid}", w.url))
-            .send()
+        hy.download(&format!("/api/v1/hotline/attachments/{aid}"))
             .await
-            .unwrap()
             .status(),
         403
     );

@@ -8,7 +8,7 @@ mod common;
 
 use common::*;
 use kernel::{Actor, Db, Role};
-use org::{NewUser, OrgService};
+use org::OrgService;
 use serde_json::json;
 use testkit::browser::Browser;
 
@@ -37,40 +37,22 @@ async fn desk(w: &World) -> Desk {
         ("disp", Role::Dispatcher),
         ("sup", Role::Supervisor),
     ] {
-        org.create_user(
-            &Actor::cli(),
-            NewUser {
-                username: u.into(),
-                display_name: format!("测试{u}"),
-                password: PW.into(),
-                dept_id: Some(bureau),
-                roles: vec![r],
-                phone: None,
-                id_card: None,
-            },
-        )
-        .await
-        .unwrap();
+        org.create_user(&Actor::cli(), test_user(u, Some(bureau), r))
+            .await
+            .unwrap();
     }
     let admin = Client::login(&w.url, "admin").await;
-    let (s, b) = admin
-        .post(
-            "/api/v1/hotline/categories/import",
-            json!({"rows": [["城乡建设", "物业管理", "物业服务"], ["城乡建设", "物业管理", "维修基金"],
-                            ["环境保护", "噪声污染", "施工噪声"], ["社会保障", "医疗保险", "异地就医"]]}),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-    let (_, cats) = admin.get("/api/v1/hotline/categories").await;
-    let id_of = |path: &str| {
-        cats.as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["path"] == path)
-            .unwrap_or_else(|| panic!("{path} in {cats}"))["id"]
-            .as_i64()
-            .unwrap()
-    };
+    let cats = import_categories(
+        &admin,
+        json!([
+            ["城乡建设", "物业管理", "物业服务"],
+            ["城乡建设", "物业管理", "维修基金"],
+            ["环境保护", "噪声污染", "施工噪声"],
+            ["社会保障", "医疗保险", "异地就医"]
+        ]),
+    )
+    .await;
+    let id_of = |path: &str| category_id(&cats, path);
     let leaf_id = id_of("城乡建设/物业管理/物业服务");
     let (s, b, _) = admin
         .raw(
@@ -115,13 +97,11 @@ async fn desk(w: &World) -> Desk {
     }
 }
 
+/// Signs `user` in afresh: whoever was signed in before is forgotten.
 async fn login(b: &Browser, url: &str, user: &str) {
     b.goto(&format!("{url}/login")).await;
     b.client.delete_all_cookies().await.unwrap();
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", user).await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
+    common::login(b, url, user).await;
     assert_eq!(b.current_path().await, "/", "{user} logged in");
 }
 
@@ -136,6 +116,45 @@ async fn shot(b: &mut Browser, url: &str, label: &str) {
     }
 }
 
+/// On the supervision list of unsatisfied callbacks, writes `reason` to reopen ticket `id`.
+async fn write_reopen_reason(b: &Browser, url: &str, id: i64, reason: &str) {
+    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
+        .await;
+    b.fill(&format!("#reopen-list-{id}-reason"), reason).await;
+}
+
+/// Sends the reason written by `write_reopen_reason`.
+async fn send_reopen(b: &Browser, id: i64) {
+    let button = format!("form:has(#reopen-list-{id}-reason) button[type=submit]");
+    b.click_and_wait(&button).await;
+}
+
+/// On ticket `id`'s page, replies `text`.
+async fn reply_on_ticket_page(b: &Browser, url: &str, id: i64, text: &str) {
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    b.fill("#reply-text", text).await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+}
+
+/// The world and desk on `db`, the admin's API client, and a browser `name`-<backend>; none
+/// when no browser can be started.
+async fn desk_and_browser(db: Db, name: &str) -> Option<(World, Desk, Client, Browser)> {
+    let backend = db.backend().name();
+    let w = world(db).await;
+    let d = desk(&w).await;
+    let admin = Client::login(&w.url, "admin").await;
+    let b = Browser::start(&format!("{name}-{backend}")).await?;
+    Some((w, d, admin, b))
+}
+
+/// The id of the one ticket from the caller with `phone`.
+async fn only_ticket_from(admin: &Client, phone: &str) -> i64 {
+    let path = format!("/api/v1/hotline/tickets?caller_phone={phone}");
+    let (_, list) = admin.get(&path).await;
+    assert_eq!(list["total"], 1, "{list}");
+    list["items"][0]["id"].as_i64().unwrap()
+}
+
 async fn status_of(admin: &Client, id: i64) -> serde_json::Value {
     let (s, t) = admin.get(&format!("/api/v1/hotline/tickets/{id}")).await;
     assert_eq!(s, 200, "{t}");
@@ -143,18 +162,14 @@ async fn status_of(admin: &Client, id: i64) -> serde_json::Value {
 }
 
 async fn journey_from_intake_to_second_reply(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db).await;
-    let d = desk(&w).await;
-    let admin = Client::login(&w.url, "admin").await;
-    let Some(mut b) = Browser::start(&format!("hotline-journey-{backend}")).await else {
+    let Some((w, d, admin, mut b)) = desk_and_browser(db, "hotline-journey").await else {
         return;
     };
     let url = w.url.clone();
 
     // 1. The operator takes the call and saves it with Ctrl+Enter.
     login(&b, &url, "oper").await;
-    assert!(b.text("nav.side").await.contains("话务受理"));
+    assert_text_has(&b, "nav.side", "话务受理").await;
     b.goto(&format!("{url}/hotline/intake")).await;
     shot(&mut b, &url, "intake-empty").await;
     b.fill("#caller_phone", "13900001234").await;
@@ -162,14 +177,7 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.select("#kind", "complaint").await;
     // Typing part of a name narrows the region list and picks the first match.
     b.fill("#region-filter", "A1区").await;
-    let picked = b
-        .client
-        .execute(
-            "return document.getElementById('region_code').value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let picked = run_script(&b, "return document.getElementById('region_code').value;").await;
     assert_eq!(picked, "690102");
     b.select("#region_code", "690102").await;
     b.fill("#address", "幸福小区3栋").await;
@@ -214,11 +222,7 @@ async fn journey_from_intake_to_second_reply(db: Db) {
         number.contains("12345-"),
         "new ticket number shown: {number}"
     );
-    let (_, list) = admin
-        .get("/api/v1/hotline/tickets?caller_phone=13900001234")
-        .await;
-    assert_eq!(list["total"], 1, "{list}");
-    let id = list["items"][0]["id"].as_i64().unwrap();
+    let id = only_ticket_from(&admin, "13900001234").await;
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "pending_dispatch");
     assert_eq!(t["answers"]["estate"], "幸福小区");
@@ -233,13 +237,13 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     // 2. The dispatcher confirms the department on the dispatch page.
     login(&b, &url, "disp").await;
     b.goto(&format!("{url}/hotline/tickets/{id}")).await;
-    assert!(b.text("#dispatch-form").await.contains("确认派单"));
+    assert_text_has(&b, "#dispatch-form", "确认派单").await;
     shot(&mut b, &url, "ticket-dispatcher").await;
     b.goto(&format!("{url}/hotline/dispatch")).await;
     assert!(b.text("table.tickets").await.contains(&number));
     // Confirming nothing ticked is refused and dispatches nothing.
     b.click_and_wait("#bulk-confirm").await;
-    assert!(b.text("#error-summary").await.contains("请先勾选"));
+    assert_text_has(&b, "#error-summary", "请先勾选").await;
     b.select(&format!("#dept-{id}"), &w.dept_x.to_string())
         .await;
     b.click(&format!("#sel-{id}")).await;
@@ -252,7 +256,7 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     // 3. The department acknowledges in its inbox and replies with a template.
     login(&b, &url, "han_x").await;
     b.goto(&format!("{url}/hotline/inbox")).await;
-    assert!(b.text("nav.tabs").await.contains("待签收 1"));
+    assert_text_has(&b, "nav.tabs", "待签收 1").await;
     shot(&mut b, &url, "inbox-to-acknowledge").await;
     b.click_and_wait(&format!("#ack-{id}")).await;
     assert!(b.body_text().await.contains("已完成：签收"));
@@ -263,31 +267,15 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.goto(&format!("{url}/hotline/tickets/{id}")).await;
     // Only the holding department's actions are offered.
     let actions = b.text("section[aria-labelledby=h-actions]").await;
-    assert!(
-        actions.contains("答复") && actions.contains("退单"),
-        "{actions}"
-    );
-    assert!(
-        !actions.contains("派单") && !actions.contains("回访"),
-        "{actions}"
-    );
-    let tpl = b
-        .client
-        .execute(
-            "return document.querySelector('#reply-template option[data-text]').value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    assert_has_all(&actions, &["答复", "退单"]);
+    assert_has_none(&actions, &["派单", "回访"]);
+    let tpl = run_script(
+        &b,
+        "return document.querySelector('#reply-template option[data-text]').value;",
+    )
+    .await;
     b.select("#reply-template", tpl.as_str().unwrap()).await;
-    let filled = b
-        .client
-        .execute(
-            "return document.getElementById('reply-text').value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    let filled = run_script(&b, "return document.getElementById('reply-text').value;").await;
     let filled = filled.as_str().unwrap().to_owned();
     assert!(
         filled.contains(&number) && filled.contains("A市住建局") && filled.contains("李先生/女士"),
@@ -319,27 +307,12 @@ async fn journey_from_intake_to_second_reply(db: Db) {
         .await;
     assert!(b.text("table.tickets").await.contains(&number));
     // A reopen without a reason is refused beside the field and changes nothing.
-    b.click_and_wait(&format!(
-        "form:has(#reopen-list-{id}-reason) button[type=submit]"
-    ))
-    .await;
-    assert!(b
-        .text(&format!("#reopen-ticket-{id}-reason-error"))
-        .await
-        .contains("重办理由"));
+    send_reopen(&b, id).await;
+    assert_text_has(&b, &format!("#reopen-ticket-{id}-reason-error"), "重办理由").await;
     assert_eq!(status_of(&admin, id).await["status"], "closed");
-    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
-        .await;
-    b.fill(
-        &format!("#reopen-list-{id}-reason"),
-        "市民反映问题未解决，请重新核实处理",
-    )
-    .await;
+    write_reopen_reason(&b, &url, id, "市民反映问题未解决，请重新核实处理").await;
     shot(&mut b, &url, "supervision-unsatisfied").await;
-    b.click_and_wait(&format!(
-        "form:has(#reopen-list-{id}-reason) button[type=submit]"
-    ))
-    .await;
+    send_reopen(&b, id).await;
     assert!(b.body_text().await.contains("已完成：重办"));
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "dispatched");
@@ -354,13 +327,13 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.goto(&format!("{url}/hotline/inbox?tab=reopened")).await;
     assert!(b.text("table.tickets").await.contains(&number));
     b.click_and_wait(&format!("#ack-{id}")).await;
-    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
-    b.fill(
-        "#reply-text",
+    reply_on_ticket_page(
+        &b,
+        &url,
+        id,
         "经再次核实，已督促物业当日清运完毕，并增加清运频次。",
     )
     .await;
-    b.click_and_wait("#reply-form button[value=reply]").await;
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "replied");
     let timeline = b.text("ol.timeline").await;
@@ -378,11 +351,7 @@ async fn journey_from_intake_to_second_reply(db: Db) {
 }
 
 async fn knowledge_base_answer_and_refused_input(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db).await;
-    let d = desk(&w).await;
-    let admin = Client::login(&w.url, "admin").await;
-    let Some(mut b) = Browser::start(&format!("hotline-kb-{backend}")).await else {
+    let Some((w, d, admin, mut b)) = desk_and_browser(db, "hotline-kb").await else {
         return;
     };
     let url = w.url.clone();
@@ -393,13 +362,13 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.fill("#caller_phone", "12ab").await;
     b.fill("#content", "想问一下").await;
     b.click_and_wait("#save").await;
-    assert!(b.text("#kind-error").await.contains("请选择工单类型"));
-    assert!(b.text("#caller_phone-error").await.contains("来电号码"));
-    assert!(b.text("#error-summary").await.contains("有 3 处"));
+    assert_text_has(&b, "#kind-error", "请选择工单类型").await;
+    assert_text_has(&b, "#caller_phone-error", "来电号码").await;
+    assert_text_has(&b, "#error-summary", "有 3 处").await;
     b.select("#kind", "consult").await;
     b.click_and_wait("#save").await;
-    assert!(b.text("#caller_phone-error").await.contains("来电号码"));
-    assert!(b.text("#title-error").await.contains("标题"));
+    assert_text_has(&b, "#caller_phone-error", "来电号码").await;
+    assert_text_has(&b, "#title-error", "标题").await;
     assert_eq!(b.text("#content").await, "想问一下", "what was typed stays");
     shot(&mut b, &url, "intake-refused").await;
     // A required extra question left empty is refused too.
@@ -408,7 +377,7 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.select("#category_id", &d.leaf_id.to_string()).await;
     b.click_and_wait("#save").await;
     let q_err = format!("#q_{}_estate-error", d.leaf_id);
-    assert!(b.text(&q_err).await.contains("小区名称"));
+    assert_text_has(&b, &q_err, "小区名称").await;
     let (_, list) = admin.get("/api/v1/hotline/tickets").await;
     assert_eq!(list["total"], 0, "refused forms wrote nothing: {list}");
 
@@ -422,7 +391,7 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
     b.select("#kb_article_id", &d.article_id.to_string()).await;
     shot(&mut b, &url, "intake-kb").await;
     b.click_and_wait("#answer-submit").await;
-    assert!(b.text(".saved").await.contains("已即时解答并办结"));
+    assert_text_has(&b, ".saved", "已即时解答并办结").await;
     let number = b.text("#saved-number").await;
     shot(&mut b, &url, "intake-answered").await;
     let (_, list) = admin.get("/api/v1/hotline/tickets").await;
@@ -436,8 +405,8 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
 
     // The ticket page shows it, closed, with the answer in the timeline.
     b.click_and_wait("#saved-number").await;
-    assert!(b.text(".ticket-head").await.contains("已办结"));
-    assert!(b.text("ol.timeline").await.contains("即时解答"));
+    assert_text_has(&b, ".ticket-head", "已办结").await;
+    assert_text_has(&b, "ol.timeline", "即时解答").await;
     assert!(b
         .body_text()
         .await
@@ -462,8 +431,8 @@ async fn knowledge_base_answer_and_refused_input(db: Db) {
 }
 
 /// A form post as the page would send it, with the session's CSRF token.
-async fn form(c: &Client, path: &str, fields: &[(&str, String)]) -> (u16, String) {
-    let mut f: Vec<(&str, String)> = fields.to_vec();
+async fn form(c: &Client, path: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let mut f: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, v.to_string())).collect();
     f.push(("_csrf", c.csrf.clone().unwrap()));
     let r = c
         .http
@@ -476,20 +445,19 @@ async fn form(c: &Client, path: &str, fields: &[(&str, String)]) -> (u16, String
 }
 
 async fn new_pending(admin: &Client, title: &str) -> i64 {
-    let (s, t) = admin
-        .post(
-            "/api/v1/hotline/tickets",
-            json!({"channel": "phone", "kind": "complaint", "caller_name": "王五", "caller_phone": "13700001111",
-                   "title": title, "content": "夜间施工噪声扰民，影响休息", "accept": true, "region_code": "690102"}),
-        )
-        .await;
+    let ticket = json!({"channel": "phone", "kind": "complaint", "caller_name": "王五", "caller_phone": "13700001111",
+                        "title": title, "content": "夜间施工噪声扰民，影响休息", "accept": true, "region_code": "690102"});
+    submitted_for_dispatch(admin, ticket).await
+}
+
+/// The admin takes `ticket` and submits it for dispatch; its id.
+async fn submitted_for_dispatch(admin: &Client, ticket: serde_json::Value) -> i64 {
+    let (s, t) = admin.post("/api/v1/hotline/tickets", ticket).await;
     assert_eq!(s, 201, "{t}");
     let id = t["id"].as_i64().unwrap();
+    let submit = json!({"action": "submit_for_dispatch"});
     let (s, _) = admin
-        .post(
-            &format!("/api/v1/hotline/tickets/{id}/actions"),
-            json!({"action": "submit_for_dispatch"}),
-        )
+        .post(&format!("/api/v1/hotline/tickets/{id}/actions"), submit)
         .await;
     assert_eq!(s, 200);
     id
@@ -517,7 +485,7 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     let (s, page) = form(
         &disp,
         &format!("/hotline/tickets/{a}/merge"),
-        &[("child_numbers", "A市12345-19990101-000009".into())],
+        &[("child_numbers", "A市12345-19990101-000009")],
     )
     .await;
     assert_eq!(s, 422);
@@ -529,7 +497,7 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     let (s, _) = form(
         &disp,
         &format!("/hotline/tickets/{a}/merge"),
-        &[("child_numbers", number_b)],
+        &[("child_numbers", &number_b)],
     )
     .await;
     assert_eq!(s, 200);
@@ -538,12 +506,13 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     assert_eq!(tb["parent_id"], a);
 
     // Dispatch with a co-handler: no main department is refused and writes nothing.
+    let act_on_a = format!("/hotline/tickets/{a}/act");
     let (s, page) = form(
         &disp,
-        &format!("/hotline/tickets/{a}/act"),
+        &act_on_a,
         &[
-            ("action", "dispatch".into()),
-            ("co_dept_ids", w.dept_y.to_string()),
+            ("action", "dispatch"),
+            ("co_dept_ids", &w.dept_y.to_string()),
         ],
     )
     .await;
@@ -552,12 +521,12 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     assert_eq!(status_of(&admin, a).await["status"], "pending_dispatch");
     let (s, _) = form(
         &disp,
-        &format!("/hotline/tickets/{a}/act"),
+        &act_on_a,
         &[
-            ("action", "dispatch".into()),
-            ("main_dept_id", w.dept_x.to_string()),
-            ("co_dept_ids", w.dept_y.to_string()),
-            ("back", "/hotline/dispatch".into()),
+            ("action", "dispatch"),
+            ("main_dept_id", &w.dept_x.to_string()),
+            ("co_dept_ids", &w.dept_y.to_string()),
+            ("back", "/hotline/dispatch"),
         ],
     )
     .await;
@@ -582,35 +551,19 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
 
     // The department asks for an extension on the ticket page; a bad number of days is refused
     // beside the field; the supervisor approves it from the extensions list.
-    let (s, _) = form(
-        &hx,
-        &format!("/hotline/tickets/{a}/act"),
-        &[("action", "acknowledge".into())],
-    )
-    .await;
+    let (s, _) = form(&hx, &act_on_a, &[("action", "acknowledge")]).await;
     assert_eq!(s, 200);
-    let (s, page) = form(
-        &hx,
-        &format!("/hotline/tickets/{a}/act"),
-        &[
-            ("action", "request_extension".into()),
-            ("days", "0".into()),
-            ("reason", "需现场勘查".into()),
-        ],
-    )
-    .await;
+    let extension = |days| {
+        [
+            ("action", "request_extension"),
+            ("days", days),
+            ("reason", "需现场勘查"),
+        ]
+    };
+    let (s, page) = form(&hx, &act_on_a, &extension("0")).await;
     assert_eq!(s, 422);
     assert!(page.contains("ext-days-error") && page.contains("延期天数"));
-    let (s, _) = form(
-        &hx,
-        &format!("/hotline/tickets/{a}/act"),
-        &[
-            ("action", "request_extension".into()),
-            ("days", "3".into()),
-            ("reason", "需现场勘查".into()),
-        ],
-    )
-    .await;
+    let (s, _) = form(&hx, &act_on_a, &extension("3")).await;
     assert_eq!(s, 200);
     let due_before = status_of(&admin, a).await["reply_due"].as_i64().unwrap();
     let sup = Client::login(&w.url, "sup").await;
@@ -622,12 +575,12 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
         .contains("申请延期 3 个工作日：需现场勘查"));
     let (s, _) = form(
         &sup,
-        &format!("/hotline/tickets/{a}/act"),
+        &act_on_a,
         &[
-            ("action", "decide_extension".into()),
-            ("approve", "1".into()),
-            ("note", "同意".into()),
-            ("back", "/hotline/supervision?tab=extensions".into()),
+            ("action", "decide_extension"),
+            ("approve", "1"),
+            ("note", "同意"),
+            ("back", "/hotline/supervision?tab=extensions"),
         ],
     )
     .await;
@@ -645,21 +598,16 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
         .as_str()
         .unwrap()
         .contains(r#"name="back" value="/hotline/inbox""#));
-    let (s, page) = form(
-        &hx,
-        &format!("/hotline/tickets/{a}/act"),
-        &[("action", "return".into()), ("reason", " ".into())],
-    )
-    .await;
+    let (s, page) = form(&hx, &act_on_a, &[("action", "return"), ("reason", " ")]).await;
     assert_eq!(s, 422);
     assert!(page.contains("return-reason-error"));
     let (s, _) = form(
         &hx,
-        &format!("/hotline/tickets/{a}/act"),
+        &act_on_a,
         &[
-            ("action", "return".into()),
-            ("reason", "不属于本单位职责".into()),
-            ("back", "/hotline/inbox".into()),
+            ("action", "return"),
+            ("reason", "不属于本单位职责"),
+            ("back", "/hotline/inbox"),
         ],
     )
     .await;
@@ -670,10 +618,7 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
     let (s, page) = form(
         &disp,
         &format!("/hotline/tickets/{c}/split"),
-        &[
-            ("split_dept", w.dept_x.to_string()),
-            ("split_dept", "".into()),
-        ],
+        &[("split_dept", &w.dept_x.to_string()), ("split_dept", "")],
     )
     .await;
     assert_eq!(s, 422, "{page}");
@@ -683,10 +628,10 @@ async fn dispatcher_corrects_splits_and_merges_on_the_ticket_page(db: Db) {
         &disp,
         &format!("/hotline/tickets/{c}/split"),
         &[
-            ("split_dept", w.dept_x.to_string()),
-            ("split_note", "噪声".into()),
-            ("split_dept", w.dept_y.to_string()),
-            ("split_note", "渣土".into()),
+            ("split_dept", &w.dept_x.to_string()),
+            ("split_note", "噪声"),
+            ("split_dept", &w.dept_y.to_string()),
+            ("split_note", "渣土"),
         ],
     )
     .await;
@@ -724,24 +669,18 @@ async fn citizen_journey_from_portal_to_rating(db: Db) {
     b.set_size(390, 844).await;
     b.goto(&format!("{url}/portal/new")).await;
     b.select("#kind", "complaint").await;
-    b.fill("#title", "东湖路路灯连续一周不亮").await;
-    b.fill(
-        "#content",
+    write_portal_request(
+        &b,
+        "东湖路路灯连续一周不亮",
         "东湖路幸福小区门口一段路灯连续一周晚上不亮，行人夜间出行不安全。",
+        ("赵六", "13811112222"),
     )
     .await;
-    b.fill("#caller_name", "赵六").await;
-    b.fill("#caller_phone", "13811112222").await;
-    b.click("#privacy").await;
     shot(&mut b, &url, "journey-portal-new").await;
     b.click_and_wait("form button[type=submit]").await;
     assert_eq!(b.current_path().await, "/portal/submitted");
     let number = b.text("#ticket-number").await;
-    let (_, list) = admin
-        .get("/api/v1/hotline/tickets?caller_phone=13811112222")
-        .await;
-    assert_eq!(list["total"], 1, "{list}");
-    let id = list["items"][0]["id"].as_i64().unwrap();
+    let id = only_ticket_from(&admin, "13811112222").await;
     let t = status_of(&admin, id).await;
     assert_eq!(t["number"], number.as_str());
     assert_eq!(t["channel"], "web");
@@ -780,10 +719,7 @@ async fn citizen_journey_from_portal_to_rating(db: Db) {
     b.goto(&format!("{url}/hotline/inbox")).await;
     b.click_and_wait(&format!("#ack-{id}")).await;
     assert_eq!(status_of(&admin, id).await["status"], "acknowledged");
-    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
-    b.fill("#reply-text", "已安排维修人员检修东湖路路灯。")
-        .await;
-    b.click_and_wait("#reply-form button[value=reply]").await;
+    reply_on_ticket_page(&b, &url, id, "已安排维修人员检修东湖路路灯。").await;
     assert_eq!(status_of(&admin, id).await["status"], "replied");
 
     // 5. The callback records 不满意.
@@ -798,17 +734,8 @@ async fn citizen_journey_from_portal_to_rating(db: Db) {
 
     // 6. The supervisor reopens it.
     login(&b, &url, "sup").await;
-    b.goto(&format!("{url}/hotline/supervision?tab=unsatisfied"))
-        .await;
-    b.fill(
-        &format!("#reopen-list-{id}-reason"),
-        "路灯仍未修复，请重新处理",
-    )
-    .await;
-    b.click_and_wait(&format!(
-        "form:has(#reopen-list-{id}-reason) button[type=submit]"
-    ))
-    .await;
+    write_reopen_reason(&b, &url, id, "路灯仍未修复，请重新处理").await;
+    send_reopen(&b, id).await;
     let t = status_of(&admin, id).await;
     assert_eq!(t["status"], "dispatched");
     assert_eq!(t["reopen_count"], 1);
@@ -817,25 +744,22 @@ async fn citizen_journey_from_portal_to_rating(db: Db) {
     login(&b, &url, "han_x").await;
     b.goto(&format!("{url}/hotline/inbox?tab=reopened")).await;
     b.click_and_wait(&format!("#ack-{id}")).await;
-    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
-    b.fill(
-        "#reply-text",
+    reply_on_ticket_page(
+        &b,
+        &url,
+        id,
         "经再次核查，已更换损坏的供电线路，东湖路路灯已全部恢复照明。",
     )
     .await;
-    b.click_and_wait("#reply-form button[value=reply]").await;
     assert_eq!(status_of(&admin, id).await["status"], "replied");
     shot(&mut b, &url, "journey-second-reply").await;
 
     // 8. The citizen (no staff session) tracks it by number and phone, and rates the reply.
     b.client.delete_all_cookies().await.unwrap();
     b.set_size(390, 844).await;
-    b.goto(&format!("{url}/portal/track")).await;
-    b.fill("#number", &number).await;
-    b.fill("#phone", "13811112222").await;
-    b.click_and_wait("form button[type=submit]").await;
+    track_on_portal(&b, &url, &number, "13811112222").await;
     assert_eq!(b.text("#tracked-status").await, "已答复待回访");
-    assert!(b.text("#reply-text").await.contains("已全部恢复照明"));
+    assert_text_has(&b, "#reply-text", "已全部恢复照明").await;
     assert!(
         !b.body_text().await.contains("测试han_x"),
         "a staff name reached the citizen"
@@ -869,24 +793,10 @@ async fn dispatch_queue_renders_suggestion_and_duplicate_without_script(db: Db) 
     assert_eq!(s, 201, "{r}");
     let mut ids = Vec::new();
     for phone in ["13700002221", "13700002222"] {
-        let (s, t) = admin
-            .post(
-                "/api/v1/hotline/tickets",
-                json!({"channel": "phone", "kind": "complaint", "caller_phone": phone, "title": "幸福小区物业不清运垃圾",
+        let ticket = json!({"channel": "phone", "kind": "complaint", "caller_phone": phone, "title": "幸福小区物业不清运垃圾",
                        "content": "幸福小区垃圾已经三天没有清运，气味很大，物业电话无人接听。", "accept": true,
-                       "region_code": "690102", "category_id": d.leaf_id, "answers": {"estate": "幸福小区"}}),
-            )
-            .await;
-        assert_eq!(s, 201, "{t}");
-        let id = t["id"].as_i64().unwrap();
-        let (s, _) = admin
-            .post(
-                &format!("/api/v1/hotline/tickets/{id}/actions"),
-                json!({"action": "submit_for_dispatch"}),
-            )
-            .await;
-        assert_eq!(s, 200);
-        ids.push(id);
+                       "region_code": "690102", "category_id": d.leaf_id, "answers": {"estate": "幸福小区"}});
+        ids.push(submitted_for_dispatch(&admin, ticket).await);
     }
     let first_number = status_of(&admin, ids[0]).await["number"]
         .as_str()
@@ -905,7 +815,7 @@ async fn dispatch_queue_renders_suggestion_and_duplicate_without_script(db: Db) 
     };
     for id in &ids {
         let r = row(*id);
-        assert!(r.contains("A市住建局") && r.contains("置信度"), "{r}");
+        assert_has_all(&r, &["A市住建局", "置信度"]);
         assert!(
             r.contains("物业服务归住建"),
             "the reason names the rule: {r}"

@@ -15,23 +15,12 @@ async fn suggestion_and_rule_endpoints_answer_the_contract(db: Db) {
     cfg.hotline.auto_dispatch_threshold = 0.9;
     let w = world_with(db, cfg).await;
     let admin = Client::login(&w.url, "admin").await;
-    let (s, _) = admin
-        .post(
-            "/api/v1/hotline/categories/import",
-            json!({"rows": [["城乡建设", "物业管理", ""], ["生态环境", "噪声污染", ""]]}),
-        )
-        .await;
-    assert_eq!(s, 200);
-    let (_, cats) = admin.get("/api/v1/hotline/categories").await;
-    let id_of = |path: &str| {
-        cats.as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["path"] == path)
-            .unwrap()["id"]
-            .as_i64()
-            .unwrap()
-    };
+    let cats = import_categories(
+        &admin,
+        json!([["城乡建设", "物业管理", ""], ["生态环境", "噪声污染", ""]]),
+    )
+    .await;
+    let id_of = |path: &str| category_id(&cats, path);
     let property = id_of("城乡建设/物业管理");
     let noise = id_of("生态环境/噪声污染");
 
@@ -210,14 +199,10 @@ async fn suggestion_and_rule_endpoints_answer_the_contract(db: Db) {
         "not_found",
         None,
     );
-    assert_problem(
-        &admin
-            .post("/api/v1/hotline/models/9/activate", json!({}))
-            .await,
-        404,
-        "not_found",
-        None,
-    );
+    let got = admin
+        .post("/api/v1/hotline/models/9/activate", json!({}))
+        .await;
+    assert_problem(&got, 404, "not_found", None);
     let (s, models) = admin.get("/api/v1/hotline/models").await;
     assert_eq!((s, models), (200, json!([])));
     let (s, _) = admin

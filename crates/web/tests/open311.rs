@@ -456,12 +456,7 @@ async fn discovery_and_services_in_json_and_xml(db: Db) {
     // Services: the leaves only.
     let (s, list) = o.both("/services", "services", Some("service")).await;
     assert_eq!(s, 200);
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["service_name"].as_str().unwrap())
-        .collect();
+    let names = strings_of(&list, "service_name");
     assert_eq!(names, ["保障性住房", "停水", "噪声污染"]);
     let water = list
         .as_array()

@@ -17,47 +17,6 @@ testkit::on_both_backends!(migrations; analytics_draws_charts_and_offers_downloa
 testkit::on_both_backends!(migrations; portal_forms_are_rate_limited_per_address);
 testkit::on_both_backends!(migrations; public_board_hides_reports_and_personal_data);
 
-async fn login(b: &Browser, url: &str, user: &str) {
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", user).await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
-}
-
-async fn count(b: &Browser, css: &str) -> usize {
-    let v = b
-        .client
-        .execute(
-            "return document.querySelectorAll(arguments[0]).length;",
-            vec![serde_json::json!(css)],
-        )
-        .await
-        .unwrap();
-    v.as_u64().unwrap() as usize
-}
-
-async fn scroll_to(b: &Browser, css: &str) {
-    b.client
-        .execute(
-            "document.querySelector(arguments[0]).scrollIntoView();",
-            vec![serde_json::json!(css)],
-        )
-        .await
-        .unwrap();
-}
-
-async fn href_of(b: &Browser, css: &str) -> String {
-    let v = b
-        .client
-        .execute(
-            "return document.querySelector(arguments[0]).getAttribute('href');",
-            vec![serde_json::json!(css)],
-        )
-        .await
-        .unwrap();
-    v.as_str().unwrap().to_owned()
-}
-
 fn assert_local(urls: &[String], base: &str) {
     for u in urls {
         assert!(
@@ -65,6 +24,15 @@ fn assert_local(urls: &[String], base: &str) {
             "page loaded {u} from outside the server"
         );
     }
+}
+
+/// Posts the form `fields` to `url`, without a session.
+async fn post_form(
+    http: &reqwest::Client,
+    url: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    http.post(url).form(fields).send().await.unwrap()
 }
 
 async fn add_community(db: &Db) {
@@ -80,6 +48,15 @@ async fn add_community(db: &Db) {
         .await
         .unwrap();
     }
+}
+
+/// The web world on `db` with 幸福社区, the hotline service and the categories of `taxonomy`.
+async fn with_taxonomy(db: &Db) -> (World, HotlineService, Vec<Category>) {
+    let w = world(db.clone()).await;
+    add_community(db).await;
+    let svc = HotlineService::new(db.clone(), "A市");
+    let cats = taxonomy(&svc).await;
+    (w, svc, cats)
 }
 
 async fn taxonomy(svc: &HotlineService) -> Vec<Category> {
@@ -111,10 +88,8 @@ async fn ticket_count(svc: &HotlineService) -> i64 {
 
 async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    add_community(&db).await;
-    let svc = HotlineService::new(db.clone(), "A市");
-    let cats = taxonomy(&svc).await;
+    let (w, svc, cats) = with_taxonomy(&db).await;
+    let base = &w.url;
     let property = cats
         .iter()
         .find(|c| c.path == "城乡建设/物业管理")
@@ -124,37 +99,37 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
         return;
     };
     b.set_size(390, 844).await;
-    b.goto(&format!("{}/portal", w.url)).await;
+    b.goto(&format!("{base}/portal")).await;
     b.screenshot("portal-home-phone").await;
 
     // Bad input: errors beside the fields, in Chinese, and nothing written.
-    b.goto(&format!("{}/portal/new", w.url)).await;
+    b.goto(&format!("{base}/portal/new")).await;
     b.screenshot("portal-new-phone").await;
     b.fill("#caller_phone", "12345").await;
     b.click_and_wait("form button[type=submit]").await;
-    assert!(b.text("#title-error").await.contains("标题"));
-    assert!(b.text("#content-error").await.contains("内容"));
-    assert!(b.text("#caller_phone-error").await.contains("手机号"));
-    assert!(b.text("#privacy-error").await.contains("个人信息保护说明"));
-    assert!(b.text("#error-summary").await.contains("处需要修改"));
+    assert_text_has(&b, "#title-error", "标题").await;
+    assert_text_has(&b, "#content-error", "内容").await;
+    assert_text_has(&b, "#caller_phone-error", "手机号").await;
+    assert_text_has(&b, "#privacy-error", "个人信息保护说明").await;
+    assert_text_has(&b, "#error-summary", "处需要修改").await;
     b.screenshot("portal-new-errors-phone").await;
     assert_eq!(ticket_count(&svc).await, 0, "a refused form wrote a ticket");
 
     // A bot filling the honeypot is refused too.
     let http = reqwest::Client::new();
-    let r = http
-        .post(format!("{}/portal/new", w.url))
-        .form(&[
+    let r = post_form(
+        &http,
+        &format!("{}/portal/new", w.url),
+        &[
             ("kind", "consult"),
             ("title", "机器人"),
             ("content", "广告"),
             ("caller_phone", "13900000000"),
             ("privacy", "1"),
             ("website", "http://spam.example"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 422);
     assert_eq!(ticket_count(&svc).await, 0, "the honeypot let a ticket in");
 
@@ -163,15 +138,13 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     b.select("#category_id", &property.to_string()).await;
     b.select("#region_code", "690102001001").await;
     b.fill("#address", "幸福路 12 号 3 栋").await;
-    b.fill("#title", "幸福社区电梯停运一周无人维修").await;
-    b.fill(
-        "#content",
+    write_portal_request(
+        &b,
+        "幸福社区电梯停运一周无人维修",
         "3 栋电梯停运已经一周，老人上下楼困难，物业一直不修。我的电话 13912345678。",
+        ("王小明", "13912345678"),
     )
     .await;
-    b.fill("#caller_name", "王小明").await;
-    b.fill("#caller_phone", "13912345678").await;
-    b.click("#privacy").await;
     b.click_and_wait("form button[type=submit]").await;
     assert_eq!(b.current_path().await, "/portal/submitted");
     let number = b.text("#ticket-number").await;
@@ -189,10 +162,7 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     assert_eq!(t.caller.phone.as_deref(), Some("13912345678"));
 
     // Tracking with a wrong phone says only "not found".
-    b.goto(&format!("{}/portal/track", w.url)).await;
-    b.fill("#number", &number).await;
-    b.fill("#phone", "13900000000").await;
-    b.click_and_wait("form button[type=submit]").await;
+    track_on_portal(&b, base, &number, "13900000000").await;
     let body = b.body_text().await;
     assert!(body.contains("工单编号或手机号不正确"), "{body}");
     assert!(
@@ -206,26 +176,14 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     b.fill("#phone", "13912345678").await;
     b.click_and_wait("form button[type=submit]").await;
     assert_eq!(b.text("#tracked-status").await, "待受理");
-    assert!(b.text("ol.steps").await.contains("留言已提交"));
+    assert_text_has(&b, "ol.steps", "留言已提交").await;
 
     // The hotline handles it (through the service): accept, dispatch, acknowledge, reply.
     let org = OrgService::new(db.clone(), common::config().auth);
     let handler = org.actor_of_user(w.handler_x).await.unwrap();
     let cli = Actor::cli();
     svc.act(&cli, t.id, Action::Accept).await.unwrap();
-    svc.act(&cli, t.id, Action::SubmitForDispatch)
-        .await
-        .unwrap();
-    svc.act(
-        &cli,
-        t.id,
-        Action::Dispatch {
-            main_dept_id: w.dept_x,
-            co_dept_ids: vec![],
-        },
-    )
-    .await
-    .unwrap();
+    dispatch_to(&svc, &cli, t.id, w.dept_x).await;
     svc.act(
         &cli,
         t.id,
@@ -235,23 +193,17 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     )
     .await
     .unwrap();
-    svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
-    svc.act(
+    acknowledge_and_reply(
+        &svc,
         &handler,
         t.id,
-        Action::Reply {
-            text: "您好，经核实，电梯已于今日修复并通过检验。感谢您的监督。".into(),
-        },
+        "您好，经核实，电梯已于今日修复并通过检验。感谢您的监督。",
     )
-    .await
-    .unwrap();
+    .await;
 
-    b.goto(&format!("{}/portal/track", w.url)).await;
-    b.fill("#number", &number).await;
-    b.fill("#phone", "13912345678").await;
-    b.click_and_wait("form button[type=submit]").await;
+    track_on_portal(&b, base, &number, "13912345678").await;
     assert_eq!(b.text("#tracked-status").await, "已答复待回访");
-    assert!(b.text("#reply-text").await.contains("电梯已于今日修复"));
+    assert_text_has(&b, "#reply-text", "电梯已于今日修复").await;
     let steps = b.text("ol.steps").await;
     assert!(steps.contains("已派至A市住建局办理"), "{steps}");
     assert!(steps.contains("A市住建局已答复"), "{steps}");
@@ -271,13 +223,13 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     // Rating without a choice is refused beside the field; then 满意, once.
     b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
         .await;
-    assert!(b.text("#result-error").await.contains("请选择"));
+    assert_text_has(&b, "#result-error", "请选择").await;
     b.click("input[name=result][value=satisfied]").await;
     b.fill("#note", "修得很快").await;
     b.click_and_wait("form[action='/portal/rate'] button[type=submit]")
         .await;
     assert!(b.body_text().await.contains("感谢您的评价"));
-    assert!(b.text("#my-rating").await.contains("满意"));
+    assert_text_has(&b, "#my-rating", "满意").await;
     let rated = svc.get(&cli, t.id).await.unwrap().ticket;
     assert_eq!(rated.satisfaction, Some(CallbackResult::Satisfied));
     assert_eq!(rated.status, Status::Closed);
@@ -289,22 +241,19 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
 
     // The public board shows it, with personal data masked.
     b.goto(&format!(
-        "{}/portal/replies?q={}",
-        w.url,
+        "{base}/portal/replies?q={}",
         urlencode("电梯停运")
     ))
     .await;
     let board = b.text("#replies").await;
     assert!(board.contains("幸福社区电梯停运一周无人维修"), "{board}");
     assert!(board.contains("139****5678"), "{board}");
-    assert!(
-        !board.contains("13912345678"),
-        "phone on the public board: {board}"
-    );
-    assert!(
-        !board.contains("王小明"),
-        "name on the public board: {board}"
-    );
+    for (personal, what) in [("13912345678", "phone"), ("王小明", "name")] {
+        assert!(
+            !board.contains(personal),
+            "{what} on the public board: {board}"
+        );
+    }
     assert!(board.contains("A市住建局"), "{board}");
     b.screenshot("portal-replies-phone").await;
     let urls = b.loaded_urls().await;
@@ -312,9 +261,9 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
 
     // Desktop width.
     b.set_size(1366, 768).await;
-    b.goto(&format!("{}/portal/replies", w.url)).await;
+    b.goto(&format!("{base}/portal/replies")).await;
     b.screenshot("portal-replies-desktop").await;
-    b.goto(&format!("{}/portal/new", w.url)).await;
+    b.goto(&format!("{base}/portal/new")).await;
     b.screenshot("portal-new-desktop").await;
     assert_local(&b.loaded_urls().await, &w.url);
     b.close().await;
@@ -349,15 +298,16 @@ fn urlencode(s: &str) -> String {
 async fn knowledge_base_edit_review_publish(db: Db) {
     let backend = db.backend().name();
     let w = world(db.clone()).await;
+    let base = &w.url;
     let Some(mut b) = Browser::start(&format!("kb-{backend}")).await else {
         return;
     };
     login(&b, &w.url, "admin").await;
-    b.goto(&format!("{}/hotline/kb/new", w.url)).await;
+    b.goto(&format!("{base}/hotline/kb/new")).await;
     // Empty question: refused beside the field, nothing saved.
     b.fill("#answer", "答案").await;
     b.click_and_wait("main form button[type=submit]").await;
-    assert!(b.text("#question-error").await.contains("问题"));
+    assert_text_has(&b, "#question-error", "问题").await;
     b.screenshot("kb-new-error").await;
 
     b.fill("#question", "居住证办理需要哪些材料？").await;
@@ -367,42 +317,32 @@ async fn knowledge_base_edit_review_publish(db: Db) {
     )
     .await;
     b.click_and_wait("main form button[type=submit]").await;
-    assert!(b.text("#kb-status").await.contains("草稿"));
+    assert_text_has(&b, "#kb-status", "草稿").await;
     let path = b.current_path().await;
     let id = path.rsplit('/').next().unwrap().to_owned();
 
     // Not yet published: a search for published articles does not find it.
-    b.goto(&format!(
-        "{}/hotline/kb?q={}&status=published",
-        w.url,
+    let published_search = format!(
+        "{base}/hotline/kb?q={}&status=published",
         urlencode("居住证")
-    ))
-    .await;
+    );
+    b.goto(&published_search).await;
     assert!(b.body_text().await.contains("没有符合条件的知识条目"));
 
-    b.goto(&format!("{}/hotline/kb/{id}", w.url)).await;
+    b.goto(&format!("{base}/hotline/kb/{id}")).await;
     b.click_and_wait("#kb-review").await;
-    assert!(b.text("#kb-status").await.contains("已审核"));
+    assert_text_has(&b, "#kb-status", "已审核").await;
     b.click_and_wait("#kb-publish").await;
-    assert!(b.text("#kb-status").await.contains("已发布"));
+    assert_text_has(&b, "#kb-status", "已发布").await;
     b.screenshot("kb-published").await;
 
-    b.goto(&format!(
-        "{}/hotline/kb?q={}&status=published",
-        w.url,
-        urlencode("居住证")
-    ))
-    .await;
-    assert!(b.text("#kb-list").await.contains("居住证办理需要哪些材料"));
+    b.goto(&published_search).await;
+    assert_text_has(&b, "#kb-list", "居住证办理需要哪些材料").await;
     b.screenshot("kb-search").await;
     // A reworded question finds it through the search index, ranked, with a snippet of the
     // answer; the database's text match alone would not.
-    b.goto(&format!(
-        "{}/hotline/kb?q={}",
-        w.url,
-        urlencode("办居住证要带什么材料")
-    ))
-    .await;
+    let reworded = urlencode("办居住证要带什么材料");
+    b.goto(&format!("{base}/hotline/kb?q={reworded}")).await;
     let ranked = b.text("#kb-list").await;
     assert!(ranked.contains("居住证办理需要哪些材料"), "{ranked}");
     assert!(ranked.contains("身份证"), "snippet of the answer: {ranked}");
@@ -414,16 +354,13 @@ async fn knowledge_base_edit_review_publish(db: Db) {
     b.screenshot("kb-search-reworded").await;
 
     // An edit is a new version, back in draft, with the history kept.
-    b.goto(&format!("{}/hotline/kb/{id}/edit", w.url)).await;
+    b.goto(&format!("{base}/hotline/kb/{id}/edit")).await;
     b.fill("#question", "居住证办理需要哪些材料？（2025 版）")
         .await;
     b.click_and_wait("main form button[type=submit]").await;
-    assert!(b.text("#kb-status").await.contains("草稿"));
+    assert_text_has(&b, "#kb-status", "草稿").await;
     let versions = b.text("#kb-versions").await;
-    assert!(
-        versions.contains("v1") && versions.contains("v2"),
-        "{versions}"
-    );
+    assert_has_all(&versions, &["v1", "v2"]);
     // Publishing a draft directly is not offered.
     assert!(count(&b, "#kb-publish").await == 0);
     b.screenshot("kb-versions").await;
@@ -437,7 +374,7 @@ async fn knowledge_base_edit_review_publish(db: Db) {
     // A handler may write but sees no review buttons.
     b.click_and_wait("header form button").await;
     login(&b, &w.url, "han_x").await;
-    b.goto(&format!("{}/hotline/kb/{id}", w.url)).await;
+    b.goto(&format!("{base}/hotline/kb/{id}")).await;
     assert!(count(&b, "#kb-review").await == 0);
     assert_local(&b.loaded_urls().await, &w.url);
     b.close().await;
@@ -446,10 +383,8 @@ async fn knowledge_base_edit_review_publish(db: Db) {
 
 async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    add_community(&db).await;
-    let svc = HotlineService::new(db.clone(), "A市");
-    let cats = taxonomy(&svc).await;
+    let (w, svc, cats) = with_taxonomy(&db).await;
+    let base = &w.url;
     let cat = |p: &str| cats.iter().find(|c| c.path == p).unwrap().id;
     let org = OrgService::new(db.clone(), common::config().auth);
     let handler = org.actor_of_user(w.handler_x).await.unwrap();
@@ -513,37 +448,16 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
             .await
             .unwrap()
             .ticket;
-        svc.act(&cli, t.id, Action::SubmitForDispatch)
-            .await
-            .unwrap();
-        svc.act(
-            &cli,
-            t.id,
-            Action::Dispatch {
-                main_dept_id: w.dept_x,
-                co_dept_ids: vec![],
-            },
-        )
-        .await
-        .unwrap();
+        dispatch_to(&svc, &cli, t.id, w.dept_x).await;
         if i % 2 == 0 {
-            svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
-            svc.act(
-                &handler,
-                t.id,
-                Action::Reply {
-                    text: "您好，已安排处理，感谢来电。".into(),
-                },
-            )
-            .await
-            .unwrap();
+            acknowledge_and_reply(&svc, &handler, t.id, "您好，已安排处理，感谢来电。").await;
         }
     }
     let Some(mut b) = Browser::start(&format!("analytics-{backend}")).await else {
         return;
     };
     login(&b, &w.url, "admin").await;
-    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    b.goto(&format!("{base}/hotline/analytics")).await;
     let svgs = count(&b, "svg.chart").await;
     assert_eq!(svgs, 3, "trend, categories and departments");
     let trend = b.text("#trend-title").await;
@@ -554,7 +468,7 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     assert!(table.contains("A市住建局"), "{table}");
     assert!(table.contains("合计"));
     let cards = b.text(".kpis").await;
-    assert!(cards.contains("受理量") && cards.contains('6'), "{cards}");
+    assert_has_all(&cards, &["受理量", "6"]);
     let hot = b.text("#hot-issues").await;
     assert!(
         hot.contains("3 件"),
@@ -570,38 +484,32 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
 
     // Sorting by a column and grouping by category.
     b.click_and_wait("#kpi-table th a").await;
-    assert!(b
-        .text("#kpi-table th[aria-sort]")
-        .await
-        .contains("承办单位"));
+    assert_text_has(&b, "#kpi-table th[aria-sort]", "承办单位").await;
     b.goto(&format!(
-        "{}/hotline/analytics?by=category&sort=received&dir=desc",
-        w.url
+        "{base}/hotline/analytics?by=category&sort=received&dir=desc"
     ))
     .await;
     let rows = b.text("#kpi-table tbody").await;
     let first = rows.lines().next().unwrap_or("");
     assert!(first.contains("城乡建设"), "most received first: {rows}");
     b.goto(&format!(
-        "{}/hotline/analytics?by=region&level=community",
-        w.url
+        "{base}/hotline/analytics?by=region&level=community"
     ))
     .await;
-    assert!(b.text("#kpi-table").await.contains("幸福社区"));
+    assert_text_has(&b, "#kpi-table", "幸福社区").await;
     b.screenshot("analytics-by-community").await;
 
     // Bad period: the message beside the field.
     b.goto(&format!(
-        "{}/hotline/analytics?kind=days&from=2025-03-10&to=bad",
-        w.url
+        "{base}/hotline/analytics?kind=days&from=2025-03-10&to=bad"
     ))
     .await;
-    assert!(b.text("#to-error").await.contains("结束日期"));
+    assert_text_has(&b, "#to-error", "结束日期").await;
     b.screenshot("analytics-bad-period").await;
     assert_local(&b.loaded_urls().await, &w.url);
 
     // The download links answer with real files for the logged-in reader.
-    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    b.goto(&format!("{base}/hotline/analytics")).await;
     let admin = Client::login(&w.url, "admin").await;
     for (css, ct) in [
         ("#download-monthly-docx", "wordprocessingml"),
@@ -623,14 +531,14 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
         assert!(bytes.starts_with(b"PK"), "{href} is not a zip package");
     }
     b.set_size(390, 844).await;
-    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    b.goto(&format!("{base}/hotline/analytics")).await;
     scroll_to(&b, "#trend-title").await;
     b.screenshot("analytics-phone").await;
     b.set_size(1366, 768).await;
 
     // 研判告警: eight quiet weeks of bus complaints in 东湖街道 (backdated), then a burst of
     // water cuts in 幸福社区 this week; the alerts job raises it and the page lists it.
-    assert!(b.text("#alerts").await.contains("当前没有待处理的研判告警"));
+    assert_text_has(&b, "#alerts", "当前没有待处理的研判告警").await;
     let now = db.now();
     let bus = cat("交通运输/公交服务");
     for week in 1..=8i64 {
@@ -673,12 +581,9 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     }
     let run = hotline::alerts::run(&db, db.now()).await.unwrap();
     assert!(!run.raised.is_empty(), "the burst raised nothing: {run:?}");
-    b.goto(&format!("{}/hotline/analytics", w.url)).await;
+    b.goto(&format!("{base}/hotline/analytics")).await;
     let alerts = b.text("#alerts").await;
-    assert!(
-        alerts.contains("量能异常") && alerts.contains("幸福社区"),
-        "{alerts}"
-    );
+    assert_has_all(&alerts, &["量能异常", "幸福社区"]);
     assert!(
         !alerts.contains("「region:") && !alerts.contains("「category:"),
         "internal keys shown: {alerts}"
@@ -700,17 +605,14 @@ async fn analytics_draws_charts_and_offers_downloads(db: Db) {
     // An empty note is refused beside the field and acknowledges nothing.
     b.click_and_wait(&format!("#alert-{first} button[type=submit]"))
         .await;
-    assert!(b
-        .text(&format!("#ack-note-{first}-error"))
-        .await
-        .contains("处理意见"));
+    assert_text_has(&b, &format!("#ack-note-{first}-error"), "处理意见").await;
     let alerts_svc = hotline::alerts::AlertService::new(db.clone());
     let open_before = alerts_svc.list(&cli, Some("open")).await.unwrap().len();
     b.fill(&format!("#ack-note-{first}"), "已通知供水公司排查管网")
         .await;
     b.click_and_wait(&format!("#alert-{first} button[type=submit]"))
         .await;
-    assert!(b.text("#alerts").await.contains("已确认"));
+    assert_text_has(&b, "#alerts", "已确认").await;
     assert_eq!(
         count(&b, &format!("#alert-{first}")).await,
         0,
@@ -759,15 +661,15 @@ async fn portal_forms_are_rate_limited_per_address(db: Db) {
     assert!(r.text().await.unwrap().contains("操作过于频繁"));
     assert_eq!(ticket_count(&svc).await, 0);
     // Tracking has its own budget and a wrong number answers 404 with the same words.
-    let r = http
-        .post(format!("{}/portal/track", w.url))
-        .form(&[
+    let r = post_form(
+        &http,
+        &format!("{}/portal/track", w.url),
+        &[
             ("number", "A市12345-20250101-000001"),
             ("phone", "13912345678"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        ],
+    )
+    .await;
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("工单编号或手机号不正确"));
     w.server.stop().await;
@@ -818,29 +720,8 @@ async fn public_board_hides_reports_and_personal_data(db: Db) {
         if kind == TicketKind::Consult {
             continue;
         }
-        svc.act(&cli, t.id, Action::SubmitForDispatch)
-            .await
-            .unwrap();
-        svc.act(
-            &cli,
-            t.id,
-            Action::Dispatch {
-                main_dept_id: w.dept_x,
-                co_dept_ids: vec![],
-            },
-        )
-        .await
-        .unwrap();
-        svc.act(&handler, t.id, Action::Acknowledge).await.unwrap();
-        svc.act(
-            &handler,
-            t.id,
-            Action::Reply {
-                text: "已联系赵大伟（13700001111）处理。".into(),
-            },
-        )
-        .await
-        .unwrap();
+        dispatch_to(&svc, &cli, t.id, w.dept_x).await;
+        acknowledge_and_reply(&svc, &handler, t.id, "已联系赵大伟（13700001111）处理。").await;
     }
     let page = reqwest::get(format!("{}/portal/replies", w.url))
         .await
@@ -849,21 +730,16 @@ async fn public_board_hides_reports_and_personal_data(db: Db) {
         .await
         .unwrap();
     assert!(page.contains("楼道堆放杂物"), "{page}");
-    assert!(
-        !page.contains("举报无证经营"),
-        "a report is on the public board"
-    );
-    assert!(
-        !page.contains("尚未答复"),
-        "an unanswered request is on the board"
-    );
+    for (hidden, why) in [
+        ("举报无证经营", "a report is on the public board"),
+        ("尚未答复", "an unanswered request is on the board"),
+    ] {
+        assert!(!page.contains(hidden), "{why}");
+    }
     for secret in ["11010519491231002X", "13700001111", "赵大伟", "幸福路12号"] {
         assert!(!page.contains(secret), "{secret} on the public board");
     }
-    assert!(
-        page.contains("137****1111") && page.contains("赵**"),
-        "{page}"
-    );
+    assert_has_all(&page, &["137****1111", "赵**"]);
     // The service's list says the same, one page of one.
     let one = svc
         .public_replies(

@@ -78,41 +78,28 @@ async fn api_checks_input_and_follows_the_case(db: Db) {
         .await;
     assert_eq!(r.0, 401, "{}", r.1);
     let decide = json!({"action": "decide", "approve": true, "document_no": "1", "text": "准予"});
+    let case_actions = format!("/api/v1/services/cases/{id}/actions");
     assert_problem(
-        &clerk
-            .post(
-                &format!("/api/v1/services/cases/{id}/actions"),
-                decide.clone(),
-            )
-            .await,
+        &clerk.post(&case_actions, decide.clone()).await,
         403,
         "forbidden",
         None,
     );
     assert_problem(
-        &health
-            .post(&format!("/api/v1/services/cases/{id}/actions"), decide)
-            .await,
+        &health.post(&case_actions, decide).await,
         409,
         "illegal_transition",
         None,
     );
-    assert_problem(
-        &health
-            .post(
-                &format!("/api/v1/services/cases/{id}/actions"),
-                json!({"action": "reject", "reason": "不符", "legal_basis": ""}),
-            )
-            .await,
-        422,
-        "required",
-        Some("legal_basis"),
-    );
-    let r = health
+    let got = health
         .post(
-            &format!("/api/v1/services/cases/{id}/actions"),
-            json!({"action": "accept"}),
+            &case_actions,
+            json!({"action": "reject", "reason": "不符", "legal_basis": ""}),
         )
+        .await;
+    assert_problem(&got, 422, "required", Some("legal_basis"));
+    let r = health
+        .post(&case_actions, json!({"action": "accept"}))
         .await;
     assert_eq!(r.0, 200, "{}", r.1);
     assert_eq!(r.1["status"], "accepted");
@@ -129,17 +116,13 @@ async fn api_checks_input_and_follows_the_case(db: Db) {
         None,
     );
     // Feedback without an account; a bad phone names the field.
-    assert_problem(
-        &anon
-            .post(
-                "/api/v1/services/feedback",
-                json!({"name": "赵六", "phone": "123", "text": "办不成"}),
-            )
-            .await,
-        422,
-        "invalid_mobile",
-        Some("phone"),
-    );
+    let got = anon
+        .post(
+            "/api/v1/services/feedback",
+            json!({"name": "赵六", "phone": "123", "text": "办不成"}),
+        )
+        .await;
+    assert_problem(&got, 422, "invalid_mobile", Some("phone"));
     // Level codes per interface.
     let c = anon
         .get("/api/v1/services/evaluation-codes?coding=low_is_good")

@@ -13,40 +13,20 @@ use kernel::Db;
 use services::domain::{ItemStatus, MaterialForm};
 use services::ServicesService;
 use tabular::Cell;
-use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; an_item_from_form_to_second_version_and_import);
 
-async fn login(b: &Browser, url: &str, user: &str) {
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", user).await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
+/// The columns of an 实施清单 sheet, in order.
+fn headers() -> Vec<&'static str> {
+    "基本编码 实施编码 事项名称 事项类型 行使层级 实施部门 审批方式 办件类型 法定时限 承诺时限 计时单位 办理深度 出件方式 设定依据 受理条件 申请材料 收费 办理窗口 办理时间"
+        .split(' ')
+        .collect()
 }
 
-const HEADERS: [&str; 19] = [
-    "基本编码",
-    "实施编码",
-    "事项名称",
-    "事项类型",
-    "行使层级",
-    "实施部门",
-    "审批方式",
-    "办件类型",
-    "法定时限",
-    "承诺时限",
-    "计时单位",
-    "办理深度",
-    "出件方式",
-    "设定依据",
-    "受理条件",
-    "申请材料",
-    "收费",
-    "办理窗口",
-    "办理时间",
-];
-
-fn row(code: &str, name: &str, kind: &str, dept: &str, legal: &str, promised: &str) -> Vec<Cell> {
+/// A row under `headers()`; `fields` are 实施编码|事项名称|事项类型|实施部门|法定时限|承诺时限.
+fn row(fields: &str) -> Vec<Cell> {
+    let f: Vec<&str> = fields.split('|').collect();
+    let (code, name, kind, dept, legal, promised) = (f[0], f[1], f[2], f[3], f[4], f[5]);
     [
         "000114009",
         code,
@@ -83,15 +63,13 @@ fn workbook(file: &str, headers: &[&str], rows: &[Vec<Cell>]) -> String {
 }
 
 async fn an_item_from_form_to_second_version_and_import(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let _h = services_common::hall(&db, "A市数据局").await;
-    let svc = ServicesService::new(db.clone());
-    let Some(mut b) = Browser::start(&format!("services-items-{backend}")).await else {
+    let Some((w, _h, mut b)) =
+        services_common::hall_in_browser(&db, "services-items", (1366, 900)).await
+    else {
         return;
     };
+    let svc = ServicesService::new(db.clone());
     let url = w.url.clone();
-    b.set_size(1366, 900).await;
 
     // The approver of the health commission sees its own items only.
     login(&b, &url, "health1").await;
@@ -101,61 +79,73 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
         items.contains("食品从业人员健康证明") && !items.contains("食品小摊贩备案"),
         "{items}"
     );
-    assert!(
-        items.contains("公共服务") && items.contains("已发布"),
-        "{items}"
-    );
+    assert_has_all(&items, &["公共服务", "已发布"]);
     b.screenshot("catalogue").await;
 
     // A new item: the promised limit longer than the legal one is refused beside its field,
     // the typed rows stay, and nothing is written.
     b.click_and_wait("#new-item").await;
     let code = "11690100WJ0000009001";
-    b.fill("#basic_code", "000114009").await;
-    b.fill("#impl_code", code).await;
-    b.fill("#name", "公共场所卫生许可").await;
+    fill_all(
+        &b,
+        &[
+            ("#basic_code", "000114009"),
+            ("#impl_code", code),
+            ("#name", "公共场所卫生许可"),
+        ],
+    )
+    .await;
     b.select("#item_type", "01").await;
     b.select("#level", "3").await;
-    b.fill("#legal_basis", "《公共场所卫生管理条例》第八条")
-        .await;
-    b.fill("#conditions", "在本市经营宾馆、美容美发等公共场所的单位")
-        .await;
-    b.fill("#legal_days", "20").await;
-    b.fill("#promised_days", "30").await;
+    fill_all(
+        &b,
+        &[
+            ("#legal_basis", "《公共场所卫生管理条例》第八条"),
+            ("#conditions", "在本市经营宾馆、美容美发等公共场所的单位"),
+            ("#legal_days", "20"),
+            ("#promised_days", "30"),
+        ],
+    )
+    .await;
     b.select("#depth", "fully_online").await;
     b.click("input[name=delivery][value=post]").await;
-    b.fill("#windows", "市政务服务中心二楼卫健窗口").await;
-    b.fill("#hours", "工作日 9:00-17:00").await;
-    b.fill("#cross_region", "690103").await;
-    b.fill("[name='materials[0].name']", "营业执照").await;
-    b.fill("[name='materials[0].from_license']", "营业执照")
-        .await;
-    b.fill("[name='materials[1].name']", "卫生检测报告").await;
+    fill_all(
+        &b,
+        &[
+            ("#windows", "市政务服务中心二楼卫健窗口"),
+            ("#hours", "工作日 9:00-17:00"),
+            ("#cross_region", "690103"),
+            ("[name='materials[0].name']", "营业执照"),
+            ("[name='materials[0].from_license']", "营业执照"),
+            ("[name='materials[1].name']", "卫生检测报告"),
+        ],
+    )
+    .await;
     b.select("[name='materials[1].form']", "copy").await;
-    b.fill("[name='materials[1].copies']", "2").await;
-    b.fill("[name='special_procedures[0].name']", "现场核查")
-        .await;
-    b.fill("[name='special_procedures[0].days']", "5").await;
-    b.client
-        .execute(
-            "document.getElementById('materials').scrollIntoView(); return true;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    fill_all(
+        &b,
+        &[
+            ("[name='materials[1].copies']", "2"),
+            ("[name='special_procedures[0].name']", "现场核查"),
+            ("[name='special_procedures[0].days']", "5"),
+        ],
+    )
+    .await;
+    run_script(
+        &b,
+        "document.getElementById('materials').scrollIntoView(); return true;",
+    )
+    .await;
     b.screenshot("new-item-form").await;
     b.click_and_wait("#save").await;
     let err = b.text("#promised_days-error").await;
     assert!(err.contains("承诺时限不能超过法定时限"), "{err}");
-    assert!(b.text("#error-summary").await.contains("承诺时限"));
-    let kept = b
-        .client
-        .execute(
-            "return document.querySelector(\"[name='materials[1].name']\").value;",
-            vec![],
-        )
-        .await
-        .unwrap();
+    assert_text_has(&b, "#error-summary", "承诺时限").await;
+    let kept = run_script(
+        &b,
+        "return document.querySelector(\"[name='materials[1].name']\").value;",
+    )
+    .await;
     assert_eq!(kept, "卫生检测报告");
     assert_eq!(svc.item_id_by_impl_code(code).await.unwrap(), None);
     b.screenshot("new-item-error").await;
@@ -173,10 +163,7 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     );
     assert!(b.body_text().await.contains("已保存第 1 版草稿"));
     let versions = b.text("#versions").await;
-    assert!(
-        versions.contains("草稿") && versions.contains("测试health1"),
-        "{versions}"
-    );
+    assert_has_all(&versions, &["草稿", "测试health1"]);
     let v1 = svc.item_version(None, id, 1).await;
     assert!(v1.is_err(), "a draft is not public");
     let stored = &svc.item_versions(&kernel::Actor::cli(), id).await.unwrap()[0];
@@ -197,24 +184,21 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     // Publish, with a confirmation step.
     b.goto(&format!("{url}/services/items/{id}/versions")).await;
     b.click_and_wait("#publish").await;
-    assert!(b.text("#confirm-text").await.contains("确认发布第 1 版"));
+    assert_text_has(&b, "#confirm-text", "确认发布第 1 版").await;
     b.screenshot("publish-confirm").await;
     b.click_and_wait("#confirm-publish").await;
     assert!(b.body_text().await.contains("已发布第 1 版"));
-    assert!(b.text("#v1").await.contains("已发布"));
+    assert_text_has(&b, "#v1", "已发布").await;
     b.goto(&format!("{url}/guide?q=公共场所")).await;
     assert!(b.body_text().await.contains("公共场所卫生许可"));
     b.goto(&format!("{url}/guide/items/{id}")).await;
     let guide = b.body_text().await;
-    assert!(
-        guide.contains("第 1 版") && guide.contains("卫生检测报告") && guide.contains("现场核查"),
-        "{guide}"
-    );
+    assert_has_all(&guide, &["第 1 版", "卫生检测报告", "现场核查"]);
     b.screenshot("guide-v1").await;
 
     // An edit of the published item is a new draft; the guide keeps version 1.
     b.goto(&format!("{url}/services/items/{id}/edit")).await;
-    assert!(b.text("#edit-note").await.contains("生成第 2 版草稿"));
+    assert_text_has(&b, "#edit-note", "生成第 2 版草稿").await;
     b.fill("#promised_days", "8").await;
     b.click("[name='materials[1].remove']").await;
     b.fill("[name='materials[2].name']", "从业人员健康证明")
@@ -224,13 +208,10 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     assert!(b.body_text().await.contains("已保存第 2 版草稿"));
     let v2 = b.text("#v2").await;
     assert!(v2.contains("草稿"), "{v2}");
-    assert!(b.text("#v1").await.contains("已发布"));
+    assert_text_has(&b, "#v1", "已发布").await;
     b.goto(&format!("{url}/guide/items/{id}")).await;
     let guide = b.body_text().await;
-    assert!(
-        guide.contains("第 1 版") && guide.contains("卫生检测报告"),
-        "{guide}"
-    );
+    assert_has_all(&guide, &["第 1 版", "卫生检测报告"]);
     assert!(!guide.contains("从业人员健康证明"));
 
     // Publish version 2: the confirmation says what changed.
@@ -241,7 +222,7 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
         "{changes}"
     );
     b.click_and_wait("#confirm-publish").await;
-    assert!(b.text("#v1").await.contains("已被新版本替代"));
+    assert_text_has(&b, "#v1", "已被新版本替代").await;
     b.screenshot("versions").await;
     b.goto(&format!("{url}/guide/items/{id}")).await;
     let guide = b.body_text().await;
@@ -254,41 +235,20 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     // The old version stays readable, as it was.
     b.goto(&format!("{url}/services/items/{id}/versions/1"))
         .await;
-    assert!(b.text("#version-status").await.contains("只读"));
-    assert!(b.text("#version-materials").await.contains("卫生检测报告"));
+    assert_text_has(&b, "#version-status", "只读").await;
+    assert_text_has(&b, "#version-materials", "卫生检测报告").await;
     b.screenshot("old-version").await;
 
     // Import: two good rows (a new item, and an edit of ours) and two bad ones.
     let good_new = "11690100WJ0000009002";
     let path = workbook(
         "items-mixed.xlsx",
-        &HEADERS,
+        &headers(),
         &[
-            row(
-                good_new,
-                "放射诊疗许可",
-                "行政许可",
-                "A市卫健委",
-                "20",
-                "10",
-            ),
-            row(code, "公共场所卫生许可", "01", "A市卫健委", "20", "6"),
-            row(
-                "11690100WJ0000009003",
-                "医疗广告审查",
-                "许可吧",
-                "A市卫健委",
-                "20",
-                "5",
-            ),
-            row(
-                "11690100WJ0000009004",
-                "母婴保健技术服务许可",
-                "01",
-                "A市卫健委",
-                "15",
-                "30",
-            ),
+            row(&format!("{good_new}|放射诊疗许可|行政许可|A市卫健委|20|10")),
+            row(&format!("{code}|公共场所卫生许可|01|A市卫健委|20|6")),
+            row("11690100WJ0000009003|医疗广告审查|许可吧|A市卫健委|20|5"),
+            row("11690100WJ0000009004|母婴保健技术服务许可|01|A市卫健委|15|30"),
         ],
     );
     b.goto(&format!("{url}/services/items")).await;
@@ -296,27 +256,13 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     b.fill("#file", &path).await;
     b.click_and_wait("#do-import").await;
     let summary = b.text("#import-summary").await;
-    assert!(
-        summary.contains("共 4 行")
-            && summary.contains("新建 1 项")
-            && summary.contains("修改 1 项"),
-        "{summary}"
-    );
+    assert_has_all(&summary, &["共 4 行", "新建 1 项", "修改 1 项"]);
     let errors = b.text("#import-errors").await;
-    assert!(
-        errors.contains("第 4 行") && errors.contains("事项类型") && errors.contains("许可吧"),
-        "{errors}"
-    );
-    assert!(
-        errors.contains("第 5 行") && errors.contains("承诺时限不能超过法定时限"),
-        "{errors}"
-    );
+    assert_has_all(&errors, &["第 4 行", "事项类型", "许可吧"]);
+    assert_has_all(&errors, &["第 5 行", "承诺时限不能超过法定时限"]);
     assert!(!errors.contains("第 2 行") && !errors.contains("第 3 行"));
     let imported = b.text("#imported").await;
-    assert!(
-        imported.contains("放射诊疗许可") && imported.contains("修改，第 3 版"),
-        "{imported}"
-    );
+    assert_has_all(&imported, &["放射诊疗许可", "修改，第 3 版"]);
     b.screenshot("import-report").await;
     assert!(svc.item_id_by_impl_code(good_new).await.unwrap().is_some());
     assert_eq!(
@@ -340,30 +286,20 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     let before = svc.staff_items(&kernel::Actor::cli()).await.unwrap().len();
     let path = workbook(
         "items-no-dept.xlsx",
-        &HEADERS[..5],
-        &[row("11690100WJ0000009005", "x", "01", "A市卫健委", "1", "1")[..5].to_vec()],
+        &headers()[..5],
+        &[row("11690100WJ0000009005|x|01|A市卫健委|1|1")[..5].to_vec()],
     );
     b.goto(&format!("{url}/services/items/import")).await;
     b.fill("#file", &path).await;
     b.click_and_wait("#do-import").await;
     let err = b.text("#file-error").await;
-    assert!(
-        err.contains("整个文件未导入") && err.contains("实施部门"),
-        "{err}"
-    );
+    assert_has_all(&err, &["整个文件未导入", "实施部门"]);
     let path = workbook(
         "items-other-dept.xlsx",
-        &HEADERS,
+        &headers(),
         &[
-            row("11690100WJ0000009006", "甲", "01", "A市卫健委", "20", "5"),
-            row(
-                "11690100SJ0000009007",
-                "乙",
-                "01",
-                "A市市场监管局",
-                "20",
-                "5",
-            ),
+            row("11690100WJ0000009006|甲|01|A市卫健委|20|5"),
+            row("11690100SJ0000009007|乙|01|A市市场监管局|20|5"),
         ],
     );
     b.fill("#file", &path).await;
@@ -406,10 +342,7 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     login(&b, &url, "admin").await;
     b.goto(&format!("{url}/services/items")).await;
     let items = b.text("#items").await;
-    assert!(
-        items.contains("食品小摊贩备案") && items.contains("公共场所卫生许可"),
-        "{items}"
-    );
+    assert_has_all(&items, &["食品小摊贩备案", "公共场所卫生许可"]);
     assert!(b.body_text().await.contains("新建事项"));
     b.click_and_wait("header form button").await;
     login(&b, &url, "clerk1").await;

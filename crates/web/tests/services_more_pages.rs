@@ -26,43 +26,6 @@ fn at(d: i64, h: i64, min: i64) -> i64 {
     MONDAY_16_0900 + ((d - 16) * 24 * 60 + (h - 9) * 60 + min) * 60_000
 }
 
-async fn login(b: &Browser, url: &str, user: &str) {
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", user).await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
-}
-
-async fn logout(b: &Browser) {
-    b.click_and_wait("header form button").await;
-}
-
-/// How many `css` elements the page has.
-async fn count(b: &Browser, css: &str) -> usize {
-    b.client
-        .execute(
-            "return document.querySelectorAll(arguments[0]).length;",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap()
-        .as_u64()
-        .unwrap() as usize
-}
-
-async fn href(b: &Browser, css: &str) -> String {
-    b.client
-        .execute(
-            "return document.querySelector(arguments[0]).getAttribute('href');",
-            vec![json!(css)],
-        )
-        .await
-        .unwrap()
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 /// The text of each cell of each `css` row.
 async fn rows(b: &Browser, css: &str) -> Vec<Vec<String>> {
     let v = b
@@ -85,24 +48,28 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     // Monday 16 March 2026, 09:00.
     let clock = Clock::manual(at(16, 9, 0));
     db.clock = clock.clone();
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let h = services_common::hall(&db, "A市数据局").await;
-    let svc = ServicesService::new(db.clone());
-    let Some(mut b) = Browser::start(&format!("services-more-{backend}")).await else {
+    let Some((w, h, mut b)) =
+        services_common::hall_in_browser(&db, "services-more", (1366, 900)).await
+    else {
         return;
     };
+    let svc = ServicesService::new(db.clone());
     let url = w.url.clone();
-    b.set_size(1366, 900).await;
     let id_no = kernel::codes::id_card_with_check("11010119900307001");
 
     // The citizen applies online for 摆摊一件事 with every material.
     login(&b, &url, "citizen1").await;
     b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle))
         .await;
-    b.fill("[name='applicant.name']", "张三").await;
-    b.fill("[name='applicant.id_no']", &id_no).await;
-    b.fill("[name='applicant.phone']", "13800138000").await;
+    fill_all(
+        &b,
+        &[
+            ("[name='applicant.name']", "张三"),
+            ("[name='applicant.id_no']", &id_no),
+            ("[name='applicant.phone']", "13800138000"),
+        ],
+    )
+    .await;
     // Name and ID are asked once, in the applicant block (一数一源; services_pages checks it).
     for m in ["photo", "exam", "stall_place"] {
         b.click(&format!("input[name=materials][value={m}]")).await;
@@ -118,20 +85,16 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         page: None,
         per_page: Some(50),
     };
-    let online_health = svc
-        .list(&Actor::cli(), &online(h.health_item), &page)
-        .await
-        .unwrap()
-        .items[0]
-        .case
-        .clone();
-    let market = svc
-        .list(&Actor::cli(), &online(h.stall_item), &page)
-        .await
-        .unwrap()
-        .items[0]
-        .case
-        .clone();
+    // The first online case of `item`.
+    let first_online = |item: i64| {
+        let svc = svc.clone();
+        async move {
+            let cases = svc.list(&Actor::cli(), &online(item), &page).await;
+            cases.unwrap().items[0].case.clone()
+        }
+    };
+    let online_health = first_online(h.health_item).await;
+    let market = first_online(h.stall_item).await;
     // Market supervision accepts its part (5 working days: due Monday 23 March 17:30).
     svc.act(
         &Actor::cli(),
@@ -187,7 +150,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     // of office time.
     assert_eq!(b.text("#case-due").await, "2026-03-19 17:30");
     assert_eq!(b.text("#case-left").await, "剩余 4.0 个工作日");
-    assert!(b.text("#case-tolerated").await.contains("体检表"));
+    assert_text_has(&b, "#case-tolerated", "体检表").await;
     assert_eq!(count(&b, "#accept").await, 0);
     assert_eq!(count(&b, "#supply-tolerated").await, 1);
     assert_eq!(count(&b, "#end-special").await, 0);
@@ -224,8 +187,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.fill("#special_days", "3").await;
     b.click_and_wait("#special button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "特别程序中");
-    assert!(b.text("#case-clock").await.contains("计时暂停"));
-    assert!(b.text("#case-special").await.contains("专家评审，3 天"));
+    assert_text_has(&b, "#case-clock", "计时暂停").await;
+    assert_text_has(&b, "#case-special", "专家评审，3 天").await;
     assert_eq!(count(&b, "#decide").await, 0);
     assert_eq!(count(&b, "#end-special").await, 1);
     b.screenshot("special-started").await;
@@ -237,10 +200,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.goto(&case_url).await;
     assert_eq!(b.text("#case-left").await, "剩余 4.0 个工作日");
     b.click_and_wait("#end-special button[type=submit]").await;
-    assert!(b
-        .text("#end-special #note-error")
-        .await
-        .contains("特别程序结论"));
+    assert_text_has(&b, "#end-special #note-error", "特别程序结论").await;
     assert_eq!(b.text("#case-status").await, "特别程序中");
     b.fill("#end_note", "专家评审意见：符合条件").await;
     b.click_and_wait("#end-special button[type=submit]").await;
@@ -257,7 +217,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     assert_eq!(count(&b, "#case-tolerated").await, 0);
     assert_eq!(count(&b, "#supply-tolerated").await, 0);
     assert!(b.body_text().await.contains("体检表：申请人提交"));
-    assert!(b.text("#case-timeline").await.contains("补齐容缺材料"));
+    assert_text_has(&b, "#case-timeline", "补齐容缺材料").await;
     b.fill("#document_no", "A卫健〔2026〕9号").await;
     b.fill("#text", "准予发放健康证明").await;
     b.click_and_wait("#decide button[type=submit]").await;
@@ -280,16 +240,13 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     let form = format!("#withdraw-{}", online_health.id);
     b.click_and_wait(&format!("{form} button[type=submit]"))
         .await;
-    assert!(b
-        .text(&format!("{form} #reason-error"))
-        .await
-        .contains("撤回理由"));
+    assert_text_has(&b, &format!("{form} #reason-error"), "撤回理由").await;
     assert_eq!(
         case_of(&svc, online_health.id).await.status,
         CaseStatus::Submitted
     );
     assert_eq!(
-        href(&b, "#error-summary a").await,
+        href_of(&b, "#error-summary a").await,
         format!("#withdraw-reason-{}", online_health.id)
     );
     b.screenshot("withdraw-no-reason").await;
@@ -300,17 +257,23 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     .await;
     b.click_and_wait(&format!("{form} button[type=submit]"))
         .await;
-    assert!(b.text("#status").await.contains("已撤回"));
+    assert_text_has(&b, "#status", "已撤回").await;
     assert_eq!(count(&b, &form).await, 0);
-    assert!(b.text("#timeline").await.contains("撤回申请"));
+    assert_text_has(&b, "#timeline", "撤回申请").await;
     b.screenshot("withdrawn").await;
     logout(&b).await;
 
     // 办不成事反映: left on the public page, answered by the supervisor.
     b.goto(&format!("{url}/guide/feedback")).await;
-    b.fill("#name", "王五").await;
-    b.fill("#phone", "13700137000").await;
-    b.fill("#text", "夜市摊位办健康证要跑三次").await;
+    fill_all(
+        &b,
+        &[
+            ("#name", "王五"),
+            ("#phone", "13700137000"),
+            ("#text", "夜市摊位办健康证要跑三次"),
+        ],
+    )
+    .await;
     b.click_and_wait("form button[type=submit]").await;
     assert!(b.body_text().await.contains("已收到您的反映"));
     login(&b, &url, "super1").await;
@@ -318,18 +281,17 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     assert_eq!(b.text("#count-open").await, "1");
     assert_eq!(b.text("#count-answered").await, "0");
     let entry = b.text("section.feedback").await;
-    assert!(
-        entry.contains("夜市摊位办健康证要跑三次") && entry.contains("137****7000"),
-        "{entry}"
-    );
+    assert_has_all(&entry, &["夜市摊位办健康证要跑三次", "137****7000"]);
     assert!(
         !entry.contains("13700137000"),
         "a supervisor sees the phone masked"
     );
     b.click_and_wait("form.answer button[type=submit]").await;
-    assert!(b.text("form.answer #answer-error").await.contains("答复"));
+    assert_text_has(&b, "form.answer #answer-error", "答复").await;
     assert_eq!(b.text("#count-open").await, "1");
-    assert!(href(&b, "#error-summary a").await.starts_with("#answer-"));
+    assert!(href_of(&b, "#error-summary a")
+        .await
+        .starts_with("#answer-"));
     b.screenshot("feedback-empty-answer").await;
     b.fill(
         "form.answer textarea",
@@ -339,13 +301,13 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.click_and_wait("form.answer button[type=submit]").await;
     assert_eq!(b.text("#count-open").await, "0");
     assert_eq!(b.text("#count-answered").await, "1");
-    assert!(b.text("section.feedback .status").await.contains("已答复"));
+    assert_text_has(&b, "section.feedback .status", "已答复").await;
     b.goto(&format!("{url}/services/feedback?status=open"))
         .await;
     assert!(b.body_text().await.contains("没有符合条件的反映"));
     b.goto(&format!("{url}/services/feedback?status=answered"))
         .await;
-    assert!(b.text("section.feedback").await.contains("设立体检点"));
+    assert_text_has(&b, "section.feedback", "设立体检点").await;
     b.screenshot("feedback-answered").await;
     logout(&b).await;
 
@@ -376,7 +338,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         ],
         "sorted by 受理量, then by name, highest first: {body:?}"
     );
-    assert!(b.text("#kpis").await.contains("已答复 1"));
+    assert_text_has(&b, "#kpis", "已答复 1").await;
     // Overdue now: the market part, red, linked to its case page.
     let overdue = b.text("#overdue").await;
     assert!(
@@ -386,7 +348,7 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         "{overdue}"
     );
     assert_eq!(
-        href(&b, "#overdue table a").await,
+        href_of(&b, "#overdue table a").await,
         format!("/services/cases/{}", market.id)
     );
     assert_eq!(count(&b, "svg.chart").await, 2);
@@ -401,8 +363,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         "A市市场监管局"
     );
     // The downloads are a workbook and a document, for the same period.
-    let xlsx = href(&b, "#download-xlsx").await;
-    let docx = href(&b, "#download-docx").await;
+    let xlsx = href_of(&b, "#download-xlsx").await;
+    let docx = href_of(&b, "#download-docx").await;
     assert!(xlsx.contains("period=2026-03") && docx.contains("period=2026-03"));
     let c = Client::login(&url, "super1").await;
     for (path, kind) in [(&xlsx, "spreadsheetml"), (&docx, "wordprocessingml")] {
@@ -426,22 +388,19 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
             .unwrap();
     }
     b.click_and_wait("#period-form button[type=submit]").await;
-    assert!(b
-        .text("#period-title")
-        .await
-        .contains("2026-03-16 至 2026-03-20"));
+    assert_text_has(&b, "#period-title", "2026-03-16 至 2026-03-20").await;
     assert_eq!(
         rows(&b, "#report-total").await[0][..4],
         ["合计", "2", "1", "50.0%"]
     );
-    assert!(href(&b, "#download-xlsx")
+    assert!(href_of(&b, "#download-xlsx")
         .await
         .contains("from=2026-03-16&to=2026-03-20"));
     b.screenshot("report-custom-period").await;
     // A bad month is named beside its field.
     b.goto(&format!("{url}/services/reports?month=2026-13"))
         .await;
-    assert!(b.text("#month-error").await.contains("月份"));
+    assert_text_has(&b, "#month-error", "月份").await;
     b.screenshot("report-bad-month").await;
     // The deadline the case page showed is the one stored.
     assert_eq!(

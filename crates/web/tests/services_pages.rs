@@ -13,28 +13,24 @@ use testkit::browser::Browser;
 
 testkit::on_both_backends!(migrations; a_bundle_from_online_application_to_rectification);
 
-async fn login(b: &Browser, url: &str, user: &str) {
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", user).await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
+/// Fills in the applicant block of the form on the page.
+async fn fill_applicant(b: &Browser, name: &str, id_no: &str, phone: &str) {
+    fill_all(
+        b,
+        &[
+            ("[name='applicant.name']", name),
+            ("[name='applicant.id_no']", id_no),
+            ("[name='applicant.phone']", phone),
+        ],
+    )
+    .await;
 }
 
-/// How many elements match `css` on the current page.
-async fn count(b: &Browser, css: &str) -> u64 {
-    b.client
-        .execute(
-            "return document.querySelectorAll(arguments[0]).length;",
-            vec![serde_json::json!(css)],
-        )
-        .await
-        .expect("count")
-        .as_u64()
-        .unwrap_or(0)
-}
-
-async fn logout(b: &Browser) {
-    b.click_and_wait("header form button").await;
+/// Ticks the `materials` handed in.
+async fn tick_materials(b: &Browser, materials: &[&str]) {
+    for m in materials {
+        b.click(&format!("input[name=materials][value={m}]")).await;
+    }
 }
 
 /// Opens the case of this item in the signed-in department's inbox.
@@ -46,14 +42,11 @@ async fn open_case(b: &Browser, url: &str, number_prefix: &str) {
 }
 
 async fn a_bundle_from_online_application_to_rectification(db: Db) {
-    let backend = db.backend().name();
-    let w = world(db.clone()).await;
-    let h = services_common::hall(&db, "A市数据局").await;
-    let Some(mut b) = Browser::start(&format!("services-{backend}")).await else {
+    let Some((w, h, mut b)) = services_common::hall_in_browser(&db, "services", (1366, 768)).await
+    else {
         return;
     };
     let url = w.url.clone();
-    b.set_size(1366, 768).await;
 
     // The public guide, searchable in Chinese, and the bundle with what it saves.
     b.goto(&format!("{url}/guide?q=健康")).await;
@@ -65,10 +58,7 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.screenshot("guide-search").await;
     b.goto(&format!("{url}/guide/bundles/{}", h.bundle)).await;
     let savings = b.text("#savings").await;
-    assert!(
-        savings.contains("8 个工作日") && savings.contains("5 个工作日"),
-        "{savings}"
-    );
+    assert_has_all(&savings, &["8 个工作日", "5 个工作日"]);
     b.screenshot("bundle-guide").await;
 
     // The citizen applies online: one form, one material list (no stall description yet).
@@ -79,26 +69,28 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // 一数一源: the name and ID number both items ask for come from the applicant block.
     assert_eq!(count(&b, "#apply-form [name='applicant.id_no']").await, 1);
     assert_eq!(count(&b, "#apply-form [name^='form.']").await, 0);
-    assert!(b.text("#prefilled").await.contains("姓名、身份证号"));
-    b.fill("[name='applicant.name']", "张三").await;
-    b.fill("[name='applicant.id_no']", "123").await;
-    b.fill("[name='applicant.phone']", "13800138000").await;
-    b.click("input[name=materials][value=photo]").await;
-    b.click("input[name=materials][value=exam]").await;
+    assert_text_has(&b, "#prefilled", "姓名、身份证号").await;
+    fill_all(
+        &b,
+        &[
+            ("[name='applicant.name']", "张三"),
+            ("[name='applicant.id_no']", "123"),
+            ("[name='applicant.phone']", "13800138000"),
+        ],
+    )
+    .await;
+    tick_materials(&b, &["photo", "exam"]).await;
     b.click_and_wait("#apply-form button[type=submit]").await;
     // A bad ID number is shown beside its field, and what was typed stays.
-    assert!(b.text("#error-summary").await.contains("身份证号"));
-    assert!(b
-        .text("#applicant\\.id_no-error")
-        .await
-        .contains("身份证号"));
+    assert_text_has(&b, "#error-summary", "身份证号").await;
+    assert_text_has(&b, "#applicant\\.id_no-error", "身份证号").await;
     b.screenshot("apply-error").await;
     b.fill("[name='applicant.id_no']", &id_no).await;
     b.click_and_wait("#apply-form button[type=submit]").await;
     let path = b.current_path().await;
     assert!(path.starts_with("/services/mine/YJS"), "{path}");
     let number = path.rsplit('/').next().unwrap().to_owned();
-    assert!(b.text("#status").await.contains("办理中"));
+    assert_text_has(&b, "#status", "办理中").await;
     b.screenshot("bundle-submitted").await;
     logout(&b).await;
 
@@ -121,10 +113,10 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // The citizen sees one status, 待补正, and supplies it.
     login(&b, &url, "citizen1").await;
     b.goto(&format!("{url}/services/mine/{number}")).await;
-    assert!(b.text("#status").await.contains("待补正"));
+    assert_text_has(&b, "#status", "待补正").await;
     b.screenshot("citizen-supplement").await;
     b.click_and_wait("button.supply").await;
-    assert!(b.text("#status").await.contains("办理中"));
+    assert_text_has(&b, "#status", "办理中").await;
     logout(&b).await;
 
     // Market accepts, both decide and close.
@@ -162,11 +154,8 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // The applicant's name and ID are asked once, in the applicant block, not again below.
     assert_eq!(count(&b, "#desk-form input[name$='id_no']").await, 1);
     assert_eq!(count(&b, "#desk-form input[name$='name']").await, 1);
-    b.fill("[name='applicant.name']", "李四").await;
-    b.fill("[name='applicant.id_no']", &id_no).await;
-    b.fill("[name='applicant.phone']", "13900139000").await;
-    b.click("input[name=materials][value=photo]").await;
-    b.click("input[name=materials][value=exam]").await;
+    fill_applicant(&b, "李四", &id_no, "13900139000").await;
+    tick_materials(&b, &["photo", "exam"]).await;
     b.screenshot("front-desk-intake").await;
     b.click_and_wait("#desk-form button[type=submit]").await;
     let msg = b.body_text().await;
@@ -175,16 +164,12 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // A walk-in 摆摊一件事 on the bundle's merged form: still one name and one ID.
     b.select("#bundle_id", &h.bundle.to_string()).await;
     b.click_and_wait("#choose-bundle").await;
-    assert!(b.text("#desk-target").await.contains("一件事"));
+    assert_text_has(&b, "#desk-target", "一件事").await;
     assert_eq!(count(&b, "#desk-form input[name$='id_no']").await, 1);
     assert_eq!(count(&b, "#desk-form input[name$='name']").await, 1);
-    assert!(b.text("#prefilled").await.contains("姓名、身份证号"));
-    b.fill("[name='applicant.name']", "王五").await;
-    b.fill("[name='applicant.id_no']", &id_no).await;
-    b.fill("[name='applicant.phone']", "13700137000").await;
-    b.click("input[name=materials][value=photo]").await;
-    b.click("input[name=materials][value=exam]").await;
-    b.click("input[name=materials][value=stall_place]").await;
+    assert_text_has(&b, "#prefilled", "姓名、身份证号").await;
+    fill_applicant(&b, "王五", &id_no, "13700137000").await;
+    tick_materials(&b, &["photo", "exam", "stall_place"]).await;
     b.screenshot("front-desk-bundle").await;
     b.click_and_wait("#desk-form button[type=submit]").await;
     let msg = b.body_text().await;
@@ -210,7 +195,7 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // The citizen sees one result and rates it 不满意.
     login(&b, &url, "citizen1").await;
     b.goto(&format!("{url}/services/mine/{number}")).await;
-    assert!(b.text("#status").await.contains("已出件"));
+    assert_text_has(&b, "#status", "已出件").await;
     b.click("#evaluate input[value=dissatisfied]").await;
     b.fill("#text", "补正要求没有一次说清").await;
     b.screenshot("citizen-rates").await;

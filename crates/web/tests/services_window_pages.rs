@@ -84,10 +84,7 @@ async fn the_window_evaluator_records_one_rating(db: Db) {
     };
     let url = w.url.clone();
     b.set_size(1366, 768).await;
-    b.goto(&format!("{url}/login")).await;
-    b.fill("#username", "clerk1").await;
-    b.fill("#password", PW).await;
-    b.click_and_wait("form button[type=submit]").await;
+    login(&b, &url, "clerk1").await;
 
     // An unknown number is said plainly.
     b.goto(&format!("{url}/services/desk/evaluate?number=BJ-NONE"))
@@ -97,7 +94,7 @@ async fn the_window_evaluator_records_one_rating(db: Db) {
     b.goto(&format!("{url}/services/desk/evaluate")).await;
     b.fill("#lookup [name=number]", &open_number).await;
     b.click_and_wait("#lookup button[type=submit]").await;
-    assert!(b.text("#status").await.contains("已办结"));
+    assert_text_has(&b, "#status", "已办结").await;
 
     // 不满意 with neither a reason nor a tag: refused beside the field, nothing stored.
     b.click("#window-evaluate input[value=dissatisfied]").await;
@@ -117,7 +114,7 @@ async fn the_window_evaluator_records_one_rating(db: Db) {
     let body = b.body_text().await;
     assert!(body.contains("窗口评价：满意"), "{body}");
     assert!(body.contains("第 1 次评价（窗口评价器）：满意"), "{body}");
-    assert!(b.text("#no-evaluation").await.contains("已评价"));
+    assert_text_has(&b, "#no-evaluation", "已评价").await;
     b.screenshot("window-evaluator-done").await;
     assert_eq!(count_evaluations(&db).await, 1);
     let mut conn = db.pool().acquire().await.unwrap();

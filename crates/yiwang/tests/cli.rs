@@ -15,39 +15,37 @@ testkit::on_both_backends!(migrations;
     users_are_added_listed_and_reset,
 );
 
+/// `yiwang user add` without a department.
+fn add_user(url: &str, username: &str, name: &str, role: &str) -> std::process::Output {
+    let args = [
+        "user",
+        "add",
+        "--username",
+        username,
+        "--name",
+        name,
+        "--role",
+        role,
+    ];
+    yiwang(url, &args)
+}
+
+/// The rest of the first printed line that starts with `prefix`.
+fn printed_after(o: &std::process::Output, prefix: &str) -> String {
+    let printed = out(o);
+    let found = printed.lines().find_map(|l| l.strip_prefix(prefix));
+    found.unwrap().to_owned()
+}
+
 async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
     let url = db.url().to_owned();
     // The fixture migrated already: the command applies nothing.
     let o = yiwang(&url, &["migrate"]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("无需迁移"), "{}", out(&o));
-    let o = yiwang(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "clerk1",
-            "--name",
-            "窗口一",
-            "--role",
-            "citizen",
-        ],
-    );
+    let o = add_user(&url, "clerk1", "窗口一", "citizen");
     assert!(o.status.success(), "{}", out(&o));
-    let o = yiwang(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "clerk2",
-            "--name",
-            "窗口二",
-            "--role",
-            "citizen",
-        ],
-    );
+    let o = add_user(&url, "clerk2", "窗口二", "citizen");
     assert!(o.status.success(), "{}", out(&o));
     let o = yiwang(&url, &["audit", "verify"]);
     assert!(
@@ -66,55 +64,15 @@ async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
 
 async fn users_are_added_listed_and_reset(db: Db) {
     let url = db.url().to_owned();
-    let o = yiwang(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "x",
-            "--name",
-            "短",
-            "--role",
-            "citizen",
-        ],
-    );
+    let o = add_user(&url, "x", "短", "citizen");
     assert!(!o.status.success());
     assert!(out(&o).contains("用户名为 3–32 位"), "{}", out(&o));
-    let o = yiwang(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "staff1",
-            "--name",
-            "员工",
-            "--role",
-            "handler",
-        ],
-    );
+    let o = add_user(&url, "staff1", "员工", "handler");
     assert!(!o.status.success());
     assert!(out(&o).contains("工作人员必须属于一个单位"), "{}", out(&o));
-    let o = yiwang(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "resident",
-            "--name",
-            "居民甲",
-            "--role",
-            "citizen",
-        ],
-    );
+    let o = add_user(&url, "resident", "居民甲", "citizen");
     assert!(o.status.success(), "{}", out(&o));
-    let first = out(&o)
-        .lines()
-        .find_map(|l| l.strip_prefix("初始密码："))
-        .unwrap()
-        .to_owned();
+    let first = printed_after(&o, "初始密码：");
     let o = yiwang(&url, &["user", "list"]);
     assert!(
         out(&o).contains("resident") && out(&o).contains("居民甲"),
@@ -123,11 +81,7 @@ async fn users_are_added_listed_and_reset(db: Db) {
     );
     let o = yiwang(&url, &["user", "reset-password", "resident"]);
     assert!(o.status.success(), "{}", out(&o));
-    let second = out(&o)
-        .lines()
-        .find_map(|l| l.strip_prefix("新密码："))
-        .unwrap()
-        .to_owned();
+    let second = printed_after(&o, "新密码：");
     assert_ne!(first, second);
     let o = yiwang(&url, &["user", "reset-password", "nobody"]);
     assert!(
@@ -140,14 +94,7 @@ async fn users_are_added_listed_and_reset(db: Db) {
 #[test]
 fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_yiwang"))
-            .current_dir(dir.path())
-            .args(args)
-            .env_remove("YIWANG_DATABASE_URL")
-            .output()
-            .expect("run yiwang")
-    };
+    let run = |args: &[&str]| yiwang_as_user_in(dir.path(), args);
     let o = run(&["demo", "--no-serve", "--seed", "7"]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(

@@ -3,11 +3,14 @@
 //! history. On SQLite and PostgreSQL.
 
 use kernel::{Actor, Db, Role};
-use org::{NewDepartment, NewRegion, NewUser, OrgService};
+use org::{NewUser, OrgService};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod support;
+use support::*;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     web::migrations()
@@ -49,58 +52,34 @@ async fn login(base: &str) -> (reqwest::Client, String) {
         .cookie_store(true)
         .build()
         .unwrap();
-    let r: Value = c
+    let credentials = json!({"username": "operator", "password": "abc12345"});
+    let sent = c
         .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"username": "operator", "password": "abc12345"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .json(&credentials);
+    let r: Value = sent.send().await.unwrap().json().await.unwrap();
     (c, r["csrf_token"].as_str().expect("logged in").to_owned())
 }
 
+async fn get_json(client: &reqwest::Client, url: String) -> Value {
+    client.get(url).send().await.unwrap().json().await.unwrap()
+}
+
 async fn acknowledged_tickets_survive_kill_9(db: Db) {
-    let auth = kernel::config::AuthConfig {
-        argon2_memory_kib: 1024,
-        argon2_iterations: 1,
-        ..Default::default()
-    };
-    let org = OrgService::new(db.clone(), auth);
+    // Password hashing cheap enough for tests.
+    let mut config = kernel::config::Config::default();
+    config.auth.argon2_memory_kib = 1024;
+    config.auth.argon2_iterations = 1;
+    let org = OrgService::new(db.clone(), config.auth);
     let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市")] {
-        org.create_region(
-            &cli,
-            NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let d = org
-        .create_department(
-            &cli,
-            NewDepartment {
-                name: "12345中心".into(),
-                short_name: None,
-                region_code: "690100".into(),
-                parent_id: None,
-                credit_code: None,
-                phone: None,
-            },
-        )
-        .await
-        .unwrap();
+    let regions = [("690000", "西地省"), ("690100", "A市")];
+    let centre = regions_and_departments(&org, &regions, &["12345中心"]).await[0];
     org.create_user(
         &cli,
         NewUser {
             username: "operator".into(),
             display_name: "话务员".into(),
             password: "abc12345".into(),
-            dept_id: Some(d.id),
+            dept_id: Some(centre),
             roles: vec![Role::Operator],
             phone: None,
             id_card: None,
@@ -170,16 +149,11 @@ async fn acknowledged_tickets_survive_kill_9(db: Db) {
     let mut page = 1;
     let mut found = std::collections::HashMap::new();
     loop {
-        let v: Value = client
-            .get(format!(
-                "{base}/api/v1/hotline/tickets?per_page=200&page={page}"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value = get_json(
+            &client,
+            format!("{base}/api/v1/hotline/tickets?per_page=200&page={page}"),
+        )
+        .await;
         let items = v["items"].as_array().unwrap().clone();
         for t in &items {
             found.insert(
@@ -200,14 +174,11 @@ async fn acknowledged_tickets_survive_kill_9(db: Db) {
             .get(n)
             .unwrap_or_else(|| panic!("acknowledged ticket {n} was lost"));
         assert_eq!(status, "accepted", "{n}");
-        let tl: Value = client
-            .get(format!("{base}/api/v1/hotline/tickets/{id}/timeline"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let tl: Value = get_json(
+            &client,
+            format!("{base}/api/v1/hotline/tickets/{id}/timeline"),
+        )
+        .await;
         assert_eq!(tl[0]["action"], "create", "{n} has its history");
     }
     server.kill().unwrap();

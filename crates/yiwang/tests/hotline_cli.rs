@@ -5,7 +5,6 @@ use support::*;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::Command;
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -29,39 +28,33 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
     let labeled = shared("labeled.csv");
     let categories = shared("categories.csv");
     let model = d.join("model.bin");
+    // `yiwang hotline ARGS…` in the temporary folder.
+    let hotline = |args: &[&str]| yiwang_in(d, &[&["hotline"][..], args].concat());
 
-    let o = yiwang_in(
-        d,
-        &[
-            "hotline",
-            "train",
-            "--labeled",
-            s(&labeled),
-            "--taxonomy",
-            s(&categories),
-            "--out",
-            s(&model),
-        ],
-    );
+    let o = hotline(&[
+        "train",
+        "--labeled",
+        s(&labeled),
+        "--taxonomy",
+        s(&categories),
+        "--out",
+        s(&model),
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("宏平均 F1"), "{}", out(&o));
     assert!(model.exists());
 
     // Classify: every row, its id and columns kept, three columns added.
     let classified = d.join("classified.csv");
-    let o = yiwang_in(
-        d,
-        &[
-            "hotline",
-            "classify",
-            "--model",
-            s(&model),
-            "--input",
-            s(&labeled),
-            "--output",
-            s(&classified),
-        ],
-    );
+    let o = hotline(&[
+        "classify",
+        "--model",
+        s(&model),
+        "--input",
+        s(&labeled),
+        "--output",
+        s(&classified),
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     let (ih, irows) = read_csv(&labeled);
     let (oh, orows) = read_csv(&classified);
@@ -81,18 +74,14 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
     }
 
     // Evaluate as JSON.
-    let o = yiwang_in(
-        d,
-        &[
-            "hotline",
-            "evaluate",
-            "--model",
-            s(&model),
-            "--labeled",
-            s(&labeled),
-            "--json",
-        ],
-    );
+    let o = hotline(&[
+        "evaluate",
+        "--model",
+        s(&model),
+        "--labeled",
+        s(&labeled),
+        "--json",
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     let e: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert!(e["macro_f1"].as_f64().unwrap() > 0.8, "{e}");
@@ -101,18 +90,7 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
 
     // Hot issues.
     let votes = shared("messages_with_votes.csv");
-    let o = yiwang_in(
-        d,
-        &[
-            "hotline",
-            "hotspots",
-            "--input",
-            s(&votes),
-            "--top",
-            "5",
-            "--json",
-        ],
-    );
+    let o = hotline(&["hotspots", "--input", s(&votes), "--top", "5", "--json"]);
     assert!(o.status.success(), "{}", out(&o));
     let hot: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(hot.len(), 5);
@@ -144,17 +122,13 @@ fn train_classify_evaluate_hotspots_and_reply_quality() {
         w.flush().unwrap();
     }
     let scored = d.join("scored.csv");
-    let o = yiwang_in(
-        d,
-        &[
-            "hotline",
-            "reply-quality",
-            "--input",
-            s(&small),
-            "--output",
-            s(&scored),
-        ],
-    );
+    let o = hotline(&[
+        "reply-quality",
+        "--input",
+        s(&small),
+        "--output",
+        s(&scored),
+    ]);
     assert!(o.status.success(), "{}", out(&o));
     let (qh, qrows) = read_csv(&scored);
     assert_eq!(qrows.len(), 200);
@@ -225,14 +199,7 @@ fn bad_input_is_a_chinese_error_with_exit_code_1() {
 fn train_from_the_database_lists_and_activates_versions() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_yiwang"))
-            .current_dir(d)
-            .args(args)
-            .env_remove("YIWANG_DATABASE_URL")
-            .output()
-            .expect("run yiwang")
-    };
+    let run = |args: &[&str]| yiwang_as_user_in(d, args);
     // The demo trains version 1 from its generated tickets.
     let o = run(&["demo", "--no-serve", "--seed", "3"]);
     assert!(o.status.success(), "{}", out(&o));

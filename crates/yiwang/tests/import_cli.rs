@@ -15,36 +15,18 @@ fn categories_then_tickets_with_a_summary() {
         &["import", "categories", categories.to_str().unwrap()],
     );
     assert!(o.status.success(), "{}", out(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains("categories.csv：517 行，新增分类"),
-        "{stdout}"
-    );
+    assert_stdout_has(&o, "categories.csv：517 行，新增分类");
 
     let o = yiwang(&url, &["import", "tickets", labeled.to_str().unwrap()]);
     assert!(o.status.success(), "{}", out(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains("labeled.csv：457 行：新增 456，补充 0，未变 0，跳过 1"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("第 287 行：留言编号“37042”与第 93 行重复，已跳过"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("合计 1 个文件，457 行：新增 456"),
-        "{stdout}"
-    );
+    assert_stdout_has(&o, "labeled.csv：457 行：新增 456，补充 0，未变 0，跳过 1");
+    assert_stdout_has(&o, "第 287 行：留言编号“37042”与第 93 行重复，已跳过");
+    assert_stdout_has(&o, "合计 1 个文件，457 行：新增 456");
 
     // Again: nothing new, and the taxonomy is kept as it is.
     let o = yiwang(&url, &["import", "tickets", labeled.to_str().unwrap()]);
     assert!(o.status.success(), "{}", out(&o));
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        stdout.contains("labeled.csv：457 行：新增 0，补充 0，未变 456，跳过 1"),
-        "{stdout}"
-    );
+    assert_stdout_has(&o, "labeled.csv：457 行：新增 0，补充 0，未变 456，跳过 1");
     let o = yiwang(
         &url,
         &["import", "categories", categories.to_str().unwrap()],

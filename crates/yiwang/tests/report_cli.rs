@@ -9,7 +9,6 @@ use hotline::domain::*;
 use hotline::HotlineService;
 use kernel::clock::Clock;
 use kernel::{Actor, Db};
-use std::io::Read;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
     web::migrations()
@@ -32,32 +31,8 @@ async fn small_city(db: &Db) -> String {
     db.clock = Clock::manual(at(3, 3, 9));
     let org = org::OrgService::new(db.clone(), Default::default());
     let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            org::NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    let dept = org
-        .create_department(
-            &cli,
-            org::NewDepartment {
-                name: "住建局".into(),
-                short_name: None,
-                region_code: "690100".into(),
-                parent_id: None,
-                credit_code: None,
-                phone: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let regions = [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")];
+    let dept = regions_and_departments(&org, &regions, &["住建局"]).await[0];
     let svc = HotlineService::new(db.clone(), "A市");
     let call = |title: &str| NewTicket {
         channel: Channel::Phone,
@@ -131,34 +106,15 @@ async fn small_city(db: &Db) -> String {
     c_number
 }
 
-fn document_xml(path: &std::path::Path) -> String {
-    let f = std::fs::File::open(path).unwrap();
-    let mut z = zip::ZipArchive::new(f).unwrap();
-    let mut s = String::new();
-    z.by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut s)
-        .unwrap();
-    s
-}
-
 async fn the_report_command_writes_word_and_excel_files(db: Db) {
     let reopened = small_city(&db).await;
     let url = db.url().to_owned();
     let dir = tempfile::tempdir().unwrap();
+    // `yiwang report hotline ARGS…`.
+    let report = |args: &[&str]| yiwang(&url, &[&["report", "hotline"][..], args].concat());
 
     let docx = dir.path().join("运行情况.docx");
-    let o = yiwang(
-        &url,
-        &[
-            "report",
-            "hotline",
-            "--period",
-            "2025-03",
-            "--out",
-            docx.to_str().unwrap(),
-        ],
-    );
+    let o = report(&["--period", "2025-03", "--out", docx.to_str().unwrap()]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("已生成2025年3月运行情况"), "{}", out(&o));
     let xml = document_xml(&docx);
@@ -175,17 +131,7 @@ async fn the_report_command_writes_word_and_excel_files(db: Db) {
     }
 
     let xlsx = dir.path().join("report.xlsx");
-    let o = yiwang(
-        &url,
-        &[
-            "report",
-            "hotline",
-            "--period",
-            "2025-03",
-            "--out",
-            xlsx.to_str().unwrap(),
-        ],
-    );
+    let o = report(&["--period", "2025-03", "--out", xlsx.to_str().unwrap()]);
     assert!(o.status.success(), "{}", out(&o));
     let sheet = tabular::read_path(&xlsx).unwrap();
     let received = sheet
@@ -196,17 +142,7 @@ async fn the_report_command_writes_word_and_excel_files(db: Db) {
     assert_eq!(received.cells[1], "3");
 
     let weekly = dir.path().join("专报.docx");
-    let o = yiwang(
-        &url,
-        &[
-            "report",
-            "hotline",
-            "--week",
-            "2025-W11",
-            "--out",
-            weekly.to_str().unwrap(),
-        ],
-    );
+    let o = report(&["--week", "2025-W11", "--out", weekly.to_str().unwrap()]);
     assert!(o.status.success(), "{}", out(&o));
     let xml = document_xml(&weekly);
     assert!(xml.contains("典型案例专报") && xml.contains(&reopened));
@@ -219,10 +155,8 @@ async fn the_report_command_writes_word_and_excel_files(db: Db) {
         vec!["--week", "2025-W11", "--out", xlsx.to_str().unwrap()],
         vec!["--week", "2025-03", "--out", weekly.to_str().unwrap()],
     ] {
-        let mut all = vec!["report", "hotline"];
-        all.extend(args);
-        let o = yiwang(&url, &all);
-        assert!(!o.status.success(), "{all:?}");
+        let o = report(&args);
+        assert!(!o.status.success(), "{args:?}");
         assert!(out(&o).contains("错误："), "{}", out(&o));
     }
 }

@@ -13,7 +13,6 @@ use serde_json::json;
 use services::domain::*;
 use services::report::GroupBy;
 use services::service::NewCase;
-use std::io::Read;
 use tabular::Cell;
 
 fn migrations() -> Vec<kernel::migrate::Migration> {
@@ -34,33 +33,9 @@ fn path(p: &std::path::Path) -> &str {
 /// imported as a new city would.
 async fn empty_city(db: &Db) {
     let org = org::OrgService::new(db.clone(), Default::default());
-    let cli = Actor::cli();
-    for (c, n) in [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")] {
-        org.create_region(
-            &cli,
-            org::NewRegion {
-                code: c.into(),
-                name: n.into(),
-            },
-        )
-        .await
-        .unwrap();
-    }
-    for n in ["市政务服务中心", "市卫健委", "市市场监管局"] {
-        org.create_department(
-            &cli,
-            org::NewDepartment {
-                name: n.into(),
-                short_name: None,
-                region_code: "690100".into(),
-                parent_id: None,
-                credit_code: None,
-                phone: None,
-            },
-        )
-        .await
-        .unwrap();
-    }
+    let regions = [("690000", "西地省"), ("690100", "A市"), ("690102", "A1区")];
+    let depts = ["市政务服务中心", "市卫健委", "市市场监管局"];
+    regions_and_departments(&org, &regions, &depts).await;
 }
 
 /// A second database on the same backend as `db`.
@@ -204,67 +179,33 @@ async fn export_then_import_gives_the_same_items(db: Db) {
 }
 
 fn header() -> Vec<String> {
-    [
-        "基本编码",
-        "实施编码",
-        "事项名称",
-        "事项类型",
-        "实施部门",
-        "办件类型",
-        "法定时限",
-        "承诺时限",
-        "申请材料",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect()
+    columns("基本编码 实施编码 事项名称 事项类型 实施部门 办件类型 法定时限 承诺时限 申请材料")
 }
 
-fn row(code: &str, name: &str, kind: &str, dept: &str, legal: &str, promised: &str) -> Vec<Cell> {
-    [
+/// A row under `header()`; `fields` are 实施编码|事项名称|事项类型|实施部门|法定时限|承诺时限.
+fn row(fields: &str) -> Vec<Cell> {
+    let f: Vec<&str> = fields.split('|').collect();
+    let cells = [
         "000105001",
-        code,
-        name,
-        kind,
-        dept,
+        f[0],
+        f[1],
+        f[2],
+        f[3],
         "承诺件",
-        legal,
-        promised,
+        f[4],
+        f[5],
         "apply:申请表",
-    ]
-    .iter()
-    .map(|s| Cell::from(*s))
-    .collect()
+    ];
+    cells.iter().map(|s| Cell::from(*s)).collect()
 }
 
 async fn import_names_the_bad_lines_and_fails(db: Db) {
     let _w = world(db.clone()).await;
     let rows = vec![
-        row(
-            "11690100SJ0000003001",
-            "个体工商户登记",
-            "行政许可",
-            "市市场监管局",
-            "15",
-            "3",
-        ),
-        row(
-            "11690100SJ0000003002",
-            "食品经营许可",
-            "行政许可",
-            "市教育局",
-            "20",
-            "5",
-        ),
-        row("11690100SJ0000003003", "", "01", "市市场监管局", "20", "5"),
-        row(
-            "11690100SJ0000003004",
-            "药品零售许可",
-            "01",
-            "市市场监管局",
-            "15",
-            "三十",
-        ),
+        row("11690100SJ0000003001|个体工商户登记|行政许可|市市场监管局|15|3"),
+        row("11690100SJ0000003002|食品经营许可|行政许可|市教育局|20|5"),
+        row("11690100SJ0000003003||01|市市场监管局|20|5"),
+        row("11690100SJ0000003004|药品零售许可|01|市市场监管局|15|三十"),
     ];
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bad.xlsx");
@@ -378,35 +319,25 @@ async fn report_services_writes_word_and_excel_files(db: Db) {
     assert_eq!((expected.total.accepted, expected.total.closed), (2, 1));
 
     let dir = tempfile::tempdir().unwrap();
+    // `yiwang report services ARGS…`.
+    let report = |args: &[&str]| yiwang(db.url(), &[&["report", "services"][..], args].concat());
+    // Asserts that the zip file at `path` holds each of `parts`.
+    let assert_parts = |path: &std::path::Path, parts: &[&str]| {
+        let names = zip_names(path);
+        for part in parts {
+            assert!(names.iter().any(|n| n == part), "{part} not in {names:?}");
+        }
+    };
     let docx = dir.path().join("政务服务.docx");
-    let o = yiwang(
-        db.url(),
-        &[
-            "report",
-            "services",
-            "--period",
-            "2026-03",
-            "--out",
-            path(&docx),
-        ],
-    );
+    let o = report(&["--period", "2026-03", "--out", path(&docx)]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(
         out(&o).contains("已生成2026-03政务服务运行情况"),
         "{}",
         out(&o)
     );
-    let names = zip_names(&docx);
-    for part in ["[Content_Types].xml", "word/document.xml"] {
-        assert!(names.iter().any(|n| n == part), "{part} not in {names:?}");
-    }
-    let mut xml = String::new();
-    zip::ZipArchive::new(std::fs::File::open(&docx).unwrap())
-        .unwrap()
-        .by_name("word/document.xml")
-        .unwrap()
-        .read_to_string(&mut xml)
-        .unwrap();
+    assert_parts(&docx, &["[Content_Types].xml", "word/document.xml"]);
+    let xml = document_xml(&docx);
     for want in [
         "政务服务运行情况",
         "共受理办件 2 件，办结 1 件，办结率 50.0%",
@@ -419,28 +350,14 @@ async fn report_services_writes_word_and_excel_files(db: Db) {
     }
 
     let xlsx = dir.path().join("figures.xlsx");
-    let o = yiwang(
-        db.url(),
-        &[
-            "report",
-            "services",
-            "--period",
-            "2026-03",
-            "--out",
-            path(&xlsx),
-            "--by",
-            "item",
-        ],
-    );
+    let o = report(&["--period", "2026-03", "--out", path(&xlsx), "--by", "item"]);
     assert!(o.status.success(), "{}", out(&o));
-    let names = zip_names(&xlsx);
-    for part in [
+    let parts = [
         "[Content_Types].xml",
         "xl/workbook.xml",
         "xl/worksheets/sheet1.xml",
-    ] {
-        assert!(names.iter().any(|n| n == part), "{part} not in {names:?}");
-    }
+    ];
+    assert_parts(&xlsx, &parts);
     use calamine::{Reader, Xlsx};
     let mut book: Xlsx<_> = calamine::open_workbook(&xlsx).unwrap();
     let sheet = book.sheet_names()[0].clone();
@@ -479,10 +396,8 @@ async fn report_services_writes_word_and_excel_files(db: Db) {
             "street",
         ],
     ] {
-        let mut all = vec!["report", "services"];
-        all.extend(args);
-        let o = yiwang(db.url(), &all);
-        assert!(!o.status.success(), "{all:?}");
+        let o = report(&args);
+        assert!(!o.status.success(), "{args:?}");
         assert!(out(&o).contains("错误："), "{}", out(&o));
     }
 }

@@ -148,6 +148,12 @@ impl Client {
         )
     }
 
+    /// GET `path` with this session, the answer as it comes (a file, say).
+    pub async fn download(&self, path: &str) -> reqwest::Response {
+        let url = format!("{}{}", self.base, path);
+        self.http.get(url).send().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let (s, v, _) = self.send(self.req(reqwest::Method::GET, path)).await;
         (s, v)
@@ -203,4 +209,168 @@ pub fn assert_problem(got: &(u16, Value), status: u16, code: &str, field: Option
     if let Some(f) = field {
         assert_eq!(got.1["field"], f, "{}", got.1);
     }
+}
+
+// ---- in a browser ----
+
+/// Signs `user` in through the login form.
+pub async fn login(b: &testkit::browser::Browser, url: &str, user: &str) {
+    b.goto(&format!("{url}/login")).await;
+    b.fill("#username", user).await;
+    b.fill("#password", PW).await;
+    b.click_and_wait("form button[type=submit]").await;
+}
+
+/// Signs out through the header's button.
+pub async fn logout(b: &testkit::browser::Browser) {
+    b.click_and_wait("header form button").await;
+}
+
+/// Runs `script` on the current page with `css` as `arguments[0]`; what it returns.
+pub async fn run_with(b: &testkit::browser::Browser, script: &str, css: &str) -> Value {
+    b.client.execute(script, vec![json!(css)]).await.unwrap()
+}
+
+/// How many elements match `css` on the current page.
+pub async fn count(b: &testkit::browser::Browser, css: &str) -> usize {
+    let n = run_with(
+        b,
+        "return document.querySelectorAll(arguments[0]).length;",
+        css,
+    )
+    .await;
+    n.as_u64().unwrap() as usize
+}
+
+/// The `href` of the first element matching `css`.
+pub async fn href_of(b: &testkit::browser::Browser, css: &str) -> String {
+    let script = "return document.querySelector(arguments[0]).getAttribute('href');";
+    let v = run_with(b, script, css).await;
+    v.as_str().unwrap().to_owned()
+}
+
+/// Scrolls the first element matching `css` into view.
+pub async fn scroll_to(b: &testkit::browser::Browser, css: &str) {
+    let script = "document.querySelector(arguments[0]).scrollIntoView();";
+    run_with(b, script, css).await;
+}
+
+// ---- hotline tickets through the service ----
+
+/// `who` submits ticket `id` for dispatch and sends it to department `dept` alone.
+pub async fn dispatch_to(svc: &hotline::HotlineService, who: &kernel::Actor, id: i64, dept: i64) {
+    use hotline::domain::Action;
+    svc.act(who, id, Action::SubmitForDispatch).await.unwrap();
+    let dispatch = Action::Dispatch {
+        main_dept_id: dept,
+        co_dept_ids: vec![],
+    };
+    svc.act(who, id, dispatch).await.unwrap();
+}
+
+/// The department's `handler` acknowledges ticket `id` and replies `text`.
+pub async fn acknowledge_and_reply(
+    svc: &hotline::HotlineService,
+    handler: &kernel::Actor,
+    id: i64,
+    text: &str,
+) {
+    use hotline::domain::Action;
+    svc.act(handler, id, Action::Acknowledge).await.unwrap();
+    let reply = Action::Reply { text: text.into() };
+    svc.act(handler, id, reply).await.unwrap();
+}
+
+/// The admin imports the category `rows` (each level 1, 2, 3); all categories afterwards.
+pub async fn import_categories(admin: &Client, rows: Value) -> Value {
+    let (s, b) = admin
+        .post("/api/v1/hotline/categories/import", json!({ "rows": rows }))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    admin.get("/api/v1/hotline/categories").await.1
+}
+
+/// The id of the category at `path` among `cats`.
+pub fn category_id(cats: &Value, path: &str) -> i64 {
+    let all = cats.as_array().unwrap();
+    let found = all.iter().find(|c| c["path"] == path);
+    found.unwrap_or_else(|| panic!("{path} in {cats}"))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// A user `测试<username>` with the test password, in `dept`, with `role`.
+pub fn test_user(username: &str, dept: Option<i64>, role: Role) -> org::NewUser {
+    org::NewUser {
+        username: username.into(),
+        display_name: format!("测试{username}"),
+        password: PW.into(),
+        dept_id: dept,
+        roles: vec![role],
+        phone: None,
+        id_card: None,
+    }
+}
+
+/// Runs `script` on the current page; what it returns.
+pub async fn run_script(b: &testkit::browser::Browser, script: &str) -> Value {
+    b.client.execute(script, vec![]).await.unwrap()
+}
+
+/// Asserts that `text` contains each of `wanted`.
+pub fn assert_has_all(text: &str, wanted: &[&str]) {
+    for w in wanted {
+        assert!(text.contains(w), "{w} not in {text}");
+    }
+}
+
+/// Asserts that `text` contains none of `unwanted`.
+pub fn assert_has_none(text: &str, unwanted: &[&str]) {
+    for u in unwanted {
+        assert!(!text.contains(u), "{u} in {text}");
+    }
+}
+
+/// Fills each `(css, value)` field on the current page, in order.
+pub async fn fill_all(b: &testkit::browser::Browser, fields: &[(&str, &str)]) {
+    for (css, value) in fields {
+        b.fill(css, value).await;
+    }
+}
+
+/// The string `key` of each element of the array `items`.
+pub fn strings_of<'a>(items: &'a Value, key: &str) -> Vec<&'a str> {
+    let items = items.as_array().unwrap();
+    items.iter().map(|i| i[key].as_str().unwrap()).collect()
+}
+
+/// On the portal's form: the request's `title` and `content`, the caller's name and phone, and
+/// the privacy notice accepted.
+pub async fn write_portal_request(
+    b: &testkit::browser::Browser,
+    title: &str,
+    content: &str,
+    (name, phone): (&str, &str),
+) {
+    let fields = [
+        ("#title", title),
+        ("#content", content),
+        ("#caller_name", name),
+        ("#caller_phone", phone),
+    ];
+    fill_all(b, &fields).await;
+    b.click("#privacy").await;
+}
+
+/// Looks up a request on the portal's tracking page by `number` and `phone`.
+pub async fn track_on_portal(b: &testkit::browser::Browser, url: &str, number: &str, phone: &str) {
+    b.goto(&format!("{url}/portal/track")).await;
+    fill_all(b, &[("#number", number), ("#phone", phone)]).await;
+    b.click_and_wait("form button[type=submit]").await;
+}
+
+/// Asserts that the text of the first element matching `css` contains `want`.
+pub async fn assert_text_has(b: &testkit::browser::Browser, css: &str, want: &str) {
+    let text = b.text(css).await;
+    assert!(text.contains(want), "{want} not in {css}: {text}");
 }

@@ -48,3 +48,62 @@ pub fn out(o: &Output) -> String {
         String::from_utf8_lossy(&o.stderr)
     )
 }
+
+/// The text of `word/document.xml` in the Word file at `path`.
+pub fn document_xml(path: &Path) -> String {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    let mut s = String::new();
+    z.by_name("word/document.xml")
+        .unwrap()
+        .read_to_string(&mut s)
+        .unwrap();
+    s
+}
+
+/// Creates, as the command line, the `regions` (code, name) and the departments `depts` of
+/// A市; the departments' ids, in order.
+pub async fn regions_and_departments(
+    org: &org::OrgService,
+    regions: &[(&str, &str)],
+    depts: &[&str],
+) -> Vec<i64> {
+    let cli = kernel::Actor::cli();
+    for (code, name) in regions {
+        let region = org::NewRegion {
+            code: code.to_string(),
+            name: name.to_string(),
+        };
+        org.create_region(&cli, region).await.unwrap();
+    }
+    let mut ids = Vec::new();
+    for name in depts {
+        let dept = org::NewDepartment {
+            name: name.to_string(),
+            short_name: None,
+            region_code: "690100".into(),
+            parent_id: None,
+            credit_code: None,
+            phone: None,
+        };
+        ids.push(org.create_department(&cli, dept).await.unwrap().id);
+    }
+    ids
+}
+
+/// `yiwang ARGS…` run in `dir` as a user would: no test settings, and without the
+/// `YIWANG_DATABASE_URL` of the environment.
+pub fn yiwang_as_user_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yiwang"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("YIWANG_DATABASE_URL")
+        .output()
+        .expect("run yiwang")
+}
+
+/// Asserts that the command printed `want` on its standard output.
+pub fn assert_stdout_has(o: &Output, want: &str) {
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(want), "{stdout}");
+}
