@@ -438,38 +438,40 @@ async fn actions(
         reason: String::new(),
     }) {
         any = true;
-        let e = sent.errors_for("pause");
-        out.push(html! {
-            details.action-form open[sent.form == "pause"] {
-                summary { "挂起（等待市民补充材料）" }
-                form method="post" action=(act_url) {
-                    (csrf_input(p))
-                    input type="hidden" name="action" value="pause";
-                    input type="hidden" name="back" value=(back);
-                    (textarea("挂起理由", "pause-reason", "reason", &sent.value("pause", "reason"), e, 2))
-                    button.secondary type="submit" { "挂起" }
-                }
-            }
-        });
+        out.push(text_action_form(
+            p,
+            &act_url,
+            sent,
+            TextAction {
+                action: "pause",
+                summary: "挂起（等待市民补充材料）",
+                label: "挂起理由",
+                field: "reason",
+                button: "挂起",
+                back: &back,
+                confirm: None,
+            },
+        ));
     }
     if may(&Action::Return {
         reason: String::new(),
     }) {
         any = true;
-        let e = sent.errors_for("return");
-        out.push(html! {
-            details.action-form open[sent.form == "return"] {
-                summary { "退单（不属于本单位职责）" }
-                form method="post" action=(act_url) data-confirm="确定退回派单员？" {
-                    (csrf_input(p))
-                    input type="hidden" name="action" value="return";
-                    // Once returned, the department no longer sees the ticket: back to its inbox.
-                    input type="hidden" name="back" value="/hotline/inbox";
-                    (textarea("退单理由", "return-reason", "reason", &sent.value("return", "reason"), e, 2))
-                    button.danger type="submit" { "退单" }
-                }
-            }
-        });
+        out.push(text_action_form(
+            p,
+            &act_url,
+            sent,
+            TextAction {
+                action: "return",
+                summary: "退单（不属于本单位职责）",
+                label: "退单理由",
+                field: "reason",
+                button: "退单",
+                // Once returned, the department no longer sees the ticket: back to its inbox.
+                back: "/hotline/inbox",
+                confirm: Some("确定退回派单员？"),
+            },
+        ));
     }
 
     // Callback, supervision, extension decisions, reopen, close.
@@ -504,19 +506,20 @@ async fn actions(
         note: String::new(),
     }) {
         any = true;
-        let e = sent.errors_for("supervise");
-        out.push(html! {
-            details.action-form open[sent.form == "supervise"] {
-                summary { "督办" }
-                form method="post" action=(act_url) {
-                    (csrf_input(p))
-                    input type="hidden" name="action" value="supervise";
-                    input type="hidden" name="back" value=(back);
-                    (textarea("督办意见", "supervise-note", "note", &sent.value("supervise", "note"), e, 2))
-                    button.secondary type="submit" { "发出督办" }
-                }
-            }
-        });
+        out.push(text_action_form(
+            p,
+            &act_url,
+            sent,
+            TextAction {
+                action: "supervise",
+                summary: "督办",
+                label: "督办意见",
+                field: "note",
+                button: "发出督办",
+                back: &back,
+                confirm: None,
+            },
+        ));
     }
     if may(&Action::Close {
         note: String::new(),
@@ -539,6 +542,38 @@ async fn actions(
 }
 
 /// Callback entry: 满意 / 基本满意 / 不满意 / 未接通, with an optional reopen.
+/// An action that takes one text (挂起理由, 退单理由, 督办意见), folded until opened. An action
+/// with `confirm` asks first and is drawn as dangerous.
+struct TextAction<'a> {
+    action: &'a str,
+    summary: &'a str,
+    label: &'a str,
+    field: &'a str,
+    button: &'a str,
+    back: &'a str,
+    confirm: Option<&'a str>,
+}
+
+fn text_action_form(p: &PageCtx, act_url: &str, sent: &Sent, a: TextAction) -> Markup {
+    let e = sent.errors_for(a.action);
+    html! {
+        details.action-form open[sent.form == a.action] {
+            summary { (a.summary) }
+            form method="post" action=(act_url) data-confirm=[a.confirm] {
+                (csrf_input(p))
+                input type="hidden" name="action" value=(a.action);
+                input type="hidden" name="back" value=(a.back);
+                (textarea(a.label, &format!("{}-{}", a.action, a.field), a.field, &sent.value(a.action, a.field), e, 2))
+                @if a.confirm.is_some() {
+                    button.danger type="submit" { (a.button) }
+                } @else {
+                    button.secondary type="submit" { (a.button) }
+                }
+            }
+        }
+    }
+}
+
 pub fn callback_form(p: &PageCtx, id: i64, back: &str, sent: &Sent) -> Markup {
     let key = format!("callback-{id}");
     let e = if sent.form == "callback" || sent.form == key {

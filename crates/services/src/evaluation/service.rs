@@ -235,17 +235,10 @@ impl ServicesService {
         c.finish()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let mut r = store::rectification(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("rectification", "整改任务不存在"))?;
+        let mut r = rectification_in(&mut tx, id, RectificationStatus::Open, "答复").await?;
         let dept = self.department(r.dept_id).await?;
         if !actor.scope.can_see(&[dept.id], Some(&dept.region_code)) {
             return Err(Error::forbidden("该整改任务不属于本部门"));
-        }
-        if r.status != RectificationStatus::Open {
-            return Err(Error::IllegalTransition {
-                detail: format!("整改任务当前为“{}”，不能答复", r.status.label()),
-            });
         }
         r.status = RectificationStatus::Replied;
         r.reply = Some(reply.clone());
@@ -280,14 +273,7 @@ impl ServicesService {
         c.finish()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let mut r = store::rectification(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("rectification", "整改任务不存在"))?;
-        if r.status != RectificationStatus::Replied {
-            return Err(Error::IllegalTransition {
-                detail: format!("整改任务当前为“{}”，不能审核", r.status.label()),
-            });
-        }
+        let mut r = rectification_in(&mut tx, id, RectificationStatus::Replied, "审核").await?;
         r.status = if input.approve {
             RectificationStatus::Done
         } else {
@@ -309,4 +295,22 @@ impl ServicesService {
         tx.commit().await?;
         Ok(r)
     }
+}
+
+/// A rectification that must be in `status` for what is being done (`doing`: 答复, 审核).
+async fn rectification_in(
+    tx: &mut kernel::Tx,
+    id: i64,
+    status: RectificationStatus,
+    doing: &str,
+) -> Result<Rectification> {
+    let r = store::rectification(tx, id)
+        .await?
+        .ok_or_else(|| Error::not_found("rectification", "整改任务不存在"))?;
+    if r.status != status {
+        return Err(Error::IllegalTransition {
+            detail: format!("整改任务当前为“{}”，不能{doing}", r.status.label()),
+        });
+    }
+    Ok(r)
 }

@@ -106,12 +106,7 @@ impl ServicesService {
         let granted = Self::require_item_rights(actor, &dept)?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let (latest, _) = store::item_versions_of(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("service_item", "事项不存在"))?;
-        let cur = store::item_version(&mut tx, id, latest)
-            .await?
-            .ok_or_else(|| Error::internal("item version missing"))?;
+        let (latest, cur) = latest_version(&mut tx, id).await?;
         let old_dept = self.department(cur.content.dept_id).await?;
         Self::require_item_rights(actor, &old_dept)?;
         if cur.content.impl_code.trim() != input.impl_code.trim() {
@@ -155,17 +150,12 @@ impl ServicesService {
     /// Publishes the latest draft; the version published before is superseded (cases filed
     /// under it keep it).
     pub async fn publish_item(&self, actor: &Actor, id: i64) -> Result<ServiceItem> {
-        let granted = actor.authorize::<MaintainItems>()?;
+        actor.authorize::<MaintainItems>()?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let (latest, _) = store::item_versions_of(&mut tx, id)
-            .await?
-            .ok_or_else(|| Error::not_found("service_item", "事项不存在"))?;
-        let cur = store::item_version(&mut tx, id, latest)
-            .await?
-            .ok_or_else(|| Error::internal("item version missing"))?;
+        let (latest, cur) = latest_version(&mut tx, id).await?;
         let dept = self.department(cur.content.dept_id).await?;
-        Self::require_item_rights(actor, &dept)?;
+        let granted = Self::require_item_rights(actor, &dept)?;
         if cur.status != ItemStatus::Draft {
             return Err(Error::IllegalTransition {
                 detail: "该事项没有待发布的草稿".into(),
@@ -286,4 +276,15 @@ impl ServicesService {
         let dept = self.department(dept_id).await?;
         Self::require_item_rights(actor, &dept).map(|_| ())
     }
+}
+
+/// An item's latest version number and that version (404 for an unknown item).
+async fn latest_version(tx: &mut kernel::Tx, id: i64) -> Result<(i64, ServiceItem)> {
+    let (latest, _) = store::item_versions_of(tx, id)
+        .await?
+        .ok_or_else(|| Error::not_found("service_item", "事项不存在"))?;
+    let cur = store::item_version(tx, id, latest)
+        .await?
+        .ok_or_else(|| Error::internal("item version missing"))?;
+    Ok((latest, cur))
 }
