@@ -50,6 +50,9 @@ const BANDS: usize = HASHES / ROWS;
 /// At most this many colliding tickets are scored exactly per look (the most colliding; ties go
 /// to the most recently indexed).
 const MAX_SCORED: usize = 256;
+/// At most this many of a band's tickets are looked at per look, the most recent first: in a
+/// burst of one issue every ticket shares every band, and the newest are the ones to merge with.
+const MAX_PER_BAND: usize = 1024;
 
 struct Doc {
     id: String,
@@ -191,7 +194,7 @@ impl DupIndex {
             let Some(slots) = band.get(&band_key(&sig, b)) else {
                 continue;
             };
-            for &slot in slots {
+            for &slot in slots.iter().rev().take(MAX_PER_BAND) {
                 if hits[slot] == 0 {
                     colliding.push(slot);
                 }
@@ -449,5 +452,36 @@ mod tests {
         let mut n = 0;
         for_each_bigram("a5区汇金路", |_| n += 1);
         assert_eq!(n, 4); // a5|区 区|汇 汇|金 金|路
+    }
+
+    /// A burst of one issue (every ticket in every band): the look stays bounded and offers the
+    /// most recent calls, and a different issue in the burst is still told apart.
+    #[test]
+    fn a_burst_of_one_issue_offers_the_newest_calls() {
+        let mut ix = DupIndex::default();
+        let text = "幸福路8号工地夜间施工噪音扰民，每天十一点后仍在施工";
+        for i in 0..3_000 {
+            ix.add(&i.to_string(), text, Some("幸福路8号"), i);
+        }
+        ix.add(
+            "water",
+            "和平街3号停水两天了，没有任何通知",
+            Some("和平街3号"),
+            3_000,
+        );
+        let found = ix.candidates(text, Some("幸福路8号"), 3_001, 1_000_000);
+        assert!(!found.is_empty() && found.len() <= MAX_SCORED);
+        assert!(found.iter().all(|(id, _)| id != "water"));
+        let oldest = found
+            .iter()
+            .filter_map(|(id, _)| id.parse::<i64>().ok())
+            .min()
+            .unwrap();
+        assert!(
+            oldest >= 3_000 - MAX_PER_BAND as i64,
+            "oldest offered: {oldest}"
+        );
+        let water = ix.candidates("和平街3号停水两天了", Some("和平街3号"), 3_001, 1_000_000);
+        assert_eq!(water.first().map(|c| c.0.as_str()), Some("water"));
     }
 }
