@@ -208,6 +208,10 @@ impl DupIndex {
             });
             colliding.truncate(MAX_SCORED);
         }
+        // The weights of one look, each worked out once: in a burst the candidates share their
+        // bigrams.
+        let mut weights: FxHashMap<u64, f32> = FxHashMap::default();
+        let mut weight = |s: u64| *weights.entry(s).or_insert_with(|| self.weight(s));
         let mut out = Vec::new();
         for slot in colliding {
             let Some(doc) = &self.docs[slot] else {
@@ -216,7 +220,7 @@ impl DupIndex {
             if (doc.at_ms - at_ms).abs() > window_ms {
                 continue;
             }
-            let mut sim = self.text_similarity(&shingles, &doc.shingles);
+            let mut sim = self.text_similarity(&shingles, &doc.shingles, &mut weight);
             if !places.is_empty() && !doc.places.is_empty() {
                 if places_overlap(&places, &doc.places) {
                     sim = (sim + self.opts.same_place_bonus).min(1.0);
@@ -256,18 +260,18 @@ impl DupIndex {
     /// Mean of the weighted Dice coefficient and the weighted containment of the shorter text:
     /// Dice penalises a short complaint against a long one; containment alone would match any
     /// short text inside a long one.
-    fn text_similarity(&self, a: &[u64], b: &[u64]) -> f32 {
+    fn text_similarity(&self, a: &[u64], b: &[u64], weight: &mut impl FnMut(u64) -> f32) -> f32 {
         let (mut i, mut j) = (0, 0);
         let (mut wa, mut wb, mut wi) = (0.0f32, 0.0f32, 0.0f32);
         while i < a.len() || j < b.len() {
             if j == b.len() || (i < a.len() && a[i] < b[j]) {
-                wa += self.weight(a[i]);
+                wa += weight(a[i]);
                 i += 1;
             } else if i == a.len() || b[j] < a[i] {
-                wb += self.weight(b[j]);
+                wb += weight(b[j]);
                 j += 1;
             } else {
-                let w = self.weight(a[i]);
+                let w = weight(a[i]);
                 wa += w;
                 wb += w;
                 wi += w;

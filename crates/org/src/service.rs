@@ -759,16 +759,13 @@ impl OrgService {
     pub async fn resolve_session(&self, token: &str) -> Result<Option<SessionInfo>> {
         let id_hash = sm3_hex(token);
         let mut c = self.conn().await?;
-        let Some(s) = store::session(&mut c, &id_hash).await? else {
+        let Some((s, rec)) = store::session_user(&mut c, &id_hash).await? else {
             return Ok(None);
         };
         let now = self.db.now();
         if s.expires_at <= now {
             return Ok(None);
         }
-        let Some(rec) = store::user_by_id(&mut c, s.user_id).await? else {
-            return Ok(None);
-        };
         if !rec.user.active {
             return Ok(None);
         }

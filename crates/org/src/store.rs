@@ -497,7 +497,6 @@ pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
 // Sessions
 
 pub struct SessionRow {
-    pub user_id: i64,
     pub csrf: String,
     pub expires_at: i64,
     pub last_seen_at: i64,
@@ -529,19 +528,28 @@ pub async fn insert_session(
     Ok(())
 }
 
-pub async fn session(c: &mut AnyConnection, id_hash: &str) -> Result<Option<SessionRow>> {
-    let r = sqlx::query(
-        "SELECT user_id, csrf, expires_at, last_seen_at FROM org_sessions WHERE id_hash = $1",
-    )
+/// A session and its user in one read (every request of a signed-in person starts here).
+pub async fn session_user(
+    c: &mut AnyConnection,
+    id_hash: &str,
+) -> Result<Option<(SessionRow, UserRecord)>> {
+    let r = sqlx::query(&format!(
+        "SELECT s.csrf, s.expires_at, s.last_seen_at, {USER_COLS}
+         FROM org_sessions s JOIN {USER_FROM} ON u.id = s.user_id WHERE s.id_hash = $1"
+    ))
     .bind(id_hash)
-    .fetch_optional(c)
+    .fetch_optional(&mut *c)
     .await?;
-    Ok(r.map(|r| SessionRow {
-        user_id: r.get(0),
-        csrf: r.get(1),
-        expires_at: r.get(2),
-        last_seen_at: r.get(3),
-    }))
+    let Some(r) = r else { return Ok(None) };
+    let rec = user_record(c, &r).await?;
+    Ok(Some((
+        SessionRow {
+            csrf: r.get("csrf"),
+            expires_at: r.get("expires_at"),
+            last_seen_at: r.get("last_seen_at"),
+        },
+        rec,
+    )))
 }
 
 pub async fn touch_session(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<()> {
