@@ -535,7 +535,7 @@ pub async fn session_user(
 ) -> Result<Option<(SessionRow, UserRecord)>> {
     let r = sqlx::query(&format!(
         "SELECT s.csrf, s.expires_at, s.last_seen_at, {USER_COLS}
-         FROM org_sessions s JOIN {USER_FROM} ON u.id = s.user_id WHERE s.id_hash = $1"
+         FROM {USER_FROM} JOIN org_sessions s ON s.user_id = u.id WHERE s.id_hash = $1"
     ))
     .bind(id_hash)
     .fetch_optional(&mut *c)
