@@ -37,8 +37,13 @@ impl Browser {
             return None;
         }
         let port = free_port();
+        // Date, week and month pickers follow the browser's locale (the environment and the
+        // zh-CN pack of Debian's chromium-l10n), not the page's `lang`: a zh-CN browser, as the
+        // bureau's staff have.
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
+            .env("LANG", "zh_CN.UTF-8")
+            .env("LANGUAGE", "zh_CN:zh")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
