@@ -6,11 +6,13 @@
 //! record) → `http`: `ticket` (tickets, categories, deadlines), `kb` (knowledge base, reply
 //! templates), `intel` (classification, routing rules, dispatch suggestions, automatic dispatch)
 //! and `search`. The ticket core emits a [`ticket::TicketChange`] for every change; what reacts
-//! to it (notification outbox, duplicate suggestion, dispatch feedback) is wired here, in
-//! [`service`].
+//! to it (notification outbox, dispatch feedback) is wired here, in [`service`], with the
+//! intake's [`ticket::FollowUp`] (duplicate look and dispatch suggestion, worked out before the
+//! intake's transaction and stored in it; automatic dispatch after it).
 
 pub mod alerts;
 pub mod attachments;
+mod follow_up;
 pub mod http;
 pub mod intel;
 pub mod kb;
@@ -33,12 +35,10 @@ pub mod domain {
 }
 
 /// What reacts to ticket changes, in this order, inside the change's transaction: the
-/// notification outbox, the duplicate suggestion of a new ticket, dispatch feedback and
-/// category corrections for the models.
+/// notification outbox, dispatch feedback and category corrections for the models.
 pub fn ticket_observers(db: &kernel::Db) -> kernel::events::Observers<ticket::TicketChange> {
     kernel::events::Observers::new()
-        .with(notify_observer::OutboxObserver)
-        .with(search::duplicates::SuggestionObserver::new(db))
+        .with(notify_observer::OutboxObserver::new(db))
         .with(intel::FeedbackObserver)
 }
 
@@ -50,13 +50,9 @@ pub fn service(
     auto_dispatch_threshold: f64,
 ) -> HotlineService {
     let observers = ticket_observers(&db);
-    HotlineService::with_observers(
-        db,
-        city,
-        observers,
-        Some(std::sync::Arc::new(intel::IntakeFollowUp)),
-    )
-    .with_auto_dispatch_threshold(auto_dispatch_threshold)
+    let follow_up = std::sync::Arc::new(follow_up::IntakeFollowUp::new(&db));
+    HotlineService::with_observers(db, city, observers, Some(follow_up))
+        .with_auto_dispatch_threshold(auto_dispatch_threshold)
 }
 
 /// This module's own migrations.

@@ -204,8 +204,14 @@ pub fn messages(t: &Ticket, e: &Event, dept_name: Option<&str>) -> Vec<Message> 
 }
 
 /// Writes the notifications and deliveries a ticket event causes, inside the event's own
-/// transaction. Called once per event by `HotlineService::record`.
-pub async fn enqueue(tx: &mut Tx, t: &Ticket, e: &Event, now: i64) -> Result<()> {
+/// transaction, through the database's outbox. Called once per event by the ticket observers.
+pub async fn enqueue(
+    outbox: &notify::Outbox,
+    tx: &mut Tx,
+    t: &Ticket,
+    e: &Event,
+    now: i64,
+) -> Result<()> {
     if classify(e).is_empty() {
         return Ok(());
     }
@@ -214,7 +220,7 @@ pub async fn enqueue(tx: &mut Tx, t: &Ticket, e: &Event, now: i64) -> Result<()>
         None => None,
     };
     for m in messages(t, e, dept_name.as_deref()) {
-        notify::enqueue(tx, &m, now).await?;
+        outbox.enqueue(tx, &m, now).await?;
     }
     Ok(())
 }

@@ -249,7 +249,7 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         data: serde_json::Value::Null,
     };
     let mut tx = w.db.begin().await.unwrap();
-    hotline::notices::enqueue(&mut tx, &t, &e, w.db.now())
+    hotline::notices::enqueue(&notify::Outbox::of(&w.db), &mut tx, &t, &e, w.db.now())
         .await
         .unwrap();
     let inside: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notify_deliveries")

@@ -135,10 +135,7 @@ pub async fn record(
     .bind(&hash)
     .execute(&mut **tx)
     .await?;
-    sqlx::query("UPDATE kernel_audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
+    // The head's hash follows by trigger (migration kernel 0003).
     Ok(seq)
 }
 

@@ -117,12 +117,18 @@ impl Db {
                 let write = AnyPoolOptions::new()
                     .max_connections(1)
                     .acquire_timeout(Duration::from_secs(30))
+                    // A file cannot drop a connection: no ping (a round trip to the
+                    // connection's thread) before every use.
+                    .test_before_acquire(false)
                     .after_connect(sqlite_setup)
                     .connect_with(opts.clone())
                     .await?;
                 let read = AnyPoolOptions::new()
                     .max_connections(4)
                     .acquire_timeout(Duration::from_secs(30))
+                    // A file cannot drop a connection: no ping (a round trip to the
+                    // connection's thread) before every use.
+                    .test_before_acquire(false)
                     .after_connect(sqlite_setup)
                     .connect_with(opts)
                     .await?;

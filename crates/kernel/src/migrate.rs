@@ -111,6 +111,7 @@ pub fn kernel_migrations() -> Vec<Migration> {
     vec![
         crate::migration!("kernel", 1, "0001_kernel"),
         crate::migration!("kernel", 2, "0002_calendar"),
+        crate::migration!("kernel", 3, "0003_audit_head", dialects),
     ]
 }
 

@@ -32,11 +32,14 @@ pub use delivery::{deliver_due, deliver_due_with};
 pub use domain::*;
 pub use http::{routes, NotifyApi};
 pub use senders::{LogSender, OutboundMessage, Sender, Senders, SmtpSender, SmtpSettings, SmtpTls};
-pub use service::{enqueue, NotifyService};
+pub use service::{enqueue, NotifyService, Outbox};
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("notify", 1, "0001_notify")]
+    vec![
+        kernel::migration!("notify", 1, "0001_notify"),
+        kernel::migration!("notify", 2, "0002_setup_generation", dialects),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order (for tests

@@ -11,6 +11,7 @@ use kernel::{audit, Actor, Db, Granted, Tx};
 use serde_json::json;
 use sqlx::AnyConnection;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 kernel::permission!(
     /// Reading the notification setup (webhooks, templates, settings, delivery log).
@@ -25,16 +26,88 @@ kernel::permission!(
     pub ReadOutbound = [Operator, Dispatcher, Supervisor, Admin], "hotline:read"
 );
 
-/// Writes the in-app notifications and the deliveries (SMS, e-mail, webhooks) of one message,
-/// inside the caller's transaction (the outbox pattern): they commit with the change that caused
-/// them or vanish with it, so nothing acknowledged is lost and nothing is sent for a rolled-back
-/// change. Texts come from the enabled templates of `(m.event, channel)`; an event without
-/// templates or recipients writes nothing but its webhook calls.
+/// The notification setup (settings, templates, active webhooks, event labels) as the outbox
+/// uses it, kept per database and read again only when its stored generation moved (triggers
+/// bump it on every write to those tables), so a message costs one small read, not four.
+#[derive(Default)]
+pub struct SetupCache {
+    inner: std::sync::Mutex<Option<(i64, Arc<Setup>)>>,
+}
+
+struct Setup {
+    settings: BTreeMap<String, String>,
+    templates: Vec<NotifyTemplate>,
+    webhooks: Vec<(i64, String, Vec<String>, i64)>,
+    labels: BTreeMap<String, String>,
+}
+
+impl SetupCache {
+    async fn get(&self, c: &mut AnyConnection) -> Result<Arc<Setup>> {
+        let generation = store::setup_generation(&mut *c).await?;
+        if let Some((g, s)) = &*self.lock() {
+            if *g == generation {
+                return Ok(s.clone());
+            }
+        }
+        let s = Arc::new(Setup {
+            settings: store::settings(&mut *c).await?,
+            templates: store::templates(&mut *c).await?,
+            webhooks: store::active_webhooks(&mut *c).await?,
+            labels: store::event_labels(&mut *c).await?,
+        });
+        *self.lock() = Some((generation, s.clone()));
+        Ok(s)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(i64, Arc<Setup>)>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The outbox of one database: [`Outbox::enqueue`] with the setup kept in memory. Modules hold
+/// one in the observer that enqueues their messages.
+#[derive(Clone)]
+pub struct Outbox {
+    setup: Arc<SetupCache>,
+}
+
+impl Outbox {
+    pub fn of(db: &Db) -> Self {
+        Outbox {
+            setup: db.state::<SetupCache>(),
+        }
+    }
+
+    /// Writes the in-app notifications and the deliveries (SMS, e-mail, webhooks) of one
+    /// message, inside the caller's transaction (the outbox pattern): they commit with the
+    /// change that caused them or vanish with it, so nothing acknowledged is lost and nothing
+    /// is sent for a rolled-back change. Texts come from the enabled templates of
+    /// `(m.event, channel)`; an event without templates or recipients writes nothing but its
+    /// webhook calls.
+    pub async fn enqueue(&self, tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
+        let c: &mut AnyConnection = tx;
+        let setup = self.setup.get(&mut *c).await?;
+        write(c, &setup, m, now).await
+    }
+}
+
+/// [`Outbox::enqueue`] without a kept setup: reads it from the transaction (tools, tests).
 pub async fn enqueue(tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
-    let c: &mut AnyConnection = tx;
-    let settings = store::settings(&mut *c).await?;
-    let templates = store::templates_of(&mut *c, &m.event).await?;
-    let template = |ch: &str| templates.iter().find(|x| x.channel == ch && x.enabled);
+    Outbox {
+        setup: Default::default(),
+    }
+    .enqueue(tx, m, now)
+    .await
+}
+
+async fn write(c: &mut AnyConnection, setup: &Setup, m: &Message, now: i64) -> Result<()> {
+    let settings = &setup.settings;
+    let template = |ch: &str| {
+        setup
+            .templates
+            .iter()
+            .find(|x| x.event == m.event && x.channel == ch && x.enabled)
+    };
     if let Some(tp) = template("inapp") {
         let (title, body) = (render(&tp.subject, &m.vars), render(&tp.body, &m.vars));
         for r in &m.inbox {
@@ -53,7 +126,7 @@ pub async fn enqueue(tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
             store::insert_notification(&mut *c, n, now).await?;
         }
     }
-    let max_attempts = max_attempts_setting(&settings);
+    let max_attempts = max_attempts_setting(settings);
     if let Some(tp) = template("sms") {
         let body = render(&tp.body, &m.vars);
         for phone in m.sms.iter().filter(|p| !p.trim().is_empty()) {
@@ -74,7 +147,7 @@ pub async fn enqueue(tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
     if let Some(tp) = template("email") {
         let (subject, body) = (render(&tp.subject, &m.vars), render(&tp.body, &m.vars));
         for dept in &m.email_depts {
-            for addr in dept_emails(&settings, *dept) {
+            for addr in dept_emails(settings, *dept) {
                 let uuid = new_uuid();
                 let d = store::NewDelivery {
                     channel: "email",
@@ -90,12 +163,8 @@ pub async fn enqueue(tx: &mut Tx, m: &Message, now: i64) -> Result<()> {
             }
         }
     }
-    let hooks = store::active_webhooks(&mut *c).await?;
-    if hooks.is_empty() {
-        return Ok(());
-    }
-    let label = store::event(&mut *c, &m.event).await?.map(|e| e.label);
-    for (id, url, filter, attempts) in &hooks {
+    let label = setup.labels.get(&m.event).cloned();
+    for (id, url, filter, attempts) in &setup.webhooks {
         if !filter.is_empty() && !filter.contains(&m.event) {
             continue;
         }

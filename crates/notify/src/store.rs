@@ -68,19 +68,6 @@ fn template_row(r: &AnyRow) -> NotifyTemplate {
     }
 }
 
-pub(crate) async fn templates_of(
-    c: &mut AnyConnection,
-    event: &str,
-) -> Result<Vec<NotifyTemplate>> {
-    let rows = sqlx::query(&format!(
-        "SELECT {TEMPLATE_COLS} {TEMPLATE_FROM} WHERE t.event = $1"
-    ))
-    .bind(event)
-    .fetch_all(c)
-    .await?;
-    Ok(rows.iter().map(template_row).collect())
-}
-
 /// Every template, in the order events were registered (the order they happen), then channel.
 pub(crate) async fn templates(c: &mut AnyConnection) -> Result<Vec<NotifyTemplate>> {
     let rows = sqlx::query(&format!(
@@ -131,6 +118,15 @@ pub(crate) async fn update_template(
 }
 
 // ---- settings ----
+
+/// The setup's change counter (bumped by triggers on events, templates, settings, webhooks).
+pub(crate) async fn setup_generation(c: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT generation FROM notify_setup_generation WHERE id = 1")
+            .fetch_one(c)
+            .await?,
+    )
+}
 
 pub(crate) async fn settings(c: &mut AnyConnection) -> Result<BTreeMap<String, String>> {
     let rows = sqlx::query("SELECT key, value FROM notify_settings")

@@ -15,6 +15,7 @@ fn migrations() -> Vec<kernel::migrate::Migration> {
 testkit::on_both_backends!(migrations;
     a_message_reaches_the_inboxes_it_names,
     a_rolled_back_transaction_notifies_nobody,
+    the_kept_setup_follows_every_change_of_it,
 );
 
 struct W {
@@ -191,4 +192,73 @@ async fn a_rolled_back_transaction_notifies_nobody(db: Db) {
         .await
         .unwrap();
     assert_eq!(i.total, 0);
+}
+
+/// The outbox keeps the setup in memory; a change through the service, a row written by
+/// another instance or a migration, and a rolled-back change are all seen by the next message.
+async fn the_kept_setup_follows_every_change_of_it(db: Db) {
+    let w = world(db).await;
+    let outbox = notify::Outbox::of(&w.db);
+    let sms_bodies = |db: Db| async move {
+        sqlx::query_scalar::<_, String>(
+            "SELECT body FROM notify_deliveries WHERE channel = 'sms' ORDER BY id",
+        )
+        .fetch_all(db.pool())
+        .await
+        .unwrap()
+    };
+    let send = |outbox: notify::Outbox, db: Db, m: Message| async move {
+        let mut tx = db.begin().await.unwrap();
+        outbox.enqueue(&mut tx, &m, db.now()).await.unwrap();
+        tx.commit().await.unwrap();
+    };
+    send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
+    // Through the service (an admin edits the template).
+    let admin = Actor {
+        roles: vec![Role::Admin],
+        ..w.op_city.clone()
+    };
+    w.notify
+        .update_template(
+            &admin,
+            "thing.happened",
+            "sms",
+            notify::TemplateInput {
+                enabled: true,
+                subject: String::new(),
+                body: "第二版：{编号}".into(),
+            },
+        )
+        .await
+        .unwrap();
+    send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
+    // A row written by another instance (or a migration) straight into the table.
+    sqlx::query("UPDATE notify_templates SET body = '第三版：{编号}' WHERE event = 'thing.happened' AND channel = 'sms'")
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
+    // A change rolled back leaves the kept setup as it was.
+    let mut tx = w.db.begin().await.unwrap();
+    sqlx::query("UPDATE notify_templates SET enabled = 0")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
+    // Disabled: no SMS at all.
+    sqlx::query("UPDATE notify_templates SET enabled = 0 WHERE channel = 'sms'")
+        .execute(w.db.pool())
+        .await
+        .unwrap();
+    send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
+    assert_eq!(
+        sms_bodies(w.db.clone()).await,
+        [
+            "您的{编号}申请（D-0007）已处理",
+            "第二版：D-0007",
+            "第三版：D-0007",
+            "第三版：D-0007",
+        ]
+    );
 }

@@ -127,19 +127,35 @@ pub fn messages(c: &Case, e: &Event) -> Vec<Message> {
 
 /// Writes the applicant's notifications for a case event, inside the event's own transaction.
 /// Called once per event where the case's timeline is written.
-pub async fn enqueue(tx: &mut Tx, c: &Case, e: &Event, now: i64) -> Result<()> {
+pub async fn enqueue(
+    outbox: &notify::Outbox,
+    tx: &mut Tx,
+    c: &Case,
+    e: &Event,
+    now: i64,
+) -> Result<()> {
     for m in messages(c, e) {
-        notify::enqueue(tx, &m, now).await?;
+        outbox.enqueue(tx, &m, now).await?;
     }
     Ok(())
 }
 
 /// The notices as an observer of case changes.
-pub struct NoticeObserver;
+pub struct NoticeObserver {
+    outbox: notify::Outbox,
+}
+
+impl NoticeObserver {
+    pub fn new(db: &kernel::Db) -> Self {
+        NoticeObserver {
+            outbox: notify::Outbox::of(db),
+        }
+    }
+}
 
 #[async_trait::async_trait]
 impl kernel::events::Observer<crate::service::CaseChange> for NoticeObserver {
     async fn observe(&self, tx: &mut Tx, c: &crate::service::CaseChange) -> Result<()> {
-        enqueue(tx, &c.case, &c.event, c.now).await
+        enqueue(&self.outbox, tx, &c.case, &c.event, c.now).await
     }
 }

@@ -82,7 +82,8 @@ pub(crate) fn roles<P: Permission>() -> &'static [Role] {
 impl ServicesService {
     /// The service with its default observers (the applicants' status notices).
     pub fn new(db: Db) -> Self {
-        Self::with_observers(db, Observers::new().with(crate::notices::NoticeObserver))
+        let observers = Observers::new().with(crate::notices::NoticeObserver::new(&db));
+        Self::with_observers(db, observers)
     }
 
     /// The bare core with the given observers.

@@ -145,7 +145,7 @@ async fn a_rolled_back_change_notifies_nobody(db: Db) {
         )
         .unwrap();
     let mut tx = w.db.begin().await.unwrap();
-    services::notices::enqueue(&mut tx, &next, &e, w.db.now())
+    services::notices::enqueue(&notify::Outbox::of(&w.db), &mut tx, &next, &e, w.db.now())
         .await
         .unwrap();
     let inside: (i64, i64) = (

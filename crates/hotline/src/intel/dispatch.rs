@@ -297,25 +297,26 @@ impl HotlineService {
             }
             return Ok(s);
         }
-        let body = serde_json::to_string(&s).map_err(Error::internal)?;
         // Writes go through the write pool (on SQLite its single connection), never `pool()`.
         let mut tx = self.db().begin().await?;
-        store::save_suggestion(
-            &mut tx,
-            store::SuggestionRow {
-                ticket_id: t.id,
-                computed_at: self.db().now(),
-                fingerprint: &facts.fingerprint(),
-                model_version: s.model_version,
-                dept_id: s.department.as_ref().map(|d| d.department_id),
-                source: s.department.as_ref().map(|d| d.source.as_str()),
-                confidence: s.department.as_ref().map_or(0.0, |d| d.confidence),
-                body: &body,
-            },
-        )
-        .await?;
+        save_suggestion(&mut tx, t.id, &s, &facts.fingerprint(), self.db().now()).await?;
         tx.commit().await?;
         Ok(s)
+    }
+
+    /// The suggestion for a ticket about to be registered (no id yet), worked out before its
+    /// transaction, with the fingerprint it is stored under; `None` when there is nothing to go
+    /// on (then nothing is stored, and it is recomputed when asked).
+    pub(crate) async fn suggest_before_intake(
+        &self,
+        t: &Ticket,
+    ) -> Result<Option<(Suggestion, String)>> {
+        let facts = SuggestFacts::of_ticket(t);
+        let s = self.compute_suggestion(&facts).await?;
+        if s.department.is_none() && s.model_version.is_none() {
+            return Ok(None);
+        }
+        Ok(Some((s, facts.fingerprint())))
     }
 
     pub(crate) async fn compute_suggestion(&self, f: &SuggestFacts) -> Result<Suggestion> {
@@ -499,25 +500,18 @@ impl HotlineService {
         })
     }
 
-    /// After intake: computes and stores the suggestion and, when it is sure enough, dispatches
-    /// automatically (as 自动派单). Never fails the intake: problems are logged and the ticket
-    /// waits for a dispatcher.
-    pub(crate) async fn after_intake(&self, t: Ticket) -> Ticket {
-        let s = match self.refresh_suggestion(&t, true).await {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");
-                return t;
-            }
-        };
+    /// After intake, with the suggestion stored in its transaction: when it is sure enough,
+    /// dispatches automatically (as 自动派单). Never fails the intake: problems are logged and
+    /// the ticket waits for a dispatcher.
+    pub(crate) async fn dispatch_if_sure(&self, t: Ticket, s: &Suggestion) -> Ticket {
         // Tickets still waiting to be accepted (web forms, API) are looked at by a person first.
         if !s.auto_dispatch || t.status != Status::Accepted {
             return t;
         }
-        let Some(d) = s.department else {
+        let Some(d) = &s.department else {
             return t;
         };
-        match self.auto_dispatch(t.id, &d).await {
+        match self.auto_dispatch(t.id, d).await {
             Ok(done) => done,
             Err(e) => {
                 tracing::warn!(ticket = t.id, error = %e, "automatic dispatch failed");
@@ -561,6 +555,31 @@ impl HotlineService {
         tx.commit().await?;
         Ok(t)
     }
+}
+
+/// Stores a ticket's suggestion (replacing the one before).
+pub(crate) async fn save_suggestion(
+    tx: &mut kernel::Tx,
+    ticket_id: i64,
+    s: &Suggestion,
+    fingerprint: &str,
+    now: i64,
+) -> Result<()> {
+    let body = serde_json::to_string(s).map_err(Error::internal)?;
+    store::save_suggestion(
+        tx,
+        store::SuggestionRow {
+            ticket_id,
+            computed_at: now,
+            fingerprint,
+            model_version: s.model_version,
+            dept_id: s.department.as_ref().map(|d| d.department_id),
+            source: s.department.as_ref().map(|d| d.source.as_str()),
+            confidence: s.department.as_ref().map_or(0.0, |d| d.confidence),
+            body: &body,
+        },
+    )
+    .await
 }
 
 fn round4(x: f64) -> f64 {

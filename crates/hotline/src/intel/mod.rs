@@ -15,7 +15,7 @@ pub mod routing;
 pub(crate) mod store;
 
 use crate::ticket::domain::{Action, Ticket};
-use crate::ticket::{FollowUp, TicketChange};
+use crate::ticket::TicketChange;
 use crate::HotlineService;
 use kernel::error::{Error, Result};
 use kernel::events::Observer;
@@ -85,23 +85,6 @@ impl Observer<TicketChange> for FeedbackObserver {
                 .await
             }
             _ => Ok(()),
-        }
-    }
-}
-
-/// After intake: the dispatch suggestion and, when confident enough, automatic dispatch; after
-/// a reclassification: the suggestion again.
-pub struct IntakeFollowUp;
-
-#[async_trait::async_trait]
-impl FollowUp for IntakeFollowUp {
-    async fn after_intake(&self, svc: &HotlineService, t: Ticket) -> Ticket {
-        svc.after_intake(t).await
-    }
-
-    async fn after_reclassify(&self, svc: &HotlineService, t: &Ticket) {
-        if let Err(e) = svc.refresh_suggestion(t, false).await {
-            tracing::warn!(ticket = t.id, error = %e, "dispatch suggestion failed");
         }
     }
 }

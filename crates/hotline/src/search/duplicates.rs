@@ -12,15 +12,13 @@
 
 use super::store;
 use crate::ticket::domain::{Status, Ticket};
-use crate::ticket::TicketChange;
 use crate::HotlineService;
 use kernel::error::Result;
-use kernel::events::Observer;
 use kernel::{Actor, Tx};
 use nlp::dedup::{DupIndex, DupOptions};
 use serde::Serialize;
 use sqlx::AnyConnection;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
@@ -294,39 +292,23 @@ pub(crate) async fn find(
     Ok(out)
 }
 
-/// The duplicate suggestion of a ticket taken in ([`TicketChange::is_intake`]), in the intake's
-/// transaction, from the database's duplicate index.
-pub struct SuggestionObserver {
-    cache: Arc<DupCache>,
-}
-
-impl SuggestionObserver {
-    pub fn new(db: &kernel::Db) -> Self {
-        SuggestionObserver {
-            cache: db.state::<DupCache>(),
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Observer<TicketChange> for SuggestionObserver {
-    async fn observe(&self, tx: &mut Tx, c: &TicketChange) -> Result<()> {
-        if c.is_intake() {
-            record_suggestion(tx, &self.cache, &c.after, c.now).await?;
-        }
-        Ok(())
-    }
-}
-
-/// Stores the best open duplicate of a ticket just registered, in its transaction, so the
-/// dispatcher sees "可能重复: 编号…". Scope is not applied: the suggestion is the system's.
-async fn record_suggestion(tx: &mut Tx, cache: &DupCache, t: &Ticket, now: i64) -> Result<()> {
+/// The best open duplicate of a ticket about to be registered, looked up before its
+/// transaction from a read connection, so the single writer is not held while the index is
+/// scored. Scope is not applied: the suggestion is the system's. `None` for a ticket that is
+/// not open (a split part) or has no duplicate.
+pub(crate) async fn look_before_intake(
+    db: &kernel::Db,
+    cache: &DupCache,
+    t: &Ticket,
+    now: i64,
+) -> Result<Option<(i64, f64)>> {
     if !t.status.is_open() || t.status == Status::Split {
-        return Ok(());
+        return Ok(None);
     }
-    let s = store::settings(tx).await?;
+    let mut c = db.pool().acquire().await?;
+    let s = store::settings(&mut c).await?;
     let probe = Probe {
-        exclude_id: Some(t.id),
+        exclude_id: None,
         title: t.title.clone(),
         content: t.content.clone(),
         region_code: t.location.region_code.clone(),
@@ -336,7 +318,7 @@ async fn record_suggestion(tx: &mut Tx, cache: &DupCache, t: &Ticket, now: i64) 
     };
     let window_ms = s.dup_window_days * DAY_MS;
     let found = best(
-        tx,
+        &mut c,
         cache,
         None,
         &probe,
@@ -346,17 +328,21 @@ async fn record_suggestion(tx: &mut Tx, cache: &DupCache, t: &Ticket, now: i64) 
         1,
     )
     .await?;
-    if let Some((other, sim)) = found.into_iter().next() {
-        store::insert_suggestion(
-            tx,
-            t.id,
-            other.id,
-            (f64::from(sim) * 1000.0).round() / 1000.0,
-            now,
-        )
-        .await?;
-    }
-    Ok(())
+    Ok(found
+        .into_iter()
+        .next()
+        .map(|(other, sim)| (other.id, (f64::from(sim) * 1000.0).round() / 1000.0)))
+}
+
+/// Stores the duplicate found by [`look_before_intake`] in the intake's transaction, so the
+/// dispatcher sees "可能重复: 编号…".
+pub(crate) async fn record_suggestion(
+    tx: &mut Tx,
+    ticket_id: i64,
+    duplicate: (i64, f64),
+    now: i64,
+) -> Result<()> {
+    store::insert_suggestion(tx, ticket_id, duplicate.0, duplicate.1, now).await
 }
 
 /// The suggestion stored at intake: candidate id and similarity.

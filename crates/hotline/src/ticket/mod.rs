@@ -8,4 +8,4 @@ pub mod http;
 pub mod service;
 pub(crate) mod store;
 
-pub use service::{FollowUp, TicketChange};
+pub use service::{FollowUp, Prepared, TicketChange};

@@ -65,14 +65,24 @@ impl TicketChange {
     }
 }
 
-/// Work after an intake or a reclassification has committed (suggestions, automatic dispatch);
-/// its failures never undo the change.
+/// What other parts of the hotline add to an intake and a reclassification without the core
+/// knowing them (the duplicate look, the dispatch suggestion, automatic dispatch). Intake work
+/// is split in three so that the single writer is held only for writing: worked out before the
+/// transaction, stored inside it, acted on after the commit.
 #[async_trait::async_trait]
 pub trait FollowUp: Send + Sync {
-    /// Returns the ticket as it is afterwards (e.g. dispatched automatically).
-    async fn after_intake(&self, svc: &HotlineService, t: Ticket) -> Ticket;
+    /// Before the transaction, from the ticket as it will be stored (no id or number yet).
+    /// Never fails the intake: a problem is logged and nothing is prepared.
+    async fn prepare_intake(&self, svc: &HotlineService, t: &Ticket, now: i64) -> Prepared;
+    /// Inside the intake's transaction, with the ticket as stored; an error rolls it back.
+    async fn record_intake(&self, tx: &mut Tx, t: &Ticket, p: &Prepared, now: i64) -> Result<()>;
+    /// After the commit. Returns the ticket as it is afterwards (e.g. dispatched automatically).
+    async fn after_intake(&self, svc: &HotlineService, t: Ticket, p: Prepared) -> Ticket;
     async fn after_reclassify(&self, svc: &HotlineService, t: &Ticket);
 }
+
+/// What a [`FollowUp`] worked out before an intake's transaction; only it reads the inside.
+pub struct Prepared(pub Option<Box<dyn std::any::Any + Send + Sync>>);
 
 /// A ticket as a reader may see it: personal data masked unless the reader needs it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -236,14 +246,21 @@ impl HotlineService {
         };
         input.validate()?;
         let now = self.db.now();
-        let mut tx = self.db.begin().await?;
-        let answers = self
-            .checked_answers(&mut tx, input.category_id, &input.answers)
-            .await?;
+        // Everything that only reads comes before the write transaction: on SQLite its one
+        // connection serialises every change in the city.
+        let answers = {
+            let mut c = self.conn().await?;
+            self.checked_answers(&mut c, input.category_id, &input.answers)
+                .await?
+        };
         let accept = input.accept && actor.has_any_role(Intake::ROLES);
-        let t = self
-            .insert_new(&mut tx, by, &input, answers, now, accept, None, None)
-            .await?;
+        let mut t = draft(&input, answers, now, accept, None);
+        let prepared = match &self.follow_up {
+            Some(f) => f.prepare_intake(self, &t, now).await,
+            None => Prepared(None),
+        };
+        let mut tx = self.db.begin().await?;
+        self.insert_draft(&mut tx, by, &mut t, None).await?;
         let e = Event {
             action: "create",
             from: Status::Created,
@@ -253,11 +270,13 @@ impl HotlineService {
             data: json!({"channel": t.channel.code()}),
         };
         self.record(&mut tx, actor, &t, &e, now).await?;
+        if let Some(f) = &self.follow_up {
+            f.record_intake(&mut tx, &t, &prepared, now).await?;
+        }
         tx.commit().await?;
-        // The suggestion (and automatic dispatch) comes after the commit: the ticket exists
-        // whatever happens there.
+        // Automatic dispatch comes after the commit: the ticket exists whatever happens there.
         let t = match &self.follow_up {
-            Some(f) => f.after_intake(self, t).await,
+            Some(f) => f.after_intake(self, t, prepared).await,
             None => t,
         };
         Ok(Self::view(actor, t))
@@ -288,75 +307,19 @@ impl HotlineService {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_new(
+    /// Numbers and inserts a drafted ticket (its number is the day's next).
+    async fn insert_draft(
         &self,
         tx: &mut Tx,
         by: Authorized<'_>,
-        input: &NewTicket,
-        answers: serde_json::Value,
-        now: i64,
-        accept: bool,
-        split_from: Option<i64>,
+        t: &mut Ticket,
         external_id: Option<&str>,
-    ) -> Result<Ticket> {
-        let day = kernel::clock::to_china(now).date_naive();
+    ) -> Result<()> {
+        let day = kernel::clock::to_china(t.created_at).date_naive();
         let seq = store::next_day_seq(&mut *tx, &day.to_string()).await?;
-        let mut t = Ticket {
-            id: 0,
-            number: ticket_number(&self.city, day, seq),
-            channel: input.channel,
-            kind: input.kind,
-            urgency: input.urgency,
-            status: if accept {
-                Status::Accepted
-            } else {
-                Status::Created
-            },
-            caller: Caller {
-                name: input.caller_name.clone().filter(|s| !s.trim().is_empty()),
-                phone: input.caller_phone.clone().filter(|s| !s.trim().is_empty()),
-                wants_reply: input.wants_reply,
-                anonymous: input.anonymous,
-            },
-            location: Location {
-                address: input.address.clone().filter(|s| !s.trim().is_empty()),
-                region_code: input.region_code.clone().filter(|s| !s.trim().is_empty()),
-                lng: input.lng,
-                lat: input.lat,
-            },
-            title: input.title.trim().into(),
-            content: input.content.trim().into(),
-            category_id: input.category_id,
-            answers,
-            main_dept_id: None,
-            co_dept_ids: vec![],
-            ack_due: None,
-            reply_due: None,
-            paused_since: None,
-            card: Card::None,
-            reply: None,
-            replied_at: None,
-            resolution: None,
-            kb_article_id: None,
-            satisfaction: None,
-            callback_attempts: 0,
-            reopen_count: 0,
-            return_count: 0,
-            pending_extension: None,
-            supervised: false,
-            parent_id: None,
-            split_from_id: split_from,
-            created_at: now,
-            accepted_at: accept.then_some(now),
-            dispatched_at: None,
-            acknowledged_at: None,
-            closed_at: None,
-            archived_at: None,
-            updated_at: now,
-        };
-        t.id = store::insert_ticket(&mut *tx, by, &t, external_id, None).await?;
-        Ok(t)
+        t.number = ticket_number(&self.city, day, seq);
+        t.id = store::insert_ticket(&mut *tx, by, t, external_id, None).await?;
+        Ok(())
     }
 
     // ---- reading ----
@@ -814,18 +777,8 @@ impl HotlineService {
                 answers: serde_json::Map::new(),
                 accept: true,
             };
-            let mut child = self
-                .insert_new(
-                    &mut tx,
-                    by,
-                    &input,
-                    t.answers.clone(),
-                    now,
-                    true,
-                    Some(t.id),
-                    None,
-                )
-                .await?;
+            let mut child = draft(&input, t.answers.clone(), now, true, Some(t.id));
+            self.insert_draft(&mut tx, by, &mut child, None).await?;
             let created = Event {
                 action: "create",
                 from: Status::Created,
@@ -1611,5 +1564,68 @@ impl HotlineService {
                 .collect(),
         };
         store::open311_tickets(&mut c, &[], &q.category_ids, &statuses, q.window, limit).await
+    }
+}
+
+/// A new ticket as typed in, before it has an id or a number.
+fn draft(
+    input: &NewTicket,
+    answers: serde_json::Value,
+    now: i64,
+    accept: bool,
+    split_from: Option<i64>,
+) -> Ticket {
+    Ticket {
+        id: 0,
+        number: String::new(),
+        channel: input.channel,
+        kind: input.kind,
+        urgency: input.urgency,
+        status: if accept {
+            Status::Accepted
+        } else {
+            Status::Created
+        },
+        caller: Caller {
+            name: input.caller_name.clone().filter(|s| !s.trim().is_empty()),
+            phone: input.caller_phone.clone().filter(|s| !s.trim().is_empty()),
+            wants_reply: input.wants_reply,
+            anonymous: input.anonymous,
+        },
+        location: Location {
+            address: input.address.clone().filter(|s| !s.trim().is_empty()),
+            region_code: input.region_code.clone().filter(|s| !s.trim().is_empty()),
+            lng: input.lng,
+            lat: input.lat,
+        },
+        title: input.title.trim().into(),
+        content: input.content.trim().into(),
+        category_id: input.category_id,
+        answers,
+        main_dept_id: None,
+        co_dept_ids: vec![],
+        ack_due: None,
+        reply_due: None,
+        paused_since: None,
+        card: Card::None,
+        reply: None,
+        replied_at: None,
+        resolution: None,
+        kb_article_id: None,
+        satisfaction: None,
+        callback_attempts: 0,
+        reopen_count: 0,
+        return_count: 0,
+        pending_extension: None,
+        supervised: false,
+        parent_id: None,
+        split_from_id: split_from,
+        created_at: now,
+        accepted_at: accept.then_some(now),
+        dispatched_at: None,
+        acknowledged_at: None,
+        closed_at: None,
+        archived_at: None,
+        updated_at: now,
     }
 }

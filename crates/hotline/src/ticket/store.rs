@@ -78,14 +78,9 @@ pub fn ticket_row(r: &AnyRow) -> Result<(Ticket, i64)> {
 
 /// The next number of the day, atomically (the UPDATE locks the day's row).
 pub async fn next_day_seq(c: &mut AnyConnection, day: &str) -> Result<i64> {
-    sqlx::query(
-        "INSERT INTO hotline_day_counters (day, last) VALUES ($1, 0) ON CONFLICT (day) DO NOTHING",
-    )
-    .bind(day)
-    .execute(&mut *c)
-    .await?;
     Ok(sqlx::query_scalar(
-        "UPDATE hotline_day_counters SET last = last + 1 WHERE day = $1 RETURNING last",
+        "INSERT INTO hotline_day_counters (day, last) VALUES ($1, 1)
+         ON CONFLICT (day) DO UPDATE SET last = hotline_day_counters.last + 1 RETURNING last",
     )
     .bind(day)
     .fetch_one(c)

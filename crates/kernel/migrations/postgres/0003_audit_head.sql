@@ -1,0 +1,10 @@
+-- The chain's head follows each record as it is written, inside the database: one statement
+-- (one round trip) less for every change of the system.
+CREATE FUNCTION kernel_audit_head_follow() RETURNS trigger AS $$
+BEGIN
+    UPDATE kernel_audit_head SET hash = NEW.hash WHERE id = 1;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER kernel_audit_head_follows AFTER INSERT ON kernel_audit
+FOR EACH ROW EXECUTE FUNCTION kernel_audit_head_follow();
