@@ -59,11 +59,22 @@ enum Fmt {
 }
 
 /// The table's columns: key, header, value, format.
-type Col = (&'static str, &'static str, fn(&ReportRow) -> f64, Fmt);
+type Col = (
+    &'static str,
+    &'static str,
+    fn(&ReportRow) -> Option<f64>,
+    Fmt,
+);
 
 const COLS: &[Col] = &[
-    ("accepted", "受理量", |r| r.accepted as f64, Fmt::Int),
-    ("closed", "办结量", |r| r.closed as f64, Fmt::Int),
+    ("accepted", "受理量", |r| Some(r.accepted as f64), Fmt::Int),
+    (
+        "carried_over",
+        "期初在办",
+        |r| Some(r.carried_over as f64),
+        Fmt::Int,
+    ),
+    ("closed", "办结量", |r| Some(r.closed as f64), Fmt::Int),
     ("closed_rate", "办结率", |r| r.closed_rate, Fmt::Pct),
     ("online_rate", "网办率", |r| r.online_rate, Fmt::Pct),
     (
@@ -76,14 +87,19 @@ const COLS: &[Col] = &[
     (
         "avg_handling_days",
         "平均办理时长（工作日）",
-        |r| r.avg_handling_days,
+        |r| (r.closed > 0).then_some(r.avg_handling_days),
         Fmt::Days,
     ),
-    ("overdue", "超期件", |r| r.overdue as f64, Fmt::Int),
-    ("evaluations", "评价数", |r| r.evaluations as f64, Fmt::Int),
+    ("overdue", "超期件", |r| Some(r.overdue as f64), Fmt::Int),
+    (
+        "evaluations",
+        "评价数",
+        |r| Some(r.evaluations as f64),
+        Fmt::Int,
+    ),
     ("good_rate", "好评率", |r| r.good_rate, Fmt::Pct),
     ("coverage", "评价覆盖度", |r| r.coverage, Fmt::Pct),
-    ("bad", "差评数", |r| r.bad as f64, Fmt::Int),
+    ("bad", "差评数", |r| Some(r.bad as f64), Fmt::Int),
     (
         "rectified_rate",
         "差评整改率",
@@ -92,7 +108,11 @@ const COLS: &[Col] = &[
     ),
 ];
 
-fn fmt(f: Fmt, v: f64) -> String {
+/// A value as the table shows it; "—" where the figure has no denominator.
+fn fmt(f: Fmt, v: Option<f64>) -> String {
+    let Some(v) = v else {
+        return "—".into();
+    };
     match f {
         Fmt::Int => format!("{}", v.round() as i64),
         Fmt::Pct => format!("{:.1}%", v * 100.0),
@@ -190,7 +210,14 @@ fn sorted<'a>(r: &'a Report, sort: &str, desc: bool) -> Vec<&'a ReportRow> {
     let dir = |o: std::cmp::Ordering| if desc { o.reverse() } else { o };
     if let Some((_, _, f, _)) = COLS.iter().find(|c| c.0 == sort) {
         // Ties keep the names in order either way.
-        rows.sort_by(|a, b| dir(f(a).total_cmp(&f(b))).then_with(|| a.label.cmp(&b.label)));
+        // A row without the figure ("—") sorts below every number either way.
+        rows.sort_by(|a, b| {
+            match (f(a), f(b)) {
+                (Some(x), Some(y)) => dir(x.total_cmp(&y)),
+                (x, y) => y.is_some().cmp(&x.is_some()),
+            }
+            .then_with(|| a.label.cmp(&b.label))
+        });
     } else {
         rows.sort_by(|a, b| dir(a.label.cmp(&b.label)));
     }
@@ -371,12 +398,15 @@ async fn show(
     let mut rate_bars: Vec<(String, f64)> = report
         .rows
         .iter()
-        .filter(|r| r.accepted > 0)
-        .map(|r| (r.label.clone(), (r.closed_rate * 1000.0).round() / 10.0))
+        .filter_map(|r| Some((r.label.clone(), (r.closed_rate? * 1000.0).round() / 10.0)))
         .collect();
     rate_bars.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let cards: [(&str, String, String); 7] = [
-        ("受理量", t.accepted.to_string(), String::new()),
+        (
+            "受理量",
+            t.accepted.to_string(),
+            format!("期初在办 {}", t.carried_over),
+        ),
         ("办结量", t.closed.to_string(), String::new()),
         ("办结率", fmt(Fmt::Pct, t.closed_rate), String::new()),
         ("网办率", fmt(Fmt::Pct, t.online_rate), String::new()),
@@ -445,7 +475,7 @@ async fn show(
                     }
                 }
             }
-            p.muted { "口径：受理量为本期受理的办件，办结量为本期作出决定并办结的办件；办结率 = 办结量 ÷ 受理量；平均办理时长自受理起按各事项的计时单位计（工作日按每日 7 个工作小时），不含补正和特别程序的暂停时间；超期件为本期逾期办结的办件和统计期末（当期为此刻）仍超期未办结的办件。点击表头排序。" }
+            p.muted { "口径：受理量为本期受理的办件，期初在办为本期开始时已受理尚未办结的办件，办结量为本期作出决定并办结的办件；办结率 = 办结量 ÷（期初在办 + 受理量），不会超过 100%；分母为零的比率显示为“—”；平均办理时长自受理起按各事项的计时单位计（工作日按每日 7 个工作小时），不含补正和特别程序的暂停时间；超期件为本期逾期办结的办件和统计期末（当期为此刻）仍超期未办结的办件。点击表头排序。" }
         }
         section aria-labelledby="dl-title" {
             h2 #dl-title { "下载" }
@@ -532,7 +562,7 @@ mod tests {
 
     #[test]
     fn rows_sort_by_the_chosen_column_either_way() {
-        let row = |l: &str, a: i64, rate: f64| ReportRow {
+        let row = |l: &str, a: i64, rate: Option<f64>| ReportRow {
             label: l.into(),
             accepted: a,
             closed_rate: rate,
@@ -543,15 +573,32 @@ mod tests {
             to: 1,
             period: "2026-03".into(),
             group_by: GroupBy::Dept,
-            rows: vec![row("甲", 3, 0.5), row("乙", 1, 1.0), row("丙", 2, 0.0)],
-            total: row("合计", 6, 0.5),
+            rows: vec![
+                row("甲", 3, Some(0.5)),
+                row("乙", 1, Some(1.0)),
+                row("丙", 2, Some(0.0)),
+                row("丁", 0, None),
+            ],
+            total: row("合计", 6, Some(0.5)),
             feedback: 0,
             feedback_answered: 0,
         };
         let labels = |v: Vec<&ReportRow>| v.iter().map(|r| r.label.clone()).collect::<Vec<_>>();
-        assert_eq!(labels(sorted(&r, "accepted", true)), ["甲", "丙", "乙"]);
-        assert_eq!(labels(sorted(&r, "closed_rate", false)), ["丙", "甲", "乙"]);
-        assert_eq!(fmt(Fmt::Pct, 0.5), "50.0%");
-        assert_eq!(fmt(Fmt::Days, 2.0), "2.0");
+        assert_eq!(
+            labels(sorted(&r, "accepted", true)),
+            ["甲", "丙", "乙", "丁"]
+        );
+        assert_eq!(
+            labels(sorted(&r, "closed_rate", false)),
+            ["丙", "甲", "乙", "丁"]
+        );
+        // A row without the figure stays below the numbers in either direction.
+        assert_eq!(
+            labels(sorted(&r, "closed_rate", true)),
+            ["乙", "甲", "丙", "丁"]
+        );
+        assert_eq!(fmt(Fmt::Pct, Some(0.5)), "50.0%");
+        assert_eq!(fmt(Fmt::Pct, None), "—");
+        assert_eq!(fmt(Fmt::Days, Some(2.0)), "2.0");
     }
 }

@@ -3,9 +3,11 @@
 //! figures; exported to .xlsx and the monthly report to .docx.
 //!
 //! Definitions (the ones the bureau's work reports use):
-//! - 受理量: cases accepted in the period; 办结量: cases closed with a result in the period.
-//! - 办结率 = 办结量 / 受理量; 网办率 = accepted online / 受理量; 即办件占比 = accepted
-//!   immediate items / 受理量.
+//! - 受理量: cases accepted in the period; 期初在办: accepted before it and still open at its
+//!   start; 办结量: cases closed with a result in the period (each one is either).
+//! - 办结率 = 办结量 / (期初在办 + 受理量), so it never passes 100% however many cases carry
+//!   over; 网办率 = accepted online / 受理量; 即办件占比 = accepted immediate items / 受理量.
+//! - A rate whose denominator is empty is `None` (shown as "—"), never 0%.
 //! - 承诺时限压缩率 = 1 − Σ promised days / Σ legal days over the accepted cases.
 //! - 平均办理时长: from acceptance to 办结, measured as the case's time limit runs
 //!   (`kernel::deadline`: office time for working days and hours, wall time for calendar days),
@@ -41,19 +43,21 @@ pub struct ReportRow {
     pub key: String,
     pub label: String,
     pub accepted: i64,
+    /// 期初在办: accepted before the period and open at its start.
+    pub carried_over: i64,
     pub closed: i64,
-    pub closed_rate: f64,
-    pub online_rate: f64,
-    pub immediate_share: f64,
-    pub compression: f64,
+    pub closed_rate: Option<f64>,
+    pub online_rate: Option<f64>,
+    pub immediate_share: Option<f64>,
+    pub compression: Option<f64>,
     pub avg_handling_days: f64,
     pub overdue: i64,
     pub evaluations: i64,
-    pub good_rate: f64,
-    pub coverage: f64,
+    pub good_rate: Option<f64>,
+    pub coverage: Option<f64>,
     pub bad: i64,
     pub rectified: i64,
-    pub rectified_rate: f64,
+    pub rectified_rate: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -68,18 +72,16 @@ pub struct Report {
     pub feedback_answered: i64,
 }
 
-pub(crate) fn ratio(a: i64, b: i64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
+/// `a / b`, or `None` when there is nothing to divide by.
+pub(crate) fn ratio(a: i64, b: i64) -> Option<f64> {
+    (b != 0).then(|| a as f64 / b as f64)
 }
 
 #[derive(Default)]
 pub(crate) struct Acc {
     pub(crate) label: String,
     pub(crate) accepted: i64,
+    pub(crate) carried_over: i64,
     pub(crate) closed: i64,
     pub(crate) online: i64,
     pub(crate) immediate: i64,
@@ -102,15 +104,12 @@ impl Acc {
             key,
             label: self.label.clone(),
             accepted: self.accepted,
+            carried_over: self.carried_over,
             closed: self.closed,
-            closed_rate: ratio(self.closed, self.accepted),
+            closed_rate: ratio(self.closed, self.carried_over + self.accepted),
             online_rate: ratio(self.online, self.accepted),
             immediate_share: ratio(self.immediate, self.accepted),
-            compression: if self.legal == 0 {
-                0.0
-            } else {
-                1.0 - ratio(self.promised, self.legal)
-            },
+            compression: ratio(self.promised, self.legal).map(|r| 1.0 - r),
             avg_handling_days: if self.closed == 0 {
                 0.0
             } else {

@@ -3,13 +3,15 @@
 use super::domain::*;
 use kernel::error::{Error, Result};
 
-fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+/// A rate as the bureau's reports write it (one decimal), "—" when it has no denominator.
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "—".into(), |x| format!("{:.1}%", x * 100.0))
 }
 
-const HEADERS: [&str; 14] = [
+const HEADERS: [&str; 15] = [
     "统计对象",
     "受理量",
+    "期初在办",
     "办结量",
     "办结率",
     "网办率",
@@ -29,6 +31,7 @@ fn cells(r: &ReportRow) -> Vec<tabular::Cell> {
     vec![
         Cell::from(r.label.clone()),
         Cell::Int(r.accepted),
+        Cell::Int(r.carried_over),
         Cell::Int(r.closed),
         Cell::from(pct(r.closed_rate)),
         Cell::from(pct(r.online_rate)),
@@ -60,8 +63,8 @@ pub fn to_docx(r: &Report, city: &str) -> Result<Vec<u8>> {
     d.heading(1, format!("{city}{}政务服务运行情况", r.period));
     d.heading(2, "一、总体情况");
     d.paragraph(format!(
-        "本期共受理办件 {} 件，办结 {} 件，办结率 {}；网上办理占 {}，即办件占 {}；承诺时限较法定时限压缩 {}，平均办理时长 {:.1} 天（按各事项的计时方式，不含补正和特别程序时间）；超期 {} 件。",
-        t.accepted, t.closed, pct(t.closed_rate), pct(t.online_rate), pct(t.immediate_share), pct(t.compression), t.avg_handling_days, t.overdue
+        "本期共受理办件 {} 件，期初在办 {} 件，办结 {} 件，办结率 {}（办结量 ÷（期初在办 + 本期受理））；网上办理占 {}，即办件占 {}；承诺时限较法定时限压缩 {}，平均办理时长 {:.1} 天（按各事项的计时方式，不含补正和特别程序时间）；超期 {} 件。",
+        t.accepted, t.carried_over, t.closed, pct(t.closed_rate), pct(t.online_rate), pct(t.immediate_share), pct(t.compression), t.avg_handling_days, t.overdue
     ));
     d.heading(2, "二、好差评");
     d.paragraph(format!(

@@ -89,6 +89,11 @@ impl ServicesService {
                 if a.label.is_empty() {
                     a.label = label.clone();
                 }
+                if c.accepted_at.is_some_and(|at| at < from)
+                    && c.closed_at.is_none_or(|at| at >= from)
+                {
+                    a.carried_over += 1;
+                }
                 if within(c.accepted_at) {
                     a.accepted += 1;
                     a.online += i64::from(c.channel == Channel::Online);

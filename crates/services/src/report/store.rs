@@ -6,11 +6,13 @@ use crate::evaluation::store::{eval_row, EVAL_COLS};
 use kernel::error::Result;
 use sqlx::{AnyConnection, Row};
 
-/// Every case touched in [from, to): created, accepted or closed then; for reports.
+/// Every case touched in [from, to): accepted or closed then, open at its start (期初在办) or
+/// running late at its end; for reports.
 pub(crate) async fn cases_in(c: &mut AnyConnection, from: i64, to: i64) -> Result<Vec<Case>> {
     sqlx::query(&format!(
         "SELECT {CASE_COLS} FROM services_cases WHERE (accepted_at >= $1 AND accepted_at < $2) OR (closed_at >= $1 AND closed_at < $2)
-            OR (accepted_at < $2 AND due_at < $2 AND (closed_at IS NULL OR closed_at >= $2))"
+            OR (accepted_at < $2 AND due_at < $2 AND (closed_at IS NULL OR closed_at >= $2))
+            OR (accepted_at < $1 AND (closed_at IS NULL OR closed_at >= $1))"
     ))
     .bind(from)
     .bind(to)
