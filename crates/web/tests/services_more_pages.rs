@@ -315,6 +315,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     // part (the withdrawn part never was) = 2; closed: A = 1; 办结率 50.0%; online: the market
     // part = 50.0%; 承诺时限压缩率 1 − (3 + 5) / (15 + 15) = 73.3%; A took Monday 09:00 to
     // Thursday 09:00, all of it in 专家评审 (a pause, not handling time) = 0.0 working days; overdue: the market part (due 23 March) = 1.
+    // Nothing carried over from February (期初在办 0); no ratings and no 差评 in March, so 好评率
+    // and 差评整改率 have no denominator: "—", not 0.0%; 评价覆盖度 is 0 of the 1 closed.
     clock.set(at(25, 10, 0));
     login(&b, &url, "super1").await;
     b.goto(&format!("{url}/services/reports?month=2026-03"))
@@ -323,18 +325,18 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     assert_eq!(
         total,
         &[
-            "合计", "2", "1", "50.0%", "50.0%", "0.0%", "73.3%", "0.0", "1", "0", "0.0%", "0.0%",
-            "0", "0.0%"
+            "合计", "2", "0", "1", "50.0%", "50.0%", "0.0%", "73.3%", "0.0", "1", "0", "—", "0.0%",
+            "0", "—"
         ],
         "{total:?}"
     );
     let body = rows(&b, "#report-table tbody tr").await;
-    let short: Vec<&[String]> = body.iter().map(|r| &r[..4]).collect();
+    let short: Vec<&[String]> = body.iter().map(|r| &r[..5]).collect();
     assert_eq!(
         short,
         [
-            ["A市卫健委", "1", "1", "100.0%"],
-            ["A市市场监管局", "1", "0", "0.0%"]
+            ["A市卫健委", "1", "0", "1", "100.0%"],
+            ["A市市场监管局", "1", "0", "0", "0.0%"]
         ],
         "sorted by 受理量, then by name, highest first: {body:?}"
     );
@@ -390,8 +392,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
     b.click_and_wait("#period-form button[type=submit]").await;
     assert_text_has(&b, "#period-title", "2026-03-16 至 2026-03-20").await;
     assert_eq!(
-        rows(&b, "#report-total").await[0][..4],
-        ["合计", "2", "1", "50.0%"]
+        rows(&b, "#report-total").await[0][..5],
+        ["合计", "2", "0", "1", "50.0%"]
     );
     assert!(href_of(&b, "#download-xlsx")
         .await
