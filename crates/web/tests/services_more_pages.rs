@@ -228,6 +228,8 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         0,
         "a closed case cannot be withdrawn"
     );
+    // A finished case has no time left to show.
+    assert_eq!(count(&b, "#case-left").await, 0);
     b.screenshot("tolerated-supplied-closed").await;
     logout(&b).await;
 

@@ -304,10 +304,17 @@ pub async fn populate(
             let t = svc.create(&operator, input).await.map_err(err)?.ticket;
             made += 1;
             let age_days = 42 - day;
-            let step = |ms: i64| clock.advance(ms);
+            // Nothing happens after the moment the demo is made: a step that would pass it
+            // leaves the ticket where it stands.
+            let step = |ms: i64| {
+                clock.advance(ms);
+                clock.now() <= real_now
+            };
             // Consultations with a knowledge-base answer are answered at once.
             if kind == TicketKind::Consult && rng.gen_bool(0.7) {
-                step(6 * 60_000);
+                if !step(6 * 60_000) {
+                    continue;
+                }
                 svc.act(
                     &operator,
                     t.id,
@@ -320,7 +327,9 @@ pub async fn populate(
                 .map_err(err)?;
                 continue;
             }
-            step(10 * 60_000);
+            if !step(10 * 60_000) {
+                continue;
+            }
             svc.act(&operator, t.id, Action::SubmitForDispatch)
                 .await
                 .map_err(err)?;
@@ -353,7 +362,9 @@ pub async fn populate(
                     d
                 }
             };
-            step(rng.gen_range(5..40) * 60_000);
+            if !step(rng.gen_range(5..40) * 60_000) {
+                continue;
+            }
             svc.act(
                 &dispatcher,
                 t.id,
@@ -367,20 +378,26 @@ pub async fn populate(
             if age_days <= 1 {
                 continue;
             }
-            step(rng.gen_range(10..150) * 60_000);
+            if !step(rng.gen_range(10..150) * 60_000) {
+                continue;
+            }
             svc.act(&handler, t.id, Action::Acknowledge)
                 .await
                 .map_err(err)?;
             if age_days <= 4 && rng.gen_bool(0.6) {
                 continue; // in the department's hands; some will turn yellow or red
             }
-            step(rng.gen_range(1..4) * 86_400_000 + rng.gen_range(0..480) * 60_000);
+            if !step(rng.gen_range(1..4) * 86_400_000 + rng.gen_range(0..480) * 60_000) {
+                continue;
+            }
             svc.act(&handler, t.id, Action::Reply { text: format!("您好，您反映的“{}”已收悉。经现场核查，已责成相关责任单位限期处理，目前问题已得到解决。", t.title) }).await.map_err(err)?;
             let replied = svc.get(&cli, t.id).await.map_err(err)?.ticket;
             if replied.status != Status::Replied || age_days <= 2 {
                 continue;
             }
-            step(rng.gen_range(2..20) * 3_600_000);
+            if !step(rng.gen_range(2..20) * 3_600_000) {
+                continue;
+            }
             let r: f64 = rng.gen();
             let result = if r < 0.62 {
                 CallbackResult::Satisfied
@@ -404,11 +421,15 @@ pub async fn populate(
             .await
             .map_err(err)?;
             if reopen && age_days > 8 {
-                step(3_600_000);
+                if !step(3_600_000) {
+                    continue;
+                }
                 svc.act(&handler, t.id, Action::Acknowledge)
                     .await
                     .map_err(err)?;
-                step(2 * 86_400_000);
+                if !step(2 * 86_400_000) {
+                    continue;
+                }
                 svc.act(
                     &handler,
                     t.id,
@@ -418,7 +439,9 @@ pub async fn populate(
                 )
                 .await
                 .map_err(err)?;
-                step(86_400_000);
+                if !step(86_400_000) {
+                    continue;
+                }
                 svc.act(
                     &operator,
                     t.id,

@@ -97,6 +97,34 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     let run = |args: &[&str]| yiwang_as_user_in(dir.path(), args);
     let o = run(&["demo", "--no-serve", "--seed", "7"]);
     assert!(o.status.success(), "{}", out(&o));
+    // Nothing in the demo happens after the moment it was made: no reply dated tomorrow.
+    let made = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let db = rusqlite::Connection::open(dir.path().join("yiwang.db")).unwrap();
+    for (what, sql) in [
+        ("audit records", "SELECT MAX(at) FROM kernel_audit"),
+        ("ticket events", "SELECT MAX(at) FROM hotline_events"),
+        (
+            "ticket replies",
+            "SELECT MAX(replied_at) FROM hotline_tickets",
+        ),
+        ("case events", "SELECT MAX(at) FROM services_events"),
+        (
+            "ratings",
+            "SELECT MAX(created_at) FROM services_evaluations",
+        ),
+    ] {
+        let last: Option<i64> = db.query_row(sql, [], |r| r.get(0)).unwrap();
+        let last = last.unwrap_or_else(|| panic!("the demo has no {what}"));
+        assert!(
+            last <= made,
+            "{what}: {} ms after the demo was made",
+            last - made
+        );
+    }
+    drop(db);
     assert!(
         out(&o).contains("admin") && out(&o).contains("yiwang2025"),
         "{}",

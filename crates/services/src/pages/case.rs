@@ -48,6 +48,10 @@ struct Failed<'a> {
 
 /// Time left on the promised limit, in the item's unit.
 fn time_left(c: &Case, cal: &kernel::calendar::Calendar, now: i64) -> Option<String> {
+    // A finished case has nothing left to run; its result is the status and the timeline.
+    if !c.status.is_open() {
+        return None;
+    }
     let m = c.remaining_minutes(now, cal)?;
     let (per, unit) = match c.time_unit {
         kernel::deadline::TimeUnit::WorkingDays => {
@@ -138,7 +142,10 @@ async fn case_view(
             dt { "状态" } dd #case-status { (v.status_label) }
             dt { "申请人" } dd { (c.applicant.name) " " (c.applicant.phone) }
             dt { "渠道" } dd { (c.channel.label()) }
-            dt { "承诺时限" } dd { (c.promised_days) " " (c.time_unit.label()) "（法定 " (c.legal_days) "）" }
+            dt { "承诺时限" } dd #case-promised {
+                @if c.immediate { "即办件（当场办结）" }
+                @else { (c.promised_days) " " (c.time_unit.label()) "（法定 " (c.legal_days) "）" }
+            }
             dt { "承诺办结" } dd #case-due { (c.due_at.map(format_minute).unwrap_or_else(|| "受理后起算".into())) }
             @if let Some(left) = time_left(c, &cal, now) {
                 dt { "剩余时间" } dd #case-left { (left) }
