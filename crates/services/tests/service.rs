@@ -652,6 +652,64 @@ async fn departments_and_citizens_see_only_their_cases(db: Db) {
             .field_name(),
         Some("status")
     );
+    // Search by number, phone or name (wildcards taken literally), three orders, paging.
+    let mut other = health_case(w.health_item, &["photo", "exam"]);
+    other.applicant = person("李四", "13900139000");
+    other.form.insert("name".into(), json!("李四"));
+    other.form.insert("mobile".into(), json!("13900139000"));
+    let li = w.submit(&w.clerk, other).await;
+    let find = |text: &str, sort: Option<&str>, page: kernel::page::PageQuery| {
+        let q = CaseQuery {
+            q: Some(text.into()),
+            sort: sort.map(str::to_owned),
+            ..Default::default()
+        };
+        let svc = w.svc.clone();
+        let who = w.health.clone();
+        async move { svc.list(&who, &q, &page).await }
+    };
+    let numbers = |p: &kernel::page::Page<services::service::CaseView>| {
+        p.items
+            .iter()
+            .map(|c| c.case.number.clone())
+            .collect::<Vec<_>>()
+    };
+    let by_number = find(&li.number, None, first_page()).await.unwrap();
+    assert_eq!(numbers(&by_number), [li.number.clone()]);
+    assert_eq!(find("1390013", None, first_page()).await.unwrap().total, 1);
+    assert_eq!(find("李四", None, first_page()).await.unwrap().total, 1);
+    assert_eq!(find("张三", None, first_page()).await.unwrap().total, 2);
+    assert_eq!(find("%", None, first_page()).await.unwrap().total, 0);
+    assert_eq!(find("", None, first_page()).await.unwrap().total, 3);
+    let newest = numbers(&find("", Some("newest"), first_page()).await.unwrap());
+    let oldest = numbers(&find("", Some("oldest"), first_page()).await.unwrap());
+    assert_eq!(
+        newest.iter().rev().collect::<Vec<_>>(),
+        oldest.iter().collect::<Vec<_>>()
+    );
+    assert_eq!(newest[0], li.number);
+    // Page 2 of one per page is the second row, not the first again.
+    let second = find(
+        "",
+        Some("newest"),
+        kernel::page::PageQuery {
+            page: Some(2),
+            per_page: Some(1),
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (second.total, numbers(&second)),
+        (3, vec![newest[1].clone()])
+    );
+    assert_eq!(
+        find("", Some("sideways"), first_page())
+            .await
+            .unwrap_err()
+            .field_name(),
+        Some("sort")
+    );
 }
 
 async fn a_refused_action_leaves_no_trace(db: Db) {

@@ -38,6 +38,15 @@ async fn open_case(b: &Browser, url: &str, number_prefix: &str) {
     b.goto(&format!("{url}/services/inbox")).await;
     let text = b.text("#cases").await;
     assert!(text.contains(number_prefix), "{text}");
+    assert_text_has(b, "nav.pager", "第 1/1 页").await;
+    // The search box finds it by its number; a number it is not finds nothing.
+    b.fill("#q", number_prefix).await;
+    b.click_and_wait("form.filters button[type=submit]").await;
+    assert!(b.text("#cases").await.contains(number_prefix));
+    b.fill("#q", "不存在的办件").await;
+    b.click_and_wait("form.filters button[type=submit]").await;
+    assert_text_has(b, "#cases", "没有符合条件的办件").await;
+    b.goto(&format!("{url}/services/inbox")).await;
     b.click_and_wait("#cases tbody a").await;
 }
 
@@ -96,6 +105,8 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
 
     // Health accepts; market supervision asks for the stall description.
     login(&b, &url, "health1").await;
+    b.goto(&format!("{url}/services/inbox?q=BJ&sort=due")).await;
+    b.screenshot("inbox-search").await;
     open_case(&b, &url, "BJ").await;
     b.click_and_wait("#accept button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "审查中");

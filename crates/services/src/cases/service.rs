@@ -62,6 +62,10 @@ pub struct CaseQuery {
     /// Only cases open past their deadline.
     #[serde(default)]
     pub overdue: bool,
+    /// Matches the number, the applicant's phone or name, or the item's name.
+    pub q: Option<String>,
+    /// `newest` (default), `oldest` or `due` (earliest promised date first).
+    pub sort: Option<String>,
 }
 
 fn parse_statuses(s: &str) -> Result<Vec<CaseStatus>> {
@@ -397,6 +401,24 @@ impl ServicesService {
             item_id: q.item_id,
             card: q.card,
             overdue_at: q.overdue.then(|| self.db.now()),
+            text: q
+                .q
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+            order: match q.sort.as_deref().unwrap_or("") {
+                "" | "newest" => store::CaseOrder::Newest,
+                "oldest" => store::CaseOrder::Oldest,
+                "due" => store::CaseOrder::Due,
+                _ => {
+                    return Err(Error::field(
+                        "sort",
+                        "invalid_enum",
+                        "排序只能是 newest、oldest 或 due",
+                    ))
+                }
+            },
             ..Default::default()
         };
         if actor.has_role(Role::Citizen) && actor.roles.len() == 1 {

@@ -144,6 +144,18 @@ pub(crate) struct CaseFilter {
     /// Accepted, closed or created in [from, to).
     pub from: Option<i64>,
     pub to: Option<i64>,
+    /// Part of the number, the applicant's phone, or of the case's data (applicant, item).
+    pub text: Option<String>,
+    pub order: CaseOrder,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum CaseOrder {
+    #[default]
+    Newest,
+    Oldest,
+    /// Earliest promised date first; cases without one last.
+    Due,
 }
 
 pub(crate) async fn cases(
@@ -198,6 +210,18 @@ pub(crate) async fn cases(
     if let Some(t) = f.to {
         w.push(format!("created_at < {t}"));
     }
+    if let Some(text) = &f.text {
+        // LIKE with its wildcards taken literally.
+        let escaped = text
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        binds.push(format!("%{escaped}%"));
+        let n = binds.len();
+        w.push(format!(
+            "(number LIKE ${n} ESCAPE '\\' OR applicant_phone LIKE ${n} ESCAPE '\\' OR data LIKE ${n} ESCAPE '\\')"
+        ));
+    }
     let where_ = w.join(" AND ");
     let count_sql = format!("SELECT COUNT(*) FROM services_cases WHERE {where_}");
     let mut q = sqlx::query(&count_sql);
@@ -205,8 +229,13 @@ pub(crate) async fn cases(
         q = q.bind(b);
     }
     let total: i64 = q.fetch_one(&mut *c).await?.get(0);
+    let order = match f.order {
+        CaseOrder::Newest => "created_at DESC, id DESC",
+        CaseOrder::Oldest => "created_at ASC, id ASC",
+        CaseOrder::Due => "CASE WHEN due_at IS NULL THEN 1 ELSE 0 END, due_at ASC, id ASC",
+    };
     let list_sql = format!(
-        "SELECT {CASE_COLS} FROM services_cases WHERE {where_} ORDER BY created_at DESC, id DESC LIMIT {limit} OFFSET {offset}"
+        "SELECT {CASE_COLS} FROM services_cases WHERE {where_} ORDER BY {order} LIMIT {limit} OFFSET {offset}"
     );
     let mut q = sqlx::query(&list_sql);
     for b in &binds {
