@@ -222,6 +222,46 @@ fn dispatch_sets_deadlines_on_the_working_calendar() {
 }
 
 #[test]
+fn a_reply_with_the_template_still_unfilled_is_refused_beside_the_field() {
+    let cal = Calendar::builtin();
+    let policy = DeadlinePolicy::default_for(TicketKind::Complaint, Urgency::Normal);
+    for unfinished in [
+        "钱女士您好！经住建局核查，……。感谢您的支持！",
+        "{市民}您好！已处理。",
+    ] {
+        let mut t = new_ticket(Status::Acknowledged);
+        let before = t.clone();
+        let e = t
+            .apply(
+                &Action::Reply {
+                    text: unfinished.into(),
+                },
+                1_000,
+                &cal,
+                policy,
+            )
+            .unwrap_err();
+        assert_eq!(
+            (e.field_name(), e.code()),
+            (Some("text"), "unfilled_template"),
+            "{unfinished}"
+        );
+        assert_eq!(t, before, "a refused reply changes nothing");
+    }
+    let mut t = new_ticket(Status::Acknowledged);
+    t.apply(
+        &Action::Reply {
+            text: "钱女士您好！经住建局现场核查，施工单位已停止夜间施工。".into(),
+        },
+        1_000,
+        &cal,
+        policy,
+    )
+    .unwrap();
+    assert_eq!(t.status, Status::Replied);
+}
+
+#[test]
 fn callbacks_close_retry_and_reopen() {
     let cal = Calendar::builtin();
     let policy = DeadlinePolicy::default_for(TicketKind::Complaint, Urgency::Normal);

@@ -278,9 +278,22 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     let filled = run_script(&b, "return document.getElementById('reply-text').value;").await;
     let filled = filled.as_str().unwrap().to_owned();
     assert!(
-        filled.contains(&number) && filled.contains("A市住建局") && filled.contains("李先生/女士"),
-        "placeholders filled: {filled}"
+        filled.contains(&number) && filled.contains("A市住建局") && filled.contains("李四您好"),
+        "placeholders filled, the caller addressed as recorded: {filled}"
     );
+    // A reply that still holds the template's gap is refused beside the field.
+    b.fill("#reply-text", &format!("{filled}经核查，……。"))
+        .await;
+    b.click_and_wait("#reply-form button[value=reply]").await;
+    assert_eq!(status_of(&admin, id).await["status"], "acknowledged");
+    assert!(
+        b.body_text().await.contains("答复中还有模板待填写的“……”"),
+        "{}",
+        b.body_text().await
+    );
+    shot(&mut b, &url, "ticket-reply-unfilled").await;
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    b.fill("#reply-text", &filled).await;
     shot(&mut b, &url, "ticket-reply").await;
     b.click_and_wait("#reply-form button[value=reply]").await;
     assert_eq!(status_of(&admin, id).await["status"], "replied");

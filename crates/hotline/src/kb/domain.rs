@@ -203,6 +203,19 @@ impl NewReplyTemplate {
 }
 
 /// Fills a template's placeholders.
+/// How a reply addresses the caller: as recorded when the operator wrote a form of address
+/// (钱女士, 王先生), the name itself otherwise, 市民 when there is none or the caller is
+/// anonymous — never a guessed "钱先生/女士".
+pub fn salutation(name: Option<&str>, anonymous: bool) -> String {
+    match name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(n) if !anonymous => n.to_owned(),
+        _ => "市民".into(),
+    }
+}
+
+/// What a template leaves for the writer to fill in; a reply still holding one is unfinished.
+pub const UNFILLED: &[&str] = &["……", "{编号}", "{市民}", "{标题}", "{单位}", "{日期}"];
+
 pub fn render_template(
     body: &str,
     number: &str,
@@ -221,6 +234,16 @@ pub fn render_template(
 #[cfg(test)]
 mod template_tests {
     use super::*;
+
+    #[test]
+    fn the_caller_is_addressed_as_recorded() {
+        assert_eq!(salutation(Some("钱女士"), false), "钱女士");
+        assert_eq!(salutation(Some(" 王先生 "), false), "王先生");
+        assert_eq!(salutation(Some("钱红"), false), "钱红");
+        assert_eq!(salutation(Some("钱女士"), true), "市民");
+        assert_eq!(salutation(Some(""), false), "市民");
+        assert_eq!(salutation(None, false), "市民");
+    }
 
     #[test]
     fn templates_fill_and_refuse_typos() {

@@ -87,12 +87,7 @@ pub async fn rendered_templates(
             .unwrap_or_default(),
         None => String::new(),
     };
-    let caller = t
-        .caller
-        .name
-        .clone()
-        .map(|n| format!("{}先生/女士", n.chars().next().unwrap_or('市')))
-        .unwrap_or_else(|| "市民".into());
+    let caller = super::domain::salutation(t.caller.name.as_deref(), t.caller.anonymous);
     let date = kernel::clock::to_china(ctx.db.now())
         .format("%Y年%m月%d日")
         .to_string();

@@ -546,6 +546,16 @@ impl Ticket {
                     return Err(illegal(action, from));
                 }
                 let text = required_text("text", "答复内容", text, 8000)?;
+                if let Some(gap) = crate::kb::domain::UNFILLED
+                    .iter()
+                    .find(|g| text.contains(*g))
+                {
+                    return Err(Error::field(
+                        "text",
+                        "unfilled_template",
+                        format!("答复中还有模板待填写的“{gap}”：请写明核查情况和处理结果后再提交"),
+                    ));
+                }
                 next.reply = Some(text.clone());
                 next.replied_at = Some(now);
                 next.paused_since = None;
