@@ -119,6 +119,26 @@ impl OrgService {
         store::region_by_code(&mut *self.conn().await?, code).await
     }
 
+    /// A place as people say it, from the county down: "A1区 · 青河街道 · 东河社区" (a city-level
+    /// region is named alone). `None` for a code the directory does not hold.
+    pub async fn place_name(&self, code: &str) -> Result<Option<String>> {
+        let mut c = self.conn().await?;
+        let Some(mut r) = store::region_by_code(&mut c, code).await? else {
+            return Ok(None);
+        };
+        let mut names = vec![r.name.clone()];
+        while r.level > kernel::codes::RegionLevel::County {
+            let Some(parent) = r.parent_id else { break };
+            let Some(p) = store::region_by_id(&mut c, parent).await? else {
+                break;
+            };
+            names.push(p.name.clone());
+            r = p;
+        }
+        names.reverse();
+        Ok(Some(names.join(" · ")))
+    }
+
     pub async fn create_region(&self, actor: &Actor, input: NewRegion) -> Result<Region> {
         let granted = actor.authorize::<ManageOrg>()?;
         let level = input.validate()?;

@@ -14,7 +14,34 @@ testkit::on_both_backends!(migrations;
     scope_follows_departments_and_regions,
     bad_input_is_refused_whole,
     sessions_and_tokens_carry_the_user,
+    a_place_is_named_from_the_county_down,
 );
+
+/// Places read "A1区 · 青河街道 · 东河社区", never as a raw code.
+async fn a_place_is_named_from_the_county_down(db: kernel::Db) {
+    let c = city::standard()
+        .region("690102001000", "青河街道")
+        .region("690102001001", "东河社区")
+        .build(db.clone())
+        .await;
+    let org = org::OrgService::new(db, Default::default());
+    let name = |code: &'static str| {
+        let org = org.clone();
+        async move { org.place_name(code).await.unwrap() }
+    };
+    assert_eq!(
+        name("690102001001").await.as_deref(),
+        Some("A1区 · 青河街道 · 东河社区")
+    );
+    assert_eq!(
+        name("690102001000").await.as_deref(),
+        Some("A1区 · 青河街道")
+    );
+    assert_eq!(name("690102").await.as_deref(), Some("A1区"));
+    assert_eq!(name("690100").await.as_deref(), Some("A市"));
+    assert_eq!(name("690199").await, None);
+    drop(c);
+}
 
 /// The five cases of the scope rule with real departments: own department, sub-department,
 /// other department, region-wide role, record without a region.

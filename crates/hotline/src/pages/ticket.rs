@@ -88,10 +88,9 @@ pub async fn render(
         .unwrap_or_default();
     let region = match t.location.region_code.as_deref() {
         Some(code) => org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
-            .region_by_code(code)
+            .place_name(code)
             .await?
-            .map(|r| format!("{} {}", r.name, r.code))
-            .unwrap_or_else(|| code.to_owned()),
+            .unwrap_or_else(|| format!("区划代码 {code}")),
         None => "—".into(),
     };
     let cal = kernel::calendar::load(&ctx.db).await?;
