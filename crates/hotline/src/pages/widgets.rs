@@ -288,9 +288,6 @@ pub async fn tabs_with_counts(
     default: &str,
     base: impl Fn(&str) -> TicketQuery,
 ) -> (String, Vec<(&'static str, &'static str, i64)>) {
-    let tab = asked
-        .filter(|t| tabs.iter().any(|(k, _)| k == t))
-        .unwrap_or_else(|| default.into());
     let mut counts = Vec::new();
     for (k, label) in tabs {
         let n = list(svc, actor, &base(k), Some(1), 1)
@@ -299,6 +296,11 @@ pub async fn tabs_with_counts(
             .unwrap_or(0);
         counts.push((*k, *label, n));
     }
+    // Unasked, the page opens on the first tab with work in it (not an empty 待签收).
+    let tab = asked
+        .filter(|t| tabs.iter().any(|(k, _)| k == t))
+        .or_else(|| counts.iter().find(|c| c.2 > 0).map(|c| c.0.to_owned()))
+        .unwrap_or_else(|| default.into());
     (tab, counts)
 }
 
