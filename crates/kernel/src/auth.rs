@@ -45,6 +45,19 @@ impl Role {
         Role::Admin,
     ];
 
+    /// Every role but 市民: the bureau's and departments' staff.
+    pub const STAFF: [Role; 9] = [
+        Role::Operator,
+        Role::Dispatcher,
+        Role::Handler,
+        Role::Supervisor,
+        Role::Clerk,
+        Role::Approver,
+        Role::DataOfficer,
+        Role::Analyst,
+        Role::Admin,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             Role::Citizen => "citizen",

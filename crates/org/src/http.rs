@@ -49,7 +49,8 @@ pub fn nav() -> Vec<NavItem> {
             section: "我的",
             label: "API 令牌",
             href: "/account/tokens",
-            roles: &Role::ALL,
+            // A staff word: citizens use the portal, not the API.
+            roles: &Role::STAFF,
         },
     ]
 }

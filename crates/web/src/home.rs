@@ -19,12 +19,21 @@ pub fn module() -> webcore::Module {
 }
 
 fn nav() -> Vec<NavItem> {
-    vec![NavItem {
-        section: "工作台",
-        label: "首页",
-        href: "/",
-        roles: &Role::ALL,
-    }]
+    vec![
+        NavItem {
+            section: "工作台",
+            label: "首页",
+            href: "/",
+            roles: &Role::STAFF,
+        },
+        // Citizens never see staff words such as 工作台.
+        NavItem {
+            section: "我的",
+            label: "首页",
+            href: "/",
+            roles: &[Role::Citizen],
+        },
+    ]
 }
 
 fn routes() -> Router<AppCtx> {
@@ -50,9 +59,10 @@ async fn readyz(State(ctx): State<AppCtx>) -> (StatusCode, &'static str) {
 async fn home(p: PageCtx) -> Markup {
     let groups = webcore::layout::visible_nav(&p);
     let roles: Vec<&str> = p.actor.roles.iter().map(|r| r.label()).collect();
+    let staff = p.actor.has_any_role(&Role::STAFF);
     page(
         &p,
-        "工作台",
+        if staff { "工作台" } else { "我的首页" },
         html! {
             p { "您好，" (p.actor.display_name) "。当前角色：" (roles.join("、")) "。" }
             div.grid {

@@ -72,6 +72,13 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
 
     // The citizen applies online: one form, one material list (no stall description yet).
     login(&b, &url, "citizen1").await;
+    // A citizen's navigation holds no staff words.
+    b.goto(&format!("{url}/")).await;
+    let nav = b.text("nav.side").await;
+    assert!(
+        !nav.contains("工作台") && !nav.contains("API 令牌") && nav.contains("首页"),
+        "{nav}"
+    );
     b.goto(&format!("{url}/services/apply/bundle/{}", h.bundle))
         .await;
     let id_no = kernel::codes::id_card_with_check("11010119900307001");
