@@ -66,7 +66,7 @@ pub fn routes() -> Router<AppCtx> {
           crate::issue::http::one, crate::issue::http::credential, crate::issue::http::amend,
           crate::issue::http::revoke, crate::issue::http::suspend, crate::issue::http::reinstate,
           crate::issue::http::cancel, crate::issue::http::report_lost,
-          crate::status::http::status_list, crate::verify::http::verify),
+          crate::status::http::status_list, crate::verify::http::verify, crate::verify::http::trust),
     components(schemas(LicenseType, TypeView, TypeVersion, TypeContent, FieldDef, FieldKind, HolderKind, NewType,
                        IssuerKey, License, LicenseStatus, NewLicense, Holder, Amendment, Usage, Verification, Check,
                        Summary, crate::issue::http::Reason, crate::keys::http::Register, crate::keys::http::Rotate)),

@@ -370,3 +370,74 @@ fn purpose_label(p: &str) -> &'static str {
         "暂停"
     }
 }
+
+/// What `yiwang licenses sync-trust` caches for offline 查证: every issuing key (public parts)
+/// and every status list credential, as served at `generated_at`.
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct TrustBundle {
+    /// The server it came from.
+    pub base_url: String,
+    /// RFC 3339.
+    pub generated_at: String,
+    pub keys: Vec<KeyFact>,
+    /// Signed `BitstringStatusListCredential`s.
+    pub status_lists: Vec<Value>,
+}
+
+impl TrustBundle {
+    fn key_of(&self, verification_method: &str) -> Option<&KeyFact> {
+        let kid = crate::service::kid_of_url(verification_method)?;
+        self.keys.iter().find(|k| k.kid == kid)
+    }
+
+    /// The bits of a cached list, if its own signature verifies with a cached key of the
+    /// issuer the credential names.
+    fn bits(
+        &self,
+        url: &str,
+        purpose: &str,
+        issuer: Option<&str>,
+    ) -> Option<crate::status::domain::Bitstring> {
+        let list = self.status_lists.iter().find(|l| l["id"] == url)?;
+        if list["credentialSubject"]["statusPurpose"] != purpose
+            || list["issuer"].as_str() != issuer
+        {
+            return None;
+        }
+        let s = proof::split(list).ok()?;
+        let key = self.key_of(&s.verification_method)?;
+        if Some(key.issuer.as_str()) != issuer
+            || !proof::verify(&s, &hex::decode(&key.public_key).ok()?)
+        {
+            return None;
+        }
+        crate::status::domain::Bitstring::decode(list["credentialSubject"]["encodedList"].as_str()?)
+            .ok()
+    }
+
+    /// The facts for `doc` from the cache alone: no network.
+    pub fn facts(&self, doc: &Value, now_ms: i64) -> Facts {
+        let n = needs(doc);
+        Facts {
+            key: n
+                .verification_method
+                .as_deref()
+                .and_then(|vm| self.key_of(vm))
+                .cloned(),
+            statuses: n
+                .statuses
+                .iter()
+                .map(|s| StatusFact {
+                    purpose: s.purpose.clone(),
+                    set: self
+                        .bits(&s.list_url, &s.purpose, n.issuer.as_deref())
+                        .and_then(|b| b.get(s.index)),
+                    reason: None,
+                })
+                .collect(),
+            registered_hash: None,
+            source: format!("离线缓存，同步于 {}", self.generated_at),
+            now_ms,
+        }
+    }
+}

@@ -9,7 +9,19 @@ use serde_json::Value;
 use webcore::{AppCtx, Authenticated, Json};
 
 pub(crate) fn routes() -> Router<AppCtx> {
-    Router::new().route("/api/v1/licenses/verify", post(verify))
+    Router::new()
+        .route("/api/v1/licenses/verify", post(verify))
+        .route("/api/v1/licenses/trust", axum::routing::get(trust))
+}
+
+/// Public: every issuing key and signed status list, for offline verifiers
+/// (`yiwang licenses sync-trust --from URL`).
+#[utoipa::path(get, path = "/api/v1/licenses/trust", tag = "licenses", responses((status = 200, body = Object)))]
+pub(crate) async fn trust(State(ctx): State<AppCtx>) -> J<Value> {
+    let b = svc(&ctx).trust_bundle().await?;
+    Ok(axum::Json(
+        serde_json::to_value(b).map_err(kernel::Error::from)?,
+    ))
 }
 
 /// Public: verifies a credential — each check (signature, issuer key, status, validity dates,

@@ -89,3 +89,33 @@ impl LicensesService {
         Ok(v)
     }
 }
+
+impl LicensesService {
+    /// Every key and status list, for offline verifiers (`yiwang licenses sync-trust`).
+    pub async fn trust_bundle(&self) -> Result<TrustBundle> {
+        let keys = self
+            .public_keys()
+            .await?
+            .into_iter()
+            .map(|k| KeyFact {
+                issuer: self.issuer_url(k.dept_id),
+                kid: k.kid,
+                public_key: k.public_key,
+                created_at: k.created_at,
+                retired_at: k.retired_at,
+            })
+            .collect();
+        let mut status_lists = Vec::new();
+        for id in self.status_list_ids().await? {
+            for p in crate::status::domain::PURPOSES {
+                status_lists.push(self.status_list_credential(id, p).await?);
+            }
+        }
+        Ok(TrustBundle {
+            base_url: self.base_url.clone(),
+            generated_at: kernel::clock::rfc3339(self.db.now()),
+            keys,
+            status_lists,
+        })
+    }
+}
