@@ -3,6 +3,7 @@
 mod calendar_cmd;
 mod demo;
 mod demo_hotline;
+mod demo_licenses;
 mod demo_services;
 mod demo_services_history;
 mod hotline_cmd;
@@ -298,6 +299,9 @@ async fn run(cli: Cli) -> Result<()> {
                 cfg.server.listen = l;
             }
             cfg.validate().map_err(anyhow::Error::msg)?;
+            if cfg.licenses.master_key.is_empty() {
+                cfg.licenses.master_key = demo::licenses_master_key(&cfg)?;
+            }
             let db = demo::create(&cfg, seed).await?;
             if no_serve {
                 println!(
