@@ -10,6 +10,8 @@
 pub mod http;
 pub mod issue;
 pub mod keys;
+pub mod pages;
+pub mod present;
 pub mod proof;
 pub mod service;
 pub mod status;
@@ -39,6 +41,7 @@ pub fn module() -> webcore::Module {
         .depends_on(&["org"])
         .migrations(own_migrations())
         .routes(http::routes())
+        .routes(pages::routes())
         .nav(http::nav())
         .openapi(http::LicensesApi::openapi())
 }

@@ -145,6 +145,12 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
     assert_problem(
         &anon.post("/api/v1/licenses/verify", json!("文本")).await,
         422,
+        "invalid_presentation",
+        Some("text"),
+    );
+    assert_problem(
+        &anon.post("/api/v1/licenses/verify", json!([1])).await,
+        422,
         "invalid",
         Some("credential"),
     );
@@ -172,6 +178,66 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
         403
     );
     assert_eq!(anon.get("/api/v1/licenses/mine").await.0, 401);
+    // 我的证照 and 亮证 on the pages: a QR code (SVG) carrying a signed presentation.
+    let page = me
+        .http
+        .get(format!("{}/licenses/mine", w.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("建筑施工许可证") && page.contains("有效"),
+        "{page}"
+    );
+    let form = [
+        ("_csrf", me.csrf.clone().unwrap()),
+        ("fields", "project".into()),
+    ];
+    let page = me
+        .http
+        .post(format!("{}/licenses/mine/{id}/present", w.url))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<svg"), "QR as SVG: {page}");
+    let start = page.find("YWP1.").expect("the QR text on the page");
+    let qr: String = page[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '<')
+        .collect();
+    let r = anon.post("/api/v1/licenses/verify", json!(qr)).await;
+    assert_eq!(r.1["valid"], true, "{}", r.1);
+    assert_eq!(r.1["summary"]["fields"]["project"], "A市图书馆");
+    let mut forged = qr.clone();
+    // One character of the signature changed.
+    let at = qr.len() - 5;
+    forged.replace_range(at..at + 1, if &qr[at..at + 1] == "A" { "B" } else { "A" });
+    assert_eq!(
+        anon.post("/api/v1/licenses/verify", json!(forged)).await.1["valid"],
+        false
+    );
+    // The public 查证 page, no login.
+    let page = anon
+        .http
+        .post(format!("{}/licenses/verify", w.url))
+        .form(&[("text", qr.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("证照真实有效") && page.contains("A市图书馆"),
+        "{page}"
+    );
     // Revocation needs a reason, then shows at once.
     assert_problem(
         &admin
@@ -199,6 +265,34 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
         )
         .await;
     assert_eq!(r.0, 409, "{}", r.1);
+    let page = anon
+        .http
+        .post(format!("{}/licenses/verify", w.url))
+        .form(&[("text", qr.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("证照无效") && page.contains("违规施工"),
+        "{page}"
+    );
+    let page = anon
+        .http
+        .post(format!("{}/licenses/verify", w.url))
+        .form(&[("text", qr.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("证照无效") && page.contains("违规施工"),
+        "{page}"
+    );
     let r = anon.post("/api/v1/licenses/verify", vc).await;
     assert_eq!(r.1["valid"], false);
     assert!(

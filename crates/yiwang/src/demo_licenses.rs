@@ -27,7 +27,7 @@ pub const COMPANY: &str = "A市东湖餐饮管理有限公司";
 
 /// (type name, issuing department, defining authority's 17 characters, sequence, holder kind,
 /// validity years, fields).
-fn types() -> Vec<(
+type TypeSpec = (
     &'static str,
     &'static str,
     &'static str,
@@ -35,7 +35,9 @@ fn types() -> Vec<(
     &'static str,
     Option<u32>,
     Value,
-)> {
+);
+
+fn types() -> Vec<TypeSpec> {
     let text = |k: &str, l: &str| json!({"key": k, "label": l, "kind": "text", "required": true});
     let date = |k: &str, l: &str| json!({"key": k, "label": l, "kind": "date", "required": true});
     vec![

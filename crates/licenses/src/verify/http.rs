@@ -24,7 +24,7 @@ pub(crate) async fn trust(State(ctx): State<AppCtx>) -> J<Value> {
     ))
 }
 
-/// Public: verifies a credential — each check (signature, issuer key, status, validity dates,
+/// Public: verifies a credential, or the QR text of a 亮证 (a JSON string or `{"text": …}`) — each check (signature, issuer key, status, validity dates,
 /// tampering) with its result and a zh-CN message. A request body that is not a credential is
 /// a 422 naming the field.
 #[utoipa::path(post, path = "/api/v1/licenses/verify", tag = "licenses", request_body = Object,
@@ -35,5 +35,15 @@ pub(crate) async fn verify(
     Json(doc): Json<Value>,
 ) -> J<Verification> {
     let actor = auth.as_ref().map(|a| &a.0.actor);
-    Ok(axum::Json(svc(&ctx).verify(actor, &doc).await?))
+    let s = svc(&ctx);
+    // The QR text of a 亮证, as a JSON string or {"text": …}; anything else is a credential.
+    let text = match &doc {
+        Value::String(t) => Some(t.as_str()),
+        Value::Object(m) if m.len() == 1 => m.get("text").and_then(Value::as_str),
+        _ => None,
+    };
+    Ok(axum::Json(match text {
+        Some(t) => s.verify_presentation(actor, t).await?,
+        None => s.verify(actor, &doc).await?,
+    }))
 }
