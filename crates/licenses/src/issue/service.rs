@@ -600,3 +600,61 @@ struct Draft<'a> {
     valid_until: Option<i64>,
     previous_id: Option<i64>,
 }
+
+/// A license used in place of a paper material (免证办).
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct Exemption {
+    pub license_id: i64,
+    pub identifier: String,
+    pub type_name: String,
+    /// For the clerk and approver: which license, and its verification result.
+    pub message: String,
+}
+
+impl LicensesService {
+    /// 免证办: the applicant's usable license of the type (`type_ref`: code or name), verified
+    /// and logged for the holder; or, in zh-CN, why none can be used (then the material is
+    /// asked for as usual).
+    pub async fn exempt(
+        &self,
+        id_no: &str,
+        type_ref: &str,
+        purpose: &str,
+    ) -> Result<std::result::Result<Exemption, String>> {
+        let Some(t) = self.license_type_by_ref(type_ref).await? else {
+            return Ok(Err(format!("没有“{type_ref}”这类电子证照，请提交材料")));
+        };
+        let l = match self.usable_license_of(id_no, t.id).await? {
+            Ok(l) => l,
+            Err(why) => return Ok(Err(format!("{why}，请提交材料"))),
+        };
+        let vc = self
+            .stored_credential(l.id)
+            .await?
+            .ok_or_else(|| Error::internal("license without credential"))?;
+        let (v, _) = self.check_credential(&vc).await?;
+        if !v.valid {
+            return Ok(Err(format!(
+                "{}核验未通过（{}），请提交材料",
+                t.name, v.message
+            )));
+        }
+        self.log_usage(
+            &mut *self.conn().await?,
+            l.id,
+            UsageKind::Exempt,
+            "services",
+            purpose,
+        )
+        .await?;
+        Ok(Ok(Exemption {
+            license_id: l.id,
+            identifier: l.identifier.clone(),
+            type_name: t.name.clone(),
+            message: format!(
+                "已调取电子证照“{}”（{}），核验通过：签名、状态、有效期均有效",
+                t.name, l.identifier
+            ),
+        }))
+    }
+}

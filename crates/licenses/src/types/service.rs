@@ -186,6 +186,15 @@ impl LicensesService {
         }
     }
 
+    /// A type by its code, or else by its name (the service hall's materials name it either way).
+    pub async fn license_type_by_ref(&self, r: &str) -> Result<Option<LicenseType>> {
+        let mut c = self.conn().await?;
+        match store::type_by_code(&mut c, r.trim()).await? {
+            Some(t) => Ok(Some(t)),
+            None => store::type_by_name(&mut c, r.trim()).await,
+        }
+    }
+
     pub async fn license_types(&self) -> Result<Vec<LicenseType>> {
         store::types(&mut *self.conn().await?).await
     }

@@ -197,3 +197,14 @@ pub(crate) async fn versions(c: &mut AnyConnection, type_id: i64) -> Result<Vec<
     .map(version_row)
     .collect()
 }
+
+pub(crate) async fn type_by_name(c: &mut AnyConnection, name: &str) -> Result<Option<LicenseType>> {
+    sqlx::query(&format!(
+        "SELECT {TYPE_COLS} FROM licenses_types WHERE name = $1 ORDER BY id LIMIT 1"
+    ))
+    .bind(name)
+    .fetch_optional(&mut *c)
+    .await?
+    .map(|r| type_row(&r))
+    .transpose()
+}

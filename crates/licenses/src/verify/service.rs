@@ -12,6 +12,29 @@ use serde_json::Value;
 impl LicensesService {
     /// Verifies a credential (JSON value) against this server's keys and status lists.
     pub async fn verify(&self, actor: Option<&Actor>, doc: &Value) -> Result<Verification> {
+        let (v, id) = self.check_credential(doc).await?;
+        if let Some(id) = id {
+            self.log_usage(
+                &mut *self.conn().await?,
+                id,
+                UsageKind::Verify,
+                &who(actor),
+                if v.valid {
+                    "查证：有效"
+                } else {
+                    "查证：无效"
+                },
+            )
+            .await?;
+        }
+        Ok(v)
+    }
+
+    /// The checks, and the registry's license of that identifier (nothing logged).
+    pub(crate) async fn check_credential(
+        &self,
+        doc: &Value,
+    ) -> Result<(Verification, Option<i64>)> {
         if !doc.is_object() {
             return Err(Error::field(
                 "credential",
@@ -71,22 +94,7 @@ impl LicensesService {
                 reason,
             });
         }
-        let v = evaluate(doc, &facts);
-        if let Some(r) = &record {
-            self.log_usage(
-                &mut *self.conn().await?,
-                r.id,
-                UsageKind::Verify,
-                &who(actor),
-                if v.valid {
-                    "查证：有效"
-                } else {
-                    "查证：无效"
-                },
-            )
-            .await?;
-        }
-        Ok(v)
+        Ok((evaluate(doc, &facts), record.map(|r| r.id)))
     }
 }
 
