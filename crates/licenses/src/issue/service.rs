@@ -615,15 +615,27 @@ impl LicensesService {
     /// 免证办: the applicant's usable license of the type (`type_ref`: code or name), verified
     /// and logged for the holder; or, in zh-CN, why none can be used (then the material is
     /// asked for as usual).
+    ///
+    /// `Ok(None)`: this library does not hold that type at all (a license another authority
+    /// keeps); the caller decides what that means for its material.
     pub async fn exempt(
         &self,
         id_no: &str,
         type_ref: &str,
         purpose: &str,
-    ) -> Result<std::result::Result<Exemption, String>> {
+    ) -> Result<Option<std::result::Result<Exemption, String>>> {
         let Some(t) = self.license_type_by_ref(type_ref).await? else {
-            return Ok(Err(format!("没有“{type_ref}”这类电子证照，请提交材料")));
+            return Ok(None);
         };
+        Ok(Some(self.exempt_of_type(id_no, &t, purpose).await?))
+    }
+
+    async fn exempt_of_type(
+        &self,
+        id_no: &str,
+        t: &crate::types::domain::LicenseType,
+        purpose: &str,
+    ) -> Result<std::result::Result<Exemption, String>> {
         let l = match self.usable_license_of(id_no, t.id).await? {
             Ok(l) => l,
             Err(why) => return Ok(Err(format!("{why}，请提交材料"))),
