@@ -29,6 +29,20 @@ pub enum LicensesCommand {
         #[arg(long, default_value = "yiwang-trust.json", value_name = "FILE")]
         out: PathBuf,
     },
+    /// 存量证照入库: existing paper licenses of one type from .xlsx/.csv (columns 证照编号,
+    /// 持证人证件号码, 持证人, 发证日期 and one per 照面项 by its name). Each row is signed and
+    /// audited; a bad row is reported by line and column and skipped, the good ones kept; the
+    /// same 证照编号 is never imported twice. Exit code 3 when any row was refused.
+    Import {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// The license type's code.
+        #[arg(long = "type", value_name = "CODE")]
+        type_code: String,
+        /// The issuing department (id or name); the type's first one when omitted.
+        #[arg(long, value_name = "ID|NAME")]
+        dept: Option<String>,
+    },
     /// Verify a credential offline (a file, or - for standard input) with the cached keys and
     /// status lists: no network, no database. Exit code 0 valid, 2 invalid, 1 unreadable.
     Verify {
@@ -84,19 +98,45 @@ pub async fn run(cfg: &Config, cmd: LicensesCommand) -> Result<i32> {
                 );
             }
         }
+        LicensesCommand::Import {
+            file,
+            type_code,
+            dept,
+        } => {
+            let svc = service(cfg).await?;
+            let dept_id = match dept {
+                Some(d) => Some(dept_of(&svc, &d).await?),
+                None => svc
+                    .license_type_by_code(&type_code)
+                    .await
+                    .map_err(fail)?
+                    .and_then(|t| {
+                        t.published()
+                            .and_then(|v| v.content.dept_ids.first().copied())
+                    }),
+            };
+            let sheet = tabular::read_path(&file)
+                .map_err(|e| anyhow::anyhow!("{}：{e}", file.display()))?;
+            let r = svc
+                .import(&cli, &type_code, dept_id, &sheet)
+                .await
+                .map_err(fail)?;
+            println!(
+                "{}：{} 行，入库 {}，此前已入库 {}，有误 {}",
+                file.display(),
+                r.rows,
+                r.imported,
+                r.already,
+                r.errors.len()
+            );
+            for e in &r.errors {
+                println!("第 {} 行：{}：{}", e.line, e.column, e.detail);
+            }
+            return Ok(if r.errors.is_empty() { 0 } else { 3 });
+        }
         LicensesCommand::Keys(KeysCommand::Rotate { dept }) => {
             let svc = service(cfg).await?;
-            let dept_id = match dept.parse::<i64>() {
-                Ok(id) => id,
-                Err(_) => {
-                    org::OrgService::new(svc.db().clone(), Default::default())
-                        .department_by_name(&dept)
-                        .await
-                        .map_err(fail)?
-                        .with_context(|| format!("没有名为“{dept}”的部门"))?
-                        .id
-                }
-            };
+            let dept_id = dept_of(&svc, &dept).await?;
             let k = svc.rotate_key(&cli, dept_id).await.map_err(fail)?;
             println!(
                 "已为部门 {dept_id} 生成新密钥 {}（旧密钥已停用，仍可验证其签发的证照）",
@@ -155,6 +195,18 @@ pub async fn run(cfg: &Config, cmd: LicensesCommand) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+async fn dept_of(svc: &LicensesService, dept: &str) -> Result<i64> {
+    match dept.parse::<i64>() {
+        Ok(id) => Ok(id),
+        Err(_) => Ok(org::OrgService::new(svc.db().clone(), Default::default())
+            .department_by_name(dept)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?
+            .with_context(|| format!("没有名为“{dept}”的部门"))?
+            .id),
+    }
 }
 
 fn label(check: &str) -> &'static str {

@@ -2,5 +2,6 @@
 //! suspension and reinstatement, the holder's view.
 pub mod domain;
 pub(crate) mod http;
+pub mod import;
 pub mod service;
 mod store;
