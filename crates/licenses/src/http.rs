@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppCtx> {
         .merge(crate::issue::http::routes())
         .merge(crate::status::http::routes())
         .merge(crate::verify::http::routes())
+        .merge(crate::figures::http::routes())
 }
 
 #[derive(OpenApi)]
@@ -66,10 +67,10 @@ pub fn routes() -> Router<AppCtx> {
           crate::issue::http::one, crate::issue::http::credential, crate::issue::http::amend,
           crate::issue::http::revoke, crate::issue::http::suspend, crate::issue::http::reinstate,
           crate::issue::http::cancel, crate::issue::http::report_lost,
-          crate::status::http::status_list, crate::verify::http::verify, crate::verify::http::trust),
+          crate::status::http::status_list, crate::verify::http::verify, crate::verify::http::trust, crate::figures::http::figures),
     components(schemas(LicenseType, TypeView, TypeVersion, TypeContent, FieldDef, FieldKind, HolderKind, NewType,
                        IssuerKey, License, LicenseStatus, NewLicense, Holder, Amendment, Usage, Verification, Check,
-                       Summary, crate::issue::http::Reason, crate::keys::http::Register, crate::keys::http::Rotate)),
+                       Summary, crate::figures::service::FigureRow, crate::issue::http::Reason, crate::keys::http::Register, crate::keys::http::Rotate)),
     tags((name = "licenses", description = "电子证照：证照类型、签发、状态、查证"))
 )]
 pub struct LicensesApi;

@@ -7,6 +7,7 @@
 //! (status lists), `verify` (the checks), `usage` (用证记录). `proof` is the `sm2-jcs-2026`
 //! cryptosuite (docs/licenses-cryptosuite.md), pure.
 
+pub mod figures;
 pub mod http;
 pub mod issue;
 pub mod keys;

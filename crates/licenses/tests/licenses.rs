@@ -21,6 +21,7 @@ testkit::on_both_backends!(migrations;
     the_holder_sees_their_licenses_and_who_used_them,
     amendment_supersedes_and_source_is_idempotent,
     only_the_issuing_department_changes_status,
+    figures_count_issuance_stock_and_uses,
 );
 
 fn check<'a>(v: &'a Verification, name: &str) -> &'a licenses::verify::domain::Check {
@@ -549,4 +550,48 @@ async fn only_the_issuing_department_changes_status(db: Db) {
         w.svc.license(w.actor("appr_h"), l.id).await.unwrap().status,
         LicenseStatus::Valid
     );
+}
+
+async fn figures_count_issuance_stock_and_uses(db: Db) {
+    let w = world(db).await;
+    let a = w.issue_health(&resident_id()).await;
+    let b = w.issue_health(&resident_id()).await;
+    w.svc
+        .change_status(w.actor("appr_h"), b.id, StatusAction::Revoke, "注销测试")
+        .await
+        .unwrap();
+    w.svc.verify(None, &w.credential(&a).await).await.unwrap();
+    let used = w
+        .svc
+        .exempt(&resident_id(), &w.health_code, "免证办：测试")
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(used.license_id, a.id);
+    let now = w.db().now();
+    let rows = w
+        .svc
+        .figures(w.actor("appr_h"), now - 86_400_000, now + 1)
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let r = &rows[0];
+    assert_eq!((r.issued, r.stock), (2, 1), "{r:?}");
+    // One credential read (api_read), one verification, one 免证办.
+    assert_eq!((r.uses, r.exempt_uses), (3, 1), "{r:?}");
+    assert!((r.use_rate - 3.0).abs() < 1e-9);
+    // Another department's staff see no row; a past period has no issuance.
+    assert!(w
+        .svc
+        .figures(w.actor("appr_m"), 0, now + 1)
+        .await
+        .unwrap()
+        .is_empty());
+    let past = w
+        .svc
+        .figures(w.actor("appr_h"), 0, now - 86_400_000)
+        .await
+        .unwrap();
+    assert_eq!(past[0].issued, 0);
 }

@@ -9,6 +9,19 @@ use serde_json::json;
 
 testkit::on_both_backends!(migrations; licenses_api_issues_verifies_and_revokes);
 
+/// The public 查证 page's answer to a posted QR text.
+async fn verify_page(c: &Client, base: &str, text: &str) -> String {
+    c.http
+        .post(format!("{base}/licenses/verify"))
+        .form(&[("text", text)])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn licenses_api_issues_verifies_and_revokes(db: Db) {
     let mut cfg = config();
     cfg.licenses.master_key = "00112233445566778899aabbccddeeff".into();
@@ -224,16 +237,7 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
         false
     );
     // The public 查证 page, no login.
-    let page = anon
-        .http
-        .post(format!("{}/licenses/verify", w.url))
-        .form(&[("text", qr.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = verify_page(&anon, &w.url, &qr).await;
     assert!(
         page.contains("证照真实有效") && page.contains("A市图书馆"),
         "{page}"
@@ -265,30 +269,12 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
         )
         .await;
     assert_eq!(r.0, 409, "{}", r.1);
-    let page = anon
-        .http
-        .post(format!("{}/licenses/verify", w.url))
-        .form(&[("text", qr.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = verify_page(&anon, &w.url, &qr).await;
     assert!(
         page.contains("证照无效") && page.contains("违规施工"),
         "{page}"
     );
-    let page = anon
-        .http
-        .post(format!("{}/licenses/verify", w.url))
-        .form(&[("text", qr.as_str())])
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = verify_page(&anon, &w.url, &qr).await;
     assert!(
         page.contains("证照无效") && page.contains("违规施工"),
         "{page}"

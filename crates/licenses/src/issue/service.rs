@@ -69,7 +69,7 @@ fn masked(mut l: License, full: bool) -> License {
     l
 }
 
-fn parse_day(s: &str, field: &str) -> Result<i64> {
+pub(crate) fn parse_day(s: &str, field: &str) -> Result<i64> {
     use chrono::TimeZone;
     let d = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| Error::field(field, "invalid_date", "日期格式应为 YYYY-MM-DD"))?;

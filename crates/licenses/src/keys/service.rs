@@ -59,17 +59,7 @@ impl LicensesService {
         now: i64,
     ) -> Result<(IssuerKey, SigningKey)> {
         match store::active_key(c, dept_id).await? {
-            Some(k) => {
-                let sealed = k
-                    .sealed
-                    .ok_or_else(|| Error::internal("active key without a private part"))?;
-                let secret = self
-                    .master()?
-                    .open(&k.key.kid, &sealed)
-                    .map_err(Error::internal)?;
-                let sk = proof::signing_key(&secret).map_err(Error::internal)?;
-                Ok((k.key, sk))
-            }
+            Some(k) => self.unseal(k),
             None => self.make_key(c, by, dept_id, now).await,
         }
     }
@@ -170,6 +160,11 @@ impl LicensesService {
         let k = store::active_key(&mut *self.conn().await?, dept_id)
             .await?
             .ok_or_else(|| Error::not_found("license_key", "该部门尚无签发密钥"))?;
+        self.unseal(k)
+    }
+
+    /// The signing key of a stored key row, opened with the master key.
+    fn unseal(&self, k: store::KeyRow) -> Result<(IssuerKey, SigningKey)> {
         let sealed = k
             .sealed
             .ok_or_else(|| Error::internal("active key without a private part"))?;
