@@ -17,6 +17,7 @@ pub struct Config {
     pub log: LogConfig,
     pub city: CityConfig,
     pub hotline: HotlineConfig,
+    pub licenses: LicensesConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -92,6 +93,23 @@ pub struct HotlineConfig {
     /// Tickets whose dispatch suggestion reaches this confidence (0–1) are dispatched
     /// automatically at intake; 0 turns automatic dispatch off.
     pub auto_dispatch_threshold: f64,
+}
+
+/// 电子证照. The master key seals each issuing department's SM2 private key (SM4-GCM); set it
+/// as 32 hex characters, best from a file (`YIWANG_LICENSES__MASTER_KEY_FILE`).
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct LicensesConfig {
+    pub master_key: String,
+}
+
+impl std::fmt::Debug for LicensesConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key itself never reaches a log.
+        f.debug_struct("LicensesConfig")
+            .field("master_key_set", &!self.master_key.is_empty())
+            .finish()
+    }
 }
 
 impl Default for DatabaseConfig {
@@ -255,6 +273,10 @@ impl Config {
                 "hotline.auto_dispatch_threshold 应在 0 到 1 之间（0 为不自动派单）".into(),
             );
         }
+        let k = &self.licenses.master_key;
+        if !k.is_empty() && (k.len() != 32 || !k.chars().all(|c| c.is_ascii_hexdigit())) {
+            return Err("licenses.master_key 应为 32 位十六进制（128 位 SM4 密钥）".into());
+        }
         Ok(())
     }
 
@@ -262,6 +284,9 @@ impl Config {
     pub fn to_display_toml(&self) -> String {
         let mut shown = self.clone();
         shown.database.url = crate::db::redact_url(&self.database.url);
+        if !shown.licenses.master_key.is_empty() {
+            shown.licenses.master_key = "（已设置，不显示）".into();
+        }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }
 

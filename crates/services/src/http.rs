@@ -14,7 +14,11 @@ use utoipa::OpenApi;
 use webcore::{ApiResult, AppCtx, NavItem};
 
 pub fn svc(ctx: &AppCtx) -> ServicesService {
-    ServicesService::new(ctx.db.clone())
+    // With the 电子证照 library, so that applications get 免证办.
+    ServicesService::new(ctx.db.clone()).with_licenses(licenses::LicensesService::from_config(
+        ctx.db.clone(),
+        &ctx.config,
+    ))
 }
 
 pub fn nav() -> Vec<NavItem> {

@@ -46,7 +46,7 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("services")
-        .depends_on(&["org", "notify"])
+        .depends_on(&["org", "notify", "licenses"])
         .migrations(own_migrations())
         .routes(
             axum::Router::new()

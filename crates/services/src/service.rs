@@ -21,7 +21,15 @@ pub struct ServicesService {
     pub(crate) db: Db,
     /// What reacts to case changes inside their transaction (the applicant's notices).
     pub(crate) observers: Observers<CaseChange>,
+    /// The 电子证照 library for 免证办; without it a material marked `from_license` is taken
+    /// as fetched (the behaviour before the licenses module).
+    pub(crate) licenses: Option<licenses::LicensesService>,
 }
+
+/// Per (item id, material key): the license used in its place (`Ok`, with what the clerk
+/// sees) or why none could be (`Err`, the material is then asked for).
+pub(crate) type Exemptions =
+    std::collections::HashMap<(i64, String), std::result::Result<String, String>>;
 
 /// A case change as its observers see it, after the case, its timeline event and its audit
 /// record were written in the transaction.
@@ -88,7 +96,40 @@ impl ServicesService {
 
     /// The bare core with the given observers.
     pub fn with_observers(db: Db, observers: Observers<CaseChange>) -> Self {
-        ServicesService { db, observers }
+        ServicesService {
+            db,
+            observers,
+            licenses: None,
+        }
+    }
+
+    /// With the 电子证照 library: materials whose source is a license type the library holds
+    /// are attached from the applicant's valid license, or asked for with the reason.
+    pub fn with_licenses(mut self, l: licenses::LicensesService) -> Self {
+        self.licenses = Some(l);
+        self
+    }
+
+    /// The 免证办 lookups for an application, made before its transaction (they log the use).
+    pub(crate) async fn exemptions(
+        &self,
+        items: &[&crate::domain::ServiceItem],
+        applicant: &crate::domain::Applicant,
+    ) -> Result<Exemptions> {
+        let mut out = Exemptions::new();
+        let Some(l) = &self.licenses else {
+            return Ok(out);
+        };
+        for item in items {
+            for m in &item.content.materials {
+                let Some(r) = &m.from_license else { continue };
+                let purpose = format!("免证办：{}", item.content.name);
+                if let Some(answer) = l.exempt(&applicant.id_no, r, &purpose).await? {
+                    out.insert((item.id, m.key.clone()), answer.map(|e| e.message));
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn db(&self) -> &Db {

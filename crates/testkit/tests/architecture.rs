@@ -198,6 +198,10 @@ const GUARDED_TABLES: &[&str] = &[
     "org_departments",
     "org_users",
     "org_user_roles",
+    "licenses_types",
+    "licenses_type_versions",
+    "licenses_keys",
+    "licenses_licenses",
 ];
 
 /// `(function, table)` for each function in `code` that writes a guarded table without taking

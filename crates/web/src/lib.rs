@@ -32,6 +32,7 @@ pub fn modules() -> Vec<Module> {
         home::module(),
         hotline::module(),
         services::module(),
+        licenses::module(),
         notify::module(),
         org::module(),
         audit_http::module(),

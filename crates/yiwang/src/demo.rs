@@ -96,6 +96,10 @@ pub const USERS: [(&str, Role, Option<usize>); 10] = [
 pub fn print_logins() {
     println!();
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    println!(
+        "  {}（市民，持有健康证明、食品小摊贩备案卡等电子证照）",
+        crate::demo_licenses::RESIDENT
+    );
     for (u, role, d) in USERS {
         let dept = match role {
             Role::Operator | Role::Dispatcher => "A市12345政务服务便民热线中心",
@@ -257,6 +261,39 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
     }
 }
 
+/// The demo's 电子证照 master key when none is configured: kept in a file beside the SQLite
+/// database (`yiwang.db.licenses.key`) or in `yiwang-licenses.key`, made once and reused, so
+/// that a later `yiwang serve` can be given the same key with
+/// `YIWANG_LICENSES__MASTER_KEY_FILE`.
+pub fn licenses_master_key(cfg: &Config) -> Result<String> {
+    let path = sqlite_path(&cfg.database.url)
+        .map(|p| std::path::PathBuf::from(format!("{}.licenses.key", p.display())))
+        .unwrap_or_else(|| "yiwang-licenses.key".into());
+    if let Ok(k) = std::fs::read_to_string(&path) {
+        let k = k.trim().to_owned();
+        if k.len() == 32 && k.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(k);
+        }
+    }
+    let key = hex_key(rand::random::<[u8; 16]>());
+    std::fs::write(&path, format!("{key}\n"))
+        .with_context(|| format!("无法写入 {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+    }
+    println!(
+        "电子证照主密钥已写入 {0}（之后 serve 时请设置 YIWANG_LICENSES__MASTER_KEY_FILE={0}）",
+        path.display()
+    );
+    Ok(key)
+}
+
+fn hex_key(b: [u8; 16]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
 fn err(e: kernel::Error) -> anyhow::Error {
     crate::cli_error(e)
 }
@@ -348,6 +385,7 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
     }
     crate::demo_hotline::populate(db, cfg, seed, &regions(seed)).await?;
     crate::demo_services::populate(db, cfg, seed).await?;
+    crate::demo_licenses::populate(db, cfg).await?;
     let mut tx = db.begin().await.map_err(err)?;
     kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await

@@ -3,10 +3,12 @@
 mod calendar_cmd;
 mod demo;
 mod demo_hotline;
+mod demo_licenses;
 mod demo_services;
 mod demo_services_history;
 mod hotline_cmd;
 mod import;
+mod licenses_cmd;
 mod report;
 mod services_cmd;
 
@@ -71,6 +73,9 @@ enum Command {
     /// 一网通办：实施清单导入导出（.xlsx）、事项列表
     #[command(subcommand)]
     Services(services_cmd::ServicesCommand),
+    /// 电子证照：签发密钥（列表、轮换）、离线查证与信任缓存同步
+    #[command(subcommand)]
+    Licenses(licenses_cmd::LicensesCommand),
     /// 12345 热线的智能分析：训练、分类、评估、热点、答复质量
     #[command(subcommand)]
     Hotline(hotline_cmd::HotlineCommand),
@@ -294,6 +299,9 @@ async fn run(cli: Cli) -> Result<()> {
                 cfg.server.listen = l;
             }
             cfg.validate().map_err(anyhow::Error::msg)?;
+            if cfg.licenses.master_key.is_empty() {
+                cfg.licenses.master_key = demo::licenses_master_key(&cfg)?;
+            }
             let db = demo::create(&cfg, seed).await?;
             if no_serve {
                 println!(
@@ -486,6 +494,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Calendar(cc) => calendar_cmd::run(&cfg, cc).await?,
         Command::Report(rc) => report::run(&cfg, rc).await?,
         Command::Hotline(hc) => hotline_cmd::run(&cfg, hc).await?,
+        Command::Licenses(lc) => {
+            let code = licenses_cmd::run(&cfg, lc).await?;
+            if code != 0 {
+                std::process::exit(code);
+            }
+        }
         Command::Services(sc) => {
             let code = services_cmd::run(&cfg, sc).await?;
             if code != 0 {

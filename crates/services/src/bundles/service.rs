@@ -113,6 +113,8 @@ impl ServicesService {
         fill_from_applicant(&view.merged.fields, &mut input.form, &applicant)?;
         Self::check_form(&view.merged.fields, &input.form)?;
         let cal = self.calendar().await?;
+        let items: Vec<&ServiceItem> = view.items.iter().collect();
+        let exempt = self.exemptions(&items, &applicant).await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let day = kernel::clock::to_china(now).date_naive();
@@ -146,6 +148,7 @@ impl ServicesService {
                     &applicant,
                     form,
                     &input.materials,
+                    &exempt,
                     channel,
                     Some(row.id),
                     waiting,

@@ -204,6 +204,9 @@ pub struct CaseMaterial {
     pub name: String,
     pub required: bool,
     pub source: MaterialSource,
+    /// 免证办: which license was attached and its verification, or why none could be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl CaseMaterial {
@@ -214,13 +217,23 @@ impl CaseMaterial {
 
 /// The materials of a case from the item's list and the keys the applicant handed in: those
 /// that come from a license or shared data are fetched, not asked for.
-pub fn case_materials(list: &[Material], submitted: &[String]) -> Vec<CaseMaterial> {
+///
+/// `licensed` holds the 免证办 answers by material key: a license that could not be used
+/// (`Err`) leaves the material to be handed in, with the reason as its note.
+pub fn case_materials(
+    list: &[Material],
+    submitted: &[String],
+    licensed: &std::collections::HashMap<String, std::result::Result<String, String>>,
+) -> Vec<CaseMaterial> {
     list.iter()
         .map(|m| CaseMaterial {
             key: m.key.clone(),
             name: m.name.clone(),
             required: m.required,
-            source: if m.from_license.is_some() {
+            note: licensed
+                .get(&m.key)
+                .map(|r| r.clone().unwrap_or_else(|why| why)),
+            source: if m.from_license.is_some() && !matches!(licensed.get(&m.key), Some(Err(_))) {
                 MaterialSource::License
             } else if m.from_shared_data {
                 MaterialSource::SharedData
@@ -973,7 +986,7 @@ mod tests {
             channel: Channel::Online,
             scenario: None,
             form: Map::new(),
-            materials: case_materials(&item.materials, &list),
+            materials: case_materials(&item.materials, &list, &Default::default()),
             status: CaseStatus::Submitted,
             immediate: false,
             legal_days: 20,

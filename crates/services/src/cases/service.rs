@@ -202,6 +202,7 @@ impl ServicesService {
         applicant: &Applicant,
         form: Map<String, Value>,
         submitted: &[String],
+        exempt: &crate::service::Exemptions,
         channel: Channel,
         bundle_case_id: Option<i64>,
         waiting: bool,
@@ -223,7 +224,15 @@ impl ServicesService {
             channel,
             scenario,
             form,
-            materials: case_materials(&list, submitted),
+            materials: case_materials(
+                &list,
+                submitted,
+                &exempt
+                    .iter()
+                    .filter(|((i, _), _)| *i == item.id)
+                    .map(|((_, k), r)| (k.clone(), r.clone()))
+                    .collect(),
+            ),
             status: if waiting {
                 CaseStatus::Waiting
             } else {
@@ -329,6 +338,7 @@ impl ServicesService {
         fill_from_applicant(&item.content.fields, &mut input.form, &applicant)?;
         Self::check_form(&item.content.fields, &input.form)?;
         let cal = self.calendar().await?;
+        let exempt = self.exemptions(&[&item], &applicant).await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let c = self
@@ -340,6 +350,7 @@ impl ServicesService {
                 &applicant,
                 input.form,
                 &input.materials,
+                &exempt,
                 channel,
                 None,
                 false,

@@ -168,7 +168,7 @@ async fn case_view(
             }
         }
         h2 { "材料" }
-        ul { @for x in &c.materials { li { (x.name) "：" (x.source.label()) } } }
+        ul #materials { @for x in &c.materials { li { (x.name) "：" (x.source.label()) @if let Some(n) = &x.note { "（" (n) "）" } } } }
         @if !c.form.is_empty() {
             h2 { "申请信息" }
             ul { @for (k, val) in &c.form { li { (k) "：" (val.as_str().unwrap_or_default()) } } }

@@ -28,7 +28,11 @@ use webcore::{AppCtx, FormData, PageError};
 type PageResult = Result<Response, PageError>;
 
 pub(crate) fn svc(ctx: &AppCtx) -> ServicesService {
-    ServicesService::new(ctx.db.clone())
+    // With the 电子证照 library, so that applications get 免证办.
+    ServicesService::new(ctx.db.clone()).with_licenses(licenses::LicensesService::from_config(
+        ctx.db.clone(),
+        &ctx.config,
+    ))
 }
 
 pub fn routes() -> Router<AppCtx> {

@@ -1,0 +1,159 @@
+//! 存量证照入库: existing paper licenses from a .xlsx/.csv sheet. Each row is issued on its own
+//! (its own transaction, signed and audited like any issuance); a bad row is reported by line
+//! and column and skipped while the good ones are kept; the paper 证照编号 is the row's source
+//! key, so importing the same sheet again adds nothing.
+
+use super::service::{Holder, NewLicense};
+use crate::service::*;
+use kernel::error::{Error, Result};
+use kernel::Actor;
+use serde::Serialize;
+use tabular::Sheet;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+pub struct ImportError {
+    /// The line as the user sees it in the file.
+    pub line: usize,
+    /// The column's header.
+    pub column: String,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Default)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub imported: usize,
+    /// Rows imported before (same 证照编号).
+    pub already: usize,
+    pub errors: Vec<ImportError>,
+}
+
+const NUMBER: &[&str] = &["证照编号", "原证照编号", "证号", "number"];
+const ID_NO: &[&str] = &[
+    "持证人证件号码",
+    "证件号码",
+    "身份证号",
+    "统一社会信用代码",
+    "id_no",
+];
+const NAME: &[&str] = &["持证人", "持证人名称", "姓名", "名称", "holder"];
+const FROM: &[&str] = &["发证日期", "有效期起", "valid_from"];
+
+impl LicensesService {
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        type_code: &str,
+        dept_id: Option<i64>,
+        sheet: &Sheet,
+    ) -> Result<ImportReport> {
+        let g = actor.authorize::<Issue>()?;
+        let view = self
+            .license_type_by_code(type_code)
+            .await?
+            .ok_or_else(|| Error::field("type_code", "unknown_type", "证照类型不存在"))?;
+        let content = view
+            .published()
+            .ok_or_else(|| Error::field("type_code", "not_published", "该证照类型尚未发布"))?
+            .content
+            .clone();
+        let missing =
+            |what: &str| Error::field("file", "missing_column", format!("表格缺少“{what}”列"));
+        let number = sheet.column(NUMBER).ok_or_else(|| missing(NUMBER[0]))?;
+        let id_no = sheet.column(ID_NO).ok_or_else(|| missing(ID_NO[0]))?;
+        let name = sheet.column(NAME).ok_or_else(|| missing(NAME[0]))?;
+        let from = sheet.column(FROM);
+        // A field's column: its label (照面项名称) or its key.
+        let field_cols: Vec<(String, String, Option<usize>)> = content
+            .fields
+            .iter()
+            .map(|f| {
+                (
+                    f.key.clone(),
+                    f.label.clone(),
+                    sheet.column(&[f.label.as_str(), f.key.as_str()]),
+                )
+            })
+            .collect();
+        let header = |i: Option<usize>, fallback: &str| {
+            i.and_then(|i| sheet.headers.get(i).cloned())
+                .unwrap_or_else(|| fallback.to_owned())
+        };
+        let mut report = ImportReport {
+            rows: sheet.rows.len(),
+            ..Default::default()
+        };
+        let by = kernel::Authorized::from(g);
+        for row in &sheet.rows {
+            let paper = row.get(Some(number)).trim().to_owned();
+            if paper.is_empty() {
+                report.errors.push(ImportError {
+                    line: row.line,
+                    column: header(Some(number), NUMBER[0]),
+                    detail: "请填写证照编号".into(),
+                });
+                continue;
+            }
+            let source = format!("import:{}:{paper}", view.license_type.code);
+            if self.license_by_source(&source).await?.is_some() {
+                report.already += 1;
+                continue;
+            }
+            let mut fields = serde_json::Map::new();
+            for (key, _, col) in &field_cols {
+                let v = row.get(*col).trim();
+                if !v.is_empty() {
+                    fields.insert(key.clone(), serde_json::Value::String(v.to_owned()));
+                }
+            }
+            let input = NewLicense {
+                type_code: view.license_type.code.clone(),
+                dept_id,
+                holder: Holder {
+                    id_no: row.get(Some(id_no)).to_owned(),
+                    name: row.get(Some(name)).to_owned(),
+                },
+                fields,
+                valid_from: from
+                    .map(|c| row.get(Some(c)).to_owned())
+                    .filter(|s| !s.trim().is_empty()),
+                source: Some(source),
+            };
+            match self.issue_as(by, input, None).await {
+                Ok(_) => report.imported += 1,
+                Err(Error::Validation(errs)) => {
+                    for e in errs {
+                        let column = match e.field.as_str() {
+                            "holder.id_no" => header(Some(id_no), ID_NO[0]),
+                            "holder.name" => header(Some(name), NAME[0]),
+                            "valid_from" => header(from, FROM[0]),
+                            f => match f.strip_prefix("fields.") {
+                                Some(k) => field_cols
+                                    .iter()
+                                    .find(|(key, _, _)| key == k)
+                                    .map(|(_, label, col)| header(*col, label))
+                                    .unwrap_or_else(|| k.to_owned()),
+                                None => f.to_owned(),
+                            },
+                        };
+                        report.errors.push(ImportError {
+                            line: row.line,
+                            column,
+                            detail: e.detail,
+                        });
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(report)
+    }
+
+    pub(crate) async fn license_by_source(
+        &self,
+        source: &str,
+    ) -> Result<Option<crate::issue::domain::License>> {
+        super::store::by_source(&mut *self.conn().await?, source).await
+    }
+}

@@ -1,0 +1,294 @@
+//! Server-rendered pages (zh-CN, forms without JavaScript): 我的证照 with 亮证 and the usage
+//! log (phone width), the public 查证 page (phone width), 证照查询 for staff (masked by role)
+//! and the 证照类型 list. Pages call only the service.
+
+use crate::http::svc;
+use crate::issue::domain::License;
+use crate::usage::UsageKind;
+use crate::verify::domain::Verification;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use kernel::clock::format_minute;
+use maud::{html, Markup, PreEscaped};
+use serde::Deserialize;
+use webcore::layout::{alert, csrf_input, page, public_page};
+use webcore::{AppCtx, Authenticated, FormData, PageCtx, PageError, Path, Query};
+
+type PageResult = Result<Response, PageError>;
+
+pub fn routes() -> Router<AppCtx> {
+    Router::new()
+        .route("/licenses/mine", get(mine))
+        .route("/licenses/mine/{id}", get(mine_one))
+        .route("/licenses/mine/{id}/present", post(present))
+        .route("/licenses/verify", get(verify_form).post(verify_post))
+        .route("/licenses/search", get(search))
+        .route("/licenses/types", get(types))
+}
+
+fn day(ms: i64) -> String {
+    kernel::clock::to_china(ms).format("%Y-%m-%d").to_string()
+}
+
+fn until(l: &License) -> String {
+    l.valid_until.map_or_else(|| "长期有效".to_owned(), day)
+}
+
+fn value_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+async fn mine(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
+    let s = svc(&ctx);
+    let list = s.mine(&p.actor).await?;
+    let usage = s.my_usage(&p.actor).await?;
+    let now = ctx.db.now();
+    let body = html! {
+        @if list.is_empty() { p { "您名下暂无电子证照。" } }
+        ul.cards #licenses {
+            @for l in &list {
+                li.card {
+                    h3 { a href=(format!("/licenses/mine/{}", l.id)) { (l.type_name) } }
+                    p { "状态：" strong.status { @if let Some(why) = l.why_unusable(now) { (why) } @else { "有效" } } }
+                    p { "有效期：" (day(l.valid_from)) " 至 " (until(l)) }
+                    p.small { "证照标识：" code { (l.identifier) } }
+                }
+            }
+        }
+        h2 { "用证记录" }
+        @if usage.is_empty() { p { "暂无记录。" } }
+        @else {
+            table #usage {
+                thead { tr { th { "时间" } th { "证照" } th { "用途" } th { "使用方" } } }
+                tbody { @for u in &usage {
+                    tr {
+                        td { (format_minute(u.at)) }
+                        td { (list.iter().find(|l| l.id == u.license_id).map_or("", |l| l.type_name.as_str())) }
+                        td { (UsageKind::label_of(&u.kind)) @if !u.purpose.is_empty() { "（" (u.purpose) "）" } }
+                        td { (if u.actor == "anonymous" { "匿名查验" } else { u.actor.as_str() }) }
+                    }
+                } }
+            }
+        }
+    };
+    Ok(page(&p, "我的证照", body).into_response())
+}
+
+fn face(l: &License, fields: &crate::types::domain::TypeContent) -> Markup {
+    html! {
+        dl.face {
+            dt { "持证人" } dd { (l.holder_name) }
+            @for f in fields.face_fields() {
+                @if let Some(v) = l.fields.get(&f.key) { dt { (f.label) } dd { (value_text(v)) } }
+            }
+            dt { "有效期" } dd { (day(l.valid_from)) " 至 " (until(l)) }
+            dt { "证照标识" } dd { code { (l.identifier) } }
+        }
+    }
+}
+
+async fn mine_page(ctx: &AppCtx, p: &PageCtx, id: i64, extra: Markup) -> PageResult {
+    let s = svc(ctx);
+    let l = s.license(&p.actor, id).await?;
+    if !s.mine(&p.actor).await?.iter().any(|m| m.id == id) {
+        return Err(kernel::Error::forbidden("只能查看本人的证照").into());
+    }
+    let content = s.type_version(l.type_id, l.type_version).await?.content;
+    let body = html! {
+        (face(&l, &content))
+        (extra)
+        h2 { "亮证" }
+        p { "选择要出示的内容，生成 " (crate::present::service::PRESENTATION_MINUTES) " 分钟内有效的亮证码，由查验方扫码或粘贴到查证页面核验。" }
+        form #present method="post" action=(format!("/licenses/mine/{id}/present")) {
+            (csrf_input(p))
+            @for f in content.face_fields() {
+                @if l.fields.contains_key(&f.key) {
+                    label { input type="checkbox" name="fields" value=(f.key) checked; " " (f.label) }
+                }
+            }
+            button type="submit" { "生成亮证码" }
+        }
+        p { a href="/licenses/mine" { "返回我的证照" } }
+    };
+    Ok(page(p, &l.type_name, body).into_response())
+}
+
+async fn mine_one(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>) -> PageResult {
+    mine_page(&ctx, &p, id, html! {}).await
+}
+
+async fn present(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> PageResult {
+    p.check_csrf(f.get("_csrf"))?;
+    let fields: Vec<String> = f.all("fields").into_iter().map(str::to_owned).collect();
+    match svc(&ctx).present(&p.actor, id, &fields).await {
+        Ok(pr) => {
+            let extra = html! {
+                section #qr {
+                    h2 { "亮证码" }
+                    div.qr { (PreEscaped(pr.svg)) }
+                    p { "有效至 " (format_minute(pr.expires_at)) "。查验方可扫码，或复制下面的文字到查证页面。" }
+                    textarea #qr-text readonly rows="4" { (pr.text) }
+                }
+            };
+            mine_page(&ctx, &p, id, extra).await
+        }
+        Err(e @ (kernel::Error::IllegalTransition { .. } | kernel::Error::Validation(_))) => {
+            mine_page(&ctx, &p, id, alert(&e.detail())).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn result_view(v: &Verification) -> Markup {
+    html! {
+        section #result {
+            p.verdict class=(if v.valid { "ok" } else { "bad" }) { strong { (v.message) } }
+            @if let Some(s) = &v.summary {
+                dl.face {
+                    dt { "证照" } dd { (s.type_name) }
+                    dt { "持证人" } dd { (s.holder_name) }
+                    dt { "颁发机构" } dd { (s.issuer) }
+                    @for (k, val) in &s.fields { dt { (k) } dd { (value_text(val)) } }
+                    dt { "有效期" } dd { (s.valid_from) " 至 " (s.valid_until.clone().unwrap_or_else(|| "长期有效".into())) }
+                    dt { "证照标识" } dd { code { (s.identifier) } }
+                }
+            }
+            table #checks {
+                thead { tr { th { "核验项" } th { "结果" } th { "说明" } } }
+                tbody { @for c in &v.checks {
+                    tr {
+                        td { (check_label(&c.name)) }
+                        td { @if c.ok { "通过" } @else { strong { "未通过" } } }
+                        td { (c.message) }
+                    }
+                } }
+            }
+        }
+    }
+}
+
+fn check_label(name: &str) -> &'static str {
+    match name {
+        "signature" => "签名",
+        "issuer_key" => "签发密钥",
+        "status" => "证照状态",
+        "validity" => "有效期",
+        "tampering" => "防篡改",
+        "presentation" => "亮证码",
+        _ => "其他",
+    }
+}
+
+fn verify_form_view(text: &str, result: Markup) -> Markup {
+    html! {
+        p { "粘贴亮证码或电子证照凭证（JSON），核验真伪、状态和有效期。" }
+        form #verify method="post" action="/licenses/verify" {
+            label for="text" { "亮证码或凭证" }
+            textarea #text name="text" rows="6" required { (text) }
+            button type="submit" { "查证" }
+        }
+        (result)
+    }
+}
+
+async fn verify_form(State(ctx): State<AppCtx>) -> Response {
+    public_page(
+        &ctx.config.city.bureau,
+        "查证",
+        verify_form_view("", html! {}),
+    )
+    .into_response()
+}
+
+/// Public: no session, so no CSRF; it changes nothing but the usage log.
+async fn verify_post(
+    State(ctx): State<AppCtx>,
+    auth: Option<Extension<Authenticated>>,
+    f: FormData,
+) -> PageResult {
+    let text = f.get("text").trim().to_owned();
+    let actor = auth.as_ref().map(|a| &a.0.actor);
+    let s = svc(&ctx);
+    let r = if text.starts_with('{') {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(doc) => s.verify(actor, &doc).await,
+            Err(_) => Err(kernel::Error::field(
+                "text",
+                "invalid",
+                "凭证不是合法的 JSON",
+            )),
+        }
+    } else {
+        s.verify_presentation(actor, &text).await
+    };
+    let result = match r {
+        Ok(v) => result_view(&v),
+        Err(e @ kernel::Error::Validation(_)) => alert(&e.detail()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(public_page(
+        &ctx.config.city.bureau,
+        "查证",
+        verify_form_view(&text, result),
+    )
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct SearchQuery {
+    #[serde(default)]
+    holder_id_no: String,
+    #[serde(default)]
+    status: String,
+}
+
+async fn search(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<SearchQuery>) -> PageResult {
+    let list = svc(&ctx)
+        .search(&p.actor, None, Some(&q.holder_id_no), Some(&q.status))
+        .await?;
+    let body = html! {
+        form method="get" action="/licenses/search" {
+            label for="holder_id_no" { "持证人证件号码" }
+            input #holder_id_no name="holder_id_no" value=(q.holder_id_no);
+            label for="status" { "状态" }
+            select #status name="status" {
+                option value="" { "全部" }
+                @for s in ["valid", "suspended", "revoked", "cancelled", "lost", "superseded"] {
+                    option value=(s) selected[q.status == s] { (crate::issue::domain::LicenseStatus::parse(s).map_or("", |x| x.label())) }
+                }
+            }
+            button type="submit" { "查询" }
+        }
+        table #results {
+            thead { tr { th { "证照" } th { "持证人" } th { "证件号码" } th { "状态" } th { "有效期至" } th { "证照标识" } } }
+            tbody { @for l in &list {
+                tr { td { (l.type_name) } td { (l.holder_name) } td { (l.holder_id_no) } td { (l.status_label) } td { (until(l)) } td { code { (l.identifier) } } }
+            } }
+        }
+    };
+    Ok(page(&p, "证照查询", body).into_response())
+}
+
+async fn types(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
+    let list = svc(&ctx).license_types().await?;
+    let body = html! {
+        p { "证照类型的新建、修订和发布通过接口 /api/v1/licenses/types 完成；已发布的版本不可修改。" }
+        table #types {
+            thead { tr { th { "类型代码" } th { "名称" } th { "持证主体" } th { "现行版本" } } }
+            tbody { @for t in &list {
+                tr { td { code { (t.code) } } td { (t.name) } td { (t.holder_kind.label()) } td { @if t.published_version == 0 { "未发布" } @else { "第 " (t.published_version) " 版" } } }
+            } }
+        }
+    };
+    Ok(page(&p, "证照类型", body).into_response())
+}
