@@ -340,7 +340,7 @@ async fn report_services_writes_word_and_excel_files(db: Db) {
     let xml = document_xml(&docx);
     for want in [
         "政务服务运行情况",
-        "共受理办件 2 件，办结 1 件，办结率 50.0%",
+        "共受理办件 2 件，期初在办 0 件，办结 1 件，办结率 50.0%",
         "网上办理占 50.0%",
         "评价覆盖度 100.0%，好评率 100.0%",
         "市卫健委",
@@ -375,12 +375,17 @@ async fn report_services_writes_word_and_excel_files(db: Db) {
             .clone()
     };
     let total = find("合计");
-    assert_eq!((total[1].as_str(), total[2].as_str()), ("2", "1"));
-    assert_eq!(total[3], "50.0%");
+    // 受理量, 期初在办, 办结量, 办结率.
+    assert_eq!(rows[0][2], "期初在办");
+    assert_eq!(
+        (total[1].as_str(), total[2].as_str(), total[3].as_str()),
+        ("2", "0", "1")
+    );
+    assert_eq!(total[4], "50.0%");
     let health = find("食品从业人员健康证明");
-    assert_eq!((health[1].as_str(), health[2].as_str()), ("1", "1"));
+    assert_eq!((health[1].as_str(), health[3].as_str()), ("1", "1"));
     let stall = find("食品小摊贩备案");
-    assert_eq!((stall[1].as_str(), stall[2].as_str()), ("1", "0"));
+    assert_eq!((stall[1].as_str(), stall[3].as_str()), ("1", "0"));
 
     // Mistakes are explained in Chinese, with a failing exit code.
     let bad = dir.path().join("x.pdf");
