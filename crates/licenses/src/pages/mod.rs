@@ -191,11 +191,15 @@ fn check_label(name: &str) -> &'static str {
 
 fn verify_form_view(text: &str, result: Markup) -> Markup {
     html! {
+        h1 { "电子证照查证" }
         p { "粘贴亮证码或电子证照凭证（JSON），核验真伪、状态和有效期。" }
         form #verify method="post" action="/licenses/verify" {
-            label for="text" { "亮证码或凭证" }
-            textarea #text name="text" rows="6" required { (text) }
-            button type="submit" { "查证" }
+            div.field {
+                label for="text" { "亮证码或凭证" }
+                // The box takes the page's width; the button stands under it, on a phone too.
+                textarea #text name="text" rows="6" required style="width:100%;box-sizing:border-box" { (text) }
+            }
+            div.actions { button type="submit" { "查证" } }
         }
         (result)
     }
