@@ -25,12 +25,16 @@ pub use service::LicensesService;
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("licenses", 1, "0001_licenses")]
+    vec![
+        kernel::migration!("licenses", 1, "0001_licenses"),
+        kernel::migration!("licenses", 2, "0002_case_results"),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
+    m.extend(notify::own_migrations());
     m.extend(own_migrations());
     m
 }
@@ -39,10 +43,21 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("licenses")
-        .depends_on(&["org"])
+        .depends_on(&["org", "notify"])
         .migrations(own_migrations())
         .routes(http::routes())
         .routes(pages::routes())
         .nav(http::nav())
         .openapi(http::LicensesApi::openapi())
+        // 到期提醒: hourly is enough for reminders counted in days.
+        .job(webcore::Job::new(
+            "license expiry reminders",
+            std::time::Duration::from_secs(3600),
+            |ctx| async move {
+                http::svc(&ctx)
+                    .send_expiry_reminders(ctx.db.now())
+                    .await
+                    .map(|_| ())
+            },
+        ))
 }

@@ -22,6 +22,8 @@ testkit::on_both_backends!(migrations;
     amendment_supersedes_and_source_is_idempotent,
     only_the_issuing_department_changes_status,
     figures_count_issuance_stock_and_uses,
+    a_delivered_case_issues_once_and_counts_for_the_issue_rate,
+    holders_are_reminded_once_before_expiry,
 );
 
 fn check<'a>(v: &'a Verification, name: &str) -> &'a licenses::verify::domain::Check {
@@ -580,7 +582,10 @@ async fn figures_count_issuance_stock_and_uses(db: Db) {
     assert_eq!((r.issued, r.stock), (2, 1), "{r:?}");
     // One credential read (api_read), one verification, one 免证办.
     assert_eq!((r.uses, r.exempt_uses), (3, 1), "{r:?}");
-    assert!((r.use_rate - 3.0).abs() < 1e-9);
+    // 使用率 counts licenses, not uses: the one valid license was used, so 100%, never 300%.
+    assert_eq!((r.used_licenses, r.use_rate), (1, Some(1.0)), "{r:?}");
+    // No case of an item with this result was delivered: 签发率 has no denominator.
+    assert_eq!((r.case_results, r.issue_rate), (0, None), "{r:?}");
     // Another department's staff see no row; a past period has no issuance.
     assert!(w
         .svc
@@ -594,4 +599,131 @@ async fn figures_count_issuance_stock_and_uses(db: Db) {
         .await
         .unwrap();
     assert_eq!(past[0].issued, 0);
+}
+
+fn case_result(w: &World, number: &str, form: Value) -> licenses::issue::case::CaseResult {
+    licenses::issue::case::CaseResult {
+        type_ref: "健康证明".into(),
+        dept_id: w.health_dept,
+        case_ref: format!("case:{number}"),
+        holder: licenses::issue::service::Holder {
+            id_no: resident_id(),
+            name: "张三".into(),
+        },
+        holder_user_id: Some(w.city.user_id("resident1")),
+        form: serde_json::from_value(form).unwrap(),
+        decision_no: Some("卫健〔2026〕1号".into()),
+        at: w.db().now(),
+    }
+}
+
+async fn a_delivered_case_issues_once_and_counts_for_the_issue_rate(db: Db) {
+    let w = world(db).await;
+    // A 综合窗口 clerk of another department delivers: the license is the deciding department's.
+    let clerk = w.actor("appr_m");
+    let by: kernel::Authorized = clerk
+        .authorize::<licenses::service::Issue>()
+        .unwrap()
+        .into();
+    let form = json!({"name": "张三", "occupation": "餐饮服务", "exam_date": "2026-03-01", "phone": "13800000001"});
+    let a = w
+        .svc
+        .issue_for_case(by, case_result(&w, "B001", form.clone()))
+        .await
+        .unwrap();
+    assert_eq!(a.dept_id, w.health_dept);
+    assert_eq!(a.fields.get("occupation"), Some(&json!("餐饮服务")));
+    // Fields the type does not have are not carried over.
+    assert!(a.fields.get("phone").is_none(), "{:?}", a.fields);
+    assert_eq!(a.holder_user_id, Some(w.city.user_id("resident1")));
+    let again = w
+        .svc
+        .issue_for_case(by, case_result(&w, "B001", form))
+        .await
+        .unwrap();
+    assert_eq!(again.id, a.id, "a repeated delivery issues nothing new");
+    // A form without a required field: refused naming it, nothing written.
+    let e = w
+        .svc
+        .issue_for_case(by, case_result(&w, "B002", json!({"name": "张三", "occupation": "餐饮服务"})))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::Validation(f) => {
+            assert_eq!(f[0].field, "method", "{e:?}");
+            assert!(e.detail().contains("体检日期"), "{}", e.detail());
+        }
+        other => panic!("{other:?}"),
+    }
+    // Delivered on paper: counted, no license.
+    w.svc
+        .note_paper_result(by, &case_result(&w, "B003", json!({})))
+        .await
+        .unwrap();
+    w.svc
+        .note_paper_result(by, &case_result(&w, "B003", json!({})))
+        .await
+        .unwrap();
+    let now = w.db().now();
+    let rows = w
+        .svc
+        .figures(w.actor("appr_h"), now - 86_400_000, now + 1)
+        .await
+        .unwrap();
+    let r = &rows[0];
+    assert_eq!((r.case_results, r.issued_from_cases), (2, 1), "{r:?}");
+    assert_eq!(r.issue_rate, Some(0.5));
+    assert!(r.issue_rate.unwrap() <= 1.0);
+    // An unknown result type is named.
+    let mut bad = case_result(&w, "B004", json!({}));
+    bad.type_ref = "不存在的证照".into();
+    let e = w.svc.issue_for_case(by, bad).await.unwrap_err();
+    assert!(e.detail().contains("不存在的证照"), "{}", e.detail());
+}
+
+async fn holders_are_reminded_once_before_expiry(db: Db) {
+    let w = world(db).await;
+    let now = w.db().now();
+    let day = |ms: i64| {
+        kernel::clock::to_china(ms)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Valid one year: issued 350 days ago it expires in about 15 days, inside the 30-day window.
+    let mut near = w.new_health(&resident_id(), "张三");
+    near.valid_from = Some(day(now - 350 * 86_400_000));
+    let near = w.svc.issue(w.actor("appr_h"), near).await.unwrap();
+    // Issued today: a year away, no reminder.
+    let far = w.issue_health(&resident_id()).await;
+    // A holder without an account: recorded, nobody to tell.
+    let other_id = kernel::codes::id_card_with_check("11010519800101002");
+    let mut stranger = w.new_health(&other_id, "李四");
+    stranger.valid_from = Some(day(now - 350 * 86_400_000));
+    w.svc.issue(w.actor("appr_h"), stranger).await.unwrap();
+
+    assert_eq!(w.svc.send_expiry_reminders(now).await.unwrap(), 1);
+    assert_eq!(w.svc.send_expiry_reminders(now).await.unwrap(), 0, "once only");
+    let notify = notify::NotifyService::new(w.db().clone());
+    let inbox = notify
+        .inbox(
+            w.actor("resident1"),
+            &notify::InboxQuery::default(),
+            &kernel::page::PageQuery {
+                page: None,
+                per_page: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let mine: Vec<_> = inbox
+        .iter()
+        .filter(|m| m.event == "license.expiring")
+        .collect();
+    assert_eq!(mine.len(), 1, "{inbox:?}");
+    assert!(mine[0].body.contains(&near.identifier), "{:?}", mine[0]);
+    assert!(mine[0].body.contains("健康证明"), "{:?}", mine[0]);
+    assert!(!inbox.iter().any(|m| m.body.contains(&far.identifier)));
+    let audit = audit_of(w.db(), "license", near.id).await;
+    assert!(audit.iter().any(|(a, _)| a == "expiry_reminder"), "{audit:?}");
 }

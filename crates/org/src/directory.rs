@@ -73,3 +73,9 @@ pub async fn department_name(c: &mut AnyConnection, id: i64) -> Result<Option<St
 pub async fn department_is_active(c: &mut AnyConnection, id: i64) -> Result<bool> {
     Ok(store::department_active(c, id).await? == Some(true))
 }
+
+/// The active account whose 身份证号 is `id_card`, to reach a holder of a record that names them
+/// by number only (a license issued before they had an account). Only the id comes back.
+pub async fn active_user_by_id_card(c: &mut AnyConnection, id_card: &str) -> Result<Option<i64>> {
+    store::active_user_by_id_card(c, id_card).await
+}

@@ -779,3 +779,12 @@ pub async fn department_active(c: &mut AnyConnection, id: i64) -> Result<Option<
         .await?;
     Ok(v.map(|v| v == 1))
 }
+
+pub async fn active_user_by_id_card(c: &mut AnyConnection, id_card: &str) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM org_users WHERE id_card = $1 AND active = 1 ORDER BY id LIMIT 1",
+    )
+    .bind(id_card.trim().to_uppercase())
+    .fetch_optional(c)
+    .await?)
+}

@@ -43,6 +43,7 @@ fn food_licence(dept: i64) -> ItemInput {
         legal_basis: "《中华人民共和国食品安全法》第三十五条".into(),
         materials: vec![material("apply", "食品经营许可申请书")],
         scenarios: vec![],
+        result_license: None,
         special_procedures: vec![],
         ..stall_filing(dept)
     }

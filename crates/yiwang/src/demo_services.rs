@@ -257,6 +257,7 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
             windows: "A市政务服务中心一楼综合窗口".into(),
             hours: "工作日 9:00-12:00，13:30-17:30".into(),
             cross_region: vec![],
+            result_license: None,
             special_procedures: vec![],
             auto_rule: None,
             notes: String::new(),

@@ -2,6 +2,8 @@
 //! suspension and reinstatement, the holder's view.
 pub mod domain;
 pub(crate) mod http;
+pub mod case;
 pub mod import;
+pub mod reminders;
 pub mod service;
 mod store;

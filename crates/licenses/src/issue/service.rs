@@ -96,6 +96,28 @@ impl LicensesService {
         holder_user_id: Option<i64>,
     ) -> Result<License> {
         let actor = by.actor();
+        let dept_id = input
+            .dept_id
+            .or(actor.dept_id)
+            .ok_or_else(|| Error::field("dept_id", "required", "请指定颁发部门"))?;
+        if !actor.can_see(Some(dept_id), None) {
+            return Err(Error::forbidden("只能以本部门名义签发证照"));
+        }
+        self.issue_for(by, input, dept_id, holder_user_id, None)
+            .await
+    }
+
+    /// Issues in the name of `dept_id`, whose right the caller has proven; with `case`, the
+    /// case result is recorded in the same transaction.
+    pub(crate) async fn issue_for(
+        &self,
+        by: Authorized<'_>,
+        input: NewLicense,
+        dept_id: i64,
+        holder_user_id: Option<i64>,
+        case: Option<(&str, i64)>,
+    ) -> Result<License> {
+        let actor = by.actor();
         let source = input
             .source
             .as_deref()
@@ -108,13 +130,6 @@ impl LicensesService {
             if let Some(l) = store::by_source(&mut *self.conn().await?, s).await? {
                 return Ok(l);
             }
-        }
-        let dept_id = input
-            .dept_id
-            .or(actor.dept_id)
-            .ok_or_else(|| Error::field("dept_id", "required", "请指定颁发部门"))?;
-        if !actor.can_see(Some(dept_id), None) {
-            return Err(Error::forbidden("只能以本部门名义签发证照"));
         }
         let view = self
             .license_type_by_code(&input.type_code)
@@ -212,6 +227,18 @@ impl LicensesService {
                    "dept_id": dept_id, "source": source, "kid": license.kid}),
         )
         .await?;
+        if let Some((case_ref, at)) = case {
+            store::insert_case_result(
+                &mut tx,
+                by,
+                case_ref,
+                license.type_id,
+                dept_id,
+                Some(license.id),
+                at,
+            )
+            .await?;
+        }
         tx.commit().await?;
         Ok(license)
     }

@@ -280,3 +280,73 @@ pub(crate) async fn of_holder_and_type(
     .map(row)
     .collect()
 }
+
+/// Records a delivered case of an item whose result is a license type (once per case).
+pub(crate) async fn insert_case_result(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    case_ref: &str,
+    type_id: i64,
+    dept_id: i64,
+    license_id: Option<i64>,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO licenses_case_results (case_ref, type_id, dept_id, license_id, delivered_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (case_ref) DO NOTHING",
+    )
+    .bind(case_ref)
+    .bind(type_id)
+    .bind(dept_id)
+    .bind(license_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Valid licenses whose `valid_until` falls in [from, to) and that have had no reminder for
+/// that date: (license, remind days of its type are checked by the caller).
+pub(crate) async fn expiring_unreminded(
+    c: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<License>> {
+    sqlx::query(&format!(
+        "SELECT {COLS} FROM {FROM} WHERE l.status = 'valid' AND l.valid_until >= $1
+           AND l.valid_until < $2
+           AND NOT EXISTS (SELECT 1 FROM licenses_reminders r
+                           WHERE r.license_id = l.id AND r.valid_until = l.valid_until)
+         ORDER BY l.valid_until, l.id"
+    ))
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(row)
+    .collect()
+}
+
+/// Marks a reminder sent; false when another run sent it first.
+pub(crate) async fn insert_reminder(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    license_id: i64,
+    valid_until: i64,
+    user_id: Option<i64>,
+    at: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "INSERT INTO licenses_reminders (license_id, valid_until, user_id, sent_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT (license_id, valid_until) DO NOTHING",
+    )
+    .bind(license_id)
+    .bind(valid_until)
+    .bind(user_id)
+    .bind(at)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1)
+}

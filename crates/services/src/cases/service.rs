@@ -539,6 +539,7 @@ impl ServicesService {
         })?;
         let cal = self.calendar().await?;
         let now = self.db.now();
+        let (action, paper_result) = self.result_license(actor, id, action, &cal, now).await?;
         let mut tx = self.db.begin().await?;
         let (c, version) = self.load(&mut tx, id).await?;
         if !Self::can_see(actor, &c) {
@@ -570,7 +571,76 @@ impl ServicesService {
             }
         }
         tx.commit().await?;
+        if let (Some(r), Some(l)) = (paper_result, &self.licenses) {
+            // Only the 签发率 count: the delivery stands even if the library cannot record it.
+            if let Err(e) = l.note_paper_result(by, &r).await {
+                tracing::warn!(case = %next.number, error = %e, "出件 result not recorded in the license library");
+            }
+        }
         Ok(Self::view(actor, next))
+    }
+
+    /// 出件 of a case whose item's result is a license type: as 电子证照, the license is issued
+    /// first (idempotent by the case number, so a retried delivery finds it) and the delivery
+    /// names it; on paper, the case is returned to be recorded for 签发率 after the commit.
+    async fn result_license(
+        &self,
+        actor: &Actor,
+        id: i64,
+        action: Action,
+        cal: &Calendar,
+        now: i64,
+    ) -> Result<(Action, Option<licenses::issue::case::CaseResult>)> {
+        let Action::Deliver { method, .. } = &action else {
+            return Ok((action, None));
+        };
+        let method = *method;
+        let Some(l) = &self.licenses else {
+            return Ok((action, None));
+        };
+        let mut conn = self.conn().await?;
+        let (c, _) = self.load(&mut conn, id).await?;
+        if !Self::can_see(actor, &c) {
+            return Err(Error::forbidden("无权查看该办件"));
+        }
+        let by = Self::authorize(actor, &c, &action)?;
+        // Only a delivery the state machine accepts may issue a license.
+        c.apply(&action, actor.user_id, now, cal)?;
+        let item = crate::items::store::item_version(&mut conn, c.item_id, c.item_version)
+            .await?
+            .ok_or_else(|| Error::internal("case without its item version"))?;
+        drop(conn);
+        let Some(type_ref) = item.content.result_license.clone() else {
+            return Ok((action, None));
+        };
+        let result = licenses::issue::case::CaseResult {
+            type_ref,
+            dept_id: c.dept_id,
+            case_ref: format!("case:{}", c.number),
+            holder: licenses::issue::service::Holder {
+                id_no: c.applicant.id_no.clone(),
+                name: c.applicant.name.clone(),
+            },
+            holder_user_id: c.applicant.user_id,
+            form: c.form.clone(),
+            decision_no: c
+                .decision
+                .as_ref()
+                .map(|d| d.document_no.clone())
+                .filter(|d| !d.is_empty()),
+            at: now,
+        };
+        if method != crate::items::domain::DeliveryMethod::License {
+            return Ok((action, Some(result)));
+        }
+        let license = l.issue_for_case(by, result).await?;
+        Ok((
+            Action::Deliver {
+                method,
+                detail: format!("电子证照 {}", license.identifier),
+            },
+            None,
+        ))
     }
 
     // ---- the applicant without an account: number + phone ----

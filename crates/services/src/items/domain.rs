@@ -227,6 +227,10 @@ pub struct ItemInput {
     pub depth: Depth,
     #[serde(default = "window_only")]
     pub delivery: Vec<DeliveryMethod>,
+    /// 结果证照: the license type (GB/T 36904 code or name) the result is issued as. 出件 as
+    /// 电子证照 issues it from the case's form (fields of the same key) in the applicant's name.
+    #[serde(default)]
+    pub result_license: Option<String>,
     /// 办理窗口 and opening hours.
     #[serde(default)]
     pub windows: String,
@@ -309,6 +313,11 @@ impl ItemInput {
             "required",
             "请至少选择一种出件方式",
         );
+        // Without a result type, 电子证照 delivery records the method only (a license kept by
+        // another authority's library), as before result types existed.
+        if let Some(r) = self.result_license.as_deref().filter(|r| !r.trim().is_empty()) {
+            c.text("result_license", "结果证照类型", r, 100);
+        }
         let mut keys = std::collections::HashSet::new();
         for (i, m) in self.materials.iter().enumerate() {
             c.text(&format!("materials[{i}].key"), "材料代码", &m.key, 64);
@@ -487,6 +496,7 @@ pub(crate) mod tests {
             windows: "政务服务中心一楼综合窗口".into(),
             hours: "工作日 9:00-12:00, 13:30-17:30".into(),
             cross_region: vec!["690200".into()],
+            result_license: None,
             special_procedures: vec![],
             auto_rule: None,
             notes: String::new(),

@@ -257,6 +257,7 @@ pub async fn import_items(
                 windows: g(17),
                 hours: g(18),
                 cross_region: vec![],
+                result_license: None,
                 special_procedures: vec![],
                 auto_rule: None,
                 notes: String::new(),

@@ -58,10 +58,33 @@ impl ServicesService {
         Ok(granted)
     }
 
+    /// An item whose result is a license type: the type must be in the library, published,
+    /// and the application form must carry every field the license needs.
+    async fn check_result_license(&self, input: &ItemInput) -> Result<()> {
+        let (Some(l), Some(r)) = (&self.licenses, input.result_license.as_deref()) else {
+            return Ok(());
+        };
+        let keys: Vec<&str> = input.fields.iter().map(|f| f.key.trim()).collect();
+        let gaps = l.result_type_gaps(r.trim(), &keys).await?;
+        if gaps.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::field(
+                "result_license",
+                "fields_missing",
+                format!(
+                    "申请表缺少结果证照需要的字段：{}（字段代码须与证照字段一致）",
+                    gaps.join("、")
+                ),
+            ))
+        }
+    }
+
     /// Creates an item as draft version 1.
     pub async fn create_item(&self, actor: &Actor, input: ItemInput) -> Result<ServiceItem> {
         actor.authorize::<MaintainItems>()?;
         input.validate()?;
+        self.check_result_license(&input).await?;
         let dept = self.department(input.dept_id).await?;
         let granted = Self::require_item_rights(actor, &dept)?;
         let now = self.db.now();
@@ -102,6 +125,7 @@ impl ServicesService {
     ) -> Result<ServiceItem> {
         actor.authorize::<MaintainItems>()?;
         input.validate()?;
+        self.check_result_license(&input).await?;
         let dept = self.department(input.dept_id).await?;
         let granted = Self::require_item_rights(actor, &dept)?;
         let now = self.db.now();

@@ -338,6 +338,7 @@ struct ItemForm {
     fees: String,
     depth: String,
     delivery: Vec<String>,
+    result_license: String,
     windows: String,
     hours: String,
     cross_region: String,
@@ -371,6 +372,7 @@ impl ItemForm {
             time_unit: TimeUnit::WorkingDays.code().into(),
             depth: Depth::AtMostOnce.code().into(),
             delivery: vec![DeliveryMethod::Window.code().into()],
+            result_license: String::new(),
             ..Default::default()
         }
     }
@@ -393,6 +395,7 @@ impl ItemForm {
             fees: i.fees.clone(),
             depth: i.depth.code().into(),
             delivery: i.delivery.iter().map(|d| d.code().to_owned()).collect(),
+            result_license: i.result_license.clone().unwrap_or_default(),
             windows: i.windows.clone(),
             hours: i.hours.clone(),
             cross_region: join(&i.cross_region),
@@ -579,6 +582,7 @@ impl ItemForm {
             fees: g("fees"),
             depth: g("depth"),
             delivery: f.all("delivery").into_iter().map(str::to_owned).collect(),
+            result_license: g("result_license"),
             windows: g("windows"),
             hours: g("hours"),
             cross_region: g("cross_region"),
@@ -846,6 +850,7 @@ impl ItemForm {
             fees: self.fees.clone(),
             depth,
             delivery,
+            result_license: Some(self.result_license.trim().to_owned()).filter(|r| !r.is_empty()),
             windows: self.windows.clone(),
             hours: self.hours.clone(),
             cross_region: split(&self.cross_region),
@@ -1004,6 +1009,7 @@ fn item_form(
                     }
                     (field_error(errors, "delivery"))
                 }
+                (text_field("结果证照类型（以电子证照出件时签发；填证照类型代码或名称）", "result_license", &f.result_license, errors, ""))
                 div.row {
                     (text_field("办理窗口", "windows", &f.windows, errors, ""))
                     (text_field("办理时间", "hours", &f.hours, errors, ""))
@@ -1280,6 +1286,7 @@ fn facts(i: &ServiceItem, dept: &str) -> Markup {
             dt { "收费" } dd { @if c.fees.is_empty() { "不收费" } @else { (c.fees) } }
             dt { "办理深度" } dd { (c.depth.label()) }
             dt { "出件方式" } dd { (c.delivery.iter().map(|d| d.label()).collect::<Vec<_>>().join("、")) }
+            @if let Some(r) = &c.result_license { dt { "结果证照" } dd { (r) } }
             dt { "办理窗口" } dd { (c.windows) }
             dt { "办理时间" } dd { (c.hours) }
             dt { "跨域通办" } dd { @if c.cross_region.is_empty() { "—" } @else { (c.cross_region.join("、")) } }
@@ -1456,6 +1463,7 @@ fn changes(old: &ItemInput, new: &ItemInput) -> Vec<&'static str> {
     diff("收费", old.fees == new.fees);
     diff("办理深度", old.depth == new.depth);
     diff("出件方式", old.delivery == new.delivery);
+    diff("结果证照", old.result_license == new.result_license);
     diff(
         "办理窗口和时间",
         (&old.windows, &old.hours) == (&new.windows, &new.hours),

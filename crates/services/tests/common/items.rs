@@ -96,6 +96,7 @@ pub fn health_cert(dept: i64) -> ItemInput {
         windows: "市政务服务中心二楼卫健窗口".into(),
         hours: "工作日 9:00-12:00，13:30-17:30".into(),
         cross_region: vec![],
+        result_license: None,
         special_procedures: vec![],
         auto_rule: None,
         notes: String::new(),
@@ -126,6 +127,7 @@ pub fn stall_filing(dept: i64) -> ItemInput {
         depth: Depth::FullyOnline,
         delivery: vec![DeliveryMethod::Window, DeliveryMethod::License],
         windows: "市政务服务中心一楼综合窗口".into(),
+        result_license: None,
         special_procedures: vec![SpecialProcedure {
             name: "现场核查".into(),
             days: 3,
