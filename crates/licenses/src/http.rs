@@ -24,12 +24,30 @@ pub fn nav() -> Vec<NavItem> {
             section: "电子证照",
             label: "证照类型",
             href: "/licenses/types",
-            roles: ManageTypes::ROLES,
+            roles: ReadLicenses::ROLES,
+        },
+        NavItem {
+            section: "电子证照",
+            label: "签发证照",
+            href: "/licenses/issue",
+            roles: Issue::ROLES,
         },
         NavItem {
             section: "电子证照",
             label: "证照查询",
             href: "/licenses/search",
+            roles: ReadLicenses::ROLES,
+        },
+        NavItem {
+            section: "电子证照",
+            label: "存量导入",
+            href: "/licenses/import",
+            roles: Issue::ROLES,
+        },
+        NavItem {
+            section: "电子证照",
+            label: "证照统计",
+            href: "/licenses/figures",
             roles: ReadLicenses::ROLES,
         },
         NavItem {

@@ -10,6 +10,7 @@ use crate::types::domain::{HolderKind, TypeContent};
 use crate::usage::{service::who, UsageKind};
 use kernel::audit;
 use kernel::error::{Checks, Error, Result};
+use kernel::page::{Page, PageQuery};
 use kernel::{Actor, Authorized};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -503,11 +504,32 @@ impl LicensesService {
         holder_id_no: Option<&str>,
         status: Option<&str>,
     ) -> Result<Vec<License>> {
+        let page = PageQuery {
+            page: Some(1),
+            per_page: Some(kernel::page::MAX_PER_PAGE),
+        };
+        Ok(self
+            .search_page(actor, type_id, holder_id_no, status, &page)
+            .await?
+            .items)
+    }
+
+    /// 证照查询, one page at a time, within the reader's scope, masked by role.
+    pub async fn search_page(
+        &self,
+        actor: &Actor,
+        type_id: Option<i64>,
+        holder_id_no: Option<&str>,
+        status: Option<&str>,
+        page: &PageQuery,
+    ) -> Result<Page<License>> {
         actor.require_scope(<ReadLicenses as kernel::auth::Permission>::TOKEN_SCOPE)?;
         actor.require_any_role(<ReadLicenses as kernel::auth::Permission>::ROLES)?;
         let scope = actor.scope.filter();
+        // Licenses carry no region: a county-wide scope sees none of them, as `can_see` says.
+        let nothing = scope.nothing || (scope.region_prefix.is_some() && !scope.include_unplaced);
         let filter = store::Filter {
-            dept_ids: if scope.nothing {
+            dept_ids: if nothing {
                 Some(Vec::new())
             } else {
                 scope.dept_ids.clone()
@@ -517,15 +539,16 @@ impl LicensesService {
                 .map(|h| h.trim().to_uppercase())
                 .filter(|h| !h.is_empty()),
             status: status.filter(|s| !s.is_empty()).map(str::to_owned),
-            limit: 200,
+            limit: page.per_page(),
+            offset: page.offset(),
         };
         let full = actor.has_any_role(FULL_VIEW);
-        Ok(store::search(&mut *self.conn().await?, &filter)
-            .await?
-            .into_iter()
-            .filter(|l| actor.can_see(Some(l.dept_id), None))
-            .map(|l| masked(l, full))
-            .collect())
+        let (rows, total) = store::search(&mut *self.conn().await?, &filter).await?;
+        Ok(Page::new(
+            rows.into_iter().map(|l| masked(l, full)).collect(),
+            total,
+            page,
+        ))
     }
 
     /// The holder's id number as their account knows it.

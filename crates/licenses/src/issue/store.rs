@@ -215,52 +215,78 @@ pub(crate) struct Filter {
     pub holder_id_no: Option<String>,
     pub status: Option<String>,
     pub limit: i64,
+    pub offset: i64,
 }
 
-pub(crate) async fn search(c: &mut AnyConnection, f: &Filter) -> Result<Vec<License>> {
-    let mut sql = format!("SELECT {COLS} FROM {FROM} WHERE 1 = 1");
-    let mut n = 0;
-    let mut next = || {
-        n += 1;
-        format!("${n}")
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+fn filter_sql(f: &Filter) -> (String, Vec<Bind>) {
+    let mut sql = String::from(" WHERE 1 = 1");
+    let mut binds = Vec::new();
+    let push = |binds: &mut Vec<Bind>, b: Bind| {
+        binds.push(b);
+        format!("${}", binds.len())
     };
     if let Some(d) = &f.dept_ids {
-        let ps: Vec<String> = d.iter().map(|_| next()).collect();
+        let ps: Vec<String> = d.iter().map(|x| push(&mut binds, Bind::Int(*x))).collect();
         if ps.is_empty() {
             sql.push_str(" AND 1 = 0");
         } else {
             sql.push_str(&format!(" AND l.dept_id IN ({})", ps.join(", ")));
         }
     }
-    if f.type_id.is_some() {
-        sql.push_str(&format!(" AND l.type_id = {}", next()));
-    }
-    if f.holder_id_no.is_some() {
-        sql.push_str(&format!(" AND l.holder_id_no = {}", next()));
-    }
-    if f.status.is_some() {
-        sql.push_str(&format!(" AND l.status = {}", next()));
-    }
-    sql.push_str(&format!(
-        " ORDER BY l.id DESC LIMIT {}",
-        f.limit.clamp(1, 500)
-    ));
-    let mut q = sqlx::query(&sql);
-    if let Some(d) = &f.dept_ids {
-        for x in d {
-            q = q.bind(*x);
-        }
-    }
     if let Some(t) = f.type_id {
-        q = q.bind(t);
+        sql.push_str(&format!(" AND l.type_id = {}", push(&mut binds, Bind::Int(t))));
     }
     if let Some(h) = &f.holder_id_no {
-        q = q.bind(h.clone());
+        let p = push(&mut binds, Bind::Text(h.clone()));
+        sql.push_str(&format!(" AND l.holder_id_no = {p}"));
     }
-    if let Some(s) = &f.status {
-        q = q.bind(s.clone());
+    if let Some(st) = &f.status {
+        let p = push(&mut binds, Bind::Text(st.clone()));
+        sql.push_str(&format!(" AND l.status = {p}"));
     }
-    q.fetch_all(&mut *c).await?.iter().map(row).collect()
+    (sql, binds)
+}
+
+fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: &'q [Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for b in binds {
+        q = match b {
+            Bind::Int(i) => q.bind(*i),
+            Bind::Text(t) => q.bind(t.as_str()),
+        };
+    }
+    q
+}
+
+/// One page of the licenses matching `f`, newest first, and how many match in all.
+pub(crate) async fn search(c: &mut AnyConnection, f: &Filter) -> Result<(Vec<License>, i64)> {
+    let (cond, binds) = filter_sql(f);
+    let total: i64 = bind_all(
+        sqlx::query(&format!("SELECT COUNT(*) FROM licenses_licenses l{cond}")),
+        &binds,
+    )
+    .fetch_one(&mut *c)
+    .await?
+    .get(0);
+    let sql = format!(
+        "SELECT {COLS} FROM {FROM}{cond} ORDER BY l.id DESC LIMIT {} OFFSET {}",
+        f.limit.clamp(1, 500),
+        f.offset.max(0)
+    );
+    let rows = bind_all(sqlx::query(&sql), &binds)
+        .fetch_all(&mut *c)
+        .await?
+        .iter()
+        .map(row)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((rows, total))
 }
 
 /// Whether the holder has a usable license of the type now (valid status, within dates).

@@ -1,6 +1,6 @@
 //! Server-rendered pages (zh-CN, forms without JavaScript): 我的证照 with 亮证 and the usage
-//! log (phone width), the public 查证 page (phone width), 证照查询 for staff (masked by role)
-//! and the 证照类型 list. Pages call only the service.
+//! log (phone width) and the public 查证 page (phone width) here; the issuing departments'
+//! pages in `staff`. Pages call only the service.
 
 use crate::http::svc;
 use crate::issue::domain::License;
@@ -12,9 +12,10 @@ use axum::routing::{get, post};
 use axum::{Extension, Router};
 use kernel::clock::format_minute;
 use maud::{html, Markup, PreEscaped};
-use serde::Deserialize;
 use webcore::layout::{alert, csrf_input, page, public_page};
-use webcore::{AppCtx, Authenticated, FormData, PageCtx, PageError, Path, Query};
+use webcore::{AppCtx, Authenticated, FormData, PageCtx, PageError, Path};
+
+mod staff;
 
 type PageResult = Result<Response, PageError>;
 
@@ -24,19 +25,18 @@ pub fn routes() -> Router<AppCtx> {
         .route("/licenses/mine/{id}", get(mine_one))
         .route("/licenses/mine/{id}/present", post(present))
         .route("/licenses/verify", get(verify_form).post(verify_post))
-        .route("/licenses/search", get(search))
-        .route("/licenses/types", get(types))
+        .merge(staff::routes())
 }
 
-fn day(ms: i64) -> String {
+pub(super) fn day(ms: i64) -> String {
     kernel::clock::to_china(ms).format("%Y-%m-%d").to_string()
 }
 
-fn until(l: &License) -> String {
+pub(super) fn until(l: &License) -> String {
     l.valid_until.map_or_else(|| "长期有效".to_owned(), day)
 }
 
-fn value_text(v: &serde_json::Value) -> String {
+pub(super) fn value_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -246,53 +246,4 @@ async fn verify_post(
         verify_form_view(&text, result),
     )
     .into_response())
-}
-
-#[derive(Debug, Deserialize, Default)]
-struct SearchQuery {
-    #[serde(default)]
-    holder_id_no: String,
-    #[serde(default)]
-    status: String,
-}
-
-async fn search(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<SearchQuery>) -> PageResult {
-    let list = svc(&ctx)
-        .search(&p.actor, None, Some(&q.holder_id_no), Some(&q.status))
-        .await?;
-    let body = html! {
-        form method="get" action="/licenses/search" {
-            label for="holder_id_no" { "持证人证件号码" }
-            input #holder_id_no name="holder_id_no" value=(q.holder_id_no);
-            label for="status" { "状态" }
-            select #status name="status" {
-                option value="" { "全部" }
-                @for s in ["valid", "suspended", "revoked", "cancelled", "lost", "superseded"] {
-                    option value=(s) selected[q.status == s] { (crate::issue::domain::LicenseStatus::parse(s).map_or("", |x| x.label())) }
-                }
-            }
-            button type="submit" { "查询" }
-        }
-        table #results {
-            thead { tr { th { "证照" } th { "持证人" } th { "证件号码" } th { "状态" } th { "有效期至" } th { "证照标识" } } }
-            tbody { @for l in &list {
-                tr { td { (l.type_name) } td { (l.holder_name) } td { (l.holder_id_no) } td { (l.status_label) } td { (until(l)) } td { code { (l.identifier) } } }
-            } }
-        }
-    };
-    Ok(page(&p, "证照查询", body).into_response())
-}
-
-async fn types(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
-    let list = svc(&ctx).license_types().await?;
-    let body = html! {
-        p { "证照类型的新建、修订和发布通过接口 /api/v1/licenses/types 完成；已发布的版本不可修改。" }
-        table #types {
-            thead { tr { th { "类型代码" } th { "名称" } th { "持证主体" } th { "现行版本" } } }
-            tbody { @for t in &list {
-                tr { td { code { (t.code) } } td { (t.name) } td { (t.holder_kind.label()) } td { @if t.published_version == 0 { "未发布" } @else { "第 " (t.published_version) " 版" } } }
-            } }
-        }
-    };
-    Ok(page(&p, "证照类型", body).into_response())
 }
