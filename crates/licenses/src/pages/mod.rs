@@ -149,7 +149,32 @@ async fn present(
     }
 }
 
-fn result_view(v: &Verification) -> Markup {
+/// The face labels of a verified credential's type, when this library holds the type; a
+/// credential of another library shows its field keys.
+async fn labels_of(ctx: &AppCtx, v: &Verification) -> Vec<(String, String)> {
+    let Some(s) = &v.summary else { return vec![] };
+    let s2 = svc(ctx);
+    let Ok(Some(t)) = s2.license_type_by_code(&s.type_code).await else {
+        return vec![];
+    };
+    match s2.type_version(t.license_type.id, s.type_version).await {
+        Ok(v) => v
+            .content
+            .fields
+            .into_iter()
+            .map(|f| (f.key, f.label))
+            .collect(),
+        Err(_) => vec![],
+    }
+}
+
+fn result_view(v: &Verification, labels: &[(String, String)]) -> Markup {
+    let label = |k: &String| {
+        labels
+            .iter()
+            .find(|(key, _)| key == k)
+            .map_or_else(|| k.clone(), |(_, l)| l.clone())
+    };
     html! {
         section #result {
             p.verdict class=(if v.valid { "ok" } else { "bad" }) { strong { (v.message) } }
@@ -158,7 +183,7 @@ fn result_view(v: &Verification) -> Markup {
                     dt { "证照" } dd { (s.type_name) }
                     dt { "持证人" } dd { (s.holder_name) }
                     dt { "颁发机构" } dd { (s.issuer) }
-                    @for (k, val) in &s.fields { dt { (k) } dd { (value_text(val)) } }
+                    @for (k, val) in &s.fields { dt { (label(k)) } dd { (value_text(val)) } }
                     dt { "有效期" } dd { (s.valid_from) " 至 " (s.valid_until.clone().unwrap_or_else(|| "长期有效".into())) }
                     dt { "证照标识" } dd { code { (s.identifier) } }
                 }
@@ -236,7 +261,7 @@ async fn verify_post(
         s.verify_presentation(actor, &text).await
     };
     let result = match r {
-        Ok(v) => result_view(&v),
+        Ok(v) => result_view(&v, &labels_of(&ctx, &v).await),
         Err(e @ kernel::Error::Validation(_)) => alert(&e.detail()),
         Err(e) => return Err(e.into()),
     };

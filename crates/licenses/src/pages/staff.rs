@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppCtx> {
         .route("/licenses/search", get(search))
         .route("/licenses/figures", get(figures))
         .route("/licenses/figures.xlsx", get(figures_xlsx))
+        .route("/licenses/figures.docx", get(figures_docx))
         .route("/licenses/{id}", get(license_page))
         .route("/licenses/{id}/status", post(status_post))
         .route("/licenses/{id}/amend", post(amend_post))
@@ -1070,6 +1071,8 @@ async fn figures(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>)
                 button type="submit" { "统计" }
                 " "
                 a href=(format!("/licenses/figures.xlsx?from={from}&to={to}")) { "下载 Excel" }
+                " "
+                a href=(format!("/licenses/figures.docx?from={from}&to={to}")) { "下载情况报告（Word）" }
             }
         }
         p.hint { "签发率 = 以电子证照出件的办件 ÷ 结果为该类证照的出件办件；使用率 = 期末有效证照中期内被使用过的 ÷ 期末存量。分母为 0 时显示“—”。" }
@@ -1125,5 +1128,61 @@ async fn figures_xlsx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Per
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         "licenses-figures.xlsx",
         &format!("电子证照统计_{from}_{to}.xlsx"),
+    ))
+}
+
+/// The period's 电子证照 report as a .docx: the totals in sentences a work summary can take,
+/// then the table by type and department.
+async fn figures_docx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>) -> PageResult {
+    p.actor.require_any_role(ReadLicenses::ROLES)?;
+    let (rows, depts, from, to) = figure_rows(&ctx, &p, &q).await?;
+    let sum = |f: fn(&FigureRow) -> i64| rows.iter().map(f).sum::<i64>();
+    let (issued, stock, uses, exempt) = (
+        sum(|r| r.issued),
+        sum(|r| r.stock),
+        sum(|r| r.uses),
+        sum(|r| r.exempt_uses),
+    );
+    let (cases, from_cases, used) = (
+        sum(|r| r.case_results),
+        sum(|r| r.issued_from_cases),
+        sum(|r| r.used_licenses),
+    );
+    let rate = |n: i64, d: i64| pct((d > 0).then(|| n as f64 / d as f64));
+    let mut d = tabular::Doc::new(format!("{}电子证照运行情况（{from} 至 {to}）", p.city));
+    d.heading(1, format!("{}电子证照运行情况", p.city));
+    d.paragraph(format!("统计期间：{from} 至 {to}。"));
+    d.paragraph(format!(
+        "期内签发电子证照 {issued} 张，期末有效证照存量 {stock} 张；证照被亮证、查验、调用和免证办使用 {uses} 次，其中免证办 {exempt} 次；期末有效证照中期内被使用过的 {used} 张，使用率 {}。",
+        rate(used, stock)
+    ));
+    d.paragraph(format!(
+        "结果为电子证照的事项期内出件 {cases} 件，以电子证照出件 {from_cases} 件，电子证照签发率 {}。",
+        rate(from_cases, cases)
+    ));
+    let headers = ["证照类型", "颁发部门", "签发量", "存量", "使用量", "免证办", "使用率", "签发率"];
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                r.type_name.clone(),
+                dept_of(&depts, r.dept_id),
+                r.issued.to_string(),
+                r.stock.to_string(),
+                r.uses.to_string(),
+                r.exempt_uses.to_string(),
+                pct(r.use_rate),
+                pct(r.issue_rate),
+            ]
+        })
+        .collect();
+    d.heading(2, "分类型、分部门情况");
+    d.table(&headers, &table);
+    let bytes = d.to_bytes().map_err(Error::internal)?;
+    Ok(webcore::download::attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "licenses-report.docx",
+        &format!("电子证照运行情况_{from}_{to}.docx"),
     ))
 }

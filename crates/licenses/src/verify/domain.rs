@@ -19,6 +19,8 @@ pub struct Check {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Default)]
 pub struct Summary {
     pub identifier: String,
+    pub type_code: String,
+    pub type_version: i64,
     pub type_name: String,
     pub holder_name: String,
     pub holder_id_no: String,
@@ -145,6 +147,8 @@ pub fn summary(doc: &Value) -> Summary {
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
     Summary {
         identifier: text(&s["license"]["identifier"]),
+        type_code: text(&s["license"]["typeCode"]),
+        type_version: s["license"]["typeVersion"].as_i64().unwrap_or_default(),
         type_name: text(&s["license"]["typeName"]),
         holder_name: text(&s["name"]),
         holder_id_no: text(&s["identifier"]),

@@ -235,20 +235,29 @@ impl ServicesService {
                 detail: "一件事尚未全部办结，不能出件".into(),
             });
         }
-        for (c, v) in cases {
-            let (next, e) = c.apply(
-                &Action::Deliver {
-                    method,
-                    detail: detail.into(),
-                },
-                actor.user_id,
-                now,
-                &cal,
-            )?;
+        // Results that are licenses: issued before the transaction (idempotent by case), as
+        // a single case's delivery does; the write connection is not held meanwhile.
+        drop(tx);
+        let mut actions = Vec::new();
+        let mut paper = Vec::new();
+        for (c, _) in &cases {
+            let asked = Action::Deliver {
+                method,
+                detail: detail.into(),
+            };
+            let (action, result) = self.result_license(actor, c.id, asked, &cal, now).await?;
+            actions.push(action);
+            paper.extend(result);
+        }
+        let mut tx = self.db.begin().await?;
+        for ((c, _), action) in cases.into_iter().zip(&actions) {
+            let (c, v) = self.load(&mut tx, c.id).await?;
+            let (next, e) = c.apply(action, actor.user_id, now, &cal)?;
             crate::cases::store::update_case(&mut tx, by, &next, v).await?;
             self.record(&mut tx, actor, &next, &e, now).await?;
         }
         tx.commit().await?;
+        self.note_paper_results(by, paper).await;
         self.bundle_case(actor, number).await
     }
 }

@@ -571,19 +571,30 @@ impl ServicesService {
             }
         }
         tx.commit().await?;
-        if let (Some(r), Some(l)) = (paper_result, &self.licenses) {
-            // Only the 签发率 count: the delivery stands even if the library cannot record it.
+        self.note_paper_results(by, paper_result.into_iter().collect())
+            .await;
+        Ok(Self::view(actor, next))
+    }
+
+    /// Tells the license library of results delivered on paper, for 签发率. Only a count: the
+    /// delivery stands even if the library cannot record it.
+    pub(crate) async fn note_paper_results(
+        &self,
+        by: Authorized<'_>,
+        results: Vec<licenses::issue::case::CaseResult>,
+    ) {
+        let Some(l) = &self.licenses else { return };
+        for r in results {
             if let Err(e) = l.note_paper_result(by, &r).await {
-                tracing::warn!(case = %next.number, error = %e, "出件 result not recorded in the license library");
+                tracing::warn!(case = %r.case_ref, error = %e, "出件 result not recorded in the license library");
             }
         }
-        Ok(Self::view(actor, next))
     }
 
     /// 出件 of a case whose item's result is a license type: as 电子证照, the license is issued
     /// first (idempotent by the case number, so a retried delivery finds it) and the delivery
     /// names it; on paper, the case is returned to be recorded for 签发率 after the commit.
-    async fn result_license(
+    pub(crate) async fn result_license(
         &self,
         actor: &Actor,
         id: i64,

@@ -109,6 +109,10 @@ async fn case_view(
         },
         Action::EndSpecial { note: "-".into() },
         Action::Withdraw { reason: "-".into() },
+        Action::Deliver {
+            method: c.delivery_options.first().copied().unwrap_or(DeliveryMethod::Window),
+            detail: "-".into(),
+        },
     ];
     let ok = s.permitted(&p.actor, c, &probes).await?;
     let may = |code: &str| probes.iter().zip(&ok).any(|(a, k)| *k && a.code() == code);
@@ -162,6 +166,9 @@ async fn case_view(
             }
             @if let Some(tol) = &c.tolerated {
                 dt { "容缺材料" } dd #case-tolerated { (tol.materials.iter().map(name_of).collect::<Vec<_>>().join("、")) "，须于 " (format_minute(tol.due_at)) " 前补齐" @if now > tol.due_at { strong { "（已逾期）" } } }
+            }
+            @if let Some(d) = &c.delivery {
+                dt { "出件" } dd #case-delivery { (d.method.label()) @if !d.detail.is_empty() { "：" (d.detail) } "（" (format_minute(d.at)) "）" }
             }
             @if c.paused_minutes > 0 {
                 dt { "累计暂停" } dd { (format!("{:.1}", c.paused_minutes as f64 / cal.office_hours().minutes_per_day() as f64)) " 个工作日" }
@@ -267,6 +274,25 @@ async fn case_view(
                     button type="submit" { "办结" }
                 }
             }
+            // A 一件事's cases are delivered together at the 综合窗口.
+            @if may("deliver") && c.bundle_case_id.is_none() {
+                form #deliver method="post" action=(act) {
+                    (csrf_input(p)) input type="hidden" name="action" value="deliver";
+                    div.field {
+                        label for="method" { "出件方式" }
+                        select #method name="method" {
+                            @for d in &c.delivery_options { option value=(d.code()) { (d.label()) } }
+                        }
+                        (field_error(errs("deliver"), "method"))
+                    }
+                    div.field {
+                        label for="detail" { "说明（窗口号或邮寄单号和地址；以电子证照出件时自动签发证照）" }
+                        input #detail name="detail" value=(typed("deliver", "detail")) aria-invalid=[invalid("deliver", "detail")];
+                        (field_error(errs("deliver"), "detail"))
+                    }
+                    button type="submit" { "出件" }
+                }
+            }
             @if may("withdraw") {
                 form #withdraw method="post" action=(act) {
                     (csrf_input(p)) input type="hidden" name="action" value="withdraw";
@@ -343,6 +369,11 @@ fn action_from(f: &FormData) -> Result<Action, Error> {
             text: f.get("text").into(),
         },
         "close" => Action::Close,
+        "deliver" => Action::Deliver {
+            method: DeliveryMethod::parse(f.get("method"))
+                .ok_or_else(|| Error::field("method", "invalid_enum", "请选择出件方式"))?,
+            detail: f.get("detail").into(),
+        },
         "withdraw" => Action::Withdraw {
             reason: f.get("reason").into(),
         },

@@ -221,7 +221,12 @@ fn material_boxes(ms: &[Material], f: &FormData) -> Markup {
             legend { "上传材料（勾选已上传的材料）" }
             @for m in ms {
                 @if let Some(l) = &m.from_license {
-                    p.check { (m.name) "：调取" (l) "电子证照，免提交" }
+                    // Taken from the license when it can be; if not (none, expired, revoked),
+                    // the paper is handed in after all, so it can still be ticked.
+                    div.check {
+                        p { (m.name) "：调取" (l) "电子证照，免提交" }
+                        label.small { input type="checkbox" name="materials" value=(m.key) checked[chosen.contains(&m.key.as_str())]; " 无法调取时，已提交纸质" (m.name) }
+                    }
                 } @else {
                     div.check { label { input type="checkbox" name="materials" value=(m.key) checked[chosen.contains(&m.key.as_str())]; " " (m.name) @if m.required { "（必需）" } } }
                 }
