@@ -645,7 +645,14 @@ async fn a_delivered_case_issues_once_and_counts_for_the_issue_rate(db: Db) {
     // A form without a required field: refused naming it, nothing written.
     let e = w
         .svc
-        .issue_for_case(by, case_result(&w, "B002", json!({"name": "张三", "occupation": "餐饮服务"})))
+        .issue_for_case(
+            by,
+            case_result(
+                &w,
+                "B002",
+                json!({"name": "张三", "occupation": "餐饮服务"}),
+            ),
+        )
         .await
         .unwrap_err();
     match &e {
@@ -684,11 +691,7 @@ async fn a_delivered_case_issues_once_and_counts_for_the_issue_rate(db: Db) {
 async fn holders_are_reminded_once_before_expiry(db: Db) {
     let w = world(db).await;
     let now = w.db().now();
-    let day = |ms: i64| {
-        kernel::clock::to_china(ms)
-            .format("%Y-%m-%d")
-            .to_string()
-    };
+    let day = |ms: i64| kernel::clock::to_china(ms).format("%Y-%m-%d").to_string();
     // Valid one year: issued 350 days ago it expires in about 15 days, inside the 30-day window.
     let mut near = w.new_health(&resident_id(), "张三");
     near.valid_from = Some(day(now - 350 * 86_400_000));
@@ -702,7 +705,11 @@ async fn holders_are_reminded_once_before_expiry(db: Db) {
     w.svc.issue(w.actor("appr_h"), stranger).await.unwrap();
 
     assert_eq!(w.svc.send_expiry_reminders(now).await.unwrap(), 1);
-    assert_eq!(w.svc.send_expiry_reminders(now).await.unwrap(), 0, "once only");
+    assert_eq!(
+        w.svc.send_expiry_reminders(now).await.unwrap(),
+        0,
+        "once only"
+    );
     let notify = notify::NotifyService::new(w.db().clone());
     let inbox = notify
         .inbox(
@@ -725,5 +732,8 @@ async fn holders_are_reminded_once_before_expiry(db: Db) {
     assert!(mine[0].body.contains("健康证明"), "{:?}", mine[0]);
     assert!(!inbox.iter().any(|m| m.body.contains(&far.identifier)));
     let audit = audit_of(w.db(), "license", near.id).await;
-    assert!(audit.iter().any(|(a, _)| a == "expiry_reminder"), "{audit:?}");
+    assert!(
+        audit.iter().any(|(a, _)| a == "expiry_reminder"),
+        "{audit:?}"
+    );
 }

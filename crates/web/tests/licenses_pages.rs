@@ -141,7 +141,9 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     let svc = services::ServicesService::new(db.clone()).with_licenses(lic.clone());
     let mut health = svc.published_item(h.health_item).await.unwrap().content;
     health.result_license = Some("健康证明".into());
-    health.delivery.push(services::domain::DeliveryMethod::License);
+    health
+        .delivery
+        .push(services::domain::DeliveryMethod::License);
     svc.update_item(&cli, h.health_item, health).await.unwrap();
     svc.publish_item(&cli, h.health_item).await.unwrap();
     let mut stall = svc.published_item(h.stall_item).await.unwrap().content;
@@ -229,7 +231,9 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     b.set_size(390, 844).await;
     let verdict = verify(&b, &url, &qr).await;
     assert!(
-        verdict.starts_with("证照无效") && verdict.contains("撤销") && verdict.contains("体检结论有误"),
+        verdict.starts_with("证照无效")
+            && verdict.contains("撤销")
+            && verdict.contains("体检结论有误"),
         "{verdict}"
     );
     b.screenshot("verify-revoked-phone").await;

@@ -35,16 +35,13 @@ pub struct CaseResult {
 
 impl LicensesService {
     async fn result_type(&self, type_ref: &str) -> Result<LicenseType> {
-        let t = self
-            .license_type_by_ref(type_ref)
-            .await?
-            .ok_or_else(|| {
-                Error::field(
-                    "result_license",
-                    "unknown_type",
-                    format!("证照库中没有证照类型“{type_ref}”"),
-                )
-            })?;
+        let t = self.license_type_by_ref(type_ref).await?.ok_or_else(|| {
+            Error::field(
+                "result_license",
+                "unknown_type",
+                format!("证照库中没有证照类型“{type_ref}”"),
+            )
+        })?;
         if t.published_version == 0 {
             return Err(Error::field(
                 "result_license",
@@ -57,7 +54,11 @@ impl LicensesService {
 
     /// The fields of the result type that an application form with `form_keys` cannot fill
     /// (labels), for checking an item whose result is that type before it is saved.
-    pub async fn result_type_gaps(&self, type_ref: &str, form_keys: &[&str]) -> Result<Vec<String>> {
+    pub async fn result_type_gaps(
+        &self,
+        type_ref: &str,
+        form_keys: &[&str],
+    ) -> Result<Vec<String>> {
         let t = self.result_type(type_ref).await?;
         let v = self.type_version(t.id, t.published_version).await?;
         Ok(v.content
@@ -82,7 +83,9 @@ impl LicensesService {
             } else {
                 r.form.get(&f.key).cloned()
             };
-            if let Some(value) = value.filter(|v| !matches!(v, Value::String(s) if s.trim().is_empty())) {
+            if let Some(value) =
+                value.filter(|v| !matches!(v, Value::String(s) if s.trim().is_empty()))
+            {
                 fields.insert(f.key.clone(), value);
             }
         }
@@ -94,16 +97,22 @@ impl LicensesService {
             valid_from: None,
             source: Some(r.case_ref.clone()),
         };
-        self.issue_for(by, input, r.dept_id, r.holder_user_id, Some((&r.case_ref, r.at)))
-            .await
-            .map_err(|e| match e {
-                Error::Validation(_) => Error::field(
-                    "method",
-                    "license_not_issued",
-                    format!("不能以电子证照出件：{}", e.detail()),
-                ),
-                other => other,
-            })
+        self.issue_for(
+            by,
+            input,
+            r.dept_id,
+            r.holder_user_id,
+            Some((&r.case_ref, r.at)),
+        )
+        .await
+        .map_err(|e| match e {
+            Error::Validation(_) => Error::field(
+                "method",
+                "license_not_issued",
+                format!("不能以电子证照出件：{}", e.detail()),
+            ),
+            other => other,
+        })
     }
 
     /// 出件 on paper only: the case counts for 签发率 without a license.

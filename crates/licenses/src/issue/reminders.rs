@@ -63,7 +63,12 @@ impl LicensesService {
                 m.vars = [
                     ("证照", l.type_name.clone()),
                     ("持证人", l.holder_name.clone()),
-                    ("到期日", kernel::clock::to_china(until).format("%Y-%m-%d").to_string()),
+                    (
+                        "到期日",
+                        kernel::clock::to_china(until)
+                            .format("%Y-%m-%d")
+                            .to_string(),
+                    ),
                     ("剩余天数", left.to_string()),
                     ("证照标识", l.identifier.clone()),
                 ]

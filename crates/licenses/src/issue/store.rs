@@ -239,7 +239,10 @@ fn filter_sql(f: &Filter) -> (String, Vec<Bind>) {
         }
     }
     if let Some(t) = f.type_id {
-        sql.push_str(&format!(" AND l.type_id = {}", push(&mut binds, Bind::Int(t))));
+        sql.push_str(&format!(
+            " AND l.type_id = {}",
+            push(&mut binds, Bind::Int(t))
+        ));
     }
     if let Some(h) = &f.holder_id_no {
         let p = push(&mut binds, Bind::Text(h.clone()));

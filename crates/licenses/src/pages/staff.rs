@@ -21,13 +21,18 @@ use kernel::page::PageQuery;
 use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use webcore::layout::{alert, csrf_input, error_summary, field_error, notice, page, pager, text_field};
+use webcore::layout::{
+    alert, csrf_input, error_summary, field_error, notice, page, pager, text_field,
+};
 use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
 pub fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/licenses/types", get(types))
-        .route("/licenses/types/new", get(new_type_form).post(new_type_post))
+        .route(
+            "/licenses/types/new",
+            get(new_type_form).post(new_type_post),
+        )
         .route("/licenses/types/{id}", get(type_page).post(type_edit))
         .route("/licenses/types/{id}/publish", post(type_publish))
         .route("/licenses/types/{id}/revise", post(type_revise))
@@ -330,7 +335,14 @@ async fn new_type_form(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
         holder_kind: "person".into(),
         ..TypeForm::default()
     };
-    let body = type_form(&p, "/licenses/types/new", &f, &departments(&ctx).await?, &[], true);
+    let body = type_form(
+        &p,
+        "/licenses/types/new",
+        &f,
+        &departments(&ctx).await?,
+        &[],
+        true,
+    );
     Ok(page(&p, "新建证照类型", body).into_response())
 }
 
@@ -360,7 +372,9 @@ async fn new_type_post(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> Pa
         content,
     };
     match svc(&ctx).create_type(&p.actor, input).await {
-        Ok(t) => Ok(Redirect::to(&format!("/licenses/types/{}", t.license_type.id)).into_response()),
+        Ok(t) => {
+            Ok(Redirect::to(&format!("/licenses/types/{}", t.license_type.id)).into_response())
+        }
         Err(e) => refuse(type_errors(form_error(e)?)),
     }
 }
@@ -476,9 +490,10 @@ async fn type_edit(
         return Err(Error::field("version", "not_a_draft", "没有可修改的草稿").into());
     };
     let result = match form.content() {
-        Ok(c) => s.update_draft(&p.actor, id, draft.version, c).await.map_err(|e| {
-            form_error(e).map(type_errors)
-        }),
+        Ok(c) => s
+            .update_draft(&p.actor, id, draft.version, c)
+            .await
+            .map_err(|e| form_error(e).map(type_errors)),
         Err(errs) => Err(Ok(errs)),
     };
     match result {
@@ -612,7 +627,11 @@ async fn issue_body(
     })
 }
 
-async fn issue_form(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<TypeChoice>) -> PageResult {
+async fn issue_form(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Query(q): Query<TypeChoice>,
+) -> PageResult {
     p.actor.require_any_role(Issue::ROLES)?;
     let body = issue_body(&ctx, &p, &q.type_code, &FormData(vec![]), &[]).await?;
     Ok(page(&p, "签发证照", body).into_response())
@@ -693,7 +712,11 @@ async fn license_body(
 ) -> Result<Markup, PageError> {
     let s = svc(ctx);
     let content = s.type_version(l.type_id, l.type_version).await?.content;
-    let dept = s.issuer(l.dept_id).await.map(|d| d.name).unwrap_or_default();
+    let dept = s
+        .issuer(l.dept_id)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default();
     let mine = p.actor.can_see(Some(l.dept_id), None);
     let change = mine && p.actor.has_any_role(ChangeStatus::ROLES);
     let amend = mine && p.actor.has_any_role(Issue::ROLES) && l.status == LicenseStatus::Valid;
@@ -782,12 +805,9 @@ async fn status_post(
     .find(|a| a.code() == f.get("action"))
     .ok_or_else(|| Error::field("action", "invalid_enum", "请选择操作"))?;
     match s.change_status(&p.actor, id, action, f.get("reason")).await {
-        Ok(l) => Ok(Redirect::to(&format!(
-            "/licenses/{}?done=已{}",
-            l.id,
-            action.label()
-        ))
-        .into_response()),
+        Ok(l) => Ok(
+            Redirect::to(&format!("/licenses/{}?done=已{}", l.id, action.label())).into_response(),
+        ),
         Err(e) => {
             let errs = form_error(e)?;
             let l = s.license(&p.actor, id).await?;
@@ -819,7 +839,9 @@ async fn amend_post(
         reason: f.get("reason").to_owned(),
     };
     match s.amend(&p.actor, id, a).await {
-        Ok(l) => Ok(Redirect::to(&format!("/licenses/{}?done=已签发变更后的证照", l.id)).into_response()),
+        Ok(l) => Ok(
+            Redirect::to(&format!("/licenses/{}?done=已签发变更后的证照", l.id)).into_response(),
+        ),
         Err(e) => {
             let errs = form_error(e)?;
             let l = s.license(&p.actor, id).await?;
@@ -850,7 +872,13 @@ async fn search(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<SearchQue
         per_page: Some(20),
     };
     let list = s
-        .search_page(&p.actor, q.type_id, Some(&q.holder_id_no), Some(&q.status), &pq)
+        .search_page(
+            &p.actor,
+            q.type_id,
+            Some(&q.holder_id_no),
+            Some(&q.status),
+            &pq,
+        )
         .await?;
     let types = s.license_types().await?;
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -980,7 +1008,11 @@ async fn import_post(State(ctx): State<AppCtx>, p: PageCtx, mut mp: Multipart) -
     let types = s.license_types().await?;
     let refuse = |field: &str, msg: String| -> PageResult {
         let errs = [FieldError::new(field, "invalid", msg)];
-        Ok(unprocessable(&p, "存量证照导入", import_body(&p, &types, &errs, None)))
+        Ok(unprocessable(
+            &p,
+            "存量证照导入",
+            import_body(&p, &types, &errs, None),
+        ))
     };
     let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() && !b.is_empty()) else {
         return refuse("file", "请选择要导入的 .xlsx 或 .csv 文件".into());
@@ -993,7 +1025,9 @@ async fn import_post(State(ctx): State<AppCtx>, p: PageCtx, mut mp: Multipart) -
         Err(e) => return refuse("file", e.to_string()),
     };
     match s.import(&p.actor, &type_code, None, &sheet).await {
-        Ok(r) => Ok(page(&p, "存量证照导入", import_body(&p, &types, &[], Some(&r))).into_response()),
+        Ok(r) => {
+            Ok(page(&p, "存量证照导入", import_body(&p, &types, &[], Some(&r))).into_response())
+        }
         Err(e @ (Error::Validation(_) | Error::Forbidden(_))) => {
             refuse("file", format!("整个文件未导入：{}", e.detail()))
         }
@@ -1015,14 +1049,20 @@ struct Period {
 fn period(q: &Period, now: i64) -> Result<(i64, i64, String, String), Error> {
     let today = kernel::clock::to_china(now).date_naive();
     let first = today.format("%Y-%m-01").to_string();
-    let from_s = Some(q.from.trim()).filter(|s| !s.is_empty()).map_or(first, str::to_owned);
+    let from_s = Some(q.from.trim())
+        .filter(|s| !s.is_empty())
+        .map_or(first, str::to_owned);
     let to_s = Some(q.to.trim())
         .filter(|s| !s.is_empty())
         .map_or_else(|| today.format("%Y-%m-%d").to_string(), str::to_owned);
     let from = crate::issue::service::parse_day(&from_s, "from")?;
     let to = crate::issue::service::parse_day(&to_s, "to")? + 86_400_000;
     if to <= from {
-        return Err(Error::field("to", "before_from", "结束日期不能早于开始日期"));
+        return Err(Error::field(
+            "to",
+            "before_from",
+            "结束日期不能早于开始日期",
+        ));
     }
     Ok((from, to, from_s, to_s))
 }
@@ -1059,7 +1099,12 @@ async fn figures(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>)
     };
     let bars: Vec<(String, f64)> = rows
         .iter()
-        .map(|r| (format!("{}·{}", r.type_name, dept_of(&depts, r.dept_id)), r.issued as f64))
+        .map(|r| {
+            (
+                format!("{}·{}", r.type_name, dept_of(&depts, r.dept_id)),
+                r.issued as f64,
+            )
+        })
         .collect();
     let body = html! {
         form.filters method="get" action="/licenses/figures" {
@@ -1094,12 +1139,25 @@ async fn figures(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>)
     Ok(page(&p, "证照统计", body).into_response())
 }
 
-async fn figures_xlsx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>) -> PageResult {
+async fn figures_xlsx(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Query(q): Query<Period>,
+) -> PageResult {
     p.actor.require_any_role(ReadLicenses::ROLES)?;
     let (rows, depts, from, to) = figure_rows(&ctx, &p, &q).await?;
     use tabular::Cell;
     let headers: Vec<String> = [
-        "证照类型", "颁发部门", "签发量", "存量", "使用量", "免证办", "使用率", "出件办件", "以电子证照出件", "签发率",
+        "证照类型",
+        "颁发部门",
+        "签发量",
+        "存量",
+        "使用量",
+        "免证办",
+        "使用率",
+        "出件办件",
+        "以电子证照出件",
+        "签发率",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1133,7 +1191,11 @@ async fn figures_xlsx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Per
 
 /// The period's 电子证照 report as a .docx: the totals in sentences a work summary can take,
 /// then the table by type and department.
-async fn figures_docx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>) -> PageResult {
+async fn figures_docx(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Query(q): Query<Period>,
+) -> PageResult {
     p.actor.require_any_role(ReadLicenses::ROLES)?;
     let (rows, depts, from, to) = figure_rows(&ctx, &p, &q).await?;
     let sum = |f: fn(&FigureRow) -> i64| rows.iter().map(f).sum::<i64>();
@@ -1160,7 +1222,16 @@ async fn figures_docx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Per
         "结果为电子证照的事项期内出件 {cases} 件，以电子证照出件 {from_cases} 件，电子证照签发率 {}。",
         rate(from_cases, cases)
     ));
-    let headers = ["证照类型", "颁发部门", "签发量", "存量", "使用量", "免证办", "使用率", "签发率"];
+    let headers = [
+        "证照类型",
+        "颁发部门",
+        "签发量",
+        "存量",
+        "使用量",
+        "免证办",
+        "使用率",
+        "签发率",
+    ];
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {

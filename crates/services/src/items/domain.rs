@@ -315,7 +315,11 @@ impl ItemInput {
         );
         // Without a result type, 电子证照 delivery records the method only (a license kept by
         // another authority's library), as before result types existed.
-        if let Some(r) = self.result_license.as_deref().filter(|r| !r.trim().is_empty()) {
+        if let Some(r) = self
+            .result_license
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+        {
             c.text("result_license", "结果证照类型", r, 100);
         }
         let mut keys = std::collections::HashSet::new();

@@ -110,7 +110,11 @@ async fn case_view(
         Action::EndSpecial { note: "-".into() },
         Action::Withdraw { reason: "-".into() },
         Action::Deliver {
-            method: c.delivery_options.first().copied().unwrap_or(DeliveryMethod::Window),
+            method: c
+                .delivery_options
+                .first()
+                .copied()
+                .unwrap_or(DeliveryMethod::Window),
             detail: "-".into(),
         },
     ];
