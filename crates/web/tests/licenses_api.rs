@@ -22,6 +22,27 @@ async fn verify_page(c: &Client, base: &str, text: &str) -> String {
         .unwrap()
 }
 
+/// The 查证 page's answer to an uploaded credential file (multipart, as a browser sends it).
+async fn verify_file(c: &Client, base: &str, content: &str) -> String {
+    let boundary = "----yiwangtestboundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"license.json\"\r\nContent-Type: application/json\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    );
+    c.http
+        .post(format!("{base}/licenses/verify/file"))
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn licenses_api_issues_verifies_and_revokes(db: Db) {
     let mut cfg = config();
     cfg.licenses.master_key = "00112233445566778899aabbccddeeff".into();
@@ -242,6 +263,15 @@ async fn licenses_api_issues_verifies_and_revokes(db: Db) {
         page.contains("证照真实有效") && page.contains("A市图书馆"),
         "{page}"
     );
+    // A credential file a holder sent, uploaded on the same page; a file that is no
+    // credential is refused in words.
+    let page = verify_file(&anon, &w.url, &vc.to_string()).await;
+    assert!(
+        page.contains("证照真实有效") && page.contains("A市图书馆"),
+        "{page}"
+    );
+    let page = verify_file(&anon, &w.url, "{not json").await;
+    assert!(page.contains("凭证不是合法的 JSON"), "{page}");
     // Revocation needs a reason, then shows at once.
     assert_problem(
         &admin

@@ -384,6 +384,8 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
         .map_err(err)?;
     }
     crate::demo_hotline::populate(db, cfg, seed, &regions(seed)).await?;
+    // The license types first: the service hall's items name them as their results.
+    crate::demo_licenses::populate_types(db, cfg).await?;
     crate::demo_services::populate(db, cfg, seed).await?;
     crate::demo_licenses::populate(db, cfg).await?;
     let mut tx = db.begin().await.map_err(err)?;

@@ -133,11 +133,11 @@ fn types() -> Vec<TypeSpec> {
     ]
 }
 
-pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
+/// The license types, before the service hall's items that name them as their results.
+pub async fn populate_types(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let svc = LicensesService::from_config(db.clone(), cfg);
     let cli = Actor::cli();
-    let mut codes = std::collections::HashMap::new();
     for (name, dept, authority, seq, kind, years, fields) in types() {
         let dept_id = org
             .department_by_name(dept)
@@ -155,7 +155,30 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
         svc.publish_type(&cli, t.license_type.id, 1)
             .await
             .map_err(err)?;
-        codes.insert(name, (code, dept_id));
+    }
+    Ok(())
+}
+
+/// The licenses of `resident1` and the demo company, after the service hall made its users.
+pub async fn populate(db: &Db, cfg: &kernel::config::Config) -> Result<()> {
+    let org = OrgService::new(db.clone(), cfg.auth.clone());
+    let svc = LicensesService::from_config(db.clone(), cfg);
+    let cli = Actor::cli();
+    let mut codes = std::collections::HashMap::new();
+    for (name, ..) in types() {
+        let t = svc
+            .license_type_by_ref(name)
+            .await
+            .map_err(err)?
+            .ok_or_else(|| anyhow!("no license type {name}"))?;
+        let dept = svc
+            .license_type(t.id)
+            .await
+            .map_err(err)?
+            .published()
+            .and_then(|v| v.content.dept_ids.first().copied())
+            .ok_or_else(|| anyhow!("license type {name} has no issuer"))?;
+        codes.insert(name, (t.code, dept));
     }
     // resident1 (one of the service hall's online applicants) gets a 身份证号, so that 我的证照
     // finds the licenses issued to that number.

@@ -55,6 +55,8 @@ struct Spec {
     depth: Depth,
     materials: Vec<Material>,
     fields: Vec<FormField>,
+    /// 结果证照: the license type a delivery as 电子证照 issues.
+    result: Option<&'static str>,
 }
 
 fn specs() -> Vec<Spec> {
@@ -96,7 +98,14 @@ fn specs() -> Vec<Spec> {
                 m("photo", "近期免冠照片", None),
                 m("exam", "体检表", None),
             ],
-            fields: person(),
+            fields: {
+                let mut v = person();
+                v.push(f("occupation", "从业类别", FieldKind::Text));
+                v.push(f("exam_date", "体检日期", FieldKind::Date));
+                v.push(f("exam_org", "体检机构", FieldKind::Text));
+                v
+            },
+            result: Some("健康证明"),
         },
         Spec {
             code: "11690100SJ0000002001",
@@ -115,8 +124,10 @@ fn specs() -> Vec<Spec> {
             fields: {
                 let mut v = person();
                 v.push(f("stall_address", "经营地点", FieldKind::Text));
+                v.push(f("items", "经营品种", FieldKind::Text));
                 v
             },
+            result: Some("食品小摊贩备案卡"),
         },
         Spec {
             code: "11690100SJ0000002002",
@@ -133,6 +144,7 @@ fn specs() -> Vec<Spec> {
                 m("address_proof", "住所使用证明", None),
             ],
             fields: company(),
+            result: None,
         },
         Spec {
             code: "11690100GA0000003001",
@@ -145,6 +157,7 @@ fn specs() -> Vec<Spec> {
             depth: Depth::ZeroVisit,
             materials: vec![licence(), id()],
             fields: company(),
+            result: None,
         },
         Spec {
             code: "11690100RS0000004001",
@@ -157,6 +170,7 @@ fn specs() -> Vec<Spec> {
             depth: Depth::FullyOnline,
             materials: vec![licence(), m("staff_list", "参保人员名单", None)],
             fields: company(),
+            result: None,
         },
         Spec {
             code: "11690100GS0000005001",
@@ -169,6 +183,7 @@ fn specs() -> Vec<Spec> {
             depth: Depth::AtMostOnce,
             materials: vec![licence(), property()],
             fields: company_at_site(),
+            result: None,
         },
         Spec {
             code: "11690100GD0000006001",
@@ -181,6 +196,7 @@ fn specs() -> Vec<Spec> {
             depth: Depth::AtMostOnce,
             materials: vec![licence(), property(), m("load", "用电负荷说明", None)],
             fields: company_at_site(),
+            result: None,
         },
         Spec {
             code: "11690100RQ0000007001",
@@ -193,6 +209,7 @@ fn specs() -> Vec<Spec> {
             depth: Depth::AtMostOnce,
             materials: vec![licence(), property(), m("pipe_plan", "室内管线图", None)],
             fields: company_at_site(),
+            result: None,
         },
         Spec {
             code: "11690100SJ0000002003",
@@ -214,6 +231,7 @@ fn specs() -> Vec<Spec> {
                 v.push(f("site", "经营地址", FieldKind::Text));
                 v
             },
+            result: None,
         },
     ]
 }
@@ -257,7 +275,7 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
             windows: "A市政务服务中心一楼综合窗口".into(),
             hours: "工作日 9:00-12:00，13:30-17:30".into(),
             cross_region: vec![],
-            result_license: None,
+            result_license: s.result.map(str::to_owned),
             special_procedures: vec![],
             auto_rule: None,
             notes: String::new(),
@@ -350,6 +368,10 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
                 ("id_no", id_no.as_str()),
                 ("mobile", "13912340001"),
                 ("stall_address", "A1区夜市东区 12 号摊位"),
+                ("items", "早餐点心"),
+                ("occupation", "餐饮服务"),
+                ("exam_date", "2026-11-20"),
+                ("exam_org", "A市疾病预防控制中心"),
             ]
             .iter()
             .map(|(k, v)| (k.to_string(), json!(v)))
@@ -366,10 +388,17 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
                 item_id: ids[0],
                 scenario: None,
                 applicant: applicant(name, phone),
-                form: [("name", name), ("id_no", id_no.as_str()), ("mobile", phone)]
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), json!(v)))
-                    .collect(),
+                form: [
+                    ("name", name),
+                    ("id_no", id_no.as_str()),
+                    ("mobile", phone),
+                    ("occupation", "餐饮服务"),
+                    ("exam_date", "2026-11-20"),
+                    ("exam_org", "A市第一人民医院体检中心"),
+                ]
+                .iter()
+                .map(|(k, v)| (k.to_string(), json!(v)))
+                .collect(),
                 materials: vec!["photo".into(), "exam".into()],
             },
         )

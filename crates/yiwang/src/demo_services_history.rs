@@ -154,9 +154,21 @@ fn applicant(rng: &mut ChaCha8Rng, item: &ServiceItem) -> (Applicant, Map<String
     };
     form.insert("mobile".into(), json!(phone));
     for f in &item.content.fields {
-        if matches!(f.key.as_str(), "site" | "stall_address") {
-            form.insert(f.key.clone(), json!(SITES.choose(rng).unwrap()));
-        }
+        let value = match f.key.as_str() {
+            "site" | "stall_address" => json!(SITES.choose(rng).unwrap()),
+            "occupation" => json!(["餐饮服务", "食品生产", "公共场所"].choose(rng).unwrap()),
+            "exam_date" => json!(format!(
+                "2026-{:02}-{:02}",
+                rng.gen_range(1..12),
+                rng.gen_range(1..29)
+            )),
+            "exam_org" => json!(["A市疾病预防控制中心", "A市第一人民医院体检中心"]
+                .choose(rng)
+                .unwrap()),
+            "items" => json!(["早餐点心", "水果", "熟食", "饮品"].choose(rng).unwrap()),
+            _ => continue,
+        };
+        form.insert(f.key.clone(), value);
     }
     (a, form)
 }
@@ -474,7 +486,9 @@ pub async fn populate(
     db.clock = clock.clone();
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let cli = Actor::cli();
-    let svc = ServicesService::new(db.clone());
+    // 出件 as 电子证照 issues the result license from the case, as in production.
+    let svc = ServicesService::new(db.clone())
+        .with_licenses(licenses::LicensesService::from_config(db.clone(), cfg));
     let cal = kernel::calendar::load(&db).await.map_err(err)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x0005_e4c1);
     let actor_of = |username: &'static str| {
@@ -614,7 +628,11 @@ pub async fn populate(
         // Now and then a stall bundle, online.
         if day % 6 == 2 {
             let who = hall.citizens.choose(&mut rng).unwrap().clone();
-            let (_, form) = applicant(&mut rng, &items[1]);
+            // One form for both items of the bundle (一数一源): the stall's and the health's.
+            let (_, mut form) = applicant(&mut rng, &items[1]);
+            for (k, v) in applicant(&mut rng, &items[0]).1 {
+                form.entry(k).or_insert(v);
+            }
             let at = morning + rng.gen_range(0..(6 * 60)) * 60_000;
             if at < real_now {
                 hall.at(at);
@@ -631,7 +649,13 @@ pub async fn populate(
                                 user_id: who.user_id,
                             },
                             form: form.clone(),
-                            materials: vec!["photo".into(), "exam".into(), "stall_place".into()],
+                            // The ID card on paper: most applicants hold no e-license of it.
+                            materials: vec![
+                                "id_card".into(),
+                                "photo".into(),
+                                "exam".into(),
+                                "stall_place".into(),
+                            ],
                         },
                     )
                     .await

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppCtx> {
         .route("/licenses/mine/{id}", get(mine_one))
         .route("/licenses/mine/{id}/present", post(present))
         .route("/licenses/verify", get(verify_form).post(verify_post))
+        .route("/licenses/verify/file", post(verify_file))
         .merge(staff::routes())
 }
 
@@ -226,6 +227,13 @@ fn verify_form_view(text: &str, result: Markup) -> Markup {
             }
             div.actions { button type="submit" { "查证" } }
         }
+        form #verify-file method="post" action="/licenses/verify/file" enctype="multipart/form-data" {
+            div.field {
+                label for="file" { "或上传凭证文件（.json）" }
+                input #file type="file" name="file" accept=".json,application/json,application/vc";
+            }
+            div.actions { button type="submit" { "上传并查证" } }
+        }
         (result)
     }
 }
@@ -239,17 +247,15 @@ async fn verify_form(State(ctx): State<AppCtx>) -> Response {
     .into_response()
 }
 
-/// Public: no session, so no CSRF; it changes nothing but the usage log.
-async fn verify_post(
-    State(ctx): State<AppCtx>,
-    auth: Option<Extension<Authenticated>>,
-    f: FormData,
-) -> PageResult {
-    let text = f.get("text").trim().to_owned();
-    let actor = auth.as_ref().map(|a| &a.0.actor);
-    let s = svc(&ctx);
+/// Checks the pasted text: a credential (JSON) or a 亮证码.
+async fn verify_text(
+    ctx: &AppCtx,
+    actor: Option<&kernel::Actor>,
+    text: &str,
+) -> Result<Markup, PageError> {
+    let s = svc(ctx);
     let r = if text.starts_with('{') {
-        match serde_json::from_str::<serde_json::Value>(&text) {
+        match serde_json::from_str::<serde_json::Value>(text) {
             Ok(doc) => s.verify(actor, &doc).await,
             Err(_) => Err(kernel::Error::field(
                 "text",
@@ -258,13 +264,52 @@ async fn verify_post(
             )),
         }
     } else {
-        s.verify_presentation(actor, &text).await
+        s.verify_presentation(actor, text).await
     };
-    let result = match r {
-        Ok(v) => result_view(&v, &labels_of(&ctx, &v).await),
+    Ok(match r {
+        Ok(v) => result_view(&v, &labels_of(ctx, &v).await),
         Err(e @ kernel::Error::Validation(_)) => alert(&e.detail()),
         Err(e) => return Err(e.into()),
+    })
+}
+
+/// Public, like the text form: a credential file a holder sent (at most the body limit).
+async fn verify_file(
+    State(ctx): State<AppCtx>,
+    auth: Option<Extension<Authenticated>>,
+    mut mp: axum::extract::Multipart,
+) -> PageResult {
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = mp.next_field().await {
+        if field.name() == Some("file") {
+            bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+        }
+    }
+    let result = match String::from_utf8(bytes) {
+        Ok(t) if !t.trim().is_empty() => {
+            let actor = auth.as_ref().map(|a| &a.0.actor);
+            verify_text(&ctx, actor, t.trim()).await?
+        }
+        Ok(_) => alert("请选择凭证文件"),
+        Err(_) => alert("文件不是文本格式的凭证（JSON）"),
     };
+    Ok(public_page(
+        &ctx.config.city.bureau,
+        "查证",
+        verify_form_view("", result),
+    )
+    .into_response())
+}
+
+/// Public: no session, so no CSRF; it changes nothing but the usage log.
+async fn verify_post(
+    State(ctx): State<AppCtx>,
+    auth: Option<Extension<Authenticated>>,
+    f: FormData,
+) -> PageResult {
+    let text = f.get("text").trim().to_owned();
+    let actor = auth.as_ref().map(|a| &a.0.actor);
+    let result = verify_text(&ctx, actor, &text).await?;
     Ok(public_page(
         &ctx.config.city.bureau,
         "查证",
