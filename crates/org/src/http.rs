@@ -346,6 +346,9 @@ async fn api_update_user(
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub password: String,
+    /// Required when users change their own password.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// Sets a user's password (admins, or the user themself); ends their sessions.
@@ -357,7 +360,9 @@ async fn api_set_password(
     Path(id): Path<i64>,
     Json(p): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    svc(&ctx).set_password(&a, id, &p.password).await?;
+    svc(&ctx)
+        .set_password(&a, id, p.current_password.as_deref(), &p.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -412,13 +417,40 @@ struct NextQuery {
 
 fn safe_next(next: Option<&str>) -> String {
     // Only local paths: an open redirect would let a phishing link pass through our login.
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".into(),
-    }
+    webcore::redirect::local_path(next.unwrap_or(""), "/").to_owned()
 }
 
-fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> Markup {
+/// The login form's own CSRF token (login CSRF: a form posted from another site must not log
+/// the visitor into an account of the attacker's), kept in a cookie of the login page only.
+const LOGIN_CSRF_COOKIE: &str = "yiwang_login_csrf";
+
+fn login_csrf_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The login form with a fresh CSRF token and the cookie that holds it.
+fn login_answer(
+    ctx: &AppCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
+    let token = crate::service::random_token(24);
+    let cookie = login_csrf_cookie(&token, is_https(headers, &ctx.config));
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        login_form(ctx, &token, next, username, error),
+    )
+        .into_response()
+}
+
+fn login_form(ctx: &AppCtx, csrf: &str, next: &str, username: &str, error: Option<&str>) -> Markup {
     layout::public_page(
         &ctx.config.city.bureau,
         "登录",
@@ -427,6 +459,7 @@ fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> 
             p.muted { (ctx.config.city.bureau) " · 一网统一身份" }
             @if let Some(e) = error { (alert(e)) }
             form method="post" action="/login" {
+                input type="hidden" name=(webcore::CSRF_FIELD) value=(csrf);
                 input type="hidden" name="next" value=(next);
                 (text_field("用户名", "username", username, &[], r#"autocomplete="username" required autofocus"#))
                 div.field {
@@ -441,9 +474,11 @@ fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> 
 
 async fn login_page(
     State(ctx): State<AppCtx>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
-) -> Markup {
-    login_form(&ctx, &safe_next(q.next.as_deref()), "", None)
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    login_answer(&ctx, &headers, StatusCode::OK, &next, "", None)
 }
 
 async fn login_submit(
@@ -453,6 +488,17 @@ async fn login_submit(
     form: FormData,
 ) -> Response {
     let next = safe_next(Some(form.get("next")));
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || form.get(webcore::CSRF_FIELD) != expected {
+        return login_answer(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            form.get("username"),
+            Some("登录表单已过期或来源不明，请重新输入用户名和密码"),
+        );
+    }
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -471,11 +517,14 @@ async fn login_submit(
         }
         Err(e) => {
             let status = webcore::error::status_of(&e);
-            (
+            login_answer(
+                &ctx,
+                &headers,
                 status,
-                login_form(&ctx, &next, form.get("username"), Some(&e.detail())),
+                &next,
+                form.get("username"),
+                Some(&e.detail()),
             )
-                .into_response()
         }
     }
 }
@@ -1152,7 +1201,13 @@ async fn user_submit(
     let s = svc(&ctx);
     let result = async {
         if form.get("action") == "password" {
-            s.set_password(&p.actor, id, form.get("password")).await?;
+            s.set_password(
+                &p.actor,
+                id,
+                form.opt("current_password").as_deref(),
+                form.get("password"),
+            )
+            .await?;
         } else {
             let phone = form.get("phone").to_owned();
             let ch = UserChanges {

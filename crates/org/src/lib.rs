@@ -16,7 +16,10 @@ pub use service::OrgService;
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("org", 1, "0001_org")]
+    vec![
+        kernel::migration!("org", 1, "0001_org"),
+        kernel::migration!("org", 2, "0002_password_history"),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order (for tests
