@@ -420,6 +420,10 @@ fn safe_next(next: Option<&str>) -> String {
     webcore::redirect::local_path(next.unwrap_or(""), "/").to_owned()
 }
 
+/// The password policy in words, beside every field that sets a password.
+const PASSWORD_RULE: &str =
+    "至少 10 位，包含大写字母、小写字母、数字、符号中的三类；不能包含用户名，不能是常见密码或最近用过的密码。";
+
 /// The login form's own CSRF token (login CSRF: a form posted from another site must not log
 /// the visitor into an account of the attacker's), kept in a cookie of the login page only.
 const LOGIN_CSRF_COOKIE: &str = "yiwang_login_csrf";
@@ -1047,7 +1051,9 @@ async fn render_users(
                         div.field {
                             label for="new-password" { "初始密码" }
                             input #new-password type="password" name="password" required autocomplete="new-password"
+                                aria-describedby="new-password-hint"
                                 aria-invalid=[errors.iter().any(|e| e.field == "password").then_some("true")];
+                            small.muted #new-password-hint { (PASSWORD_RULE) }
                             (field_error(errors, "password"))
                         }
                     }
@@ -1175,12 +1181,22 @@ async fn render_user(
             }
             div.card {
                 h2 { "重置密码" }
-                form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的密码？其已登录的会话将失效。" {
+                form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的密码？其已登录的会话和 API 令牌将失效，登录锁定将解除。" {
                     (csrf_input(p))
                     input type="hidden" name="action" value="password";
+                    // One's own password is changed with the current one, not reset.
+                    @if p.actor.user_id == Some(id) {
+                        div.field {
+                            label for="current-password" { "当前密码" }
+                            input #current-password type="password" name="current_password" autocomplete="current-password" required;
+                            (field_error(errors, "current_password"))
+                        }
+                    }
                     div.field {
                         label for="reset-password" { "新密码" }
-                        input #reset-password type="password" name="password" autocomplete="new-password" required;
+                        input #reset-password type="password" name="password" autocomplete="new-password" required
+                            aria-describedby="reset-password-hint";
+                        small.muted #reset-password-hint { (PASSWORD_RULE) }
                         (field_error(errors, "password"))
                     }
                     button.danger type="submit" { "重置密码" }
