@@ -19,6 +19,7 @@ testkit::on_both_backends!(migrations;
     lockout_is_per_account_and_address_and_a_reset_lifts_it,
     own_password_change_needs_the_current_one_and_a_reset_revokes_everything,
     passwords_follow_the_policy,
+    passwords_expire_when_configured,
     security_headers_on_every_answer_and_no_inline_script,
     metrics_only_for_configured_addresses_or_the_token,
     open311_api_key_never_in_the_address,
@@ -834,4 +835,42 @@ async fn openapi_component_names_do_not_collide(_db: Db) {
         clashes.is_empty(),
         "replaced in the merged document: {clashes:?}"
     );
+}
+
+/// With `auth.password_max_age_days`, a password older than that no longer logs in until it
+/// is reset; without it (the default) passwords do not expire.
+async fn passwords_expire_when_configured(db: Db) {
+    let mut db = db;
+    let start = 1_780_000_000_000;
+    db.clock = kernel::clock::Clock::manual(start);
+    let mut cfg = config();
+    cfg.auth.password_max_age_days = 90;
+    let w = world_with(db.clone(), cfg.clone()).await;
+    let org = org::OrgService::new(db.clone(), cfg.auth.clone());
+    org.login("han_x", PW, "127.0.0.1", "t")
+        .await
+        .expect("fresh");
+    db.clock.set(start + 91 * 86_400_000);
+    let e = org.login("han_x", PW, "127.0.0.1", "t").await.unwrap_err();
+    assert!(
+        matches!(&e, kernel::Error::Unauthorized(m) if m.contains("过期")),
+        "{e:?}"
+    );
+    // Every password of the same age has expired; a reset makes han_x's new one fresh.
+    let admin = org.login("admin", PW, "127.0.0.1", "t").await.unwrap_err();
+    assert!(matches!(admin, kernel::Error::Unauthorized(_)));
+    let cli = kernel::Actor::cli();
+    org.set_password(&cli, w.handler_x, None, "Renewed#2026x")
+        .await
+        .unwrap();
+    org.login("han_x", "Renewed#2026x", "127.0.0.1", "t")
+        .await
+        .expect("reset password is fresh");
+    // Without the setting nothing expires.
+    let plain = org::OrgService::new(db.clone(), config().auth);
+    plain
+        .login("han_y", PW, "127.0.0.1", "t")
+        .await
+        .expect("no expiry by default");
+    w.server.stop().await;
 }
