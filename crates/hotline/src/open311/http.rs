@@ -146,7 +146,7 @@ async fn discovery(
             (
                 "key_service",
                 s(format!(
-                    "提交诉求须提供 api_key：一网平台的 API 令牌，须具有 hotline:write 权限，请向{bureau}申请；查询无需 api_key"
+                    "提交诉求须提供 api_key：一网平台的 API 令牌，须具有 hotline:write 权限，请向{bureau}申请；放在表单字段或 X-Api-Key 请求头中，不能放在网址中；查询无需 api_key"
                 )),
             ),
             (
