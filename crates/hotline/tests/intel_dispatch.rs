@@ -901,7 +901,7 @@ async fn auto_dispatch_above_the_threshold_and_returns_lower_accuracy(db: Db) {
             NewUser {
                 username: "hz_other".into(),
                 display_name: "hz".into(),
-                password: "abc12345".into(),
+                password: "Abc@12345x".into(),
                 dept_id: Some(w.z),
                 roles: vec![Role::Handler],
                 phone: None,

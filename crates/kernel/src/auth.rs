@@ -255,6 +255,12 @@ impl<'a> Authorized<'a> {
     }
 }
 
+/// The token scope that opens an API area for reading (`area:read`) or changing
+/// (`area:write`); see [`Actor::require_area`].
+pub fn area_scope(area: &str, changes: bool) -> String {
+    format!("{area}:{}", if changes { "write" } else { "read" })
+}
+
 /// Declares a permission type: `permission!(pub Dispatch = [Dispatcher, Admin], "hotline:write");`
 #[macro_export]
 macro_rules! permission {
@@ -363,6 +369,18 @@ impl Actor {
                 "该 API 令牌未被授予“{scope}”权限"
             ))),
         }
+    }
+
+    /// The door of an API area (`org`, `hotline`, `services`, …, the first segment after
+    /// `/api/v1/`): a token reads an area only with `area:read` or `area:write` and changes
+    /// anything in it only with `area:write`, whatever the endpoint checks after. Applied to
+    /// every authenticated API call by `webcore::ApiActor`, so a new endpoint cannot forget
+    /// it. Sessions and the command line pass: their roles decide.
+    pub fn require_area(&self, area: &str, changes: bool) -> Result<()> {
+        if self.token_scopes.is_none() {
+            return Ok(());
+        }
+        self.require_scope(&area_scope(area, changes))
     }
 
     /// Checks that the actor holds `P` (role and, for an API token, its scope) and returns the
@@ -519,6 +537,20 @@ mod tests {
         };
         assert!(Authorized::client(&token, "hotline:write").is_err());
         assert!(Authorized::client(&token, "hotline:read").is_ok());
+    }
+
+    #[test]
+    fn a_token_passes_an_area_door_only_with_that_area_scope() {
+        let mut a = Actor::cli();
+        a.via = Via::Token;
+        a.token_scopes = Some(vec!["org:read".into(), "hotline:write".into()]);
+        assert!(a.require_area("org", false).is_ok());
+        assert!(a.require_area("org", true).is_err());
+        assert!(a.require_area("services", false).is_err());
+        assert!(a.require_area("hotline", false).is_ok());
+        assert!(a.require_area("hotline", true).is_ok());
+        // A session passes: its roles decide.
+        assert!(Actor::cli().require_area("services", true).is_ok());
     }
 
     #[test]

@@ -35,7 +35,7 @@ impl std::fmt::Debug for DatabaseConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerConfig {
     pub listen: String,
@@ -46,6 +46,26 @@ pub struct ServerConfig {
     /// Largest request body accepted, in KiB.
     pub body_limit_kb: usize,
     pub request_timeout_secs: u64,
+    /// Addresses that may read `/metrics` without a token (the Prometheus server's).
+    pub metrics_allow: Vec<String>,
+    /// A bearer token that opens `/metrics` from anywhere; empty for none. Best from a file
+    /// (`YIWANG_SERVER__METRICS_TOKEN_FILE`).
+    pub metrics_token: String,
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The metrics token never reaches a log.
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("trust_forwarded_proto", &self.trust_forwarded_proto)
+            .field("body_limit_kb", &self.body_limit_kb)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("metrics_allow", &self.metrics_allow)
+            .field("metrics_token_set", &!self.metrics_token.is_empty())
+            .finish()
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -58,6 +78,11 @@ pub struct AuthConfig {
     /// argon2id cost; the defaults follow OWASP's recommendation (19 MiB, 2 passes).
     pub argon2_memory_kib: u32,
     pub argon2_iterations: u32,
+    /// A new password may not be one of the user's last this many.
+    pub password_history: i64,
+    /// Days after which a password expires and must be reset; 0 never (等保 deployments
+    /// usually set 90).
+    pub password_max_age_days: i64,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -128,6 +153,8 @@ impl Default for ServerConfig {
             trust_forwarded_proto: false,
             body_limit_kb: 2048,
             request_timeout_secs: 60,
+            metrics_allow: vec!["127.0.0.1".into(), "::1".into()],
+            metrics_token: String::new(),
         }
     }
 }
@@ -138,6 +165,8 @@ impl Default for AuthConfig {
             session_hours: 12,
             max_login_failures: 5,
             lockout_minutes: 15,
+            password_history: 5,
+            password_max_age_days: 0,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
         }
@@ -268,6 +297,9 @@ impl Config {
         {
             return Err("auth 的时长和次数必须为正数".into());
         }
+        if self.auth.password_history < 0 || self.auth.password_max_age_days < 0 {
+            return Err("auth.password_history 和 auth.password_max_age_days 不能为负数".into());
+        }
         if !(0.0..=1.0).contains(&self.hotline.auto_dispatch_threshold) {
             return Err(
                 "hotline.auto_dispatch_threshold 应在 0 到 1 之间（0 为不自动派单）".into(),
@@ -286,6 +318,9 @@ impl Config {
         shown.database.url = crate::db::redact_url(&self.database.url);
         if !shown.licenses.master_key.is_empty() {
             shown.licenses.master_key = "（已设置，不显示）".into();
+        }
+        if !shown.server.metrics_token.is_empty() {
+            shown.server.metrics_token = "（已设置，不显示）".into();
         }
         toml::to_string_pretty(&shown).unwrap_or_default()
     }

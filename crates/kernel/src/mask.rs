@@ -57,8 +57,51 @@ pub fn address(a: &str) -> String {
     format!("{}****", c[..keep].iter().collect::<String>())
 }
 
+/// Kinds of personal data, whatever the field that holds them is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    IdCard,
+    Phone,
+    Name,
+    Address,
+}
+
+/// `value` masked as its `kind`.
+pub fn as_kind(kind: Kind, value: &str) -> String {
+    match kind {
+        Kind::IdCard => id_card(value),
+        Kind::Phone => phone(value),
+        Kind::Name => name(value),
+        Kind::Address => address(value),
+    }
+}
+
+/// The kind of personal data a free-text value is by its shape — a valid 身份证号 or a
+/// mobile number — so that one typed into a field declared as text is masked too.
+pub fn kind_of_value(value: &str) -> Option<Kind> {
+    let v = value.trim();
+    if crate::codes::check_id_card(v).is_ok() {
+        Some(Kind::IdCard)
+    } else if v.len() == 11 && crate::codes::check_mobile(v).is_ok() {
+        Some(Kind::Phone)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn values_are_recognised_by_their_shape() {
+        use super::{kind_of_value, Kind};
+        let id = crate::codes::id_card_with_check("11010119900307001");
+        assert_eq!(kind_of_value(&id), Some(Kind::IdCard));
+        assert_eq!(kind_of_value("13800138000"), Some(Kind::Phone));
+        assert_eq!(kind_of_value("张三"), None);
+        assert_eq!(kind_of_value("2026-03-01"), None);
+        assert_eq!(super::as_kind(Kind::IdCard, &id), super::id_card(&id));
+    }
+
     #[test]
     fn masks() {
         assert_eq!(super::phone("13812345678"), "138****5678");

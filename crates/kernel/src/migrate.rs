@@ -112,6 +112,7 @@ pub fn kernel_migrations() -> Vec<Migration> {
         crate::migration!("kernel", 1, "0001_kernel"),
         crate::migration!("kernel", 2, "0002_calendar"),
         crate::migration!("kernel", 3, "0003_audit_head", dialects),
+        crate::migration!("kernel", 4, "0004_throttle"),
     ]
 }
 

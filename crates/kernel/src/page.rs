@@ -6,9 +6,10 @@ pub const MAX_PER_PAGE: i64 = 200;
 
 #[derive(Debug, Clone, Copy, Deserialize, utoipa::IntoParams)]
 pub struct PageQuery {
-    /// Page number, from 1.
+    /// Page number, from 1 (a smaller one is taken as 1).
     pub page: Option<i64>,
-    /// Rows per page, 1–200 (default 50).
+    /// Rows per page, 1–200 (default 50). Clamped, not refused: a larger value is taken as
+    /// 200, a smaller one as 1; the answer's `per_page` says which was used.
     pub per_page: Option<i64>,
 }
 

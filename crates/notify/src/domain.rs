@@ -355,6 +355,7 @@ pub struct DeliveryAttempt {
 
 /// One delivery with every attempt made.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = NotifyDelivery)]
 pub struct Delivery {
     pub id: i64,
     /// The `X-Yiwang-Delivery` id.

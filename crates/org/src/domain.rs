@@ -151,15 +151,81 @@ pub fn check_username(c: &mut Checks, username: &str) {
     );
 }
 
-pub fn check_password(c: &mut Checks, field: &str, password: &str) {
+/// Passwords that lead the published lists of leaked passwords (and their usual local
+/// variants); refused whatever their length and classes. Compared lower-cased.
+const COMMON_PASSWORDS: &[&str] = &[
+    "password1!",
+    "password123",
+    "password@123",
+    "p@ssw0rd123",
+    "p@ssword123",
+    "passw0rd!@#",
+    "admin@1234",
+    "admin@12345",
+    "admin123456",
+    "admin@123456",
+    "administrator1",
+    "qwerty@1234",
+    "qwerty123456",
+    "qwer1234!@#$",
+    "1qaz@wsx3edc",
+    "1qaz2wsx3edc",
+    "1qaz@wsx#edc",
+    "zaq1@wsx3edc",
+    "abc@1234567",
+    "abcd@123456",
+    "a1234567890",
+    "aa123456789",
+    "woaini@1314",
+    "woaini1314520",
+    "iloveyou@123",
+    "welcome@123",
+    "welcome@1234",
+    "changeme@123",
+    "root@123456",
+    "huawei@1234",
+    "huawei@123456",
+    "test@123456",
+    "zxcvbnm@123",
+    "asdfghjkl@123",
+    "letmein@123",
+    "sunshine@123",
+    "yiwang@12345",
+    "123456789@qq",
+    "qq123456789a",
+];
+
+/// The password policy (等保 2.0 level 3): 10 to 128 characters of at least three of the four
+/// classes (lower case, upper case, digits, other), not containing the username, not one of
+/// the common leaked passwords.
+pub fn check_password(c: &mut Checks, field: &str, password: &str, username: &str) {
     let n = password.chars().count();
-    let letters = password.chars().any(|ch| ch.is_alphabetic());
-    let digits = password.chars().any(|ch| ch.is_ascii_digit());
-    if !(8..=128).contains(&n) || !letters || !digits {
+    let classes = [
+        password.chars().any(|ch| ch.is_lowercase()),
+        password.chars().any(|ch| ch.is_uppercase()),
+        password.chars().any(|ch| ch.is_ascii_digit()),
+        password
+            .chars()
+            .any(|ch| !ch.is_alphanumeric() || (ch.is_alphabetic() && !ch.is_ascii())),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    let lower = password.to_lowercase();
+    let user = username.trim().to_lowercase();
+    if !(10..=128).contains(&n) || classes < 3 {
         c.add(
             field,
             "weak_password",
-            "密码至少 8 位，且须同时包含字母和数字",
+            "密码须为 10–128 位，且至少包含大写字母、小写字母、数字、符号中的三类",
+        );
+    } else if user.chars().count() >= 3 && lower.contains(&user) {
+        c.add(field, "password_has_username", "密码不能包含用户名");
+    } else if COMMON_PASSWORDS.contains(&lower.as_str()) {
+        c.add(
+            field,
+            "common_password",
+            "该密码是常见的已泄露密码，请换一个",
         );
     }
 }
@@ -186,7 +252,7 @@ impl NewUser {
         let mut c = Checks::new();
         check_username(&mut c, &self.username);
         c.text("display_name", "姓名", &self.display_name, 30);
-        check_password(&mut c, "password", &self.password);
+        check_password(&mut c, "password", &self.password, &self.username);
         check_roles(&mut c, &self.roles, self.dept_id);
         check_contact(&mut c, self.phone.as_deref(), self.id_card.as_deref());
         c.finish()
@@ -326,6 +392,34 @@ mod tests {
             phone: None,
         };
         assert_eq!(d.validate().unwrap_err().field_name(), Some("credit_code"));
+    }
+
+    #[test]
+    fn the_password_policy() {
+        let check = |pw: &str, user: &str| {
+            let mut c = Checks::new();
+            check_password(&mut c, "password", pw, user);
+            c.finish().err().map(|e| e.field_errors()[0].code.clone())
+        };
+        assert_eq!(check("Yiwang@2025", "admin"), None);
+        assert_eq!(check("Abc@12345x", "han_x"), None);
+        // Too short, or too few classes.
+        assert_eq!(check("Ab@12345", "u1").as_deref(), Some("weak_password"));
+        assert_eq!(check("yiwang2025", "u1").as_deref(), Some("weak_password"));
+        assert_eq!(
+            check("abcdefghijk1", "u1").as_deref(),
+            Some("weak_password")
+        );
+        // Three classes of any kind: 汉字 count with the symbols.
+        assert_eq!(check("政务abc12345", "u1"), None);
+        assert_eq!(
+            check("Operator@2025", "operator").as_deref(),
+            Some("password_has_username")
+        );
+        assert_eq!(
+            check("P@ssw0rd123", "u1").as_deref(),
+            Some("common_password")
+        );
     }
 
     #[test]

@@ -346,6 +346,9 @@ async fn api_update_user(
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub password: String,
+    /// Required when users change their own password.
+    #[serde(default)]
+    pub current_password: Option<String>,
 }
 
 /// Sets a user's password (admins, or the user themself); ends their sessions.
@@ -357,7 +360,9 @@ async fn api_set_password(
     Path(id): Path<i64>,
     Json(p): Json<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    svc(&ctx).set_password(&a, id, &p.password).await?;
+    svc(&ctx)
+        .set_password(&a, id, p.current_password.as_deref(), &p.password)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -412,13 +417,44 @@ struct NextQuery {
 
 fn safe_next(next: Option<&str>) -> String {
     // Only local paths: an open redirect would let a phishing link pass through our login.
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".into(),
-    }
+    webcore::redirect::local_path(next.unwrap_or(""), "/").to_owned()
 }
 
-fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> Markup {
+/// The password policy in words, beside every field that sets a password.
+const PASSWORD_RULE: &str =
+    "至少 10 位，包含大写字母、小写字母、数字、符号中的三类；不能包含用户名，不能是常见密码或最近用过的密码。";
+
+/// The login form's own CSRF token (login CSRF: a form posted from another site must not log
+/// the visitor into an account of the attacker's), kept in a cookie of the login page only.
+const LOGIN_CSRF_COOKIE: &str = "yiwang_login_csrf";
+
+fn login_csrf_cookie(token: &str, secure: bool) -> String {
+    format!(
+        "{LOGIN_CSRF_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The login form with a fresh CSRF token and the cookie that holds it.
+fn login_answer(
+    ctx: &AppCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<&str>,
+) -> Response {
+    let token = crate::service::random_token(24);
+    let cookie = login_csrf_cookie(&token, is_https(headers, &ctx.config));
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        login_form(ctx, &token, next, username, error),
+    )
+        .into_response()
+}
+
+fn login_form(ctx: &AppCtx, csrf: &str, next: &str, username: &str, error: Option<&str>) -> Markup {
     layout::public_page(
         &ctx.config.city.bureau,
         "登录",
@@ -427,6 +463,7 @@ fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> 
             p.muted { (ctx.config.city.bureau) " · 一网统一身份" }
             @if let Some(e) = error { (alert(e)) }
             form method="post" action="/login" {
+                input type="hidden" name=(webcore::CSRF_FIELD) value=(csrf);
                 input type="hidden" name="next" value=(next);
                 (text_field("用户名", "username", username, &[], r#"autocomplete="username" required autofocus"#))
                 div.field {
@@ -441,9 +478,11 @@ fn login_form(ctx: &AppCtx, next: &str, username: &str, error: Option<&str>) -> 
 
 async fn login_page(
     State(ctx): State<AppCtx>,
+    headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<NextQuery>,
-) -> Markup {
-    login_form(&ctx, &safe_next(q.next.as_deref()), "", None)
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    login_answer(&ctx, &headers, StatusCode::OK, &next, "", None)
 }
 
 async fn login_submit(
@@ -453,6 +492,17 @@ async fn login_submit(
     form: FormData,
 ) -> Response {
     let next = safe_next(Some(form.get("next")));
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || form.get(webcore::CSRF_FIELD) != expected {
+        return login_answer(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            form.get("username"),
+            Some("登录表单已过期或来源不明，请重新输入用户名和密码"),
+        );
+    }
     let ua = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -471,11 +521,14 @@ async fn login_submit(
         }
         Err(e) => {
             let status = webcore::error::status_of(&e);
-            (
+            login_answer(
+                &ctx,
+                &headers,
                 status,
-                login_form(&ctx, &next, form.get("username"), Some(&e.detail())),
+                &next,
+                form.get("username"),
+                Some(&e.detail()),
             )
-                .into_response()
         }
     }
 }
@@ -998,7 +1051,9 @@ async fn render_users(
                         div.field {
                             label for="new-password" { "初始密码" }
                             input #new-password type="password" name="password" required autocomplete="new-password"
+                                aria-describedby="new-password-hint"
                                 aria-invalid=[errors.iter().any(|e| e.field == "password").then_some("true")];
+                            small.muted #new-password-hint { (PASSWORD_RULE) }
                             (field_error(errors, "password"))
                         }
                     }
@@ -1126,12 +1181,22 @@ async fn render_user(
             }
             div.card {
                 h2 { "重置密码" }
-                form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的密码？其已登录的会话将失效。" {
+                form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的密码？其已登录的会话和 API 令牌将失效，登录锁定将解除。" {
                     (csrf_input(p))
                     input type="hidden" name="action" value="password";
+                    // One's own password is changed with the current one, not reset.
+                    @if p.actor.user_id == Some(id) {
+                        div.field {
+                            label for="current-password" { "当前密码" }
+                            input #current-password type="password" name="current_password" autocomplete="current-password" required;
+                            (field_error(errors, "current_password"))
+                        }
+                    }
                     div.field {
                         label for="reset-password" { "新密码" }
-                        input #reset-password type="password" name="password" autocomplete="new-password" required;
+                        input #reset-password type="password" name="password" autocomplete="new-password" required
+                            aria-describedby="reset-password-hint";
+                        small.muted #reset-password-hint { (PASSWORD_RULE) }
                         (field_error(errors, "password"))
                     }
                     button.danger type="submit" { "重置密码" }
@@ -1152,7 +1217,13 @@ async fn user_submit(
     let s = svc(&ctx);
     let result = async {
         if form.get("action") == "password" {
-            s.set_password(&p.actor, id, form.get("password")).await?;
+            s.set_password(
+                &p.actor,
+                id,
+                form.opt("current_password").as_deref(),
+                form.get("password"),
+            )
+            .await?;
         } else {
             let phone = form.get("phone").to_owned();
             let ch = UserChanges {

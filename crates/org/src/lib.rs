@@ -18,7 +18,8 @@ pub use service::OrgService;
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
     vec![
         kernel::migration!("org", 1, "0001_org"),
-        kernel::migration!("org", 2, "0002_user_id_card_index"),
+        kernel::migration!("org", 2, "0002_password_history"),
+        kernel::migration!("org", 3, "0003_user_id_card_index"),
     ]
 }
 

@@ -55,7 +55,7 @@ pub struct DepartmentQuery {
     pub q: Option<String>,
 }
 
-fn random_token(bytes: usize) -> String {
+pub(crate) fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
@@ -496,6 +496,7 @@ impl OrgService {
         }
         let now = self.db.now();
         let id = store::insert_user(&mut tx, granted, &input, &hash, now).await?;
+        store::insert_password_history(&mut tx, id, &hash, now).await?;
         audit::record(
             &mut tx,
             now,
@@ -590,34 +591,87 @@ impl OrgService {
         Ok(Self::public_user(actor, rec))
     }
 
-    /// Sets a new password (an admin for a user in scope, or a user for themself) and ends the
-    /// user's sessions.
-    pub async fn set_password(&self, actor: &Actor, id: i64, new_password: &str) -> Result<()> {
-        let by: Authorized = if actor.user_id == Some(id) {
+    /// Sets a new password: a user for themself with their current one, or an admin for a
+    /// user in scope (a reset). Either way the user's sessions end, their API tokens are
+    /// revoked and a lockout of the account is lifted; a reset of someone else's password is
+    /// an alert in the audit chain for the security administrators.
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        id: i64,
+        current: Option<&str>,
+        new_password: &str,
+    ) -> Result<()> {
+        let own = actor.user_id == Some(id);
+        let by: Authorized = if own {
             actor.authorize::<OwnAccount>()?.into()
         } else {
             actor.authorize::<ManageOrg>()?.into()
         };
+        let rec = self
+            .user_in_scope(&mut *self.conn().await?, actor, id)
+            .await?;
+        if own {
+            let current = current.unwrap_or("");
+            if current.is_empty() {
+                return Err(Error::field(
+                    "current_password",
+                    "required",
+                    "请输入当前密码",
+                ));
+            }
+            if !password::verify(current, &rec.password_hash).await {
+                return Err(Error::field(
+                    "current_password",
+                    "wrong_password",
+                    "当前密码不正确",
+                ));
+            }
+        }
         let mut c = Checks::new();
-        check_password(&mut c, "password", new_password);
+        check_password(&mut c, "password", new_password, &rec.user.username);
         c.finish()?;
+        let recent =
+            store::recent_password_hashes(&mut *self.conn().await?, id, self.auth.password_history)
+                .await?;
+        for old in recent.iter().chain(std::iter::once(&rec.password_hash)) {
+            if password::verify(new_password, old).await {
+                return Err(Error::field(
+                    "password",
+                    "password_reused",
+                    format!(
+                        "新密码不能与最近 {} 次使用过的密码相同",
+                        self.auth.password_history.max(1)
+                    ),
+                ));
+            }
+        }
         let hash = password::hash(&self.auth, new_password).await?;
         let mut tx = self.db.begin().await?;
-        self.user_in_scope(&mut tx, actor, id).await?;
         let now = self.db.now();
         store::set_password_hash(&mut tx, by, id, &hash, now).await?;
+        store::insert_password_history(&mut tx, id, &hash, now).await?;
         store::delete_user_sessions(&mut tx, id).await?;
+        let revoked = store::revoke_user_tokens(&mut tx, id, now).await?;
+        store::clear_failures(&mut tx, &rec.user.username).await?;
         audit::record(
             &mut tx,
             now,
             &actor.audit_actor(),
             "user",
             id,
-            "set_password",
-            json!({}),
+            if own {
+                "change_password"
+            } else {
+                "reset_password"
+            },
+            json!({"tokens_revoked": revoked, "unlocked": true}),
         )
         .await?;
         tx.commit().await?;
+        if !own {
+            tracing::warn!(user_id = id, by = %actor.username, "password reset by an administrator");
+        }
         Ok(())
     }
 
@@ -683,9 +737,12 @@ impl OrgService {
         let now = self.db.now();
         let window = self.auth.lockout_minutes * 60_000;
         let mut conn = self.conn().await?;
-        let (by_user, by_ip, oldest) =
+        // Locked per account *and* address: failures from elsewhere cannot lock someone out;
+        // an address guessing at many accounts is stopped by its own count.
+        let (by_user_here, by_ip, oldest) =
             store::failures_since(&mut conn, &username, ip, now - window).await?;
-        if by_user >= self.auth.max_login_failures || by_ip >= self.auth.max_login_failures * 4 {
+        if by_user_here >= self.auth.max_login_failures || by_ip >= self.auth.max_login_failures * 4
+        {
             let wait_ms = oldest
                 .map(|o| o + window - now)
                 .unwrap_or(window)
@@ -718,9 +775,33 @@ impl OrgService {
                 json!({"ip": ip}),
             )
             .await?;
+            if by_user_here + 1 == self.auth.max_login_failures {
+                // The alert for the security administrators: an account locked from an address.
+                audit::record(
+                    &mut tx,
+                    now,
+                    &audit::AuditActor::system(),
+                    "session",
+                    &username,
+                    "lockout",
+                    json!({"ip": ip, "minutes": self.auth.lockout_minutes}),
+                )
+                .await?;
+                tracing::warn!(%username, %ip, "account locked after repeated login failures");
+            }
             tx.commit().await?;
             return Err(Error::Unauthorized("用户名或密码错误，或账号已停用".into()));
         };
+        if self.auth.password_max_age_days > 0 {
+            let set_at = store::password_set_at(&mut tx, rec.user.id).await?;
+            if set_at.is_some_and(|t| t < now - self.auth.password_max_age_days * 86_400_000) {
+                tx.commit().await?;
+                return Err(Error::Unauthorized(format!(
+                    "密码已超过 {} 天未更换，已过期，请联系管理员重置密码",
+                    self.auth.password_max_age_days
+                )));
+            }
+        }
         let token = random_token(32);
         let csrf = random_token(24);
         let expires_at = now + self.auth.session_hours * 3_600_000;

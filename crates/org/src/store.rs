@@ -611,10 +611,11 @@ pub async fn failures_since(
     ip: &str,
     since: i64,
 ) -> Result<(i64, i64, Option<i64>)> {
-    let by_user: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM org_login_failures WHERE username = $1 AND at >= $2",
+    let by_user_here: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM org_login_failures WHERE username = $1 AND ip = $2 AND at >= $3",
     )
     .bind(username)
+    .bind(ip)
     .bind(since)
     .fetch_one(&mut *c)
     .await?;
@@ -624,15 +625,71 @@ pub async fn failures_since(
             .bind(since)
             .fetch_one(&mut *c)
             .await?;
-    let oldest: Option<i64> = sqlx::query_scalar(
-        "SELECT MIN(at) FROM org_login_failures WHERE (username = $1 OR ip = $2) AND at >= $3",
+    // Both counts are of this address's failures: the oldest of them ends the lock first.
+    let oldest: Option<i64> =
+        sqlx::query_scalar("SELECT MIN(at) FROM org_login_failures WHERE ip = $1 AND at >= $2")
+            .bind(ip)
+            .bind(since)
+            .fetch_one(c)
+            .await?;
+    Ok((by_user_here, by_ip, oldest))
+}
+
+// Password history
+
+pub async fn insert_password_history(
+    c: &mut AnyConnection,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_password_history (user_id, password_hash, set_at) VALUES ($1, $2, $3)",
     )
-    .bind(username)
-    .bind(ip)
-    .bind(since)
-    .fetch_one(c)
+    .bind(user_id)
+    .bind(hash)
+    .bind(now)
+    .execute(c)
     .await?;
-    Ok((by_user, by_ip, oldest))
+    Ok(())
+}
+
+/// The hashes of the user's last `n` passwords, newest first.
+pub async fn recent_password_hashes(
+    c: &mut AnyConnection,
+    user_id: i64,
+    n: i64,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT password_hash FROM org_password_history WHERE user_id = $1
+         ORDER BY set_at DESC, id DESC LIMIT {}",
+        n.max(0)
+    ))
+    .bind(user_id)
+    .fetch_all(c)
+    .await?)
+}
+
+/// When the user's current password was set; none for users from before the history.
+pub async fn password_set_at(c: &mut AnyConnection, user_id: i64) -> Result<Option<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT MAX(set_at) FROM org_password_history WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(c)
+            .await?,
+    )
+}
+
+/// Revokes every live API token of the user; how many.
+pub async fn revoke_user_tokens(c: &mut AnyConnection, user_id: i64, now: i64) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE org_api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(user_id)
+    .execute(c)
+    .await?
+    .rows_affected())
 }
 
 pub async fn clear_failures(c: &mut AnyConnection, username: &str) -> Result<()> {

@@ -137,7 +137,7 @@ async fn bad_input_is_refused_whole(db: kernel::Db) {
             NewUser {
                 username: "newbie".into(),
                 display_name: "新人".into(),
-                password: "abc12345678".into(),
+                password: "Abc@12345678".into(),
                 dept_id: Some(c.dept("住建局")),
                 roles: vec![Role::Handler],
                 phone: None,

@@ -13,7 +13,7 @@ use org::{NewDepartment, NewRegion, NewUser, OrgService};
 use std::collections::BTreeMap;
 
 /// The password of every user of a test city.
-pub const PASSWORD: &str = "abc12345";
+pub const PASSWORD: &str = "Abc@12345x";
 
 /// Argon2 parameters small enough that a test city with a dozen users builds in milliseconds.
 pub fn fast_auth() -> AuthConfig {

@@ -60,7 +60,8 @@ pub struct RecordsQuery {
     /// e.g. `user`, `department`.
     pub entity: Option<String>,
     pub entity_id: Option<String>,
-    /// Newest records when no entity is given (default 100, at most 1000).
+    /// Newest records when no entity is given (default 100). Clamped, not refused: a value
+    /// above 1000 is taken as 1000, one below 1 as 1.
     pub limit: Option<i64>,
 }
 

@@ -78,6 +78,7 @@ pub fn app(ctx: AppCtx) -> Router {
         routes = routes.merge(m.routes);
     }
     let api = Arc::new(openapi());
+    let config = ctx.config.clone();
     let routes = routes
         .route(
             "/api/openapi.json",
@@ -103,7 +104,7 @@ pub fn app(ctx: AppCtx) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(middleware::metrics))
+        .route("/metrics", get(middleware::metrics).with_state(config))
         .route(
             webcore::assets::CSS_PATH,
             get(|| async { asset("text/css; charset=utf-8", webcore::assets::CSS) }),
@@ -116,6 +117,7 @@ pub fn app(ctx: AppCtx) -> Router {
             "/assets/favicon.svg",
             get(|| async { asset("image/svg+xml", webcore::assets::FAVICON) }),
         )
+        .layer(axum::middleware::from_fn(middleware::security_headers))
 }
 
 fn asset(ct: &'static str, body: &'static str) -> impl IntoResponse {

@@ -9,7 +9,7 @@ use kernel::Error;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use std::time::Instant;
-use webcore::extract::cookie;
+use webcore::extract::{cookie, ClientIp};
 use webcore::{ApiError, AppCtx, Authenticated};
 
 /// Puts the caller into the request: a session cookie, else `Authorization: Bearer <token>`.
@@ -62,11 +62,69 @@ fn recorder() -> &'static PrometheusHandle {
     })
 }
 
-pub async fn metrics() -> impl IntoResponse {
+/// The Prometheus metrics, only for the configured addresses (`server.metrics_allow`) or
+/// with the configured token (`server.metrics_token`): route names and counts tell an
+/// attacker what is used and how.
+pub async fn metrics(
+    State(cfg): State<std::sync::Arc<kernel::config::Config>>,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let token = &cfg.server.metrics_token;
+    let by_token = !token.is_empty()
+        && headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), token.as_bytes()));
+    let by_address = cfg.server.metrics_allow.iter().any(|a| a == &ip);
+    if !(by_token || by_address) {
+        return ApiError(Error::forbidden(
+            "指标接口只对配置的地址（server.metrics_allow）或持指标令牌的请求开放",
+        ))
+        .into_response();
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         recorder().render(),
     )
+        .into_response()
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The content security policy of every answer: scripts only from this site's files (no
+/// inline script, no `on*=` attribute, no `eval`), never framed, forms post only here.
+/// Inline `style=` attributes stay allowed: they cannot run code.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'self'; frame-ancestors 'none'";
+
+/// Security headers on every answer; `Cache-Control: no-store` on every answer that did not
+/// choose its own (pages and API answers carry personal data; the static assets say
+/// `immutable` themselves).
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
 }
 
 /// Counts and times every request by route pattern (not raw path, to bound cardinality), and

@@ -252,7 +252,7 @@ async fn bad_input_gets_problem_json_naming_the_field(db: Db) {
         assert_problem(&admin.post(path, body).await, 422, code, Some(field));
     }
 
-    let base = json!({"username": "newbie", "display_name": "新人", "password": "abc12345", "dept_id": w.dept_x, "roles": ["handler"]});
+    let base = json!({"username": "newbie", "display_name": "新人", "password": "Abc@12345x", "dept_id": w.dept_x, "roles": ["handler"]});
     for (key, value, code, field) in [
         ("roles", json!(["superuser"]), "invalid_enum", "roles[0]"),
         (
@@ -509,7 +509,7 @@ async fn a_failed_change_writes_no_audit_record(db: Db) {
     };
     let before = count().await;
     // The unique violation happens inside the transaction, after validation passed.
-    let r = admin.post("/api/v1/org/users", json!({"username": "han_x", "display_name": "重名", "password": "abc12345", "dept_id": w.dept_x, "roles": ["handler"]})).await;
+    let r = admin.post("/api/v1/org/users", json!({"username": "han_x", "display_name": "重名", "password": "Abc@12345x", "dept_id": w.dept_x, "roles": ["handler"]})).await;
     assert_problem(&r, 409, "already_exists", Some("username"));
     assert_eq!(count().await, before);
     let users: i64 =

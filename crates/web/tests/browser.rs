@@ -63,7 +63,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
         &[
             ("#username", "browser_user"),
             ("#display_name", "浏览器测试员"),
-            ("#new-password", "newuser123"),
+            ("#new-password", "Newuser#2026"),
         ],
     )
     .await;
@@ -85,7 +85,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     // Log out, log in as the new user: a handler's navigation, no admin pages.
     b.click_and_wait("header form button").await;
     assert_eq!(b.current_path().await, "/login");
-    login(&b, &w.url, "browser_user", "newuser123").await;
+    login(&b, &w.url, "browser_user", "Newuser#2026").await;
     assert_eq!(b.current_path().await, "/");
     let nav = b.text("nav.side").await;
     assert_has_all(&nav, &["首页", "API 令牌"]);

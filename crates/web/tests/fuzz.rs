@@ -62,7 +62,7 @@ fn templates(dept: i64) -> Vec<(&'static str, &'static str, Value)> {
         (
             "POST",
             "/api/v1/org/users",
-            json!({"username": "fuzzer", "display_name": "模糊", "password": "abc12345", "dept_id": dept, "roles": ["handler"]}),
+            json!({"username": "fuzzer", "display_name": "模糊", "password": "Abc@12345x", "dept_id": dept, "roles": ["handler"]}),
         ),
         (
             "PATCH",
@@ -72,7 +72,7 @@ fn templates(dept: i64) -> Vec<(&'static str, &'static str, Value)> {
         (
             "POST",
             "/api/v1/org/users/{user}/password",
-            json!({"password": "abc12345x"}),
+            json!({"password": "Xyz#98765q"}),
         ),
         (
             "POST",

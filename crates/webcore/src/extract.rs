@@ -214,6 +214,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
             )));
         };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if let Some(area) = api_area(parts.uri.path()) {
+            auth.actor.require_area(area, !safe).map_err(ApiError)?;
+        }
         if let (Some(expected), false) = (&auth.csrf, safe) {
             let sent = parts
                 .headers
@@ -228,6 +231,14 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
         }
         Ok(ApiActor(auth.actor))
     }
+}
+
+/// The API area of a path (`/api/v1/services/cases` → `services`), whose token scope every
+/// call needs ([`Actor::require_area`]); none for who-am-I and logging out, which any token
+/// may do.
+pub fn api_area(path: &str) -> Option<&str> {
+    let area = path.strip_prefix("/api/v1/")?.split(['/', '.']).next()?;
+    (!area.is_empty() && !matches!(area, "me" | "auth")).then_some(area)
 }
 
 /// Everything a page needs: the actor, the CSRF token for its forms, the navigation.
@@ -382,6 +393,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
             .map(|c| c.0.ip().to_string())
             .unwrap_or_else(|| "unknown".into());
         Ok(ClientIp(ip))
+    }
+}
+
+/// The one limit on the public lookups by number and phone (a ticket's or a case's
+/// progress, rating and evaluation by number): per client address, counted in the database
+/// ([`kernel::throttle`]) so that every lookup endpoint and every instance share it.
+pub const PUBLIC_LOOKUPS: kernel::throttle::Limit = kernel::throttle::Limit {
+    max: 30,
+    window_ms: 10 * 60 * 1000,
+};
+
+/// Taken by every public lookup handler: passes while the caller's address is under
+/// [`PUBLIC_LOOKUPS`], else answers 429 (problem+json on the API, a page elsewhere).
+pub struct PublicLookup;
+
+impl<S> FromRequestParts<S> for PublicLookup
+where
+    S: Send + Sync,
+    AppCtx: FromRef<S>,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppCtx::from_ref(state);
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
+        match kernel::throttle::hit(&app.db, "public_lookup", &ip, PUBLIC_LOOKUPS).await {
+            Ok(()) => Ok(PublicLookup),
+            Err(e) if parts.uri.path().starts_with("/api/") => Err(ApiError(e).into_response()),
+            Err(e) => Err(crate::layout::PageError(e).into_response()),
+        }
     }
 }
 

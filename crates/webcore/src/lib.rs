@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod layout;
 pub mod module;
+pub mod redirect;
 
 use kernel::config::Config;
 use kernel::{Actor, Db, Role};

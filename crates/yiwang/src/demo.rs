@@ -11,7 +11,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-pub const DEMO_PASSWORD: &str = "yiwang2025";
+pub const DEMO_PASSWORD: &str = "Yiwang@2025";
 const META_KEY: &str = "demo_seed";
 
 /// Districts and counties as the shared data names them (A1–A6 区, A7–A8 县, A9 县级市).

@@ -224,7 +224,11 @@ fn generate_password() -> String {
         let p: String = (0..14)
             .map(|_| CHARS[rng.gen_range(0..CHARS.len())] as char)
             .collect();
-        if p.chars().any(|c| c.is_ascii_digit()) && p.chars().any(|c| c.is_ascii_alphabetic()) {
+        // The password policy wants three classes: lower, upper and digits.
+        if p.chars().any(|c| c.is_ascii_digit())
+            && p.chars().any(|c| c.is_ascii_lowercase())
+            && p.chars().any(|c| c.is_ascii_uppercase())
+        {
             return p;
         }
     }
@@ -480,10 +484,12 @@ async fn run(cli: Cli) -> Result<()> {
                     } else {
                         (generate_password(), true)
                     };
-                    org.set_password(&actor, u.id, &password)
+                    org.set_password(&actor, u.id, None, &password)
                         .await
                         .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
-                    println!("已重置 {username} 的密码，其已登录的会话已失效。");
+                    println!(
+                        "已重置 {username} 的密码，其已登录的会话和 API 令牌已失效，锁定已解除。"
+                    );
                     if generated {
                         println!("新密码：{password}");
                     }

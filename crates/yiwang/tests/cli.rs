@@ -126,7 +126,7 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     }
     drop(db);
     assert!(
-        out(&o).contains("admin") && out(&o).contains("yiwang2025"),
+        out(&o).contains("admin") && out(&o).contains("Yiwang@2025"),
         "{}",
         out(&o)
     );

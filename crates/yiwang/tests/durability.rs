@@ -52,7 +52,7 @@ async fn login(base: &str) -> (reqwest::Client, String) {
         .cookie_store(true)
         .build()
         .unwrap();
-    let credentials = json!({"username": "operator", "password": "abc12345"});
+    let credentials = json!({"username": "operator", "password": "Abc@12345x"});
     let sent = c
         .post(format!("{base}/api/v1/auth/login"))
         .json(&credentials);
@@ -78,7 +78,7 @@ async fn acknowledged_tickets_survive_kill_9(db: Db) {
         NewUser {
             username: "operator".into(),
             display_name: "话务员".into(),
-            password: "abc12345".into(),
+            password: "Abc@12345x".into(),
             dept_id: Some(centre),
             roles: vec![Role::Operator],
             phone: None,

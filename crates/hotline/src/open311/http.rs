@@ -146,7 +146,7 @@ async fn discovery(
             (
                 "key_service",
                 s(format!(
-                    "提交诉求须提供 api_key：一网平台的 API 令牌，须具有 hotline:write 权限，请向{bureau}申请；查询无需 api_key"
+                    "提交诉求须提供 api_key：一网平台的 API 令牌，须具有 hotline:write 权限，请向{bureau}申请；放在表单字段或 X-Api-Key 请求头中，不能放在网址中；查询无需 api_key"
                 )),
             ),
             (
@@ -304,12 +304,24 @@ async fn create(
         ));
     }
     let mut p = query(q)?;
+    // A key in the address ends up in proxy and server logs and browser histories.
+    if p.get("api_key").is_some() {
+        return Err(Fail::bad(
+            "api_key 不能放在网址中：请放在请求内容（表单字段）或 X-Api-Key 请求头中",
+        ));
+    }
     let text = std::str::from_utf8(&body).map_err(|_| Fail::bad("请求内容须为 UTF-8 编码"))?;
     p.extend(Params::parse(text)?);
 
     // Who: the key first, so nothing is said about the input to a caller without one.
+    let header_key = h
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
     let key = p
         .get("api_key")
+        .or(header_key)
         .ok_or_else(|| Fail::forbidden("缺少 api_key：提交诉求须提供一网平台的 API 令牌"))?;
     let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
     let actor: Actor = org

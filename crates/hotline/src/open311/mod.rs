@@ -8,7 +8,10 @@
 //!   of the token flow is the ticket number too (no table of our own);
 //! - `jurisdiction_id` is optional; when given it must equal the configured city name
 //!   (`city.name`, e.g. `A市`), else 404;
-//! - `api_key` is a yiwang API token with the `hotline:write` scope. Reads need no key;
+//! - `api_key` is a yiwang API token with the `hotline:write` scope, taken from the posted form
+//!   or the `X-Api-Key` header and refused in the URL (where logs and histories keep it). Reads
+//!   need no key;
+//! - reads never show 举报 (whistle-blower reports), as the public board does not;
 //! - a posted request becomes a ticket on channel `api`, type 求助 unless `attribute[kind]`
 //!   (a ticket type code or label) says otherwise, waiting for an operator (待受理);
 //! - `address_id` is a region code (GB/T 2260, 6 or 12 digits);

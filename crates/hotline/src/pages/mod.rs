@@ -180,8 +180,8 @@ pub fn action_from(form: &FormData) -> Result<Action, Error> {
 
 /// Where a form goes back to: a workbench page, never elsewhere.
 pub fn back_to(form: &FormData, default: &str, done: &str) -> Response {
-    let back = form.get("back");
-    let back = if back.starts_with("/hotline/") && !back.contains("//") && !back.contains('\\') {
+    let back = webcore::redirect::local_path(form.get("back"), default);
+    let back = if back.starts_with("/hotline/") && !back.contains("//") {
         back
     } else {
         default

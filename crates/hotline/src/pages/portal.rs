@@ -45,14 +45,11 @@ const KINDS: [TicketKind; 6] = [
 struct Limits {
     /// Leaving requests: 10 submissions per address in 10 minutes.
     submit: Arc<RateLimiter>,
-    /// Tracking and rating: 30 per address in 10 minutes, so numbers cannot be probed.
-    lookup: Arc<RateLimiter>,
 }
 
 pub fn routes() -> Router<AppCtx> {
     let limits = Limits {
         submit: RateLimiter::new(10, Duration::from_secs(600)),
-        lookup: RateLimiter::new(30, Duration::from_secs(600)),
     };
     Router::new()
         .route("/portal", get(home))
@@ -572,13 +569,9 @@ fn tracked_markup(tr: &Tracked, phone: &str, errors: &[FieldError], note: &str) 
 /// phone number never lands in a URL, a log line or the browser history.
 async fn track_submit(
     State(ctx): State<AppCtx>,
-    Extension(limits): Extension<Limits>,
-    ClientIp(ip): ClientIp,
+    _: webcore::extract::PublicLookup,
     f: FormData,
 ) -> Result<Response, webcore::PageError> {
-    if let Err(wait) = limits.lookup.hit(&ip, Instant::now()) {
-        return Ok(limited(&ctx, wait));
-    }
     let number = cut(f.get("number").trim(), 60);
     let phone = f.get("phone").trim().to_owned();
     let mut errors = Vec::new();
@@ -634,13 +627,9 @@ async fn track_submit(
 
 async fn rate_submit(
     State(ctx): State<AppCtx>,
-    Extension(limits): Extension<Limits>,
-    ClientIp(ip): ClientIp,
+    _: webcore::extract::PublicLookup,
     f: FormData,
 ) -> Result<Response, webcore::PageError> {
-    if let Err(wait) = limits.lookup.hit(&ip, Instant::now()) {
-        return Ok(limited(&ctx, wait));
-    }
     let number = cut(f.get("number").trim(), 60);
     let phone = f.get("phone").trim().to_owned();
     let note = f.get("note").trim().to_owned();

@@ -266,6 +266,7 @@ pub struct TrackResponse {
     responses((status = 200, body = TrackResponse), (status = 404, body = webcore::error::Problem)))]
 async fn track(
     State(ctx): State<AppCtx>,
+    _: webcore::extract::PublicLookup,
     Json(r): Json<TrackRequest>,
 ) -> ApiResult<axum::Json<TrackResponse>> {
     let (v, events) = svc(&ctx).track(&r.number, &r.phone).await?;
@@ -307,7 +308,11 @@ pub struct RateRequest {
 /// For citizens: rates the reply (满意, 基本满意, 不满意) by number and phone.
 #[utoipa::path(post, path = "/api/v1/hotline/public/rate", tag = "hotline", request_body = RateRequest,
     responses((status = 200, body = TrackResponse), (status = 404, body = webcore::error::Problem), (status = 409, body = webcore::error::Problem)))]
-async fn rate(State(ctx): State<AppCtx>, Json(r): Json<RateRequest>) -> ApiResult<StatusCode> {
+async fn rate(
+    State(ctx): State<AppCtx>,
+    _: webcore::extract::PublicLookup,
+    Json(r): Json<RateRequest>,
+) -> ApiResult<StatusCode> {
     svc(&ctx)
         .rate_by_citizen(&r.number, &r.phone, r.result, &r.note)
         .await?;

@@ -671,7 +671,8 @@ pub async fn open311_tickets(
     window: Option<(i64, i64)>,
     limit: i64,
 ) -> Result<Vec<Ticket>> {
-    let mut w = vec!["1 = 1".to_owned()];
+    // 举报 stay with the staff, as on the public board: not listed, not found by number.
+    let mut w = vec!["kind <> 'report'".to_owned()];
     if !numbers.is_empty() {
         let ph: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
         w.push(format!("number IN ({})", ph.join(",")));

@@ -43,6 +43,7 @@ pub const MAX_UPLOAD_BYTES: usize = 32 * 1024 * 1024;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TicketImportReport)]
 pub struct ImportReport {
     /// Data rows in the file (blank rows not counted).
     pub total_rows: usize,
@@ -61,6 +62,7 @@ pub struct ImportReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(as = TicketImportRowError)]
 pub struct RowError {
     /// The line as Excel or a text editor shows it (the header is line 1).
     pub line: usize,

@@ -45,6 +45,7 @@ impl HolderKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = LicenseFieldKind)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum FieldKind {
     Text,

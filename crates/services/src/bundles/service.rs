@@ -195,7 +195,7 @@ impl ServicesService {
             status_label: status.label().into(),
             applicant: row.applicant,
             channel: row.channel,
-            cases: cases.into_iter().map(|k| Self::view(actor, k)).collect(),
+            cases: self.views(actor, cases).await?,
             created_at: row.created_at,
         })
     }

@@ -90,6 +90,10 @@ pub struct TrackRequest {
 /// Tracking by number and phone, no account needed.
 #[utoipa::path(post, path = "/api/v1/services/public/track", tag = "services", request_body = TrackRequest,
     responses((status = 200, body = Tracking), (status = 404, body = webcore::error::Problem)))]
-pub(crate) async fn track(State(ctx): State<AppCtx>, Json(r): Json<TrackRequest>) -> J<Tracking> {
+pub(crate) async fn track(
+    State(ctx): State<AppCtx>,
+    _: webcore::extract::PublicLookup,
+    Json(r): Json<TrackRequest>,
+) -> J<Tracking> {
     Ok(axum::Json(svc(&ctx).track(&r.number, &r.phone).await?))
 }

@@ -79,6 +79,22 @@ fn parse_statuses(s: &str) -> Result<Vec<CaseStatus>> {
         .collect()
 }
 
+/// Masks the form values of a sensitive kind in place: 身份证号 and 手机号 fields by their
+/// declared kind, any other text by its shape ([`mask::kind_of_value`]).
+fn mask_form(form: &mut Map<String, Value>, fields: &[FormField]) {
+    for (key, value) in form.iter_mut() {
+        let Value::String(s) = value else { continue };
+        let declared = match fields.iter().find(|f| &f.key == key).map(|f| f.kind) {
+            Some(FieldKind::IdCard) => Some(mask::Kind::IdCard),
+            Some(FieldKind::Mobile) => Some(mask::Kind::Phone),
+            _ => None,
+        };
+        if let Some(kind) = declared.or_else(|| mask::kind_of_value(s)) {
+            *s = mask::as_kind(kind, s);
+        }
+    }
+}
+
 impl ServicesService {
     pub(crate) fn is_applicant(actor: &Actor, c: &Case) -> bool {
         actor.has_role(Role::Citizen)
@@ -94,11 +110,46 @@ impl ServicesService {
                 && actor.scope.can_see(&[c.dept_id], Some(&c.region_code)))
     }
 
-    pub(crate) fn view(actor: &Actor, mut c: Case) -> CaseView {
-        let full = Self::is_applicant(actor, &c) || actor.has_any_role(roles::<WorkCases>());
+    /// Whether the actor reads this case's personal data whole: its applicant, and the staff
+    /// who work cases; everyone else (supervisors, analysts, the public tracking answer) reads
+    /// it masked.
+    fn sees_personal_data(actor: &Actor, c: &Case) -> bool {
+        Self::is_applicant(actor, c) || actor.has_any_role(roles::<WorkCases>())
+    }
+
+    /// The cases as `actor` may read them, personal data masked by its kind wherever it is —
+    /// the applicant and every form value of a sensitive kind, by the form definition of the
+    /// item version each case was filed under, and any value shaped like an ID or a mobile.
+    pub(crate) async fn views(&self, actor: &Actor, cases: Vec<Case>) -> Result<Vec<CaseView>> {
+        let mut forms: std::collections::HashMap<(i64, i64), Vec<FormField>> = Default::default();
+        let mut out = Vec::with_capacity(cases.len());
+        for c in cases {
+            let key = (c.item_id, c.item_version);
+            if !Self::sees_personal_data(actor, &c) && !forms.contains_key(&key) {
+                let fields =
+                    crate::items::store::item_version(&mut *self.conn().await?, key.0, key.1)
+                        .await?
+                        .map(|i| i.content.fields)
+                        .unwrap_or_default();
+                forms.insert(key, fields);
+            }
+            let fields = forms.get(&key).map(Vec::as_slice);
+            out.push(Self::view_with(actor, c, fields.unwrap_or(&[])));
+        }
+        Ok(out)
+    }
+
+    pub(crate) async fn view(&self, actor: &Actor, c: Case) -> Result<CaseView> {
+        let mut v = self.views(actor, vec![c]).await?;
+        v.pop().ok_or_else(|| Error::internal("case view vanished"))
+    }
+
+    fn view_with(actor: &Actor, mut c: Case, fields: &[FormField]) -> CaseView {
+        let full = Self::sees_personal_data(actor, &c);
         if !full {
             c.applicant.phone = mask::phone(&c.applicant.phone);
             c.applicant.id_no = mask::id_card(&c.applicant.id_no);
+            mask_form(&mut c.form, fields);
         }
         CaseView {
             status_label: c.status.label().into(),
@@ -359,7 +410,7 @@ impl ServicesService {
             .await?;
         let c = self.try_auto(&mut tx, c, &item, &cal, now).await?;
         tx.commit().await?;
-        Ok(Self::view(actor, c))
+        self.view(actor, c).await
     }
 
     pub(crate) async fn load(&self, c: &mut sqlx::AnyConnection, id: i64) -> Result<(Case, i64)> {
@@ -373,7 +424,7 @@ impl ServicesService {
         if !Self::can_see(actor, &c) {
             return Err(Error::forbidden("无权查看该办件"));
         }
-        Ok(Self::view(actor, c))
+        self.view(actor, c).await
     }
 
     pub async fn get_by_number(&self, actor: &Actor, number: &str) -> Result<CaseView> {
@@ -383,7 +434,7 @@ impl ServicesService {
         if !Self::can_see(actor, &c) {
             return Err(Error::forbidden("无权查看该办件"));
         }
-        Ok(Self::view(actor, c))
+        self.view(actor, c).await
     }
 
     pub async fn timeline(&self, actor: &Actor, id: i64) -> Result<Vec<TimelineEntry>> {
@@ -445,11 +496,7 @@ impl ServicesService {
         }
         let (items, total) =
             store::cases(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
-        Ok(Page::new(
-            items.into_iter().map(|c| Self::view(actor, c)).collect(),
-            total,
-            page,
-        ))
+        Ok(Page::new(self.views(actor, items).await?, total, page))
     }
 
     /// Who may take `action` on `c`: the proof that [`store::update_case`] takes.
@@ -573,7 +620,7 @@ impl ServicesService {
         tx.commit().await?;
         self.note_paper_results(by, paper_result.into_iter().collect())
             .await;
-        Ok(Self::view(actor, next))
+        self.view(actor, next).await
     }
 
     /// Tells the license library of results delivered on paper, for 签发率. Only a count: the
@@ -726,7 +773,7 @@ impl ServicesService {
             title,
             status_label: label,
             done,
-            cases: cases.into_iter().map(|c| Self::view(&viewer, c)).collect(),
+            cases: self.views(&viewer, cases).await?,
             timeline,
             evaluations,
             can_evaluate,

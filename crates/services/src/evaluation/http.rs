@@ -179,6 +179,7 @@ pub struct PublicEvaluation {
     responses((status = 201, body = Evaluation), (status = 409, body = webcore::error::Problem)))]
 pub(crate) async fn evaluate_public(
     State(ctx): State<AppCtx>,
+    _: webcore::extract::PublicLookup,
     Json(r): Json<PublicEvaluation>,
 ) -> ApiResult<(StatusCode, axum::Json<Evaluation>)> {
     let e = svc(&ctx)

@@ -215,14 +215,24 @@ impl ServicesService {
             .ok_or_else(|| Error::not_found("service_item", "事项不存在"))
     }
 
-    /// Every version of an item (staff).
+    /// Every version of an item (staff); drafts only to staff who see the item's department.
     pub async fn item_versions(&self, actor: &Actor, id: i64) -> Result<Vec<ServiceItem>> {
         Self::require_staff(actor)?;
-        let v = store::all_versions(&mut *self.conn().await?, id).await?;
+        let mut v = store::all_versions(&mut *self.conn().await?, id).await?;
         if v.is_empty() {
             return Err(Error::not_found("service_item", "事项不存在"));
         }
+        v.retain(|i| i.status != ItemStatus::Draft || Self::sees_drafts_of(actor, i));
         Ok(v)
+    }
+
+    /// Whether `actor` may read the unpublished drafts of `item`'s department: its own staff
+    /// and region-wide staff over it ([`kernel::Scope::can_see`]), not other departments'.
+    fn sees_drafts_of(actor: &Actor, item: &ServiceItem) -> bool {
+        actor.roles.iter().any(|r| *r != Role::Citizen)
+            && actor
+                .scope
+                .can_see(&[item.content.dept_id], Some(&item.region_code))
     }
 
     /// One version of an item (staff, or anyone when published/superseded).
@@ -235,9 +245,7 @@ impl ServicesService {
         let i = store::item_version(&mut *self.conn().await?, id, version)
             .await?
             .ok_or_else(|| Error::not_found("service_item", "事项版本不存在"))?;
-        if i.status == ItemStatus::Draft
-            && !actor.is_some_and(|a| a.roles.iter().any(|r| *r != Role::Citizen))
-        {
+        if i.status == ItemStatus::Draft && !actor.is_some_and(|a| Self::sees_drafts_of(a, &i)) {
             return Err(Error::not_found("service_item", "事项版本不存在"));
         }
         Ok(i)
@@ -262,6 +270,13 @@ impl ServicesService {
     /// (the item tables keep only times), oldest first (staff).
     pub async fn item_history(&self, actor: &Actor, id: i64) -> Result<Vec<ItemChange>> {
         Self::require_staff(actor)?;
+        // Who edits a draft is the department's business until it is published.
+        let hidden: Vec<i64> = store::all_versions(&mut *self.conn().await?, id)
+            .await?
+            .iter()
+            .filter(|i| i.status == ItemStatus::Draft && !Self::sees_drafts_of(actor, i))
+            .map(|i| i.version)
+            .collect();
         let org = self.org();
         let mut names: std::collections::HashMap<String, String> = Default::default();
         let mut out = Vec::new();
@@ -283,8 +298,12 @@ impl ServicesService {
                     n
                 }
             };
+            let version = r.payload["version"].as_i64().unwrap_or(0);
+            if hidden.contains(&version) {
+                continue;
+            }
             out.push(ItemChange {
-                version: r.payload["version"].as_i64().unwrap_or(0),
+                version,
                 action: r.action,
                 at: r.at,
                 actor_name: who,

@@ -398,10 +398,8 @@ async fn case_act(
     f: FormData,
 ) -> PageResult {
     p.check_csrf(f.get("_csrf"))?;
-    let next = f
-        .opt("next")
-        .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-        .unwrap_or_else(|| format!("/services/cases/{id}"));
+    let here = format!("/services/cases/{id}");
+    let next = webcore::redirect::local_path(f.get("next"), &here).to_owned();
     let r = match action_from(&f) {
         Ok(a) => svc(&ctx).act(&p.actor, id, a).await.map(|_| ()),
         Err(e) => Err(e),

@@ -195,7 +195,11 @@ fn track_body(number: &str, phone: &str, errors: &[FieldError], t: Option<&Track
     }
 }
 
-async fn track_post(State(ctx): State<AppCtx>, FormData(f): FormData) -> PageResult {
+async fn track_post(
+    State(ctx): State<AppCtx>,
+    _: webcore::extract::PublicLookup,
+    FormData(f): FormData,
+) -> PageResult {
     let form = FormData(f);
     let (number, phone) = (
         form.get("number").trim().to_owned(),

@@ -88,7 +88,7 @@ pub async fn world(db: Db) -> W {
                     NewUser {
                         username: u.into(),
                         display_name: u.into(),
-                        password: "abc12345".into(),
+                        password: "Abc@12345x".into(),
                         dept_id: d,
                         roles: vec![r],
                         phone: None,

@@ -120,7 +120,7 @@ impl Client {
         }
     }
 
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         let mut b = self
             .http
             .request(method.clone(), format!("{}{}", self.base, path));
@@ -169,6 +169,13 @@ impl Client {
     pub async fn patch(&self, path: &str, body: Value) -> (u16, Value) {
         let (s, v, _) = self
             .send(self.req(reqwest::Method::PATCH, path).json(&body))
+            .await;
+        (s, v)
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (u16, Value) {
+        let (s, v, _) = self
+            .send(self.req(reqwest::Method::PUT, path).json(&body))
             .await;
         (s, v)
     }

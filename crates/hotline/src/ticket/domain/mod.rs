@@ -8,6 +8,7 @@ pub use ticket::*;
 
 /// One line of a ticket's timeline.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = TicketTimelineEntry)]
 pub struct TimelineEntry {
     pub id: i64,
     pub at: i64,

@@ -8,6 +8,22 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 macro_rules! code_enum {
+    ($(#[$m:meta])* $name:ident as $schema:ident { $($variant:ident => $code:literal, $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[schema(as = $schema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),+ } }
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            pub fn parse(s: &str) -> Option<$name> {
+                Self::ALL.iter().copied().find(|v| v.code() == s || v.label() == s)
+            }
+        }
+    };
     ($(#[$m:meta])* $name:ident { $($variant:ident => $code:literal, $label:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
@@ -26,8 +42,9 @@ macro_rules! code_enum {
 }
 
 code_enum!(
-    /// How the request reached the hotline.
-    Channel {
+    /// How the request reached the hotline (named apart from the service hall's channels in
+    /// the one OpenAPI document).
+    Channel as HotlineChannel {
         Phone => "phone", "电话",
         Web => "web", "网站",
         Wechat => "wechat", "微信",
@@ -94,7 +111,7 @@ code_enum!(
 
 code_enum!(
     /// 亮牌: deadline warning.
-    Card {
+    Card as TicketCard {
         None => "none", "正常",
         Yellow => "yellow", "黄牌",
         Red => "red", "红牌",
@@ -225,6 +242,7 @@ pub struct Ticket {
 
 /// Everything that can happen to a ticket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = TicketAction)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     Accept,
