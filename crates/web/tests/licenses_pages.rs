@@ -168,6 +168,9 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     b.fill("#text", "体检合格，发放健康证明").await;
     b.click_and_wait("#decide button[type=submit]").await;
     b.click_and_wait("#close button[type=submit]").await;
+    // The application's fields under their labels, never their keys.
+    let form = b.text("#case-form").await;
+    assert!(form.contains("姓名") && !form.contains("id_no"), "{form}");
     b.select("#method", "license").await;
     b.screenshot("deliver-as-license").await;
     b.click_and_wait("#deliver button[type=submit]").await;
@@ -181,6 +184,14 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     assert_has_all(&face, &["健康证明", "A卫健〔2026〕9号", "有效"]);
     let license_page = b.current_path().await;
     b.screenshot("license-page").await;
+    // 统计: one case delivered as 电子证照 of one → 签发率 100.0%.
+    b.goto(&format!("{url}/licenses/figures")).await;
+    let figures = b.text("#figures").await;
+    assert!(figures.contains("健康证明") && figures.contains("100.0%"), "{figures}");
+    b.screenshot("figures").await;
+    b.goto(&format!("{url}/licenses/issue?type={code}")).await;
+    assert_eq!(count(&b, "#issue-form [name='fields.name']").await, 1);
+    b.screenshot("issue-form").await;
     logout(&b).await;
 
     // The holder sees it in 我的证照 and presents the name only.

@@ -80,6 +80,29 @@ async fn case_view(
     let t = s.timeline(&p.actor, id).await?;
     let (cal, now) = s.calendar_now().await?;
     let c = &v.case;
+    // The form's labels from the item version the case was filed under, in its order.
+    let fields = s
+        .item_version(Some(&p.actor), c.item_id, c.item_version)
+        .await
+        .map(|i| i.content.fields)
+        .unwrap_or_default();
+    let form_rows: Vec<(String, String)> = fields
+        .iter()
+        .filter_map(|f| c.form.get(&f.key).map(|v| (f.label.clone(), v)))
+        .chain(
+            c.form
+                .iter()
+                .filter(|(k, _)| !fields.iter().any(|f| &f.key == *k))
+                .map(|(k, v)| (k.clone(), v)),
+        )
+        .map(|(label, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (label, text)
+        })
+        .collect();
     let act = format!("/services/cases/{id}/act");
     let missing: Vec<&CaseMaterial> = c.missing();
     // Offer only what the reader may take now: permission and the state machine on a copy.
@@ -182,7 +205,7 @@ async fn case_view(
         ul #materials { @for x in &c.materials { li { (x.name) "：" (x.source.label()) @if let Some(n) = &x.note { "（" (n) "）" } } } }
         @if !c.form.is_empty() {
             h2 { "申请信息" }
-            ul { @for (k, val) in &c.form { li { (k) "：" (val.as_str().unwrap_or_default()) } } }
+            dl.facts #case-form { @for (label, val) in &form_rows { dt { (label) } dd { (val) } } }
         }
         h2 { "办理" }
         div.actions {
