@@ -187,7 +187,10 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     // 统计: one case delivered as 电子证照 of one → 签发率 100.0%.
     b.goto(&format!("{url}/licenses/figures")).await;
     let figures = b.text("#figures").await;
-    assert!(figures.contains("健康证明") && figures.contains("100.0%"), "{figures}");
+    assert!(
+        figures.contains("健康证明") && figures.contains("100.0%"),
+        "{figures}"
+    );
     b.screenshot("figures").await;
     b.goto(&format!("{url}/licenses/issue?type={code}")).await;
     assert_eq!(count(&b, "#issue-form [name='fields.name']").await, 1);

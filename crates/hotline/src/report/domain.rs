@@ -135,7 +135,10 @@ pub struct Kpis {
     /// Reopens (重办) in the period, by a supervisor or on an unsatisfied callback; counted
     /// against the department whose reply was reopened.
     pub reopened: i64,
-    /// 重办率 = reopened / replied.
+    /// Replies of the period that were reopened before the period's end.
+    pub replied_reopened: i64,
+    /// 重办率 = replied_reopened / replied: a cohort rate, so it never passes 100% (a reopen
+    /// of a reply made before the period counts in `reopened`, not here).
     pub reopen_rate: Option<f64>,
     /// Average working hours (kernel working calendar) from dispatch or reopen to the reply, over
     /// the replies in the period; one decimal.
@@ -169,7 +172,7 @@ impl Kpis {
         self.reply_rate = ratio(self.due_replied, self.due);
         let good = self.satisfied + self.basically_satisfied;
         self.satisfaction_rate = ratio(good, good + self.unsatisfied);
-        self.reopen_rate = ratio(self.reopened, self.replied);
+        self.reopen_rate = ratio(self.replied_reopened, self.replied);
         self.avg_handling_hours = (self.handled > 0).then(|| {
             (self.handling_minutes as f64 / self.handled as f64 / 60.0 * 10.0).round() / 10.0
         });
@@ -630,6 +633,21 @@ impl Replay {
                     }
                     FactKind::Replied { on_time, minutes } => {
                         k.replied += 1;
+                        // Reopened before the period ends: the department's next fact of the
+                        // ticket, reply or reopen, is a reopen within the period.
+                        let next = h.facts.iter().find(|g| {
+                            g.at > f.at
+                                && g.dept == f.dept
+                                && matches!(
+                                    g.kind,
+                                    FactKind::Replied { .. } | FactKind::Reopened { .. }
+                                )
+                        });
+                        if next.is_some_and(|g| {
+                            g.at < to && matches!(g.kind, FactKind::Reopened { .. })
+                        }) {
+                            k.replied_reopened += 1;
+                        }
                         k.replied_on_time += i64::from(*on_time);
                         if let Some(m) = minutes {
                             k.handled += 1;

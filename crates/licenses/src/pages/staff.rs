@@ -610,7 +610,7 @@ async fn issue_body(
                         legend { "持证" (view.license_type.holder_kind.label()) }
                         div.row {
                             (text_field(if view.license_type.holder_kind == HolderKind::Person { "身份证号" } else { "统一社会信用代码" }, "holder.id_no", values.get("holder.id_no"), errors, "required"))
-                            (text_field("名称", "holder.name", values.get("holder.name"), errors, "required"))
+                            (text_field(if view.license_type.holder_kind == HolderKind::Person { "姓名" } else { "名称" }, "holder.name", values.get("holder.name"), errors, "required"))
                         }
                     }
                     fieldset {
