@@ -241,11 +241,12 @@ fn read_password_stdin() -> Result<String> {
 }
 
 pub async fn serve_until_signal(ctx: webcore::AppCtx, listen: &str) -> Result<()> {
+    let stop = web::shutdown_signal();
     let server = web::start(ctx, listen)
         .await
         .with_context(|| format!("无法监听 {listen}"))?;
     tracing::info!(url = %server.url(), "yiwang is serving");
-    web::shutdown_signal().await;
+    stop.await;
     tracing::info!("shutting down: finishing requests in flight");
     server.stop().await;
     Ok(())
@@ -316,6 +317,7 @@ async fn run(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let listen = cfg.server.listen.clone();
+            let stop = web::shutdown_signal();
             let server = web::start(web::context(db, cfg), &listen)
                 .await
                 .with_context(|| format!("无法监听 {listen}"))?;
@@ -323,7 +325,7 @@ async fn run(cli: Cli) -> Result<()> {
             println!("一网演示已启动：{}", server.url());
             demo::print_logins();
             println!("按 Ctrl-C 停止。");
-            web::shutdown_signal().await;
+            stop.await;
             server.stop().await;
         }
         Command::Bootstrap(b) => {
