@@ -145,7 +145,8 @@ async fn entry_page(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>) 
     let c = &v.content;
     let resources = s.resources(Some(id)).await?;
     let body = html! {
-        dl.meta #meta {
+        // Two columns: the label beside its value, as on a printed catalog card.
+        dl.meta #meta style="display:grid;grid-template-columns:7em 1fr;gap:.4em 1em" {
             dt { "资源代码" } dd { code { (e.entry.code) } }
             dt { "提供方" } dd { (e.provider_name) }
             dt { "分类" } dd { (category_of(&e.entry.class_code)) " · " (e.entry.class_code) }
@@ -721,6 +722,7 @@ async fn register_system(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> 
 async fn calls(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
     let s = svc(&ctx);
     let list = s.calls(&p.actor, None, 500).await?;
+    let names = s.dept_names().await?;
     let body = html! {
         p { "本部门资源被调用的记录和本部门的调用记录，最新的在前；每条记录以 SM3 链式哈希防篡改。" }
         table #calls {
@@ -729,7 +731,10 @@ async fn calls(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
                 tr {
                     td { (c.seq) }
                     td { (format_minute(c.at)) }
-                    td { (c.system) " (" (c.caller) ")" }
+                    td {
+                        (c.consumer_dept_id.and_then(|d| names.get(&d)).map_or("", String::as_str))
+                        " · " (c.system) " (" (c.caller) ")"
+                    }
                     td { (c.grant_id.map(|g| g.to_string()).unwrap_or_default()) }
                     td { code { (c.resource_code) } }
                     td { (c.fields.join("、")) }
