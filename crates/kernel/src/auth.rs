@@ -27,12 +27,14 @@ pub enum Role {
     Clerk,
     Approver,
     DataOfficer,
+    /// 首席数据官: a department's second approval of data requests (一网共享).
+    ChiefDataOfficer,
     Analyst,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Citizen,
         Role::Operator,
         Role::Dispatcher,
@@ -41,12 +43,13 @@ impl Role {
         Role::Clerk,
         Role::Approver,
         Role::DataOfficer,
+        Role::ChiefDataOfficer,
         Role::Analyst,
         Role::Admin,
     ];
 
     /// Every role but 市民: the bureau's and departments' staff.
-    pub const STAFF: [Role; 9] = [
+    pub const STAFF: [Role; 10] = [
         Role::Operator,
         Role::Dispatcher,
         Role::Handler,
@@ -54,6 +57,7 @@ impl Role {
         Role::Clerk,
         Role::Approver,
         Role::DataOfficer,
+        Role::ChiefDataOfficer,
         Role::Analyst,
         Role::Admin,
     ];
@@ -68,6 +72,7 @@ impl Role {
             Role::Clerk => "clerk",
             Role::Approver => "approver",
             Role::DataOfficer => "data_officer",
+            Role::ChiefDataOfficer => "chief_data_officer",
             Role::Analyst => "analyst",
             Role::Admin => "admin",
         }
@@ -83,6 +88,7 @@ impl Role {
             Role::Clerk => "窗口人员",
             Role::Approver => "审批人员",
             Role::DataOfficer => "数据专员",
+            Role::ChiefDataOfficer => "首席数据官",
             Role::Analyst => "分析员",
             Role::Admin => "管理员",
         }

@@ -202,6 +202,15 @@ const GUARDED_TABLES: &[&str] = &[
     "licenses_type_versions",
     "licenses_keys",
     "licenses_licenses",
+    "sharing_entries",
+    "sharing_entry_versions",
+    "sharing_resources",
+    "sharing_rows",
+    "sharing_requests",
+    "sharing_request_steps",
+    "sharing_grants",
+    "sharing_systems",
+    "sharing_calls",
 ];
 
 /// `(function, table)` for each function in `code` that writes a guarded table without taking

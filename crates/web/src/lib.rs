@@ -33,6 +33,7 @@ pub fn modules() -> Vec<Module> {
         hotline::module(),
         services::module(),
         licenses::module(),
+        sharing::module(),
         notify::module(),
         org::module(),
         audit_http::module(),

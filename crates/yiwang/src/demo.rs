@@ -107,6 +107,9 @@ pub fn print_logins() {
         };
         println!("  {:<14} {:<8} {}", u, role.label(), dept);
     }
+    for (u, role, d) in crate::demo_sharing::USERS {
+        println!("  {:<14} {:<8} {}", u, role.label(), DEPARTMENTS[d].0);
+    }
 }
 
 fn place_name(rng: &mut ChaCha8Rng, used: &mut std::collections::HashSet<String>) -> String {
@@ -388,6 +391,7 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
     crate::demo_licenses::populate_types(db, cfg).await?;
     crate::demo_services::populate(db, cfg, seed).await?;
     crate::demo_licenses::populate(db, cfg).await?;
+    crate::demo_sharing::populate(db, cfg, seed).await?;
     let mut tx = db.begin().await.map_err(err)?;
     kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await

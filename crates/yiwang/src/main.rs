@@ -6,6 +6,7 @@ mod demo_hotline;
 mod demo_licenses;
 mod demo_services;
 mod demo_services_history;
+mod demo_sharing;
 mod hotline_cmd;
 mod import;
 mod licenses_cmd;
@@ -79,6 +80,9 @@ enum Command {
     /// 12345 热线的智能分析：训练、分类、评估、热点、答复质量
     #[command(subcommand)]
     Hotline(hotline_cmd::HotlineCommand),
+    /// 一网共享：校验共享网关的链式调用日志
+    #[command(subcommand)]
+    Sharing(SharingCommand),
     /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
     Backup {
         /// Destination file.
@@ -514,6 +518,26 @@ async fn run(cli: Cli) -> Result<()> {
                 std::process::exit(code);
             }
         }
+        Command::Sharing(SharingCommand::VerifyLog) => {
+            let db = open(&cfg).await?;
+            let v = sharing::SharingService::new(db)
+                .verify_calls()
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            match v.first_broken {
+                None => println!(
+                    "调用日志完整：{} 条调用记录，链头哈希 {}",
+                    v.calls, v.head_hash
+                ),
+                Some(b) => {
+                    eprintln!(
+                        "调用日志断裂：第 {} 条调用记录 —— {}（此前 {} 条完好）",
+                        b.seq, b.reason, v.calls
+                    );
+                    std::process::exit(2);
+                }
+            }
+        }
         Command::Audit(AuditCommand::Verify) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)
@@ -557,6 +581,13 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[derive(Subcommand)]
+enum SharingCommand {
+    /// Recompute the gateway call log's SM3 chain and name the first tampered call (exit code
+    /// 2 if broken).
+    VerifyLog,
 }
 
 #[derive(Subcommand)]

@@ -1,0 +1,44 @@
+//! 一网共享: the 政务信息资源目录 (entries, versions, 编目 → 审核 → 发布, Chinese search), 挂接
+//! (tables held in yiwang, loaded from .csv/.xlsx or pushed by API, rows checked against the
+//! 信息项), 申请用数 with an approval chain per 共享属性 and expiring grants, and the gateway
+//! that serves granted fields only, masked per grant, with an SM3-chained call log.
+//!
+//! Sub-domains, each with `domain` (pure), `store` (its SQL, private), `service` (its use cases
+//! as an `impl` block of [`SharingService`]) and `http`: `catalog`, `mount`, `grants`,
+//! `gateway`; `figures` computes over them; `pages` renders them.
+
+pub mod catalog;
+pub mod figures;
+pub mod gateway;
+pub mod grants;
+pub mod http;
+pub mod mount;
+pub mod pages;
+pub mod service;
+mod store;
+
+pub use service::SharingService;
+
+/// This module's own migrations.
+pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
+    vec![kernel::migration!("sharing", 1, "0001_sharing")]
+}
+
+/// Migrations this module needs, with those of the modules it stands on, in order.
+pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    let mut m = org::migrations();
+    m.extend(own_migrations());
+    m
+}
+
+/// The module as the server sees it ([`webcore::Module`]).
+pub fn module() -> webcore::Module {
+    use utoipa::OpenApi;
+    webcore::Module::new("sharing")
+        .depends_on(&["org"])
+        .migrations(own_migrations())
+        .routes(http::routes())
+        .routes(pages::routes())
+        .nav(http::nav())
+        .openapi(http::SharingApi::openapi())
+}

@@ -1,0 +1,157 @@
+//! 一网共享 in a browser: a consuming department's data officer requests 人口 data from the
+//! catalog page → the provider's data officer, its 首席数据官 and the bureau approve in their
+//! queues → the officer registers the system and gets its token → the system calls the gateway
+//! → the provider reads who used its data on 调用日志. Screenshots in artifacts/screenshots/.
+
+mod common;
+
+use common::*;
+use kernel::{Actor, Db, Role};
+use serde_json::json;
+use testkit::browser::Browser;
+
+testkit::on_both_backends!(migrations; request_approve_call_and_read_the_log);
+
+async fn request_approve_call_and_read_the_log(db: Db) {
+    let backend = db.backend().name();
+    let w = world(db.clone()).await;
+    let org = org::OrgService::new(db.clone(), testkit::city::fast_auth());
+    for (u, dept, role) in [
+        ("p_off", w.dept_x, Role::DataOfficer),
+        ("p_cdo", w.dept_x, Role::ChiefDataOfficer),
+        ("c_off", w.dept_y, Role::DataOfficer),
+    ] {
+        org.create_user(&Actor::cli(), test_user(u, Some(dept), role))
+            .await
+            .unwrap();
+    }
+    let actor = |name: &str| {
+        let org = org.clone();
+        let name = name.to_owned();
+        async move {
+            let u = org.user_by_username(&name).await.unwrap().unwrap();
+            org.actor_of_user(u.id).await.unwrap()
+        }
+    };
+    let svc = sharing::SharingService::new(db.clone());
+    let p_off = actor("p_off").await;
+    let e = svc
+        .create_entry(
+            &p_off,
+            serde_json::from_value(json!({
+                "category": "basic", "class": ["1", "01"],
+                "content": {"name": "人口基础信息", "summary": "全市实有人口基础信息", "format": "数据库",
+                    "share_kind": "conditional", "share_condition": "依法履职所需", "open_kind": "not_open",
+                    "update_cycle": "daily",
+                    "items": [
+                        {"name": "姓名", "field": "name", "data_type": "char", "length": 30, "sensitive": true, "semantic": "name"},
+                        {"name": "身份证号", "field": "id_no", "data_type": "char", "length": 18, "primary_key": true, "sensitive": true, "semantic": "id_card"},
+                        {"name": "住址", "field": "address", "data_type": "char", "length": 100, "sensitive": true, "semantic": "address"}
+                    ]}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+    svc.submit_entry(&p_off, e.entry.id, 1).await.unwrap();
+    svc.review_entry(&actor("admin").await, e.entry.id, 1, true, "")
+        .await
+        .unwrap();
+    let r = svc
+        .mount_table(&p_off, e.entry.id, "", "full")
+        .await
+        .unwrap();
+    let code = r.resource.code.clone();
+    let id_no = kernel::codes::id_card_with_check("69010219900307123");
+    svc.push_rows(
+        &p_off,
+        &code,
+        vec![
+            json!({"name": "张三", "id_no": id_no, "address": "A市A1区东湖街道幸福路1号"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        ],
+    )
+    .await
+    .unwrap();
+
+    let Some(mut b) = Browser::start(&format!("sharing-{backend}")).await else {
+        return;
+    };
+    // The consumer finds 人口 in the catalog and requests name and 身份证号.
+    login(&b, &w.url, "c_off").await;
+    b.goto(&format!("{}/sharing/catalog?q=人口", w.url)).await;
+    b.click_and_wait("#entries a").await;
+    assert_text_has(&b, "#items", "身份证号").await;
+    b.screenshot("sharing-entry").await;
+    b.click_and_wait("#resources a").await;
+    b.click("#fields input[value=address]").await;
+    fill_all(
+        &b,
+        &[
+            ("#purpose", "低保对象身份核验"),
+            ("#legal_basis", "《社会救助暂行办法》"),
+            ("#system", "民政救助系统"),
+        ],
+    )
+    .await;
+    let day = |off: i64| {
+        kernel::clock::to_china(db.now() + off * 86_400_000)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Date inputs take what the script sets, whatever the picker's locale.
+    for (css, v) in [("#period_from", day(0)), ("#period_until", day(90))] {
+        run_with(
+            &b,
+            &format!("document.querySelector(arguments[0]).value = '{v}';"),
+            css,
+        )
+        .await;
+    }
+    b.screenshot("sharing-request-form").await;
+    b.click_and_wait("#request button[type=submit]").await;
+    assert_text_has(&b, ".notice", "已提交").await;
+    assert_text_has(&b, "#requests", "提供部门数据专员：待审批").await;
+    logout(&b).await;
+    // Three levels, each in its own queue.
+    for who in ["p_off", "p_cdo", "admin"] {
+        login(&b, &w.url, who).await;
+        b.goto(&format!("{}/sharing/approvals", w.url)).await;
+        assert_eq!(count(&b, "#queue tbody tr").await, 1, "{who}'s queue");
+        b.screenshot(&format!("sharing-queue-{who}")).await;
+        b.click_and_wait("#queue button[value=approve]").await;
+        assert_text_has(&b, ".notice", "申请").await;
+        logout(&b).await;
+    }
+    // The consumer registers its system and takes the token.
+    login(&b, &w.url, "c_off").await;
+    b.goto(&format!("{}/sharing/grants", w.url)).await;
+    assert_text_has(&b, "#grants", "有效").await;
+    b.fill("#system-name", "民政救助系统").await;
+    b.click_and_wait("#register button").await;
+    let token = b.text("#gateway-token").await;
+    b.screenshot("sharing-token").await;
+    logout(&b).await;
+    let sys = Client::with_token(&w.url, token.trim());
+    let (s, v) = sys.get(&format!("/gateway/v1/resources/{code}")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["rows"][0]["name"], "张*");
+    assert_eq!(v["rows"][0]["id_no"], kernel::mask::id_card(&id_no));
+    assert!(v["rows"][0].get("address").is_none());
+    // The provider reads who used its data.
+    login(&b, &w.url, "p_off").await;
+    b.goto(&format!("{}/sharing/calls", w.url)).await;
+    assert_text_has(&b, "#calls", "民政救助系统").await;
+    assert_text_has(&b, "#calls", "成功").await;
+    b.screenshot("sharing-calls").await;
+    assert!(
+        b.loaded_urls()
+            .await
+            .iter()
+            .all(|u| u.starts_with(&w.url) || u.starts_with("data:")),
+        "a request left the server"
+    );
+    b.close().await;
+}
