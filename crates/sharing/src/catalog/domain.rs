@@ -8,8 +8,8 @@ use utoipa::ToSchema;
 
 macro_rules! code_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $code:literal / $label:literal),+ $(,)? }) => {
-        $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        $(#[$m])*
         pub enum $name { $($(#[$vm])* #[serde(rename = $code)] $v),+ }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$v),+];
@@ -25,6 +25,7 @@ pub(crate) use code_enum;
 
 code_enum!(
     /// 资源分类: 基础, 主题, 部门 resources.
+    #[schema(as = SharingCategory)]
     Category {
         Basic = "basic" / "基础信息资源",
         Theme = "theme" / "主题信息资源",

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 crate::catalog::domain::code_enum!(
     /// A level of the approval chain.
+    #[schema(as = SharingLevel)]
     Level {
         /// 提供方数据专员.
         ProviderOfficer = "provider_officer" / "提供部门数据专员",
@@ -185,6 +186,7 @@ crate::catalog::domain::code_enum!(
 /// One condition of a row filter; a row is served when every condition holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SharingCondition)]
 pub struct Condition {
     pub field: String,
     pub op: FilterOp,

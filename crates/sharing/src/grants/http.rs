@@ -60,6 +60,7 @@ pub(crate) async fn one(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SharingDecision)]
 pub struct Decision {
     pub approve: bool,
     /// Required to refuse.

@@ -50,6 +50,7 @@ impl Resource {
 /// One refused cell or row: the line the user sees (the file's line, or the position in a
 /// pushed array from 1), the column (header as written, or field name) and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = SharingRowError)]
 pub struct RowError {
     pub line: usize,
     pub column: String,
