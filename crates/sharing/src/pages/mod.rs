@@ -719,6 +719,18 @@ async fn register_system(State(ctx): State<AppCtx>, p: PageCtx, f: FormData) -> 
 
 // ---- 调用日志 ----
 
+/// A refused call's reason in words (the log keeps the stable code).
+fn refusal_label(code: &str) -> &'static str {
+    match code {
+        "grant_expired" => "拒绝：授权已过期",
+        "grant_revoked" => "拒绝：授权已撤销",
+        "rate_limited" => "拒绝：超出调用频率",
+        "no_grant" => "拒绝：无授权",
+        "unbound_token" => "拒绝：令牌未绑定系统",
+        _ => "拒绝",
+    }
+}
+
 async fn calls(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
     let s = svc(&ctx);
     let list = s.calls(&p.actor, None, 500).await?;
@@ -733,13 +745,13 @@ async fn calls(State(ctx): State<AppCtx>, p: PageCtx) -> PageResult {
                     td { (format_minute(c.at)) }
                     td {
                         (c.consumer_dept_id.and_then(|d| names.get(&d)).map_or("", String::as_str))
-                        " · " (c.system) " (" (c.caller) ")"
+                        " · " (c.system)
                     }
                     td { (c.grant_id.map(|g| g.to_string()).unwrap_or_default()) }
                     td { code { (c.resource_code) } }
                     td { (c.fields.join("、")) }
                     td { (c.row_count) }
-                    td { @if c.result == "ok" { "成功" } @else { strong { (c.result) } } }
+                    td { @if c.result == "ok" { "成功" } @else { strong { (refusal_label(&c.result)) } } }
                     td { code title=(c.hash) { (&c.hash[..12.min(c.hash.len())]) } }
                 }
             } }
