@@ -28,6 +28,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
     vec![
         kernel::migration!("licenses", 1, "0001_licenses"),
         kernel::migration!("licenses", 2, "0002_case_results"),
+        kernel::migration!("licenses", 3, "0003_status_slots"),
     ]
 }
 

@@ -110,6 +110,46 @@ impl ServicesService {
         self
     }
 
+    /// What an applicant will find on the application page for each material taken from a
+    /// license (by the material's license reference): their usable license, or why none can
+    /// be used. Read only — nothing is logged until the application is submitted.
+    pub async fn exemption_preview(
+        &self,
+        materials: &[crate::domain::Material],
+        id_no: &str,
+    ) -> Result<std::collections::HashMap<String, std::result::Result<String, String>>> {
+        let mut out = std::collections::HashMap::new();
+        let Some(l) = self.licenses.as_ref().filter(|_| !id_no.trim().is_empty()) else {
+            return Ok(out);
+        };
+        for r in materials.iter().filter_map(|m| m.from_license.as_deref()) {
+            if out.contains_key(r) {
+                continue;
+            }
+            let Some(t) = l.license_type_by_ref(r).await? else {
+                continue;
+            };
+            let answer = {
+                match l.usable_license_of(id_no, t.id).await? {
+                    Ok(lic) => Ok(format!(
+                        "已找到您的“{}”电子证照（{}），提交时自动调取核验，无需上传",
+                        t.name,
+                        lic.valid_until.map_or_else(
+                            || "长期有效".to_owned(),
+                            |u| format!(
+                                "有效期至 {}",
+                                kernel::clock::to_china(u).format("%Y-%m-%d")
+                            )
+                        )
+                    )),
+                    Err(why) => Err(format!("{why}，请提交纸质材料")),
+                }
+            };
+            out.insert(r.to_owned(), answer);
+        }
+        Ok(out)
+    }
+
     /// The 免证办 lookups for an application, made before its transaction (they log the use).
     pub(crate) async fn exemptions(
         &self,

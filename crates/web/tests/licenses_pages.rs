@@ -2,9 +2,10 @@
 //! publishes the 健康证明 type on its pages → the window receives an application for the health
 //! certificate → the approver decides, closes and delivers it as 电子证照 (issued from the case,
 //! nothing retyped) → the holder finds it in 我的证照 and presents it → a verifier at phone width
-//! sees it valid → a 摆摊 application takes the license instead of a paper copy (免证办) → the
-//! commission revokes it on the license page → the same code now fails, and the next 摆摊
-//! application asks for the paper, saying why. Screenshots: artifacts/screenshots/licenses-*.
+//! sees it valid → the resident applies online for 摆摊 from its guide and uploads nothing: the
+//! page finds their license, the case takes it instead of a paper copy (免证办) → the
+//! commission revokes it on the license page → the same code now fails, and the resident's next
+//! 摆摊 application asks for the paper, saying why. Screenshots: artifacts/screenshots/licenses-*.
 
 mod common;
 mod services_common;
@@ -45,6 +46,32 @@ async fn receive(b: &Browser, url: &str, item: i64, id_no: &str, materials: &[&s
         .collect();
     assert!(!number.is_empty(), "{msg}");
     number
+}
+
+/// The logged-in resident applies online for `item` from its guide page, ticking `materials`;
+/// returns the 免证办 box's text as the page showed it before submitting.
+async fn apply_online(b: &Browser, url: &str, item: i64, materials: &[&str]) -> String {
+    b.goto(&format!("{url}/guide/items/{item}")).await;
+    b.click_and_wait("#apply").await;
+    assert!(b.current_path().await.starts_with("/services/apply/item/"));
+    let found = b.text("#materials").await;
+    b.fill("[name='applicant.phone']", "13800138000").await;
+    for m in materials {
+        b.click(&format!("input[name=materials][value={m}]")).await;
+    }
+    // Brings the license's answer into view for the screenshot.
+    b.click("#materials .license-found, #materials .license-missing")
+        .await;
+    found
+}
+
+/// Submits the online application form; the case number when it was filed.
+async fn submit_online(b: &Browser) -> Option<String> {
+    b.click_and_wait("#apply-form button[type=submit]").await;
+    b.current_path()
+        .await
+        .strip_prefix("/services/mine/")
+        .map(str::to_owned)
 }
 
 async fn open_case(b: &Browser, url: &str, number: &str) {
@@ -217,10 +244,21 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     b.screenshot("verify-valid-phone").await;
     b.set_size(1366, 768).await;
 
-    // 免证办: the stall application takes the license; nothing handed in for it.
-    login(&b, &url, "clerk1").await;
-    let stall_no = receive(&b, &url, h.stall_item, &id_no, &["photo", "stall_place"]).await;
+    // 免证办: the resident applies online for the stall card and uploads nothing for the
+    // health certificate — the page says before submitting that their license will be taken.
+    b.set_size(390, 844).await;
+    login(&b, &url, "citizen1").await;
+    let found = apply_online(&b, &url, h.stall_item, &["photo", "stall_place"]).await;
+    assert!(
+        found.contains("已找到您的“健康证明”电子证照") && found.contains("无需上传"),
+        "{found}"
+    );
+    b.screenshot("apply-online-phone").await;
+    let stall_no = submit_online(&b).await.expect("filed");
+    assert_text_has(&b, "main", &stall_no).await;
     logout(&b).await;
+    b.set_size(1366, 768).await;
+    // The approver sees the license in place of the paper, with its verification result.
     login(&b, &url, "market1").await;
     open_case(&b, &url, &stall_no).await;
     let materials = b.text("#materials").await;
@@ -253,17 +291,20 @@ async fn a_license_from_definition_to_revocation(db: Db) {
     b.screenshot("verify-revoked-phone").await;
     b.set_size(1366, 768).await;
 
-    // The next stall application asks for the paper, with the reason.
-    login(&b, &url, "clerk1").await;
-    let again = receive(
-        &b,
-        &url,
-        h.stall_item,
-        &id_no,
-        &["photo", "stall_place", "health_cert"],
-    )
-    .await;
+    // The resident's next stall application asks for the paper, with the reason: the page
+    // warns before submitting; filed without it, the case lacks the material (as any missing
+    // paper), and the department cannot accept it until it is handed in.
+    b.set_size(390, 844).await;
+    login(&b, &url, "citizen1").await;
+    let found = apply_online(&b, &url, h.stall_item, &["photo", "stall_place"]).await;
+    assert!(
+        found.contains("已吊销") && found.contains("请提交纸质材料"),
+        "{found}"
+    );
+    b.screenshot("apply-online-revoked-phone").await;
+    let again = submit_online(&b).await.expect("filed");
     logout(&b).await;
+    b.set_size(1366, 768).await;
     login(&b, &url, "market1").await;
     open_case(&b, &url, &again).await;
     let materials = b.text("#materials").await;
@@ -271,5 +312,7 @@ async fn a_license_from_definition_to_revocation(db: Db) {
         materials.contains("已吊销") && materials.contains("体检结论有误"),
         "{materials}"
     );
+    b.click_and_wait("#accept button[type=submit]").await;
+    assert_text_has(&b, "#error-summary", "缺少材料：健康证明").await;
     b.close().await;
 }

@@ -335,6 +335,7 @@ where
 
 /// An HTML form body (`application/x-www-form-urlencoded`) as name/value pairs, so repeated
 /// fields (checkboxes) survive and a malformed form never fails the request.
+#[derive(Debug, Clone, Default)]
 pub struct FormData(pub Vec<(String, String)>);
 
 impl FormData {

@@ -6,7 +6,9 @@ use super::store;
 use crate::proof::domain as proof;
 use crate::service::*;
 use crate::status::domain::PURPOSES;
-use crate::types::domain::{HolderKind, TypeContent};
+use crate::keys::domain::IssuerKey;
+use crate::types::domain::HolderKind;
+use sm2::dsa::SigningKey;
 use crate::usage::{service::who, UsageKind};
 use kernel::audit;
 use kernel::error::{Checks, Error, Result};
@@ -118,116 +120,20 @@ impl LicensesService {
         holder_user_id: Option<i64>,
         case: Option<(&str, i64)>,
     ) -> Result<License> {
-        let actor = by.actor();
-        let source = input
-            .source
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty());
+        let source = check_source(input.source.as_deref())?;
         if let Some(s) = source {
-            if s.chars().count() > 200 {
-                return Err(Error::field("source", "too_long", "来源标识至多 200 字"));
-            }
             if let Some(l) = store::by_source(&mut *self.conn().await?, s).await? {
                 return Ok(l);
             }
         }
-        let view = self
-            .license_type_by_code(&input.type_code)
-            .await?
-            .ok_or_else(|| Error::field("type_code", "unknown_type", "证照类型不存在"))?;
-        let version = view
-            .published()
-            .cloned()
-            .ok_or_else(|| Error::field("type_code", "not_published", "该证照类型尚未发布"))?;
-        let content: &TypeContent = &version.content;
-        if !content.dept_ids.contains(&dept_id) {
-            return Err(Error::field(
-                "dept_id",
-                "not_an_issuer",
-                "该部门不是此类证照的颁发部门",
-            ));
-        }
-        let dept = self.issuer(dept_id).await?;
-        let issuer_code = dept.credit_code.clone().unwrap_or_default();
-        if kernel::codes::check_credit_code(&issuer_code).is_err() {
-            return Err(Error::field(
-                "dept_id",
-                "issuer_without_code",
-                "颁发部门未登记有效的统一社会信用代码，不能签发证照",
-            ));
-        }
-        let kind = view.license_type.holder_kind;
-        let id_no = input.holder.id_no.trim().to_uppercase();
-        let name = input.holder.name.trim().to_owned();
-        let mut c = Checks::new();
-        if let Err(e) = kind.check_id(&id_no) {
-            c.add(
-                "holder.id_no",
-                "invalid_id",
-                format!("持证{}的证件号码无效：{e}", kind.label()),
-            );
-        }
-        c.text("holder.name", "持证人名称", &name, 100);
-        let fields = match content.check_values(&input.fields) {
-            Ok(f) => f,
-            Err(e) => {
-                c.merge(Err(e));
-                Map::new()
-            }
-        };
+        let ctx = self.issue_context(&input.type_code, dept_id).await?;
         let now = self.db.now();
-        let valid_from = match input.valid_from.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(s) => match parse_day(s, "valid_from") {
-                Ok(t) => t,
-                Err(e) => {
-                    c.merge(Err(e));
-                    now
-                }
-            },
-            None => now,
-        };
-        c.finish()?;
-        let valid_until = valid_until(valid_from, content.validity_years);
+        let checked = ctx.check(&input, now)?;
         let mut tx = self.db.begin().await?;
-        let serial = store::next_serial(&mut tx, view.license_type.id, dept_id).await?;
+        let signer = self.signing_key(&mut tx, by, dept_id, now).await?;
         let license = self
-            .sign_and_insert(
-                &mut tx,
-                by,
-                Draft {
-                    type_id: view.license_type.id,
-                    type_code: &view.license_type.code,
-                    type_name: &view.license_type.name,
-                    type_version: version.version,
-                    dept: &dept,
-                    issuer_code: &issuer_code,
-                    serial,
-                    version: 1,
-                    holder_kind: kind,
-                    holder_id_no: &id_no,
-                    holder_name: &name,
-                    holder_user_id,
-                    fields,
-                    valid_from,
-                    valid_until,
-                    previous_id: None,
-                },
-                source,
-                now,
-            )
+            .insert_checked(&mut tx, by, &ctx, &signer, checked, holder_user_id, source, now)
             .await?;
-        audit::record(
-            &mut tx,
-            now,
-            &actor.audit_actor(),
-            "license",
-            license.id,
-            "issue",
-            json!({"identifier": license.identifier, "type": license.type_code,
-                   "dept_id": dept_id, "source": source, "kid": license.kid}),
-        )
-        .await?;
         if let Some((case_ref, at)) = case {
             store::insert_case_result(
                 &mut tx,
@@ -244,15 +150,107 @@ impl LicensesService {
         Ok(license)
     }
 
+    /// What a type and an issuing department fix for every license issued under them: the
+    /// published version, the department's right to issue it and its 统一社会信用代码.
+    pub(crate) async fn issue_context(&self, type_code: &str, dept_id: i64) -> Result<IssueContext> {
+        let view = self
+            .license_type_by_code(type_code)
+            .await?
+            .ok_or_else(|| Error::field("type_code", "unknown_type", "证照类型不存在"))?;
+        let version = view
+            .published()
+            .cloned()
+            .ok_or_else(|| Error::field("type_code", "not_published", "该证照类型尚未发布"))?;
+        if !version.content.dept_ids.contains(&dept_id) {
+            return Err(Error::field(
+                "dept_id",
+                "not_an_issuer",
+                "该部门不是此类证照的颁发部门",
+            ));
+        }
+        let dept = self.issuer(dept_id).await?;
+        let issuer_code = dept.credit_code.clone().unwrap_or_default();
+        if kernel::codes::check_credit_code(&issuer_code).is_err() {
+            return Err(Error::field(
+                "dept_id",
+                "issuer_without_code",
+                "颁发部门未登记有效的统一社会信用代码，不能签发证照",
+            ));
+        }
+        Ok(IssueContext {
+            view,
+            version,
+            dept,
+            issuer_code,
+        })
+    }
+
+    /// One checked license into the open transaction: its 流水号, signature, status slot, row
+    /// and audit record.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_checked(
+        &self,
+        tx: &mut kernel::Tx,
+        by: Authorized<'_>,
+        ctx: &IssueContext,
+        signer: &(IssuerKey, SigningKey),
+        checked: Checked,
+        holder_user_id: Option<i64>,
+        source: Option<&str>,
+        now: i64,
+    ) -> Result<License> {
+        let dept_id = ctx.dept.id;
+        let serial = store::next_serial(tx, ctx.view.license_type.id, dept_id).await?;
+        let license = self
+            .sign_and_insert(
+                tx,
+                by,
+                signer,
+                Draft {
+                    type_id: ctx.view.license_type.id,
+                    type_code: &ctx.view.license_type.code,
+                    type_name: &ctx.view.license_type.name,
+                    type_version: ctx.version.version,
+                    dept: &ctx.dept,
+                    issuer_code: &ctx.issuer_code,
+                    serial,
+                    version: 1,
+                    holder_kind: ctx.view.license_type.holder_kind,
+                    holder_id_no: &checked.id_no,
+                    holder_name: &checked.name,
+                    holder_user_id,
+                    fields: checked.fields,
+                    valid_from: checked.valid_from,
+                    valid_until: checked.valid_until,
+                    previous_id: None,
+                },
+                source,
+                now,
+            )
+            .await?;
+        audit::record(
+            tx,
+            now,
+            &by.actor().audit_actor(),
+            "license",
+            license.id,
+            "issue",
+            json!({"identifier": license.identifier, "type": license.type_code,
+                   "dept_id": dept_id, "source": source, "kid": license.kid}),
+        )
+        .await?;
+        Ok(license)
+    }
+
     async fn sign_and_insert(
         &self,
         c: &mut kernel::Tx,
         by: Authorized<'_>,
+        (key, sk): &(IssuerKey, SigningKey),
         d: Draft<'_>,
         source: Option<&str>,
         now: i64,
     ) -> Result<License> {
-        let (key, sk) = self.signing_key(c, by, d.dept.id, now).await?;
         let (list_id, list_index) = self.allocate_status(c, d.dept.id, now).await?;
         let identifier = Identifier {
             type_code: d.type_code.to_owned(),
@@ -282,7 +280,7 @@ impl LicensesService {
             list_index,
         });
         let signed = proof::sign(
-            &sk,
+            sk,
             unsecured,
             proof::proof_options(&self.key_url(&key.kid), &kernel::clock::rfc3339(now)),
         );
@@ -309,7 +307,7 @@ impl LicensesService {
             status_at: now,
             list_id,
             list_index,
-            kid: key.kid,
+            kid: key.kid.clone(),
             previous_id: d.previous_id,
             issued_at: now,
         };
@@ -361,6 +359,7 @@ impl LicensesService {
         let issuer_code = dept.credit_code.clone().unwrap_or_default();
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
+        let signer = self.signing_key(&mut tx, by, old.dept_id, now).await?;
         if !store::set_status(
             &mut tx,
             by,
@@ -382,6 +381,7 @@ impl LicensesService {
             .sign_and_insert(
                 &mut tx,
                 by,
+                &signer,
                 Draft {
                     type_id: old.type_id,
                     type_code: &old.type_code,
@@ -629,6 +629,76 @@ impl LicensesService {
             None => "申请人没有该类电子证照".to_owned(),
         }))
     }
+}
+
+/// The type and issuer of an issuance, looked up and checked once (an import uses it for
+/// every row).
+pub(crate) struct IssueContext {
+    pub(crate) view: crate::types::service::TypeView,
+    pub(crate) version: crate::types::domain::TypeVersion,
+    pub(crate) dept: org::Department,
+    pub(crate) issuer_code: String,
+}
+
+/// A license's holder, fields and dates, checked against its type.
+pub(crate) struct Checked {
+    id_no: String,
+    name: String,
+    fields: Map<String, Value>,
+    valid_from: i64,
+    valid_until: Option<i64>,
+}
+
+impl IssueContext {
+    /// Every problem of one input at once, each naming its field.
+    pub(crate) fn check(&self, input: &NewLicense, now: i64) -> Result<Checked> {
+        let kind = self.view.license_type.holder_kind;
+        let id_no = input.holder.id_no.trim().to_uppercase();
+        let name = input.holder.name.trim().to_owned();
+        let mut c = Checks::new();
+        if let Err(e) = kind.check_id(&id_no) {
+            c.add(
+                "holder.id_no",
+                "invalid_id",
+                format!("持证{}的证件号码无效：{e}", kind.label()),
+            );
+        }
+        c.text("holder.name", "持证人名称", &name, 100);
+        let fields = match self.version.content.check_values(&input.fields) {
+            Ok(f) => f,
+            Err(e) => {
+                c.merge(Err(e));
+                Map::new()
+            }
+        };
+        let valid_from = match input.valid_from.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(s) => match parse_day(s, "valid_from") {
+                Ok(t) => t,
+                Err(e) => {
+                    c.merge(Err(e));
+                    now
+                }
+            },
+            None => now,
+        };
+        c.finish()?;
+        Ok(Checked {
+            id_no,
+            name,
+            fields,
+            valid_from,
+            valid_until: valid_until(valid_from, self.version.content.validity_years),
+        })
+    }
+}
+
+/// The trimmed source key, at most 200 characters.
+pub(crate) fn check_source(source: Option<&str>) -> Result<Option<&str>> {
+    let source = source.map(str::trim).filter(|s| !s.is_empty());
+    if source.is_some_and(|s| s.chars().count() > 200) {
+        return Err(Error::field("source", "too_long", "来源标识至多 200 字"));
+    }
+    Ok(source)
 }
 
 /// What a new license row is made from.

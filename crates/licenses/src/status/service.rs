@@ -46,6 +46,27 @@ impl LicensesService {
         Ok((l.dept_id, bits))
     }
 
+    /// One bit of a list (the list's department, and whether the bit is set; none past the
+    /// list's end): what 查证 needs, read from one slot rather than by making the bitstring.
+    pub async fn status_bit(
+        &self,
+        list_id: i64,
+        purpose: &str,
+        index: usize,
+    ) -> Result<(i64, Option<bool>)> {
+        let mut c = self.conn().await?;
+        let l = store::list(&mut c, list_id)
+            .await?
+            .ok_or_else(|| Error::not_found("status_list", "状态列表不存在"))?;
+        if index >= l.size as usize {
+            return Ok((l.dept_id, None));
+        }
+        let set = store::slot_status(&mut c, l.id, index as i64)
+            .await?
+            .is_some_and(|s| statuses_of(purpose).contains(&s.as_str()));
+        Ok((l.dept_id, Some(set)))
+    }
+
     /// The BitstringStatusListCredential served at the list's URL, signed by the department.
     pub async fn status_list_credential(&self, list_id: i64, purpose: &str) -> Result<Value> {
         if !PURPOSES.contains(&purpose) {

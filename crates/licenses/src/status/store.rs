@@ -101,3 +101,19 @@ pub(crate) async fn set_indexes(
         .map(|r| r.get(0))
         .collect())
 }
+
+/// The status of the license in one slot of a list (none when the slot is unused).
+pub(crate) async fn slot_status(
+    c: &mut AnyConnection,
+    list_id: i64,
+    index: i64,
+) -> Result<Option<String>> {
+    Ok(sqlx::query(
+        "SELECT status FROM licenses_licenses WHERE list_id = $1 AND list_index = $2",
+    )
+    .bind(list_id)
+    .bind(index)
+    .fetch_optional(&mut *c)
+    .await?
+    .map(|r| r.get(0)))
+}

@@ -74,9 +74,9 @@ impl LicensesService {
         for s in &n.statuses {
             let set = match status_of_url(&s.list_url) {
                 Some((list_id, purpose)) if purpose == s.purpose => {
-                    match self.status_bits(list_id, &purpose).await {
+                    match self.status_bit(list_id, &purpose, s.index).await {
                         // Only the issuer's own lists count.
-                        Ok((dept, bits)) if Some(dept) == issuer_dept => bits.get(s.index),
+                        Ok((dept, bit)) if Some(dept) == issuer_dept => bit,
                         Ok(_) | Err(Error::NotFound { .. }) => None,
                         Err(e) => return Err(e),
                     }

@@ -81,6 +81,13 @@ async fn desk_page(
             ))
         }
     };
+    let found = match &chosen {
+        Some((_, _, _, materials)) => {
+            s.exemption_preview(materials, f.get("applicant.id_no"))
+                .await?
+        }
+        None => Default::default(),
+    };
     let item_id = match target {
         DeskTarget::Item(i) => Some(i),
         _ => None,
@@ -120,7 +127,7 @@ async fn desk_page(
                 input type="hidden" name=(key) value=(id);
                 (applicant_fields(f, errors))
                 (form_fields(fields, f, errors))
-                (material_boxes(materials, f))
+                (material_boxes(materials, f, &found))
                 button type="submit" { "收件并转部门" }
             }
         }

@@ -132,6 +132,7 @@ async fn guide_item(State(ctx): State<AppCtx>, Path(id): Path<i64>) -> PageResul
             ul { @for p in &c.special_procedures { li { (p.name) "：" (p.days) " 天" } } }
         }
         @if c.auto_rule.is_some() { p.notice { "本事项支持秒批：材料齐全且符合条件的，提交后系统自动办结。" } }
+        p { a.button #apply href=(format!("/services/apply/item/{id}")) { "在线申请（需登录）" } }
     };
     Ok(public_page(&bureau(&ctx), &c.name, body).into_response())
 }

@@ -214,17 +214,34 @@ fn form_fields(fields: &[FormField], f: &FormData, errors: &[FieldError]) -> Mar
     }
 }
 
-fn material_boxes(ms: &[Material], f: &FormData) -> Markup {
+/// The material checkboxes; `found` is what the library holds for each license reference
+/// (from [`ServicesService::exemption_preview`]): the applicant sees before submitting whether
+/// their license will be taken or the paper is needed after all.
+fn material_boxes(
+    ms: &[Material],
+    f: &FormData,
+    found: &std::collections::HashMap<String, std::result::Result<String, String>>,
+) -> Markup {
     let chosen = f.all("materials");
     html! {
-        fieldset {
+        fieldset #materials {
             legend { "上传材料（勾选已上传的材料）" }
             @for m in ms {
                 @if let Some(l) = &m.from_license {
                     // Taken from the license when it can be; if not (none, expired, revoked),
                     // the paper is handed in after all, so it can still be ticked.
-                    div.check {
-                        p { (m.name) "：调取" (l) "电子证照，免提交" }
+                    div.check.from-license {
+                        @match found.get(l) {
+                            Some(Ok(msg)) => {
+                                p { strong { (m.name) } "：调取" (l) "电子证照，免提交" }
+                                p.notice.license-found { (msg) }
+                            }
+                            Some(Err(why)) => {
+                                p { strong { (m.name) } "：电子证照无法调取，须提交纸质材料" @if m.required { "（必需）" } }
+                                p.warning.license-missing { (why) }
+                            }
+                            None => p { strong { (m.name) } "：调取" (l) "电子证照，免提交" },
+                        }
                         label.small { input type="checkbox" name="materials" value=(m.key) checked[chosen.contains(&m.key.as_str())]; " 无法调取时，已提交纸质" (m.name) }
                     }
                 } @else {
