@@ -83,6 +83,43 @@ pub fn module() -> webcore::Module {
     use webcore::Job;
     webcore::Module::new("hotline")
         .depends_on(&["org", "notify"])
+        .audit_entity("ticket", "工单", Some("/hotline/tickets/{id}"))
+        .audit_entity("kb_article", "知识库文章", Some("/hotline/kb/{id}"))
+        .audit_entity("category", "诉求分类", None)
+        .audit_entity("taxonomy", "分类体系", None)
+        .audit_entity("routing_rule", "派单规则", None)
+        .audit_entity("reply_template", "答复模板", None)
+        .audit_entity("deadline_policy", "办理时限规则", None)
+        .audit_entity("hotline_alert", "热点预警", None)
+        .audit_entity("hotline_model", "分类模型", None)
+        .audit_actions(&[
+            ("answer_now", "即时解答"),
+            ("submit_for_dispatch", "转派单"),
+            ("dispatch", "派单"),
+            ("acknowledge", "签收"),
+            ("start", "开始办理"),
+            ("return", "退单"),
+            ("request_extension", "申请延期"),
+            ("decide_extension", "审批延期"),
+            ("pause", "挂起"),
+            ("resume", "恢复办理"),
+            ("reply", "答复"),
+            ("callback", "回访"),
+            ("reopen", "重办"),
+            ("supervise", "督办"),
+            ("archive", "归档"),
+            ("merge", "合并"),
+            ("follow_parent", "随主工单答复"),
+            ("split", "拆分"),
+            ("card", "亮牌"),
+            ("raise", "发出预警"),
+            ("reviewed", "审核"),
+            ("published", "发布"),
+            ("set_questions", "设置追问"),
+            ("reorder", "调整顺序"),
+            ("activate", "启用"),
+            ("train", "训练"),
+        ])
         .migrations(own_migrations())
         .routes(
             axum::Router::new()

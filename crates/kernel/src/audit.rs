@@ -179,6 +179,85 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<AuditRecord>> {
     rows.iter().map(from_row).collect()
 }
 
+/// What the audit administrator looks for; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Exactly as recorded: `user:12`, `cli`, `system`.
+    pub actor: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub action: Option<String>,
+    /// Milliseconds, inclusive.
+    pub from: Option<i64>,
+    /// Milliseconds, exclusive.
+    pub until: Option<i64>,
+}
+
+/// Records matching `f`, newest first, one page of them with the total.
+pub async fn search(
+    db: &Db,
+    f: &AuditFilter,
+    page: &crate::page::PageQuery,
+) -> Result<crate::page::Page<AuditRecord>> {
+    let mut clauses = Vec::new();
+    let mut texts: Vec<&str> = Vec::new();
+    let mut numbers: Vec<i64> = Vec::new();
+    // Texts are bound first ($1…), then numbers, so that each placeholder's type is fixed.
+    for (col, v) in [
+        ("actor", &f.actor),
+        ("entity", &f.entity),
+        ("entity_id", &f.entity_id),
+        ("action", &f.action),
+    ] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            texts.push(v);
+            clauses.push(format!("{col} = ${}", texts.len()));
+        }
+    }
+    let mut numeric = Vec::new();
+    if let Some(t) = f.from {
+        numbers.push(t);
+        numeric.push(("at >=", numbers.len()));
+    }
+    if let Some(t) = f.until {
+        numbers.push(t);
+        numeric.push(("at <", numbers.len()));
+    }
+    for (op, i) in numeric {
+        clauses.push(format!("{op} ${}", texts.len() + i));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let n = texts.len() + numbers.len();
+    let count_sql = format!("SELECT COUNT(*) FROM kernel_audit{filter}");
+    let list_sql = format!(
+        "SELECT {COLUMNS} FROM kernel_audit{filter} ORDER BY seq DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    let mut list = sqlx::query(&list_sql);
+    for t in &texts {
+        count = count.bind(*t);
+        list = list.bind(*t);
+    }
+    for v in &numbers {
+        count = count.bind(*v);
+        list = list.bind(*v);
+    }
+    let total = count.fetch_one(db.pool()).await?;
+    let rows = list
+        .bind(page.per_page())
+        .bind(page.offset())
+        .fetch_all(db.pool())
+        .await?;
+    let items = rows.iter().map(from_row).collect::<Result<Vec<_>>>()?;
+    Ok(crate::page::Page::new(items, total, page))
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Broken {
     pub seq: i64,

@@ -113,6 +113,7 @@ pub fn kernel_migrations() -> Vec<Migration> {
         crate::migration!("kernel", 2, "0002_calendar"),
         crate::migration!("kernel", 3, "0003_audit_head", dialects),
         crate::migration!("kernel", 4, "0004_throttle"),
+        crate::migration!("kernel", 5, "0005_audit_actor"),
     ]
 }
 

@@ -45,6 +45,21 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("licenses")
         .depends_on(&["org", "notify"])
+        .audit_entity("license", "电子证照", Some("/licenses/{id}"))
+        .audit_entity("license_type", "证照类型", Some("/licenses/types/{id}"))
+        .audit_entity("license_key", "签发密钥", None)
+        .audit_entity("expiry_reminder", "到期提醒", None)
+        .audit_actions(&[
+            ("issue", "签发"),
+            ("amend", "变更"),
+            ("license.suspend", "暂停"),
+            ("license.reinstate", "恢复"),
+            ("license.revoke", "吊销"),
+            ("license.cancel", "注销"),
+            ("license.report_lost", "挂失"),
+            ("new_version", "新建版本"),
+            ("update_draft", "修改草稿"),
+        ])
         .migrations(own_migrations())
         .routes(http::routes())
         .routes(pages::routes())

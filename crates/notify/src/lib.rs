@@ -56,6 +56,9 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("notify")
         .depends_on(&["org"])
+        .audit_entity("notify_template", "通知模板", None)
+        .audit_entity("notify_settings", "通知设置", None)
+        .audit_entity("webhook", "推送地址", None)
         .migrations(own_migrations())
         .routes(http::routes())
         .openapi(http::NotifyApi::openapi())

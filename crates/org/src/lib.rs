@@ -36,6 +36,19 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("org")
         .depends_on(&["kernel"])
+        .audit_entity("user", "用户", Some("/admin/users/{id}"))
+        .audit_entity("department", "单位", None)
+        .audit_entity("region", "行政区划", None)
+        .audit_entity("session", "会话", None)
+        .audit_entity("api_token", "接口令牌", None)
+        .audit_actions(&[
+            ("login", "登录"),
+            ("login_failed", "登录失败"),
+            ("logout", "退出登录"),
+            ("lockout", "账号锁定"),
+            ("change_password", "修改密码"),
+            ("rename", "重命名"),
+        ])
         .migrations(own_migrations())
         .routes(http::routes())
         .nav(http::nav())

@@ -47,6 +47,32 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("services")
         .depends_on(&["org", "notify", "licenses"])
+        .audit_entity("case", "办件", Some("/services/cases/{id}"))
+        .audit_entity("bundle_case", "一件事申请", None)
+        .audit_entity("service_item", "服务事项", Some("/guide/items/{id}"))
+        .audit_entity("bundle", "一件事", Some("/guide/bundles/{id}"))
+        .audit_entity("evaluation", "好差评", None)
+        .audit_entity("feedback", "意见建议", None)
+        .audit_entity("rectification", "差评整改", None)
+        .audit_actions(&[
+            ("precheck", "预审"),
+            ("accept", "受理"),
+            ("reject", "不予受理"),
+            ("request_supplement", "一次性告知补正"),
+            ("supply", "补正材料"),
+            ("supply_tolerated", "补齐容缺材料"),
+            ("start_special", "进入特别程序"),
+            ("end_special", "特别程序结束"),
+            ("decide", "作出决定"),
+            ("close", "办结"),
+            ("deliver", "出件"),
+            ("withdraw", "撤回申请"),
+            ("evaluate", "评价"),
+            ("answer", "答复"),
+            ("open", "立项"),
+            ("review", "复核"),
+            ("edit", "编辑"),
+        ])
         .migrations(own_migrations())
         .routes(
             axum::Router::new()

@@ -36,6 +36,19 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("sharing")
         .depends_on(&["org"])
+        .audit_entity("sharing_entry", "共享目录", Some("/sharing/catalog/{id}"))
+        .audit_entity("sharing_resource", "挂接资源", None)
+        .audit_entity("sharing_request", "用数申请", Some("/sharing/approvals/{id}"))
+        .audit_entity("sharing_grant", "用数授权", Some("/sharing/grants/{id}"))
+        .audit_entity("sharing_system", "应用系统", None)
+        .audit_entity("sharing_settings", "共享设置", None)
+        .audit_actions(&[
+            ("mount", "挂接"),
+            ("refuse", "不同意"),
+            ("load", "装载数据"),
+            ("bind_token", "绑定令牌"),
+            ("set_bureau", "设置主管部门"),
+        ])
         .migrations(own_migrations())
         .routes(http::routes())
         .routes(pages::routes())

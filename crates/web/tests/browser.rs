@@ -1,5 +1,7 @@
-//! In a real headless Chromium: the admin logs in, creates a department and a user; the new
-//! user logs in and sees that role's navigation. Screenshots go to artifacts/screenshots/.
+//! In a real headless Chromium: the admin logs in, creates a department and a user, and reads
+//! what was done in the audit log (names and Chinese words, filters, the object linked, export);
+//! the new user logs in and sees that role's navigation. Screenshots go to
+//! artifacts/screenshots/.
 
 mod common;
 
@@ -35,7 +37,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     login(&b, &w.url, "admin", PW).await;
     assert_eq!(b.current_path().await, "/");
     let nav = b.text("nav.side").await;
-    for item in ["行政区划", "单位", "用户", "审计链"] {
+    for item in ["行政区划", "单位", "用户", "审计日志"] {
         assert!(nav.contains(item), "admin nav lacks {item}: {nav}");
     }
     b.screenshot("admin-home").await;
@@ -82,6 +84,36 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     assert_text_has(&b, "table", "浏览器测试员").await;
     b.screenshot("user-list").await;
 
+    // The audit log says it in words: who (name and account), what (新建 用户), the object
+    // linked to its page; the chain's check on top; filters by person, object and date.
+    b.goto(&format!("{}/admin/audit", w.url)).await;
+    assert_text_has(&b, "#chain", "审计链完整").await;
+    let first = b.text("#records tbody tr").await;
+    assert_has_all(&first, &["新建", "用户", "（admin）"]);
+    assert!(!first.contains("user:"), "{first}");
+    b.screenshot("audit").await;
+    b.fill("#user", "admin").await;
+    b.select("#entity", "department").await;
+    b.click_and_wait("#audit-filter button[type=submit]").await;
+    let rows = b.text("#records tbody").await;
+    assert!(rows.contains("单位") && rows.contains("A市浏览器测试局"), "{rows}");
+    assert!(!rows.contains("用户 "), "filtered to departments: {rows}");
+    b.goto(&format!("{}/admin/audit?from=2030-01-02&to=2030-01-01", w.url))
+        .await;
+    assert_text_has(&b, "#error-summary", "结束日期不能早于开始日期").await;
+    b.goto(&format!("{}/admin/audit?entity=user", w.url)).await;
+    b.click_and_wait("#records tbody td:nth-child(5) a").await;
+    assert!(b.current_path().await.starts_with("/admin/users/"));
+    // The export is a workbook of the same rows, and is itself recorded.
+    let admin = Client::login(&w.url, "admin").await;
+    let xlsx = admin.download("/admin/audit.xlsx?entity=user").await;
+    assert_eq!(xlsx.status(), 200);
+    let sheet = tabular::read_xlsx(&xlsx.bytes().await.unwrap()).unwrap();
+    assert!(sheet.rows.len() >= 2, "{}", sheet.rows.len());
+    assert_eq!(sheet.headers[3], "动作");
+    b.goto(&format!("{}/admin/audit?entity=audit", w.url)).await;
+    assert_text_has(&b, "#records tbody", "导出").await;
+
     // Log out, log in as the new user: a handler's navigation, no admin pages.
     b.click_and_wait("header form button").await;
     assert_eq!(b.current_path().await, "/login");
@@ -89,7 +121,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     assert_eq!(b.current_path().await, "/");
     let nav = b.text("nav.side").await;
     assert_has_all(&nav, &["首页", "API 令牌"]);
-    for item in ["行政区划", "用户", "审计链"] {
+    for item in ["行政区划", "用户", "审计日志"] {
         assert!(!nav.contains(item), "handler must not see {item}: {nav}");
     }
     assert_text_has(&b, "header .who", "承办人").await;

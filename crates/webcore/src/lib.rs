@@ -55,3 +55,8 @@ pub const SESSION_COOKIE: &str = "yiwang_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Name of the hidden form field with the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
+
+/// A value for a URL's query string, percent-encoded (`application/x-www-form-urlencoded`).
+pub fn query_value(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}

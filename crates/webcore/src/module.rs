@@ -26,6 +26,47 @@ pub struct Module {
     pub openapi: utoipa::openapi::OpenApi,
     /// Its background jobs.
     pub jobs: Vec<Job>,
+    /// How the audit log names its records.
+    pub audit: AuditWords,
+}
+
+/// A module's words for the audit log: each entity kind it records, in Chinese, with the page
+/// a record opens (`{id}` replaced by the entity id), and its action words.
+#[derive(Clone, Debug, Default)]
+pub struct AuditWords {
+    pub entities: Vec<(&'static str, &'static str, Option<&'static str>)>,
+    pub actions: Vec<(&'static str, &'static str)>,
+}
+
+impl AuditWords {
+    /// Every module's words merged (a later module's word for the same code wins).
+    pub fn merged<'a>(all: impl IntoIterator<Item = &'a AuditWords>) -> AuditWords {
+        let mut out = AuditWords::default();
+        for w in all {
+            out.entities.extend(w.entities.iter().copied());
+            out.actions.extend(w.actions.iter().copied());
+        }
+        out
+    }
+
+    pub fn entity(&self, code: &str) -> Option<(&'static str, Option<&'static str>)> {
+        self.entities
+            .iter()
+            .rev()
+            .find(|(c, _, _)| *c == code)
+            .map(|(_, l, link)| (*l, *link))
+    }
+
+    /// The word for `code` on a record of `entity`: an entity's own word (`license.revoke` →
+    /// 吊销) before the common one (`revoke` → 撤销).
+    pub fn action(&self, entity: &str, code: &str) -> Option<&'static str> {
+        let own = self.actions.iter().rev().find(|(c, _)| {
+            c.split_once('.')
+                .is_some_and(|(e, a)| e == entity && a == code)
+        });
+        own.or_else(|| self.actions.iter().rev().find(|(c, _)| *c == code))
+            .map(|(_, l)| *l)
+    }
 }
 
 impl Module {
@@ -38,7 +79,26 @@ impl Module {
             nav: Vec::new(),
             openapi: utoipa::openapi::OpenApi::default(),
             jobs: Vec::new(),
+            audit: AuditWords::default(),
         }
+    }
+
+    /// An entity kind this module writes to the audit log: its name in words and the page of
+    /// one record (`/licenses/{id}`), if there is one.
+    pub fn audit_entity(
+        mut self,
+        code: &'static str,
+        label: &'static str,
+        link: Option<&'static str>,
+    ) -> Module {
+        self.audit.entities.push((code, label, link));
+        self
+    }
+
+    /// Action words of this module's audit records (`issue` → 签发).
+    pub fn audit_actions(mut self, words: &[(&'static str, &'static str)]) -> Module {
+        self.audit.actions.extend_from_slice(words);
+        self
     }
 
     pub fn depends_on(mut self, names: &'static [&'static str]) -> Module {
