@@ -139,7 +139,12 @@ async fn main() {
     let sheet = tabular::read_csv(csv.as_bytes()).unwrap();
     let report = svc.import(&actor, &code, None, &sheet).await.unwrap();
     let import_secs = s.elapsed().as_secs_f64();
-    assert_eq!(report.imported, n_import, "{:?}", &report.errors[..report.errors.len().min(3)]);
+    assert_eq!(
+        report.imported,
+        n_import,
+        "{:?}",
+        &report.errors[..report.errors.len().min(3)]
+    );
     let imported = n_import as f64 / import_secs;
     // Every list after the import, both purposes: what a status refresh of the whole registry costs.
     let s = Instant::now();
@@ -175,7 +180,10 @@ async fn main() {
         ids.len(),
         n_import + n_issue + 1
     );
-    println!("ratio bare signing / import        {:>10.1}x", bare / imported);
+    println!(
+        "ratio bare signing / import        {:>10.1}x",
+        bare / imported
+    );
     println!(
         "37.9 M licenses (六安) at this rate: {:.1} h",
         37.9e6 / imported / 3600.0

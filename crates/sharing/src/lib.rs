@@ -38,7 +38,11 @@ pub fn module() -> webcore::Module {
         .depends_on(&["org"])
         .audit_entity("sharing_entry", "共享目录", Some("/sharing/catalog/{id}"))
         .audit_entity("sharing_resource", "挂接资源", None)
-        .audit_entity("sharing_request", "用数申请", Some("/sharing/approvals/{id}"))
+        .audit_entity(
+            "sharing_request",
+            "用数申请",
+            Some("/sharing/approvals/{id}"),
+        )
         .audit_entity("sharing_grant", "用数授权", Some("/sharing/grants/{id}"))
         .audit_entity("sharing_system", "应用系统", None)
         .audit_entity("sharing_settings", "共享设置", None)

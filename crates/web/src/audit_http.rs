@@ -155,7 +155,11 @@ async fn filter_of(ctx: &AppCtx, q: &AuditQuery) -> kernel::Result<kernel::audit
     let until = day_start(&q.to, "to")?.map(|t| t + 86_400_000);
     if let (Some(a), Some(b)) = (from, until) {
         if a >= b {
-            return Err(kernel::Error::field("to", "before_from", "结束日期不能早于开始日期"));
+            return Err(kernel::Error::field(
+                "to",
+                "before_from",
+                "结束日期不能早于开始日期",
+            ));
         }
     }
     let actor = match q.user.trim() {
@@ -183,7 +187,10 @@ async fn filter_of(ctx: &AppCtx, q: &AuditQuery) -> kernel::Result<kernel::audit
 }
 
 /// Who a record names, in words: a user by name and account, the rest by what they are.
-async fn actor_names(ctx: &AppCtx, rows: &[AuditRecord]) -> std::collections::HashMap<String, String> {
+async fn actor_names(
+    ctx: &AppCtx,
+    rows: &[AuditRecord],
+) -> std::collections::HashMap<String, String> {
     let org = org::OrgService::new(ctx.db.clone(), Default::default());
     let mut out = std::collections::HashMap::new();
     for r in rows {
@@ -353,7 +360,11 @@ async fn audit_page(
     entities.sort_by_key(|(_, l)| *l);
     entities.dedup_by_key(|(c, _)| *c);
     let qs = query_string(&q);
-    let base = if qs.is_empty() { "/admin/audit".to_owned() } else { format!("/admin/audit?{qs}") };
+    let base = if qs.is_empty() {
+        "/admin/audit".to_owned()
+    } else {
+        format!("/admin/audit?{qs}")
+    };
     let body = html! {
         @match &v.first_broken {
             None => div.notice #chain role="status" { "审计链完整：共 " (v.records) " 条记录，逐条 SM3 校验通过。链头哈希 " code { (&v.head_hash[..16]) "…" } }
@@ -457,9 +468,18 @@ async fn audit_xlsx(
     }
     all.truncate(10_000);
     let names = actor_names(&ctx, &all).await;
-    let headers: Vec<String> = ["序号", "时间", "操作人", "动作", "对象类型", "对象编号", "内容", "哈希"]
-        .map(str::to_owned)
-        .to_vec();
+    let headers: Vec<String> = [
+        "序号",
+        "时间",
+        "操作人",
+        "动作",
+        "对象类型",
+        "对象编号",
+        "内容",
+        "哈希",
+    ]
+    .map(str::to_owned)
+    .to_vec();
     let data: Vec<Vec<tabular::Cell>> = all
         .iter()
         .map(|r| {
@@ -479,7 +499,8 @@ async fn audit_xlsx(
             ]
         })
         .collect();
-    let bytes = tabular::write_xlsx(&[("审计日志", &headers, &data)]).map_err(kernel::Error::internal)?;
+    let bytes =
+        tabular::write_xlsx(&[("审计日志", &headers, &data)]).map_err(kernel::Error::internal)?;
     let mut tx = ctx.db.begin().await?;
     audit::record(
         &mut tx,

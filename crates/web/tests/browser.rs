@@ -96,10 +96,16 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     b.select("#entity", "department").await;
     b.click_and_wait("#audit-filter button[type=submit]").await;
     let rows = b.text("#records tbody").await;
-    assert!(rows.contains("单位") && rows.contains("A市浏览器测试局"), "{rows}");
+    assert!(
+        rows.contains("单位") && rows.contains("A市浏览器测试局"),
+        "{rows}"
+    );
     assert!(!rows.contains("用户 "), "filtered to departments: {rows}");
-    b.goto(&format!("{}/admin/audit?from=2030-01-02&to=2030-01-01", w.url))
-        .await;
+    b.goto(&format!(
+        "{}/admin/audit?from=2030-01-02&to=2030-01-01",
+        w.url
+    ))
+    .await;
     assert_text_has(&b, "#error-summary", "结束日期不能早于开始日期").await;
     b.goto(&format!("{}/admin/audit?entity=user", w.url)).await;
     b.click_and_wait("#records tbody td:nth-child(5) a").await;

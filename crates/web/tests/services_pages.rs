@@ -228,6 +228,13 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     // The lead department answers; the supervisor accepts.
     login(&b, &url, "health1").await;
     b.goto(&format!("{url}/services/rectifications")).await;
+    // A worklist row: the case linked, the rating and what the citizen said, the deadline.
+    let row = b.text("#rectifications tbody tr").await;
+    assert_has_all(&row, &[&number, "不满意", "补正要求没有一次说清", "待整改"]);
+    assert!(href_of(&b, "#rectifications tbody td a")
+        .await
+        .starts_with("/services/cases/"));
+    b.screenshot("rectification-worklist").await;
     b.fill("form.reply textarea", "已致电说明，今后补正一次性告知清单")
         .await;
     b.click_and_wait("form.reply button[type=submit]").await;
@@ -238,6 +245,11 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.fill("form.review input[name=note]", "整改到位").await;
     b.click_and_wait("form.review button[type=submit]").await;
     assert!(b.body_text().await.contains("已整改"));
+    // Every state, with the department named.
+    b.goto(&format!("{url}/services/rectifications?status=all"))
+        .await;
+    let row = b.text("#rectifications tbody tr").await;
+    assert_has_all(&row, &[&number, "已整改", "整改到位", "已致电说明"]);
     b.screenshot("rectification-done").await;
     logout(&b).await;
 

@@ -178,8 +178,17 @@ impl LicensesService {
                     report.already += 1;
                     continue;
                 }
-                self.insert_checked(&mut tx, by, &ctx, &signer, checked, None, Some(&source), now)
-                    .await?;
+                self.insert_checked(
+                    &mut tx,
+                    by,
+                    &ctx,
+                    &signer,
+                    checked,
+                    None,
+                    Some(&source),
+                    now,
+                )
+                .await?;
                 report.imported += 1;
             }
             tx.commit().await?;

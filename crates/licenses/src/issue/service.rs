@@ -3,12 +3,11 @@
 
 use super::domain::*;
 use super::store;
+use crate::keys::domain::IssuerKey;
 use crate::proof::domain as proof;
 use crate::service::*;
 use crate::status::domain::PURPOSES;
-use crate::keys::domain::IssuerKey;
 use crate::types::domain::HolderKind;
-use sm2::dsa::SigningKey;
 use crate::usage::{service::who, UsageKind};
 use kernel::audit;
 use kernel::error::{Checks, Error, Result};
@@ -16,6 +15,7 @@ use kernel::page::{Page, PageQuery};
 use kernel::{Actor, Authorized};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use sm2::dsa::SigningKey;
 use utoipa::ToSchema;
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -132,7 +132,16 @@ impl LicensesService {
         let mut tx = self.db.begin().await?;
         let signer = self.signing_key(&mut tx, by, dept_id, now).await?;
         let license = self
-            .insert_checked(&mut tx, by, &ctx, &signer, checked, holder_user_id, source, now)
+            .insert_checked(
+                &mut tx,
+                by,
+                &ctx,
+                &signer,
+                checked,
+                holder_user_id,
+                source,
+                now,
+            )
             .await?;
         if let Some((case_ref, at)) = case {
             store::insert_case_result(
@@ -152,7 +161,11 @@ impl LicensesService {
 
     /// What a type and an issuing department fix for every license issued under them: the
     /// published version, the department's right to issue it and its 统一社会信用代码.
-    pub(crate) async fn issue_context(&self, type_code: &str, dept_id: i64) -> Result<IssueContext> {
+    pub(crate) async fn issue_context(
+        &self,
+        type_code: &str,
+        dept_id: i64,
+    ) -> Result<IssueContext> {
         let view = self
             .license_type_by_code(type_code)
             .await?

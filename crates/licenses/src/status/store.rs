@@ -108,12 +108,12 @@ pub(crate) async fn slot_status(
     list_id: i64,
     index: i64,
 ) -> Result<Option<String>> {
-    Ok(sqlx::query(
-        "SELECT status FROM licenses_licenses WHERE list_id = $1 AND list_index = $2",
+    Ok(
+        sqlx::query("SELECT status FROM licenses_licenses WHERE list_id = $1 AND list_index = $2")
+            .bind(list_id)
+            .bind(index)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| r.get(0)),
     )
-    .bind(list_id)
-    .bind(index)
-    .fetch_optional(&mut *c)
-    .await?
-    .map(|r| r.get(0)))
 }

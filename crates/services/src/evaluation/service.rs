@@ -25,7 +25,81 @@ pub struct RectificationReview {
     pub note: String,
 }
 
+pub use super::store::RectificationFilter;
+
+/// One line of the 整改 worklist: the task, its department and item in words, and the rating
+/// that opened it.
+#[derive(Debug, Clone)]
+pub struct RectificationRow {
+    pub rectification: Rectification,
+    pub case_id: Option<i64>,
+    pub dept_name: String,
+    pub item_name: String,
+    pub level_label: String,
+    pub tags: Vec<String>,
+    pub text: String,
+    /// Still open past its deadline.
+    pub overdue: bool,
+}
+
 impl ServicesService {
+    /// The 整改 worklist: open tasks first, by deadline; a department sees its own, a
+    /// supervisor every department's (or one).
+    pub async fn rectification_list(
+        &self,
+        actor: &Actor,
+        f: &RectificationFilter,
+        page: &kernel::page::PageQuery,
+    ) -> Result<kernel::page::Page<RectificationRow>> {
+        let supervisor = actor.has_any_role(roles::<Supervise>());
+        if !supervisor {
+            actor.require_any_role(roles::<WorkCases>())?;
+        }
+        actor.require_scope("services:read")?;
+        let scope = if supervisor {
+            None
+        } else {
+            actor.scope.filter().dept_ids
+        };
+        let now = self.db.now();
+        let (rows, total) =
+            store::rectification_page(&mut *self.conn().await?, scope.as_deref(), f, now, page)
+                .await?;
+        let mut depts = std::collections::HashMap::new();
+        let mut items = std::collections::HashMap::new();
+        let mut out = Vec::with_capacity(rows.len());
+        for (r, e) in rows {
+            if !depts.contains_key(&r.dept_id) {
+                let name = self
+                    .department(r.dept_id)
+                    .await
+                    .map(|d| d.name)
+                    .unwrap_or_default();
+                depts.insert(r.dept_id, name);
+            }
+            if !items.contains_key(&e.item_id) {
+                let name = self
+                    .published_item(e.item_id)
+                    .await
+                    .map(|i| i.content.name)
+                    .unwrap_or_default();
+                items.insert(e.item_id, name);
+            }
+            out.push(RectificationRow {
+                case_id: e.case_id,
+                dept_name: depts[&r.dept_id].clone(),
+                item_name: items[&e.item_id].clone(),
+                level_label: Level::parse(&e.level)
+                    .map_or(e.level.clone(), |l| l.label().to_owned()),
+                tags: serde_json::from_str(&e.tags).unwrap_or_default(),
+                text: e.text,
+                overdue: r.status == RectificationStatus::Open && r.due_at < now,
+                rectification: r,
+            });
+        }
+        Ok(kernel::page::Page::new(out, total, page))
+    }
+
     /// The round a new evaluation would be, or None when the applicant has rated and no
     /// rectification has been completed since.
     pub(crate) async fn next_round(

@@ -177,6 +177,110 @@ pub(crate) async fn rectifications(
         .collect()
 }
 
+/// A page of the 整改 worklist, with the rating that opened each task.
+pub(crate) async fn rectification_page(
+    c: &mut AnyConnection,
+    dept_ids: Option<&[i64]>,
+    f: &RectificationFilter,
+    now: i64,
+    page: &kernel::page::PageQuery,
+) -> Result<(Vec<(Rectification, RatingOf)>, i64)> {
+    let mut clauses: Vec<String> = vec![];
+    if let Some(ids) = dept_ids {
+        let list: Vec<String> = ids.iter().map(i64::to_string).collect();
+        clauses.push(format!(
+            "r.dept_id IN ({})",
+            if list.is_empty() {
+                "0".into()
+            } else {
+                list.join(",")
+            }
+        ));
+    }
+    if let Some(d) = f.dept_id {
+        clauses.push(format!("r.dept_id = {d}"));
+    }
+    let mut texts: Vec<String> = vec![];
+    if let Some(s) = f.status {
+        texts.push(s.code().to_owned());
+        clauses.push(format!("r.status = ${}", texts.len()));
+    }
+    if let Some(q) = f.number.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        texts.push(format!("%{}%", q.to_uppercase()));
+        clauses.push(format!("UPPER(r.case_number) LIKE ${}", texts.len()));
+    }
+    if f.overdue {
+        // Open or sent back, past its deadline.
+        clauses.push(format!(
+            "r.status = '{}' AND r.due_at < {now}",
+            RectificationStatus::Open.code()
+        ));
+    }
+    let filter = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", clauses.join(" AND "))
+    };
+    let from = "services_rectifications r JOIN services_evaluations e ON e.id = r.evaluation_id";
+    let count_sql = format!("SELECT COUNT(*) FROM {from}{filter}");
+    let mut count = sqlx::query_scalar::<_, i64>(&count_sql);
+    let n = texts.len();
+    let cols: Vec<String> = RECT_COLS.split(", ").map(|c| format!("r.{c}")).collect();
+    let list_sql = format!(
+        "SELECT {}, e.case_id AS e_case_id, e.level AS e_level, e.text AS e_text, e.tags AS e_tags, e.item_id AS e_item_id
+         FROM {from}{filter} ORDER BY CASE WHEN r.status = '{}' THEN 0 ELSE 1 END, r.due_at, r.id DESC LIMIT ${} OFFSET ${}",
+        cols.join(", "),
+        RectificationStatus::Open.code(),
+        n + 1,
+        n + 2
+    );
+    let mut list = sqlx::query(&list_sql);
+    for t in &texts {
+        count = count.bind(t.clone());
+        list = list.bind(t.clone());
+    }
+    let total = count.fetch_one(&mut *c).await?;
+    let rows = list
+        .bind(page.per_page())
+        .bind(page.offset())
+        .fetch_all(&mut *c)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push((
+            rect_row(r)?,
+            RatingOf {
+                case_id: r.get("e_case_id"),
+                item_id: r.get("e_item_id"),
+                level: r.get("e_level"),
+                tags: r.get("e_tags"),
+                text: r.get("e_text"),
+            },
+        ));
+    }
+    Ok((out, total))
+}
+
+/// What the worklist filters on.
+#[derive(Debug, Clone, Default)]
+pub struct RectificationFilter {
+    pub status: Option<RectificationStatus>,
+    pub dept_id: Option<i64>,
+    /// Part of a case number.
+    pub number: Option<String>,
+    pub overdue: bool,
+}
+
+/// The rating behind a 整改 task, as stored.
+#[derive(Debug, Clone)]
+pub(crate) struct RatingOf {
+    pub case_id: Option<i64>,
+    pub item_id: i64,
+    pub level: String,
+    pub tags: String,
+    pub text: String,
+}
+
 // ---- 办不成事反映 ----
 
 pub(crate) fn feedback_row(r: &AnyRow) -> Result<Feedback> {

@@ -170,7 +170,10 @@ async fn item_apply_post(
         materials: f.all("materials").into_iter().map(str::to_owned).collect(),
     };
     match s.submit(&p.actor, input).await {
-        Ok(c) => Ok(see_other(&format!("/services/mine/{}", esc(&c.case.number)))),
+        Ok(c) => Ok(see_other(&format!(
+            "/services/mine/{}",
+            esc(&c.case.number)
+        ))),
         Err(e @ Error::Validation(_)) => item_apply_page(&ctx, &p, id, &f, &errors_of(&e)).await,
         Err(e) => Err(e.into()),
     }
