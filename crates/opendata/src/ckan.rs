@@ -290,7 +290,12 @@ async fn act(ctx: &AppCtx, base: &str, action: &str, p: &Params) -> Result<Value
             for (f, items) in &r.facets {
                 facets.insert(
                     f.clone(),
-                    Value::Object(items.iter().map(|(n, _, c)| (n.clone(), json!(c))).collect()),
+                    Value::Object(
+                        items
+                            .iter()
+                            .map(|(n, _, c)| (n.clone(), json!(c)))
+                            .collect(),
+                    ),
                 );
                 search_facets.insert(
                     f.clone(),
@@ -384,7 +389,11 @@ async fn act(ctx: &AppCtx, base: &str, action: &str, p: &Params) -> Result<Value
             let r = d
                 .distribution(id.trim())
                 .ok_or_else(|| not_found(&format!("resource {id}")))?;
-            let pos = d.distributions.iter().position(|x| x.id == r.id).unwrap_or(0);
+            let pos = d
+                .distributions
+                .iter()
+                .position(|x| x.id == r.id)
+                .unwrap_or(0);
             resource(&d, r, pos, base)
         }
         "license_list" => json!(LICENSES

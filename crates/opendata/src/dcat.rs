@@ -132,7 +132,11 @@ pub fn add_dataset(g: &mut Graph, base: &str, d: &Dataset) -> String {
     g.zh(&s, &dct("title"), &d.title);
     g.zh(&s, &dct("description"), &d.notes);
     g.lit(&s, &dct("identifier"), &d.code);
-    g.iri(&s, &dcat("landingPage"), &format!("{base}/opendata/dataset/{}", d.name));
+    g.iri(
+        &s,
+        &dcat("landingPage"),
+        &format!("{base}/opendata/dataset/{}", d.name),
+    );
     let a = agent(g, base, d);
     g.iri(&s, &dct("publisher"), &a);
     for t in &d.tags {
@@ -188,7 +192,10 @@ pub fn add_dataset(g: &mut Graph, base: &str, d: &Dataset) -> String {
         let url = format!("{base}/opendata/download/{}", r.id);
         g.iri(&dist, &dcat("accessURL"), &url);
         g.iri(&dist, &dcat("downloadURL"), &url);
-        let media = format!("http://www.iana.org/assignments/media-types/{}", r.format.mime());
+        let media = format!(
+            "http://www.iana.org/assignments/media-types/{}",
+            r.format.mime()
+        );
         g.iri(&dist, &dcat("mediaType"), &media);
         g.a(&media, &dct("MediaType"));
         let fmt = format!("{EU}file-type/{}", r.format.label());
@@ -227,7 +234,11 @@ pub fn catalog(c: &CatalogPage<'_>) -> Graph {
     g.a(&s, &dcat("Catalog"));
     g.zh(&s, &dct("title"), c.title);
     g.zh(&s, &dct("description"), c.description);
-    g.iri(&s, &format!("{FOAF}homepage"), &format!("{}/opendata", c.base));
+    g.iri(
+        &s,
+        &format!("{FOAF}homepage"),
+        &format!("{}/opendata", c.base),
+    );
     let lang = format!("{EU}language/ZHO");
     g.iri(&s, &dct("language"), &lang);
     g.a(&lang, &dct("LinguisticSystem"));
@@ -253,8 +264,18 @@ pub fn catalog(c: &CatalogPage<'_>) -> Graph {
     };
     let h = link(c.page);
     g.a(&h, &format!("{HYDRA}PagedCollection"));
-    g.typed(&h, &format!("{HYDRA}totalItems"), &c.total.to_string(), "integer");
-    g.typed(&h, &format!("{HYDRA}itemsPerPage"), &c.per_page.to_string(), "integer");
+    g.typed(
+        &h,
+        &format!("{HYDRA}totalItems"),
+        &c.total.to_string(),
+        "integer",
+    );
+    g.typed(
+        &h,
+        &format!("{HYDRA}itemsPerPage"),
+        &c.per_page.to_string(),
+        "integer",
+    );
     g.lit(&h, &format!("{HYDRA}firstPage"), &link(1));
     g.lit(&h, &format!("{HYDRA}lastPage"), &link(pages));
     if c.page < pages {
@@ -296,7 +317,8 @@ fn esc_turtle(s: &str) -> String {
 fn iri_ref(i: &str) -> String {
     let mut o = String::from("<");
     for ch in i.chars() {
-        if matches!(ch, '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\') || (ch as u32) <= 0x20 {
+        if matches!(ch, '<' | '>' | '"' | '{' | '}' | '|' | '^' | '`' | '\\') || (ch as u32) <= 0x20
+        {
             let _ = write!(o, "%{:02X}", ch as u32);
         } else {
             o.push(ch);
@@ -409,7 +431,11 @@ pub fn rdf_xml(g: &Graph) -> String {
                     let _ = writeln!(o, "    <{open}>{}</{q}>", esc_xml(v));
                 }
                 Term::Lit(v, Some(dt)) => {
-                    let _ = writeln!(o, "    <{open} rdf:datatype=\"{XSD}{dt}\">{}</{q}>", esc_xml(v));
+                    let _ = writeln!(
+                        o,
+                        "    <{open} rdf:datatype=\"{XSD}{dt}\">{}</{q}>",
+                        esc_xml(v)
+                    );
                 }
                 Term::Lang(v, l) => {
                     let _ = writeln!(o, "    <{open} xml:lang=\"{l}\">{}</{q}>", esc_xml(v));
@@ -463,7 +489,11 @@ mod tests {
     #[test]
     fn literals_and_iris_are_escaped() {
         let mut g = Graph::default();
-        g.zh("http://x/a", "http://purl.org/dc/terms/title", "引号\"与\\和\n换行");
+        g.zh(
+            "http://x/a",
+            "http://purl.org/dc/terms/title",
+            "引号\"与\\和\n换行",
+        );
         g.iri("http://x/a", "http://x/p q", "http://x/<b>");
         let t = turtle(&g);
         assert!(t.contains(r#"dct:title "引号\"与\\和\n换行"@zh"#), "{t}");

@@ -234,13 +234,7 @@ pub enum Sort {
 }
 
 /// Facet fields CKAN clients ask for and filter on.
-pub const FACETS: [&str; 5] = [
-    "organization",
-    "groups",
-    "tags",
-    "res_format",
-    "license_id",
-];
+pub const FACETS: [&str; 5] = ["organization", "groups", "tags", "res_format", "license_id"];
 
 /// A checked `package_search`.
 #[derive(Debug, Clone, PartialEq)]
@@ -337,7 +331,11 @@ pub fn parse_sort(s: &str) -> Result<Sort, SearchError> {
     let desc = match dir {
         "asc" => false,
         "desc" => true,
-        _ => return Err(SearchError::Query(format!("sort 方向“{dir}”无效（asc 或 desc）"))),
+        _ => {
+            return Err(SearchError::Query(format!(
+                "sort 方向“{dir}”无效（asc 或 desc）"
+            )))
+        }
     };
     Ok(match (field, desc) {
         ("score", _) | ("rank", _) => Sort::Score,
@@ -363,9 +361,7 @@ pub fn parse_facet_fields(v: Option<&serde_json::Value>) -> Result<Vec<String>, 
             .iter()
             .map(|x| x.as_str().map(str::to_owned))
             .collect::<Option<_>>()
-            .ok_or_else(|| {
-                SearchError::Invalid("facet.field".into(), "须为字段名的列表".into())
-            })?,
+            .ok_or_else(|| SearchError::Invalid("facet.field".into(), "须为字段名的列表".into()))?,
         Some(serde_json::Value::String(s)) => {
             let s = s.trim();
             if s.starts_with('[') {
@@ -425,14 +421,17 @@ pub fn facet_values(d: &Dataset, field: &str) -> Vec<(String, String)> {
 
 pub fn matches_fq(d: &Dataset, fq: &[(String, String)]) -> bool {
     fq.iter().all(|(f, v)| {
-        facet_values(d, f).iter().any(|(n, t)| {
-            n == v || t == v || (f == "organization" && org_id(v) == Some(d.org_id))
-        })
+        facet_values(d, f)
+            .iter()
+            .any(|(n, t)| n == v || t == v || (f == "organization" && org_id(v) == Some(d.org_id)))
     })
 }
 
 /// Counts per facet value: name → (display name, count), most frequent first when listed.
-pub fn facets(results: &[&Dataset], fields: &[String]) -> BTreeMap<String, Vec<(String, String, usize)>> {
+pub fn facets(
+    results: &[&Dataset],
+    fields: &[String],
+) -> BTreeMap<String, Vec<(String, String, usize)>> {
     let mut out = BTreeMap::new();
     for f in fields {
         let mut counts: BTreeMap<String, (String, usize)> = BTreeMap::new();
@@ -490,8 +489,12 @@ impl From<SearchError> for Error {
 pub fn sort_results(v: &mut [&Dataset], sort: Sort, had_query: bool) {
     match sort {
         Sort::Score if had_query => {}
-        Sort::Score | Sort::ModifiedDesc => v.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.name.cmp(&b.name))),
-        Sort::ModifiedAsc => v.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.name.cmp(&b.name))),
+        Sort::Score | Sort::ModifiedDesc => {
+            v.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.name.cmp(&b.name)))
+        }
+        Sort::ModifiedAsc => {
+            v.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.name.cmp(&b.name)))
+        }
         Sort::NameAsc => v.sort_by(|a, b| a.name.cmp(&b.name)),
         Sort::NameDesc => v.sort_by(|a, b| b.name.cmp(&a.name)),
         Sort::TitleAsc => v.sort_by(|a, b| a.title.cmp(&b.title)),
@@ -558,7 +561,11 @@ pub fn check_purpose(purpose: &str) -> Result<String> {
         ));
     }
     if n > 1000 {
-        return Err(Error::field("purpose", "too_long", "数据用途不能超过 1000 个字"));
+        return Err(Error::field(
+            "purpose",
+            "too_long",
+            "数据用途不能超过 1000 个字",
+        ));
     }
     Ok(p.to_owned())
 }
@@ -575,7 +582,11 @@ pub struct Demand {
     pub created_at: i64,
 }
 
-pub fn check_demand(title: &str, description: &str, contact: &str) -> Result<(String, String, String)> {
+pub fn check_demand(
+    title: &str,
+    description: &str,
+    contact: &str,
+) -> Result<(String, String, String)> {
     let mut c = kernel::error::Checks::new();
     c.text("title", "需求名称", title, 100);
     c.text("description", "需求说明", description, 2000);
@@ -584,7 +595,11 @@ pub fn check_demand(title: &str, description: &str, contact: &str) -> Result<(St
         c.add("contact", "too_long", "联系方式不能超过 100 个字");
     }
     c.finish()?;
-    Ok((title.trim().into(), description.trim().into(), contact.into()))
+    Ok((
+        title.trim().into(),
+        description.trim().into(),
+        contact.into(),
+    ))
 }
 
 #[cfg(test)]
@@ -594,7 +609,10 @@ mod tests {
     #[test]
     fn search_parameters_are_checked_as_ckan_does() {
         let s = search_of(Some("*:*"), None, None, None, None, None, None).unwrap();
-        assert_eq!((s.q.as_str(), s.rows, s.start, s.sort), ("", 10, 0, Sort::Score));
+        assert_eq!(
+            (s.q.as_str(), s.rows, s.start, s.sort),
+            ("", 10, 0, Sort::Score)
+        );
         assert!(matches!(
             search_of(None, None, Some("abc"), None, None, None, None),
             Err(SearchError::Invalid(f, _)) if f == "rows"
@@ -604,11 +622,19 @@ mod tests {
             Err(SearchError::Invalid(f, _)) if f == "rows"
         ));
         assert_eq!(
-            search_of(None, None, Some("5000"), None, None, None, None).unwrap().rows,
+            search_of(None, None, Some("5000"), None, None, None, None)
+                .unwrap()
+                .rows,
             MAX_ROWS
         );
-        assert!(matches!(parse_sort("bogus asc"), Err(SearchError::Query(_))));
-        assert_eq!(parse_sort("metadata_modified desc").unwrap(), Sort::ModifiedDesc);
+        assert!(matches!(
+            parse_sort("bogus asc"),
+            Err(SearchError::Query(_))
+        ));
+        assert_eq!(
+            parse_sort("metadata_modified desc").unwrap(),
+            Sort::ModifiedDesc
+        );
         assert_eq!(
             parse_fq("organization:dept-3 +tags:\"名 称\" AND res_format:CSV").unwrap(),
             vec![

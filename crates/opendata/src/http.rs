@@ -88,7 +88,14 @@ fn cell_text(v: Option<&Value>) -> String {
 
 /// The rows of one table as a stream of encoded chunks: `encode` turns one page of rows into
 /// bytes (`first` tells whether it is the first page).
-fn stream_rows<F>(svc: OpendataService, e: OpenEntry, code: String, head: String, tail: String, encode: F) -> Body
+fn stream_rows<F>(
+    svc: OpendataService,
+    e: OpenEntry,
+    code: String,
+    head: String,
+    tail: String,
+    encode: F,
+) -> Body
 where
     F: Fn(&[(i64, Map<String, Value>)], bool) -> String + Send + Sync + 'static,
 {
@@ -101,7 +108,13 @@ where
     }
     let encode = std::sync::Arc::new(encode);
     let s = futures::stream::unfold(St::Head, move |st| {
-        let (svc, e, code, head, tail) = (svc.clone(), e.clone(), code.clone(), head.clone(), tail.clone());
+        let (svc, e, code, head, tail) = (
+            svc.clone(),
+            e.clone(),
+            code.clone(),
+            head.clone(),
+            tail.clone(),
+        );
         let encode = encode.clone();
         async move {
             match st {
@@ -134,8 +147,8 @@ async fn download(
     let (res_code, ext) = file
         .rsplit_once('.')
         .ok_or_else(|| Error::not_found("opendata_resource", "资源不存在"))?;
-    let format =
-        Format::parse(ext).ok_or_else(|| Error::not_found("opendata_resource", "不支持的下载格式"))?;
+    let format = Format::parse(ext)
+        .ok_or_else(|| Error::not_found("opendata_resource", "不支持的下载格式"))?;
     let entry_code = res_code.split('.').next().unwrap_or("");
     let s = svc(&ctx);
     let (d, e) = s.dataset(entry_code).await?;
@@ -203,7 +216,12 @@ async fn download(
                 }
                 out
             });
-            Ok(file_response(body, "text/csv; charset=utf-8", &ascii, &file_name))
+            Ok(file_response(
+                body,
+                "text/csv; charset=utf-8",
+                &ascii,
+                &file_name,
+            ))
         }
         Format::Json => {
             let meta: Vec<Value> = fields
@@ -216,17 +234,29 @@ async fn download(
                 Value::String(r.code.clone()),
                 Value::Array(meta)
             );
-            let body = stream_rows(s, e, r.code.clone(), head, "]}".into(), move |rows, first| {
-                let mut out = String::new();
-                for (i, (_, m)) in rows.iter().enumerate() {
-                    if !(first && i == 0) {
-                        out.push(',');
+            let body = stream_rows(
+                s,
+                e,
+                r.code.clone(),
+                head,
+                "]}".into(),
+                move |rows, first| {
+                    let mut out = String::new();
+                    for (i, (_, m)) in rows.iter().enumerate() {
+                        if !(first && i == 0) {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::Object(m.clone()).to_string());
                     }
-                    out.push_str(&Value::Object(m.clone()).to_string());
-                }
-                out
-            });
-            Ok(file_response(body, "application/json; charset=utf-8", &ascii, &file_name))
+                    out
+                },
+            );
+            Ok(file_response(
+                body,
+                "application/json; charset=utf-8",
+                &ascii,
+                &file_name,
+            ))
         }
     }
 }
@@ -291,9 +321,14 @@ fn catalog_query(raw: Option<&str>) -> Result<(usize, Option<i64>, String), Erro
     for (k, v) in form_urlencoded::parse(raw.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "page" => {
-                page = v.trim().parse::<usize>().ok().filter(|p| *p >= 1).ok_or_else(|| {
-                    Error::field("page", "invalid_page", "page 须为从 1 开始的整数")
-                })?
+                page = v
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| {
+                        Error::field("page", "invalid_page", "page 须为从 1 开始的整数")
+                    })?
             }
             "modified_since" => {
                 let v = v.trim();
@@ -362,20 +397,36 @@ async fn catalog_doc(ctx: AppCtx, h: HeaderMap, q: Option<String>, f: Rdf) -> Ap
     Ok(f.render(&g))
 }
 
-async fn catalog_ttl(State(ctx): State<AppCtx>, h: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
+async fn catalog_ttl(
+    State(ctx): State<AppCtx>,
+    h: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
     catalog_doc(ctx, h, q, Rdf::Turtle).await
 }
-async fn catalog_rdf(State(ctx): State<AppCtx>, h: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
+async fn catalog_rdf(
+    State(ctx): State<AppCtx>,
+    h: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
     catalog_doc(ctx, h, q, Rdf::Xml).await
 }
-async fn catalog_jsonld(State(ctx): State<AppCtx>, h: HeaderMap, RawQuery(q): RawQuery) -> ApiResult<Response> {
+async fn catalog_jsonld(
+    State(ctx): State<AppCtx>,
+    h: HeaderMap,
+    RawQuery(q): RawQuery,
+) -> ApiResult<Response> {
     catalog_doc(ctx, h, q, Rdf::JsonLd).await
 }
 
-async fn dataset_doc(State(ctx): State<AppCtx>, h: HeaderMap, Path(file): Path<String>) -> ApiResult<Response> {
-    let (id, ext) = file
-        .rsplit_once('.')
-        .ok_or_else(|| Error::not_found("opendata_dataset", "请在地址后加 .ttl、.rdf 或 .jsonld"))?;
+async fn dataset_doc(
+    State(ctx): State<AppCtx>,
+    h: HeaderMap,
+    Path(file): Path<String>,
+) -> ApiResult<Response> {
+    let (id, ext) = file.rsplit_once('.').ok_or_else(|| {
+        Error::not_found("opendata_dataset", "请在地址后加 .ttl、.rdf 或 .jsonld")
+    })?;
     let f = Rdf::of(ext)
         .ok_or_else(|| Error::not_found("opendata_dataset", "格式须为 .ttl、.rdf 或 .jsonld"))?;
     let s = svc(&ctx);
@@ -388,7 +439,9 @@ async fn dataset_doc(State(ctx): State<AppCtx>, h: HeaderMap, Path(file): Path<S
 /// applications by outcome, 开放需求.
 #[utoipa::path(get, path = "/api/v1/opendata/figures", tag = "opendata",
     responses((status = 200, description = "开放数据统计（公开）")))]
-pub(crate) async fn figures(State(ctx): State<AppCtx>) -> ApiResult<axum::Json<crate::service::Figures>> {
+pub(crate) async fn figures(
+    State(ctx): State<AppCtx>,
+) -> ApiResult<axum::Json<crate::service::Figures>> {
     Ok(axum::Json(svc(&ctx).figures().await?))
 }
 

@@ -121,13 +121,15 @@ async fn home(State(ctx): State<AppCtx>) -> PageResult {
     newest.sort_by(|a, b| b.modified.cmp(&a.modified));
     let mut used: Vec<&Dataset> = all.iter().collect();
     used.sort_by_key(|d| std::cmp::Reverse(u(d).downloads + u(d).views));
-    let f = facets(&all.iter().collect::<Vec<_>>(), &["organization".into(), "groups".into()]);
+    let f = facets(
+        &all.iter().collect::<Vec<_>>(),
+        &["organization".into(), "groups".into()],
+    );
     let downloads: i64 = usage.values().map(|u| u.downloads).sum();
     let body = html! {
         h1 { (ctx.config.city.name) "开放数据" }
         p { "政府部门依法向社会开放的数据，可免费检索、预览和下载；有条件开放的数据经申请、由提供部门同意后下载。" }
         form.od-search method="get" action="/opendata/search" role="search" {
-            label.hp for="q" { "搜索数据集" }
             input #q type="search" name="q" placeholder="如：企业、注册资本、公交" aria-label="搜索数据集";
             button type="submit" { "搜索" }
         }
@@ -380,7 +382,7 @@ async fn dataset(
                         @if let Some(c) = &csrf { input type="hidden" name="_csrf" value=(c); }
                         div.field {
                             label for="purpose" { "数据用途" }
-                            textarea #purpose name="purpose" rows="4" required minlength="10" maxlength="1000" placeholder="写明用途、使用范围和期限，如：用于××大学营商环境研究课题，使用一年" {}
+                            textarea #purpose name="purpose" rows="4" required maxlength="1000" placeholder="写明用途、使用范围和期限，如：用于××大学营商环境研究课题，使用一年" {}
                         }
                         button type="submit" { "提交申请" }
                     }
@@ -509,14 +511,21 @@ async fn decide(
 ) -> PageResult {
     p.check_csrf(f.get("_csrf"))?;
     let approve = f.get("decision") == "approve";
-    match svc(&ctx).decide(&p.actor, id, approve, f.get("reason")).await {
+    match svc(&ctx)
+        .decide(&p.actor, id, approve, f.get("reason"))
+        .await
+    {
         Ok(_) => Ok(back(
             "/opendata/applications",
-            if approve { "已同意申请" } else { "已答复不同意" },
+            if approve {
+                "已同意申请"
+            } else {
+                "已答复不同意"
+            },
         )),
-        Err(
-            e @ (Error::Validation(_) | Error::IllegalTransition { .. } | Error::Forbidden(_)),
-        ) => Ok(back("/opendata/applications", &e.detail())),
+        Err(e @ (Error::Validation(_) | Error::IllegalTransition { .. } | Error::Forbidden(_))) => {
+            Ok(back("/opendata/applications", &e.detail()))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -540,7 +549,12 @@ fn demand_view(errors: &[kernel::FieldError], f: &FormData, done: Option<i64>) -
 }
 
 async fn demand_form(State(ctx): State<AppCtx>) -> PageResult {
-    Ok(portal(&ctx, "开放需求", "/opendata/demand", demand_view(&[], &FormData::default(), None)))
+    Ok(portal(
+        &ctx,
+        "开放需求",
+        "/opendata/demand",
+        demand_view(&[], &FormData::default(), None),
+    ))
 }
 
 async fn demand_submit(State(ctx): State<AppCtx>, f: FormData) -> PageResult {
@@ -556,7 +570,12 @@ async fn demand_submit(State(ctx): State<AppCtx>, f: FormData) -> PageResult {
         )),
         Err(Error::Validation(errs)) => Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            portal(&ctx, "开放需求", "/opendata/demand", demand_view(&errs, &f, None)),
+            portal(
+                &ctx,
+                "开放需求",
+                "/opendata/demand",
+                demand_view(&errs, &f, None),
+            ),
         )
             .into_response()),
         Err(e) => Err(e.into()),
@@ -593,7 +612,12 @@ async fn demands(State(ctx): State<AppCtx>, p: PageCtx, Query(m): Query<Msg>) ->
     Ok(page(&p, "开放需求", body).into_response())
 }
 
-async fn answer(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>, f: FormData) -> PageResult {
+async fn answer(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    f: FormData,
+) -> PageResult {
     p.check_csrf(f.get("_csrf"))?;
     match svc(&ctx).answer_demand(&p.actor, id, f.get("answer")).await {
         Ok(()) => Ok(back("/opendata/demands", "已答复")),
@@ -684,7 +708,17 @@ async fn catalog_xlsx(State(ctx): State<AppCtx>, headers: HeaderMap) -> PageResu
     let base = base_url(&ctx, &headers);
     let all = svc(&ctx).datasets().await?;
     let headers: Vec<String> = [
-        "资源代码", "数据集名称", "摘要", "提供部门", "资源分类", "开放属性", "开放条件", "更新周期", "信息项", "最近更新", "地址",
+        "资源代码",
+        "数据集名称",
+        "摘要",
+        "提供部门",
+        "资源分类",
+        "开放属性",
+        "开放条件",
+        "更新周期",
+        "信息项",
+        "最近更新",
+        "地址",
     ]
     .iter()
     .map(|s| s.to_string())

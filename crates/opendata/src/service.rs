@@ -153,15 +153,14 @@ impl OpendataService {
             all.iter().collect()
         } else {
             let ix = self.index(&all).await?;
-            let groups: Vec<QueryGroup> = s
-                .q
-                .split(|c: char| c.is_whitespace() || matches!(c, '，' | ',' | '、'))
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .take(8)
-                .map(|t| ix.group(t, 1.0))
-                .filter(|g| !g.is_empty())
-                .collect();
+            let groups: Vec<QueryGroup> =
+                s.q.split(|c: char| c.is_whitespace() || matches!(c, '，' | ',' | '、'))
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .take(8)
+                    .map(|t| ix.group(t, 1.0))
+                    .filter(|g| !g.is_empty())
+                    .collect();
             if groups.is_empty() {
                 Vec::new()
             } else {
@@ -215,11 +214,7 @@ impl OpendataService {
                 );
                 IndexDoc {
                     id: i as i64,
-                    texts: vec![
-                        d.title.clone(),
-                        body.clone(),
-                        format!("{} {body}", d.title),
-                    ],
+                    texts: vec![d.title.clone(), body.clone(), format!("{} {body}", d.title)],
                 }
             })
             .collect();
@@ -584,7 +579,9 @@ impl OpendataService {
             .await?
             .into_iter()
             .collect();
-        let demands = store::demands(&mut *self.conn().await?, 100_000).await?.len();
+        let demands = store::demands(&mut *self.conn().await?, 100_000)
+            .await?
+            .len();
         Ok(Figures {
             datasets: all.len(),
             unconditional: all.iter().filter(|d| !d.conditional()).count(),

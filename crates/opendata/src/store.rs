@@ -114,7 +114,11 @@ pub(crate) async fn applications(
         // Ids are integers from the actor's scope, never text from a request.
         sql.push_str(&format!(
             " AND provider_dept_id IN ({})",
-            if ids.is_empty() { "-1".into() } else { ids.join(",") }
+            if ids.is_empty() {
+                "-1".into()
+            } else {
+                ids.join(",")
+            }
         ));
     }
     sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", limit.clamp(1, 1000)));
@@ -126,7 +130,11 @@ pub(crate) async fn applications(
 }
 
 /// Whether the user holds an approved application for the entry.
-pub(crate) async fn approved(c: &mut AnyConnection, user_id: i64, entry_code: &str) -> Result<bool> {
+pub(crate) async fn approved(
+    c: &mut AnyConnection,
+    user_id: i64,
+    entry_code: &str,
+) -> Result<bool> {
     let n: i64 = sqlx::query(
         "SELECT COUNT(*) FROM opendata_applications WHERE user_id = $1 AND entry_code = $2 AND status = 'approved'",
     )

@@ -91,8 +91,8 @@ impl SharingService {
         .await?;
         raw.into_iter()
             .map(|(id, text)| {
-                let mut all: Map<String, Value> = serde_json::from_str(&text)
-                    .map_err(crate::store::bad("sharing_rows"))?;
+                let mut all: Map<String, Value> =
+                    serde_json::from_str(&text).map_err(crate::store::bad("sharing_rows"))?;
                 let mut out = Map::new();
                 for f in &fields {
                     if let Some(v) = all.remove(&f.field) {
