@@ -16,7 +16,7 @@ use kernel::{Actor, Error};
 use serde_json::{Map, Value};
 use sharing::open::OpenEntry;
 use utoipa::OpenApi;
-use webcore::{ApiError, ApiResult, AppCtx, Authenticated, Path};
+use webcore::{ApiResult, AppCtx, Authenticated, Path};
 
 pub fn svc(ctx: &AppCtx) -> OpendataService {
     OpendataService::new(ctx.db.clone())
@@ -451,7 +451,3 @@ pub(crate) async fn figures(
     tags((name = "opendata", description = "开放数据：统计。数据集接口见 CKAN（/api/3/action）和 DCAT-AP（/catalog.ttl）"))
 )]
 pub struct OpendataApi;
-
-pub(crate) fn problem(e: Error) -> Response {
-    ApiError(e).into_response()
-}

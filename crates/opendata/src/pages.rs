@@ -553,7 +553,7 @@ async fn demand_form(State(ctx): State<AppCtx>) -> PageResult {
         &ctx,
         "开放需求",
         "/opendata/demand",
-        demand_view(&[], &FormData::default(), None),
+        demand_view(&[], &FormData::of(&[]), None),
     ))
 }
 
@@ -566,7 +566,7 @@ async fn demand_submit(State(ctx): State<AppCtx>, f: FormData) -> PageResult {
             &ctx,
             "开放需求",
             "/opendata/demand",
-            demand_view(&[], &FormData::default(), Some(d.id)),
+            demand_view(&[], &FormData::of(&[]), Some(d.id)),
         )),
         Err(Error::Validation(errs)) => Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
