@@ -17,8 +17,10 @@ pub const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 pub const VCARD: &str = "http://www.w3.org/2006/vcard/ns#";
 pub const HYDRA: &str = "http://www.w3.org/ns/hydra/core#";
 pub const SKOS: &str = "http://www.w3.org/2004/02/skos/core#";
+pub const RDFS: &str = "http://www.w3.org/2000/01/rdf-schema#";
 
-const PREFIXES: [(&str, &str); 8] = [
+const PREFIXES: [(&str, &str); 9] = [
+    ("rdfs", RDFS),
     ("dcat", DCAT),
     ("dct", DCT),
     ("foaf", FOAF),
@@ -137,6 +139,10 @@ pub fn add_dataset(g: &mut Graph, base: &str, d: &Dataset) -> String {
         &dcat("landingPage"),
         &format!("{base}/opendata/dataset/{}", d.name),
     );
+    g.a(
+        &format!("{base}/opendata/dataset/{}", d.name),
+        &format!("{FOAF}Document"),
+    );
     let a = agent(g, base, d);
     g.iri(&s, &dct("publisher"), &a);
     for t in &d.tags {
@@ -165,10 +171,14 @@ pub fn add_dataset(g: &mut Graph, base: &str, d: &Dataset) -> String {
     concept(g, &rights, d.open_kind.label());
     let theme = format!("{base}/opendata/themes/{}", d.group_name());
     g.iri(&s, &dcat("theme"), &theme);
+    // The catalog's own categories are concepts this portal defines (the EU data themes
+    // have no 基础/主题/部门 split).
+    g.a(&theme, &format!("{SKOS}Concept"));
     concept(g, &theme, d.category.label());
     let contact = format!("{base}/organization/{}#contact", d.org_name());
     g.iri(&s, &dcat("contactPoint"), &contact);
     g.a(&contact, &format!("{VCARD}Organization"));
+    g.a(&contact, &format!("{VCARD}Kind"));
     g.zh(&contact, &format!("{VCARD}fn"), &d.org_title);
     g.iri(
         &contact,
@@ -192,6 +202,7 @@ pub fn add_dataset(g: &mut Graph, base: &str, d: &Dataset) -> String {
         let url = format!("{base}/opendata/download/{}", r.id);
         g.iri(&dist, &dcat("accessURL"), &url);
         g.iri(&dist, &dcat("downloadURL"), &url);
+        g.a(&url, &format!("{RDFS}Resource"));
         let media = format!(
             "http://www.iana.org/assignments/media-types/{}",
             r.format.mime()
@@ -239,6 +250,7 @@ pub fn catalog(c: &CatalogPage<'_>) -> Graph {
         &format!("{FOAF}homepage"),
         &format!("{}/opendata", c.base),
     );
+    g.a(&format!("{}/opendata", c.base), &format!("{FOAF}Document"));
     let lang = format!("{EU}language/ZHO");
     g.iri(&s, &dct("language"), &lang);
     g.a(&lang, &dct("LinguisticSystem"));

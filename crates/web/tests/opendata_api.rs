@@ -22,11 +22,11 @@ const SHAPES: &str = "../shared/data/opendata/dcat-ap-3.0.0-SHACL.ttl";
 const ALLOWED: [(&str, &str); 2] = [
     (
         "Value does not have class skos:Concept",
-        "dcat:theme, dct:type and the like must be concepts of a loaded vocabulary (the EU data-theme and publisher-type schemes); the values are the vocabularies' own IRIs, whose skos:Concept typing lives in those schemes",
+        "the publisher's dct:type is an IRI of the EU publisher-type vocabulary, whose skos:Concept typing lives in that scheme, not in this server's answer",
     ),
     (
         "dcat:Dataset",
-        "a paged catalog names on one page datasets described on another; with the whole catalog loaded every dcat:dataset is typed",
+        "values that must be a dcat:Dataset described elsewhere (a harvester loading several catalogs); not produced today, since each catalog page describes the datasets it names",
     ),
 ];
 
@@ -275,6 +275,15 @@ for base in sys.argv[2:]:
     g = rdflib.Graph().parse(base + ".ttl", format="turtle")
     x = rdflib.Graph().parse(base + ".rdf", format="xml")
     j = rdflib.Graph().parse(base + ".jsonld", format="json-ld")
+    # Each format's Hydra page names its own address (catalog.ttl?page=1, catalog.rdf?page=1):
+    # the rest must be the same triples.
+    def core(graph):
+        c = rdflib.Graph()
+        pages = set(graph.subjects(RDF.type, rdflib.URIRef("http://www.w3.org/ns/hydra/core#PagedCollection")))
+        for t in graph:
+            if t[0] not in pages:
+                c.add(t)
+        return c
     conforms, rg, text = pyshacl.validate(g, shacl_graph=shapes, inference="none", allow_warnings=True)
     res = []
     for r in rg.subjects(RDF.type, SH.ValidationResult):
@@ -282,7 +291,7 @@ for base in sys.argv[2:]:
                     "message": str(rg.value(r, SH.resultMessage)),
                     "focus": str(rg.value(r, SH.focusNode)),
                     "path": str(rg.value(r, SH.resultPath))})
-    out.append({"doc": base, "triples": len(g), "same_rdf": isomorphic(g, x), "same_jsonld": isomorphic(g, j),
+    out.append({"doc": base, "triples": len(g), "same_rdf": isomorphic(core(g), core(x)), "same_jsonld": isomorphic(core(g), core(j)),
                 "datasets": len(set(g.subjects(RDF.type, rdflib.URIRef("http://www.w3.org/ns/dcat#Dataset")))),
                 "results": res})
 print(json.dumps(out, ensure_ascii=False))
@@ -455,7 +464,7 @@ async fn open_data_portal_speaks_ckan_and_dcat(db: Db) {
             2
         );
         assert_eq!(v["missing"], "NotFound");
-        assert_eq!(v["bad_rows"], json!(["rows"]));
+        assert_eq!(v["bad_rows"], json!(["__type", "rows"]), "CKAN's Validation Error names the field");
         assert_eq!(v["orgs"].as_array().unwrap().len(), 2);
         assert_eq!(v["resource"]["format"], "CSV");
 
@@ -513,15 +522,19 @@ async fn open_data_portal_speaks_ckan_and_dcat(db: Db) {
         for doc in v.as_array().unwrap() {
             assert_eq!(doc["same_rdf"], true, "RDF/XML says the same as Turtle");
             assert_eq!(doc["same_jsonld"], true, "JSON-LD says the same as Turtle");
+            let bad: Vec<&Value> = doc["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["severity"] == "Violation")
+                .filter(|r| {
+                    let m = r["message"].as_str().unwrap();
+                    !ALLOWED.iter().any(|(a, _)| m.contains(a))
+                })
+                .collect();
+            assert!(bad.is_empty(), "violations not allowed in {}: {bad:#?}", doc["doc"]);
             for r in doc["results"].as_array().unwrap() {
-                if r["severity"] != "Violation" {
-                    continue;
-                }
-                let m = r["message"].as_str().unwrap();
-                assert!(
-                    ALLOWED.iter().any(|(a, _)| m.contains(a)),
-                    "violation not allowed: {r}"
-                );
+                eprintln!("{} {}: {} ({})", doc["doc"], r["severity"], r["message"], r["path"]);
             }
         }
         assert_eq!(v[0]["datasets"], 3, "the catalog lists every open dataset");
