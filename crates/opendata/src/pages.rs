@@ -102,6 +102,18 @@ fn card(d: &Dataset, u: Usage) -> Markup {
     }
 }
 
+/// Who is signed in, with the way out, on the portal's pages (the portal header has no
+/// account corner).
+fn who_bar(name: &str, csrf: &str) -> Markup {
+    html! {
+        form #od-logout.actions method="post" action="/logout" {
+            span.muted { "您好，" (name) }
+            input type="hidden" name=(webcore::CSRF_FIELD) value=(csrf);
+            button.secondary type="submit" { "退出登录" }
+        }
+    }
+}
+
 fn cut(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_owned()
@@ -336,7 +348,12 @@ async fn dataset(
         .unwrap_or_default();
     let csrf = auth.as_ref().and_then(|Extension(a)| a.csrf.clone());
     let is_resident = actor.is_some_and(|a| a.has_role(Role::Citizen) && a.user_id.is_some());
+    let who = match (actor, &csrf) {
+        (Some(a), Some(c)) => who_bar(&a.display_name, c),
+        _ => html! {},
+    };
     let body = html! {
+        (who)
         p { a href="/opendata/search" { "← 数据目录" } }
         h1 { (d.title) " " (kind_tag(&d)) }
         @if !m.msg.is_empty() { (notice(&m.msg)) }
@@ -484,6 +501,7 @@ async fn applications(State(ctx): State<AppCtx>, p: PageCtx, Query(m): Query<Msg
     }
     let list = s.my_applications(&p.actor).await?;
     let body = html! {
+        (who_bar(&p.actor.display_name, &p.csrf))
         h1 { "我的数据申请" }
         @if !m.msg.is_empty() { (notice(&m.msg)) }
         table #applications {

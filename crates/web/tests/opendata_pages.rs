@@ -158,7 +158,7 @@ async fn search_download_apply_approve(db: Db) {
     b.goto(&format!("{}/opendata/applications", w.url)).await;
     assert_text_has(&b, "#applications", "待审核").await;
     b.screenshot("my-applications").await;
-    logout(&b).await;
+    b.click_and_wait("#od-logout button").await;
     // The providing department approves.
     login(&b, &w.url, "x_off").await;
     b.goto(&format!("{}/opendata/applications", w.url)).await;
@@ -178,7 +178,7 @@ async fn search_download_apply_approve(db: Db) {
     let (status, csv) = fetch(&b, &href).await;
     assert_eq!(status, 200);
     assert!(csv.contains("制造业,全市,1200.00"), "{csv}");
-    logout(&b).await;
+    b.click_and_wait("#od-logout button").await;
 
     // 开放需求: a missing field is named; a good one reaches the bureau.
     b.goto(&format!("{}/opendata/demand", w.url)).await;
