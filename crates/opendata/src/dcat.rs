@@ -470,10 +470,9 @@ pub fn json_ld(g: &Graph) -> serde_json::Value {
         for t in ts {
             if t.p == format!("{RDF}type") {
                 if let Term::Iri(c) = &t.o {
-                    n.entry("@type")
-                        .or_insert_with(|| json!([]))
-                        .as_array_mut()
-                        .map(|a| a.push(json!(c)));
+                    if let Some(a) = n.entry("@type").or_insert_with(|| json!([])).as_array_mut() {
+                        a.push(json!(c));
+                    }
                 }
                 continue;
             }

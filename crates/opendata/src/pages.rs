@@ -130,7 +130,7 @@ async fn home(State(ctx): State<AppCtx>) -> PageResult {
     let usage = s.usage().await?;
     let u = |d: &Dataset| usage.get(&d.code).copied().unwrap_or_default();
     let mut newest: Vec<&Dataset> = all.iter().collect();
-    newest.sort_by(|a, b| b.modified.cmp(&a.modified));
+    newest.sort_by_key(|d| std::cmp::Reverse(d.modified));
     let mut used: Vec<&Dataset> = all.iter().collect();
     used.sort_by_key(|d| std::cmp::Reverse(u(d).downloads + u(d).views));
     let f = facets(
@@ -470,7 +470,6 @@ async fn applications(State(ctx): State<AppCtx>, p: PageCtx, Query(m): Query<Msg
     if staff {
         let list = s.applications_to_decide(&p.actor).await?;
         let body = html! {
-            h1 { "数据申请审核" }
             @if !m.msg.is_empty() { (notice(&m.msg)) }
             p.muted { "市民和企业对本部门有条件开放数据集的申请。同意后申请人即可下载；不同意须写明理由。" }
             table #applications {
@@ -604,7 +603,6 @@ async fn demands(State(ctx): State<AppCtx>, p: PageCtx, Query(m): Query<Msg>) ->
     p.actor.authorize::<Demands>()?;
     let list = svc(&ctx).demands(&p.actor).await?;
     let body = html! {
-        h1 { "开放需求" }
         @if !m.msg.is_empty() { (notice(&m.msg)) }
         p.muted { "公众通过开放数据门户提出的数据开放需求，由数据局协调答复。" }
         table #demands {

@@ -464,7 +464,11 @@ async fn open_data_portal_speaks_ckan_and_dcat(db: Db) {
             2
         );
         assert_eq!(v["missing"], "NotFound");
-        assert_eq!(v["bad_rows"], json!(["__type", "rows"]), "CKAN's Validation Error names the field");
+        assert_eq!(
+            v["bad_rows"],
+            json!(["__type", "rows"]),
+            "CKAN's Validation Error names the field"
+        );
         assert_eq!(v["orgs"].as_array().unwrap().len(), 2);
         assert_eq!(v["resource"]["format"], "CSV");
 
@@ -532,9 +536,16 @@ async fn open_data_portal_speaks_ckan_and_dcat(db: Db) {
                     !ALLOWED.iter().any(|(a, _)| m.contains(a))
                 })
                 .collect();
-            assert!(bad.is_empty(), "violations not allowed in {}: {bad:#?}", doc["doc"]);
+            assert!(
+                bad.is_empty(),
+                "violations not allowed in {}: {bad:#?}",
+                doc["doc"]
+            );
             for r in doc["results"].as_array().unwrap() {
-                eprintln!("{} {}: {} ({})", doc["doc"], r["severity"], r["message"], r["path"]);
+                eprintln!(
+                    "{} {}: {} ({})",
+                    doc["doc"], r["severity"], r["message"], r["path"]
+                );
             }
         }
         assert_eq!(v[0]["datasets"], 3, "the catalog lists every open dataset");
