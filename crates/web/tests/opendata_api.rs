@@ -456,7 +456,7 @@ async fn open_data_portal_speaks_ckan_and_dcat(db: Db) {
         );
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["status"], url);
-        let mut two = vec![slug(&s.rental), slug(&s.fund)];
+        let mut two = [slug(&s.rental), slug(&s.fund)];
         two.sort();
         assert_eq!(v["pages"], json!([2, [two[0]], [two[1]]]), "a paged search");
         assert_eq!(
