@@ -616,6 +616,48 @@ mod tests {
     }
 
     #[test]
+    fn open_entries_hold_no_personal_item() {
+        let mut c = EntryContent {
+            name: "企业".into(),
+            summary: "企业".into(),
+            format: "数据库".into(),
+            items: vec![item(DataType::Char, 10)],
+            share_kind: ShareKind::Unconditional,
+            share_condition: String::new(),
+            share_mode: String::new(),
+            open_kind: OpenKind::Open,
+            open_condition: String::new(),
+            update_cycle: UpdateCycle::Daily,
+            related: vec![],
+        };
+        assert!(c.check_open().is_ok());
+        for (sensitive, secret, semantic) in [
+            (true, false, Semantic::Plain),
+            (false, true, Semantic::Plain),
+            (false, false, Semantic::IdCard),
+            (false, false, Semantic::Mobile),
+            (false, false, Semantic::Name),
+            (false, false, Semantic::Address),
+        ] {
+            let mut it = item(DataType::Char, 18);
+            it.name = "个人".into();
+            (it.sensitive, it.secret, it.semantic) = (sensitive, secret, semantic);
+            c.items.push(it);
+            let e = c.check_open().unwrap_err();
+            assert_eq!(e.field_name(), Some("open_kind"));
+            assert!(e.detail().contains("个人"), "{}", e.detail());
+            c.open_kind = OpenKind::NotOpen;
+            assert!(c.check_open().is_ok(), "not opened: nothing to refuse");
+            c.open_kind = OpenKind::Open;
+            c.items.pop();
+        }
+        let mut credit = item(DataType::Char, 18);
+        credit.semantic = Semantic::CreditCode;
+        c.items.push(credit);
+        assert!(c.check_open().is_ok(), "a company's code is not personal");
+    }
+
+    #[test]
     fn review_state_machine() {
         use ReviewAction::*;
         use VersionStatus::*;
