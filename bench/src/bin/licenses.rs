@@ -122,7 +122,7 @@ async fn main() {
     assert!(list["proof"]["proofValue"].is_string());
 
     // 存量证照入库: the sheet as a clerk would upload it, generated here.
-    let mut csv = String::from("证照编号,持证人,身份证号,从业类别,体检日期,发证日期\n");
+    let mut csv = String::from("证照编号,持证人,身份证号,姓名,从业类别,体检日期,发证日期\n");
     for i in 0..n_import {
         let id = kernel::codes::id_card_with_check(&format!(
             "1101051990{:02}{:02}{:03}",
@@ -131,7 +131,7 @@ async fn main() {
             i % 1000
         ));
         csv.push_str(&format!(
-            "JK{i:08},李四,{id},食品生产,2025-06-01,2025-06-{:02}\n",
+            "JK{i:08},李四,{id},李四,食品生产,2025-06-01,2025-06-{:02}\n",
             1 + i % 28
         ));
     }

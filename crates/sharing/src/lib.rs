@@ -13,6 +13,7 @@ pub mod gateway;
 pub mod grants;
 pub mod http;
 pub mod mount;
+pub mod open;
 pub mod pages;
 pub mod service;
 mod store;

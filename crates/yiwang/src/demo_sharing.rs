@@ -79,10 +79,69 @@ fn company_entry() -> Value {
             ],
             "share_kind": "unconditional",
             "share_mode": "接口",
+            "open_kind": "not_open",
+            "update_cycle": "daily"
+        }
+    })
+}
+
+/// The open side of the 法人 registry: the same companies without the 法定代表人 (a name is
+/// personal and open data never carries one), opened to everyone.
+fn open_company_entry() -> Value {
+    json!({
+        "category": "theme", "class": ["5", "01"],
+        "content": {
+            "name": "企业登记信息",
+            "summary": "全市登记企业的统一社会信用代码、名称、成立日期、注册资本、住所和登记状态，每日更新，可用于企业查询、营商环境研究和产业分析。",
+            "format": "数据库",
+            "items": [
+                {"name": "统一社会信用代码", "field": "uscc", "data_type": "char", "length": 18, "primary_key": true, "semantic": "credit_code"},
+                {"name": "名称", "field": "name", "data_type": "char", "length": 100, "required": true},
+                {"name": "成立日期", "field": "founded", "data_type": "date"},
+                {"name": "注册资本（万元）", "field": "capital", "data_type": "decimal", "length": 14, "scale": 2},
+                {"name": "住所", "field": "address", "data_type": "char", "length": 100},
+                {"name": "登记状态", "field": "status", "data_type": "char", "length": 10}
+            ],
+            "share_kind": "unconditional",
+            "share_mode": "接口",
             "open_kind": "open",
             "update_cycle": "daily"
         }
     })
+}
+
+/// An entry opened on conditions: the registered capital by district, for research.
+fn conditional_company_entry() -> Value {
+    json!({
+        "category": "theme", "class": ["5", "02"],
+        "content": {
+            "name": "企业注册资本分布",
+            "summary": "按统一社会信用代码列出企业的注册资本和登记状态，用于营商环境和产业研究；有条件开放，申请时须说明用途。",
+            "format": "数据库",
+            "items": [
+                {"name": "统一社会信用代码", "field": "uscc", "data_type": "char", "length": 18, "primary_key": true, "semantic": "credit_code"},
+                {"name": "注册资本（万元）", "field": "capital", "data_type": "decimal", "length": 14, "scale": 2},
+                {"name": "登记状态", "field": "status", "data_type": "char", "length": 10}
+            ],
+            "share_kind": "unconditional",
+            "share_mode": "接口",
+            "open_kind": "conditional",
+            "open_condition": "用于学术研究或产业分析，成果须注明数据来源，不得用于营销",
+            "update_cycle": "monthly"
+        }
+    })
+}
+
+/// Rows cut to the given fields.
+fn only(rows: &[Map<String, Value>], fields: &[&str]) -> Vec<Map<String, Value>> {
+    rows.iter()
+        .map(|r| {
+            r.iter()
+                .filter(|(k, _)| fields.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        })
+        .collect()
 }
 
 const SURNAMES: [&str; 20] = [
@@ -232,7 +291,24 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
         }
     };
     let people_code = publish("ga_data", people_entry(), people(&mut rng)).await?;
-    let company_code = publish("sc_data", company_entry(), companies(&mut rng)).await?;
+    let company_rows = companies(&mut rng);
+    let company_code = publish("sc_data", company_entry(), company_rows.clone()).await?;
+    // 开放数据: two of 市场监管局's entries opened, without any personal 信息项.
+    publish(
+        "sc_data",
+        open_company_entry(),
+        only(
+            &company_rows,
+            &["uscc", "name", "founded", "capital", "address", "status"],
+        ),
+    )
+    .await?;
+    publish(
+        "sc_data",
+        conditional_company_entry(),
+        only(&company_rows, &["uscc", "capital", "status"]),
+    )
+    .await?;
 
     // An expired grant on 法人: asked for and approved a year ago, for half a year.
     let year_ago = db.now() - 400 * 86_400_000;

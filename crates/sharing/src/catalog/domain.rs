@@ -154,6 +154,19 @@ fn plain() -> Semantic {
     Semantic::Plain
 }
 
+impl Item {
+    /// Whether the item carries personal, sensitive or secret data — what open data never
+    /// carries (身份证号, 手机号, names and addresses by their kind, and anything marked).
+    pub fn is_personal(&self) -> bool {
+        self.sensitive
+            || self.secret
+            || matches!(
+                self.semantic,
+                Semantic::IdCard | Semantic::Mobile | Semantic::Name | Semantic::Address
+            )
+    }
+}
+
 /// What a version of an entry says. A published version never changes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -272,6 +285,32 @@ impl EntryContent {
 
     pub fn item(&self, field: &str) -> Option<&Item> {
         self.items.iter().find(|i| i.field == field)
+    }
+
+    /// Refuses content that would open personal or sensitive 信息项 to the public: an entry
+    /// opened (无条件 or 有条件开放) must hold none. Checked when a version is submitted and
+    /// again when it is published.
+    pub fn check_open(&self) -> Result<()> {
+        if self.open_kind == OpenKind::NotOpen {
+            return Ok(());
+        }
+        let personal: Vec<&str> = self
+            .items
+            .iter()
+            .filter(|i| i.is_personal())
+            .map(|i| i.name.as_str())
+            .collect();
+        if personal.is_empty() {
+            return Ok(());
+        }
+        Err(Error::field(
+            "open_kind",
+            "personal_data_not_openable",
+            format!(
+                "信息项“{}”含个人信息或敏感信息，不能向社会开放：请将开放属性改为不予开放，或去掉这些信息项后另建开放目录",
+                personal.join("”“")
+            ),
+        ))
     }
 }
 
@@ -574,6 +613,48 @@ mod tests {
         assert!(check_value(&id, &bad).is_err());
         id.required = true;
         assert!(check_value(&id, "").is_err());
+    }
+
+    #[test]
+    fn open_entries_hold_no_personal_item() {
+        let mut c = EntryContent {
+            name: "企业".into(),
+            summary: "企业".into(),
+            format: "数据库".into(),
+            items: vec![item(DataType::Char, 10)],
+            share_kind: ShareKind::Unconditional,
+            share_condition: String::new(),
+            share_mode: String::new(),
+            open_kind: OpenKind::Open,
+            open_condition: String::new(),
+            update_cycle: UpdateCycle::Daily,
+            related: vec![],
+        };
+        assert!(c.check_open().is_ok());
+        for (sensitive, secret, semantic) in [
+            (true, false, Semantic::Plain),
+            (false, true, Semantic::Plain),
+            (false, false, Semantic::IdCard),
+            (false, false, Semantic::Mobile),
+            (false, false, Semantic::Name),
+            (false, false, Semantic::Address),
+        ] {
+            let mut it = item(DataType::Char, 18);
+            it.name = "个人".into();
+            (it.sensitive, it.secret, it.semantic) = (sensitive, secret, semantic);
+            c.items.push(it);
+            let e = c.check_open().unwrap_err();
+            assert_eq!(e.field_name(), Some("open_kind"));
+            assert!(e.detail().contains("个人"), "{}", e.detail());
+            c.open_kind = OpenKind::NotOpen;
+            assert!(c.check_open().is_ok(), "not opened: nothing to refuse");
+            c.open_kind = OpenKind::Open;
+            c.items.pop();
+        }
+        let mut credit = item(DataType::Char, 18);
+        credit.semantic = Semantic::CreditCode;
+        c.items.push(credit);
+        assert!(c.check_open().is_ok(), "a company's code is not personal");
     }
 
     #[test]

@@ -142,6 +142,7 @@ impl SharingService {
         Self::require_provider(actor, view.entry.provider_dept_id)?;
         let v = Self::version_of(&view, version)?;
         let to = v.status.apply(ReviewAction::Submit)?;
+        v.content.check_open()?;
         self.move_version(
             actor,
             Authorized::from(g),
@@ -181,6 +182,9 @@ impl SharingService {
             (ReviewAction::Return, "return")
         };
         let to = v.status.apply(action)?;
+        if publish {
+            v.content.check_open()?;
+        }
         self.move_version(
             actor,
             Authorized::from(g),

@@ -148,3 +148,24 @@ pub(crate) async fn insert_load(
     .await?;
     Ok(())
 }
+
+/// Up to `limit` rows of a resource after the row id `after` (keyset paging, so a long
+/// download reads each row once), as (id, stored JSON text).
+pub(crate) async fn rows_after(
+    c: &mut AnyConnection,
+    resource_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>> {
+    Ok(sqlx::query(
+        "SELECT id, data FROM sharing_rows WHERE resource_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+    )
+    .bind(resource_id)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(|r| (r.get::<i64, _>(0), r.get::<String, _>(1)))
+    .collect())
+}
