@@ -137,6 +137,10 @@ pub struct NewUser {
     pub id_card: Option<String>,
 }
 
+/// How every API token begins: a bearer token that does not is some other protocol's (an
+/// OpenID Connect access token), left to the route that takes it.
+pub const API_TOKEN_PREFIX: &str = "yw_";
+
 pub fn check_username(c: &mut Checks, username: &str) {
     let ok = (3..=32).contains(&username.len())
         && username.bytes().all(|b| {

@@ -36,6 +36,8 @@ pub struct NewSession {
 pub struct SessionInfo {
     pub actor: Actor,
     pub csrf: String,
+    /// When the user logged in (the `auth_time` single sign-on tells the other systems).
+    pub started_at: i64,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -881,6 +883,7 @@ impl OrgService {
         Ok(Some(SessionInfo {
             actor,
             csrf: s.csrf,
+            started_at: s.created_at,
         }))
     }
 
@@ -897,7 +900,7 @@ impl OrgService {
         }
         Self::require_staff(actor)?;
         input.validate()?;
-        let plain = format!("yw_{}", random_token(24));
+        let plain = format!("{API_TOKEN_PREFIX}{}", random_token(24));
         let prefix: String = plain.chars().take(10).collect();
         let mut tx = self.db.begin().await?;
         let now = self.db.now();

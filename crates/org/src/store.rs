@@ -498,6 +498,7 @@ pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
 
 pub struct SessionRow {
     pub csrf: String,
+    pub created_at: i64,
     pub expires_at: i64,
     pub last_seen_at: i64,
 }
@@ -534,7 +535,7 @@ pub async fn session_user(
     id_hash: &str,
 ) -> Result<Option<(SessionRow, UserRecord)>> {
     let r = sqlx::query(&format!(
-        "SELECT s.csrf, s.expires_at, s.last_seen_at, {USER_COLS}
+        "SELECT s.csrf, s.created_at AS session_created_at, s.expires_at, s.last_seen_at, {USER_COLS}
          FROM {USER_FROM} JOIN org_sessions s ON s.user_id = u.id WHERE s.id_hash = $1"
     ))
     .bind(id_hash)
@@ -545,6 +546,7 @@ pub async fn session_user(
     Ok(Some((
         SessionRow {
             csrf: r.get("csrf"),
+            created_at: r.get("session_created_at"),
             expires_at: r.get("expires_at"),
             last_seen_at: r.get("last_seen_at"),
         },

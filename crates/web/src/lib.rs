@@ -34,6 +34,7 @@ pub fn modules() -> Vec<Module> {
         services::module(),
         licenses::module(),
         sharing::module(),
+        sso::module(),
         notify::module(),
         org::module(),
         audit_http::module(),
