@@ -28,6 +28,7 @@ pub fn scope_known(s: &str) -> bool {
 
 /// A registered client system as people see it; the secret never.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]
+#[schema(as = SsoClient)]
 pub struct Client {
     pub id: i64,
     pub client_id: String,
@@ -55,6 +56,7 @@ pub struct Client {
 /// A client to register, or its new settings (the JSON API and the page's form).
 #[derive(Debug, Clone, Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SsoClientInput)]
 pub struct ClientInput {
     pub name: String,
     /// Defaults to the name's first character.
@@ -574,15 +576,15 @@ mod tests {
     fn pkce_s256_matches_the_rfc_example() {
         // RFC 7636 Appendix B.
         let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert!(pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSKXE-cM"));
-        assert!(!pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSKXE-cN"));
+        assert!(pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
+        assert!(!pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
         assert!(verifier_well_formed(v));
         assert!(!verifier_well_formed("short"));
     }
 
     #[test]
     fn requests_are_checked_per_the_rfcs() {
-        let c = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSKXE-cM";
+        let c = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         let ok = check_request(
             &params(&[("code_challenge", c), ("code_challenge_method", "S256")]),
             &client(true),

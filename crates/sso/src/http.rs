@@ -6,7 +6,7 @@ use crate::domain::*;
 use crate::pages;
 use crate::service::*;
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -551,7 +551,7 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
             let e = OAuthError::invalid_request("(body)", "repeated parameter", format!("参数 {k} 重复出现"));
             return oauth_error(&e, None);
         }
-        seen.push(k);
+        seen.push(k.as_str());
     }
     let body_id = form.opt("client_id");
     let body_secret = form.opt("client_secret");
@@ -630,8 +630,7 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
     }
 }
 
-async fn userinfo(State(ctx): State<AppCtx>, method: Method, h: HeaderMap) -> Response {
-    let _ = method;
+async fn userinfo(State(ctx): State<AppCtx>, h: HeaderMap) -> Response {
     let token = h
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -768,6 +767,7 @@ async fn logout_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)>, 
 // ---------- the JSON API of client registration ----------
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = SsoCreatedClient)]
 pub struct CreatedClient {
     pub client: Client,
     /// The secret of a confidential client, shown only this once (kept as an SM3 hash).
@@ -775,6 +775,7 @@ pub struct CreatedClient {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(as = SsoClientSecret)]
 pub struct NewSecret {
     /// Shown only this once; the old secret stops working.
     pub client_secret: String,

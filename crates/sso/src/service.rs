@@ -49,6 +49,7 @@ pub struct Login {
 
 /// What the token endpoint answers (RFC 6749 §5.1, OIDC Core §3.1.3.3).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SsoTokenResponse)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
@@ -84,6 +85,7 @@ impl From<sqlx::Error> for Refusal {
 
 /// A signing key as administrators see it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = SsoSigningKey)]
 pub struct SigningKey {
     pub kid: String,
     pub alg: &'static str,
@@ -756,7 +758,11 @@ impl SsoService {
 
     fn master(&self) -> Result<&MasterKey> {
         self.master.as_ref().ok_or_else(|| {
-            Error::internal("licenses.master_key 未配置：无法签发 ID 令牌（签名私钥用主密钥 SM4 加密保存）")
+            Error::conflict(
+                "master_key_missing",
+                None,
+                "未配置主密钥（licenses.master_key），无法签发 ID 令牌：签名私钥须用主密钥加密保存",
+            )
         })
     }
 

@@ -369,9 +369,9 @@ fn authorize_url(base: &str, client_id: &str, verifier: Option<&str>, extra: &[(
         params.push(("code_challenge_method", "S256"));
     }
     // A case's own value replaces the default of the same name (a repeat would be refused).
-    for (k, v) in extra {
-        match params.iter_mut().find(|(n, _)| n == k) {
-            Some(p) => p.1 = v,
+    for &(k, v) in extra {
+        match params.iter().position(|p| p.0 == k) {
+            Some(i) => params[i].1 = v,
             None => params.push((k, v)),
         }
     }
@@ -499,10 +499,10 @@ async fn refusals(o: &Sso) {
     let verifier = "v".repeat(43);
 
     // Nothing goes to an address that is not registered: a page says why.
-    let a = fetch(&b, &authorize_url(base, "yw-nobody", Some(&verifier), &[])).await;
+    let a = fetch(&b, &authorize_url(base, "yw-nobody", Some(verifier.as_str()), &[])).await;
     assert_eq!((a.status, a.location.is_none()), (400, true));
     assert!(a.body.contains("未在一网登记"), "{}", a.body);
-    let bad_redirect = authorize_url(base, cid, Some(&verifier), &[]).replace("oidc%2Fcallback", "evil");
+    let bad_redirect = authorize_url(base, cid, Some(verifier.as_str()), &[]).replace("oidc%2Fcallback", "evil");
     let a = fetch(&b, &bad_redirect).await;
     assert_eq!((a.status, a.location.is_none()), (400, true));
     assert!(a.body.contains("回调地址"), "{}", a.body);
@@ -510,11 +510,11 @@ async fn refusals(o: &Sso) {
     // Other errors go back to the registered redirect URI, with the state.
     let plain = "x".repeat(43);
     let cases: [(&str, Vec<(&str, &str)>, Option<&str>, &str); 5] = [
-        (cid, vec![("code_challenge", &plain), ("code_challenge_method", "plain")], None, "invalid_request"),
-        (cid, vec![("code_challenge", &plain)], None, "invalid_request"),
+        (cid, vec![("code_challenge", plain.as_str()), ("code_challenge_method", "plain")], None, "invalid_request"),
+        (cid, vec![("code_challenge", plain.as_str())], None, "invalid_request"),
         (o.public.as_str(), vec![], None, "invalid_request"),
-        (cid, vec![("response_type", "token")], Some(&verifier), "unsupported_response_type"),
-        (o.restricted.0.as_str(), vec![("scope", "openid email")], Some(&verifier), "invalid_scope"),
+        (cid, vec![("response_type", "token")], Some(verifier.as_str()), "unsupported_response_type"),
+        (o.restricted.0.as_str(), vec![("scope", "openid email")], Some(verifier.as_str()), "invalid_scope"),
     ];
     for (client, extra, v, want) in cases {
         let a = fetch(&b, &authorize_url(base, client, v, &extra)).await;
@@ -527,29 +527,29 @@ async fn refusals(o: &Sso) {
 
     // Not signed in: the login page with a safe `next`; silently, login_required.
     let anon = browser();
-    let a = fetch(&anon, &authorize_url(base, cid, Some(&verifier), &[])).await;
+    let a = fetch(&anon, &authorize_url(base, cid, Some(verifier.as_str()), &[])).await;
     assert_eq!(a.status, 303);
     let to = a.location.unwrap();
     assert!(to.starts_with("/login?next=%2Foidc%2Fauthorize%3F"), "{to}");
-    let a = fetch(&anon, &authorize_url(base, cid, Some(&verifier), &[("prompt", "none")])).await;
+    let a = fetch(&anon, &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")])).await;
     assert_eq!(query(a.location.as_deref().unwrap())["error"], "login_required");
 
     // Signed in, consent not yet given: prompt=none says consent_required.
-    let a = fetch(&b, &authorize_url(base, cid, Some(&verifier), &[("prompt", "none")])).await;
+    let a = fetch(&b, &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")])).await;
     assert_eq!(query(a.location.as_deref().unwrap())["error"], "consent_required");
 
     // A department the client does not admit: a clear page; silently, access_denied.
     let y = signed_in(base, "han_y").await;
-    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(&verifier), &[])).await;
+    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(verifier.as_str()), &[])).await;
     assert_eq!(a.status, 403);
     assert!(a.body.contains("您所在的单位未被授权使用「住建业务系统」"), "{}", a.body);
-    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(&verifier), &[("prompt", "none")])).await;
+    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(verifier.as_str()), &[("prompt", "none")])).await;
     assert_eq!(query(a.location.as_deref().unwrap())["error"], "access_denied");
     // … while the department's own staff (and its sub-departments') get in.
-    code_for(&b, base, &o.restricted.0, Some(&verifier)).await;
+    code_for(&b, base, &o.restricted.0, Some(verifier.as_str())).await;
 
     // Codes: bound to the redirect URI and the verifier, used once.
-    let code = code_for(&b, base, cid, Some(&verifier)).await;
+    let code = code_for(&b, base, cid, Some(verifier.as_str())).await;
     let exchange = |code: String, redirect: &'static str, v: Option<String>| async move {
         let mut f = vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", redirect.to_owned())];
         if let Some(v) = v {
@@ -574,11 +574,11 @@ async fn refusals(o: &Sso) {
     );
 
     // Refresh tokens: rotated; the rotated one used again revokes the family.
-    let code = code_for(&b, base, cid, Some(&verifier)).await;
+    let code = code_for(&b, base, cid, Some(verifier.as_str())).await;
     let t = exchange(code, REDIRECT, Some(verifier.clone())).await.1;
     let r1 = t["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |rt: String| async move {
-        token(base, &[("grant_type", "refresh_token"), ("refresh_token", &rt)], Some((cid, secret))).await
+        token(base, &[("grant_type", "refresh_token"), ("refresh_token", rt.as_str())], Some((cid, secret))).await
     };
     let t2 = refresh(r1.clone()).await;
     assert_eq!(t2.0, 200, "{}", t2.1);
@@ -596,14 +596,14 @@ async fn refusals(o: &Sso) {
     assert_oauth(&both, 400, "invalid_request");
     let grant = token(base, &[("grant_type", "password"), ("client_id", cid), ("client_secret", secret)], None).await;
     assert_oauth(&grant, 400, "unsupported_grant_type");
-    let public_secret = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", &o.public), ("client_secret", "x")], None).await;
+    let public_secret = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", o.public.as_str()), ("client_secret", "x")], None).await;
     assert_oauth(&public_secret, 401, "invalid_client");
     let r = reqwest::Client::new().get(format!("{base}/oidc/userinfo")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
 
     // A disabled client logs nobody in, and its tokens stop working.
-    let code = code_for(&b, base, cid, Some(&verifier)).await;
+    let code = code_for(&b, base, cid, Some(verifier.as_str())).await;
     let live = exchange(code, REDIRECT, Some(verifier.clone())).await.1;
     let (s, c) = o.admin.get(&format!("/api/v1/sso/clients/{}", o.conf.2)).await;
     assert_eq!(s, 200);
@@ -614,7 +614,7 @@ async fn refusals(o: &Sso) {
     off["enabled"] = json!(false);
     let (s, changed) = o.admin.put(&format!("/api/v1/sso/clients/{}", o.conf.2), off.clone()).await;
     assert_eq!((s, &changed["enabled"]), (200, &json!(false)), "{changed}");
-    let a = fetch(&b, &authorize_url(base, cid, Some(&verifier), &[])).await;
+    let a = fetch(&b, &authorize_url(base, cid, Some(verifier.as_str()), &[])).await;
     assert_eq!((a.status, a.location.is_none()), (403, true));
     assert!(a.body.contains("已停用"), "{}", a.body);
     let t = token(base, &[("grant_type", "refresh_token"), ("refresh_token", live["refresh_token"].as_str().unwrap())], Some((cid, secret))).await;
@@ -677,9 +677,9 @@ async fn registration(o: &Sso) {
         .await;
     assert_eq!(s, 200, "{n}");
     let fresh = n["client_secret"].as_str().unwrap();
-    let old = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((&o.restricted.0, &o.restricted.1))).await;
+    let old = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((o.restricted.0.as_str(), o.restricted.1.as_str()))).await;
     assert_oauth(&old, 401, "invalid_client");
-    let new = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((&o.restricted.0, fresh))).await;
+    let new = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((o.restricted.0.as_str(), fresh))).await;
     assert_oauth(&new, 400, "invalid_grant");
 
     // The portal lists what the user may open.

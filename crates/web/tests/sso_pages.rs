@@ -130,12 +130,13 @@ async fn log_in_once_and_open_systems_from_the_portal(db: Db) {
     // The administrator registers the system; a bad address is named beside its box.
     login(&b, &url, "admin").await;
     b.goto(&format!("{url}/sso/clients")).await;
+    let callback = format!("{me}/cb");
     fill_all(
         &b,
         &[
             ("#name", "协同办公"),
             ("#launch_url", "oa.example"),
-            ("#redirect_uris", &format!("{me}/cb")),
+            ("#redirect_uris", callback.as_str()),
         ],
     )
     .await;
