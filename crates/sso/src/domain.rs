@@ -321,7 +321,10 @@ pub struct AuthRequest {
 
 /// The rest of an authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1, RFC 7636),
 /// checked after its client and redirect URI: errors from here go back to the redirect URI.
-pub fn check_request(p: &AuthorizeParams, client: &Client) -> std::result::Result<AuthRequest, OAuthError> {
+pub fn check_request(
+    p: &AuthorizeParams,
+    client: &Client,
+) -> std::result::Result<AuthRequest, OAuthError> {
     match p.response_type.as_deref() {
         Some("code") => {}
         None | Some("") => {
@@ -476,16 +479,14 @@ pub fn check_request(p: &AuthorizeParams, client: &Client) -> std::result::Resul
 
 fn is_b64url_sha256(s: &str) -> bool {
     s.len() == 43
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`.
 pub fn verifier_well_formed(v: &str) -> bool {
     (43..=128).contains(&v.len())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
 }
 
@@ -576,8 +577,14 @@ mod tests {
     fn pkce_s256_matches_the_rfc_example() {
         // RFC 7636 Appendix B.
         let v = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-        assert!(pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"));
-        assert!(!pkce_matches(v, "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"));
+        assert!(pkce_matches(
+            v,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        ));
+        assert!(!pkce_matches(
+            v,
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cN"
+        ));
         assert!(verifier_well_formed(v));
         assert!(!verifier_well_formed("short"));
     }
@@ -592,21 +599,39 @@ mod tests {
         .unwrap();
         assert_eq!(ok.scopes, ["openid", "profile"]);
         let err = |p, public| check_request(&p, &client(public)).unwrap_err().error;
-        assert_eq!(err(params(&[]), true), "invalid_request", "public needs PKCE");
+        assert_eq!(
+            err(params(&[]), true),
+            "invalid_request",
+            "public needs PKCE"
+        );
         assert!(check_request(&params(&[]), &client(false)).is_ok());
         let plain = params(&[("code_challenge", c), ("code_challenge_method", "plain")]);
         assert_eq!(err(plain, false), "invalid_request");
         let none_given = params(&[("code_challenge", c)]);
-        assert_eq!(err(none_given, false), "invalid_request", "plain by default");
+        assert_eq!(
+            err(none_given, false),
+            "invalid_request",
+            "plain by default"
+        );
         assert_eq!(
             err(params(&[("response_type", "token")]), false),
             "unsupported_response_type"
         );
         assert_eq!(err(params(&[("scope", "profile")]), false), "invalid_scope");
-        assert_eq!(err(params(&[("scope", "openid roles")]), false), "invalid_scope");
-        assert_eq!(err(params(&[("prompt", "none login")]), false), "invalid_request");
+        assert_eq!(
+            err(params(&[("scope", "openid roles")]), false),
+            "invalid_scope"
+        );
+        assert_eq!(
+            err(params(&[("prompt", "none login")]), false),
+            "invalid_request"
+        );
         assert_eq!(err(params(&[("max_age", "-1")]), false), "invalid_request");
-        let p = check_request(&params(&[("prompt", "none"), ("max_age", "60")]), &client(false)).unwrap();
+        let p = check_request(
+            &params(&[("prompt", "none"), ("max_age", "60")]),
+            &client(false),
+        )
+        .unwrap();
         assert!(p.prompt_none && p.max_age_ms == Some(60_000));
     }
 
@@ -622,7 +647,13 @@ mod tests {
         };
         let e = bad.check().unwrap_err();
         let fields: Vec<&str> = e.field_errors().iter().map(|f| f.field.as_str()).collect();
-        for f in ["name", "launch_url", "redirect_uris", "scopes", "icon_color"] {
+        for f in [
+            "name",
+            "launch_url",
+            "redirect_uris",
+            "scopes",
+            "icon_color",
+        ] {
             assert!(fields.contains(&f), "{f} in {fields:?}");
         }
         let good = ClientInput {
@@ -651,7 +682,10 @@ mod tests {
     #[test]
     fn query_parameters_are_added_to_the_registered_uri() {
         assert_eq!(
-            with_query("https://oa.example/cb?x=1", &[("code", "a b"), ("state", "s")]),
+            with_query(
+                "https://oa.example/cb?x=1",
+                &[("code", "a b"), ("state", "s")]
+            ),
             "https://oa.example/cb?x=1&code=a+b&state=s"
         );
     }

@@ -53,8 +53,14 @@ pub fn routes() -> Router<AppCtx> {
         .route("/oidc/token", post(token))
         .route("/oidc/userinfo", get(userinfo).post(userinfo))
         .route("/oidc/logout", get(logout).post(logout_post))
-        .route("/api/v1/sso/clients", get(api_clients).post(api_create_client))
-        .route("/api/v1/sso/clients/{id}", get(api_client).put(api_update_client))
+        .route(
+            "/api/v1/sso/clients",
+            get(api_clients).post(api_create_client),
+        )
+        .route(
+            "/api/v1/sso/clients/{id}",
+            get(api_client).put(api_update_client),
+        )
         .route("/api/v1/sso/clients/{id}/secret", post(api_new_secret))
         .route("/api/v1/sso/keys", get(api_keys))
         .route("/api/v1/sso/keys/rotate", post(api_rotate_key))
@@ -111,8 +117,21 @@ fn cached_json(v: Value) -> Response {
 async fn discovery(State(ctx): State<AppCtx>, h: HeaderMap) -> Response {
     let iss = issuer(&ctx, &h);
     let claims: Vec<&str> = vec![
-        "sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "sid", "name",
-        "preferred_username", "dept_id", "dept_code", "dept_name", "region_code", "roles",
+        "sub",
+        "iss",
+        "aud",
+        "exp",
+        "iat",
+        "auth_time",
+        "nonce",
+        "sid",
+        "name",
+        "preferred_username",
+        "dept_id",
+        "dept_code",
+        "dept_name",
+        "region_code",
+        "roles",
     ];
     let scopes: Vec<&str> = SCOPES.iter().map(|(s, _)| *s).collect();
     cached_json(json!({
@@ -286,7 +305,10 @@ async fn settle(
         return Err(error_page(
             ctx,
             StatusCode::BAD_REQUEST,
-            &format!("回调地址（redirect_uri）与「{}」登记的不一致，登录已停止", client.name),
+            &format!(
+                "回调地址（redirect_uri）与「{}」登记的不一致，登录已停止",
+                client.name
+            ),
         ));
     }
     if !client.enabled {
@@ -334,7 +356,15 @@ async fn authorize_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)
     };
     let state = s.req.state.clone();
     let fail = |e: OAuthError| {
-        error_to_client(ctx, &iss, &s.redirect_uri, &e, state.as_deref(), &s.client.name, resumed)
+        error_to_client(
+            ctx,
+            &iss,
+            &s.redirect_uri,
+            &e,
+            state.as_deref(),
+            &s.client.name,
+            resumed,
+        )
     };
     let login = current_login(ctx, h).await;
     let now = ctx.db.now();
@@ -347,7 +377,12 @@ async fn authorize_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)
     };
     if need_login {
         if s.req.prompt_none {
-            return fail(OAuthError::new("login_required", "the user is not logged in", None, "用户尚未登录"));
+            return fail(OAuthError::new(
+                "login_required",
+                "the user is not logged in",
+                None,
+                "用户尚未登录",
+            ));
         }
         // Back here after the login form, without `prompt=login` (it is being honoured now).
         let mut back: Vec<(String, String)> = pairs
@@ -355,7 +390,13 @@ async fn authorize_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)
             .filter(|(k, _)| k != RESUME)
             .map(|(k, v)| {
                 if k == "prompt" {
-                    (k.clone(), v.split(' ').filter(|x| *x != "login").collect::<Vec<_>>().join(" "))
+                    (
+                        k.clone(),
+                        v.split(' ')
+                            .filter(|x| *x != "login")
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    )
                 } else {
                     (k.clone(), v.clone())
                 }
@@ -377,7 +418,9 @@ async fn authorize_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)
     match svc.may_use(&login.actor, &s.client).await {
         Ok(true) => {}
         Ok(false) => {
-            let _ = svc.record_refusal(&login.actor, &s.client, "department").await;
+            let _ = svc
+                .record_refusal(&login.actor, &s.client, "department")
+                .await;
             if s.req.prompt_none {
                 return fail(OAuthError::new(
                     "access_denied",
@@ -416,10 +459,20 @@ async fn authorize_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)
             .filter(|(k, _)| k != RESUME && k != "prompt" && k != webcore::CSRF_FIELD)
             .cloned()
             .collect();
-        return pages::consent(&ctx.config.city.bureau, &login.actor, &s.client, &s.req.scopes, &hidden, &csrf)
-            .into_response();
+        return pages::consent(
+            &ctx.config.city.bureau,
+            &login.actor,
+            &s.client,
+            &s.req.scopes,
+            &hidden,
+            &csrf,
+        )
+        .into_response();
     }
-    match svc.issue_code(&login, &s.client, &s.redirect_uri, &s.req, false).await {
+    match svc
+        .issue_code(&login, &s.client, &s.redirect_uri, &s.req, false)
+        .await
+    {
         Ok(code) => code_to_client(ctx, &iss, &s, &code, resumed),
         Err(e) => webcore::PageError(e).into_response(),
     }
@@ -431,7 +484,12 @@ fn code_to_client(ctx: &AppCtx, iss: &str, s: &Settled, code: &str, after_form: 
         q.push(("state", st));
     }
     q.push(("iss", iss));
-    to_client(ctx, &with_query(&s.redirect_uri, &q), &s.client.name, after_form)
+    to_client(
+        ctx,
+        &with_query(&s.redirect_uri, &q),
+        &s.client.name,
+        after_form,
+    )
 }
 
 /// The consent form's answer: 同意 remembers the consent and sends the code; 拒绝 sends
@@ -439,7 +497,11 @@ fn code_to_client(ctx: &AppCtx, iss: &str, s: &Settled, code: &str, after_form: 
 async fn consent(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Response {
     let iss = issuer(&ctx, &h);
     let Some((login, csrf, _)) = current_login(&ctx, &h).await else {
-        return error_page(&ctx, StatusCode::UNAUTHORIZED, "登录已过期，请回到接入系统重新登录");
+        return error_page(
+            &ctx,
+            StatusCode::UNAUTHORIZED,
+            "登录已过期，请回到接入系统重新登录",
+        );
     };
     if form.get(webcore::CSRF_FIELD).is_empty() || form.get(webcore::CSRF_FIELD) != csrf {
         return error_page(
@@ -471,11 +533,29 @@ async fn consent(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Res
         Err(e) => return webcore::PageError(e).into_response(),
     }
     if form.get("decision") != "allow" {
-        let _ = svc.record_refusal(&login.actor, &s.client, "user_denied").await;
-        let e = OAuthError::new("access_denied", "the user denied the request", None, "用户拒绝授权");
-        return error_to_client(&ctx, &iss, &s.redirect_uri, &e, s.req.state.as_deref(), &s.client.name, true);
+        let _ = svc
+            .record_refusal(&login.actor, &s.client, "user_denied")
+            .await;
+        let e = OAuthError::new(
+            "access_denied",
+            "the user denied the request",
+            None,
+            "用户拒绝授权",
+        );
+        return error_to_client(
+            &ctx,
+            &iss,
+            &s.redirect_uri,
+            &e,
+            s.req.state.as_deref(),
+            &s.client.name,
+            true,
+        );
     }
-    match svc.issue_code(&login, &s.client, &s.redirect_uri, &s.req, true).await {
+    match svc
+        .issue_code(&login, &s.client, &s.redirect_uri, &s.req, true)
+        .await
+    {
         Ok(code) => code_to_client(&ctx, &iss, &s, &code, true),
         Err(e) => webcore::PageError(e).into_response(),
     }
@@ -528,8 +608,12 @@ fn refusal(r: Refusal, challenge: &str) -> Response {
 /// Client credentials from `Authorization: Basic` (RFC 6749 §2.3.1: each part form-encoded).
 fn basic_credentials(h: &HeaderMap) -> Option<Result<(String, String), ()>> {
     let v = h.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let b64 = v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic "))?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok();
+    let b64 = v
+        .strip_prefix("Basic ")
+        .or_else(|| v.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok();
     let text = decoded.and_then(|d| String::from_utf8(d).ok());
     let Some((id, secret)) = text.as_deref().and_then(|t| t.split_once(':')) else {
         return Some(Err(()));
@@ -548,7 +632,11 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
     let mut seen: Vec<&str> = Vec::new();
     for (k, _) in &form.0 {
         if seen.contains(&k.as_str()) {
-            let e = OAuthError::invalid_request("(body)", "repeated parameter", format!("参数 {k} 重复出现"));
+            let e = OAuthError::invalid_request(
+                "(body)",
+                "repeated parameter",
+                format!("参数 {k} 重复出现"),
+            );
             return oauth_error(&e, None);
         }
         seen.push(k.as_str());
@@ -566,19 +654,28 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
                 return oauth_error(&e, None);
             }
             if body_id.as_deref().is_some_and(|b| b != id) {
-                let e = OAuthError::invalid_client("client_id does not match", "表单中的 client_id 与 Basic 头不一致");
+                let e = OAuthError::invalid_client(
+                    "client_id does not match",
+                    "表单中的 client_id 与 Basic 头不一致",
+                );
                 return oauth_error(&e, Some(BASIC));
             }
             (id, Some(secret))
         }
         Some(Err(())) => {
-            let e = OAuthError::invalid_client("malformed Basic credentials", "Authorization: Basic 头格式不正确");
+            let e = OAuthError::invalid_client(
+                "malformed Basic credentials",
+                "Authorization: Basic 头格式不正确",
+            );
             return oauth_error(&e, Some(BASIC));
         }
         None => match body_id {
             Some(id) => (id, body_secret),
             None => {
-                let e = OAuthError::invalid_client("client authentication required", "缺少 client_id 与客户端认证");
+                let e = OAuthError::invalid_client(
+                    "client authentication required",
+                    "缺少 client_id 与客户端认证",
+                );
                 return oauth_error(&e, Some(BASIC));
             }
         },
@@ -606,12 +703,21 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
         }
         "refresh_token" => {
             let Some(rt) = form.opt("refresh_token") else {
-                let e = OAuthError::invalid_request("refresh_token", "refresh_token is required", "缺少参数 refresh_token");
+                let e = OAuthError::invalid_request(
+                    "refresh_token",
+                    "refresh_token is required",
+                    "缺少参数 refresh_token",
+                );
                 return oauth_error(&e, None);
             };
             svc.refresh(&iss, &client, &rt).await
         }
-        "" => Err(OAuthError::invalid_request("grant_type", "grant_type is required", "缺少参数 grant_type").into()),
+        "" => Err(OAuthError::invalid_request(
+            "grant_type",
+            "grant_type is required",
+            "缺少参数 grant_type",
+        )
+        .into()),
         _ => Err(OAuthError::new(
             "unsupported_grant_type",
             "only authorization_code and refresh_token are supported",
@@ -622,7 +728,10 @@ async fn token(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) -> Respo
     };
     match answer {
         Ok(t) => (
-            [(header::PRAGMA, "no-cache"), (header::CACHE_CONTROL, "no-store")],
+            [
+                (header::PRAGMA, "no-cache"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
             axum::Json(t),
         )
             .into_response(),
@@ -653,10 +762,7 @@ async fn userinfo(State(ctx): State<AppCtx>, h: HeaderMap) -> Response {
     };
     match svc(&ctx).userinfo(token).await {
         Ok(v) => ([(header::CACHE_CONTROL, "no-store")], axum::Json(v)).into_response(),
-        Err(r) => refusal(
-            r,
-            "Bearer realm=\"yiwang\", error=\"invalid_token\"",
-        ),
+        Err(r) => refusal(r, "Bearer realm=\"yiwang\", error=\"invalid_token\""),
     }
 }
 
@@ -673,7 +779,12 @@ async fn logout_post(State(ctx): State<AppCtx>, h: HeaderMap, form: FormData) ->
 /// OpenID Connect RP-Initiated Logout 1.0: ends the yiwang session (and what it gave the
 /// clients) and returns to a registered `post_logout_redirect_uri`. Without a valid
 /// `id_token_hint` of the signed-in user, the user confirms first.
-async fn logout_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)>, posted: bool) -> Response {
+async fn logout_with(
+    ctx: &AppCtx,
+    h: &HeaderMap,
+    pairs: Vec<(String, String)>,
+    posted: bool,
+) -> Response {
     let get = |name: &str| {
         pairs
             .iter()
@@ -692,14 +803,24 @@ async fn logout_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)>, 
     };
     let client_id = match (get("client_id"), hint.as_ref().map(|(aud, _)| aud.clone())) {
         (Some(a), Some(b)) if a != b => {
-            return error_page(ctx, StatusCode::BAD_REQUEST, "client_id 与 id_token_hint 的接收方不一致")
+            return error_page(
+                ctx,
+                StatusCode::BAD_REQUEST,
+                "client_id 与 id_token_hint 的接收方不一致",
+            )
         }
         (a, b) => a.or(b),
     };
     let client = match &client_id {
         Some(id) => match svc.client_by_client_id(id).await {
             Ok(Some(c)) => Some(c),
-            Ok(None) => return error_page(ctx, StatusCode::BAD_REQUEST, "client_id 无效：该系统未在一网登记"),
+            Ok(None) => {
+                return error_page(
+                    ctx,
+                    StatusCode::BAD_REQUEST,
+                    "client_id 无效：该系统未在一网登记",
+                )
+            }
             Err(e) => return webcore::PageError(e).into_response(),
         },
         None => None,
@@ -711,7 +832,10 @@ async fn logout_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)>, 
                 return error_page(
                     ctx,
                     StatusCode::BAD_REQUEST,
-                    &format!("退出后返回地址（post_logout_redirect_uri）与「{}」登记的不一致", c.name),
+                    &format!(
+                        "退出后返回地址（post_logout_redirect_uri）与「{}」登记的不一致",
+                        c.name
+                    ),
                 )
             }
             None => {
@@ -726,18 +850,26 @@ async fn logout_with(ctx: &AppCtx, h: &HeaderMap, pairs: Vec<(String, String)>, 
     };
     let login = current_login(ctx, h).await;
     if let Some((l, csrf, token)) = &login {
-        let by_hint = hint
-            .as_ref()
-            .is_some_and(|(_, sub)| Some(sub.as_str()) == l.actor.user_id.map(|u| u.to_string()).as_deref());
-        let confirmed = posted && !csrf.is_empty() && get(webcore::CSRF_FIELD).as_deref() == Some(csrf.as_str());
+        let by_hint = hint.as_ref().is_some_and(|(_, sub)| {
+            Some(sub.as_str()) == l.actor.user_id.map(|u| u.to_string()).as_deref()
+        });
+        let confirmed = posted
+            && !csrf.is_empty()
+            && get(webcore::CSRF_FIELD).as_deref() == Some(csrf.as_str());
         if !by_hint && !confirmed {
             let hidden: Vec<(String, String)> = pairs
                 .iter()
                 .filter(|(k, _)| k != webcore::CSRF_FIELD)
                 .cloned()
                 .collect();
-            return pages::confirm_logout(&ctx.config.city.bureau, &l.actor, client.as_ref(), &hidden, csrf)
-                .into_response();
+            return pages::confirm_logout(
+                &ctx.config.city.bureau,
+                &l.actor,
+                client.as_ref(),
+                &hidden,
+                csrf,
+            )
+            .into_response();
         }
         if let Err(e) = svc.end_session(&l.sid, &l.actor).await {
             return webcore::PageError(e).into_response();
@@ -783,7 +915,10 @@ pub struct NewSecret {
 
 /// The registered client systems.
 #[utoipa::path(get, path = "/api/v1/sso/clients", tag = "sso", responses((status = 200, body = Vec<Client>), (status = 403, body = webcore::error::Problem)))]
-async fn api_clients(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Vec<Client>>> {
+async fn api_clients(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Vec<Client>>> {
     Ok(axum::Json(svc(&ctx).clients(&a).await?))
 }
 
@@ -796,13 +931,23 @@ async fn api_create_client(
     Json(input): Json<ClientInput>,
 ) -> ApiResult<(StatusCode, axum::Json<CreatedClient>)> {
     let (client, client_secret) = svc(&ctx).create_client(&a, input).await?;
-    Ok((StatusCode::CREATED, axum::Json(CreatedClient { client, client_secret })))
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(CreatedClient {
+            client,
+            client_secret,
+        }),
+    ))
 }
 
 /// One client system.
 #[utoipa::path(get, path = "/api/v1/sso/clients/{id}", tag = "sso", params(("id" = i64, Path)),
     responses((status = 200, body = Client), (status = 404, body = webcore::error::Problem)))]
-async fn api_client(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<Client>> {
+async fn api_client(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<Client>> {
     Ok(axum::Json(svc(&ctx).client(&a, id).await?))
 }
 
@@ -821,7 +966,11 @@ async fn api_update_client(
 /// A new secret for a confidential client, shown once.
 #[utoipa::path(post, path = "/api/v1/sso/clients/{id}/secret", tag = "sso", params(("id" = i64, Path)),
     responses((status = 200, body = NewSecret), (status = 409, body = webcore::error::Problem), (status = 404, body = webcore::error::Problem)))]
-async fn api_new_secret(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(id): Path<i64>) -> ApiResult<axum::Json<NewSecret>> {
+async fn api_new_secret(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<axum::Json<NewSecret>> {
     Ok(axum::Json(NewSecret {
         client_secret: svc(&ctx).new_secret(&a, id).await?,
     }))
@@ -829,19 +978,28 @@ async fn api_new_secret(State(ctx): State<AppCtx>, ApiActor(a): ApiActor, Path(i
 
 /// The ID-token signing keys (public facts only).
 #[utoipa::path(get, path = "/api/v1/sso/keys", tag = "sso", responses((status = 200, body = Vec<SigningKey>)))]
-async fn api_keys(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Vec<SigningKey>>> {
+async fn api_keys(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Vec<SigningKey>>> {
     Ok(axum::Json(svc(&ctx).signing_keys(&a).await?))
 }
 
 /// Rotates the signing key; retired keys stay in the JWKS.
 #[utoipa::path(post, path = "/api/v1/sso/keys/rotate", tag = "sso", responses((status = 200, body = SigningKey)))]
-async fn api_rotate_key(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<SigningKey>> {
+async fn api_rotate_key(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<SigningKey>> {
     Ok(axum::Json(svc(&ctx).rotate_key(&a).await?))
 }
 
 /// The systems the caller may open from the 统一门户.
 #[utoipa::path(get, path = "/api/v1/sso/portal", tag = "sso", responses((status = 200, body = Vec<Client>)))]
-async fn api_portal(State(ctx): State<AppCtx>, ApiActor(a): ApiActor) -> ApiResult<axum::Json<Vec<Client>>> {
+async fn api_portal(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Vec<Client>>> {
     Ok(axum::Json(svc(&ctx).portal(&a).await?))
 }
 

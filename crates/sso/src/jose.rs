@@ -57,7 +57,12 @@ pub fn kid_of(token: &str) -> Option<String> {
 
 /// Verifies an ID token we issued against the public JWK: signature, issuer and, when given,
 /// audience. Expiry is not checked (an `id_token_hint` may have expired).
-pub fn verify(token: &str, jwk: &Value, issuer: &str, audience: Option<&str>) -> Result<Value, String> {
+pub fn verify(
+    token: &str,
+    jwk: &Value,
+    issuer: &str,
+    audience: Option<&str>,
+) -> Result<Value, String> {
     let (x, y) = (
         jwk["x"].as_str().unwrap_or(""),
         jwk["y"].as_str().unwrap_or(""),
@@ -86,7 +91,10 @@ mod tests {
         let claims = json!({"iss": "http://idp", "sub": "7", "aud": "c1", "exp": 4_000_000_000u64});
         let t = sign("k1", &sk, &claims).unwrap();
         assert_eq!(kid_of(&t).as_deref(), Some("k1"));
-        assert_eq!(verify(&t, &jwk, "http://idp", Some("c1")).unwrap()["sub"], "7");
+        assert_eq!(
+            verify(&t, &jwk, "http://idp", Some("c1")).unwrap()["sub"],
+            "7"
+        );
         assert!(verify(&t, &jwk, "http://other", Some("c1")).is_err());
         assert!(verify(&t, &jwk, "http://idp", Some("c2")).is_err());
         let (_, other) = generate("k2").unwrap();

@@ -196,7 +196,12 @@ impl SsoService {
     }
 
     /// Changes a client's settings (not whether it is public: that is what it is).
-    pub async fn update_client(&self, actor: &Actor, id: i64, input: ClientInput) -> Result<Client> {
+    pub async fn update_client(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: ClientInput,
+    ) -> Result<Client> {
         let g = actor.authorize::<ManageClients>()?;
         let mut k = input.check()?;
         self.check_departments(&k.dept_ids).await?;
@@ -284,9 +289,11 @@ impl SsoService {
     /// A client by its `client_id`, whatever its state (the authorization step says why it
     /// refuses a disabled one).
     pub async fn client_by_client_id(&self, client_id: &str) -> Result<Option<Client>> {
-        Ok(store::client_by_client_id(&mut *self.conn().await?, client_id)
-            .await?
-            .map(|(c, _)| c))
+        Ok(
+            store::client_by_client_id(&mut *self.conn().await?, client_id)
+                .await?
+                .map(|(c, _)| c),
+        )
     }
 
     /// The user's department and its ancestors, nearest first (none for citizens).
@@ -315,7 +322,12 @@ impl SsoService {
     }
 
     /// Whether the user already agreed to give the client all of `scopes`.
-    pub async fn consented(&self, user_id: i64, client: &Client, scopes: &[String]) -> Result<bool> {
+    pub async fn consented(
+        &self,
+        user_id: i64,
+        client: &Client,
+        scopes: &[String],
+    ) -> Result<bool> {
         let got = store::consent(&mut *self.conn().await?, user_id, client.id).await?;
         Ok(got.is_some_and(|g| scopes.iter().all(|s| g.contains(s))))
     }
@@ -413,7 +425,9 @@ impl SsoService {
             return Err(OAuthError::invalid_client("unknown client", "客户端不存在").into());
         };
         if !c.enabled {
-            return Err(OAuthError::invalid_client("client is disabled", "该接入系统已停用").into());
+            return Err(
+                OAuthError::invalid_client("client is disabled", "该接入系统已停用").into(),
+            );
         }
         match (c.public_client, secret, hash) {
             (true, None, _) => Ok(c),
@@ -430,7 +444,11 @@ impl SsoService {
                 "缺少客户端密钥（client_secret_basic 或 client_secret_post）",
             )
             .into()),
-            _ => Err(OAuthError::invalid_client("client authentication failed", "客户端密钥不正确").into()),
+            _ => Err(OAuthError::invalid_client(
+                "client authentication failed",
+                "客户端密钥不正确",
+            )
+            .into()),
         }
     }
 
@@ -448,7 +466,9 @@ impl SsoService {
         let now = self.db.now();
         let row = store::code(&mut *self.conn().await?, &hash).await?;
         let Some(row) = row.filter(|r| r.client == client.id) else {
-            return Err(OAuthError::invalid_grant("unknown authorization code", "授权码无效").into());
+            return Err(
+                OAuthError::invalid_grant("unknown authorization code", "授权码无效").into(),
+            );
         };
         if row.used_at.is_some() {
             if let Some(g) = row.grant_id {
@@ -473,7 +493,9 @@ impl SsoService {
             .into());
         }
         if row.expires_at <= now {
-            return Err(OAuthError::invalid_grant("authorization code expired", "授权码已过期").into());
+            return Err(
+                OAuthError::invalid_grant("authorization code expired", "授权码已过期").into(),
+            );
         }
         if redirect_uri != Some(row.redirect_uri.as_str()) {
             return Err(OAuthError::invalid_grant(
@@ -537,7 +559,15 @@ impl SsoService {
             revoked_at: None,
         };
         let answer = self
-            .tokens(&mut tx, issuer, client, &g, &user, row.nonce.as_deref(), now)
+            .tokens(
+                &mut tx,
+                issuer,
+                client,
+                &g,
+                &user,
+                row.nonce.as_deref(),
+                now,
+            )
             .await?;
         tx.commit().await?;
         Ok(answer)
@@ -598,9 +628,10 @@ impl SsoService {
     /// The user behind a grant, still active and still allowed to use yiwang.
     async fn user_claims_base(&self, user_id: i64) -> std::result::Result<UserFacts, Refusal> {
         let sys = Actor::system();
-        let u = self.org.user(&sys, user_id).await.map_err(|_| {
-            OAuthError::invalid_grant("the user no longer exists", "用户不存在")
-        })?;
+        let u =
+            self.org.user(&sys, user_id).await.map_err(|_| {
+                OAuthError::invalid_grant("the user no longer exists", "用户不存在")
+            })?;
         if !u.active {
             return Err(OAuthError::invalid_grant("the user is disabled", "该用户已停用").into());
         }
@@ -677,7 +708,10 @@ impl SsoService {
         if expires_at <= now {
             return Err(invalid());
         }
-        let Some(g) = store::grant(&mut c, grant_id).await?.filter(|g| g.revoked_at.is_none()) else {
+        let Some(g) = store::grant(&mut c, grant_id)
+            .await?
+            .filter(|g| g.revoked_at.is_none())
+        else {
             return Err(invalid());
         };
         let enabled = store::client_by_id(&mut c, g.client)
@@ -687,7 +721,10 @@ impl SsoService {
         if !enabled {
             return Err(invalid());
         }
-        let user = self.user_claims_base(g.user_id).await.map_err(|_| invalid())?;
+        let user = self
+            .user_claims_base(g.user_id)
+            .await
+            .map_err(|_| invalid())?;
         let mut claims = json!({"sub": g.user_id.to_string()});
         merge(&mut claims, scope_claims(&user, &g.scopes));
         Ok(claims)
@@ -697,7 +734,13 @@ impl SsoService {
 
     /// Checks an `id_token_hint`: one of our ID tokens (expired or not); its client and subject.
     pub async fn check_id_token_hint(&self, issuer: &str, token: &str) -> Result<(String, String)> {
-        let bad = || Error::field("id_token_hint", "invalid_id_token_hint", "id_token_hint 不是本平台签发的有效 ID 令牌");
+        let bad = || {
+            Error::field(
+                "id_token_hint",
+                "invalid_id_token_hint",
+                "id_token_hint 不是本平台签发的有效 ID 令牌",
+            )
+        };
         let kid = jose::kid_of(token).ok_or_else(bad)?;
         let keys = store::keys(&mut *self.conn().await?).await?;
         let k = keys.iter().find(|k| k.kid == kid).ok_or_else(bad)?;
@@ -719,7 +762,10 @@ impl SsoService {
         let mut tx = self.db.begin().await?;
         let grants = store::grants_of_sid(&mut tx, sid).await?;
         let mut n = 0;
-        for g in grants.iter().filter(|g| !g.scopes.iter().any(|s| s == "offline_access")) {
+        for g in grants
+            .iter()
+            .filter(|g| !g.scopes.iter().any(|s| s == "offline_access"))
+        {
             store::revoke_grant(&mut tx, g.id, "logout", now).await?;
             n += 1;
         }
@@ -740,7 +786,11 @@ impl SsoService {
     // ---- keys ----
 
     /// The active signing key, made on first use.
-    async fn signer(&self, tx: &mut kernel::Tx, now: i64) -> Result<(String, zeroize::Zeroizing<Vec<u8>>)> {
+    async fn signer(
+        &self,
+        tx: &mut kernel::Tx,
+        now: i64,
+    ) -> Result<(String, zeroize::Zeroizing<Vec<u8>>)> {
         let master = self.master()?;
         let row = match store::active_key(tx).await? {
             Some(k) => k,
@@ -752,7 +802,9 @@ impl SsoService {
                     .ok_or_else(|| Error::internal("key vanished"))?
             }
         };
-        let pkcs8 = master.open(&row.kid, &row.sealed).map_err(Error::internal)?;
+        let pkcs8 = master
+            .open(&row.kid, &row.sealed)
+            .map_err(Error::internal)?;
         Ok((row.kid, pkcs8))
     }
 
@@ -769,7 +821,13 @@ impl SsoService {
     async fn make_key(&self, tx: &mut kernel::Tx, by: Authorized<'_>, now: i64) -> Result<String> {
         let master = self.master()?;
         let n = store::count_keys(tx).await? + 1;
-        let kid = format!("sso-{}-{n}", kernel::clock::rfc3339(now).get(..10).unwrap_or("k").replace('-', ""));
+        let kid = format!(
+            "sso-{}-{n}",
+            kernel::clock::rfc3339(now)
+                .get(..10)
+                .unwrap_or("k")
+                .replace('-', "")
+        );
         let (pkcs8, jwk) = jose::generate(&kid).map_err(Error::internal)?;
         let sealed = master.seal(&kid, &pkcs8);
         let retired = store::retire_keys(tx, by, now).await?;
@@ -827,7 +885,8 @@ impl SsoService {
             let mut tx = self.db.begin().await?;
             if store::active_key(&mut tx).await?.is_none() {
                 let sys = Actor::system();
-                self.make_key(&mut tx, Authorized::system(&sys)?, now).await?;
+                self.make_key(&mut tx, Authorized::system(&sys)?, now)
+                    .await?;
             }
             tx.commit().await?;
             keys = store::keys(&mut *self.conn().await?).await?;

@@ -156,13 +156,12 @@ pub(crate) async fn consent(
     user_id: i64,
     client: i64,
 ) -> Result<Option<Vec<String>>> {
-    let s: Option<String> = sqlx::query_scalar(
-        "SELECT scopes FROM sso_consents WHERE user_id = $1 AND client_id = $2",
-    )
-    .bind(user_id)
-    .bind(client)
-    .fetch_optional(c)
-    .await?;
+    let s: Option<String> =
+        sqlx::query_scalar("SELECT scopes FROM sso_consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id)
+            .bind(client)
+            .fetch_optional(c)
+            .await?;
     Ok(s.map(list))
 }
 
@@ -268,18 +267,22 @@ pub(crate) async fn code(c: &mut AnyConnection, code_hash: &str) -> Result<Optio
 
 /// Marks the code used; false when another request used it first.
 pub(crate) async fn use_code(c: &mut AnyConnection, code_hash: &str, now: i64) -> Result<bool> {
-    Ok(sqlx::query(
-        "UPDATE sso_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL",
+    Ok(
+        sqlx::query("UPDATE sso_codes SET used_at = $1 WHERE code_hash = $2 AND used_at IS NULL")
+            .bind(now)
+            .bind(code_hash)
+            .execute(c)
+            .await?
+            .rows_affected()
+            == 1,
     )
-    .bind(now)
-    .bind(code_hash)
-    .execute(c)
-    .await?
-    .rows_affected()
-        == 1)
 }
 
-pub(crate) async fn set_code_grant(c: &mut AnyConnection, code_hash: &str, grant: i64) -> Result<()> {
+pub(crate) async fn set_code_grant(
+    c: &mut AnyConnection,
+    code_hash: &str,
+    grant: i64,
+) -> Result<()> {
     sqlx::query("UPDATE sso_codes SET grant_id = $1 WHERE code_hash = $2")
         .bind(grant)
         .bind(code_hash)
@@ -349,10 +352,12 @@ fn grant_row(r: &AnyRow) -> GrantRow {
 const GRANT_COLS: &str = "id, client_id, user_id, scopes, sid, auth_time, revoked_at";
 
 pub(crate) async fn grant(c: &mut AnyConnection, id: i64) -> Result<Option<GrantRow>> {
-    let r = sqlx::query(&format!("SELECT {GRANT_COLS} FROM sso_grants WHERE id = $1"))
-        .bind(id)
-        .fetch_optional(c)
-        .await?;
+    let r = sqlx::query(&format!(
+        "SELECT {GRANT_COLS} FROM sso_grants WHERE id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(c)
+    .await?;
     Ok(r.as_ref().map(grant_row))
 }
 
@@ -520,12 +525,18 @@ pub(crate) async fn count_keys(c: &mut AnyConnection) -> Result<i64> {
         .await?)
 }
 
-pub(crate) async fn retire_keys(c: &mut AnyConnection, _by: Authorized<'_>, now: i64) -> Result<u64> {
-    Ok(sqlx::query("UPDATE sso_keys SET active = 0, retired_at = $1 WHERE active = 1")
-        .bind(now)
-        .execute(c)
-        .await?
-        .rows_affected())
+pub(crate) async fn retire_keys(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    now: i64,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("UPDATE sso_keys SET active = 0, retired_at = $1 WHERE active = 1")
+            .bind(now)
+            .execute(c)
+            .await?
+            .rows_affected(),
+    )
 }
 
 pub(crate) async fn insert_key(

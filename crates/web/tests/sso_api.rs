@@ -180,7 +180,10 @@ async fn setup(db: Db) -> Sso {
         .post("/api/v1/sso/clients", register("移动审批", true, vec![]))
         .await;
     assert_eq!(s, 201, "{p}");
-    assert!(p["client_secret"].is_null(), "a public client has no secret");
+    assert!(
+        p["client_secret"].is_null(),
+        "a public client has no secret"
+    );
     let (s, r) = admin
         .post(
             "/api/v1/sso/clients",
@@ -223,7 +226,10 @@ async fn with_authlib(o: &Sso) {
         .is_ok_and(|o| o.status.success());
     if !has_client {
         let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-        assert!(!ci, "the OIDC client is missing: {py} -m pip install authlib==1.3.2");
+        assert!(
+            !ci,
+            "the OIDC client is missing: {py} -m pip install authlib==1.3.2"
+        );
         eprintln!("SKIPPED: authlib not installed ({py} -m pip install authlib==1.3.2)");
         return;
     }
@@ -273,7 +279,10 @@ async fn with_authlib(o: &Sso) {
     assert_eq!(id["iss"], o.w.url.as_str());
     assert_eq!(id["name"], "测试han_x1");
     for claim in ["exp", "iat", "auth_time", "nonce"] {
-        assert!(id[claim].is_number() || id[claim].is_string(), "{claim}: {id}");
+        assert!(
+            id[claim].is_number() || id[claim].is_string(),
+            "{claim}: {id}"
+        );
     }
     assert_eq!(id["dept_name"], "A市住建局物业科");
     assert_eq!(id["region_code"], "690100");
@@ -293,7 +302,10 @@ async fn with_authlib(o: &Sso) {
     assert!(!payload.contains(PHONE), "{payload}");
     assert!(!v["userinfo"].to_string().contains(PHONE));
     // Rotation and refresh.
-    assert_ne!(v["kid1"], v["kid2"], "the refreshed ID token is signed by the new key");
+    assert_ne!(
+        v["kid1"], v["kid2"],
+        "the refreshed ID token is signed by the new key"
+    );
     assert_eq!(v["refresh_rotated"], true);
     assert_eq!(v["old_id_token_verifies"], han_x1.as_str());
     assert_eq!(v["refreshed_id_token"]["sub"], han_x1.as_str());
@@ -303,14 +315,20 @@ async fn with_authlib(o: &Sso) {
     // client_secret_post, consent remembered.
     assert_eq!(v["second_consent_asked"], false);
     assert_eq!(v["post_id_token"]["sub"], han_x1.as_str());
-    assert!(v["post_userinfo"]["dept_name"].is_null(), "department scope not asked");
+    assert!(
+        v["post_userinfo"]["dept_name"].is_null(),
+        "department scope not asked"
+    );
     assert_eq!(v["post_userinfo"]["preferred_username"], "han_x1");
     assert_eq!(v["no_refresh_without_offline_access"], true);
     // The public client.
     assert_eq!(v["public_consent_asked"], true);
     assert_eq!(v["public_id_token"]["roles"], json!(["handler"]));
     // Logout.
-    assert_eq!(v["logout"], json!([302, format!("{POST_LOGOUT}?state=bye")]));
+    assert_eq!(
+        v["logout"],
+        json!([302, format!("{POST_LOGOUT}?state=bye")])
+    );
     assert_eq!(v["silent_after_logout"], "login_required");
     assert_eq!(v["userinfo_after_logout"], 401);
     // Every login to a client is in the audit chain.
@@ -354,7 +372,12 @@ async fn signed_in(base: &str, user: &str) -> reqwest::Client {
     b
 }
 
-fn authorize_url(base: &str, client_id: &str, verifier: Option<&str>, extra: &[(&str, &str)]) -> String {
+fn authorize_url(
+    base: &str,
+    client_id: &str,
+    verifier: Option<&str>,
+    extra: &[(&str, &str)],
+) -> String {
     let challenge = verifier.map(sso::domain::s256);
     let mut params: Vec<(&str, &str)> = vec![
         ("response_type", "code"),
@@ -415,13 +438,21 @@ fn hidden_fields(page: &str) -> Vec<(String, String)> {
             .split_once('"')
             .unwrap()
             .0;
-        out.push((name.to_owned(), value.replace("&amp;", "&").replace("&quot;", "\"")));
+        out.push((
+            name.to_owned(),
+            value.replace("&amp;", "&").replace("&quot;", "\""),
+        ));
     }
     out
 }
 
 /// Authorizes (consenting when asked) and returns the code sent to the redirect URI.
-async fn code_for(b: &reqwest::Client, base: &str, client_id: &str, verifier: Option<&str>) -> String {
+async fn code_for(
+    b: &reqwest::Client,
+    base: &str,
+    client_id: &str,
+    verifier: Option<&str>,
+) -> String {
     let a = fetch(b, &authorize_url(base, client_id, verifier, &[])).await;
     let to = if a.status == 200 && a.body.contains("/oidc/consent") {
         let mut fields = hidden_fields(&a.body);
@@ -453,7 +484,11 @@ async fn code_for(b: &reqwest::Client, base: &str, client_id: &str, verifier: Op
     q["code"].clone()
 }
 
-async fn token(base: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value, reqwest::header::HeaderMap) {
+async fn token(
+    base: &str,
+    form: &[(&str, &str)],
+    basic: Option<(&str, &str)>,
+) -> (u16, Value, reqwest::header::HeaderMap) {
     let mut r = reqwest::Client::new()
         .post(format!("{base}/oidc/token"))
         .form(form);
@@ -470,7 +505,10 @@ fn assert_oauth(got: &(u16, Value, reqwest::header::HeaderMap), status: u16, err
     assert_eq!(got.0, status, "{}", got.1);
     assert_eq!(got.1["error"], error, "{}", got.1);
     let desc = got.1["error_description"].as_str().unwrap();
-    assert!(desc.is_ascii() && !desc.contains('"') && !desc.contains('\\'), "RFC 6749 §5.2: {desc}");
+    assert!(
+        desc.is_ascii() && !desc.contains('"') && !desc.contains('\\'),
+        "RFC 6749 §5.2: {desc}"
+    );
     assert!(
         got.1["detail"]
             .as_str()
@@ -499,10 +537,15 @@ async fn refusals(o: &Sso) {
     let verifier = "v".repeat(43);
 
     // Nothing goes to an address that is not registered: a page says why.
-    let a = fetch(&b, &authorize_url(base, "yw-nobody", Some(verifier.as_str()), &[])).await;
+    let a = fetch(
+        &b,
+        &authorize_url(base, "yw-nobody", Some(verifier.as_str()), &[]),
+    )
+    .await;
     assert_eq!((a.status, a.location.is_none()), (400, true));
     assert!(a.body.contains("未在一网登记"), "{}", a.body);
-    let bad_redirect = authorize_url(base, cid, Some(verifier.as_str()), &[]).replace("oidc%2Fcallback", "evil");
+    let bad_redirect =
+        authorize_url(base, cid, Some(verifier.as_str()), &[]).replace("oidc%2Fcallback", "evil");
     let a = fetch(&b, &bad_redirect).await;
     assert_eq!((a.status, a.location.is_none()), (400, true));
     assert!(a.body.contains("回调地址"), "{}", a.body);
@@ -510,11 +553,34 @@ async fn refusals(o: &Sso) {
     // Other errors go back to the registered redirect URI, with the state.
     let plain = "x".repeat(43);
     let cases: [(&str, Vec<(&str, &str)>, Option<&str>, &str); 5] = [
-        (cid, vec![("code_challenge", plain.as_str()), ("code_challenge_method", "plain")], None, "invalid_request"),
-        (cid, vec![("code_challenge", plain.as_str())], None, "invalid_request"),
+        (
+            cid,
+            vec![
+                ("code_challenge", plain.as_str()),
+                ("code_challenge_method", "plain"),
+            ],
+            None,
+            "invalid_request",
+        ),
+        (
+            cid,
+            vec![("code_challenge", plain.as_str())],
+            None,
+            "invalid_request",
+        ),
         (o.public.as_str(), vec![], None, "invalid_request"),
-        (cid, vec![("response_type", "token")], Some(verifier.as_str()), "unsupported_response_type"),
-        (o.restricted.0.as_str(), vec![("scope", "openid email")], Some(verifier.as_str()), "invalid_scope"),
+        (
+            cid,
+            vec![("response_type", "token")],
+            Some(verifier.as_str()),
+            "unsupported_response_type",
+        ),
+        (
+            o.restricted.0.as_str(),
+            vec![("scope", "openid email")],
+            Some(verifier.as_str()),
+            "invalid_scope",
+        ),
     ];
     for (client, extra, v, want) in cases {
         let a = fetch(&b, &authorize_url(base, client, v, &extra)).await;
@@ -527,40 +593,99 @@ async fn refusals(o: &Sso) {
 
     // Not signed in: the login page with a safe `next`; silently, login_required.
     let anon = browser();
-    let a = fetch(&anon, &authorize_url(base, cid, Some(verifier.as_str()), &[])).await;
+    let a = fetch(
+        &anon,
+        &authorize_url(base, cid, Some(verifier.as_str()), &[]),
+    )
+    .await;
     assert_eq!(a.status, 303);
     let to = a.location.unwrap();
     assert!(to.starts_with("/login?next=%2Foidc%2Fauthorize%3F"), "{to}");
-    let a = fetch(&anon, &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")])).await;
-    assert_eq!(query(a.location.as_deref().unwrap())["error"], "login_required");
+    let a = fetch(
+        &anon,
+        &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")]),
+    )
+    .await;
+    assert_eq!(
+        query(a.location.as_deref().unwrap())["error"],
+        "login_required"
+    );
 
     // Signed in, consent not yet given: prompt=none says consent_required.
-    let a = fetch(&b, &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")])).await;
-    assert_eq!(query(a.location.as_deref().unwrap())["error"], "consent_required");
+    let a = fetch(
+        &b,
+        &authorize_url(base, cid, Some(verifier.as_str()), &[("prompt", "none")]),
+    )
+    .await;
+    assert_eq!(
+        query(a.location.as_deref().unwrap())["error"],
+        "consent_required"
+    );
 
     // A department the client does not admit: a clear page; silently, access_denied.
     let y = signed_in(base, "han_y").await;
-    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(verifier.as_str()), &[])).await;
+    let a = fetch(
+        &y,
+        &authorize_url(base, &o.restricted.0, Some(verifier.as_str()), &[]),
+    )
+    .await;
     assert_eq!(a.status, 403);
-    assert!(a.body.contains("您所在的单位未被授权使用「住建业务系统」"), "{}", a.body);
-    let a = fetch(&y, &authorize_url(base, &o.restricted.0, Some(verifier.as_str()), &[("prompt", "none")])).await;
-    assert_eq!(query(a.location.as_deref().unwrap())["error"], "access_denied");
+    assert!(
+        a.body.contains("您所在的单位未被授权使用「住建业务系统」"),
+        "{}",
+        a.body
+    );
+    let a = fetch(
+        &y,
+        &authorize_url(
+            base,
+            &o.restricted.0,
+            Some(verifier.as_str()),
+            &[("prompt", "none")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        query(a.location.as_deref().unwrap())["error"],
+        "access_denied"
+    );
     // … while the department's own staff (and its sub-departments') get in.
     code_for(&b, base, &o.restricted.0, Some(verifier.as_str())).await;
 
     // Codes: bound to the redirect URI and the verifier, used once.
     let code = code_for(&b, base, cid, Some(verifier.as_str())).await;
     let exchange = |code: String, redirect: &'static str, v: Option<String>| async move {
-        let mut f = vec![("grant_type", "authorization_code".to_owned()), ("code", code), ("redirect_uri", redirect.to_owned())];
+        let mut f = vec![
+            ("grant_type", "authorization_code".to_owned()),
+            ("code", code),
+            ("redirect_uri", redirect.to_owned()),
+        ];
         if let Some(v) = v {
             f.push(("code_verifier", v));
         }
         let f: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         token(base, &f, Some((cid, secret))).await
     };
-    assert_oauth(&exchange(code.clone(), "http://127.0.0.1:9/other", Some(verifier.clone())).await, 400, "invalid_grant");
-    assert_oauth(&exchange(code.clone(), REDIRECT, Some("w".repeat(43))).await, 400, "invalid_grant");
-    assert_oauth(&exchange(code.clone(), REDIRECT, None).await, 400, "invalid_request");
+    assert_oauth(
+        &exchange(
+            code.clone(),
+            "http://127.0.0.1:9/other",
+            Some(verifier.clone()),
+        )
+        .await,
+        400,
+        "invalid_grant",
+    );
+    assert_oauth(
+        &exchange(code.clone(), REDIRECT, Some("w".repeat(43))).await,
+        400,
+        "invalid_grant",
+    );
+    assert_oauth(
+        &exchange(code.clone(), REDIRECT, None).await,
+        400,
+        "invalid_request",
+    );
     let ok = exchange(code.clone(), REDIRECT, Some(verifier.clone())).await;
     assert_eq!(ok.0, 200, "{}", ok.1);
     let access = ok.1["access_token"].as_str().unwrap().to_owned();
@@ -578,7 +703,15 @@ async fn refusals(o: &Sso) {
     let t = exchange(code, REDIRECT, Some(verifier.clone())).await.1;
     let r1 = t["refresh_token"].as_str().unwrap().to_owned();
     let refresh = |rt: String| async move {
-        token(base, &[("grant_type", "refresh_token"), ("refresh_token", rt.as_str())], Some((cid, secret))).await
+        token(
+            base,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ],
+            Some((cid, secret)),
+        )
+        .await
     };
     let t2 = refresh(r1.clone()).await;
     assert_eq!(t2.0, 200, "{}", t2.1);
@@ -586,42 +719,108 @@ async fn refusals(o: &Sso) {
     assert_ne!(r1, r2);
     assert_oauth(&refresh(r1).await, 400, "invalid_grant");
     assert_oauth(&refresh(r2).await, 400, "invalid_grant");
-    assert_eq!(userinfo_status(base, t2.1["access_token"].as_str().unwrap()).await, 401);
+    assert_eq!(
+        userinfo_status(base, t2.1["access_token"].as_str().unwrap()).await,
+        401
+    );
 
     // Client authentication and grant types.
-    let wrong = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((cid, "wrong"))).await;
+    let wrong = token(
+        base,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        Some((cid, "wrong")),
+    )
+    .await;
     assert_oauth(&wrong, 401, "invalid_client");
-    assert!(wrong.2["www-authenticate"].to_str().unwrap().starts_with("Basic"));
-    let both = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_secret", secret)], Some((cid, secret))).await;
+    assert!(wrong.2["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Basic"));
+    let both = token(
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_secret", secret),
+        ],
+        Some((cid, secret)),
+    )
+    .await;
     assert_oauth(&both, 400, "invalid_request");
-    let grant = token(base, &[("grant_type", "password"), ("client_id", cid), ("client_secret", secret)], None).await;
+    let grant = token(
+        base,
+        &[
+            ("grant_type", "password"),
+            ("client_id", cid),
+            ("client_secret", secret),
+        ],
+        None,
+    )
+    .await;
     assert_oauth(&grant, 400, "unsupported_grant_type");
-    let public_secret = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", o.public.as_str()), ("client_secret", "x")], None).await;
+    let public_secret = token(
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", o.public.as_str()),
+            ("client_secret", "x"),
+        ],
+        None,
+    )
+    .await;
     assert_oauth(&public_secret, 401, "invalid_client");
-    let r = reqwest::Client::new().get(format!("{base}/oidc/userinfo")).send().await.unwrap();
+    let r = reqwest::Client::new()
+        .get(format!("{base}/oidc/userinfo"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    assert!(r.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
 
     // A disabled client logs nobody in, and its tokens stop working.
     let code = code_for(&b, base, cid, Some(verifier.as_str())).await;
     let live = exchange(code, REDIRECT, Some(verifier.clone())).await.1;
-    let (s, c) = o.admin.get(&format!("/api/v1/sso/clients/{}", o.conf.2)).await;
+    let (s, c) = o
+        .admin
+        .get(&format!("/api/v1/sso/clients/{}", o.conf.2))
+        .await;
     assert_eq!(s, 200);
     let mut off = c.clone();
     for k in ["id", "client_id", "created_at", "updated_at"] {
         off.as_object_mut().unwrap().remove(k);
     }
     off["enabled"] = json!(false);
-    let (s, changed) = o.admin.put(&format!("/api/v1/sso/clients/{}", o.conf.2), off.clone()).await;
+    let (s, changed) = o
+        .admin
+        .put(&format!("/api/v1/sso/clients/{}", o.conf.2), off.clone())
+        .await;
     assert_eq!((s, &changed["enabled"]), (200, &json!(false)), "{changed}");
     let a = fetch(&b, &authorize_url(base, cid, Some(verifier.as_str()), &[])).await;
     assert_eq!((a.status, a.location.is_none()), (403, true));
     assert!(a.body.contains("已停用"), "{}", a.body);
-    let t = token(base, &[("grant_type", "refresh_token"), ("refresh_token", live["refresh_token"].as_str().unwrap())], Some((cid, secret))).await;
+    let t = token(
+        base,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", live["refresh_token"].as_str().unwrap()),
+        ],
+        Some((cid, secret)),
+    )
+    .await;
     assert_oauth(&t, 401, "invalid_client");
-    assert_eq!(userinfo_status(base, live["access_token"].as_str().unwrap()).await, 401);
+    assert_eq!(
+        userinfo_status(base, live["access_token"].as_str().unwrap()).await,
+        401
+    );
     off["enabled"] = json!(true);
-    let (s, _) = o.admin.put(&format!("/api/v1/sso/clients/{}", o.conf.2), off).await;
+    let (s, _) = o
+        .admin
+        .put(&format!("/api/v1/sso/clients/{}", o.conf.2), off)
+        .await;
     assert_eq!(s, 200);
 }
 
@@ -651,7 +850,10 @@ async fn registration(o: &Sso) {
         )
         .await;
     assert_problem(&got, 422, "department_not_found", Some("dept_ids"));
-    let got = o.admin.post("/api/v1/sso/clients", json!({"name": 3})).await;
+    let got = o
+        .admin
+        .post("/api/v1/sso/clients", json!({"name": 3}))
+        .await;
     assert_problem(&got, 422, "invalid_type", Some("name"));
     let (_, after) = o.admin.get("/api/v1/sso/clients").await;
     assert_eq!(before, after, "nothing half-written");
@@ -662,7 +864,10 @@ async fn registration(o: &Sso) {
     assert_problem(&got, 403, "forbidden", None);
     let (_, t) = o
         .admin
-        .post("/api/v1/org/tokens", json!({"name": "组织", "scopes": ["org:write"]}))
+        .post(
+            "/api/v1/org/tokens",
+            json!({"name": "组织", "scopes": ["org:write"]}),
+        )
         .await;
     let org_only = Client::with_token(base, t["token"].as_str().unwrap());
     let got = org_only
@@ -673,18 +878,34 @@ async fn registration(o: &Sso) {
     // A new secret replaces the old one; a public client has none.
     let (s, n) = o
         .admin
-        .post(&format!("/api/v1/sso/clients/{}/secret", o.restricted.2), json!({}))
+        .post(
+            &format!("/api/v1/sso/clients/{}/secret", o.restricted.2),
+            json!({}),
+        )
         .await;
     assert_eq!(s, 200, "{n}");
     let fresh = n["client_secret"].as_str().unwrap();
-    let old = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((o.restricted.0.as_str(), o.restricted.1.as_str()))).await;
+    let old = token(
+        base,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        Some((o.restricted.0.as_str(), o.restricted.1.as_str())),
+    )
+    .await;
     assert_oauth(&old, 401, "invalid_client");
-    let new = token(base, &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((o.restricted.0.as_str(), fresh))).await;
+    let new = token(
+        base,
+        &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+        Some((o.restricted.0.as_str(), fresh)),
+    )
+    .await;
     assert_oauth(&new, 400, "invalid_grant");
 
     // The portal lists what the user may open.
     let (_, mine) = handler.get("/api/v1/sso/portal").await;
-    assert_eq!(strings_of(&mine, "name"), ["协同办公", "移动审批", "住建业务系统"]);
+    assert_eq!(
+        strings_of(&mine, "name"),
+        ["协同办公", "移动审批", "住建业务系统"]
+    );
     let other = Client::login(base, "han_y").await;
     let (_, theirs) = other.get("/api/v1/sso/portal").await;
     assert_eq!(strings_of(&theirs, "name"), ["协同办公", "移动审批"]);

@@ -51,12 +51,23 @@ async fn rp_login(State(rp): State<Shared>) -> impl IntoResponse {
     Redirect::to(&format!("{}/oidc/authorize?{q}", r.idp))
 }
 
-async fn rp_callback(State(rp): State<Shared>, Query(q): Query<HashMap<String, String>>) -> impl IntoResponse {
+async fn rp_callback(
+    State(rp): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> impl IntoResponse {
     let (idp, me, id, secret) = {
         let r = rp.lock().unwrap();
-        (r.idp.clone(), r.me.clone(), r.client_id.clone(), r.secret.clone())
+        (
+            r.idp.clone(),
+            r.me.clone(),
+            r.client_id.clone(),
+            r.secret.clone(),
+        )
     };
-    let Some(code) = q.get("code").filter(|_| q.get("state").map(String::as_str) == Some("rp-state")) else {
+    let Some(code) = q
+        .get("code")
+        .filter(|_| q.get("state").map(String::as_str) == Some("rp-state"))
+    else {
         return Html(format!("<p id=\"error\">登录失败：{:?}</p>", q));
     };
     let t: Value = reqwest::Client::new()
@@ -154,7 +165,10 @@ async fn log_in_once_and_open_systems_from_the_portal(db: Db) {
         r.secret = secret;
     }
     for u in b.loaded_urls().await {
-        assert!(u.starts_with(&url), "page loaded {u} from outside the server");
+        assert!(
+            u.starts_with(&url),
+            "page loaded {u} from outside the server"
+        );
     }
     logout(&b).await;
 
@@ -165,7 +179,10 @@ async fn log_in_once_and_open_systems_from_the_portal(db: Db) {
     assert_text_has(&b, "#apps", "协同办公").await;
     b.screenshot("portal").await;
     for u in b.loaded_urls().await {
-        assert!(u.starts_with(&url), "page loaded {u} from outside the server");
+        assert!(
+            u.starts_with(&url),
+            "page loaded {u} from outside the server"
+        );
     }
 
     // The first launch asks for consent, once.
@@ -181,14 +198,22 @@ async fn log_in_once_and_open_systems_from_the_portal(db: Db) {
     b.goto(&format!("{url}/apps")).await;
     b.click_and_wait("#apps a.app").await;
     wait_for(&b, "欢迎，测试han_x").await;
-    assert!(b.client.current_url().await.unwrap().as_str().starts_with(&me));
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .starts_with(&me));
     b.screenshot("second-launch").await;
     assert_eq!(rp.lock().unwrap().logins, ["测试han_x", "测试han_x"]);
     let admin = Client::login(&url, "admin").await;
     let (_, clients) = admin.get("/api/v1/sso/clients").await;
     let id = clients[0]["id"].as_i64().unwrap();
     let (_, audit) = admin
-        .get(&format!("/api/v1/audit/records?entity=sso_client&entity_id={id}"))
+        .get(&format!(
+            "/api/v1/audit/records?entity=sso_client&entity_id={id}"
+        ))
         .await;
     let consents: Vec<Value> = audit
         .as_array()

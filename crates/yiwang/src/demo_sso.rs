@@ -36,7 +36,11 @@ pub async fn populate(db: &Db, cfg: &Config) -> Result<()> {
         let mut dept_ids = Vec::new();
         for d in depts {
             let found = org.department_by_name(d).await.map_err(err)?;
-            dept_ids.push(found.ok_or_else(|| anyhow!("demo department {d} missing"))?.id);
+            dept_ids.push(
+                found
+                    .ok_or_else(|| anyhow!("demo department {d} missing"))?
+                    .id,
+            );
         }
         let input = ClientInput {
             name: name.into(),

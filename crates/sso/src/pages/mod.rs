@@ -264,7 +264,7 @@ fn client_form(
             }
             (text_field("入口地址（统一门户从这里打开系统）", "launch_url", &v.launch_url, errors, r#"required maxlength="500""#))
             div.field {
-                label for="redirect_uris" { "回调地址 redirect_uri（每行一个，须完全一致）" }
+                label for="redirect_uris" { "回调地址（每行一个，须完全一致）" }
                 textarea #redirect_uris name="redirect_uris" rows="3" { (v.redirect_uris.join("\n")) }
                 (layout::field_error(errors, "redirect_uris"))
             }
@@ -278,7 +278,7 @@ fn client_form(
                 @for (s, words) in SCOPES {
                     label style="font-weight:normal" {
                         input type="checkbox" name="scopes" value=(s) checked[scopes.iter().any(|x| x == s)];
-                        " " (s) "：" (words)
+                        " " (words)
                     }
                 }
                 (layout::field_error(errors, "scopes"))
@@ -300,7 +300,7 @@ fn client_form(
                     label for="public_client" { "客户端类型" }
                     select #public_client name="public_client" {
                         option value="0" selected[!v.public_client] { "机密客户端（服务器端系统，使用密钥）" }
-                        option value="1" selected[v.public_client] { "公开客户端（浏览器或移动应用，无密钥，必须使用 PKCE）" }
+                        option value="1" selected[v.public_client] { "公开客户端（浏览器或移动应用，无密钥，须使用授权码校验）" }
                     }
                 }
             } @else {
@@ -331,15 +331,15 @@ async fn render_clients(
         html! {
             @if let Some((c, secret)) = created {
                 div.notice role="status" #created {
-                    "已登记「" (c.name) "」。客户端编号 client_id：" code #client-id { (c.client_id) }
+                    "已登记「" (c.name) "」。客户端编号：" code #client-id { (c.client_id) }
                     @if let Some(sec) = secret {
-                        br; "客户端密钥 client_secret（只显示这一次，请立即交给该系统的管理员）：" code #client-secret { (sec) }
+                        br; "客户端密钥（只显示这一次，请立即交给该系统的管理员）：" code #client-secret { (sec) }
                     }
                 }
             }
-            p.muted { "本平台是 OpenID Connect 身份提供方，配置地址：" code { "/.well-known/openid-configuration" } "。授权码模式 + PKCE（S256），回调地址须完全一致。" }
+            p.muted { "接入说明：各系统按统一身份认证标准协议对接，配置地址 " code { "/.well-known/openid-configuration" } "；使用授权码模式，回调地址须与登记的完全一致。" }
             table #clients {
-                thead { tr { th { "系统" } th { "client_id" } th { "类型" } th { "允许的单位" } th { "状态" } } }
+                thead { tr { th { "系统" } th { "客户端编号" } th { "类型" } th { "允许的单位" } th { "状态" } } }
                 tbody {
                     @for c in &list {
                         tr {
@@ -367,20 +367,32 @@ async fn render_clients(
     ))
 }
 
-async fn clients_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -> Result<Response, PageError> {
+async fn clients_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let f = match form_input(&form) {
         Ok(f) => f,
         Err(errors) => {
-            return Ok(render_clients(&ctx, &p, &ClientInput::default(), &errors, None)
-                .await?
-                .into_response())
+            return Ok(
+                render_clients(&ctx, &p, &ClientInput::default(), &errors, None)
+                    .await?
+                    .into_response(),
+            )
         }
     };
     match svc(&ctx).create_client(&p.actor, f.input.clone()).await {
-        Ok((c, secret)) => Ok(render_clients(&ctx, &p, &ClientInput::default(), &[], Some((&c, secret.as_deref())))
-            .await?
-            .into_response()),
+        Ok((c, secret)) => Ok(render_clients(
+            &ctx,
+            &p,
+            &ClientInput::default(),
+            &[],
+            Some((&c, secret.as_deref())),
+        )
+        .await?
+        .into_response()),
         Err(kernel::Error::Validation(errors)) => Ok((
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             render_clients(&ctx, &p, &f.input, &errors, None).await?,
@@ -390,7 +402,11 @@ async fn clients_submit(State(ctx): State<AppCtx>, p: PageCtx, form: FormData) -
     }
 }
 
-async fn client_page(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>) -> Result<Markup, PageError> {
+async fn client_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+) -> Result<Markup, PageError> {
     let c = svc(&ctx).client(&p.actor, id).await?;
     render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &[], None).await
 }
@@ -411,8 +427,8 @@ async fn render_client(
         html! {
             @if let Some(f) = flash { (notice(f)) }
             dl.facts {
-                dt { "客户端编号 client_id" } dd.mono #client-id { (c.client_id) }
-                dt { "类型" } dd { (if c.public_client { "公开客户端（PKCE S256）" } else { "机密客户端（client_secret_basic 或 client_secret_post）" }) }
+                dt { "客户端编号" } dd.mono #client-id { (c.client_id) }
+                dt { "类型" } dd { (if c.public_client { "公开客户端（无密钥，须使用授权码校验）" } else { "机密客户端（使用客户端密钥）" }) }
                 dt { "状态" } dd #state { (if c.enabled { "启用" } else { "停用" }) }
             }
             div.actions {
@@ -454,8 +470,14 @@ async fn client_submit(
     let c = s.client(&p.actor, id).await?;
     let answer = match form.get("op") {
         "disable" | "enable" => {
-            let c = s.set_enabled(&p.actor, id, form.get("op") == "enable").await?;
-            let msg = if c.enabled { "已启用" } else { "已停用：该系统不能再通过一网登录，已签发的令牌失效" };
+            let c = s
+                .set_enabled(&p.actor, id, form.get("op") == "enable")
+                .await?;
+            let msg = if c.enabled {
+                "已启用"
+            } else {
+                "已停用：该系统不能再通过一网登录，已签发的令牌失效"
+            };
             render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &[], Some(msg)).await?
         }
         "secret" => {
@@ -467,13 +489,18 @@ async fn client_submit(
             let f = match form_input(&form) {
                 Ok(f) => f,
                 Err(errors) => {
-                    return Ok(render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &errors, None)
-                        .await?
-                        .into_response())
+                    return Ok(
+                        render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &errors, None)
+                            .await?
+                            .into_response(),
+                    )
                 }
             };
             match s.update_client(&p.actor, id, f.input.clone()).await {
-                Ok(c) => render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &[], Some("已保存")).await?,
+                Ok(c) => {
+                    render_client(&ctx, &p, &c, &input_of(&c, c.enabled), &[], Some("已保存"))
+                        .await?
+                }
                 Err(kernel::Error::Validation(errors)) => {
                     return Ok((
                         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
