@@ -72,6 +72,8 @@ impl std::fmt::Debug for ServerConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
     pub session_hours: i64,
+    /// Minutes without a request after which a session ends (等保: idle timeout); 0 never.
+    pub idle_minutes: i64,
     /// Failed logins for one account (or from one address) within `lockout_minutes` before it is locked.
     pub max_login_failures: i64,
     pub lockout_minutes: i64,
@@ -89,6 +91,7 @@ impl std::fmt::Debug for AuthConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthConfig")
             .field("session_hours", &self.session_hours)
+            .field("idle_minutes", &self.idle_minutes)
             .field("max_login_failures", &self.max_login_failures)
             .field("lockout_minutes", &self.lockout_minutes)
             .finish_non_exhaustive()
@@ -163,6 +166,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             session_hours: 12,
+            idle_minutes: 30,
             max_login_failures: 5,
             lockout_minutes: 15,
             password_history: 5,
@@ -296,6 +300,9 @@ impl Config {
             || self.auth.lockout_minutes < 1
         {
             return Err("auth 的时长和次数必须为正数".into());
+        }
+        if self.auth.idle_minutes < 0 {
+            return Err("auth.idle_minutes 不能为负数（0 为不限）".into());
         }
         if self.auth.password_history < 0 || self.auth.password_max_age_days < 0 {
             return Err("auth.password_history 和 auth.password_max_age_days 不能为负数".into());

@@ -137,6 +137,10 @@ pub struct NewUser {
     pub id_card: Option<String>,
 }
 
+/// How every API token begins: a bearer token that does not is some other protocol's (an
+/// OpenID Connect access token), left to the route that takes it.
+pub const API_TOKEN_PREFIX: &str = "yw_";
+
 pub fn check_username(c: &mut Checks, username: &str) {
     let ok = (3..=32).contains(&username.len())
         && username.bytes().all(|b| {
@@ -436,5 +440,65 @@ mod tests {
             expires_in_days: Some(0),
         };
         assert_eq!(t.validate().unwrap_err().field_errors().len(), 2);
+    }
+}
+
+/// A browser and its system in words, from a `User-Agent` (for one's list of sessions; the
+/// raw string is long and means little to a clerk).
+pub fn browser_name(user_agent: &str) -> String {
+    let ua = user_agent;
+    // Order matters: Edge and 360 carry "Chrome", Chrome carries "Safari".
+    let browser = [
+        ("Edg/", "Edge"),
+        ("QIHU", "360 浏览器"),
+        ("MicroMessenger", "微信"),
+        ("HeadlessChrome", "Chrome（无界面）"),
+        ("Chrome/", "Chrome"),
+        ("Firefox/", "Firefox"),
+        ("Safari/", "Safari"),
+        ("python-requests", "Python 程序"),
+        ("curl/", "curl"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, n)| *n);
+    let system = [
+        ("Windows", "Windows"),
+        ("Android", "Android"),
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Mac OS X", "macOS"),
+        ("UOS", "统信 UOS"),
+        ("Kylin", "麒麟"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(k, _)| ua.contains(k))
+    .map(|(_, n)| *n);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} · {s}"),
+        (Some(b), None) => b.to_owned(),
+        (None, Some(s)) => format!("其他浏览器 · {s}"),
+        (None, None) if ua.is_empty() => "未知客户端".to_owned(),
+        (None, None) => "其他客户端".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod browser_tests {
+    use super::browser_name;
+
+    #[test]
+    fn names_common_browsers() {
+        let chrome_win = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+        assert_eq!(browser_name(chrome_win), "Chrome · Windows");
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0";
+        assert_eq!(browser_name(edge), "Edge · Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(browser_name(iphone), "Safari · iPhone");
+        let wechat = "Mozilla/5.0 (Linux; Android 13) AppleWebKit/537.36 Chrome/116.0 Mobile Safari/537.36 MicroMessenger/8.0.40";
+        assert_eq!(browser_name(wechat), "微信 · Android");
+        assert_eq!(browser_name(""), "未知客户端");
+        assert_eq!(browser_name("reqwest"), "其他客户端");
     }
 }

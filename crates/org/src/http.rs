@@ -47,6 +47,12 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "我的",
+            label: "登录会话",
+            href: "/account/sessions",
+            roles: &Role::STAFF,
+        },
+        NavItem {
+            section: "我的",
             label: "API 令牌",
             href: "/account/tokens",
             // A staff word: citizens use the portal, not the API.
@@ -60,6 +66,7 @@ pub fn routes() -> Router<AppCtx> {
         .route("/api/v1/auth/login", post(api_login))
         .route("/api/v1/auth/logout", post(api_logout))
         .route("/api/v1/me", get(api_me))
+        .route("/api/v1/me/sessions", get(api_my_sessions))
         .route(
             "/api/v1/org/regions",
             get(api_regions).post(api_create_region),
@@ -97,15 +104,20 @@ pub fn routes() -> Router<AppCtx> {
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/{id}", get(user_page).post(user_submit))
         .route("/account/tokens", get(tokens_page).post(tokens_submit))
+        .route(
+            "/account/sessions",
+            get(sessions_page).post(sessions_submit),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
     paths(api_login, api_logout, api_me, api_regions, api_create_region, api_departments, api_create_department,
           api_department, api_update_department, api_users, api_create_user, api_user, api_update_user,
-          api_set_password, api_tokens, api_create_token, api_revoke_token),
+          api_set_password, api_tokens, api_create_token, api_revoke_token, api_my_sessions),
     components(schemas(LoginRequest, LoginResponse, Me, Region, NewRegion, Department, NewDepartment, DepartmentChanges,
                        User, NewUser, UserChanges, PasswordChange, ApiToken, NewApiToken, CreatedToken,
+                       crate::service::MySession,
                        Page<Department>, Page<User>, kernel::codes::RegionLevel, Role)),
     tags((name = "org", description = "组织机构与统一身份"), (name = "auth", description = "登录与会话"))
 )]
@@ -395,6 +407,17 @@ async fn api_create_token(
         StatusCode::CREATED,
         axum::Json(CreatedToken { token, info }),
     ))
+}
+
+/// The signed-in user's live sessions (browser sign-ins only; an API token is refused).
+#[utoipa::path(get, path = "/api/v1/me/sessions", tag = "auth", responses((status = 200, body = Vec<crate::service::MySession>), (status = 403, body = webcore::error::Problem)))]
+async fn api_my_sessions(
+    State(ctx): State<AppCtx>,
+    auth: Option<axum::Extension<webcore::Authenticated>>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<axum::Json<Vec<crate::service::MySession>>> {
+    let csrf = auth.and_then(|e| e.0.csrf).unwrap_or_default();
+    Ok(axum::Json(svc(&ctx).my_sessions(&a, &csrf).await?))
 }
 
 /// Revokes a token.
@@ -1253,6 +1276,68 @@ async fn user_submit(
             .into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+async fn sessions_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
+    render_sessions(&ctx, &p, false).await
+}
+
+async fn render_sessions(ctx: &AppCtx, p: &PageCtx, ended: bool) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let sessions = s.my_sessions(&p.actor, &p.csrf).await?;
+    let previous = s.previous_login(&p.actor).await?;
+    let idle = ctx.config.auth.idle_minutes;
+    Ok(page(
+        p,
+        "登录会话",
+        html! {
+            @if ended { (notice("已结束该登录会话，那里的浏览器需要重新登录。")) }
+            p #previous-login {
+                @match &previous {
+                    Some((at, ip)) => { "上次登录：" (kernel::clock::format_minute(*at)) "，来自 " span.mono { (ip) } "。如果不是您本人，请立即修改密码并结束其他会话。" }
+                    None => { "这是您第一次登录。" }
+                }
+            }
+            p.muted {
+                "以下是您账号当前有效的登录。"
+                @if idle > 0 { "超过 " (idle) " 分钟无操作的会话自动结束；" }
+                "每次登录最长保持 " (ctx.config.auth.session_hours) " 小时。"
+            }
+            table #sessions {
+                thead { tr { th { "浏览器" } th { "地址" } th { "登录时间" } th { "最近活动" } th { "到期" } th {} } }
+                tbody {
+                    @for x in &sessions {
+                        tr {
+                            td { (x.browser) @if x.current { " " span.tag { "当前" } } }
+                            td.mono { (x.ip) }
+                            td { (kernel::clock::format_minute(x.created_at)) }
+                            td { (kernel::clock::format_minute(x.last_seen_at)) }
+                            td { (kernel::clock::format_minute(x.expires_at)) }
+                            td {
+                                @if !x.current {
+                                    form method="post" action="/account/sessions" data-confirm="确定结束这个登录会话？" {
+                                        (csrf_input(p))
+                                        input type="hidden" name="id" value=(x.id);
+                                        button.secondary type="submit" { "结束" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn sessions_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    svc(&ctx).end_my_session(&p.actor, form.get("id")).await?;
+    Ok(render_sessions(&ctx, &p, true).await?.into_response())
 }
 
 async fn tokens_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {

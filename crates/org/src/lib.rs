@@ -20,6 +20,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("org", 1, "0001_org"),
         kernel::migration!("org", 2, "0002_password_history"),
         kernel::migration!("org", 3, "0003_user_id_card_index"),
+        kernel::migration!("org", 4, "0004_sessions_seen"),
     ]
 }
 
@@ -45,6 +46,7 @@ pub fn module() -> webcore::Module {
             ("login", "登录"),
             ("login_failed", "登录失败"),
             ("logout", "退出登录"),
+            ("end_session", "结束会话"),
             ("lockout", "账号锁定"),
             ("change_password", "修改密码"),
             ("rename", "重命名"),

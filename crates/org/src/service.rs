@@ -32,10 +32,26 @@ pub struct NewSession {
 }
 
 /// What a session cookie resolves to.
+/// One of the signed-in user's sessions.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct MySession {
+    /// The session's identifier for ending it (the hash of its cookie, never the cookie).
+    pub id: String,
+    pub current: bool,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    /// The browser and system in words (`Chrome · Windows`).
+    pub browser: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub actor: Actor,
     pub csrf: String,
+    /// When the user logged in (the `auth_time` single sign-on tells the other systems).
+    pub started_at: i64,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -818,6 +834,7 @@ impl OrgService {
         )
         .await?;
         store::clear_failures(&mut tx, &username).await?;
+        store::record_login(&mut tx, rec.user.id, now, ip).await?;
         let actor = self.actor_for(&mut tx, &rec, Via::Session).await?;
         audit::record(
             &mut tx,
@@ -864,7 +881,7 @@ impl OrgService {
             return Ok(None);
         };
         let now = self.db.now();
-        if s.expires_at <= now {
+        if s.expires_at <= now || s.last_seen_at < self.idle_before(now) {
             return Ok(None);
         }
         if !rec.user.active {
@@ -881,6 +898,7 @@ impl OrgService {
         Ok(Some(SessionInfo {
             actor,
             csrf: s.csrf,
+            started_at: s.created_at,
         }))
     }
 
@@ -897,7 +915,7 @@ impl OrgService {
         }
         Self::require_staff(actor)?;
         input.validate()?;
-        let plain = format!("yw_{}", random_token(24));
+        let plain = format!("{API_TOKEN_PREFIX}{}", random_token(24));
         let prefix: String = plain.chars().take(10).collect();
         let mut tx = self.db.begin().await?;
         let now = self.db.now();
@@ -993,10 +1011,77 @@ impl OrgService {
         self.actor_for(&mut c, &rec, Via::Session).await
     }
 
-    /// Removes expired sessions and old login failures.
+    /// Sessions last seen before this are idle and over (`i64::MIN` when there is no idle limit).
+    fn idle_before(&self, now: i64) -> i64 {
+        if self.auth.idle_minutes > 0 {
+            now - self.auth.idle_minutes * 60_000
+        } else {
+            i64::MIN
+        }
+    }
+
+    /// The signed-in user's live sessions (where and when, which browser), the current one
+    /// marked by its CSRF token.
+    pub async fn my_sessions(&self, actor: &Actor, current_csrf: &str) -> Result<Vec<MySession>> {
+        let uid = actor
+            .user_id
+            .filter(|_| actor.via == Via::Session)
+            .ok_or_else(|| Error::forbidden("登录会话只能在登录后的浏览器中查看"))?;
+        let now = self.db.now();
+        let mut c = self.conn().await?;
+        let rows = store::user_sessions(&mut c, uid, now, self.idle_before(now)).await?;
+        Ok(rows
+            .into_iter()
+            .map(|s| MySession {
+                current: s.csrf == current_csrf,
+                browser: crate::domain::browser_name(&s.user_agent),
+                id: s.id_hash,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+                expires_at: s.expires_at,
+                ip: s.ip,
+            })
+            .collect())
+    }
+
+    /// Ends one of the signed-in user's own sessions (a browser left signed in elsewhere).
+    pub async fn end_my_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let uid = actor
+            .user_id
+            .filter(|_| actor.via == Via::Session)
+            .ok_or_else(|| Error::forbidden("登录会话只能在登录后的浏览器中结束"))?;
+        let mut tx = self.db.begin().await?;
+        if !store::delete_own_session(&mut tx, uid, id).await? {
+            return Err(Error::not_found("session", "没有这个登录会话，或它已结束"));
+        }
+        audit::record(
+            &mut tx,
+            self.db.now(),
+            &actor.audit_actor(),
+            "session",
+            uid,
+            "end_session",
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The login before the current one, when and from where (上次登录).
+    pub async fn previous_login(&self, actor: &Actor) -> Result<Option<(i64, String)>> {
+        let Some(uid) = actor.user_id else {
+            return Ok(None);
+        };
+        let mut c = self.conn().await?;
+        store::previous_login(&mut c, uid).await
+    }
+
+    /// Removes expired and idle sessions.
     pub async fn sweep(&self) -> Result<u64> {
         let mut tx = self.db.begin().await?;
-        let n = store::delete_expired_sessions(&mut tx, self.db.now()).await?;
+        let now = self.db.now();
+        let n = store::delete_expired_sessions(&mut tx, now, self.idle_before(now)).await?;
         tx.commit().await?;
         Ok(n)
     }

@@ -498,6 +498,7 @@ pub async fn count_users(c: &mut AnyConnection) -> Result<i64> {
 
 pub struct SessionRow {
     pub csrf: String,
+    pub created_at: i64,
     pub expires_at: i64,
     pub last_seen_at: i64,
 }
@@ -534,7 +535,7 @@ pub async fn session_user(
     id_hash: &str,
 ) -> Result<Option<(SessionRow, UserRecord)>> {
     let r = sqlx::query(&format!(
-        "SELECT s.csrf, s.expires_at, s.last_seen_at, {USER_COLS}
+        "SELECT s.csrf, s.created_at AS session_created_at, s.expires_at, s.last_seen_at, {USER_COLS}
          FROM {USER_FROM} JOIN org_sessions s ON s.user_id = u.id WHERE s.id_hash = $1"
     ))
     .bind(id_hash)
@@ -545,11 +546,98 @@ pub async fn session_user(
     Ok(Some((
         SessionRow {
             csrf: r.get("csrf"),
+            created_at: r.get("session_created_at"),
             expires_at: r.get("expires_at"),
             last_seen_at: r.get("last_seen_at"),
         },
         rec,
     )))
+}
+
+/// One of a user's sessions as its owner sees it (never the cookie, only its hash).
+pub struct SessionListing {
+    pub id_hash: String,
+    pub csrf: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A user's live sessions, the most recently used first.
+pub async fn user_sessions(
+    c: &mut AnyConnection,
+    user_id: i64,
+    now: i64,
+    idle_before: i64,
+) -> Result<Vec<SessionListing>> {
+    let rows = sqlx::query(
+        "SELECT id_hash, csrf, created_at, last_seen_at, expires_at, ip, user_agent FROM org_sessions
+         WHERE user_id = $1 AND expires_at > $2 AND last_seen_at >= $3
+         ORDER BY last_seen_at DESC, created_at DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(idle_before)
+    .fetch_all(c)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SessionListing {
+            id_hash: r.get("id_hash"),
+            csrf: r.get("csrf"),
+            created_at: r.get("created_at"),
+            last_seen_at: r.get("last_seen_at"),
+            expires_at: r.get("expires_at"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+        })
+        .collect())
+}
+
+/// Ends one of `user_id`'s sessions; `false` when it is not theirs or already gone.
+pub async fn delete_own_session(
+    c: &mut AnyConnection,
+    user_id: i64,
+    id_hash: &str,
+) -> Result<bool> {
+    Ok(
+        sqlx::query("DELETE FROM org_sessions WHERE user_id = $1 AND id_hash = $2")
+            .bind(user_id)
+            .bind(id_hash)
+            .execute(c)
+            .await?
+            .rows_affected()
+            == 1,
+    )
+}
+
+/// Keeps this login and moves the one before to `prev_login_*` (what 上次登录 shows).
+pub async fn record_login(c: &mut AnyConnection, user_id: i64, now: i64, ip: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE org_users SET prev_login_at = last_login_at, prev_login_ip = last_login_ip,
+         last_login_at = $1, last_login_ip = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(ip)
+    .bind(user_id)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The login before the current one: when and from where.
+pub async fn previous_login(c: &mut AnyConnection, user_id: i64) -> Result<Option<(i64, String)>> {
+    let r = sqlx::query("SELECT prev_login_at, prev_login_ip FROM org_users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(c)
+        .await?;
+    Ok(r.and_then(|r| {
+        let at: Option<i64> = r.get("prev_login_at");
+        let ip: Option<String> = r.get("prev_login_ip");
+        at.map(|at| (at, ip.unwrap_or_default()))
+    }))
 }
 
 pub async fn touch_session(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<()> {
@@ -578,10 +666,16 @@ pub async fn delete_user_sessions(c: &mut AnyConnection, user_id: i64) -> Result
     Ok(())
 }
 
-pub async fn delete_expired_sessions(c: &mut AnyConnection, now: i64) -> Result<u64> {
+/// Removes sessions past their end or idle since `idle_before`.
+pub async fn delete_expired_sessions(
+    c: &mut AnyConnection,
+    now: i64,
+    idle_before: i64,
+) -> Result<u64> {
     Ok(
-        sqlx::query("DELETE FROM org_sessions WHERE expires_at < $1")
+        sqlx::query("DELETE FROM org_sessions WHERE expires_at < $1 OR last_seen_at < $2")
             .bind(now)
+            .bind(idle_before)
             .execute(c)
             .await?
             .rows_affected(),

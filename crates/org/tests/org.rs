@@ -14,6 +14,7 @@ testkit::on_both_backends!(migrations;
     scope_follows_departments_and_regions,
     bad_input_is_refused_whole,
     sessions_and_tokens_carry_the_user,
+    idle_sessions_end_and_owners_end_their_own,
     a_place_is_named_from_the_county_down,
 );
 
@@ -188,4 +189,98 @@ async fn sessions_and_tokens_carry_the_user(db: kernel::Db) {
     assert!(a.require_scope("org:write").is_err());
     c.org.revoke_token(c.actor("han_x"), t.id).await.unwrap();
     assert!(c.org.resolve_token(&plain).await.unwrap().is_none());
+}
+
+/// 等保: a session unused for `idle_minutes` ends; the owner sees their sessions with the
+/// previous login's time and address, and ends another one; a token can do neither.
+async fn idle_sessions_end_and_owners_end_their_own(mut db: kernel::Db) {
+    db.clock = kernel::clock::Clock::manual(kernel::clock::Clock::system().now());
+    let c = city::standard().build(db.clone()).await;
+    let org = &c.org;
+    let minute = 60_000;
+    assert!(org
+        .previous_login(c.actor("han_x"))
+        .await
+        .unwrap()
+        .is_none());
+    let first = org
+        .login(
+            "han_x",
+            city::PASSWORD,
+            "10.0.0.7",
+            "Mozilla/5.0 (Windows NT 10.0) Chrome/120.0 Safari/537.36",
+        )
+        .await
+        .unwrap();
+    let at_first = db.now();
+    db.clock.advance(5 * minute);
+    let second = org.login("han_x", city::PASSWORD, "10.0.0.9", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Version/17.0 Mobile Safari/604.1").await.unwrap();
+    // 上次登录 is the one before this: the first, from its address.
+    assert_eq!(
+        org.previous_login(&second.actor).await.unwrap(),
+        Some((at_first, "10.0.0.7".to_owned()))
+    );
+
+    // Used within the idle limit (default 30 minutes) the session lives on, each use counting.
+    db.clock.advance(29 * minute);
+    assert!(org.resolve_session(&second.token).await.unwrap().is_some());
+    db.clock.advance(29 * minute);
+    assert!(org.resolve_session(&second.token).await.unwrap().is_some());
+    // The first, untouched for 63 minutes, is over — while its absolute end is hours away.
+    assert!(org.resolve_session(&first.token).await.unwrap().is_none());
+    assert!(first.expires_at > db.now());
+
+    let third = org
+        .login("han_x", city::PASSWORD, "10.0.0.11", "curl/8.0")
+        .await
+        .unwrap();
+    let mine = org.my_sessions(&second.actor, &second.csrf).await.unwrap();
+    assert_eq!(mine.len(), 2, "the idle one is not listed: {mine:?}");
+    assert_eq!(mine.iter().filter(|s| s.current).count(), 1);
+    let current = mine.iter().find(|s| s.current).unwrap();
+    assert_eq!(
+        (current.ip.as_str(), current.browser.as_str()),
+        ("10.0.0.9", "Safari · iPhone")
+    );
+    let other = mine.iter().find(|s| !s.current).unwrap();
+    assert_eq!(other.ip, "10.0.0.11");
+    assert!(!other.id.contains(&third.token), "the cookie never leaves");
+
+    // Nobody ends another user's session, not even by knowing its identifier.
+    let theirs = org
+        .login("han_y", city::PASSWORD, "10.0.0.12", "")
+        .await
+        .unwrap();
+    let err = org
+        .end_my_session(&theirs.actor, &other.id)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }), "{err:?}");
+    assert!(org.resolve_session(&third.token).await.unwrap().is_some());
+    org.end_my_session(&second.actor, &other.id).await.unwrap();
+    assert!(org.resolve_session(&third.token).await.unwrap().is_none());
+    assert!(org.resolve_session(&second.token).await.unwrap().is_some());
+
+    // An API token is not a browser: it lists no sessions.
+    let (plain, _) = org
+        .create_token(
+            &second.actor,
+            NewApiToken {
+                name: "对接".into(),
+                scopes: vec!["org:read".into()],
+                expires_in_days: None,
+            },
+        )
+        .await
+        .unwrap();
+    let by_token = org.resolve_token(&plain).await.unwrap().unwrap();
+    assert!(matches!(
+        org.my_sessions(&by_token, "").await,
+        Err(Error::Forbidden(_))
+    ));
+
+    // The sweep removes the idle sessions as well as the expired ones.
+    db.clock.advance(31 * minute);
+    assert!(org.sweep().await.unwrap() >= 2);
+    assert!(org.resolve_session(&second.token).await.unwrap().is_none());
 }

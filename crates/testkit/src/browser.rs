@@ -178,6 +178,20 @@ impl Browser {
         panic!("the page did not change within 10 s");
     }
 
+    /// Waits (up to 10 s) for an element to appear — after a page that moves on by itself, or
+    /// a redirect through another server — and returns its text.
+    pub async fn wait_for(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} did not appear: {e}"))
+            .text()
+            .await
+            .expect("text")
+    }
+
     pub async fn select(&self, css: &str, value: &str) {
         let el = self
             .client

@@ -211,6 +211,8 @@ const GUARDED_TABLES: &[&str] = &[
     "sharing_grants",
     "sharing_systems",
     "sharing_calls",
+    "sso_clients",
+    "sso_keys",
 ];
 
 /// `(function, table)` for each function in `code` that writes a guarded table without taking

@@ -256,6 +256,16 @@ const KEYS: &[(&str, &str)] = &[
     ("level", "等级"),
     ("text", "内容"),
     ("kid", "密钥"),
+    ("client_id", "客户端标识"),
+    ("user_id", "用户"),
+    ("scopes", "授权范围"),
+    ("consent_given", "本次同意"),
+    ("grants_revoked", "撤销授权数"),
+    ("redirect_uris", "回调地址"),
+    ("launch_url", "入口地址"),
+    ("enabled", "启用"),
+    ("alg", "算法"),
+    ("public_jwk", "公钥"),
     ("id", "编号"),
 ];
 

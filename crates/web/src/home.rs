@@ -56,7 +56,14 @@ async fn readyz(State(ctx): State<AppCtx>) -> (StatusCode, &'static str) {
     }
 }
 
-async fn home(p: PageCtx) -> Markup {
+async fn home(State(ctx): State<AppCtx>, p: PageCtx) -> Markup {
+    // Shown after every login (等保: the last login's time and address); a failure to read it
+    // must not keep anyone from the home page.
+    let previous = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
+        .previous_login(&p.actor)
+        .await
+        .ok()
+        .flatten();
     let groups = webcore::layout::visible_nav(&p);
     let roles: Vec<&str> = p.actor.roles.iter().map(|r| r.label()).collect();
     let staff = p.actor.has_any_role(&Role::STAFF);
@@ -65,6 +72,12 @@ async fn home(p: PageCtx) -> Markup {
         if staff { "工作台" } else { "我的首页" },
         html! {
             p { "您好，" (p.actor.display_name) "。当前角色：" (roles.join("、")) "。" }
+            @if let Some((at, ip)) = &previous {
+                p.muted #previous-login {
+                    "上次登录：" (kernel::clock::format_minute(*at)) "，来自 " (ip) "。"
+                    @if staff { a href="/account/sessions" { "查看登录会话" } }
+                }
+            }
             div.grid {
                 @for (section, items) in &groups {
                     @for it in items.iter().filter(|i| i.href != "/") {

@@ -35,6 +35,7 @@ pub fn modules() -> Vec<Module> {
         licenses::module(),
         sharing::module(),
         opendata::module(),
+        sso::module(),
         notify::module(),
         org::module(),
         audit_http::module(),

@@ -13,14 +13,17 @@ use webcore::extract::{cookie, ClientIp};
 use webcore::{ApiError, AppCtx, Authenticated};
 
 /// Puts the caller into the request: a session cookie, else `Authorization: Bearer <token>`.
-/// A bearer token that is unknown, revoked or expired is refused here, plainly.
+/// An API token that is unknown, revoked or expired is refused here, plainly; a bearer token
+/// that is not shaped as an API token (an OpenID Connect access token at userinfo) is left to
+/// the route that takes it.
 pub async fn authenticate(State(ctx): State<AppCtx>, mut req: Request, next: Next) -> Response {
     let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").map(str::trim).map(str::to_owned));
+        .and_then(|v| v.strip_prefix("Bearer ").map(str::trim).map(str::to_owned))
+        .filter(|t| t.starts_with(org::API_TOKEN_PREFIX));
     if let Some(token) = bearer {
         match org.resolve_token(&token).await {
             Ok(Some(actor)) => {

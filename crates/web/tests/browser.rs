@@ -120,13 +120,53 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     b.goto(&format!("{}/admin/audit?entity=audit", w.url)).await;
     assert_text_has(&b, "#records tbody", "导出").await;
 
-    // Log out, log in as the new user: a handler's navigation, no admin pages.
+    // Log out, log in as the new user — who is signed in elsewhere already (another program,
+    // by the API) — : a handler's navigation, no admin pages.
     b.click_and_wait("header form button").await;
     assert_eq!(b.current_path().await, "/login");
+    let elsewhere = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let r = elsewhere
+        .post(format!("{}/api/v1/auth/login", w.url))
+        .json(&serde_json::json!({"username": "browser_user", "password": "Newuser#2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     login(&b, &w.url, "browser_user", "Newuser#2026").await;
     assert_eq!(b.current_path().await, "/");
+    // 等保: the last login's time and address, shown after login.
+    assert_text_has(&b, "#previous-login", "上次登录").await;
+    assert_text_has(&b, "#previous-login", "127.0.0.1").await;
+    // The sessions page lists both; the other one is ended from here.
+    b.click_and_wait("#previous-login a").await;
+    assert_eq!(b.current_path().await, "/account/sessions");
+    assert_eq!(count(&b, "#sessions tbody tr").await, 2);
+    assert_text_has(&b, "#sessions", "当前").await;
+    assert_text_has(&b, "#sessions", "Chrome（无界面） · Linux").await;
+    b.screenshot("sessions").await;
+    b.client
+        .execute("window.confirm = function () { return true; };", vec![])
+        .await
+        .unwrap();
+    b.click_and_wait("#sessions tbody form button").await;
+    assert_text_has(&b, "main", "已结束该登录会话").await;
+    assert_eq!(count(&b, "#sessions tbody tr").await, 1);
+    let me = elsewhere
+        .get(format!("{}/api/v1/me", w.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        me.status(),
+        401,
+        "the ended session no longer signs anyone in"
+    );
+    b.goto(&format!("{}/", w.url)).await;
     let nav = b.text("nav.side").await;
-    assert_has_all(&nav, &["首页", "API 令牌"]);
+    assert_has_all(&nav, &["首页", "API 令牌", "登录会话"]);
     for item in ["行政区划", "用户", "审计日志"] {
         assert!(!nav.contains(item), "handler must not see {item}: {nav}");
     }

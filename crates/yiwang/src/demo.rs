@@ -392,6 +392,7 @@ pub async fn populate(db: &Db, cfg: &Config, seed: u64) -> Result<()> {
     crate::demo_services::populate(db, cfg, seed).await?;
     crate::demo_licenses::populate(db, cfg).await?;
     crate::demo_sharing::populate(db, cfg, seed).await?;
+    crate::demo_sso::populate(db, cfg).await?;
     let mut tx = db.begin().await.map_err(err)?;
     kernel::migrate::set_meta(&mut tx, META_KEY, &seed.to_string())
         .await

@@ -7,6 +7,7 @@ mod demo_licenses;
 mod demo_services;
 mod demo_services_history;
 mod demo_sharing;
+mod demo_sso;
 mod hotline_cmd;
 mod import;
 mod licenses_cmd;

@@ -69,21 +69,13 @@ impl ServicesService {
         let mut items = std::collections::HashMap::new();
         let mut out = Vec::with_capacity(rows.len());
         for (r, e) in rows {
-            if !depts.contains_key(&r.dept_id) {
-                let name = self
-                    .department(r.dept_id)
-                    .await
-                    .map(|d| d.name)
-                    .unwrap_or_default();
-                depts.insert(r.dept_id, name);
+            if let std::collections::hash_map::Entry::Vacant(v) = depts.entry(r.dept_id) {
+                let name = self.department(r.dept_id).await.map(|d| d.name);
+                v.insert(name.unwrap_or_default());
             }
-            if !items.contains_key(&e.item_id) {
-                let name = self
-                    .published_item(e.item_id)
-                    .await
-                    .map(|i| i.content.name)
-                    .unwrap_or_default();
-                items.insert(e.item_id, name);
+            if let std::collections::hash_map::Entry::Vacant(v) = items.entry(e.item_id) {
+                let name = self.published_item(e.item_id).await.map(|i| i.content.name);
+                v.insert(name.unwrap_or_default());
             }
             out.push(RectificationRow {
                 case_id: e.case_id,
