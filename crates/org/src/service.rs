@@ -834,7 +834,16 @@ impl OrgService {
         )
         .await?;
         store::clear_failures(&mut tx, &username).await?;
-        store::record_login(&mut tx, rec.user.id, now, ip).await?;
+        // The password was the proof; the system records the login.
+        let system = Actor::system();
+        store::record_login(
+            &mut tx,
+            kernel::Authorized::system(&system)?,
+            rec.user.id,
+            now,
+            ip,
+        )
+        .await?;
         let actor = self.actor_for(&mut tx, &rec, Via::Session).await?;
         audit::record(
             &mut tx,

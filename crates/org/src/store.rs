@@ -614,7 +614,13 @@ pub async fn delete_own_session(
 }
 
 /// Keeps this login and moves the one before to `prev_login_*` (what 上次登录 shows).
-pub async fn record_login(c: &mut AnyConnection, user_id: i64, now: i64, ip: &str) -> Result<()> {
+pub async fn record_login(
+    c: &mut AnyConnection,
+    _by: kernel::Authorized<'_>,
+    user_id: i64,
+    now: i64,
+    ip: &str,
+) -> Result<()> {
     sqlx::query(
         "UPDATE org_users SET prev_login_at = last_login_at, prev_login_ip = last_login_ip,
          last_login_at = $1, last_login_ip = $2 WHERE id = $3",

@@ -45,6 +45,18 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "一网共享",
+            label: "数据异议",
+            href: "/sharing/objections",
+            roles: ReadSharing::ROLES,
+        },
+        NavItem {
+            section: "一网共享",
+            label: "数据回流",
+            href: "/sharing/backflows",
+            roles: ReadSharing::ROLES,
+        },
+        NavItem {
+            section: "一网共享",
             label: "调用日志",
             href: "/sharing/calls",
             roles: ReadSharing::ROLES,
@@ -59,6 +71,8 @@ pub fn routes() -> Router<AppCtx> {
         .merge(crate::grants::http::routes())
         .merge(crate::gateway::http::routes())
         .merge(crate::figures::http::routes())
+        .merge(crate::objections::http::routes())
+        .merge(crate::backflow::http::routes())
 }
 
 #[derive(OpenApi)]
@@ -70,8 +84,18 @@ pub fn routes() -> Router<AppCtx> {
           crate::grants::http::decide, crate::grants::http::grants, crate::grants::http::grant, crate::grants::http::change,
           crate::grants::http::register_system,
           crate::gateway::http::list, crate::gateway::http::serve, crate::gateway::http::calls, crate::gateway::http::verify,
-          crate::figures::http::figures),
+          crate::figures::http::figures,
+          crate::objections::http::raise, crate::objections::http::list, crate::objections::http::one,
+          crate::objections::http::answer,
+          crate::backflow::http::create, crate::backflow::http::list, crate::backflow::http::one,
+          crate::backflow::http::change, crate::backflow::http::runs, crate::backflow::http::run),
     components(schemas(
+        crate::backflow::domain::NewBackflow, crate::backflow::domain::Backflow, crate::backflow::domain::BackflowRun,
+        crate::backflow::domain::SourceKind, crate::backflow::domain::RunStatus,
+        crate::backflow::service::BackflowView, crate::backflow::http::BackflowChange,
+        crate::objections::domain::NewObjection, crate::objections::domain::ObjectionAnswer,
+        crate::objections::domain::Objection, crate::objections::domain::ObjectionStatus,
+        crate::objections::service::ObjectionView, kernel::page::Page<crate::objections::service::ObjectionView>,
         crate::catalog::domain::NewEntry, crate::catalog::domain::EntryContent, crate::catalog::domain::Item,
         crate::catalog::domain::Entry, crate::catalog::domain::EntryVersion, crate::catalog::domain::Category,
         crate::catalog::domain::DataType, crate::catalog::domain::Semantic, crate::catalog::domain::ShareKind,

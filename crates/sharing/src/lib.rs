@@ -7,12 +7,14 @@
 //! as an `impl` block of [`SharingService`]) and `http`: `catalog`, `mount`, `grants`,
 //! `gateway`; `figures` computes over them; `pages` renders them.
 
+pub mod backflow;
 pub mod catalog;
 pub mod figures;
 pub mod gateway;
 pub mod grants;
 pub mod http;
 pub mod mount;
+pub mod objections;
 pub mod open;
 pub mod pages;
 pub mod service;
@@ -22,7 +24,11 @@ pub use service::SharingService;
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("sharing", 1, "0001_sharing")]
+    vec![
+        kernel::migration!("sharing", 1, "0001_sharing"),
+        kernel::migration!("sharing", 2, "0002_objections"),
+        kernel::migration!("sharing", 3, "0003_backflow"),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order.
@@ -47,16 +53,36 @@ pub fn module() -> webcore::Module {
         .audit_entity("sharing_grant", "用数授权", Some("/sharing/grants/{id}"))
         .audit_entity("sharing_system", "应用系统", None)
         .audit_entity("sharing_settings", "共享设置", None)
+        .audit_entity(
+            "sharing_backflow",
+            "回流任务",
+            Some("/sharing/backflows/{id}"),
+        )
+        .audit_entity(
+            "sharing_objection",
+            "数据异议",
+            Some("/sharing/objections/{id}"),
+        )
         .audit_actions(&[
             ("mount", "挂接"),
             ("refuse", "不同意"),
             ("load", "装载数据"),
             ("bind_token", "绑定令牌"),
             ("set_bureau", "设置主管部门"),
+            ("sharing_objection.raise", "提出异议"),
+            ("sharing_backflow.run", "运行回流"),
+            ("enable", "启用"),
+            ("disable", "停用"),
+            ("sharing_objection.answer", "核实答复"),
         ])
         .migrations(own_migrations())
         .routes(http::routes())
         .routes(pages::routes())
         .nav(http::nav())
         .openapi(http::SharingApi::openapi())
+        .job(webcore::Job::new(
+            "回流 tasks that are due",
+            std::time::Duration::from_secs(60),
+            |ctx| async move { http::svc(&ctx).run_due_backflows().await.map(|_| ()) },
+        ))
 }

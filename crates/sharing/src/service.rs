@@ -32,6 +32,20 @@ kernel::permission!(
     pub ReadSharing = [DataOfficer, ChiefDataOfficer, Analyst, Supervisor, Admin], "sharing:read"
 );
 
+kernel::permission!(
+    /// Raise a 数据异议 on a base registry's value, for one's department.
+    pub RaiseObjection = [DataOfficer, Admin], "sharing:write"
+);
+kernel::permission!(
+    /// Answer (核实) a 数据异议 routed to one's department as the registry's source.
+    pub AnswerObjection = [DataOfficer, Admin], "sharing:write"
+);
+
+kernel::permission!(
+    /// Configure 回流 tasks (sources on the server or the network): the system administrator.
+    pub ManageBackflow = [Admin], "sharing:write"
+);
+
 /// The token scope of a consuming system's gateway token.
 pub const GATEWAY_SCOPE: &str = "gateway:read";
 

@@ -211,6 +211,10 @@ const GUARDED_TABLES: &[&str] = &[
     "sharing_grants",
     "sharing_systems",
     "sharing_calls",
+    "sharing_objections",
+    "sharing_backflows",
+    "sharing_backflow_runs",
+    "sharing_backflow_files",
     "sso_clients",
     "sso_keys",
 ];

@@ -274,11 +274,34 @@ async fn sharing_from_catalog_to_gateway(db: Db) {
     assert_eq!(f["total"]["entries"], 1);
     assert_eq!(f["total"]["mount_rate"], 1.0);
     assert_eq!(f["grants_revoked"], 1);
+    // 数据异议 are for base registries only: on a department's resource it is refused, the
+    // field named; an unknown state is refused too; nothing was written.
+    assert_problem(
+        &c_off
+            .post(
+                "/api/v1/sharing/objections",
+                json!({"resource_code": res, "row_key": "WQ2026-0001", "field": "area",
+                       "claimed_value": "90.00", "reason": "网签系统记录为 90 平方米"}),
+            )
+            .await,
+        422,
+        "not_a_registry",
+        Some("resource_code"),
+    );
+    assert_problem(
+        &c_off.get("/api/v1/sharing/objections?status=done").await,
+        422,
+        "invalid",
+        Some("status"),
+    );
+    let (s, v) = c_off.get("/api/v1/sharing/objections").await;
+    assert_eq!((s, &v["total"]), (200, &json!(0)), "{v}");
     let (_, doc) = admin.get("/api/openapi.json").await;
     for p in [
         "/gateway/v1/resources/{code}",
         "/gateway/v1/resources",
         "/api/v1/sharing/requests/{id}/decision",
+        "/api/v1/sharing/objections/{id}/answer",
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p} not in OpenAPI");
     }

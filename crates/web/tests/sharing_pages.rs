@@ -153,5 +153,73 @@ async fn request_approve_call_and_read_the_log(db: Db) {
             .all(|u| u.starts_with(&w.url) || u.starts_with("data:")),
         "a request left the server"
     );
+
+    // 数据异议: the consumer holds 张三's address differently and raises it; the source
+    // department corrects the registry.
+    logout(&b).await;
+    login(&b, &w.url, "c_off").await;
+    b.goto(&format!("{}/sharing/objections", w.url)).await;
+    assert_text_has(&b, "main", "没有数据异议").await;
+    b.select("#resource_field", &format!("{code}|address"))
+        .await;
+    b.fill("#row_key", &id_no).await;
+    b.fill("#claimed_value", "A市A1区东湖街道幸福路1号").await;
+    b.fill("#reason", "2026 年 11 月救助申请时入户核查的现住址")
+        .await;
+    b.click_and_wait("#raise button[type=submit]").await;
+    assert_text_has(&b, "#error-summary", "与基础库中的值相同").await;
+    b.fill("#claimed_value", "A市A1区青河街道和平路8号").await;
+    b.click_and_wait("#raise button[type=submit]").await;
+    assert_text_has(&b, "main", "已提出异议").await;
+    assert_text_has(&b, "#objection", "待核实").await;
+    b.screenshot("sharing-objection-raised").await;
+    logout(&b).await;
+    login(&b, &w.url, "p_off").await;
+    b.goto(&format!("{}/sharing/objections?status=open", w.url))
+        .await;
+    assert_eq!(count(&b, "#objections tbody tr").await, 1);
+    assert_text_has(&b, "#objections", "青河街道和平路8号").await;
+    b.screenshot("sharing-objections").await;
+    b.click_and_wait("#objections tbody a").await;
+    b.fill("#answer-text", "经户籍系统核实，已更正").await;
+    b.click_and_wait("#answer-form button[type=submit]").await;
+    assert_text_has(&b, "#error-summary", "核实结果").await;
+    b.click("input[name=outcome][value=corrected]").await;
+    b.click_and_wait("#answer-form button[type=submit]").await;
+    assert_text_has(&b, "main", "已答复：已更正").await;
+    assert_text_has(&b, "#objection", "青河街道和平路8号").await;
+    assert_eq!(count(&b, "#answer-form").await, 0);
+    b.screenshot("sharing-objection-answered").await;
+
+    // 数据回流: the administrator sets up a folder the province drops files into; a run by
+    // hand loads a file once.
+    let dir = tempfile::tempdir().unwrap();
+    let id2 = kernel::codes::id_card_with_check("69010219850505123");
+    std::fs::write(
+        dir.path().join("2026-12-人口.csv"),
+        format!("姓名,身份证号,住址\n李四,{id2},A市A1区青河街道和平路9号\n"),
+    )
+    .unwrap();
+    logout(&b).await;
+    login(&b, &w.url, "admin").await;
+    b.goto(&format!("{}/sharing/backflows", w.url)).await;
+    assert_text_has(&b, "main", "还没有回流任务").await;
+    b.fill("#name", "省人口库回流").await;
+    b.select("#resource_code", &code).await;
+    b.select("#source_kind", "folder").await;
+    b.fill("#source", "data/huiliu").await;
+    b.click_and_wait("#new-backflow button[type=submit]").await;
+    assert_text_has(&b, "#source-error", "绝对路径").await;
+    b.fill("#source", dir.path().to_str().unwrap()).await;
+    b.click_and_wait("#new-backflow button[type=submit]").await;
+    assert_text_has(&b, "main", "已新建回流任务").await;
+    b.click_and_wait("#backflows button[value=run]").await;
+    assert_text_has(&b, "main", "运行成功：读取 1，写入 1，新增 1").await;
+    b.screenshot("sharing-backflows").await;
+    b.click_and_wait("#backflows tbody a").await;
+    b.click_and_wait("form.actions button[value=run]").await;
+    assert_text_has(&b, "main", "跳过已导入文件 1").await;
+    assert_eq!(count(&b, "#runs tbody tr").await, 2);
+    b.screenshot("sharing-backflow-runs").await;
     b.close().await;
 }

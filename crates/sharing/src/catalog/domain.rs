@@ -403,6 +403,17 @@ pub struct Entry {
     pub created_at: i64,
 }
 
+impl Entry {
+    /// 资源分类, read from the 分类码's letter.
+    pub fn category(&self) -> Category {
+        match self.class_code.chars().next() {
+            Some('A') => Category::Basic,
+            Some('B') => Category::Theme,
+            _ => Category::Department,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct EntryVersion {
     pub entry_id: i64,

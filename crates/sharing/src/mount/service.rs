@@ -151,6 +151,27 @@ impl SharingService {
     ) -> Result<LoadReport> {
         let g = actor.authorize::<Mount>()?;
         let res = self.writable(actor, code).await?;
+        self.load_sheet(
+            actor,
+            Authorized::from(g),
+            &res.resource,
+            file_name,
+            bytes,
+            &format!("file:{file_name}"),
+        )
+        .await
+    }
+
+    /// Loads a .csv/.xlsx into a resource for whoever `by` proves may write it.
+    pub(crate) async fn load_sheet(
+        &self,
+        actor: &Actor,
+        by: Authorized<'_>,
+        res: &Resource,
+        file_name: &str,
+        bytes: &[u8],
+        source: &str,
+    ) -> Result<LoadReport> {
         let sheet = tabular::read_named(file_name, bytes)
             .map_err(|e| Error::field("file", "unreadable_file", e.to_string()))?;
         if sheet.rows.len() > MAX_LOAD_ROWS {
@@ -161,7 +182,7 @@ impl SharingService {
             ));
         }
         let mut cols: Vec<(usize, &Item)> = Vec::new();
-        for it in &res.resource.fields {
+        for it in &res.fields {
             if let Some(i) = sheet.column(&[it.field.as_str(), it.name.as_str()]) {
                 cols.push((i, it));
             }
@@ -184,14 +205,7 @@ impl SharingService {
                     .collect(),
             })
             .collect();
-        self.store_rows(
-            actor,
-            Authorized::from(g),
-            &res.resource,
-            rows,
-            &format!("file:{file_name}"),
-        )
-        .await
+        self.store_rows(actor, by, res, rows, source).await
     }
 
     /// Rows pushed by the provider's system: an array of objects keyed by 英文字段名; the line
@@ -204,6 +218,19 @@ impl SharingService {
     ) -> Result<LoadReport> {
         let g = actor.authorize::<Mount>()?;
         let res = self.writable(actor, code).await?;
+        self.load_json(actor, Authorized::from(g), &res.resource, rows, "api")
+            .await
+    }
+
+    /// Loads JSON rows keyed by 英文字段名 into a resource for whoever `by` proves may write it.
+    pub(crate) async fn load_json(
+        &self,
+        actor: &Actor,
+        by: Authorized<'_>,
+        res: &Resource,
+        rows: Vec<Map<String, Value>>,
+        source: &str,
+    ) -> Result<LoadReport> {
         if rows.len() > MAX_LOAD_ROWS {
             return Err(Error::field(
                 "rows",
@@ -218,7 +245,7 @@ impl SharingService {
             let mut cells = Vec::new();
             let mut ok = true;
             for (k, v) in obj {
-                let Some(it) = res.resource.field(k) else {
+                let Some(it) = res.field(k) else {
                     pre_errors.push(RowError {
                         line,
                         column: k.clone(),
@@ -243,9 +270,7 @@ impl SharingService {
                 raw.push(RawRow { line, cells });
             }
         }
-        let mut report = self
-            .store_rows(actor, Authorized::from(g), &res.resource, raw, "api")
-            .await?;
+        let mut report = self.store_rows(actor, by, res, raw, source).await?;
         if !pre_errors.is_empty() {
             let lines: std::collections::HashSet<usize> =
                 pre_errors.iter().map(|e| e.line).collect();

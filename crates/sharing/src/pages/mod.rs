@@ -18,6 +18,9 @@ use serde::Deserialize;
 use webcore::layout::{alert, csrf_input, error_summary, notice, page};
 use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
+mod backflow;
+mod objections;
+
 type PageResult = Result<Response, PageError>;
 
 pub fn routes() -> Router<AppCtx> {
@@ -41,6 +44,8 @@ pub fn routes() -> Router<AppCtx> {
         .route("/sharing/grants/{id}", post(change_grant))
         .route("/sharing/systems", post(register_system))
         .route("/sharing/calls", get(calls))
+        .merge(objections::routes())
+        .merge(backflow::routes())
 }
 
 #[derive(Debug, Deserialize, Default)]
