@@ -15,6 +15,7 @@ testkit::on_both_backends!(migrations;
     failed_transaction_leaves_neither_change_nor_audit,
     concurrent_writers_keep_the_chain_linear,
     deleted_tail_is_detected,
+    records_written_together_chain_as_one_by_one,
 );
 
 async fn migrations_are_idempotent(db: Db) {
@@ -148,4 +149,47 @@ async fn deleted_tail_is_detected(db: Db) {
         .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.map(|b| b.seq), Some(3));
+}
+
+/// `record_many` (a batch import's audit) makes the same chain as one-by-one records: 250
+/// records (three INSERTs) between single ones verify, in order, and a later single record
+/// follows the batch's last; a tampered record inside the batch is named.
+async fn records_written_together_chain_as_one_by_one(db: Db) {
+    let actor = AuditActor::user(7);
+    let mut tx = db.begin().await.unwrap();
+    audit::record(&mut tx, db.now(), &actor, "batch", 0, "start", json!({}))
+        .await
+        .unwrap();
+    let entries: Vec<audit::Entry> = (1..=250)
+        .map(|i| {
+            (
+                "license".to_owned(),
+                i.to_string(),
+                "issue".to_owned(),
+                json!({"n": i}),
+            )
+        })
+        .collect();
+    audit::record_many(&mut tx, db.now(), &actor, &entries)
+        .await
+        .unwrap();
+    let last = audit::record(&mut tx, db.now(), &actor, "batch", 0, "end", json!({}))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(last, 252);
+    let v = audit::verify(&db).await.unwrap();
+    assert_eq!((v.records, v.first_broken.is_none()), (252, true), "{v:?}");
+    let h = audit::history(&db, "license", "200").await.unwrap();
+    assert_eq!(
+        (h.len(), h[0].seq, &h[0].payload),
+        (1, 201, &json!({"n": 200}))
+    );
+    sqlx::query("UPDATE kernel_audit SET payload = $1 WHERE seq = 120")
+        .bind(r#"{"n":0}"#)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let v = audit::verify(&db).await.unwrap();
+    assert_eq!(v.first_broken.as_ref().map(|b| b.seq), Some(120), "{v:?}");
 }

@@ -44,6 +44,30 @@ async fn import_keeps_good_rows_names_bad_ones_and_is_idempotent(db: Db) {
             .to_string(),
         "2025-06-03"
     );
+    // A batch takes its 流水号 and status slots together: consecutive, each slot its own;
+    // each license has its 签发 record in the audit chain, which verifies.
+    let mut serials: Vec<i64> = all.iter().map(|l| l.serial).collect();
+    serials.sort();
+    assert_eq!(serials[1], serials[0] + 1, "{serials:?}");
+    assert_ne!(
+        (all[0].list_id, all[0].list_index),
+        (all[1].list_id, all[1].list_index)
+    );
+    for l in &all {
+        let h = kernel::audit::history(w.svc.db(), "license", &l.id.to_string())
+            .await
+            .unwrap();
+        assert_eq!(
+            h.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["issue"]
+        );
+        assert_eq!(h[0].payload["identifier"], l.identifier.as_str());
+    }
+    assert!(kernel::audit::verify(w.svc.db())
+        .await
+        .unwrap()
+        .first_broken
+        .is_none());
     // Again: nothing new, the same two rows refused.
     let r = w
         .svc

@@ -173,24 +173,51 @@ impl LicensesService {
             }
             let mut tx = self.db.begin().await?;
             let signer = self.signing_key(&mut tx, by, dept_id, now).await?;
-            for (source, checked) in good {
-                if super::store::by_source(&mut tx, &source).await?.is_some() {
-                    report.already += 1;
-                    continue;
-                }
-                self.insert_checked(
-                    &mut tx,
-                    by,
-                    &ctx,
-                    &signer,
-                    checked,
-                    None,
-                    Some(&source),
-                    now,
-                )
+            // The batch's reads and reservations at once: which keys are in already, the
+            // 流水号 and the status slots of the rest; then one audit write for all.
+            let existing = {
+                let keys: Vec<&str> = good.iter().map(|(s, _)| s.as_str()).collect();
+                super::store::existing_sources(&mut tx, &keys).await?
+            };
+            let batch = good.len();
+            let fresh: Vec<(String, Checked)> = good
+                .into_iter()
+                .filter(|(s, _)| !existing.contains(s))
+                .collect();
+            report.already += batch - fresh.len();
+            if fresh.is_empty() {
+                tx.commit().await?;
+                continue;
+            }
+            let first = super::store::reserve_serials(
+                &mut tx,
+                view.license_type.id,
+                dept_id,
+                fresh.len() as i64,
+            )
+            .await?;
+            let slots = self
+                .allocate_statuses(&mut tx, dept_id, fresh.len(), now)
                 .await?;
+            let mut entries = Vec::with_capacity(fresh.len());
+            for (k, ((source, checked), slot)) in fresh.into_iter().zip(slots).enumerate() {
+                let license = self
+                    .insert_prepared(
+                        &mut tx,
+                        by,
+                        &ctx,
+                        &signer,
+                        checked,
+                        None,
+                        Some(&source),
+                        now,
+                        (first + k as i64, Some(slot)),
+                    )
+                    .await?;
+                entries.push(super::service::issue_audit(&license, Some(&source)));
                 report.imported += 1;
             }
+            kernel::audit::record_many(&mut tx, now, &by.actor().audit_actor(), &entries).await?;
             tx.commit().await?;
         }
         Ok(report)

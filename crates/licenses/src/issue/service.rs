@@ -212,47 +212,76 @@ impl LicensesService {
         source: Option<&str>,
         now: i64,
     ) -> Result<License> {
-        let dept_id = ctx.dept.id;
-        let serial = store::next_serial(tx, ctx.view.license_type.id, dept_id).await?;
+        let serial = store::next_serial(tx, ctx.view.license_type.id, ctx.dept.id).await?;
         let license = self
-            .sign_and_insert(
+            .insert_prepared(
                 tx,
                 by,
+                ctx,
                 signer,
-                Draft {
-                    type_id: ctx.view.license_type.id,
-                    type_code: &ctx.view.license_type.code,
-                    type_name: &ctx.view.license_type.name,
-                    type_version: ctx.version.version,
-                    dept: &ctx.dept,
-                    issuer_code: &ctx.issuer_code,
-                    serial,
-                    version: 1,
-                    holder_kind: ctx.view.license_type.holder_kind,
-                    holder_id_no: &checked.id_no,
-                    holder_name: &checked.name,
-                    holder_user_id,
-                    fields: checked.fields,
-                    valid_from: checked.valid_from,
-                    valid_until: checked.valid_until,
-                    previous_id: None,
-                },
+                checked,
+                holder_user_id,
                 source,
                 now,
+                (serial, None),
             )
             .await?;
+        let (entity, id, action, payload) = issue_audit(&license, source);
         audit::record(
             tx,
             now,
             &by.actor().audit_actor(),
-            "license",
-            license.id,
-            "issue",
-            json!({"identifier": license.identifier, "type": license.type_code,
-                   "dept_id": dept_id, "source": source, "kid": license.kid}),
+            &entity,
+            id,
+            &action,
+            payload,
         )
         .await?;
         Ok(license)
+    }
+
+    /// Signs and stores a checked license with its 流水号 (and its status slot, when the
+    /// caller took slots for a batch); no audit record (the caller writes it).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_prepared(
+        &self,
+        tx: &mut kernel::Tx,
+        by: Authorized<'_>,
+        ctx: &IssueContext,
+        signer: &(IssuerKey, SigningKey),
+        checked: Checked,
+        holder_user_id: Option<i64>,
+        source: Option<&str>,
+        now: i64,
+        (serial, slot): (i64, Option<(i64, i64)>),
+    ) -> Result<License> {
+        self.sign_and_insert(
+            tx,
+            by,
+            signer,
+            Draft {
+                type_id: ctx.view.license_type.id,
+                type_code: &ctx.view.license_type.code,
+                type_name: &ctx.view.license_type.name,
+                type_version: ctx.version.version,
+                dept: &ctx.dept,
+                issuer_code: &ctx.issuer_code,
+                serial,
+                version: 1,
+                holder_kind: ctx.view.license_type.holder_kind,
+                holder_id_no: &checked.id_no,
+                holder_name: &checked.name,
+                holder_user_id,
+                fields: checked.fields,
+                valid_from: checked.valid_from,
+                valid_until: checked.valid_until,
+                previous_id: None,
+            },
+            source,
+            now,
+            slot,
+        )
+        .await
     }
 
     async fn sign_and_insert(
@@ -263,8 +292,12 @@ impl LicensesService {
         d: Draft<'_>,
         source: Option<&str>,
         now: i64,
+        slot: Option<(i64, i64)>,
     ) -> Result<License> {
-        let (list_id, list_index) = self.allocate_status(c, d.dept.id, now).await?;
+        let (list_id, list_index) = match slot {
+            Some(s) => s,
+            None => self.allocate_status(c, d.dept.id, now).await?,
+        };
         let identifier = Identifier {
             type_code: d.type_code.to_owned(),
             issuer_code: d.issuer_code.to_owned(),
@@ -415,6 +448,7 @@ impl LicensesService {
                 },
                 None,
                 now,
+                None,
             )
             .await?;
         audit::record(
@@ -802,4 +836,15 @@ impl LicensesService {
             ),
         }))
     }
+}
+
+/// The audit record of an issuance (`license` · `issue`).
+pub(crate) fn issue_audit(license: &License, source: Option<&str>) -> kernel::audit::Entry {
+    (
+        "license".to_owned(),
+        license.id.to_string(),
+        "issue".to_owned(),
+        json!({"identifier": license.identifier, "type": license.type_code,
+               "dept_id": license.dept_id, "source": source, "kid": license.kid}),
+    )
 }

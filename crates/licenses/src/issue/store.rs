@@ -70,6 +70,55 @@ pub(crate) async fn next_serial(c: &mut AnyConnection, type_id: i64, dept_id: i6
     .get(0))
 }
 
+/// Reserves `n` consecutive 流水号; returns the first.
+pub(crate) async fn reserve_serials(
+    c: &mut AnyConnection,
+    type_id: i64,
+    dept_id: i64,
+    n: i64,
+) -> Result<i64> {
+    sqlx::query(
+        "INSERT INTO licenses_serials (type_id, dept_id, next_serial) VALUES ($1, $2, 1)
+         ON CONFLICT (type_id, dept_id) DO NOTHING",
+    )
+    .bind(type_id)
+    .bind(dept_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(sqlx::query(
+        "UPDATE licenses_serials SET next_serial = next_serial + $3
+         WHERE type_id = $1 AND dept_id = $2 RETURNING next_serial - $3",
+    )
+    .bind(type_id)
+    .bind(dept_id)
+    .bind(n)
+    .fetch_one(&mut *c)
+    .await?
+    .get(0))
+}
+
+/// Which of these sources (存量 证照编号 keys) are already in the registry: one read for a
+/// whole import batch.
+pub(crate) async fn existing_sources(
+    c: &mut AnyConnection,
+    sources: &[&str],
+) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for part in sources.chunks(500) {
+        let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT source FROM licenses_licenses WHERE source IN ({})",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for s in part {
+            q = q.bind(*s);
+        }
+        found.extend(q.fetch_all(&mut *c).await?);
+    }
+    Ok(found)
+}
+
 /// A row to insert.
 pub(crate) struct NewRow<'a> {
     pub license: &'a License,

@@ -33,6 +33,17 @@ impl LicensesService {
         store::allocate(c, dept_id, LIST_SIZE as i64, now).await
     }
 
+    /// `n` status slots at once (an import batch).
+    pub(crate) async fn allocate_statuses(
+        &self,
+        c: &mut AnyConnection,
+        dept_id: i64,
+        n: usize,
+        now: i64,
+    ) -> Result<Vec<(i64, i64)>> {
+        store::allocate_many(c, dept_id, LIST_SIZE as i64, n, now).await
+    }
+
     /// The bitstring of one list and purpose, from the licenses' statuses now.
     pub async fn status_bits(&self, list_id: i64, purpose: &str) -> Result<(i64, Bitstring)> {
         let mut c = self.conn().await?;

@@ -4,6 +4,58 @@ use kernel::error::Result;
 use sqlx::{AnyConnection, Row};
 
 /// A free (list id, index) of the department's series, taken atomically.
+/// `n` slots for one department's new licenses, in as few lists as there is room for (an
+/// import batch takes its slots at once, not one statement pair per license).
+pub(crate) async fn allocate_many(
+    c: &mut AnyConnection,
+    dept_id: i64,
+    size: i64,
+    n: usize,
+    now: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let open = sqlx::query(
+            "SELECT id, next_index, size FROM licenses_status_lists WHERE dept_id = $1 AND next_index < size ORDER BY id LIMIT 1",
+        )
+        .bind(dept_id)
+        .fetch_optional(&mut *c)
+        .await?;
+        let (list_id, next, list_size): (i64, i64, i64) = match open {
+            Some(r) => (r.get(0), r.get(1), r.get(2)),
+            None => (
+                sqlx::query(
+                    "INSERT INTO licenses_status_lists (dept_id, size, next_index, created_at)
+                     VALUES ($1, $2, 0, $3) RETURNING id",
+                )
+                .bind(dept_id)
+                .bind(size)
+                .bind(now)
+                .fetch_one(&mut *c)
+                .await?
+                .get(0),
+                0,
+                size,
+            ),
+        };
+        let take = ((n - out.len()) as i64).min(list_size - next);
+        // Guarded by the index read: a list another transaction moved on is read again.
+        let moved = sqlx::query(
+            "UPDATE licenses_status_lists SET next_index = $1 WHERE id = $2 AND next_index = $3",
+        )
+        .bind(next + take)
+        .bind(list_id)
+        .bind(next)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        if moved == 1 {
+            out.extend((next..next + take).map(|i| (list_id, i)));
+        }
+    }
+    Ok(out)
+}
+
 pub(crate) async fn allocate(
     c: &mut AnyConnection,
     dept_id: i64,
