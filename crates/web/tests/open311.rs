@@ -1296,22 +1296,10 @@ print(json.dumps(out, ensure_ascii=False))
 
 async fn georeport_client_works_unchanged(db: Db) {
     let o = setup(db).await;
-    let py = std::env::var("YIWANG_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_client = tokio::process::Command::new(&py)
-        .args(["-c", "import georeport, xmltodict, requests"])
-        .output()
-        .await
-        .is_ok_and(|o| o.status.success());
-    if !has_client {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-        assert!(
-            !ci,
-            "the Open311 client is missing: {py} -m pip install georeport==0.3.1"
-        );
-        eprintln!("SKIPPED: Python Open311 client georeport not installed ({py} -m pip install georeport==0.3.1)");
+    let Some(py) = python_with("georeport, xmltodict, requests", "georeport==0.3.1").await else {
         o.w.server.stop().await;
         return;
-    }
+    };
     let number = o.create(&[]).await;
     let code = o.water.to_string();
     let out = tokio::process::Command::new(&py)

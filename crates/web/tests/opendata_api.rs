@@ -193,21 +193,7 @@ fn ckan_error(got: &(u16, Value), status: u16, ty: &str) {
 }
 
 async fn python(args: &[&str]) -> Option<std::process::Output> {
-    let py = std::env::var("YIWANG_PYTHON").unwrap_or_else(|_| "python3".into());
-    let ok = tokio::process::Command::new(&py)
-        .args(["-c", "import ckanapi, pyshacl, rdflib"])
-        .output()
-        .await
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
-        assert!(
-            !ci,
-            "the Python clients are missing: {py} -m pip install ckanapi==4.11 pyshacl==0.30.1"
-        );
-        eprintln!("SKIPPED: ckanapi/pyshacl not installed");
-        return None;
-    }
+    let py = python_with("ckanapi, pyshacl, rdflib", "ckanapi==4.11 pyshacl==0.30.1").await?;
     Some(
         tokio::process::Command::new(&py)
             .args(args)

@@ -381,3 +381,23 @@ pub async fn assert_text_has(b: &testkit::browser::Browser, css: &str, want: &st
     let text = b.text(css).await;
     assert!(text.contains(want), "{want} not in {css}: {text}");
 }
+
+/// The Python interpreter (`YIWANG_PYTHON`, else `python3`) when it can `import` every module
+/// of `imports` — an independent client a test drives. Missing in CI is a failure (CI
+/// installs them); elsewhere the test says SKIPPED and gets `None`.
+#[allow(dead_code)]
+pub async fn python_with(imports: &str, install: &str) -> Option<String> {
+    let py = std::env::var("YIWANG_PYTHON").unwrap_or_else(|_| "python3".into());
+    let ok = tokio::process::Command::new(&py)
+        .args(["-c", &format!("import {imports}")])
+        .output()
+        .await
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some(py);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false");
+    assert!(!ci, "{imports} missing: {py} -m pip install {install}");
+    eprintln!("SKIPPED: {imports} not installed ({py} -m pip install {install})");
+    None
+}
