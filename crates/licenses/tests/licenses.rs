@@ -19,6 +19,7 @@ testkit::on_both_backends!(migrations;
     keys_rotate_and_old_licenses_still_verify,
     bad_input_names_the_field_and_writes_nothing,
     the_holder_sees_their_licenses_and_who_used_them,
+    uses_are_written_by_the_log_writer_without_a_reader,
     amendment_supersedes_and_source_is_idempotent,
     only_the_issuing_department_changes_status,
     figures_count_issuance_stock_and_uses,
@@ -490,6 +491,46 @@ async fn the_holder_sees_their_licenses_and_who_used_them(db: Db) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// Rows in `licenses_usage`, read straight from the table (no flush of the queue).
+async fn usage_rows(db: &Db) -> i64 {
+    use sqlx::Row;
+    sqlx::query("SELECT COUNT(*) AS n FROM licenses_usage")
+        .fetch_one(db.pool())
+        .await
+        .unwrap()
+        .get("n")
+}
+
+async fn uses_are_written_by_the_log_writer_without_a_reader(db: Db) {
+    let w = world(db).await;
+    let me = w.actor("resident1");
+    let l = w.issue_health(&resident_id()).await;
+    let vc = w.svc.credential(me, l.id, "自查").await.unwrap();
+    // 40 verifications at once: each only queues its row.
+    let all = futures::future::join_all((0..40).map(|_| w.svc.verify(None, &vc))).await;
+    assert!(all.iter().all(|v| v.as_ref().unwrap().valid));
+    // The writer task writes them within its window, with nobody reading the log.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while usage_rows(w.db()).await < 41 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "queued uses were never written: {} of 41",
+            usage_rows(w.db()).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // A burst after the writer went idle starts a new one; a read writes the queue first, in order.
+    w.svc.verify(None, &vc).await.unwrap();
+    w.svc.credential(me, l.id, "再查").await.unwrap();
+    let usage = w.svc.my_usage(me).await.unwrap();
+    assert_eq!(usage.len(), 43);
+    assert_eq!(usage[0].kind, "api_read");
+    assert_eq!(usage[0].purpose, "再查");
+    assert_eq!(usage[1].kind, "verify");
+    assert_eq!(usage.last().unwrap().purpose, "自查");
+    assert_eq!(usage_rows(w.db()).await, 43, "each use written once");
 }
 
 async fn amendment_supersedes_and_source_is_idempotent(db: Db) {

@@ -47,6 +47,7 @@ impl LicensesService {
             .into_iter()
             .map(|t| (t.id, t.name))
             .collect();
+        self.write_queued_usage().await?;
         let mut c = self.conn().await?;
         let mut rows: Vec<FigureRow> = store::issued_and_stock(&mut c, from, to)
             .await?

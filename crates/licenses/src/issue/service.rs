@@ -643,7 +643,7 @@ impl LicensesService {
         let text = store::credential(&mut c, id)
             .await?
             .ok_or_else(|| Error::not_found("license", "证照不存在"))?;
-        self.log_usage(&mut c, id, UsageKind::ApiRead, &who(Some(actor)), purpose)
+        self.log_usage(id, UsageKind::ApiRead, &who(Some(actor)), purpose)
             .await?;
         serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored credential: {e}")))
     }
@@ -818,14 +818,8 @@ impl LicensesService {
                 t.name, v.message
             )));
         }
-        self.log_usage(
-            &mut *self.conn().await?,
-            l.id,
-            UsageKind::Exempt,
-            "services",
-            purpose,
-        )
-        .await?;
+        self.log_usage(l.id, UsageKind::Exempt, "services", purpose)
+            .await?;
         Ok(Ok(Exemption {
             license_id: l.id,
             identifier: l.identifier.clone(),

@@ -68,14 +68,8 @@ impl LicensesService {
             .min_dimensions(240, 240)
             .build();
         let purpose = format!("亮证：{}", fields.join("、"));
-        self.log_usage(
-            &mut *self.conn().await?,
-            id,
-            UsageKind::Present,
-            &who(Some(actor)),
-            &purpose,
-        )
-        .await?;
+        self.log_usage(id, UsageKind::Present, &who(Some(actor)), &purpose)
+            .await?;
         Ok(Presentation {
             text,
             expires_at: exp,

@@ -1,27 +1,40 @@
 //! SQL on `licenses_usage`.
 
-use super::service::Usage;
+use super::service::{QueuedUsage, Usage};
 use kernel::error::Result;
 use sqlx::{AnyConnection, Row};
 
-pub(crate) async fn insert(
-    c: &mut AnyConnection,
-    license_id: i64,
-    at: i64,
-    kind: &str,
-    actor: &str,
-    purpose: &str,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO licenses_usage (license_id, at, kind, actor, purpose) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(license_id)
-    .bind(at)
-    .bind(kind)
-    .bind(actor)
-    .bind(purpose)
-    .execute(&mut *c)
-    .await?;
+/// Writes queued rows, a hundred to a statement.
+pub(crate) async fn insert_many(c: &mut AnyConnection, rows: &[QueuedUsage]) -> Result<()> {
+    for chunk in rows.chunks(100) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| {
+                let b = i * 5;
+                format!(
+                    "(${}, ${}, ${}, ${}, ${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5
+                )
+            })
+            .collect();
+        let sql = format!(
+            "INSERT INTO licenses_usage (license_id, at, kind, actor, purpose) VALUES {}",
+            values.join(", ")
+        );
+        let mut q = sqlx::query(&sql);
+        for r in chunk {
+            q = q
+                .bind(r.license_id)
+                .bind(r.at)
+                .bind(r.kind)
+                .bind(r.actor.as_str())
+                .bind(r.purpose.as_str());
+        }
+        q.execute(&mut *c).await?;
+    }
     Ok(())
 }
 

@@ -15,7 +15,6 @@ impl LicensesService {
         let (v, id) = self.check_credential(doc).await?;
         if let Some(id) = id {
             self.log_usage(
-                &mut *self.conn().await?,
                 id,
                 UsageKind::Verify,
                 &who(actor),
