@@ -14,7 +14,7 @@ use kernel::error::Result;
 use kernel::{Actor, Db};
 use serde::Serialize;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use utoipa::ToSchema;
 
