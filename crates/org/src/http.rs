@@ -1686,6 +1686,7 @@ async fn render_two_factor(
                     }
                     div.qr #totp-qr aria-label="绑定用二维码" { (maud::PreEscaped(&e.qr_svg)) }
                     p { "密钥：" code #totp-secret { (crate::totp::grouped(&e.secret)) } }
+                    p.muted { "在手机浏览器中打开本页时，可 " a #totp-uri href=(e.uri) { "直接在认证器应用中添加" } "。" }
                     form #enrol-form method="post" action="/account/two-factor" {
                         (csrf_input(p))
                         input type="hidden" name="action" value="enable";
