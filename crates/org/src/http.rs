@@ -627,7 +627,7 @@ fn second_step_form(
                 input type="hidden" name="next" value=(next);
                 (text_field("动态验证码", "totp", "", errors,
                     r#"inputmode="numeric" autocomplete="one-time-code" maxlength="7" pattern="[0-9 ]*" autofocus"#))
-                details #use-recovery open[recovery_error] {
+                details #use-recovery open[recovery_error] style="margin:.2em 0 1.2em" {
                     summary { "手机不在身边？使用恢复码" }
                     (text_field("恢复码", "recovery_code", "", errors,
                         r#"autocomplete="off" maxlength="11" placeholder="形如 abcde-fghjk""#))
@@ -1681,17 +1681,21 @@ async fn render_two_factor(
                     h2 { "绑定认证器" }
                     ol {
                         li { "在手机上安装支持基于时间的动态验证码的认证器应用。" }
-                        li { "在应用中选择“扫描二维码”，扫描下方二维码；无法扫描时，选择“手动输入密钥”，输入二维码下方的密钥（账号填写您的用户名，类型选“基于时间”）。" }
+                        li { "在应用中选择“扫描二维码”，扫描下方二维码；无法扫描时，选择“手动输入密钥”，输入二维码旁的密钥（账号填写您的用户名，类型选“基于时间”）。" }
                         li { "输入应用中“一网”账号当前显示的 6 位数字，完成绑定。" }
                     }
-                    div.qr #totp-qr aria-label="绑定用二维码" { (maud::PreEscaped(&e.qr_svg)) }
-                    p { "密钥：" code #totp-secret { (crate::totp::grouped(&e.secret)) } }
-                    p.muted { "在手机浏览器中打开本页时，可 " a #totp-uri href=(e.uri) { "直接在认证器应用中添加" } "。" }
-                    form #enrol-form method="post" action="/account/two-factor" {
-                        (csrf_input(p))
-                        input type="hidden" name="action" value="enable";
-                        (field("code", "动态验证码", "enrol-code", "6 位数字"))
-                        button type="submit" { "验证并启用" }
+                    div style="display:flex;flex-wrap:wrap;gap:1.5em 2.5em;align-items:flex-start" {
+                        div.qr #totp-qr aria-label="绑定用二维码" { (maud::PreEscaped(&e.qr_svg)) }
+                        div style="flex:1;min-width:16em" {
+                            p { "密钥：" code #totp-secret { (crate::totp::grouped(&e.secret)) } }
+                            p.muted { "在手机浏览器中打开本页时，可 " a #totp-uri href=(e.uri) { "直接在认证器应用中添加" } "。" }
+                            form #enrol-form method="post" action="/account/two-factor" {
+                                (csrf_input(p))
+                                input type="hidden" name="action" value="enable";
+                                (field("code", "动态验证码", "enrol-code", "6 位数字"))
+                                button type="submit" { "验证并启用" }
+                            }
+                        }
                     }
                 }
             }
