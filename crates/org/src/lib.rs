@@ -15,7 +15,6 @@ mod store;
 
 pub use domain::*;
 pub use service::OrgService;
-pub use two_factor::{allowed_while_enrolling, ENROL_FIRST};
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {

@@ -57,7 +57,7 @@ pub struct SessionInfo {
     pub csrf: String,
     /// When the user logged in (the `auth_time` single sign-on tells the other systems).
     pub started_at: i64,
-    /// The session reaches only the two-factor enrolment ([`crate::allowed_while_enrolling`]).
+    /// The session reaches only the two-factor enrolment ([`OrgService::allowed_while_enrolling`]).
     pub enrol_only: bool,
 }
 

@@ -16,33 +16,6 @@ use kernel::{Actor, Role};
 use rand::RngCore;
 use serde_json::json;
 
-/// Paths a session restricted to enrolment may still reach: the enrolment page, logging out,
-/// the login page and the static assets (the web middleware sends everything else to the
-/// enrolment page, or answers an API call with 403).
-pub fn allowed_while_enrolling(path: &str) -> bool {
-    const OPEN: &[&str] = &[
-        "/account/two-factor",
-        "/login",
-        "/logout",
-        "/api/v1/auth/login",
-        "/api/v1/auth/logout",
-        "/assets/",
-        "/favicon",
-        "/healthz",
-        "/readyz",
-    ];
-    OPEN.iter().any(|p| {
-        path == *p
-            || (p.ends_with('/') && path.starts_with(p))
-            || path.starts_with(&format!("{p}/"))
-            || path.starts_with(&format!("{p}?"))
-    })
-}
-
-/// What the refusal of a restricted session says (API calls get it as a 403).
-pub const ENROL_FIRST: &str =
-    "按本系统安全策略，您的账号须先启用双因素认证（动态验证码）：请在浏览器中打开“/account/two-factor”完成绑定后再使用";
-
 /// The signed-in user's second factor, for the account page.
 #[derive(Debug, Clone)]
 pub struct TwoFactorStatus {
@@ -90,6 +63,33 @@ fn own_session_user(actor: &Actor) -> Result<i64> {
 }
 
 impl OrgService {
+    /// What the refusal of a restricted session says (API calls get it as a 403).
+    pub const ENROL_FIRST: &str =
+        "按本系统安全策略，您的账号须先启用双因素认证（动态验证码）：请在浏览器中打开“/account/two-factor”完成绑定后再使用";
+
+    /// Paths a session restricted to enrolment may still reach: the enrolment page, logging out,
+    /// the login page and the static assets (the web middleware sends everything else to the
+    /// enrolment page, or answers an API call with 403).
+    pub fn allowed_while_enrolling(path: &str) -> bool {
+        const OPEN: &[&str] = &[
+            "/account/two-factor",
+            "/login",
+            "/logout",
+            "/api/v1/auth/login",
+            "/api/v1/auth/logout",
+            "/assets/",
+            "/favicon",
+            "/healthz",
+            "/readyz",
+        ];
+        OPEN.iter().any(|p| {
+            path == *p
+                || (p.ends_with('/') && path.starts_with(p))
+                || path.starts_with(&format!("{p}/"))
+                || path.starts_with(&format!("{p}?"))
+        })
+    }
+
     /// Does the policy (`auth.two_factor`) require a second factor of someone with these roles?
     /// Residents (市民/企业 only) never.
     pub fn policy_requires(&self, roles: &[Role]) -> bool {
@@ -483,15 +483,15 @@ impl OrgService {
 
 #[cfg(test)]
 mod tests {
-    use super::allowed_while_enrolling;
+    use crate::OrgService;
 
     #[test]
     fn a_restricted_session_reaches_only_enrolment() {
         for p in ["/account/two-factor", "/logout", "/assets/app.css", "/login", "/api/v1/auth/logout"] {
-            assert!(allowed_while_enrolling(p), "{p}");
+            assert!(OrgService::allowed_while_enrolling(p), "{p}");
         }
         for p in ["/", "/admin/users", "/account/tokens", "/account/two-factorx", "/api/v1/org/users", "/loginx"] {
-            assert!(!allowed_while_enrolling(p), "{p}");
+            assert!(!OrgService::allowed_while_enrolling(p), "{p}");
         }
     }
 }
