@@ -389,6 +389,20 @@ mod tests {
     }
 
     #[test]
+    fn two_factor_policy_from_file_and_environment() {
+        assert_eq!(Config::default().auth.two_factor, TwoFactorPolicy::Admins);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("y.toml");
+        std::fs::write(&f, "[auth]\ntwo_factor = \"all\"\n").unwrap();
+        let c = Config::load_from(Some(&f), env(&[])).unwrap();
+        assert_eq!(c.auth.two_factor, TwoFactorPolicy::All);
+        let c = Config::load_from(Some(&f), env(&[("YIWANG_AUTH__TWO_FACTOR", "off")])).unwrap();
+        assert_eq!(c.auth.two_factor, TwoFactorPolicy::Off);
+        std::fs::write(&f, "[auth]\ntwo_factor = \"sometimes\"\n").unwrap();
+        assert!(Config::load_from(Some(&f), env(&[])).is_err());
+    }
+
+    #[test]
     fn aliases_and_file_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let secret = dir.path().join("dburl");
