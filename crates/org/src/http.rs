@@ -566,7 +566,7 @@ async fn login_submit(
         .login_start(form.get("username"), form.get("password"), &ip, ua)
         .await
     {
-        Ok(crate::service::LoginStep::Session(s)) => signed_in(&ctx, &headers, s, &next),
+        Ok(crate::service::LoginStep::Session(s)) => signed_in(&ctx, &headers, *s, &next),
         Ok(crate::service::LoginStep::SecondFactor { challenge }) => {
             second_step_form(&ctx, &challenge, &expected, &next, &[]).into_response()
         }
@@ -1720,21 +1720,15 @@ async fn two_factor_submit(
             .await
             .map(|codes| (Some(codes), None)),
         "disable" => s
-            .disable_two_factor(
-                &p.actor,
-                Some(form.get("code")),
-                Some(form.get("password")),
-            )
+            .disable_two_factor(&p.actor, Some(form.get("code")), Some(form.get("password")))
             .await
             .map(|()| (None, Some("双因素认证已停用。"))),
         _ => Err(Error::field("action", "invalid_enum", "未知的操作")),
     };
     match result {
-        Ok((codes, flash)) => Ok(
-            render_two_factor(&ctx, &p, &[], codes.as_deref(), flash)
-                .await?
-                .into_response(),
-        ),
+        Ok((codes, flash)) => Ok(render_two_factor(&ctx, &p, &[], codes.as_deref(), flash)
+            .await?
+            .into_response()),
         Err(Error::Validation(f)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_two_factor(&ctx, &p, &f, None, None).await?,

@@ -9,9 +9,9 @@ pub mod domain;
 pub mod http;
 pub mod password;
 pub mod service;
+mod store;
 pub mod totp;
 pub mod two_factor;
-mod store;
 
 pub use domain::*;
 pub use service::OrgService;

@@ -89,9 +89,11 @@ pub enum SecondFactor<'a> {
 
 /// What a correct password leads to on the login page.
 pub enum LoginStep {
-    Session(NewSession),
+    Session(Box<NewSession>),
     /// The user has a second factor: ask for it, carrying this token (shown once, stored hashed).
-    SecondFactor { challenge: String },
+    SecondFactor {
+        challenge: String,
+    },
 }
 
 pub fn random_token(bytes: usize) -> String {
@@ -931,9 +933,9 @@ impl OrgService {
     ) -> Result<LoginStep> {
         let rec = self.check_password(username, pw, ip).await?;
         if !self.two_factor_enabled(rec.user.id).await? {
-            return Ok(LoginStep::Session(
+            return Ok(LoginStep::Session(Box::new(
                 self.open_session(&rec, ip, user_agent).await?,
-            ));
+            )));
         }
         let challenge = random_token(24);
         let now = self.db.now();
@@ -986,8 +988,8 @@ impl OrgService {
         user_agent: &str,
     ) -> Result<NewSession> {
         let now = self.db.now();
-        let enrol_only = self.policy_requires(&rec.user.roles)
-            && !self.two_factor_enabled(rec.user.id).await?;
+        let enrol_only =
+            self.policy_requires(&rec.user.roles) && !self.two_factor_enabled(rec.user.id).await?;
         let mut tx = self.db.begin().await?;
         let token = random_token(32);
         let csrf = random_token(24);

@@ -1031,14 +1031,12 @@ pub async fn delete_two_factor(c: &mut AnyConnection, user_id: i64) -> Result<bo
         .bind(user_id)
         .execute(&mut *c)
         .await?;
-    Ok(
-        sqlx::query("DELETE FROM org_two_factor WHERE user_id = $1")
-            .bind(user_id)
-            .execute(c)
-            .await?
-            .rows_affected()
-            > 0,
-    )
+    Ok(sqlx::query("DELETE FROM org_two_factor WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected()
+        > 0)
 }
 
 /// Replaces a user's recovery codes (their SM3 hashes).

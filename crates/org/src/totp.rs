@@ -34,7 +34,12 @@ pub fn hotp(secret: &[u8], counter: u64, digits: u32) -> u32 {
     mac.update(&counter.to_be_bytes());
     let h = mac.finalize().into_bytes();
     let offset = (h[19] & 0x0f) as usize;
-    let bin = u32::from_be_bytes([h[offset] & 0x7f, h[offset + 1], h[offset + 2], h[offset + 3]]);
+    let bin = u32::from_be_bytes([
+        h[offset] & 0x7f,
+        h[offset + 1],
+        h[offset + 2],
+        h[offset + 3],
+    ]);
     bin % 10u32.pow(digits)
 }
 
@@ -104,7 +109,9 @@ pub fn base32_decode(s: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let (mut buf, mut bits) = (0u32, 0u32);
     for c in s.chars().filter(|c| !c.is_whitespace() && *c != '=') {
-        let v = B32.iter().position(|x| *x as char == c.to_ascii_uppercase())? as u32;
+        let v = B32
+            .iter()
+            .position(|x| *x as char == c.to_ascii_uppercase())? as u32;
         buf = (buf << 5) | v;
         bits += 5;
         if bits >= 8 {
@@ -260,11 +267,7 @@ mod tests {
             (2000000000, 69279037),
             (20000000000, 65353130),
         ] {
-            assert_eq!(
-                hotp(secret, step_of(t * 1000) as u64, 8),
-                code,
-                "T = {t}"
-            );
+            assert_eq!(hotp(secret, step_of(t * 1000) as u64, 8), code, "T = {t}");
         }
         // The 6-digit form is the last six digits, zero-padded.
         assert_eq!(code_at_step(secret, step_of(59_000)), "287082");
@@ -288,8 +291,14 @@ mod tests {
         let now = 1_111_111_109_000;
         let s = step_of(now);
         assert_eq!(verify(secret, &code_at_step(secret, s), now, 0), Some(s));
-        assert_eq!(verify(secret, &code_at_step(secret, s - 1), now, 0), Some(s - 1));
-        assert_eq!(verify(secret, &code_at_step(secret, s + 1), now, 0), Some(s + 1));
+        assert_eq!(
+            verify(secret, &code_at_step(secret, s - 1), now, 0),
+            Some(s - 1)
+        );
+        assert_eq!(
+            verify(secret, &code_at_step(secret, s + 1), now, 0),
+            Some(s + 1)
+        );
         assert_eq!(verify(secret, &code_at_step(secret, s - 2), now, 0), None);
         assert_eq!(verify(secret, &code_at_step(secret, s + 2), now, 0), None);
         // Used: the same step, or one after it, is over.
@@ -300,7 +309,10 @@ mod tests {
     #[test]
     fn base32_round_trips_and_matches_rfc_4648() {
         assert_eq!(base32_encode(b"foobar"), "MZXW6YTBOI");
-        assert_eq!(base32_encode(b"12345678901234567890"), "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+        assert_eq!(
+            base32_encode(b"12345678901234567890"),
+            "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+        );
         assert_eq!(base32_decode("mzxw 6ytb oi======").unwrap(), b"foobar");
         assert!(base32_decode("MZ1W").is_none());
         let b = [7u8; 20];
@@ -331,7 +343,10 @@ mod tests {
     fn recovery_codes_normalize() {
         let c = new_recovery_code(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 200]);
         assert_eq!(c.len(), 11);
-        assert_eq!(normalize_recovery_code(&c.to_uppercase()).unwrap(), c.replace('-', ""));
+        assert_eq!(
+            normalize_recovery_code(&c.to_uppercase()).unwrap(),
+            c.replace('-', "")
+        );
         assert!(normalize_recovery_code("abc").is_none());
         assert!(normalize_recovery_code("0000000000").is_none());
     }

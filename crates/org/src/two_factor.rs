@@ -48,10 +48,7 @@ fn new_recovery_codes() -> (Vec<String>, Vec<String>) {
         rand::rngs::OsRng.fill_bytes(&mut b);
         plain.push(totp::new_recovery_code(&b));
     }
-    let hashes = plain
-        .iter()
-        .map(|c| sm3_hex(&c.replace('-', "")))
-        .collect();
+    let hashes = plain.iter().map(|c| sm3_hex(&c.replace('-', ""))).collect();
     (plain, hashes)
 }
 
@@ -117,7 +114,11 @@ impl OrgService {
     }
 
     /// The secret of an enrolled (or enrolling) user, opened.
-    fn open_secret(&self, user_id: i64, row: &store::TwoFactorRow) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    fn open_secret(
+        &self,
+        user_id: i64,
+        row: &store::TwoFactorRow,
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
         self.seal()?
             .open(user_id, &row.secret_sealed)
             .ok_or_else(|| Error::internal("the TOTP secret does not open with the master key"))
@@ -151,8 +152,8 @@ impl OrgService {
                 ))
             }
             SecondFactor::Totp(typed) => {
-                let code = totp::parse_code(typed)
-                    .map_err(|m| Error::field("totp", "invalid_code", m))?;
+                let code =
+                    totp::parse_code(typed).map_err(|m| Error::field("totp", "invalid_code", m))?;
                 let secret = self.open_secret(uid, &row)?;
                 match totp::verify(&secret, &code, now, row.last_step) {
                     Some(step) => {
@@ -386,11 +387,7 @@ impl OrgService {
         if !ok {
             self.audit_own_failure(actor, uid, "disable").await?;
             return Err(if code.is_some() {
-                Error::field(
-                    "code",
-                    "wrong_code",
-                    "动态验证码不正确或已使用过",
-                )
+                Error::field("code", "wrong_code", "动态验证码不正确或已使用过")
             } else {
                 Error::field("password", "wrong_password", "登录密码不正确")
             });
@@ -417,7 +414,11 @@ impl OrgService {
     }
 
     /// New recovery codes for the signed-in user (the old ones stop working), with a current code.
-    pub async fn regenerate_recovery_codes(&self, actor: &Actor, code: &str) -> Result<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        actor: &Actor,
+        code: &str,
+    ) -> Result<Vec<String>> {
         actor.authorize::<OwnAccount>()?;
         let uid = own_session_user(actor)?;
         if !self.check_own_code(uid, code, "code").await? {
@@ -487,10 +488,23 @@ mod tests {
 
     #[test]
     fn a_restricted_session_reaches_only_enrolment() {
-        for p in ["/account/two-factor", "/logout", "/assets/app.css", "/login", "/api/v1/auth/logout"] {
+        for p in [
+            "/account/two-factor",
+            "/logout",
+            "/assets/app.css",
+            "/login",
+            "/api/v1/auth/logout",
+        ] {
             assert!(OrgService::allowed_while_enrolling(p), "{p}");
         }
-        for p in ["/", "/admin/users", "/account/tokens", "/account/two-factorx", "/api/v1/org/users", "/loginx"] {
+        for p in [
+            "/",
+            "/admin/users",
+            "/account/tokens",
+            "/account/two-factorx",
+            "/api/v1/org/users",
+            "/loginx",
+        ] {
             assert!(!OrgService::allowed_while_enrolling(p), "{p}");
         }
     }

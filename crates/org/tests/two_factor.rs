@@ -52,12 +52,19 @@ fn field_of(e: &Error) -> Option<&str> {
 async fn enrol(c: &city::City, org: &org::OrgService, who: &str) -> (Vec<u8>, Vec<String>) {
     let s = org.login(who, city::PASSWORD, IP, UA).await.unwrap();
     let e = org.begin_enrolment(&s.actor).await.unwrap();
-    assert!(e.uri.starts_with("otpauth://totp/%E4%B8%80%E7%BD%91:"), "{}", e.uri);
+    assert!(
+        e.uri.starts_with("otpauth://totp/%E4%B8%80%E7%BD%91:"),
+        "{}",
+        e.uri
+    );
     assert!(e.qr_svg.contains("<svg"), "a QR code");
     let secret = totp::base32_decode(&e.secret).unwrap();
     assert_eq!(secret.len(), 20, "160-bit secret");
     // Shown again (a reload) it is the same secret: the app already holds it.
-    assert_eq!(org.begin_enrolment(&s.actor).await.unwrap().secret, e.secret);
+    assert_eq!(
+        org.begin_enrolment(&s.actor).await.unwrap().secret,
+        e.secret
+    );
     let codes = org
         .confirm_enrolment(&s.actor, &code(&c.db, &secret, 0))
         .await
@@ -90,9 +97,16 @@ async fn enrolment_needs_a_valid_code_and_login_then_needs_the_code(db: kernel::
     assert!(org.two_factor_status(&s.actor).await.unwrap().enabled);
 
     // Now the password alone is not enough, on the API and on the page.
-    let err = org.login("han_x", city::PASSWORD, IP, UA).await.unwrap_err();
+    let err = org
+        .login("han_x", city::PASSWORD, IP, UA)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(&err), Some("totp"), "{err:?}");
-    match org.login_start("han_x", city::PASSWORD, IP, UA).await.unwrap() {
+    match org
+        .login_start("han_x", city::PASSWORD, IP, UA)
+        .await
+        .unwrap()
+    {
         org::service::LoginStep::SecondFactor { challenge } => {
             // The code used for enrolment is spent; the next step's code is not.
             let err = org
@@ -124,27 +138,42 @@ async fn enrolment_needs_a_valid_code_and_login_then_needs_the_code(db: kernel::
     // A wrong password with the right code is still a wrong password.
     c.db.clock.advance(30_000);
     let err = org
-        .login_with("han_x", "wrong-Password1", SecondFactor::Totp(&code(&c.db, &secret, 1)), IP, UA)
+        .login_with(
+            "han_x",
+            "wrong-Password1",
+            SecondFactor::Totp(&code(&c.db, &secret, 1)),
+            IP,
+            UA,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Unauthorized(_)), "{err:?}");
     let s3 = org
-        .login_with("han_x", city::PASSWORD, SecondFactor::Totp(&code(&c.db, &secret, 1)), IP, UA)
+        .login_with(
+            "han_x",
+            city::PASSWORD,
+            SecondFactor::Totp(&code(&c.db, &secret, 1)),
+            IP,
+            UA,
+        )
         .await
         .unwrap();
     assert!(!s3.enrol_only);
-    let audit = kernel::audit::history(&c.db, "user", &c.user_id("han_x").to_string()).await.unwrap();
+    let audit = kernel::audit::history(&c.db, "user", &c.user_id("han_x").to_string())
+        .await
+        .unwrap();
     assert!(
         audit.iter().any(|r| r.action == "two_factor_enable"),
         "{:?}",
         audit.iter().map(|r| &r.action).collect::<Vec<_>>()
     );
     // The secret is sealed at rest: not in base32 nor hex in the table.
-    let sealed: String = sqlx::query_scalar("SELECT secret_sealed FROM org_two_factor WHERE user_id = $1")
-        .bind(c.user_id("han_x"))
-        .fetch_one(c.db.pool())
-        .await
-        .unwrap();
+    let sealed: String =
+        sqlx::query_scalar("SELECT secret_sealed FROM org_two_factor WHERE user_id = $1")
+            .bind(c.user_id("han_x"))
+            .fetch_one(c.db.pool())
+            .await
+            .unwrap();
     assert!(!sealed.contains(&hex::encode(&secret)) && !sealed.contains(&e.secret));
 }
 
@@ -176,15 +205,28 @@ async fn wrong_codes_are_refused_counted_and_lock(db: kernel::Db) {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::RateLimited { .. }), "{err:?}");
-    let audit = kernel::audit::history(&c.db, "user", &c.user_id("han_y").to_string()).await.unwrap();
-    let failed = audit.iter().filter(|r| r.action == "two_factor_failed").count();
-    assert_eq!(failed as i64, max);
-    let locks = kernel::audit::history(&c.db, "session", "han_y").await.unwrap();
-    assert!(locks.iter().any(|r| r.action == "lockout"));
-    // From another address the owner still gets in.
-    org.login_with("han_y", city::PASSWORD, SecondFactor::Totp(&right), "10.9.9.9", UA)
+    let audit = kernel::audit::history(&c.db, "user", &c.user_id("han_y").to_string())
         .await
         .unwrap();
+    let failed = audit
+        .iter()
+        .filter(|r| r.action == "two_factor_failed")
+        .count();
+    assert_eq!(failed as i64, max);
+    let locks = kernel::audit::history(&c.db, "session", "han_y")
+        .await
+        .unwrap();
+    assert!(locks.iter().any(|r| r.action == "lockout"));
+    // From another address the owner still gets in.
+    org.login_with(
+        "han_y",
+        city::PASSWORD,
+        SecondFactor::Totp(&right),
+        "10.9.9.9",
+        UA,
+    )
+    .await
+    .unwrap();
 }
 
 async fn recovery_codes_work_once_and_can_be_regenerated(db: kernel::Db) {
@@ -199,42 +241,87 @@ async fn recovery_codes_work_once_and_can_be_regenerated(db: kernel::Db) {
     assert_eq!(n, 0);
     let first = codes[0].to_uppercase();
     let s = org
-        .login_with("admin", city::PASSWORD, SecondFactor::Recovery(&first), IP, UA)
+        .login_with(
+            "admin",
+            city::PASSWORD,
+            SecondFactor::Recovery(&first),
+            IP,
+            UA,
+        )
         .await
         .unwrap();
     assert!(!s.enrol_only);
     let err = org
-        .login_with("admin", city::PASSWORD, SecondFactor::Recovery(&codes[0]), IP, UA)
+        .login_with(
+            "admin",
+            city::PASSWORD,
+            SecondFactor::Recovery(&codes[0]),
+            IP,
+            UA,
+        )
         .await
         .unwrap_err();
     assert_eq!(field_of(&err), Some("recovery_code"), "spent: {err:?}");
     let err = org
-        .login_with("admin", city::PASSWORD, SecondFactor::Recovery("nonsense!"), IP, UA)
+        .login_with(
+            "admin",
+            city::PASSWORD,
+            SecondFactor::Recovery("nonsense!"),
+            IP,
+            UA,
+        )
         .await
         .unwrap_err();
     assert_eq!(field_of(&err), Some("recovery_code"));
-    assert_eq!(org.two_factor_status(&s.actor).await.unwrap().recovery_codes_left, 9);
-    let audit = kernel::audit::history(&c.db, "user", &c.user_id("admin").to_string()).await.unwrap();
+    assert_eq!(
+        org.two_factor_status(&s.actor)
+            .await
+            .unwrap()
+            .recovery_codes_left,
+        9
+    );
+    let audit = kernel::audit::history(&c.db, "user", &c.user_id("admin").to_string())
+        .await
+        .unwrap();
     assert!(audit.iter().any(|r| r.action == "recovery_code_used"));
 
     // New codes need a current code; the old ones stop working.
     c.db.clock.advance(60_000);
-    assert!(org.regenerate_recovery_codes(&s.actor, "000000x").await.is_err());
+    assert!(org
+        .regenerate_recovery_codes(&s.actor, "000000x")
+        .await
+        .is_err());
     let fresh = org
         .regenerate_recovery_codes(&s.actor, &code(&c.db, &secret, 0))
         .await
         .unwrap();
     assert_eq!(fresh.len(), 10);
     let err = org
-        .login_with("admin", city::PASSWORD, SecondFactor::Recovery(&codes[1]), IP, UA)
+        .login_with(
+            "admin",
+            city::PASSWORD,
+            SecondFactor::Recovery(&codes[1]),
+            IP,
+            UA,
+        )
         .await
         .unwrap_err();
     assert_eq!(field_of(&err), Some("recovery_code"));
-    org.login_with("admin", city::PASSWORD, SecondFactor::Recovery(&fresh[3]), IP, UA)
+    org.login_with(
+        "admin",
+        city::PASSWORD,
+        SecondFactor::Recovery(&fresh[3]),
+        IP,
+        UA,
+    )
+    .await
+    .unwrap();
+    let audit = kernel::audit::history(&c.db, "user", &c.user_id("admin").to_string())
         .await
         .unwrap();
-    let audit = kernel::audit::history(&c.db, "user", &c.user_id("admin").to_string()).await.unwrap();
-    assert!(audit.iter().any(|r| r.action == "recovery_codes_regenerate"));
+    assert!(audit
+        .iter()
+        .any(|r| r.action == "recovery_codes_regenerate"));
 
     // Disabling needs a current code or the password; under `admins` the admin's sessions are
     // then limited to enrolling again.
@@ -254,28 +341,76 @@ async fn recovery_codes_work_once_and_can_be_regenerated(db: kernel::Db) {
 
 async fn the_policy_forces_whom_it_names(db: kernel::Db) {
     let (c, org) = world(db.clone(), TwoFactorPolicy::Admins).await;
-    assert!(org.login("admin", city::PASSWORD, IP, UA).await.unwrap().enrol_only);
-    assert!(!org.login("han_x", city::PASSWORD, IP, UA).await.unwrap().enrol_only);
-    assert!(!org.login("citizen", city::PASSWORD, IP, UA).await.unwrap().enrol_only);
+    assert!(
+        org.login("admin", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only
+    );
+    assert!(
+        !org.login("han_x", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only
+    );
+    assert!(
+        !org.login("citizen", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only
+    );
     // Enrolling lifts the limit from the session that enrolled.
     let s = org.login("admin", city::PASSWORD, IP, UA).await.unwrap();
-    assert!(org.resolve_session(&s.token).await.unwrap().unwrap().enrol_only);
+    assert!(
+        org.resolve_session(&s.token)
+            .await
+            .unwrap()
+            .unwrap()
+            .enrol_only
+    );
     let e = org.begin_enrolment(&s.actor).await.unwrap();
     let secret = totp::base32_decode(&e.secret).unwrap();
     org.confirm_enrolment(&s.actor, &code(&c.db, &secret, 0))
         .await
         .unwrap();
-    assert!(!org.resolve_session(&s.token).await.unwrap().unwrap().enrol_only);
+    assert!(
+        !org.resolve_session(&s.token)
+            .await
+            .unwrap()
+            .unwrap()
+            .enrol_only
+    );
 
-    let all = org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::All)).with_master_key(MASTER);
-    assert!(all.login("han_x", city::PASSWORD, IP, UA).await.unwrap().enrol_only);
-    assert!(!all.login("citizen", city::PASSWORD, IP, UA).await.unwrap().enrol_only, "residents never");
-    let off = org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::Off)).with_master_key(MASTER);
-    assert!(!off.login("operator", city::PASSWORD, IP, UA).await.unwrap().enrol_only);
+    let all =
+        org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::All)).with_master_key(MASTER);
+    assert!(
+        all.login("han_x", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only
+    );
+    assert!(
+        !all.login("citizen", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only,
+        "residents never"
+    );
+    let off =
+        org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::Off)).with_master_key(MASTER);
+    assert!(
+        !off.login("operator", city::PASSWORD, IP, UA)
+            .await
+            .unwrap()
+            .enrol_only
+    );
     assert!(!off.policy_requires(&[Role::Admin]));
     // Without a master key nobody can enrol, and says so.
     let keyless = org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::Admins));
-    let h = keyless.login("han_z", city::PASSWORD, IP, UA).await.unwrap();
+    let h = keyless
+        .login("han_z", city::PASSWORD, IP, UA)
+        .await
+        .unwrap();
     let err = keyless.begin_enrolment(&h.actor).await.unwrap_err();
     assert!(err.detail().contains("主密钥"), "{err:?}");
 }
@@ -283,17 +418,31 @@ async fn the_policy_forces_whom_it_names(db: kernel::Db) {
 async fn an_administrator_resets_a_lost_phone(db: kernel::Db) {
     let (c, org) = world(db, TwoFactorPolicy::Admins).await;
     let (_secret, _) = enrol(&c, &org, "approver").await;
-    let err = org.login("approver", city::PASSWORD, IP, UA).await.unwrap_err();
+    let err = org
+        .login("approver", city::PASSWORD, IP, UA)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(&err), Some("totp"));
     let id = c.user_id("approver");
     // Only an administrator.
     assert!(org.reset_two_factor(c.actor("han_x"), id).await.is_err());
-    assert!(org.user_two_factor_enabled(c.actor("admin"), id).await.unwrap());
+    assert!(org
+        .user_two_factor_enabled(c.actor("admin"), id)
+        .await
+        .unwrap());
     org.reset_two_factor(c.actor("admin"), id).await.unwrap();
-    assert!(!org.user_two_factor_enabled(c.actor("admin"), id).await.unwrap());
+    assert!(!org
+        .user_two_factor_enabled(c.actor("admin"), id)
+        .await
+        .unwrap());
     // The password alone logs in again.
     org.login("approver", city::PASSWORD, IP, UA).await.unwrap();
-    let audit = kernel::audit::history(&c.db, "user", &id.to_string()).await.unwrap();
-    let reset = audit.iter().find(|r| r.action == "two_factor_reset").expect("audited");
+    let audit = kernel::audit::history(&c.db, "user", &id.to_string())
+        .await
+        .unwrap();
+    let reset = audit
+        .iter()
+        .find(|r| r.action == "two_factor_reset")
+        .expect("audited");
     assert_eq!(reset.actor, c.actor("admin").audit_actor().0);
 }

@@ -190,7 +190,8 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     b.fill("#enrol-code", "12ab").await;
     b.click_and_wait("#enrol-form button").await;
     assert_text_has(&b, "#code-error", "只能是数字").await;
-    b.fill("#enrol-code", &org::totp::code_at_step(&secret, step())).await;
+    b.fill("#enrol-code", &org::totp::code_at_step(&secret, step()))
+        .await;
     b.click_and_wait("#enrol-form button").await;
     let codes: Vec<String> = b
         .text("#recovery-codes")
