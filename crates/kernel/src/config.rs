@@ -85,6 +85,21 @@ pub struct AuthConfig {
     /// Days after which a password expires and must be reset; 0 never (等保 deployments
     /// usually set 90).
     pub password_max_age_days: i64,
+    /// Who must log in with a second factor (TOTP, RFC 6238): `admins` (default: users holding
+    /// the 系统管理员 role), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
+    pub two_factor: TwoFactorPolicy,
+}
+
+/// `auth.two_factor`: whom the second factor is required of.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TwoFactorPolicy {
+    /// Users holding the Admin role.
+    #[default]
+    Admins,
+    /// Every staff member (not residents).
+    All,
+    Off,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -94,6 +109,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("idle_minutes", &self.idle_minutes)
             .field("max_login_failures", &self.max_login_failures)
             .field("lockout_minutes", &self.lockout_minutes)
+            .field("two_factor", &self.two_factor)
             .finish_non_exhaustive()
     }
 }
@@ -173,6 +189,7 @@ impl Default for AuthConfig {
             password_max_age_days: 0,
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
+            two_factor: TwoFactorPolicy::Admins,
         }
     }
 }
@@ -369,6 +386,20 @@ mod tests {
         assert_eq!(c.server.body_limit_kb, 10);
         assert_eq!(c.city.name, "B市");
         assert_eq!(c.auth.session_hours, 12);
+    }
+
+    #[test]
+    fn two_factor_policy_from_file_and_environment() {
+        assert_eq!(Config::default().auth.two_factor, TwoFactorPolicy::Admins);
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("y.toml");
+        std::fs::write(&f, "[auth]\ntwo_factor = \"all\"\n").unwrap();
+        let c = Config::load_from(Some(&f), env(&[])).unwrap();
+        assert_eq!(c.auth.two_factor, TwoFactorPolicy::All);
+        let c = Config::load_from(Some(&f), env(&[("YIWANG_AUTH__TWO_FACTOR", "off")])).unwrap();
+        assert_eq!(c.auth.two_factor, TwoFactorPolicy::Off);
+        std::fs::write(&f, "[auth]\ntwo_factor = \"sometimes\"\n").unwrap();
+        assert!(Config::load_from(Some(&f), env(&[])).is_err());
     }
 
     #[test]

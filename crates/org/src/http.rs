@@ -21,7 +21,10 @@ use webcore::{
 };
 
 fn svc(ctx: &AppCtx) -> OrgService {
+    // The TOTP secrets are sealed under the deployment's one master key (`licenses.master_key`,
+    // which also seals the 电子证照 and OIDC signing keys): the only key the configuration holds.
     OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
+        .with_master_key(&ctx.config.licenses.master_key)
 }
 
 pub fn nav() -> Vec<NavItem> {
@@ -49,6 +52,12 @@ pub fn nav() -> Vec<NavItem> {
             section: "我的",
             label: "登录会话",
             href: "/account/sessions",
+            roles: &Role::STAFF,
+        },
+        NavItem {
+            section: "我的",
+            label: "双因素认证",
+            href: "/account/two-factor",
             roles: &Role::STAFF,
         },
         NavItem {
@@ -91,6 +100,11 @@ pub fn routes() -> Router<AppCtx> {
             axum::routing::delete(api_revoke_token),
         )
         .route("/login", get(login_page).post(login_submit))
+        .route("/login/two-factor", post(login_second_submit))
+        .route(
+            "/account/two-factor",
+            get(two_factor_page).post(two_factor_submit),
+        )
         .route("/logout", post(logout_submit))
         .route("/admin/regions", get(regions_page).post(regions_submit))
         .route(
@@ -130,6 +144,12 @@ pub struct OrgApi;
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
+    /// The 6-digit code of the authenticator app, for users who enrolled a second factor.
+    #[serde(default)]
+    pub totp: Option<String>,
+    /// Instead of `totp`: one of the user's one-time recovery codes (spent by this login).
+    #[serde(default)]
+    pub recovery_code: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -138,6 +158,9 @@ pub struct LoginResponse {
     /// Send this as `X-CSRF-Token` on state-changing calls made with the session cookie.
     pub csrf_token: String,
     pub expires_at: i64,
+    /// The policy requires a second factor this user has not enrolled: until they enrol at
+    /// `/account/two-factor` (in a browser) every API call with this session is refused (403).
+    pub two_factor_enrolment_required: bool,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -170,9 +193,11 @@ impl From<&Actor> for Me {
     }
 }
 
-/// Logs in with a password and sets the session cookie.
+/// Logs in with a password (and, for a user with two-factor login, `totp` or `recovery_code`)
+/// and sets the session cookie. A missing or wrong second factor is a 422 naming the field.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = webcore::error::Problem), (status = 429, body = webcore::error::Problem)))]
+    responses((status = 200, body = LoginResponse), (status = 401, body = webcore::error::Problem),
+              (status = 422, body = webcore::error::Problem), (status = 429, body = webcore::error::Problem)))]
 async fn api_login(
     State(ctx): State<AppCtx>,
     ClientIp(ip): ClientIp,
@@ -183,8 +208,14 @@ async fn api_login(
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
+    let factor = match (req.totp.as_deref(), req.recovery_code.as_deref()) {
+        (_, Some(r)) if !r.trim().is_empty() => crate::service::SecondFactor::Recovery(r),
+        (Some(t), _) => crate::service::SecondFactor::Totp(t),
+        (None, Some(r)) => crate::service::SecondFactor::Recovery(r),
+        (None, None) => crate::service::SecondFactor::None,
+    };
     let s = svc(&ctx)
-        .login(&req.username, &req.password, &ip, ua)
+        .login_with(&req.username, &req.password, factor, &ip, ua)
         .await?;
     let cookie = session_cookie(
         &s.token,
@@ -195,6 +226,7 @@ async fn api_login(
         me: Me::from(&s.actor),
         csrf_token: s.csrf,
         expires_at: s.expires_at,
+        two_factor_enrolment_required: s.enrol_only,
     };
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
@@ -531,16 +563,12 @@ async fn login_submit(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     match svc(&ctx)
-        .login(form.get("username"), form.get("password"), &ip, ua)
+        .login_start(form.get("username"), form.get("password"), &ip, ua)
         .await
     {
-        Ok(s) => {
-            let cookie = session_cookie(
-                &s.token,
-                ctx.config.auth.session_hours * 3600,
-                is_https(&headers, &ctx.config),
-            );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
+        Ok(crate::service::LoginStep::Session(s)) => signed_in(&ctx, &headers, *s, &next),
+        Ok(crate::service::LoginStep::SecondFactor { challenge }) => {
+            second_step_form(&ctx, &challenge, &expected, &next, &[]).into_response()
         }
         Err(e) => {
             let status = webcore::error::status_of(&e);
@@ -552,6 +580,105 @@ async fn login_submit(
                 form.get("username"),
                 Some(&e.detail()),
             )
+        }
+    }
+}
+
+/// The session cookie of a finished login, and on to where the user was going (or to the
+/// enrolment page, when that is all the session may reach).
+fn signed_in(
+    ctx: &AppCtx,
+    headers: &HeaderMap,
+    s: crate::service::NewSession,
+    next: &str,
+) -> Response {
+    let cookie = session_cookie(
+        &s.token,
+        ctx.config.auth.session_hours * 3600,
+        is_https(headers, &ctx.config),
+    );
+    let to = if s.enrol_only {
+        "/account/two-factor"
+    } else {
+        next
+    };
+    ([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response()
+}
+
+/// The login's second step: the authenticator's code, or a recovery code.
+fn second_step_form(
+    ctx: &AppCtx,
+    challenge: &str,
+    csrf: &str,
+    next: &str,
+    errors: &[kernel::FieldError],
+) -> Markup {
+    let recovery_error = errors.iter().any(|e| e.field == "recovery_code");
+    layout::public_page(
+        &ctx.config.city.bureau,
+        "双因素认证",
+        html! {
+            h1 { "双因素认证" }
+            p.muted { "密码正确。请打开手机上的认证器应用，输入“一网”账号当前显示的 6 位动态验证码。" }
+            (layout::error_summary(errors))
+            form #second-step method="post" action="/login/two-factor" {
+                input type="hidden" name=(webcore::CSRF_FIELD) value=(csrf);
+                input type="hidden" name="challenge" value=(challenge);
+                input type="hidden" name="next" value=(next);
+                (text_field("动态验证码", "totp", "", errors,
+                    r#"inputmode="numeric" autocomplete="one-time-code" maxlength="7" pattern="[0-9 ]*" autofocus"#))
+                details #use-recovery open[recovery_error] style="margin:.2em 0 1.2em" {
+                    summary { "手机不在身边？使用恢复码" }
+                    (text_field("恢复码", "recovery_code", "", errors,
+                        r#"autocomplete="off" maxlength="11" placeholder="形如 abcde-fghjk""#))
+                    p.muted { "每个恢复码只能使用一次。填写了恢复码时，以恢复码登录。" }
+                }
+                button type="submit" { "验证并登录" }
+            }
+            p { a href="/login" { "返回重新登录" } }
+        },
+    )
+}
+
+async fn login_second_submit(
+    State(ctx): State<AppCtx>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let next = safe_next(Some(form.get("next")));
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || form.get(webcore::CSRF_FIELD) != expected {
+        return login_answer(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            "",
+            Some("登录表单已过期或来源不明，请重新输入用户名和密码"),
+        );
+    }
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let recovery = form.get("recovery_code");
+    let factor = if recovery.trim().is_empty() {
+        crate::service::SecondFactor::Totp(form.get("totp"))
+    } else {
+        crate::service::SecondFactor::Recovery(recovery)
+    };
+    let challenge = form.get("challenge");
+    match svc(&ctx).login_finish(challenge, factor, &ip, ua).await {
+        Ok(s) => signed_in(&ctx, &headers, s, &next),
+        Err(Error::Validation(f)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            second_step_form(&ctx, challenge, &expected, &next, &f),
+        )
+            .into_response(),
+        Err(e) => {
+            let status = webcore::error::status_of(&e);
+            login_answer(&ctx, &headers, status, &next, "", Some(&e.detail()))
         }
     }
 }
@@ -1175,6 +1302,7 @@ async fn render_user(
         )
         .await?;
     let selected: Vec<&str> = u.roles.iter().map(|r| r.code()).collect();
+    let two_factor = s.user_two_factor_enabled(&p.actor, id).await?;
     Ok(page(
         p,
         &format!("用户：{}", u.display_name),
@@ -1225,6 +1353,19 @@ async fn render_user(
                     button.danger type="submit" { "重置密码" }
                 }
             }
+            div.card #user-two-factor {
+                h2 { "双因素认证" }
+                @if two_factor {
+                    p { span.tag { "已启用" } " 用户丢失手机时，可在此重置：其已登录的会话将结束，之后凭密码登录并重新绑定。" }
+                    form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的双因素认证？" {
+                        (csrf_input(p))
+                        input type="hidden" name="action" value="two_factor_reset";
+                        button.danger type="submit" { "重置双因素认证" }
+                    }
+                } @else {
+                    p { span.tag.off { "未启用" } }
+                }
+            }
         },
     ))
 }
@@ -1239,7 +1380,9 @@ async fn user_submit(
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let s = svc(&ctx);
     let result = async {
-        if form.get("action") == "password" {
+        if form.get("action") == "two_factor_reset" {
+            s.reset_two_factor(&p.actor, id).await?;
+        } else if form.get("action") == "password" {
             s.set_password(
                 &p.actor,
                 id,
@@ -1439,6 +1582,156 @@ async fn tokens_submit(
         Err(Error::Validation(f)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render_tokens(&ctx, &p, &f, None).await?,
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------- two-factor login ----------
+
+async fn two_factor_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
+    render_two_factor(&ctx, &p, &[], None, None).await
+}
+
+async fn render_two_factor(
+    ctx: &AppCtx,
+    p: &PageCtx,
+    errors: &[kernel::FieldError],
+    recovery_codes: Option<&[String]>,
+    flash: Option<&str>,
+) -> Result<Markup, PageError> {
+    let s = svc(ctx);
+    let st = s.two_factor_status(&p.actor).await?;
+    let field = |name: &str, label: &str, id: &str, attrs: &str| {
+        let bad = errors.iter().any(|e| e.field == name);
+        html! {
+            div.field {
+                label for=(id) { (label) }
+                @if name == "password" {
+                    input #(id) type="password" name=(name) autocomplete="current-password"
+                        aria-invalid=[bad.then_some("true")];
+                } @else {
+                    input #(id) type="text" name=(name) inputmode="numeric" autocomplete="one-time-code"
+                        maxlength="7" aria-invalid=[bad.then_some("true")] placeholder=(attrs);
+                }
+                (field_error(errors, name))
+            }
+        }
+    };
+    let enrolment = if !st.enabled && st.available && recovery_codes.is_none() {
+        Some(s.begin_enrolment(&p.actor).await?)
+    } else {
+        None
+    };
+    Ok(page(
+        p,
+        "双因素认证",
+        html! {
+            @if let Some(f) = flash { (notice(f)) }
+            (layout::error_summary(errors))
+            @if let Some(codes) = recovery_codes {
+                div.card #recovery {
+                    h2 { "恢复码" }
+                    (notice("双因素认证已启用。以下 10 个恢复码只显示这一次，请立即抄写或打印，妥善保存。"))
+                    p.muted { "手机丢失或无法使用认证器时，可在登录的第二步用一个恢复码代替动态验证码；每个恢复码只能使用一次。" }
+                    ol #recovery-codes {
+                        @for c in codes { li { code { (c) } } }
+                    }
+                    p { a href="/" { "已保存，继续使用系统" } }
+                }
+            } @else if st.enabled {
+                div.card {
+                    h2 { "当前状态" }
+                    p #two-factor-status { span.tag { "已启用" } " 登录时需要输入认证器应用中的动态验证码。剩余可用恢复码 " strong { (st.recovery_codes_left) } " 个。" }
+                }
+                div.card {
+                    h2 { "重新生成恢复码" }
+                    p.muted { "生成后，原有的恢复码全部失效。" }
+                    form #regenerate method="post" action="/account/two-factor" {
+                        (csrf_input(p))
+                        input type="hidden" name="action" value="regenerate";
+                        (field("code", "动态验证码", "regenerate-code", "6 位数字"))
+                        button type="submit" { "重新生成" }
+                    }
+                }
+                div.card {
+                    h2 { "停用双因素认证" }
+                    p.muted {
+                        "输入当前的动态验证码，或输入登录密码。"
+                        @if st.required { "按本系统安全策略，您的账号须使用双因素认证：停用后须立即重新绑定才能继续使用系统（例如更换手机时）。" }
+                    }
+                    form #disable method="post" action="/account/two-factor" data-confirm="确定停用双因素认证？" {
+                        (csrf_input(p))
+                        input type="hidden" name="action" value="disable";
+                        div.row {
+                            (field("code", "动态验证码", "disable-code", "6 位数字"))
+                            (field("password", "或登录密码", "disable-password", ""))
+                        }
+                        button.danger type="submit" { "停用" }
+                    }
+                }
+            } @else if !st.available {
+                (alert("系统未配置主密钥（licenses.master_key），暂时无法启用双因素认证，请联系系统管理员。"))
+            } @else if let Some(e) = &enrolment {
+                @if st.required {
+                    div.alert role="alert" #enrol-required { "按本系统安全策略，您的账号须启用双因素认证后才能使用其他功能。" }
+                }
+                div.card #enrol {
+                    h2 { "绑定认证器" }
+                    ol {
+                        li { "在手机上安装支持基于时间的动态验证码的认证器应用。" }
+                        li { "在应用中选择“扫描二维码”，扫描下方二维码；无法扫描时，选择“手动输入密钥”，输入二维码旁的密钥（账号填写您的用户名，类型选“基于时间”）。" }
+                        li { "输入应用中“一网”账号当前显示的 6 位数字，完成绑定。" }
+                    }
+                    div style="display:flex;flex-wrap:wrap;gap:1.5em 2.5em;align-items:flex-start" {
+                        div.qr #totp-qr aria-label="绑定用二维码" { (maud::PreEscaped(&e.qr_svg)) }
+                        div style="flex:1;min-width:16em" {
+                            p { "密钥：" code #totp-secret { (crate::totp::grouped(&e.secret)) } }
+                            p.muted { "在手机浏览器中打开本页时，可 " a #totp-uri href=(e.uri) { "直接在认证器应用中添加" } "。" }
+                            form #enrol-form method="post" action="/account/two-factor" {
+                                (csrf_input(p))
+                                input type="hidden" name="action" value="enable";
+                                (field("code", "动态验证码", "enrol-code", "6 位数字"))
+                                button type="submit" { "验证并启用" }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn two_factor_submit(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    form: FormData,
+) -> Result<Response, PageError> {
+    p.check_csrf(form.get(webcore::CSRF_FIELD))?;
+    let s = svc(&ctx);
+    let result = match form.get("action") {
+        "enable" => s
+            .confirm_enrolment(&p.actor, form.get("code"))
+            .await
+            .map(|codes| (Some(codes), None)),
+        "regenerate" => s
+            .regenerate_recovery_codes(&p.actor, form.get("code"))
+            .await
+            .map(|codes| (Some(codes), None)),
+        "disable" => s
+            .disable_two_factor(&p.actor, Some(form.get("code")), Some(form.get("password")))
+            .await
+            .map(|()| (None, Some("双因素认证已停用。"))),
+        _ => Err(Error::field("action", "invalid_enum", "未知的操作")),
+    };
+    match result {
+        Ok((codes, flash)) => Ok(render_two_factor(&ctx, &p, &[], codes.as_deref(), flash)
+            .await?
+            .into_response()),
+        Err(Error::Validation(f)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render_two_factor(&ctx, &p, &f, None, None).await?,
         )
             .into_response()),
         Err(e) => Err(e.into()),

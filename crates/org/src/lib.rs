@@ -10,6 +10,8 @@ pub mod http;
 pub mod password;
 pub mod service;
 mod store;
+pub mod totp;
+pub mod two_factor;
 
 pub use domain::*;
 pub use service::OrgService;
@@ -21,6 +23,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("org", 2, "0002_password_history"),
         kernel::migration!("org", 3, "0003_user_id_card_index"),
         kernel::migration!("org", 4, "0004_sessions_seen"),
+        kernel::migration!("org", 5, "0005_two_factor"),
     ]
 }
 
@@ -50,6 +53,12 @@ pub fn module() -> webcore::Module {
             ("lockout", "账号锁定"),
             ("change_password", "修改密码"),
             ("rename", "重命名"),
+            ("two_factor_enable", "启用双因素认证"),
+            ("two_factor_disable", "停用双因素认证"),
+            ("two_factor_failed", "动态验证码错误"),
+            ("two_factor_reset", "重置双因素认证"),
+            ("recovery_code_used", "使用恢复码登录"),
+            ("recovery_codes_regenerate", "重新生成恢复码"),
         ])
         .migrations(own_migrations())
         .routes(http::routes())

@@ -18,8 +18,10 @@ use sm3::{Digest, Sm3};
 
 #[derive(Clone, Debug)]
 pub struct OrgService {
-    db: Db,
-    auth: AuthConfig,
+    pub(crate) db: Db,
+    pub(crate) auth: AuthConfig,
+    /// Seals the users' TOTP secrets at rest (`with_master_key`); without it nobody can enrol.
+    pub(crate) seal: Option<std::sync::Arc<crate::totp::SealKey>>,
 }
 
 /// A new login session: the cookie value (shown once, stored only hashed) and its CSRF token.
@@ -29,6 +31,9 @@ pub struct NewSession {
     pub csrf: String,
     pub expires_at: i64,
     pub actor: Actor,
+    /// The policy requires a second factor the user has not enrolled: the session reaches
+    /// only the enrolment page (`/account/two-factor`).
+    pub enrol_only: bool,
 }
 
 /// What a session cookie resolves to.
@@ -52,6 +57,8 @@ pub struct SessionInfo {
     pub csrf: String,
     /// When the user logged in (the `auth_time` single sign-on tells the other systems).
     pub started_at: i64,
+    /// The session reaches only the two-factor enrolment ([`OrgService::allowed_while_enrolling`]).
+    pub enrol_only: bool,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -71,13 +78,31 @@ pub struct DepartmentQuery {
     pub q: Option<String>,
 }
 
-pub(crate) fn random_token(bytes: usize) -> String {
+/// The second step of a login, where the password alone does not do.
+pub enum SecondFactor<'a> {
+    None,
+    /// The six digits of the authenticator app.
+    Totp(&'a str),
+    /// One of the one-time recovery codes.
+    Recovery(&'a str),
+}
+
+/// What a correct password leads to on the login page.
+pub enum LoginStep {
+    Session(Box<NewSession>),
+    /// The user has a second factor: ask for it, carrying this token (shown once, stored hashed).
+    SecondFactor {
+        challenge: String,
+    },
+}
+
+pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut b);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
-fn sm3_hex(s: &str) -> String {
+pub(crate) fn sm3_hex(s: &str) -> String {
     hex::encode(Sm3::digest(s.as_bytes()))
 }
 
@@ -98,14 +123,25 @@ kernel::permission!(
 
 impl OrgService {
     pub fn new(db: Db, auth: AuthConfig) -> Self {
-        OrgService { db, auth }
+        OrgService {
+            db,
+            auth,
+            seal: None,
+        }
+    }
+
+    /// With the deployment's master key (`licenses.master_key`, 32 hex), which seals the TOTP
+    /// secrets; an empty or malformed one leaves two-factor enrolment unavailable.
+    pub fn with_master_key(mut self, hex: &str) -> Self {
+        self.seal = crate::totp::SealKey::from_hex(hex).map(std::sync::Arc::new);
+        self
     }
 
     pub fn db(&self) -> &Db {
         &self.db
     }
 
-    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
+    pub(crate) async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
         Ok(self.db.pool().acquire().await?)
     }
 
@@ -474,7 +510,7 @@ impl OrgService {
         ))
     }
 
-    async fn user_in_scope(
+    pub(crate) async fn user_in_scope(
         &self,
         c: &mut sqlx::AnyConnection,
         actor: &Actor,
@@ -740,23 +776,20 @@ impl OrgService {
         })
     }
 
-    /// Checks a password login, with lockout after repeated failures. Returns a brand-new
-    /// session (a new id at every login, so a planted id is useless).
-    pub async fn login(
+    /// The lockout: too many failures (passwords or second factors) for this account from this
+    /// address, or from this address at all, within `lockout_minutes`.
+    pub(crate) async fn check_not_locked(
         &self,
+        c: &mut sqlx::AnyConnection,
         username: &str,
-        pw: &str,
         ip: &str,
-        user_agent: &str,
-    ) -> Result<NewSession> {
-        let username = username.trim().to_lowercase();
-        let now = self.db.now();
+        now: i64,
+    ) -> Result<i64> {
         let window = self.auth.lockout_minutes * 60_000;
-        let mut conn = self.conn().await?;
         // Locked per account *and* address: failures from elsewhere cannot lock someone out;
         // an address guessing at many accounts is stopped by its own count.
         let (by_user_here, by_ip, oldest) =
-            store::failures_since(&mut conn, &username, ip, now - window).await?;
+            store::failures_since(c, username, ip, now - window).await?;
         if by_user_here >= self.auth.max_login_failures || by_ip >= self.auth.max_login_failures * 4
         {
             let wait_ms = oldest
@@ -769,6 +802,48 @@ impl OrgService {
                 retry_after_secs: (wait_ms / 1000) as u64,
             });
         }
+        Ok(by_user_here)
+    }
+
+    /// One failure counted towards the lockout, in the caller's transaction, with the lockout
+    /// alert when it is the one that locks.
+    pub(crate) async fn count_failure(
+        &self,
+        tx: &mut kernel::db::Tx,
+        username: &str,
+        ip: &str,
+        now: i64,
+        by_user_here: i64,
+    ) -> Result<()> {
+        store::record_failure(tx, username, ip, now).await?;
+        if by_user_here + 1 == self.auth.max_login_failures {
+            // The alert for the security administrators: an account locked from an address.
+            audit::record(
+                tx,
+                now,
+                &audit::AuditActor::system(),
+                "session",
+                username,
+                "lockout",
+                json!({"ip": ip, "minutes": self.auth.lockout_minutes}),
+            )
+            .await?;
+            tracing::warn!(%username, %ip, "account locked after repeated login failures");
+        }
+        Ok(())
+    }
+
+    /// Checks a password, with lockout after repeated failures; the user when it is right.
+    async fn check_password(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+    ) -> Result<store::UserRecord> {
+        let username = username.trim().to_lowercase();
+        let now = self.db.now();
+        let mut conn = self.conn().await?;
+        let by_user_here = self.check_not_locked(&mut conn, &username, ip, now).await?;
         let rec = store::user_by_username(&mut conn, &username).await?;
         drop(conn);
         let ok = match &rec {
@@ -780,7 +855,6 @@ impl OrgService {
         };
         let mut tx = self.db.begin().await?;
         let Some(rec) = rec.filter(|_| ok) else {
-            store::record_failure(&mut tx, &username, ip, now).await?;
             audit::record(
                 &mut tx,
                 now,
@@ -791,20 +865,8 @@ impl OrgService {
                 json!({"ip": ip}),
             )
             .await?;
-            if by_user_here + 1 == self.auth.max_login_failures {
-                // The alert for the security administrators: an account locked from an address.
-                audit::record(
-                    &mut tx,
-                    now,
-                    &audit::AuditActor::system(),
-                    "session",
-                    &username,
-                    "lockout",
-                    json!({"ip": ip, "minutes": self.auth.lockout_minutes}),
-                )
+            self.count_failure(&mut tx, &username, ip, now, by_user_here)
                 .await?;
-                tracing::warn!(%username, %ip, "account locked after repeated login failures");
-            }
             tx.commit().await?;
             return Err(Error::Unauthorized("用户名或密码错误，或账号已停用".into()));
         };
@@ -818,6 +880,117 @@ impl OrgService {
                 )));
             }
         }
+        tx.commit().await?;
+        Ok(rec)
+    }
+
+    /// Checks a password login, with lockout after repeated failures. Returns a brand-new
+    /// session (a new id at every login, so a planted id is useless). A user with a second
+    /// factor is refused here (field `totp`): use [`Self::login_with`] or [`Self::login_start`].
+    pub async fn login(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<NewSession> {
+        self.login_with(username, pw, SecondFactor::None, ip, user_agent)
+            .await
+    }
+
+    /// A login in one call (the JSON API): the password and, for a user who has enrolled a
+    /// second factor, its code or a recovery code.
+    pub async fn login_with(
+        &self,
+        username: &str,
+        pw: &str,
+        factor: SecondFactor<'_>,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<NewSession> {
+        let rec = self.check_password(username, pw, ip).await?;
+        if self.two_factor_enabled(rec.user.id).await? {
+            if matches!(factor, SecondFactor::None) {
+                return Err(Error::field(
+                    "totp",
+                    "two_factor_required",
+                    "该账号已启用双因素认证：请同时提供认证器应用中的 6 位动态验证码（totp），或一个恢复码（recovery_code）",
+                ));
+            }
+            self.check_second_factor(&rec, factor, ip).await?;
+        }
+        self.open_session(&rec, ip, user_agent).await
+    }
+
+    /// The login page's first step: the password. A user with a second factor is asked for it
+    /// next (within five minutes, by the challenge token).
+    pub async fn login_start(
+        &self,
+        username: &str,
+        pw: &str,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<LoginStep> {
+        let rec = self.check_password(username, pw, ip).await?;
+        if !self.two_factor_enabled(rec.user.id).await? {
+            return Ok(LoginStep::Session(Box::new(
+                self.open_session(&rec, ip, user_agent).await?,
+            )));
+        }
+        let challenge = random_token(24);
+        let now = self.db.now();
+        let mut tx = self.db.begin().await?;
+        store::insert_challenge(
+            &mut tx,
+            &sm3_hex(&challenge),
+            rec.user.id,
+            now,
+            now + 5 * 60_000,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(LoginStep::SecondFactor { challenge })
+    }
+
+    /// The login page's second step: the code (or a recovery code) for a challenge.
+    pub async fn login_finish(
+        &self,
+        challenge: &str,
+        factor: SecondFactor<'_>,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<NewSession> {
+        let now = self.db.now();
+        let hash = sm3_hex(challenge);
+        let mut c = self.conn().await?;
+        let rec = match store::challenge_user(&mut c, &hash, now).await? {
+            Some(uid) => store::user_by_id(&mut c, uid).await?,
+            None => None,
+        };
+        drop(c);
+        let Some(rec) = rec.filter(|r| r.user.active) else {
+            return Err(Error::Unauthorized(
+                "登录已超时，请重新输入用户名和密码".into(),
+            ));
+        };
+        self.check_second_factor(&rec, factor, ip).await?;
+        let mut tx = self.db.begin().await?;
+        store::delete_challenge(&mut tx, &hash, now).await?;
+        tx.commit().await?;
+        self.open_session(&rec, ip, user_agent).await
+    }
+
+    /// A new session for a user whose proofs were accepted.
+    async fn open_session(
+        &self,
+        rec: &store::UserRecord,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<NewSession> {
+        let now = self.db.now();
+        let enrol_only =
+            self.policy_requires(&rec.user.roles) && !self.two_factor_enabled(rec.user.id).await?;
+        let mut tx = self.db.begin().await?;
         let token = random_token(32);
         let csrf = random_token(24);
         let expires_at = now + self.auth.session_hours * 3_600_000;
@@ -831,9 +1004,10 @@ impl OrgService {
             expires_at,
             ip,
             &ua,
+            enrol_only,
         )
         .await?;
-        store::clear_failures(&mut tx, &username).await?;
+        store::clear_failures(&mut tx, &rec.user.username).await?;
         // The password was the proof; the system records the login.
         let system = Actor::system();
         store::record_login(
@@ -844,7 +1018,7 @@ impl OrgService {
             ip,
         )
         .await?;
-        let actor = self.actor_for(&mut tx, &rec, Via::Session).await?;
+        let actor = self.actor_for(&mut tx, rec, Via::Session).await?;
         audit::record(
             &mut tx,
             now,
@@ -852,7 +1026,7 @@ impl OrgService {
             "session",
             rec.user.id,
             "login",
-            json!({"ip": ip}),
+            json!({"ip": ip, "enrol_only": enrol_only}),
         )
         .await?;
         tx.commit().await?;
@@ -861,6 +1035,7 @@ impl OrgService {
             csrf,
             expires_at,
             actor,
+            enrol_only,
         })
     }
 
@@ -908,6 +1083,7 @@ impl OrgService {
             actor,
             csrf: s.csrf,
             started_at: s.created_at,
+            enrol_only: s.enrol_only,
         }))
     }
 

@@ -501,6 +501,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub expires_at: i64,
     pub last_seen_at: i64,
+    /// Reaches only the two-factor enrolment (the policy requires a factor not yet enrolled).
+    pub enrol_only: bool,
 }
 
 pub async fn insert_session(
@@ -512,10 +514,11 @@ pub async fn insert_session(
     expires_at: i64,
     ip: &str,
     ua: &str,
+    enrol_only: bool,
 ) -> Result<()> {
     sqlx::query(
-        "INSERT INTO org_sessions (id_hash, user_id, csrf, created_at, expires_at, last_seen_at, ip, user_agent)
-         VALUES ($1, $2, $3, $4, $5, $4, $6, $7)",
+        "INSERT INTO org_sessions (id_hash, user_id, csrf, created_at, expires_at, last_seen_at, ip, user_agent, enrol_only)
+         VALUES ($1, $2, $3, $4, $5, $4, $6, $7, $8)",
     )
     .bind(id_hash)
     .bind(user_id)
@@ -524,6 +527,7 @@ pub async fn insert_session(
     .bind(expires_at)
     .bind(ip)
     .bind(ua)
+    .bind(enrol_only as i64)
     .execute(c)
     .await?;
     Ok(())
@@ -535,7 +539,7 @@ pub async fn session_user(
     id_hash: &str,
 ) -> Result<Option<(SessionRow, UserRecord)>> {
     let r = sqlx::query(&format!(
-        "SELECT s.csrf, s.created_at AS session_created_at, s.expires_at, s.last_seen_at, {USER_COLS}
+        "SELECT s.csrf, s.created_at AS session_created_at, s.expires_at, s.last_seen_at, s.enrol_only, {USER_COLS}
          FROM {USER_FROM} JOIN org_sessions s ON s.user_id = u.id WHERE s.id_hash = $1"
     ))
     .bind(id_hash)
@@ -549,6 +553,7 @@ pub async fn session_user(
             created_at: r.get("session_created_at"),
             expires_at: r.get("expires_at"),
             last_seen_at: r.get("last_seen_at"),
+            enrol_only: flag(r.get("enrol_only")),
         },
         rec,
     )))
@@ -944,4 +949,199 @@ pub async fn active_user_by_id_card(c: &mut AnyConnection, id_card: &str) -> Res
     .bind(id_card.trim().to_uppercase())
     .fetch_optional(c)
     .await?)
+}
+
+// Two-factor login
+
+pub struct TwoFactorRow {
+    pub secret_sealed: String,
+    pub enabled_at: Option<i64>,
+    pub last_step: i64,
+}
+
+pub async fn two_factor(c: &mut AnyConnection, user_id: i64) -> Result<Option<TwoFactorRow>> {
+    let r = sqlx::query(
+        "SELECT secret_sealed, enabled_at, last_step FROM org_two_factor WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(c)
+    .await?;
+    Ok(r.map(|r| TwoFactorRow {
+        secret_sealed: r.get("secret_sealed"),
+        enabled_at: r.get("enabled_at"),
+        last_step: r.get("last_step"),
+    }))
+}
+
+/// Starts (or restarts) an enrolment: a new sealed secret, not yet enabled.
+pub async fn put_pending_two_factor(
+    c: &mut AnyConnection,
+    user_id: i64,
+    sealed: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM org_two_factor WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO org_two_factor (user_id, secret_sealed, created_at, enabled_at, last_step)
+         VALUES ($1, $2, $3, NULL, 0)",
+    )
+    .bind(user_id)
+    .bind(sealed)
+    .bind(now)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+pub async fn enable_two_factor(
+    c: &mut AnyConnection,
+    user_id: i64,
+    step: i64,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE org_two_factor SET enabled_at = $2, last_step = $3 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(now)
+        .bind(step)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+/// Takes a time step as used, only when it is later than the last one used (compare-and-set:
+/// two requests racing with one code cannot both win). `false` when it was already used.
+pub async fn use_step(c: &mut AnyConnection, user_id: i64, step: i64) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE org_two_factor SET last_step = $2 WHERE user_id = $1 AND last_step < $2",
+    )
+    .bind(user_id)
+    .bind(step)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+/// Removes a user's second factor and recovery codes; `true` when there was one.
+pub async fn delete_two_factor(c: &mut AnyConnection, user_id: i64) -> Result<bool> {
+    sqlx::query("DELETE FROM org_recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(sqlx::query("DELETE FROM org_two_factor WHERE user_id = $1")
+        .bind(user_id)
+        .execute(c)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+/// Replaces a user's recovery codes (their SM3 hashes).
+pub async fn replace_recovery_codes(
+    c: &mut AnyConnection,
+    user_id: i64,
+    hashes: &[String],
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM org_recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    for h in hashes {
+        sqlx::query(
+            "INSERT INTO org_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(h)
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Spends an unused recovery code; `false` when there is none with this hash.
+pub async fn spend_recovery_code(
+    c: &mut AnyConnection,
+    user_id: i64,
+    hash: &str,
+    now: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE org_recovery_codes SET used_at = $3
+         WHERE user_id = $1 AND code_hash = $2 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .bind(now)
+    .execute(c)
+    .await?
+    .rows_affected()
+        == 1)
+}
+
+pub async fn recovery_codes_left(c: &mut AnyConnection, user_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM org_recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(c)
+    .await?)
+}
+
+/// Lifts (or sets) the enrolment-only restriction on all of a user's sessions.
+pub async fn set_sessions_enrol_only(
+    c: &mut AnyConnection,
+    user_id: i64,
+    enrol_only: bool,
+) -> Result<()> {
+    sqlx::query("UPDATE org_sessions SET enrol_only = $2 WHERE user_id = $1")
+        .bind(user_id)
+        .bind(enrol_only as i64)
+        .execute(c)
+        .await?;
+    Ok(())
+}
+
+pub async fn insert_challenge(
+    c: &mut AnyConnection,
+    id_hash: &str,
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_login_challenges (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(id_hash)
+    .bind(user_id)
+    .bind(now)
+    .bind(expires_at)
+    .execute(c)
+    .await?;
+    Ok(())
+}
+
+/// The user of a live login challenge.
+pub async fn challenge_user(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT user_id FROM org_login_challenges WHERE id_hash = $1 AND expires_at > $2",
+    )
+    .bind(id_hash)
+    .bind(now)
+    .fetch_optional(c)
+    .await?)
+}
+
+/// Removes a challenge, and any that have expired.
+pub async fn delete_challenge(c: &mut AnyConnection, id_hash: &str, now: i64) -> Result<()> {
+    sqlx::query("DELETE FROM org_login_challenges WHERE id_hash = $1 OR expires_at <= $2")
+        .bind(id_hash)
+        .bind(now)
+        .execute(c)
+        .await?;
+    Ok(())
 }

@@ -40,6 +40,18 @@ pub async fn authenticate(State(ctx): State<AppCtx>, mut req: Request, next: Nex
         cookie(req.headers(), webcore::SESSION_COOKIE).filter(|t| !t.is_empty())
     {
         match org.resolve_session(&token).await {
+            Ok(Some(info))
+                if info.enrol_only
+                    && !org::OrgService::allowed_while_enrolling(req.uri().path()) =>
+            {
+                // The policy requires a second factor this user has not enrolled yet: the
+                // session reaches the enrolment page and nothing else.
+                return if req.uri().path().starts_with("/api/") {
+                    ApiError(Error::forbidden(org::OrgService::ENROL_FIRST)).into_response()
+                } else {
+                    axum::response::Redirect::to("/account/two-factor").into_response()
+                };
+            }
             Ok(Some(info)) => {
                 req.extensions_mut().insert(Authenticated {
                     actor: info.actor,

@@ -20,7 +20,11 @@ async fn login(b: &Browser, url: &str, user: &str, pw: &str) {
 
 async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     let backend = db.backend().name();
-    let w = world(db).await;
+    // A master key, so that the new user can enrol a second factor (voluntary under this
+    // server's policy, `off`).
+    let mut cfg = config();
+    cfg.licenses.master_key = "00112233445566778899aabbccddeeff".into();
+    let w = world_with(db, cfg).await;
     let Some(mut b) = Browser::start(&format!("foundation-{backend}")).await else {
         return;
     };
@@ -175,6 +179,49 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
     // Admin pages refuse a handler.
     b.goto(&format!("{}/admin/users", w.url)).await;
     assert!(b.body_text().await.contains("没有权限"));
+
+    // Two-factor login: enrol by the page (the code from the secret the page shows), then the
+    // login's second step with the next code, then with a recovery code.
+    b.goto(&format!("{}/account/two-factor", w.url)).await;
+    let secret = org::totp::base32_decode(&b.text("#totp-secret").await).unwrap();
+    assert_eq!(secret.len(), 20);
+    b.screenshot("two-factor-enrol").await;
+    let step = || org::totp::step_of(w.db.now());
+    b.fill("#enrol-code", "12ab").await;
+    b.click_and_wait("#enrol-form button").await;
+    assert_text_has(&b, "#code-error", "只能是数字").await;
+    b.fill("#enrol-code", &org::totp::code_at_step(&secret, step()))
+        .await;
+    b.click_and_wait("#enrol-form button").await;
+    let codes: Vec<String> = b
+        .text("#recovery-codes")
+        .await
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    b.screenshot("two-factor-recovery-codes").await;
+    b.click_and_wait("header form button").await;
+    login(&b, &w.url, "browser_user", "Newuser#2026").await;
+    assert_text_has(&b, "h1", "双因素认证").await;
+    b.screenshot("two-factor-login-step").await;
+    b.fill("#totp", "12345").await;
+    b.click_and_wait("#second-step button").await;
+    assert_text_has(&b, "#totp-error", "6 位数字").await;
+    b.screenshot("two-factor-login-error").await;
+    // The code used to enrol is spent; the next step's is not.
+    b.fill("#totp", &org::totp::code_at_step(&secret, step() + 1))
+        .await;
+    b.click_and_wait("#second-step button").await;
+    assert_eq!(b.current_path().await, "/");
+    b.click_and_wait("header form button").await;
+    login(&b, &w.url, "browser_user", "Newuser#2026").await;
+    b.click("#use-recovery summary").await;
+    b.fill("#recovery_code", &codes[0]).await;
+    b.click_and_wait("#second-step button").await;
+    assert_eq!(b.current_path().await, "/");
+    b.goto(&format!("{}/account/two-factor", w.url)).await;
+    assert_text_has(&b, "#two-factor-status", "剩余可用恢复码 9 个").await;
 
     // Phone width.
     b.set_size(390, 844).await;

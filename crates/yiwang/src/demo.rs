@@ -96,6 +96,7 @@ pub const USERS: [(&str, Role, Option<usize>); 10] = [
 pub fn print_logins() {
     println!();
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
+    println!("  （演示服务不要求双因素认证；之后用 yiwang serve 提供服务时，按 auth.two_factor 配置，默认要求管理员绑定动态验证码）");
     println!(
         "  {}（市民，持有健康证明、食品小摊贩备案卡等电子证照）",
         crate::demo_licenses::RESIDENT

@@ -312,6 +312,9 @@ async fn run(cli: Cli) -> Result<()> {
             if cfg.licenses.master_key.is_empty() {
                 cfg.licenses.master_key = demo::licenses_master_key(&cfg)?;
             }
+            // The demo's documented accounts log in by password alone; a deployment served with
+            // `yiwang serve` keeps its configured two-factor policy.
+            cfg.auth.two_factor = kernel::config::TwoFactorPolicy::Off;
             let db = demo::create(&cfg, seed).await?;
             if no_serve {
                 println!(

@@ -17,6 +17,9 @@ pub fn config() -> Config {
     c.auth.argon2_memory_kib = 1024;
     c.auth.argon2_iterations = 1;
     c.server.body_limit_kb = 64;
+    // The suites log in as the admin by password alone; the two-factor tests
+    // (`two_factor.rs`, the browser journey) turn the policy on for their own servers.
+    c.auth.two_factor = kernel::config::TwoFactorPolicy::Off;
     c
 }
 
