@@ -19,12 +19,16 @@ pub use service::OpendataService;
 
 /// This module's own migrations.
 pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
-    vec![kernel::migration!("opendata", 1, "0001_opendata")]
+    vec![
+        kernel::migration!("opendata", 1, "0001_opendata"),
+        kernel::migration!("opendata", 2, "0002_demand_notify"),
+    ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = sharing::migrations();
+    m.extend(notify::own_migrations());
     m.extend(own_migrations());
     m
 }
@@ -57,7 +61,7 @@ pub fn nav() -> Vec<webcore::NavItem> {
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("opendata")
-        .depends_on(&["sharing"])
+        .depends_on(&["sharing", "notify"])
         .migrations(own_migrations())
         .routes(ckan::routes())
         .routes(http::routes())

@@ -116,6 +116,10 @@ impl OpendataService {
         OpendataService { db }
     }
 
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
     fn sharing(&self) -> SharingService {
         SharingService::new(self.db.clone())
     }
@@ -440,7 +444,8 @@ impl OpendataService {
 
     // ---- 开放需求 ----
 
-    /// Anyone asks for data not yet open; it reaches the bureau's list of open tasks.
+    /// Anyone asks for data not yet open; it reaches the bureau's list of open tasks and its
+    /// data staff as a notification (`opendata.demand`).
     pub async fn submit_demand(
         &self,
         title: &str,
@@ -461,6 +466,30 @@ impl OpendataService {
             json!({"title": t}),
         )
         .await?;
+        if let Some(bureau) = self.sharing().bureau().await? {
+            let mut m = notify::Message::new("opendata", "opendata.demand");
+            m.subject_id = Some(id);
+            m.inbox = vec![notify::Recipient::Role {
+                role: Role::DataOfficer,
+                dept: Some(bureau),
+            }];
+            m.vars = [
+                ("标题", t.clone()),
+                ("描述", d.chars().take(200).collect::<String>()),
+                (
+                    "提交时间",
+                    kernel::clock::to_china(now)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                ),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
+            notify::Outbox::of(&self.db)
+                .enqueue(&mut tx, &m, now)
+                .await?;
+        }
         tx.commit().await?;
         Ok(Demand {
             id,

@@ -421,6 +421,12 @@ async fn demands_reach_the_bureau_and_figures_count(db: Db) {
         .await
         .unwrap();
     assert!(w.svc.demands(w.city.actor("sc_off")).await.is_err());
+    // The bureau's data officer is told in the inbox; a department's officer is not.
+    let told = inbox(&w, "b_off").await;
+    assert_eq!(told.len(), 1, "{told:?}");
+    assert_eq!(told[0].event, "opendata.demand");
+    assert!(told[0].body.contains("公交实时到站"), "{:?}", told[0]);
+    assert!(inbox(&w, "sc_off").await.is_empty());
     let list = w.svc.demands(w.city.actor("b_off")).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(
@@ -442,4 +448,20 @@ async fn demands_reach_the_bureau_and_figures_count(db: Db) {
     assert_eq!(f.demands, 1);
     assert_eq!(f.by_department[0].name, "市场监管局");
     assert_eq!(f.by_department[0].open_rate, 50.0);
+}
+
+/// One's in-app notifications.
+async fn inbox(w: &W, who: &str) -> Vec<notify::Notification> {
+    notify::NotifyService::new(w.svc.db().clone())
+        .inbox(
+            w.city.actor(who),
+            &notify::InboxQuery::default(),
+            &kernel::page::PageQuery {
+                page: None,
+                per_page: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items
 }
