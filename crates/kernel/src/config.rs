@@ -88,6 +88,10 @@ pub struct AuthConfig {
     /// Who must log in with a second factor (TOTP, RFC 6238): `admins` (default: users holding
     /// the 系统管理员 role), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
     pub two_factor: TwoFactorPolicy,
+    /// Residents may open their own 市民 account at `/register` (real name, 身份证号, 手机号);
+    /// registrations from one address are limited to `registrations_per_hour`.
+    pub self_registration: bool,
+    pub registrations_per_hour: u32,
 }
 
 /// `auth.two_factor`: whom the second factor is required of.
@@ -110,6 +114,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("max_login_failures", &self.max_login_failures)
             .field("lockout_minutes", &self.lockout_minutes)
             .field("two_factor", &self.two_factor)
+            .field("self_registration", &self.self_registration)
             .finish_non_exhaustive()
     }
 }
@@ -190,6 +195,8 @@ impl Default for AuthConfig {
             argon2_memory_kib: 19 * 1024,
             argon2_iterations: 2,
             two_factor: TwoFactorPolicy::Admins,
+            self_registration: true,
+            registrations_per_hour: 5,
         }
     }
 }

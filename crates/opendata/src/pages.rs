@@ -404,7 +404,9 @@ async fn dataset(
                         button type="submit" { "提交申请" }
                     }
                 } @else {
-                    p { "请先" a href=(format!("/login?next={}", esc(&format!("/opendata/dataset/{}#apply", d.name)))) { "以市民身份登录" } "，再提出申请。" }
+                    @let back = esc(&format!("/opendata/dataset/{}", d.name));
+                    p { "请先" a #apply-login href=(format!("/login?next={back}")) { "以市民身份登录" } "（没有账号可"
+                        a #apply-register href=(format!("/register?next={back}")) { "注册" } "），再提出申请。" }
                 }
             }
         }

@@ -263,6 +263,49 @@ impl NewUser {
     }
 }
 
+/// A resident opening their own account (自助注册): real name, 身份证号 and 手机号 are required,
+/// so that what they do later (apply, ask, hold licenses) is tied to the person.
+#[derive(Debug, Clone, Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub username: String,
+    /// 姓名 as on the ID card.
+    pub display_name: String,
+    pub id_card: String,
+    pub phone: String,
+    pub password: String,
+    /// The password typed again (the page sends it; the API may leave it out).
+    #[serde(default)]
+    pub password_again: Option<String>,
+}
+
+impl Registration {
+    pub fn validate(&self) -> Result<()> {
+        let mut c = Checks::new();
+        check_username(&mut c, self.username.trim());
+        let name = self.display_name.trim();
+        if name.chars().count() < 2 {
+            c.add("display_name", "required", "请填写与身份证一致的姓名");
+        } else {
+            c.text("display_name", "姓名", name, 30);
+        }
+        if self.id_card.trim().is_empty() {
+            c.add("id_card", "required", "请填写身份证号");
+        }
+        if self.phone.trim().is_empty() {
+            c.add("phone", "required", "请填写手机号");
+        }
+        check_contact(&mut c, Some(self.phone.trim()), Some(self.id_card.trim()));
+        check_password(&mut c, "password", &self.password, self.username.trim());
+        if let Some(again) = &self.password_again {
+            if again != &self.password {
+                c.add("password_again", "mismatch", "两次输入的密码不一致");
+            }
+        }
+        c.finish()
+    }
+}
+
 pub fn check_contact(c: &mut Checks, phone: Option<&str>, id_card: Option<&str>) {
     if let Some(p) = phone.filter(|s| !s.is_empty()) {
         if let Err(m) = codes::check_mobile(p) {

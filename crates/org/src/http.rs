@@ -100,6 +100,8 @@ pub fn routes() -> Router<AppCtx> {
             axum::routing::delete(api_revoke_token),
         )
         .route("/login", get(login_page).post(login_submit))
+        .route("/register", get(register_page).post(register_submit))
+        .route("/api/v1/auth/register", post(api_register))
         .route("/login/two-factor", post(login_second_submit))
         .route(
             "/account/two-factor",
@@ -126,10 +128,10 @@ pub fn routes() -> Router<AppCtx> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api_login, api_logout, api_me, api_regions, api_create_region, api_departments, api_create_department,
+    paths(api_login, api_register, api_logout, api_me, api_regions, api_create_region, api_departments, api_create_department,
           api_department, api_update_department, api_users, api_create_user, api_user, api_update_user,
           api_set_password, api_tokens, api_create_token, api_revoke_token, api_my_sessions),
-    components(schemas(LoginRequest, LoginResponse, Me, Region, NewRegion, Department, NewDepartment, DepartmentChanges,
+    components(schemas(LoginRequest, LoginResponse, Registration, Me, Region, NewRegion, Department, NewDepartment, DepartmentChanges,
                        User, NewUser, UserChanges, PasswordChange, ApiToken, NewApiToken, CreatedToken,
                        crate::service::MySession,
                        Page<Department>, Page<User>, kernel::codes::RegionLevel, Role)),
@@ -229,6 +231,23 @@ async fn api_login(
         two_factor_enrolment_required: s.enrol_only,
     };
     Ok(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response())
+}
+
+/// 自助注册: a resident opens their own 市民 account (real name, 身份证号, 手机号). The answer is
+/// the account; log in with `/api/v1/auth/login` next. 403 when the platform does not allow it,
+/// 429 after too many from one address.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = Registration,
+    responses((status = 201, body = User), (status = 403, body = webcore::error::Problem),
+              (status = 422, body = webcore::error::Problem), (status = 429, body = webcore::error::Problem)))]
+async fn api_register(
+    State(ctx): State<AppCtx>,
+    ClientIp(ip): ClientIp,
+    Json(r): Json<Registration>,
+) -> ApiResult<(StatusCode, axum::Json<User>)> {
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(svc(&ctx).register_resident(r, &ip).await?),
+    ))
 }
 
 /// Ends the current session.
@@ -527,8 +546,173 @@ fn login_form(ctx: &AppCtx, csrf: &str, next: &str, username: &str, error: Optio
                 }
                 button type="submit" { "登录" }
             }
+            @if ctx.config.auth.self_registration {
+                p { "还没有账号？" a href=(format!("/register?next={}", webcore::query_value(next))) { "注册市民账号" } }
+            }
         },
     )
+}
+
+/// The registration form's CSRF token, in a cookie of that page only (as for login).
+const REGISTER_CSRF_COOKIE: &str = "yiwang_register_csrf";
+
+fn register_form(
+    ctx: &AppCtx,
+    csrf: &str,
+    next: &str,
+    r: &Registration,
+    errors: &[kernel::FieldError],
+    message: Option<&str>,
+) -> Markup {
+    layout::public_page(
+        &ctx.config.city.bureau,
+        "注册市民账号",
+        html! {
+            h1 { "注册市民账号" }
+            p.muted { "注册后可在线申办事项、申请开放数据、查看您的电子证照和诉求办理情况。请使用本人真实信息，一个身份证号只能注册一个账号。" }
+            @if let Some(m) = message { (alert(m)) }
+            (layout::error_summary(errors))
+            form #register method="post" action="/register" {
+                input type="hidden" name=(webcore::CSRF_FIELD) value=(csrf);
+                input type="hidden" name="next" value=(next);
+                (text_field("用户名", "username", &r.username, errors,
+                    r#"autocomplete="username" required autofocus maxlength="32" placeholder="小写字母开头，3–32 位""#))
+                (text_field("姓名", "display_name", &r.display_name, errors, r#"autocomplete="name" required maxlength="30""#))
+                (text_field("身份证号", "id_card", &r.id_card, errors, r#"required maxlength="18" inputmode="text" autocomplete="off""#))
+                (text_field("手机号", "phone", &r.phone, errors, r#"required maxlength="11" inputmode="tel" autocomplete="tel""#))
+                (password_field("密码", "password", errors, "new-password"))
+                p.muted { (PASSWORD_RULE) }
+                (password_field("确认密码", "password_again", errors, "new-password"))
+                button type="submit" { "注册并登录" }
+            }
+            p { "已有账号？" a href=(format!("/login?next={}", webcore::query_value(next))) { "登录" } }
+        },
+    )
+}
+
+fn password_field(
+    label: &str,
+    name: &str,
+    errors: &[kernel::FieldError],
+    autocomplete: &str,
+) -> Markup {
+    text_field(
+        label,
+        name,
+        "",
+        errors,
+        &format!(r#"type="password" autocomplete="{autocomplete}" required"#),
+    )
+}
+
+fn register_answer(
+    ctx: &AppCtx,
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    r: &Registration,
+    errors: &[kernel::FieldError],
+    message: Option<&str>,
+) -> Response {
+    let token = crate::service::random_token(24);
+    let cookie =
+        format!(
+        "{REGISTER_CSRF_COOKIE}={token}; Path=/register; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if is_https(headers, &ctx.config) { "; Secure" } else { "" }
+    );
+    let r = Registration {
+        password: String::new(),
+        password_again: None,
+        ..r.clone()
+    };
+    (
+        status,
+        [(header::SET_COOKIE, cookie)],
+        register_form(ctx, &token, next, &r, errors, message),
+    )
+        .into_response()
+}
+
+async fn register_page(
+    State(ctx): State<AppCtx>,
+    headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<NextQuery>,
+) -> Response {
+    let next = safe_next(q.next.as_deref());
+    if !ctx.config.auth.self_registration {
+        return login_answer(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            "",
+            Some("本平台未开放自助注册，请到政务服务大厅或联系管理员开通账号"),
+        );
+    }
+    register_answer(
+        &ctx,
+        &headers,
+        StatusCode::OK,
+        &next,
+        &Registration::default(),
+        &[],
+        None,
+    )
+}
+
+async fn register_submit(
+    State(ctx): State<AppCtx>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    form: FormData,
+) -> Response {
+    let next = safe_next(Some(form.get("next")));
+    let r = Registration {
+        username: form.get("username").trim().to_owned(),
+        display_name: form.get("display_name").trim().to_owned(),
+        id_card: form.get("id_card").trim().to_owned(),
+        phone: form.get("phone").trim().to_owned(),
+        password: form.get("password").to_owned(),
+        password_again: Some(form.get("password_again").to_owned()),
+    };
+    let expected = cookie(&headers, REGISTER_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || form.get(webcore::CSRF_FIELD) != expected {
+        return register_answer(
+            &ctx,
+            &headers,
+            StatusCode::FORBIDDEN,
+            &next,
+            &r,
+            &[],
+            Some("注册表单已过期或来源不明，请重新填写"),
+        );
+    }
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let s = svc(&ctx);
+    if let Err(e) = s.register_resident(r.clone(), &ip).await {
+        let status = webcore::error::status_of(&e);
+        let (errors, message) = match e.field_errors() {
+            [] => (Vec::new(), Some(e.detail())),
+            f => (f.to_vec(), None),
+        };
+        return register_answer(
+            &ctx,
+            &headers,
+            status,
+            &next,
+            &r,
+            &errors,
+            message.as_deref(),
+        );
+    }
+    match s.login_start(&r.username, &r.password, &ip, &ua).await {
+        Ok(crate::service::LoginStep::Session(sess)) => signed_in(&ctx, &headers, *sess, &next),
+        _ => Redirect::to("/login").into_response(),
+    }
 }
 
 async fn login_page(

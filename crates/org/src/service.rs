@@ -566,6 +566,66 @@ impl OrgService {
         Ok(Self::public_user(actor, rec))
     }
 
+    /// 自助注册: a resident opens their own 市民 account (no department, no other role). One
+    /// account per 身份证号; at most `auth.registrations_per_hour` from one address. The system
+    /// writes it under these rules, and the audit names the address it came from.
+    pub async fn register_resident(&self, r: Registration, ip: &str) -> Result<User> {
+        if !self.auth.self_registration {
+            return Err(Error::forbidden(
+                "本平台未开放自助注册，请到政务服务大厅或联系管理员开通账号",
+            ));
+        }
+        r.validate()?;
+        let id_card = r.id_card.trim().to_uppercase();
+        let phone = r.phone.trim().to_owned();
+        let now = self.db.now();
+        self.db
+            .state::<RegistrationLimit>()
+            .take(ip, now, self.auth.registrations_per_hour)?;
+        let system = Actor::system();
+        let granted = system.authorize::<ManageOrg>()?;
+        let input = NewUser {
+            username: r.username.trim().to_owned(),
+            display_name: r.display_name.trim().to_owned(),
+            password: r.password.clone(),
+            dept_id: None,
+            roles: vec![Role::Citizen],
+            phone: Some(phone),
+            id_card: Some(id_card.clone()),
+        };
+        let hash = password::hash(&self.auth, &input.password).await?;
+        let mut tx = self.db.begin().await?;
+        if store::active_user_by_id_card(&mut tx, &id_card)
+            .await?
+            .is_some()
+        {
+            return Err(Error::field(
+                "id_card",
+                "already_registered",
+                "该身份证号已注册账号，请直接登录；忘记密码请到政务服务大厅重置",
+            ));
+        }
+        let id = store::insert_user(&mut tx, granted, &input, &hash, now).await?;
+        store::insert_password_history(&mut tx, id, &hash, now).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &audit::AuditActor::user(id),
+            "user",
+            id,
+            "self_register",
+            json!({"username": input.username, "ip": ip}),
+        )
+        .await?;
+        let rec = store::user_by_id(&mut tx, id)
+            .await?
+            .ok_or_else(|| Error::internal("user vanished"))?;
+        tx.commit().await?;
+        let mut me = Actor::system();
+        me.user_id = Some(id);
+        Ok(Self::public_user(&me, rec))
+    }
+
     pub async fn update_user(&self, actor: &Actor, id: i64, ch: UserChanges) -> Result<User> {
         let granted = actor.authorize::<ManageOrg>()?;
         let mut tx = self.db.begin().await?;
@@ -1269,5 +1329,35 @@ impl OrgService {
         let n = store::delete_expired_sessions(&mut tx, now, self.idle_before(now)).await?;
         tx.commit().await?;
         Ok(n)
+    }
+}
+
+/// Registrations per address in the last hour (kept per database, in memory: a restart resets
+/// it, which only lets a few more through).
+#[derive(Default)]
+pub(crate) struct RegistrationLimit {
+    by_ip: std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>,
+}
+
+impl RegistrationLimit {
+    fn take(&self, ip: &str, now: i64, per_hour: u32) -> Result<()> {
+        let mut m = self.by_ip.lock().unwrap_or_else(|e| e.into_inner());
+        m.retain(|_, v| {
+            v.retain(|t| now - t < 3_600_000);
+            !v.is_empty()
+        });
+        let v = m.entry(ip.to_owned()).or_default();
+        if v.len() >= per_hour as usize {
+            let retry = (v[0] + 3_600_000 - now).max(1000) / 1000;
+            return Err(Error::RateLimited {
+                detail: format!(
+                    "同一网络地址注册过于频繁，请 {} 分钟后再试",
+                    (retry as u64).div_ceil(60)
+                ),
+                retry_after_secs: retry as u64,
+            });
+        }
+        v.push(now);
+        Ok(())
     }
 }

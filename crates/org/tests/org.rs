@@ -16,7 +16,174 @@ testkit::on_both_backends!(migrations;
     sessions_and_tokens_carry_the_user,
     idle_sessions_end_and_owners_end_their_own,
     a_place_is_named_from_the_county_down,
+    residents_register_themselves_once,
 );
+
+fn registration(username: &str, id_card: &str) -> org::Registration {
+    org::Registration {
+        username: username.into(),
+        display_name: "李小梅".into(),
+        id_card: id_card.into(),
+        phone: "13912345678".into(),
+        password: "Qingshan#2026x".into(),
+        password_again: Some("Qingshan#2026x".into()),
+    }
+}
+
+/// 自助注册: a 市民 account with nothing more; one per 身份证号; bad input named and nothing
+/// written; too many from one address refused; off when the configuration says so.
+async fn residents_register_themselves_once(db: kernel::Db) {
+    let c = city::standard().build(db.clone()).await;
+    let users = |org: &org::OrgService| {
+        let org = org.clone();
+        async move {
+            org.users(
+                &kernel::Actor::cli(),
+                &Default::default(),
+                &kernel::page::PageQuery {
+                    page: None,
+                    per_page: Some(100),
+                },
+            )
+            .await
+            .unwrap()
+            .total
+        }
+    };
+    let before = users(&c.org).await;
+    // Lower case x in the 身份证号 is taken as upper case.
+    let id = kernel::codes::id_card_with_check("36012319900307123");
+    let u = c
+        .org
+        .register_resident(registration("limei", &id.to_lowercase()), "10.0.0.1")
+        .await
+        .unwrap();
+    assert_eq!(u.roles, vec![Role::Citizen]);
+    assert_eq!(u.dept_id, None);
+    assert_eq!(
+        u.id_card.as_deref(),
+        Some(id.as_str()),
+        "their own, in full"
+    );
+    let s = c
+        .org
+        .login("limei", "Qingshan#2026x", "10.0.0.1", "test")
+        .await
+        .unwrap();
+    let me = c
+        .org
+        .resolve_session(&s.token)
+        .await
+        .unwrap()
+        .unwrap()
+        .actor;
+    assert_eq!(me.roles, vec![Role::Citizen]);
+    assert_eq!(
+        org::directory::active_user_by_id_card(&mut *db.pool().acquire().await.unwrap(), &id)
+            .await
+            .unwrap(),
+        Some(u.id),
+        "found by 身份证号 (licenses reach holders this way)"
+    );
+    let audit = kernel::audit::history(&db, "user", &u.id.to_string())
+        .await
+        .unwrap();
+    assert_eq!(audit[0].action, "self_register");
+    assert_eq!(audit[0].actor, format!("user:{}", u.id));
+
+    // The same person again, under another name: refused on the 身份证号.
+    let again = c
+        .org
+        .register_resident(registration("limei2", &id), "10.0.0.2")
+        .await
+        .unwrap_err();
+    assert_eq!(again.field_name(), Some("id_card"), "{again:?}");
+    // A taken user name, a bad check digit, a bad phone, a weak or mistyped password.
+    let other = kernel::codes::id_card_with_check("36012319910307123");
+    let taken = c
+        .org
+        .register_resident(registration("limei", &other), "10.0.0.2")
+        .await
+        .unwrap_err();
+    assert!(
+        taken.field_name() == Some("username") || matches!(taken, Error::Conflict { .. }),
+        "{taken:?}"
+    );
+    let wrong_digit = {
+        let mut v = other.clone();
+        let last = if v.ends_with('1') { "2" } else { "1" };
+        v.replace_range(17.., last);
+        v
+    };
+    let mut bad = registration("wangwu", &wrong_digit);
+    bad.phone = "1391234567".into();
+    bad.password_again = Some("Qingshan#2026y".into());
+    match c.org.register_resident(bad, "10.0.0.2").await {
+        Err(Error::Validation(f)) => {
+            let fields: Vec<&str> = f.iter().map(|e| e.field.as_str()).collect();
+            assert!(fields.contains(&"id_card"), "{fields:?}");
+            assert!(fields.contains(&"phone"), "{fields:?}");
+            assert!(fields.contains(&"password_again"), "{fields:?}");
+        }
+        r => panic!("{r:?}"),
+    }
+    let mut weak = registration("wangwu", &other);
+    weak.password = "12345678".into();
+    weak.password_again = None;
+    assert_eq!(
+        c.org
+            .register_resident(weak, "10.0.0.2")
+            .await
+            .unwrap_err()
+            .field_name(),
+        Some("password")
+    );
+    assert_eq!(users(&c.org).await, before + 1, "nothing half-written");
+
+    // At most `registrations_per_hour` from one address; another address is not held back.
+    let limited = org::OrgService::new(
+        db.clone(),
+        kernel::config::AuthConfig {
+            registrations_per_hour: 2,
+            ..Default::default()
+        },
+    );
+    for (i, name) in ["zhao1", "zhao2"].iter().enumerate() {
+        let id = kernel::codes::id_card_with_check(&format!("3601231992030712{i}"));
+        limited
+            .register_resident(registration(name, &id), "10.9.9.9")
+            .await
+            .unwrap();
+    }
+    let id = kernel::codes::id_card_with_check("36012319920307129");
+    assert!(matches!(
+        limited
+            .register_resident(registration("zhao3", &id), "10.9.9.9")
+            .await
+            .unwrap_err(),
+        Error::RateLimited { .. }
+    ));
+    limited
+        .register_resident(registration("zhao3", &id), "10.9.9.8")
+        .await
+        .unwrap();
+    // Off: refused whatever the input.
+    let closed = org::OrgService::new(
+        db.clone(),
+        kernel::config::AuthConfig {
+            self_registration: false,
+            ..Default::default()
+        },
+    );
+    let id = kernel::codes::id_card_with_check("36012319930307129");
+    assert!(matches!(
+        closed
+            .register_resident(registration("qian", &id), "10.0.0.3")
+            .await
+            .unwrap_err(),
+        Error::Forbidden(_)
+    ));
+}
 
 /// Places read "A1区 · 青河街道 · 东河社区", never as a raw code.
 async fn a_place_is_named_from_the_county_down(db: kernel::Db) {

@@ -143,8 +143,40 @@ async fn search_download_apply_approve(db: Db) {
     assert_text_has(&b, "#apply", "以市民身份登录").await;
     let fund_csv = format!("/opendata/download/{}.1.csv", fund.to_ascii_uppercase());
     assert_eq!(fetch(&b, &fund_csv).await.0, 401);
-    login(&b, &w.url, "resident").await;
-    b.goto(&format!("{}/opendata/dataset/{fund}", w.url)).await;
+    // A visitor without an account registers from the dataset page, at phone width, and is
+    // brought back to it logged in.
+    b.set_size(390, 844).await;
+    b.click_and_wait("#apply-register").await;
+    assert_eq!(b.current_path().await, "/register");
+    let id_card = kernel::codes::id_card_with_check("36010219950512004");
+    for (field, value) in [
+        ("#username", "xiaomei"),
+        ("#display_name", "林小梅"),
+        ("#id_card", id_card.as_str()),
+        ("#phone", "13970001234"),
+        ("#password", "Honggutan#2026"),
+        ("#password_again", "Honggutan#2062"),
+    ] {
+        b.fill(field, value).await;
+    }
+    b.click_and_wait("#register button[type=submit]").await;
+    assert_text_has(&b, "#error-summary", "两次输入的密码不一致").await;
+    assert_eq!(
+        run_with(
+            &b,
+            "return document.querySelector(arguments[0]).value;",
+            "#id_card"
+        )
+        .await,
+        id_card,
+        "what was typed stays, but the passwords"
+    );
+    b.screenshot("register-error-phone").await;
+    b.fill("#password", "Honggutan#2026").await;
+    b.fill("#password_again", "Honggutan#2026").await;
+    b.click_and_wait("#register button[type=submit]").await;
+    assert_eq!(b.current_path().await, format!("/opendata/dataset/{fund}"));
+    b.set_size(1366, 768).await;
     b.fill("#purpose", "短").await;
     b.click_and_wait("#apply button[type=submit]").await;
     assert_text_has(&b, ".notice", "至少 10 个字").await;
@@ -169,7 +201,10 @@ async fn search_download_apply_approve(db: Db) {
     assert_text_has(&b, ".notice", "已同意").await;
     logout(&b).await;
     // The download now works, for this resident only.
-    login(&b, &w.url, "resident").await;
+    b.goto(&format!("{}/login", w.url)).await;
+    b.fill("#username", "xiaomei").await;
+    b.fill("#password", "Honggutan#2026").await;
+    b.click_and_wait("form button[type=submit]").await;
     b.goto(&format!("{}/opendata/dataset/{fund}", w.url)).await;
     assert_text_has(&b, "#apply", "已同意").await;
     assert_text_has(&b, "#preview", "制造业").await;
