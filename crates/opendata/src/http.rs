@@ -65,6 +65,10 @@ pub(crate) fn actor_of(a: &Option<Extension<Authenticated>>) -> Option<&Actor> {
     a.as_ref().map(|Extension(x)| &x.actor)
 }
 
+/// An Excel worksheet holds 1,048,576 rows, one of them the header: a larger table is offered
+/// as CSV and JSON only (which are streamed; the .xlsx is built whole).
+const XLSX_MAX_ROWS: i64 = 1_048_575;
+
 /// Rows read per database round trip while streaming.
 const CHUNK: i64 = 5_000;
 
@@ -97,7 +101,7 @@ fn stream_rows<F>(
     encode: F,
 ) -> Body
 where
-    F: Fn(&[(i64, Map<String, Value>)], bool) -> String + Send + Sync + 'static,
+    F: Fn(&[Map<String, Value>], bool) -> String + Send + Sync + 'static,
 {
     #[derive(PartialEq)]
     enum St {
@@ -119,10 +123,9 @@ where
         async move {
             match st {
                 St::Head => Some((Ok::<_, std::io::Error>(head), St::Rows(0, true))),
-                St::Rows(after, first) => match svc.rows(&e, &code, after, CHUNK).await {
-                    Ok(rows) if rows.is_empty() => Some((Ok(String::new()), St::Tail)),
-                    Ok(rows) => {
-                        let last = rows.last().map(|r| r.0).unwrap_or(after);
+                St::Rows(after, first) => match svc.rows_page(&e, &code, after, CHUNK).await {
+                    Ok(None) => Some((Ok(String::new()), St::Tail)),
+                    Ok(Some((last, rows))) => {
                         Some((Ok(encode(&rows, first)), St::Rows(last, false)))
                     }
                     Err(err) => {
@@ -159,6 +162,17 @@ async fn download(
         .cloned()
         .ok_or_else(|| Error::not_found("opendata_resource", "资源不存在"))?;
     s.require_download(actor_of(&auth), &d).await?;
+    if matches!(format, Format::Xlsx) && r.row_count > XLSX_MAX_ROWS {
+        return Err(Error::Conflict {
+            code: "too_many_rows_for_xlsx",
+            detail: format!(
+                "该数据表有 {} 行，超过 Excel 工作表的上限 {} 行，请下载 CSV 或 JSON 格式",
+                r.row_count, XLSX_MAX_ROWS
+            ),
+            field: None,
+        }
+        .into());
+    }
     s.record("download", Some(&d), format.ext()).await?;
     let fields: Vec<(String, String)> = sharing::open::open_fields(&r)
         .into_iter()
@@ -205,7 +219,7 @@ async fn download(
             let f2 = fields.clone();
             let body = stream_rows(s, e, r.code.clone(), head, String::new(), move |rows, _| {
                 let mut out = String::with_capacity(rows.len() * 64);
-                for (_, m) in rows {
+                for m in rows {
                     for (i, (f, _)) in f2.iter().enumerate() {
                         if i > 0 {
                             out.push(',');
@@ -242,7 +256,7 @@ async fn download(
                 "]}".into(),
                 move |rows, first| {
                     let mut out = String::new();
-                    for (i, (_, m)) in rows.iter().enumerate() {
+                    for (i, m) in rows.iter().enumerate() {
                         if !(first && i == 0) {
                             out.push(',');
                         }

@@ -97,6 +97,10 @@ const FIELDS: [FieldSpec; 3] = [
 
 type Fingerprint = (usize, i64, i64, i64);
 
+/// The open datasets of one database and the catalog generation they were read at.
+#[derive(Default)]
+struct DatasetCache(std::sync::Mutex<Option<(i64, Arc<Vec<Dataset>>)>>);
+
 fn cache() -> &'static IndexCache<Fingerprint, TextIndex> {
     static C: OnceLock<IndexCache<Fingerprint, TextIndex>> = OnceLock::new();
     C.get_or_init(Default::default)
@@ -130,13 +134,45 @@ impl OpendataService {
 
     /// Every open dataset, by code.
     pub async fn datasets(&self) -> Result<Vec<Dataset>> {
-        Ok(self
-            .sharing()
-            .open_entries()
-            .await?
+        Ok(self.datasets_shared().await?.as_ref().clone())
+    }
+
+    /// Every open dataset, kept in memory per database while the catalog's change counter
+    /// stays the same (one small read per call instead of the whole catalog).
+    pub async fn datasets_shared(&self) -> Result<Arc<Vec<Dataset>>> {
+        let cache = self.db.state::<DatasetCache>();
+        let generation = self.sharing().catalog_generation().await?;
+        if let Some((g, all)) = cache.0.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            if *g == generation {
+                return Ok(all.clone());
+            }
+        }
+        let all: Arc<Vec<Dataset>> = Arc::new(
+            self.sharing()
+                .open_entries()
+                .await?
+                .iter()
+                .map(dataset_of)
+                .collect(),
+        );
+        *cache.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((generation, all.clone()));
+        Ok(all)
+    }
+
+    /// A page of an open table for streaming: open fields only, and the page's last row id.
+    pub async fn rows_page(
+        &self,
+        e: &OpenEntry,
+        resource_code: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Option<(i64, Vec<Map<String, Value>>)>> {
+        let r = e
+            .resources
             .iter()
-            .map(dataset_of)
-            .collect())
+            .find(|r| r.code == resource_code)
+            .ok_or_else(|| Error::not_found("opendata_resource", "资源不存在"))?;
+        self.sharing().open_rows_page(r, after, limit).await
     }
 
     /// A dataset by its id (资源代码) or name (its slug).
@@ -152,7 +188,7 @@ impl OpendataService {
     /// CKAN's `package_search` over the open datasets: Chinese full text (`textsearch`) when
     /// there is a query, `fq` filters, sort, paging and facets over every match.
     pub async fn search(&self, s: &Search) -> Result<SearchResult> {
-        let all = self.datasets().await?;
+        let all = self.datasets_shared().await?;
         let mut hits: Vec<&Dataset> = if s.q.is_empty() {
             all.iter().collect()
         } else {

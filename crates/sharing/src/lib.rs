@@ -28,6 +28,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("sharing", 1, "0001_sharing"),
         kernel::migration!("sharing", 2, "0002_objections"),
         kernel::migration!("sharing", 3, "0003_backflow"),
+        kernel::migration!("sharing", 4, "0004_catalog_generation", dialects),
     ]
 }
 

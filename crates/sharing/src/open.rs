@@ -103,4 +103,48 @@ impl SharingService {
             })
             .collect()
     }
+
+    /// A page of [`Self::open_rows`] for streaming a whole table: up to `limit` rows after row
+    /// `after`, open fields only, read as one joined text (one database hand-off per page), and
+    /// the page's last row id; `None` past the end.
+    pub async fn open_rows_page(
+        &self,
+        resource: &Resource,
+        after: i64,
+        limit: i64,
+    ) -> Result<Option<(i64, Vec<Map<String, Value>>)>> {
+        let fields = open_fields(resource);
+        let Some((last, text)) = crate::mount::store::rows_after_joined(
+            &mut *self.conn().await?,
+            self.db.backend(),
+            resource.id,
+            after,
+            limit.clamp(1, 10_000),
+        )
+        .await?
+        else {
+            return Ok(None);
+        };
+        let rows = text
+            .split('\n')
+            .map(|line| {
+                let mut all: Map<String, Value> =
+                    serde_json::from_str(line).map_err(crate::store::bad("sharing_rows"))?;
+                let mut out = Map::new();
+                for f in &fields {
+                    if let Some(v) = all.remove(&f.field) {
+                        out.insert(f.field.clone(), v);
+                    }
+                }
+                Ok(out)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Some((last, rows)))
+    }
+
+    /// The catalog's change counter: the same number, the same open datasets (entries,
+    /// versions and resources unchanged).
+    pub async fn catalog_generation(&self) -> Result<i64> {
+        crate::mount::store::catalog_generation(&mut *self.conn().await?).await
+    }
 }

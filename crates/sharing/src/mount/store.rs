@@ -151,6 +151,46 @@ pub(crate) async fn insert_load(
 
 /// Up to `limit` rows of a resource after the row id `after` (keyset paging, so a long
 /// download reads each row once), as (id, stored JSON text).
+/// The change counter of the catalog (entries, versions, resources), bumped by triggers.
+pub(crate) async fn catalog_generation(c: &mut AnyConnection) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT generation FROM sharing_catalog_generation WHERE id = 1")
+            .fetch_one(c)
+            .await?,
+    )
+}
+
+/// Up to `limit` rows after `after` as one text, a stored JSON row per line, and the last id:
+/// one result row per page instead of one per table row (a per-row hand-off is what a
+/// million-row download would otherwise spend its time on). Stored rows are compact JSON, so
+/// a row never holds a line break.
+pub(crate) async fn rows_after_joined(
+    c: &mut AnyConnection,
+    backend: kernel::Backend,
+    resource_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Option<(i64, String)>> {
+    let sql = match backend {
+        kernel::Backend::Sqlite => {
+            "SELECT MAX(id), group_concat(data, char(10)) FROM (SELECT id, data FROM sharing_rows
+             WHERE resource_id = $1 AND id > $2 ORDER BY id LIMIT $3)"
+        }
+        kernel::Backend::Postgres => {
+            "SELECT MAX(id), string_agg(data, E'\\n' ORDER BY id) FROM (SELECT id, data FROM sharing_rows
+             WHERE resource_id = $1 AND id > $2 ORDER BY id LIMIT $3) AS page"
+        }
+    };
+    let r = sqlx::query(sql)
+        .bind(resource_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_one(&mut *c)
+        .await?;
+    let last: Option<i64> = r.get(0);
+    Ok(last.map(|l| (l, r.get::<Option<String>, _>(1).unwrap_or_default())))
+}
+
 pub(crate) async fn rows_after(
     c: &mut AnyConnection,
     resource_id: i64,
