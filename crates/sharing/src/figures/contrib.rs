@@ -57,10 +57,7 @@ pub fn register(key: &'static str, c: Contributor) {
 
 /// The registered contributors, in registration order.
 pub fn contributors() -> Vec<(&'static str, Contributor)> {
-    registry()
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
+    registry().read().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Every registered section for the period; one that fails is logged and left out.

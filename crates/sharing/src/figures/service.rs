@@ -211,11 +211,13 @@ impl SharingService {
             let c = &e.version.content;
             let d = row(&mut by, &names, e.entry.provider_dept_id);
             d.entries += 1;
-            d.mounted_entries +=
-                resources.iter().any(|r| r.resource.entry_id == e.entry.id) as i64;
+            d.mounted_entries += resources.iter().any(|r| r.resource.entry_id == e.entry.id) as i64;
             d.shared += (c.share_kind != ShareKind::NotShared) as i64;
             d.open += (c.open_kind != OpenKind::NotOpen) as i64;
-            for r in resources.iter().filter(|r| r.resource.entry_id == e.entry.id) {
+            for r in resources
+                .iter()
+                .filter(|r| r.resource.entry_id == e.entry.id)
+            {
                 d.resources += 1;
                 d.up_to_date += (!r.resource.overdue(r.update_cycle, at)) as i64;
             }
@@ -310,7 +312,10 @@ impl SharingService {
                 row(&mut by, &names, c).calls_made += n;
                 let e = consumers.entry(c).or_insert_with(|| Consumer {
                     dept_id: c,
-                    dept_name: names.get(&c).cloned().unwrap_or_else(|| format!("部门 {c}")),
+                    dept_name: names
+                        .get(&c)
+                        .cloned()
+                        .unwrap_or_else(|| format!("部门 {c}")),
                     calls: 0,
                     calls_served: 0,
                     rows_served: 0,
