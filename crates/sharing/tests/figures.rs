@@ -115,9 +115,15 @@ async fn figures_follow_the_period_and_the_scope(mut db: Db) {
         .await
         .unwrap()
         .remove(0);
-    s.decide(w.actor("p_off"), b.request.id, false, "用途与职责不符", None)
-        .await
-        .unwrap();
+    s.decide(
+        w.actor("p_off"),
+        b.request.id,
+        false,
+        "用途与职责不符",
+        None,
+    )
+    .await
+    .unwrap();
 
     // Calls: 民政局 twice (10 rows each), 人社局 once without a grant.
     clock.advance(DAY);
@@ -184,7 +190,10 @@ async fn figures_follow_the_period_and_the_scope(mut db: Db) {
     assert_eq!((police.calls, police.calls_served), (3, 2));
     assert_eq!(police.rows_served, 20);
     let civil = dept(&f, "民政局");
-    assert_eq!((civil.entries, civil.requests_made, civil.calls_made), (0, 1, 2));
+    assert_eq!(
+        (civil.entries, civil.requests_made, civil.calls_made),
+        (0, 1, 2)
+    );
     assert_eq!(civil.share_rate, None, "no entries: no rate");
     assert_eq!(civil.update_rate, None);
     assert_eq!(dept(&f, "人社局").requests_made, 1);
@@ -219,7 +228,11 @@ async fn figures_follow_the_period_and_the_scope(mut db: Db) {
     );
     assert_eq!(f.total.entries, 1);
     assert_eq!(f.total.calls, 3);
-    let sec = f.sections.iter().find(|s| s.key == "test").expect("section");
+    let sec = f
+        .sections
+        .iter()
+        .find(|s| s.key == "test")
+        .expect("section");
     assert_eq!(
         sec.rows[0].value,
         format!("{}..{}", nov.start(), nov.end()),
@@ -259,7 +272,11 @@ async fn figures_follow_the_period_and_the_scope(mut db: Db) {
         .figures_between(w.actor("c_off"), nov.start(), nov.end())
         .await
         .unwrap();
-    let names: Vec<&str> = f.by_department.iter().map(|d| d.dept_name.as_str()).collect();
+    let names: Vec<&str> = f
+        .by_department
+        .iter()
+        .map(|d| d.dept_name.as_str())
+        .collect();
     assert_eq!(names, ["民政局"]);
     assert_eq!(f.total.entries, 0);
     assert_eq!(f.total.share_rate, None);

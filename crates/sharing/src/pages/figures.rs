@@ -171,6 +171,7 @@ async fn figures(
         period.last_day().to_string(),
     );
     let month = period.first_day().format("%Y-%m").to_string();
+    let month_label = period.first_day().format("%Y年%-m月").to_string();
     let with_entries: Vec<&CatalogFigures> =
         f.by_department.iter().filter(|d| d.entries > 0).collect();
     let share_bars: Vec<(String, f64)> = with_entries
@@ -197,7 +198,7 @@ async fn figures(
                 " "
                 a href=(format!("/sharing/figures.xlsx?from={from}&to={to}")) { "下载 Excel" }
                 " "
-                a href=(format!("/sharing/figures.docx?month={month}")) { "下载" (month) "月度报告（Word）" }
+                a href=(format!("/sharing/figures.docx?month={month}")) { "下载" (month_label) "报告（Word）" }
             }
         }
         h2 #period-title { (period.label()) }
