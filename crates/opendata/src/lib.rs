@@ -10,6 +10,7 @@
 pub mod ckan;
 pub mod dcat;
 pub mod domain;
+pub mod figures_section;
 pub mod http;
 pub mod pages;
 pub mod service;
@@ -60,6 +61,8 @@ pub fn nav() -> Vec<webcore::NavItem> {
 /// The module as the server sees it ([`webcore::Module`]).
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
+    // Sharing stands below this module, so it shows our figures through its extension point.
+    sharing::figures::contrib::register("opendata", figures_section::contributor);
     webcore::Module::new("opendata")
         .depends_on(&["sharing", "notify"])
         .migrations(own_migrations())

@@ -61,6 +61,12 @@ pub fn nav() -> Vec<NavItem> {
             href: "/sharing/calls",
             roles: ReadSharing::ROLES,
         },
+        NavItem {
+            section: "一网共享",
+            label: "统计",
+            href: "/sharing/figures",
+            roles: ReadSharing::ROLES,
+        },
     ]
 }
 
@@ -112,7 +118,9 @@ pub fn routes() -> Router<AppCtx> {
         crate::grants::http::SystemInput,
         crate::gateway::domain::Call, crate::gateway::domain::CallVerification, crate::gateway::domain::BrokenCall,
         crate::gateway::service::GrantedResource, crate::gateway::service::PageBody,
-        crate::figures::service::Figures, crate::figures::service::CatalogFigures)),
+        crate::figures::service::Figures, crate::figures::service::CatalogFigures,
+        crate::figures::service::Consumer, crate::figures::service::ObjectionFigures,
+        crate::figures::contrib::Section, crate::figures::contrib::SectionRow, crate::figures::contrib::SectionTable)),
     tags((name = "sharing", description = "一网共享：资源目录、挂接、申请用数、授权、调用日志"),
          (name = "gateway", description = "共享网关：按授权返回脱敏数据，每次调用写入链式日志"))
 )]

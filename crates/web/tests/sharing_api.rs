@@ -274,6 +274,18 @@ async fn sharing_from_catalog_to_gateway(db: Db) {
     assert_eq!(f["total"]["entries"], 1);
     assert_eq!(f["total"]["mount_rate"], 1.0);
     assert_eq!(f["grants_revoked"], 1);
+    // A period: nothing had happened in January 2001 — rates are null, not 0.
+    let (s, f) = admin.get("/api/v1/sharing/figures?month=2001-01").await;
+    assert_eq!(s, 200, "{f}");
+    assert_eq!(f["total"]["entries"], 0);
+    assert!(f["total"]["mount_rate"].is_null(), "{f}");
+    assert_eq!(f["requests"], 0);
+    assert_problem(
+        &admin.get("/api/v1/sharing/figures?month=2026-W11").await,
+        422,
+        "invalid_month",
+        Some("month"),
+    );
     // 数据异议 are for base registries only: on a department's resource it is refused, the
     // field named; an unknown state is refused too; nothing was written.
     assert_problem(

@@ -1,7 +1,9 @@
 //! 一网共享 in a browser: a consuming department's data officer requests 人口 data from the
 //! catalog page → the provider's data officer, its 首席数据官 and the bureau approve in their
 //! queues → the officer registers the system and gets its token → the system calls the gateway
-//! → the provider reads who used its data on 调用日志. Screenshots in artifacts/screenshots/.
+//! → the provider reads who used its data on 调用日志 → 数据异议, 回流 → the bureau reads 统计
+//! (with open data's section) and downloads its .xlsx and monthly .docx. Screenshots in
+//! artifacts/screenshots/.
 
 mod common;
 
@@ -221,5 +223,92 @@ async fn request_approve_call_and_read_the_log(db: Db) {
     assert_text_has(&b, "main", "跳过已导入文件 1").await;
     assert_eq!(count(&b, "#runs tbody tr").await, 2);
     b.screenshot("sharing-backflow-runs").await;
+
+    // 统计: the administrator (the bureau) reads this month's figures.
+    b.goto(&format!("{}/sharing/figures", w.url)).await;
+    assert_eq!(
+        count(&b, "#figures tbody tr").await,
+        2,
+        "provider and consumer"
+    );
+    let table = b.text("#figures").await;
+    assert_has_all(
+        &table,
+        &["A市住建局", "A市生态环境局", "100.0%", "0.0%", "—"],
+    );
+    // The consumer has no entries: its rates are "—", never 0 and never over 100%.
+    let consumer_row = b.text("#figures tbody tr:nth-child(2)").await;
+    assert!(
+        consumer_row.starts_with("A市生态环境局") && consumer_row.contains("—"),
+        "{consumer_row}"
+    );
+    assert!(
+        !table.contains("100.1%") && !table.contains("NaN"),
+        "{table}"
+    );
+    assert_eq!(count(&b, "#share-chart-t").await, 1, "共享率 chart");
+    assert_eq!(count(&b, "#consumers-chart-t").await, 1, "calls chart");
+    assert_text_has(&b, "#consumers", "A市生态环境局").await;
+    assert_text_has(
+        &b,
+        "#objection-figures",
+        "期内提出 1 件，答复 1 件（其中更正 1 件）",
+    )
+    .await;
+    // Open data shows its figures here through sharing's extension point.
+    assert_text_has(&b, "#section-opendata", "开放数据集数").await;
+    b.screenshot("sharing-figures").await;
+    scroll_to(&b, "#figures").await;
+    b.screenshot("sharing-figures-table").await;
+    scroll_to(&b, "#consumers-title").await;
+    b.screenshot("sharing-figures-charts").await;
+    let xlsx = href_of(&b, "a[href^='/sharing/figures.xlsx']").await;
+    let docx = href_of(&b, "a[href^='/sharing/figures.docx']").await;
+    assert!(docx.contains("?month="), "{docx}");
+    let admin = Client::login(&w.url, "admin").await;
+    let r = admin.download(&xlsx).await;
+    assert_eq!(r.status().as_u16(), 200, "{xlsx}");
+    let bytes = r.bytes().await.unwrap();
+    let sheet = tabular::read_xlsx_sheet(&bytes, "各部门").unwrap();
+    assert_eq!(
+        sheet.headers[..4],
+        ["部门", "目录数", "挂接资源数", "挂接率"]
+    );
+    let provider = sheet
+        .rows
+        .iter()
+        .find(|r| r.cells[0] == "A市住建局")
+        .expect("provider row");
+    assert_eq!(provider.cells[1..3], ["1", "1"]);
+    assert_eq!(provider.cells[4], "1", "共享率 as a fraction");
+    let consumer = sheet
+        .rows
+        .iter()
+        .find(|r| r.cells[0] == "A市生态环境局")
+        .expect("consumer row");
+    assert_eq!(consumer.cells[4], "—");
+    let open = tabular::read_xlsx_sheet(&bytes, "开放数据").unwrap();
+    assert!(open.rows.iter().any(|r| r.cells[0] == "开放数据集数"));
+    let r = admin.download(&docx).await;
+    assert_eq!(r.status().as_u16(), 200, "{docx}");
+    let ct = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(ct.contains("wordprocessingml"), "{ct}");
+    let bytes = r.bytes().await.unwrap();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut xml = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("word/document.xml").unwrap(), &mut xml)
+        .unwrap();
+    assert_has_all(
+        &xml,
+        &[
+            "一、总体情况",
+            "已发布政务信息资源目录 1 个，挂接资源 1 个，挂接率 100.0%",
+            "二、各部门情况",
+            "三、用数申请与调用",
+            "调用最多的是A市生态环境局",
+            "四、数据异议",
+            "五、开放数据",
+        ],
+    );
     b.close().await;
 }

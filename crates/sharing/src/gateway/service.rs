@@ -449,8 +449,12 @@ impl SharingService {
 }
 
 impl SharingService {
-    /// (calls, served calls, rows served) over the whole log.
-    pub(crate) async fn call_totals(&self) -> Result<(i64, i64, i64)> {
-        store::totals(&mut *self.conn().await?).await
+    /// Calls in [from, to) by (consumer department, resource): calls, served, rows served.
+    pub(crate) async fn period_calls(
+        &self,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<(Option<i64>, Option<i64>, i64, i64, i64)>> {
+        store::period_calls(&mut *self.conn().await?, from, to).await
     }
 }

@@ -227,15 +227,26 @@ pub(crate) async fn calls(
     .collect())
 }
 
-/// (calls, served calls, rows served) over the whole log.
-pub(crate) async fn totals(c: &mut AnyConnection) -> Result<(i64, i64, i64)> {
-    let r = sqlx::query(
-        "SELECT COUNT(*),
+/// Calls made in [from, to), by consumer department and resource: (consumer, resource, calls,
+/// served calls, rows served).
+pub(crate) async fn period_calls(
+    c: &mut AnyConnection,
+    from: i64,
+    to: i64,
+) -> Result<Vec<(Option<i64>, Option<i64>, i64, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT consumer_dept_id, resource_id, COUNT(*),
                 CAST(COALESCE(SUM(CASE WHEN result = 'ok' THEN 1 ELSE 0 END), 0) AS BIGINT),
                 CAST(COALESCE(SUM(row_count), 0) AS BIGINT)
-         FROM sharing_calls",
+         FROM sharing_calls WHERE at >= $1 AND at < $2
+         GROUP BY consumer_dept_id, resource_id",
     )
-    .fetch_one(&mut *c)
+    .bind(from)
+    .bind(to)
+    .fetch_all(&mut *c)
     .await?;
-    Ok((r.get(0), r.get(1), r.get(2)))
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+        .collect())
 }

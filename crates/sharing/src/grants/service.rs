@@ -654,3 +654,13 @@ impl SharingService {
         store::grants_of_system(&mut *self.conn().await?, dept, system, resource).await
     }
 }
+
+impl SharingService {
+    /// Every request and grant, for the figures (which filter by period and scope themselves).
+    pub(crate) async fn all_requests_and_grants(&self) -> Result<(Vec<Request>, Vec<Grant>)> {
+        let mut c = self.conn().await?;
+        let requests = store::requests(&mut c, None).await?;
+        let grants = store::grants(&mut c, None).await?;
+        Ok((requests, grants))
+    }
+}

@@ -366,3 +366,14 @@ impl SharingService {
         Ok(out)
     }
 }
+
+impl SharingService {
+    /// Every objection, for the figures (which filter by period and scope themselves).
+    pub(crate) async fn all_objections(&self) -> Result<Vec<Objection>> {
+        Ok(
+            store::page(&mut *self.conn().await?, None, None, i64::MAX / 2, 0)
+                .await?
+                .0,
+        )
+    }
+}

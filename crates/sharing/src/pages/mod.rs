@@ -19,6 +19,7 @@ use webcore::layout::{alert, csrf_input, error_summary, notice, page};
 use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
 mod backflow;
+mod figures;
 mod objections;
 
 type PageResult = Result<Response, PageError>;
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppCtx> {
         .route("/sharing/systems", post(register_system))
         .route("/sharing/calls", get(calls))
         .merge(objections::routes())
+        .merge(figures::routes())
         .merge(backflow::routes())
 }
 
