@@ -79,7 +79,7 @@ async fn residents_register_themselves_once(db: kernel::Db) {
         .actor;
     assert_eq!(me.roles, vec![Role::Citizen]);
     assert_eq!(
-        org::directory::active_user_by_id_card(&mut *db.pool().acquire().await.unwrap(), &id)
+        org::directory::active_user_by_id_card(&mut db.pool().acquire().await.unwrap(), &id)
             .await
             .unwrap(),
         Some(u.id),
