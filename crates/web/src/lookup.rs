@@ -78,9 +78,15 @@ async fn lookup_page(
     let typed = typed_number(query.as_deref());
     let (status, message, hits) = match find(&ctx, &lookups, &p.actor, &typed).await {
         Ok(hits) if hits.len() == 1 => return Ok(Redirect::to(&hits[0].url).into_response()),
-        Ok(hits) if hits.is_empty() => (StatusCode::NOT_FOUND, Some(not_found_message(&typed)), hits),
+        Ok(hits) if hits.is_empty() => {
+            (StatusCode::NOT_FOUND, Some(not_found_message(&typed)), hits)
+        }
         Ok(hits) => (StatusCode::OK, None, hits),
-        Err(e @ Error::Validation(_)) => (StatusCode::UNPROCESSABLE_ENTITY, Some(e.detail()), Vec::new()),
+        Err(e @ Error::Validation(_)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(e.detail()),
+            Vec::new(),
+        ),
         Err(e) => return Err(PageError(e)),
     };
     // Whatever was typed, shown back only as text and at most as long as the box accepts.
@@ -116,7 +122,10 @@ async fn lookup_api(
     let typed = typed_number(query.as_deref());
     let mut hits = find(&ctx, &lookups, &actor, &typed).await?;
     if hits.is_empty() {
-        return Err(ApiError(Error::not_found("lookup", not_found_message(&typed))));
+        return Err(ApiError(Error::not_found(
+            "lookup",
+            not_found_message(&typed),
+        )));
     }
     Ok(axum::Json(hits.swap_remove(0)))
 }

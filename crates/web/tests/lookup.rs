@@ -107,13 +107,19 @@ async fn lookup_finds_tickets_and_cases_it_may_show(db: Db) {
         full_width(bare),
         tno.replace('-', " "),
     ] {
-        let (s, v) = hx.get(&format!("/api/v1/lookup?number={}", q(&typed))).await;
+        let (s, v) = hx
+            .get(&format!("/api/v1/lookup?number={}", q(&typed)))
+            .await;
         assert_eq!(s, 200, "{typed}: {v}");
         assert_eq!(v["kind"], "ticket");
         assert_eq!(v["url"], format!("/hotline/tickets/{tid}"));
         assert!(v["label"].as_str().unwrap().contains(&tno), "{v}");
         let (s, at, _) = page(&hx, &format!("/lookup?number={}", q(&typed))).await;
-        assert_eq!((s, at.as_str()), (200, format!("/hotline/tickets/{tid}").as_str()), "{typed}");
+        assert_eq!(
+            (s, at.as_str()),
+            (200, format!("/hotline/tickets/{tid}").as_str()),
+            "{typed}"
+        );
     }
 
     // A case: exact, lower-case, without its BJ, full-width.
@@ -131,7 +137,11 @@ async fn lookup_finds_tickets_and_cases_it_may_show(db: Db) {
         assert_eq!(v["kind"], "case");
         assert_eq!(v["url"], format!("/services/cases/{cid}"));
         let (s, at, _) = page(&health, &format!("/lookup?number={}", q(&typed))).await;
-        assert_eq!((s, at.as_str()), (200, format!("/services/cases/{cid}").as_str()), "{typed}");
+        assert_eq!(
+            (s, at.as_str()),
+            (200, format!("/services/cases/{cid}").as_str()),
+            "{typed}"
+        );
     }
 
     // Another department's ticket is answered exactly like a number nobody has.
@@ -169,7 +179,13 @@ async fn lookup_finds_tickets_and_cases_it_may_show(db: Db) {
     // A handler of 生态环境局 does not see the case of 卫健委 either; the admin sees both.
     let r = hy.get(&format!("/api/v1/lookup?number={}", q(&cno))).await;
     assert_problem(&r, 404, "not_found", None);
-    assert_eq!(admin.get(&format!("/api/v1/lookup?number={}", q(&cno))).await.0, 200);
+    assert_eq!(
+        admin
+            .get(&format!("/api/v1/lookup?number={}", q(&cno)))
+            .await
+            .0,
+        200
+    );
 
     // Bad input: a message, never a 500.
     for (path, want) in [
@@ -199,7 +215,13 @@ async fn lookup_finds_tickets_and_cases_it_may_show(db: Db) {
         "too_long",
         Some("number"),
     );
-    for odd in ["<script>", "%ZZ", "A市12345-99999999-000001", "BJ", "'; drop table x;--"] {
+    for odd in [
+        "<script>",
+        "%ZZ",
+        "A市12345-99999999-000001",
+        "BJ",
+        "'; drop table x;--",
+    ] {
         let (s, v) = hx.get(&format!("/api/v1/lookup?number={}", q(odd))).await;
         assert_eq!(s, 404, "{odd}: {v}");
         // A malformed query string is no number either, not a failure.
@@ -210,7 +232,9 @@ async fn lookup_finds_tickets_and_cases_it_may_show(db: Db) {
         assert!(!body.contains("<script>"), "shown as text");
     }
     assert_problem(
-        &Client::anonymous(&w.url).get("/api/v1/lookup?number=1").await,
+        &Client::anonymous(&w.url)
+            .get("/api/v1/lookup?number=1")
+            .await,
         401,
         "unauthorized",
         None,

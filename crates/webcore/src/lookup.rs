@@ -18,11 +18,7 @@ pub const MAX_CHARS: usize = 64;
 pub fn normalize(raw: &str) -> Result<String, Error> {
     let raw = raw.trim();
     if raw.is_empty() {
-        return Err(Error::field(
-            "number",
-            "required",
-            "请输入工单或办件编号",
-        ));
+        return Err(Error::field("number", "required", "请输入工单或办件编号"));
     }
     if raw.chars().count() > MAX_CHARS {
         return Err(Error::field(
@@ -46,11 +42,7 @@ pub fn normalize(raw: &str) -> Result<String, Error> {
         out.extend(c.to_uppercase());
     }
     if out.is_empty() {
-        return Err(Error::field(
-            "number",
-            "required",
-            "请输入工单或办件编号",
-        ));
+        return Err(Error::field("number", "required", "请输入工单或办件编号"));
     }
     Ok(out)
 }
@@ -74,9 +66,16 @@ mod tests {
             "A市12345—20260316–000001",
             "ａ市12345\u{3000}20260316000001",
         ] {
-            assert_eq!(normalize(typed).unwrap(), "A市1234520260316000001", "{typed}");
+            assert_eq!(
+                normalize(typed).unwrap(),
+                "A市1234520260316000001",
+                "{typed}"
+            );
         }
-        assert_eq!(normalize("bj２０２６０３１６０００１２").unwrap(), "BJ2026031600012");
+        assert_eq!(
+            normalize("bj２０２６０３１６０００１２").unwrap(),
+            "BJ2026031600012"
+        );
     }
 
     #[test]

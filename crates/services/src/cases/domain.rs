@@ -970,7 +970,12 @@ mod tests {
         for typed in ["BJ2026031600012", "2026031600012"] {
             assert_eq!(case_number_typed(typed).as_deref(), Some("BJ2026031600012"));
         }
-        for not in ["BJ202603160001", "BJ2026133100012", "A市BJ2026031600012", "XJ2026031600012"] {
+        for not in [
+            "BJ202603160001",
+            "BJ2026133100012",
+            "A市BJ2026031600012",
+            "XJ2026031600012",
+        ] {
             assert_eq!(case_number_typed(not), None, "{not}");
         }
     }
