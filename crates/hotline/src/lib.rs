@@ -135,6 +135,7 @@ pub fn module() -> webcore::Module {
         )
         .nav(http::nav())
         .nav(pages::nav())
+        .lookup(ticket::http::lookup)
         .openapi(http::HotlineApi::openapi())
         .openapi(http::KbApi::openapi())
         .openapi(attachments::AttachmentApi::openapi())

@@ -80,6 +80,7 @@ pub fn module() -> webcore::Module {
                 .merge(pages::routes()),
         )
         .nav(http::nav())
+        .lookup(cases::http::lookup)
         .openapi(http::ServicesApi::openapi())
         // Cards on cases, compare-and-set per case like the hotline's.
         .job(webcore::Job::new(

@@ -8,6 +8,7 @@
 
 mod audit_http;
 mod home;
+mod lookup;
 mod middleware;
 
 use axum::extract::DefaultBodyLimit;
@@ -39,6 +40,7 @@ pub fn modules() -> Vec<Module> {
         notify::module(),
         org::module(),
         audit_http::module(),
+        lookup::module(),
     ]
 }
 
@@ -77,7 +79,9 @@ pub fn app(ctx: AppCtx) -> Router {
     let body_limit = ctx.config.server.body_limit_kb * 1024;
     let timeout = Duration::from_secs(ctx.config.server.request_timeout_secs);
     let mut routes = Router::new();
+    let mut lookups = Vec::new();
     for m in modules() {
+        lookups.extend(m.lookup);
         routes = routes.merge(m.routes);
     }
     let api = Arc::new(openapi());
@@ -88,6 +92,7 @@ pub fn app(ctx: AppCtx) -> Router {
             get(move || async move { axum::Json(api.as_ref().clone()) }),
         )
         .fallback(middleware::not_found)
+        .layer(axum::Extension(lookup::Lookups(Arc::new(lookups))))
         .layer(axum::middleware::from_fn_with_state(
             ctx.clone(),
             middleware::authenticate,

@@ -126,7 +126,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
 
     // Log out, log in as the new user — who is signed in elsewhere already (another program,
     // by the API) — : a handler's navigation, no admin pages.
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     assert_eq!(b.current_path().await, "/login");
     let elsewhere = reqwest::Client::builder()
         .cookie_store(true)
@@ -201,7 +201,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
         .collect();
     assert_eq!(codes.len(), 10, "{codes:?}");
     b.screenshot("two-factor-recovery-codes").await;
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     login(&b, &w.url, "browser_user", "Newuser#2026").await;
     assert_text_has(&b, "h1", "双因素认证").await;
     b.screenshot("two-factor-login-step").await;
@@ -214,7 +214,7 @@ async fn admin_creates_department_and_user_who_then_logs_in(db: Db) {
         .await;
     b.click_and_wait("#second-step button").await;
     assert_eq!(b.current_path().await, "/");
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     login(&b, &w.url, "browser_user", "Newuser#2026").await;
     b.click("#use-recovery summary").await;
     b.fill("#recovery_code", &codes[0]).await;

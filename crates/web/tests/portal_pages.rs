@@ -372,7 +372,7 @@ async fn knowledge_base_edit_review_publish(db: Db) {
     assert_eq!((a.version, a.status, v.len()), (2, ArticleStatus::Draft, 2));
 
     // A handler may write but sees no review buttons.
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     login(&b, &w.url, "han_x").await;
     b.goto(&format!("{base}/hotline/kb/{id}")).await;
     assert!(count(&b, "#kb-review").await == 0);

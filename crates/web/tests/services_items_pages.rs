@@ -338,13 +338,13 @@ async fn an_item_from_form_to_second_version_and_import(db: Db) {
     b.screenshot("catalogue-after").await;
 
     // An admin sees every department's items; a clerk has no form to write with.
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     login(&b, &url, "admin").await;
     b.goto(&format!("{url}/services/items")).await;
     let items = b.text("#items").await;
     assert_has_all(&items, &["食品小摊贩备案", "公共场所卫生许可"]);
     assert!(b.body_text().await.contains("新建事项"));
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
     login(&b, &url, "clerk1").await;
     b.goto(&format!("{url}/services/items")).await;
     assert!(!b.body_text().await.contains("新建事项"));

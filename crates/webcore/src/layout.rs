@@ -61,6 +61,10 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
                 a.skip href="#main" { "跳到正文" }
                 header.top {
                     a.brand href="/" { span.logo aria-hidden="true" { "一" } (ctx.bureau) }
+                    // Staff only: a citizen's pages carry no staff words.
+                    @if ctx.actor.has_any_role(&kernel::Role::STAFF) {
+                        (lookup_box("top-lookup", ""))
+                    }
                     div.who {
                         span { (ctx.actor.display_name) }
                         span.roles { (roles.join("、")) }
@@ -88,6 +92,18 @@ pub fn page(ctx: &PageCtx, title: &str, content: Markup) -> Markup {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The 按编号查找 form (tickets and cases by number), `GET /lookup?number=…`. Not
+/// `type=search`, so that the `/` key still goes to the page's own search box.
+pub fn lookup_box(id: &str, value: &str) -> Markup {
+    html! {
+        form.lookup method="get" action="/lookup" role="search" aria-label="按编号查找" {
+            input id=(id) name="number" type="text" value=(value) maxlength="64"
+                placeholder="按编号查找" aria-label="按编号查找工单或办件" autocomplete="off";
+            button type="submit" { "查找" }
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod download;
 pub mod error;
 pub mod extract;
 pub mod layout;
+pub mod lookup;
 pub mod module;
 pub mod redirect;
 
@@ -20,7 +21,7 @@ use std::sync::Arc;
 pub use error::{ApiError, ApiResult};
 pub use extract::{ApiActor, FormData, Json, PageCtx, Path, Query};
 pub use layout::PageError;
-pub use module::{Job, Module};
+pub use module::{Job, LookupFn, LookupFuture, LookupHit, Module};
 
 /// Shared state of every route: the database and the configuration. Services are cheap handles
 /// built from it per request.

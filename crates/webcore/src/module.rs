@@ -28,7 +28,29 @@ pub struct Module {
     pub jobs: Vec<Job>,
     /// How the audit log names its records.
     pub audit: AuditWords,
+    /// Finding one of its records by number for the top bar's 按编号查找, if it numbers any.
+    pub lookup: Option<LookupFn>,
 }
+
+/// A record found by its number: what it is (`ticket`), its name for people and its page.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct LookupHit {
+    /// Stable kind code: `ticket`, `case`.
+    pub kind: String,
+    /// zh-CN, e.g. `工单 A市12345-20260316-000001：楼道堆放杂物`.
+    pub label: String,
+    /// The record's page on this site.
+    pub url: String,
+}
+
+/// A module's lookup by number. It gets the number as [`crate::lookup::normalize`] leaves it
+/// (half-width, upper-case, no spaces or dashes), rebuilds its own canonical form and answers
+/// `Ok(None)` both for a number it does not know and for a record the actor may not see — the
+/// same rule as the record's own page — so that a lookup never tells that a record exists.
+pub type LookupFn = for<'a> fn(&'a AppCtx, &'a kernel::Actor, &'a str) -> LookupFuture<'a>;
+
+/// What a [`LookupFn`] returns: `Box::pin(async move { … })`.
+pub type LookupFuture<'a> = BoxFuture<'a, kernel::Result<Option<LookupHit>>>;
 
 /// A module's words for the audit log: each entity kind it records, in Chinese, with the page
 /// a record opens (`{id}` replaced by the entity id), and its action words.
@@ -80,7 +102,14 @@ impl Module {
             openapi: utoipa::openapi::OpenApi::default(),
             jobs: Vec::new(),
             audit: AuditWords::default(),
+            lookup: None,
         }
+    }
+
+    /// Its lookup by number ([`LookupFn`]).
+    pub fn lookup(mut self, f: LookupFn) -> Module {
+        self.lookup = Some(f);
+        self
     }
 
     /// An entity kind this module writes to the audit log: its name in words and the page of

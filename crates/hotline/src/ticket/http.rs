@@ -318,3 +318,27 @@ async fn rate(
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// 按编号查找 for the top bar ([`webcore::LookupFn`]): the ticket of that number if the actor
+/// may open its page — the page's own rule, [`super::service`]'s `get` — and `None` both for
+/// an unknown number and for a ticket the actor may not see.
+pub fn lookup<'a>(
+    ctx: &'a AppCtx,
+    actor: &'a kernel::Actor,
+    typed: &'a str,
+) -> webcore::LookupFuture<'a> {
+    Box::pin(async move {
+        let Some(number) = ticket_number_typed(&ctx.config.city.name, typed) else {
+            return Ok(None);
+        };
+        match svc(ctx).get_by_number(actor, &number).await {
+            Ok(v) => Ok(Some(webcore::LookupHit {
+                kind: "ticket".into(),
+                label: format!("工单 {}：{}", v.ticket.number, v.ticket.title),
+                url: format!("/hotline/tickets/{}", v.ticket.id),
+            })),
+            Err(kernel::Error::NotFound { .. } | kernel::Error::Forbidden(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+}

@@ -935,6 +935,19 @@ pub fn case_number(day: chrono::NaiveDate, seq: i64) -> String {
     format!("BJ{}{:05}", day.format("%Y%m%d"), seq)
 }
 
+/// The case number meant by `typed`, as `webcore::lookup::normalize` leaves it (upper-case,
+/// half-width, no spaces or dashes). A case number carries no city prefix: `BJ` (办件) is its
+/// kind letter, fixed, so it may be left out too (`2026031600012` is `BJ2026031600012`; a
+/// ticket's bare date and sequence have 14 digits, a case's 13). Anything else is `None`.
+pub fn case_number_typed(typed: &str) -> Option<String> {
+    let rest = typed.strip_prefix("BJ").unwrap_or(typed);
+    if rest.len() != 13 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day = chrono::NaiveDate::parse_from_str(&rest[..8], "%Y%m%d").ok()?;
+    Some(case_number(day, rest[8..].parse().ok()?))
+}
+
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TimelineEntry {
     pub at: i64,
@@ -951,6 +964,21 @@ pub struct TimelineEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_case_number_with_or_without_its_kind_letters() {
+        for typed in ["BJ2026031600012", "2026031600012"] {
+            assert_eq!(case_number_typed(typed).as_deref(), Some("BJ2026031600012"));
+        }
+        for not in [
+            "BJ202603160001",
+            "BJ2026133100012",
+            "A市BJ2026031600012",
+            "XJ2026031600012",
+        ] {
+            assert_eq!(case_number_typed(not), None, "{not}");
+        }
+    }
     use crate::items::domain::tests::sample;
     use chrono::NaiveDate;
 

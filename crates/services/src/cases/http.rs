@@ -97,3 +97,27 @@ pub(crate) async fn track(
 ) -> J<Tracking> {
     Ok(axum::Json(svc(&ctx).track(&r.number, &r.phone).await?))
 }
+
+/// 按编号查找 for the top bar ([`webcore::LookupFn`]): the case of that number if the actor
+/// may open its page — the page's own rule, the service's `can_see` — and `None` both for an
+/// unknown number and for a case the actor may not see.
+pub fn lookup<'a>(
+    ctx: &'a AppCtx,
+    actor: &'a kernel::Actor,
+    typed: &'a str,
+) -> webcore::LookupFuture<'a> {
+    Box::pin(async move {
+        let Some(number) = case_number_typed(typed) else {
+            return Ok(None);
+        };
+        match svc(ctx).get_by_number(actor, &number).await {
+            Ok(v) => Ok(Some(webcore::LookupHit {
+                kind: "case".into(),
+                label: format!("办件 {}：{}", v.case.number, v.case.item_name),
+                url: format!("/services/cases/{}", v.case.id),
+            })),
+            Err(kernel::Error::NotFound { .. } | kernel::Error::Forbidden(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    })
+}

@@ -233,7 +233,7 @@ pub async fn login(b: &testkit::browser::Browser, url: &str, user: &str) {
 
 /// Signs out through the header's button.
 pub async fn logout(b: &testkit::browser::Browser) {
-    b.click_and_wait("header form button").await;
+    b.click_and_wait("header .who form button").await;
 }
 
 /// Runs `script` on the current page with `css` as `arguments[0]`; what it returns.

@@ -870,3 +870,66 @@ impl NewTicket {
 pub fn ticket_number(city: &str, day: chrono::NaiveDate, seq: i64) -> String {
     format!("{city}12345-{}-{seq:06}", day.format("%Y%m%d"))
 }
+
+/// The ticket number meant by `typed`, as `webcore::lookup::normalize` leaves it (upper-case,
+/// half-width, no spaces or dashes), for a city whose name `city` is.
+///
+/// A number is `<city>12345-<yyyymmdd>-<seq:06>`. Its **city prefix** is the city's name from the
+/// configuration (`A市`), the same in every number of this installation, so it tells nothing and
+/// may be left out; so may the hotline's `12345` after it. Accepted: `A市12345…`, `12345…`
+/// and the bare date + sequence (14 digits); the dashes are put back here. A number with
+/// another city's name, a date that is no date or digits of another length is no ticket
+/// number (`None`).
+pub fn ticket_number_typed(city: &str, typed: &str) -> Option<String> {
+    let city_key: String = city
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .flat_map(char::to_uppercase)
+        .collect();
+    let rest = if city_key.is_empty() {
+        typed
+    } else {
+        typed.strip_prefix(city_key.as_str()).unwrap_or(typed)
+    };
+    let rest = match rest.strip_prefix("12345") {
+        Some(r) if r.len() == 14 => r,
+        _ => rest,
+    };
+    if rest.len() != 14 || !rest.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let day = chrono::NaiveDate::parse_from_str(&rest[..8], "%Y%m%d").ok()?;
+    let seq: i64 = rest[8..].parse().ok()?;
+    Some(ticket_number(city, day, seq))
+}
+
+#[cfg(test)]
+mod lookup_tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_number_with_or_without_the_city_prefix() {
+        let want = Some("A市12345-20260316-000042".to_owned());
+        for typed in [
+            "A市1234520260316000042",
+            "1234520260316000042",
+            "20260316000042",
+        ] {
+            assert_eq!(ticket_number_typed("A市", typed), want, "{typed}");
+        }
+        for not in [
+            "B市1234520260316000042",
+            "A市123452026031600004",
+            "A市1234520261316000042",
+            "BJ2026031600042",
+            "A市12345X0260316000042",
+        ] {
+            assert_eq!(ticket_number_typed("A市", not), None, "{not}");
+        }
+        // A city named with Latin letters is compared upper-case, written as configured.
+        assert_eq!(
+            ticket_number_typed("a市", "A市20260316000042").as_deref(),
+            Some("a市12345-20260316-000042")
+        );
+    }
+}
