@@ -8,8 +8,8 @@ use kernel::{Actor, Db};
 use sharing::figures::contrib::{Section, SectionFuture, SectionRow, SectionTable};
 
 /// Registered from [`crate::module`].
-pub fn contributor(db: Db, _actor: Actor, _from: i64, _to: i64) -> SectionFuture {
-    Box::pin(section(db))
+pub fn contributor(db: Db, _actor: Actor, from: i64, to: i64) -> SectionFuture {
+    Box::pin(section(db, from, to))
 }
 
 fn pct(n: usize, d: usize) -> String {
@@ -20,8 +20,8 @@ fn pct(n: usize, d: usize) -> String {
     }
 }
 
-async fn section(db: Db) -> Result<Section> {
-    let f = OpendataService::new(db).figures().await?;
+async fn section(db: Db, from: i64, to: i64) -> Result<Section> {
+    let f = OpendataService::new(db).figures_between(from, to).await?;
     let app = |s: ApplicationStatus| f.applications.get(s.code()).copied().unwrap_or(0);
     let apps: i64 = f.applications.values().sum();
     let row = |label: &str, value: String| SectionRow {
@@ -33,7 +33,7 @@ async fn section(db: Db) -> Result<Section> {
         key: "opendata".into(),
         title: "开放数据".into(),
         summary: format!(
-            "截至统计时，开放数据集 {} 个（无条件开放 {} 个、有条件开放 {} 个），开放率 {open_rate}；累计浏览 {} 次、下载 {} 次、接口调用 {} 次；数据申请 {apps} 件，开放需求 {} 件。",
+            "截至统计时，开放数据集 {} 个（无条件开放 {} 个、有条件开放 {} 个），开放率 {open_rate}；期内浏览 {} 次、下载 {} 次、接口调用 {} 次，提出数据申请 {apps} 件、开放需求 {} 件。",
             f.datasets, f.unconditional, f.conditional, f.views, f.downloads, f.api_calls, f.demands
         ),
         rows: vec![

@@ -287,7 +287,7 @@ impl OpendataService {
     /// Views and downloads per dataset code.
     pub async fn usage(&self) -> Result<HashMap<String, Usage>> {
         let mut out: HashMap<String, Usage> = HashMap::new();
-        for (code, kind, n) in store::usage_counts(&mut *self.conn().await?, 0).await? {
+        for (code, kind, n) in store::usage_counts(&mut *self.conn().await?, 0, i64::MAX).await? {
             let u = out.entry(code).or_default();
             match kind.as_str() {
                 "view" => u.views += n,
@@ -591,12 +591,19 @@ impl OpendataService {
 
     // ---- 统计 ----
 
+    /// The figures of all time.
     pub async fn figures(&self) -> Result<Figures> {
+        self.figures_between(0, i64::MAX).await
+    }
+
+    /// Datasets and 开放率 as they stand now; views, downloads, API calls, applications made
+    /// and 开放需求 within [from, to) (Unix ms).
+    pub async fn figures_between(&self, from: i64, to: i64) -> Result<Figures> {
         let published = self.sharing().published_entries().await?;
         let all = self.datasets().await?;
         let mut usage_by_code: HashMap<String, Usage> = HashMap::new();
         let mut api_calls = 0;
-        for (code, kind, n) in store::usage_counts(&mut *self.conn().await?, 0).await? {
+        for (code, kind, n) in store::usage_counts(&mut *self.conn().await?, from, to).await? {
             let u = usage_by_code.entry(code).or_default();
             match kind.as_str() {
                 "view" => u.views += n,
@@ -640,13 +647,11 @@ impl OpendataService {
             })
             .collect();
         by_department.sort_by(|a, b| b.open.cmp(&a.open).then(a.name.cmp(&b.name)));
-        let applications = store::application_counts(&mut *self.conn().await?)
+        let applications = store::application_counts(&mut *self.conn().await?, from, to)
             .await?
             .into_iter()
             .collect();
-        let demands = store::demands(&mut *self.conn().await?, 100_000)
-            .await?
-            .len();
+        let demands = store::demand_count(&mut *self.conn().await?, from, to).await? as usize;
         Ok(Figures {
             datasets: all.len(),
             unconditional: all.iter().filter(|d| !d.conditional()).count(),

@@ -28,14 +28,17 @@ pub(crate) async fn record_usage(
 }
 
 /// Counts by (entry code, kind) since `since`.
+/// Views, downloads and API calls per dataset and kind within [since, until).
 pub(crate) async fn usage_counts(
     c: &mut AnyConnection,
     since: i64,
+    until: i64,
 ) -> Result<Vec<(String, String, i64)>> {
     Ok(sqlx::query(
-        "SELECT entry_code, kind, COUNT(*) FROM opendata_usage WHERE at >= $1 GROUP BY entry_code, kind",
+        "SELECT entry_code, kind, COUNT(*) FROM opendata_usage WHERE at >= $1 AND at < $2 GROUP BY entry_code, kind",
     )
     .bind(since)
+    .bind(until)
     .fetch_all(&mut *c)
     .await?
     .iter()
@@ -172,9 +175,16 @@ pub(crate) async fn decide_application(
 }
 
 /// Applications by status.
-pub(crate) async fn application_counts(c: &mut AnyConnection) -> Result<Vec<(String, i64)>> {
+/// Applications made within [since, until), by their status now.
+pub(crate) async fn application_counts(
+    c: &mut AnyConnection,
+    since: i64,
+    until: i64,
+) -> Result<Vec<(String, i64)>> {
     Ok(
-        sqlx::query("SELECT status, COUNT(*) FROM opendata_applications GROUP BY status")
+        sqlx::query("SELECT status, COUNT(*) FROM opendata_applications WHERE created_at >= $1 AND created_at < $2 GROUP BY status")
+            .bind(since)
+            .bind(until)
             .fetch_all(&mut *c)
             .await?
             .iter()
@@ -201,6 +211,17 @@ pub(crate) async fn insert_demand(
     .fetch_one(&mut *c)
     .await?
     .get(0))
+}
+
+/// 开放需求 submitted within [since, until).
+pub(crate) async fn demand_count(c: &mut AnyConnection, since: i64, until: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM opendata_demands WHERE created_at >= $1 AND created_at < $2",
+    )
+    .bind(since)
+    .bind(until)
+    .fetch_one(c)
+    .await?)
 }
 
 pub(crate) async fn demands(c: &mut AnyConnection, limit: i64) -> Result<Vec<Demand>> {

@@ -441,6 +441,35 @@ async fn demands_reach_the_bureau_and_figures_count(db: Db) {
     w.svc.record("view", Some(&ds), "page").await.unwrap();
     w.svc.record("download", Some(&ds), "csv").await.unwrap();
     w.svc.record("api", None, "package_search").await.unwrap();
+    // A window before any of it: the stock stands, the period's counts are empty; a window
+    // around now holds them.
+    let old = w.svc.figures_between(0, 1).await.unwrap();
+    assert_eq!(
+        (
+            old.datasets,
+            old.views,
+            old.downloads,
+            old.api_calls,
+            old.demands
+        ),
+        (1, 0, 0, 0, 0)
+    );
+    assert!(old.applications.is_empty(), "{:?}", old.applications);
+    let now = w.svc.db().now();
+    let recent = w
+        .svc
+        .figures_between(now - 3_600_000, now + 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            recent.views,
+            recent.downloads,
+            recent.api_calls,
+            recent.demands
+        ),
+        (1, 1, 1, 1)
+    );
     let f = w.svc.figures().await.unwrap();
     assert_eq!((f.datasets, f.catalog_entries), (1, 2));
     assert_eq!(f.open_rate, 50.0);
