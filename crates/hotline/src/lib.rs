@@ -96,6 +96,7 @@ pub fn module() -> webcore::Module {
             ("answer_now", "即时解答"),
             ("submit_for_dispatch", "转派单"),
             ("dispatch", "派单"),
+            ("recall", "撤回派单"),
             ("acknowledge", "签收"),
             ("start", "开始办理"),
             ("return", "退单"),

@@ -746,8 +746,16 @@ async fn models_are_promoted_only_when_not_worse(db: Db) {
     assert_eq!(s.model_version, Some(1));
     assert_eq!(s.categories[0].category_id, w.cat["城乡建设/供水"], "{s:?}");
     assert_eq!(s.categories[0].path, "城乡建设 / 供水");
-    assert!(s.categories.len() <= 3 && s.categories.len() >= 2);
-    assert!(s.categories[0].probability > s.categories[1].probability);
+    // Other guesses only when worth a look (none that would read as 0–4%), less likely first.
+    assert!((1..=3).contains(&s.categories.len()), "{s:?}");
+    assert!(
+        s.categories[1..].iter().all(|c| c.probability >= 0.05),
+        "{s:?}"
+    );
+    assert!(s
+        .categories
+        .windows(2)
+        .all(|w| w[0].probability > w[1].probability));
     assert!(!s.explanation.is_empty());
 
     // The same data again: not worse, so it becomes active and serving follows.
@@ -984,8 +992,17 @@ async fn history_counts_returns_against_the_department(db: Db) {
     let s = w.suggest(&ask_in(gas, "燃气味")).await;
     let d = s.department.unwrap();
     assert_eq!((d.department_id, d.source.as_str()), (w.x, "history"));
-    assert!(d.confidence > 0.0 && d.confidence < 0.9, "{}", d.confidence);
-    assert!(d.reason.contains("住建局"), "{}", d.reason);
+    // The confidence agrees with the reason's 3 of 5 (smoothed: 4/7), not far below it.
+    assert!(
+        d.reason.contains("近 5 件中有 3 次派给住建局"),
+        "{}",
+        d.reason
+    );
+    assert!(
+        d.confidence > 0.5 && d.confidence < 0.65,
+        "{}",
+        d.confidence
+    );
     // 住建局 returns all three: the history now points to 城管局.
     for (id, dept) in &dispatched {
         if *dept == w.x {

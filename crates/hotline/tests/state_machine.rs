@@ -91,6 +91,9 @@ fn actions() -> Vec<Action> {
             main_dept_id: 7,
             co_dept_ids: vec![8],
         },
+        Action::Recall {
+            reason: "派错单位".into(),
+        },
         Action::Acknowledge,
         Action::Start,
         Action::Return {
@@ -136,7 +139,7 @@ fn allowed(status: Status, action: &Action) -> bool {
             matches!(status, Created | Accepted)
         }
         Action::Dispatch { .. } | Action::MarkSplit => status == PendingDispatch,
-        Action::Acknowledge => status == Dispatched,
+        Action::Acknowledge | Action::Recall { .. } => status == Dispatched,
         Action::Start => status == Acknowledged,
         Action::Return { .. } => matches!(status, Dispatched | Acknowledged | InProgress),
         Action::RequestExtension { .. } | Action::Pause { .. } | Action::Reply { .. } => {
@@ -304,7 +307,7 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
-        (0..20usize, 1..40u32, 6..12i64).prop_map(|(a, d, dept)| Step::Act(a, d, dept)),
+        (0..21usize, 1..40u32, 6..12i64).prop_map(|(a, d, dept)| Step::Act(a, d, dept)),
         (1..3_000_000i64).prop_map(Step::Wait),
     ]
 }
@@ -357,6 +360,9 @@ fn action_for(i: usize, days: u32, dept: i64) -> Action {
             note: String::new(),
         },
         16 => Action::Archive,
+        19 => Action::Recall {
+            reason: "派错".into(),
+        },
         17 => Action::Reply {
             text: String::new(),
         },
@@ -366,6 +372,47 @@ fn action_for(i: usize, days: u32, dept: i64) -> Action {
         },
         _ => Action::Acknowledge,
     }
+}
+
+#[test]
+fn a_recalled_dispatch_returns_to_the_queue_without_counting_as_a_return() {
+    let cal = Calendar::builtin();
+    let policy = DeadlinePolicy::default_for(TicketKind::Complaint, Urgency::Normal);
+    let mut t = new_ticket(Status::PendingDispatch);
+    let dispatch = Action::Dispatch {
+        main_dept_id: 7,
+        co_dept_ids: vec![8],
+    };
+    t.apply(&dispatch, T0, &cal, policy).unwrap();
+    // A recall needs its reason, named beside the field.
+    let before = t.clone();
+    let e = t
+        .apply(
+            &Action::Recall { reason: " ".into() },
+            T0 + 60_000,
+            &cal,
+            policy,
+        )
+        .unwrap_err();
+    assert!(format!("{e:?}").contains("reason"), "{e:?}");
+    assert_eq!(t, before);
+    let recall = Action::Recall {
+        reason: "派错单位".into(),
+    };
+    let ev = t.apply(&recall, T0 + 60_000, &cal, policy).unwrap();
+    assert_eq!(
+        (ev.from, ev.to),
+        (Status::Dispatched, Status::PendingDispatch)
+    );
+    assert_eq!(ev.dept_id, Some(7));
+    assert_eq!(t.main_dept_id, None);
+    assert!(t.co_dept_ids.is_empty() && t.reply_due.is_none() && t.ack_due.is_none());
+    assert_eq!(t.return_count, 0);
+    // Once signed for, the department holds it: only a return sends it back.
+    t.apply(&dispatch, T0 + 120_000, &cal, policy).unwrap();
+    t.apply(&Action::Acknowledge, T0 + 180_000, &cal, policy)
+        .unwrap();
+    assert!(t.apply(&recall, T0 + 240_000, &cal, policy).is_err());
 }
 
 proptest! {

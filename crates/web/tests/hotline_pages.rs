@@ -249,7 +249,26 @@ async fn journey_from_intake_to_second_reply(db: Db) {
     b.click(&format!("#sel-{id}")).await;
     shot(&mut b, &url, "dispatch-queue").await;
     b.click_and_wait("#bulk-confirm").await;
-    assert!(b.body_text().await.contains("已完成：批量派单"));
+    // The result says how many went where, by name.
+    assert_text_has(&b, ".notice", "已派单 1 件：").await;
+    assert_eq!(status_of(&admin, id).await["status"], "dispatched");
+    // Nobody has signed for it yet: the dispatcher may take it back, with a reason.
+    b.goto(&format!("{url}/hotline/tickets/{id}")).await;
+    assert_text_has(&b, "body", "撤回派单（承办单位尚未签收）").await;
+    run_script(
+        &b,
+        "document.querySelector('details:has(#recall-reason)').open = true; window.confirm = () => true;",
+    )
+    .await;
+    b.fill("#recall-reason", "派错单位，重新派单").await;
+    b.click_and_wait("form:has(#recall-reason) button[type=submit]")
+        .await;
+    assert_eq!(status_of(&admin, id).await["status"], "pending_dispatch");
+    b.goto(&format!("{url}/hotline/dispatch")).await;
+    b.select(&format!("#dept-{id}"), &w.dept_x.to_string())
+        .await;
+    b.click(&format!("#sel-{id}")).await;
+    b.click_and_wait("#bulk-confirm").await;
     assert_eq!(status_of(&admin, id).await["status"], "dispatched");
     assert_eq!(status_of(&admin, id).await["main_dept_id"], w.dept_x);
 

@@ -69,6 +69,23 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     let savings = b.text("#savings").await;
     assert_has_all(&savings, &["8 个工作日", "5 个工作日"]);
     b.screenshot("bundle-guide").await;
+    // On a phone the guide's tables become cards: nothing runs off the right edge.
+    b.set_size(390, 844).await;
+    b.goto(&format!("{url}/guide/items/{}", h.health_item))
+        .await;
+    let overflow = run_script(
+        &b,
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    )
+    .await;
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "the guide is wider than the phone"
+    );
+    assert_text_has(&b, "#apply", "在线申请").await;
+    b.screenshot("guide-item-phone").await;
+    b.set_size(1366, 768).await;
 
     // The citizen applies online: one form, one material list (no stall description yet).
     login(&b, &url, "citizen1").await;
@@ -117,7 +134,22 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     open_case(&b, &url, "BJ").await;
     b.click_and_wait("#accept button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "审查中");
+    // The case file: the record, and what the reader may do now beside it.
+    assert_text_has(&b, "#case-actions", "当前可办").await;
     b.screenshot("health-accepted").await;
+    // The 受理回执 prints on its own page: number, promised date, materials, a QR to track.
+    let case_path = b.current_path().await;
+    b.click_and_wait("#receipt-link").await;
+    assert_eq!(b.current_path().await, format!("{case_path}/receipt"));
+    let receipt = b.body_text().await;
+    assert_has_all(
+        &receipt,
+        &["受理回执", "BJ", "承诺办结日期", "近期免冠照片", "打印"],
+    );
+    assert_eq!(count(&b, "#receipt-qr svg").await, 1);
+    assert_eq!(count(&b, "nav.side").await, 0);
+    b.screenshot("case-receipt").await;
+    b.goto(&format!("{url}{case_path}")).await;
     logout(&b).await;
     login(&b, &url, "market1").await;
     open_case(&b, &url, "BJ").await;
@@ -126,6 +158,13 @@ async fn a_bundle_from_online_application_to_rectification(db: Db) {
     b.click_and_wait("#supplement button[type=submit]").await;
     assert_eq!(b.text("#case-status").await, "待补正");
     let market_case = b.current_path().await;
+    // The one-time 补正 notice lists what to bring.
+    b.click_and_wait("#notice-link").await;
+    assert_text_has(&b, "h1", "补正材料告知书").await;
+    assert_text_has(&b, "#notice-text", "一次性告知").await;
+    assert_text_has(&b, "#notice-materials", "经营场所").await;
+    b.screenshot("case-supplement-notice").await;
+    b.goto(&format!("{url}{market_case}")).await;
     logout(&b).await;
 
     // The citizen sees one status, 待补正, and supplies it.

@@ -108,6 +108,28 @@ pub fn lookup_box(id: &str, value: &str) -> Markup {
     }
 }
 
+/// A document to print on A4 (a 受理回执, a 告知书): no navigation, a toolbar that does not
+/// print, and the document itself as the page.
+pub fn print_page(bureau: &str, title: &str, back: &str, content: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            (head(title))
+            body.print {
+                div.print-bar.no-print {
+                    a href=(back) { "返回" }
+                    button type="button" data-print="1" { "打印" }
+                }
+                main #main.print-doc {
+                    p.print-org { (bureau) }
+                    h1 { (title) }
+                    (content)
+                }
+            }
+        }
+    }
+}
+
 /// A page without a session (login, public pages).
 pub fn public_page(bureau: &str, title: &str, content: Markup) -> Markup {
     html! {

@@ -5,7 +5,7 @@
 //! the ticket page.
 
 use super::widgets::*;
-use super::{back_to, done_message, DISPATCH_ROLES};
+use super::{back_with, done_message, DISPATCH_ROLES};
 use crate::domain::*;
 use crate::http::svc;
 use crate::service::TicketQuery;
@@ -59,7 +59,11 @@ async fn render(
         "派单",
         html! {
             (assets())
-            @if let Some(m) = q.done.as_deref().and_then(done_message) { (layout::notice(&m)) }
+            @if let Some(m) = q.sent.as_deref().and_then(|x| sent_message(x, &names)) {
+                (layout::notice(&m))
+            } @else if let Some(m) = q.done.as_deref().and_then(done_message) {
+                (layout::notice(&m))
+            }
             (layout::error_summary(errors))
             (filter_bar("/hotline/dispatch", q, &fixed, &export))
             @match &listed {
@@ -187,6 +191,8 @@ pub async fn bulk_submit(
         }
     }
     let s = svc(&ctx);
+    // Departments in the order first sent to, with how many went to each.
+    let mut sent: Vec<(i64, usize)> = Vec::new();
     let result = match c.finish() {
         Err(e) => Err(e),
         Ok(()) => {
@@ -212,12 +218,23 @@ pub async fn bulk_submit(
                     });
                     break;
                 }
+                match sent.iter_mut().find(|(x, _)| *x == d) {
+                    Some((_, n)) => *n += 1,
+                    None => sent.push((d, 1)),
+                }
             }
             r
         }
     };
     match result {
-        Ok(()) => Ok(back_to(&form, "/hotline/dispatch", "bulk_dispatch")),
+        Ok(()) => {
+            let list: Vec<String> = sent.iter().map(|(d, n)| format!("{d}:{n}")).collect();
+            Ok(back_with(
+                &form,
+                "/hotline/dispatch",
+                &format!("done=bulk_dispatch&sent={}", list.join(",")),
+            ))
+        }
         Err(Error::Validation(errors)) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             render(&ctx, &p, &ListParams::default(), &form, &errors).await?,
@@ -225,4 +242,18 @@ pub async fn bulk_submit(
             .into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// "已派单 5 件：住建局 3 件、城管局 2 件" from `dept_id:count,…`; None when unreadable.
+fn sent_message(sent: &str, names: &std::collections::HashMap<i64, String>) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut total = 0;
+    for pair in sent.split(',').filter(|x| !x.is_empty()) {
+        let (d, n) = pair.split_once(':')?;
+        let (d, n): (i64, usize) = (d.parse().ok()?, n.parse().ok()?);
+        total += n;
+        let name = names.get(&d).cloned().unwrap_or_else(|| "其他单位".into());
+        parts.push(format!("{name} {n} 件"));
+    }
+    (total > 0).then(|| format!("已派单 {total} 件：{}", parts.join("、")))
 }

@@ -140,6 +140,9 @@ pub fn action_from(form: &FormData) -> Result<Action, Error> {
         "return" => Action::Return {
             reason: text("reason"),
         },
+        "recall" => Action::Recall {
+            reason: text("reason"),
+        },
         "request_extension" => {
             Action::RequestExtension {
                 days: form.get("days").trim().parse().map_err(|_| {
@@ -180,6 +183,11 @@ pub fn action_from(form: &FormData) -> Result<Action, Error> {
 
 /// Where a form goes back to: a workbench page, never elsewhere.
 pub fn back_to(form: &FormData, default: &str, done: &str) -> Response {
+    back_with(form, default, &format!("done={done}"))
+}
+
+/// [`back_to`] with more of the query: what the next page says about what was done.
+pub fn back_with(form: &FormData, default: &str, query: &str) -> Response {
     let back = webcore::redirect::local_path(form.get("back"), default);
     let back = if back.starts_with("/hotline/") && !back.contains("//") {
         back
@@ -187,7 +195,7 @@ pub fn back_to(form: &FormData, default: &str, done: &str) -> Response {
         default
     };
     let sep = if back.contains('?') { '&' } else { '?' };
-    Redirect::to(&format!("{back}{sep}done={done}")).into_response()
+    Redirect::to(&format!("{back}{sep}{query}")).into_response()
 }
 
 /// The zh-CN words for a timeline entry's action code.
@@ -198,6 +206,7 @@ pub fn action_label(code: &str) -> &'static str {
         "answer_now" => "即时解答",
         "submit_for_dispatch" => "转派单",
         "dispatch" => "派单",
+        "recall" => "撤回派单",
         "acknowledge" => "签收",
         "start" => "开始办理",
         "return" => "退单",

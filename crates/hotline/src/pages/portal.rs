@@ -458,7 +458,7 @@ fn step_text(action: &str, to: &str, dept: Option<&str>) -> Option<String> {
         "dispatch" => format!("已派至{dept}办理"),
         "acknowledge" => format!("{dept}已签收"),
         "start" => format!("{dept}正在办理"),
-        "return" => "重新派单中".into(),
+        "return" | "recall" => "重新派单中".into(),
         "decide_extension" => "办理期限已调整".into(),
         "pause" => "等待补充材料".into(),
         "resume" => "继续办理".into(),

@@ -452,6 +452,25 @@ async fn actions(
             },
         ));
     }
+    if may(&Action::Recall {
+        reason: String::new(),
+    }) {
+        any = true;
+        out.push(text_action_form(
+            p,
+            &act_url,
+            sent,
+            TextAction {
+                action: "recall",
+                summary: "撤回派单（承办单位尚未签收）",
+                label: "撤回理由",
+                field: "reason",
+                button: "撤回派单",
+                back: &back,
+                confirm: Some("确定撤回这次派单？工单将回到待派单。"),
+            },
+        ));
+    }
     if may(&Action::Return {
         reason: String::new(),
     }) {

@@ -237,6 +237,8 @@ pub struct ListParams {
     pub page: Option<i64>,
     pub done: Option<String>,
     pub saved: Option<i64>,
+    /// After a bulk dispatch: `dept_id:count,…`, said back in words.
+    pub sent: Option<String>,
 }
 
 impl ListParams {

@@ -437,6 +437,21 @@ impl History {
                         .is_none_or(|d| at <= d);
                     h.fact(at, e.dept_id.or(holder), FactKind::Acknowledged { on_time });
                 }
+                "recall" => {
+                    // A dispatch taken back before anyone signed for it never reached the
+                    // department: it counts neither as dispatched to it nor as a return.
+                    if let Some(i) = open.take() {
+                        h.handlings.remove(i);
+                    }
+                    if let Some(i) = h
+                        .facts
+                        .iter()
+                        .rposition(|f| matches!(f.kind, FactKind::Dispatched))
+                    {
+                        h.facts.remove(i);
+                    }
+                    holder = None;
+                }
                 "return" => {
                     h.fact(at, e.dept_id.or(holder), FactKind::Returned);
                     h.end_handling(&mut open, at, false);

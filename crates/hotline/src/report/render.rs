@@ -723,6 +723,7 @@ pub(super) fn action_label(e: &TimelineEntry) -> String {
         "answer_now" => "即时解答".into(),
         "submit_for_dispatch" => "转派单".into(),
         "dispatch" => "派单".into(),
+        "recall" => "撤回派单".into(),
         "acknowledge" => "签收".into(),
         "start" => "开始办理".into(),
         "return" => "退单".into(),

@@ -436,9 +436,10 @@ impl HotlineService {
             Action::Accept | Action::AnswerNow { .. } | Action::SubmitForDispatch => {
                 (actor.authorize::<Intake>()?.into(), false)
             }
-            Action::Dispatch { .. } | Action::MergeInto { .. } | Action::MarkSplit => {
-                (actor.authorize::<Dispatch>()?.into(), false)
-            }
+            Action::Dispatch { .. }
+            | Action::Recall { .. }
+            | Action::MergeInto { .. }
+            | Action::MarkSplit => (actor.authorize::<Dispatch>()?.into(), false),
             Action::Acknowledge
             | Action::Start
             | Action::Return { .. }

@@ -16,6 +16,8 @@ pub(super) fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/services/cases/{id}", get(case_page))
         .route("/services/cases/{id}/act", post(case_act))
+        .route("/services/cases/{id}/receipt", get(receipt_page))
+        .route("/services/cases/{id}/notice", get(notice_page))
 }
 
 async fn case_page(
@@ -143,6 +145,10 @@ async fn case_view(
     ];
     let ok = s.permitted(&p.actor, c, &probes).await?;
     let may = |code: &str| probes.iter().zip(&ok).any(|(a, k)| *k && a.code() == code);
+    let any_action = probes
+        .iter()
+        .zip(&ok)
+        .any(|(a, k)| *k && (a.code() != "deliver" || c.bundle_case_id.is_none()));
     let none: &[FieldError] = &[];
     let errs = |action: &str| match &failed {
         Some(f) if f.action == action => f.errors,
@@ -164,13 +170,33 @@ async fn case_view(
             .find(|m| &m.key == k)
             .map_or(k.clone(), |m| m.name.clone())
     };
+    let left = time_left(c, &cal, now);
+    let late = left.as_deref().is_some_and(|l| l.starts_with("已超期"));
+    let notice = notice_kind(c);
     let body = html! {
         @if !msg.is_empty() { (alert(msg)) }
         @if let Some(f) = &failed { (error_summary(f.errors)) }
+        div.case-head #case-head {
+            span.status #case-status { (v.status_label) }
+            span { (c.item_name) }
+            @if c.immediate { span.clock { "即办件" } }
+            @else if let Some(l) = &left { span.clock.late[late] { (l) } }
+            @else if c.accepted_at.is_none() && c.status.is_open() { span.clock { "受理后开始计时" } }
+            span.docs {
+                a #receipt-link href=(format!("/services/cases/{id}/receipt")) {
+                    (if c.accepted_at.is_some() { "打印受理回执" } else { "打印收件回执" })
+                }
+                @if let Some((title, _)) = notice {
+                    a #notice-link href=(format!("/services/cases/{id}/notice")) { "打印" (title) }
+                }
+            }
+        }
+        div.case-file {
+        div.record {
+        h2 { "基本信息" }
         dl.facts {
             dt { "办件编号" } dd { (c.number) }
             dt { "事项" } dd { (c.item_name) "（第 " (c.item_version) " 版）" }
-            dt { "状态" } dd #case-status { (v.status_label) }
             dt { "申请人" } dd { (c.applicant.name) " " (c.applicant.phone) }
             dt { "渠道" } dd { (c.channel.label()) }
             dt { "承诺时限" } dd #case-promised {
@@ -178,7 +204,7 @@ async fn case_view(
                 @else { (c.promised_days) " " (c.time_unit.label()) "（法定 " (c.legal_days) "）" }
             }
             dt { "承诺办结" } dd #case-due { (c.due_at.map(format_minute).unwrap_or_else(|| "受理后起算".into())) }
-            @if let Some(left) = time_left(c, &cal, now) {
+            @if let Some(left) = &left {
                 dt { "剩余时间" } dd #case-left { (left) }
             }
             @if let Some(since) = c.paused_since {
@@ -201,20 +227,37 @@ async fn case_view(
                 dt { "累计暂停" } dd { (format!("{:.1}", c.paused_minutes as f64 / cal.office_hours().minutes_per_day() as f64)) " 个工作日" }
             }
         }
-        h2 { "材料" }
-        ul #materials { @for x in &c.materials { li { (x.name) "：" (x.source.label()) @if let Some(n) = &x.note { "（" (n) "）" } } } }
         @if !c.form.is_empty() {
             h2 { "申请信息" }
             dl.facts #case-form { @for (label, val) in &form_rows { dt { (label) } dd { (val) } } }
         }
-        h2 { "办理" }
-        div.actions {
+        h2 { "材料" }
+        table #materials {
+            thead { tr { th { "材料" } th { "来源" } th { "说明" } } }
+            tbody {
+                @for x in &c.materials {
+                    tr {
+                        td { (x.name) @if x.required { "" } @else { "（非必需）" } }
+                        td { (x.source.label()) }
+                        td { (x.note.as_deref().unwrap_or("")) }
+                    }
+                }
+            }
+        }
+        h2 { "办理过程" }
+        ol.timeline #case-timeline { @for e in &t { li { time { (format_minute(e.at)) } " " strong { (e.label) } " " (e.actor_name) @if let Some(n) = &e.note { " — " (n) } } } }
+        }
+        aside #case-actions aria-label="当前可办" {
+        h2 { "当前可办" }
+        @if !any_action {
+            p.muted #no-action { "您对这件办件当前没有可办的操作。" }
+        }
             @if may("accept") {
                 form #accept method="post" action=(act) {
                     (csrf_input(p)) input type="hidden" name="action" value="accept";
                     @if !missing.is_empty() {
                         p { "缺少材料，可对次要材料容缺受理：" }
-                        @for x in &missing { label { input type="checkbox" name="tolerated" value=(x.key); " " (x.name) } }
+                        @for x in &missing { label.check { input type="checkbox" name="tolerated" value=(x.key); " " (x.name) } }
                         (field_error(errs("accept"), "tolerated"))
                         label for="tolerated_days" { "容缺补齐期限（工作日）" }
                         input #tolerated_days name="tolerated_days" inputmode="numeric" value=(typed("accept", "tolerated_days")) aria-invalid=[invalid("accept", "tolerated_days")];
@@ -237,7 +280,7 @@ async fn case_view(
                 form #supplement method="post" action=(act) {
                     (csrf_input(p)) input type="hidden" name="action" value="request_supplement";
                     fieldset { legend { "一次性告知补正" }
-                        @for x in &c.materials { label { input type="checkbox" name="materials" value=(x.key); " " (x.name) } }
+                        @for x in &c.materials { label.check { input type="checkbox" name="materials" value=(x.key); " " (x.name) } }
                     }
                     (field_error(errs("request_supplement"), "materials"))
                     label for="note" { "补正说明" } input #note name="note" value=(typed("request_supplement", "note"));
@@ -286,8 +329,8 @@ async fn case_view(
             @if may("decide") {
                 form #decide method="post" action=(act) {
                     (csrf_input(p)) input type="hidden" name="action" value="decide";
-                    label { input type="radio" name="approve" value="true" checked; " 准予" }
-                    label { input type="radio" name="approve" value="false"; " 不予" }
+                    label.check { input type="radio" name="approve" value="true" checked; " 准予" }
+                    label.check { input type="radio" name="approve" value="false"; " 不予" }
                     label for="document_no" { "决定文书编号" } input #document_no name="document_no" value=(typed("decide", "document_no"));
                     (field_error(errs("decide"), "document_no"))
                     label for="text" { "决定内容" } input #text name="text" value=(typed("decide", "text"));
@@ -332,8 +375,7 @@ async fn case_view(
                 }
             }
         }
-        h2 { "办理过程" }
-        ol.timeline #case-timeline { @for e in &t { li { time { (format_minute(e.at)) } " " strong { (e.label) } " " (e.actor_name) @if let Some(n) = &e.note { " — " (n) } } } }
+        }
     };
     let code = if failed.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
@@ -341,6 +383,169 @@ async fn case_view(
         axum::http::StatusCode::OK
     };
     Ok((code, page(p, &format!("办件 {}", c.number), body)).into_response())
+}
+
+/// The 告知书 a case calls for: 不予受理 (with the reason and its legal basis) or 一次性补正.
+fn notice_kind(c: &Case) -> Option<(&'static str, &'static str)> {
+    if c.rejection.is_some() {
+        Some(("不予受理告知书", "rejection"))
+    } else if c.supplement.is_some() {
+        Some(("补正材料告知书", "supplement"))
+    } else {
+        None
+    }
+}
+
+/// Where the applicant follows the case: the configured public address, else this request's
+/// host (the clerk's printout is scanned on the bureau's own network).
+fn track_url(ctx: &AppCtx, headers: &axum::http::HeaderMap, number: &str) -> String {
+    let base = ctx
+        .config
+        .server
+        .public_url
+        .clone()
+        .or_else(|| {
+            headers
+                .get(axum::http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| {
+                    h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+                })
+                .map(|h| format!("http://{h}"))
+        })
+        .unwrap_or_default();
+    format!("{}/guide/track?number={number}", base.trim_end_matches('/'))
+}
+
+fn qr_svg(text: &str) -> Markup {
+    match qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) {
+        Ok(code) => maud::PreEscaped(
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(160, 160)
+                .build(),
+        ),
+        Err(_) => html! {},
+    }
+}
+
+/// `GET /services/cases/{id}/receipt`: the 收件回执 (before acceptance) or 受理回执 handed to
+/// the applicant — number, item, materials received, the promised date, and a QR to track it.
+async fn receipt_page(
+    State(ctx): State<AppCtx>,
+    p: PageCtx,
+    Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
+) -> PageResult {
+    let s = svc(&ctx);
+    let v = s.get(&p.actor, id).await?;
+    let c = &v.case;
+    let dept = s
+        .department(c.dept_id)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default();
+    let accepted = c.accepted_at.is_some();
+    let title = if accepted {
+        "受理回执"
+    } else {
+        "收件回执"
+    };
+    let url = track_url(&ctx, &headers, &c.number);
+    let received: Vec<&CaseMaterial> = c.materials.iter().filter(|m| m.present()).collect();
+    let missing: Vec<&CaseMaterial> = c.materials.iter().filter(|m| !m.present()).collect();
+    let body = html! {
+        div.qr #receipt-qr { (qr_svg(&url)) div { "扫码查询办理进度" } }
+        p.body-text {
+            (c.applicant.name) "：您申请的“" (c.item_name) "”"
+            @if accepted { "已于 " (c.accepted_at.map(format_minute).unwrap_or_default()) " 受理。" }
+            @else { "材料已于 " (format_minute(c.created_at)) " 收到，正在审核是否受理。" }
+        }
+        table #receipt-facts {
+            tr { th { "办件编号" } td { (c.number) } }
+            tr { th { "申请事项" } td { (c.item_name) } }
+            tr { th { "受理部门" } td { (dept) } }
+            tr { th { "申请人" } td { (c.applicant.name) " " (c.applicant.phone) } }
+            tr { th { "申请渠道" } td { (c.channel.label()) } }
+            tr { th { "承诺时限" } td {
+                @if c.immediate { "即办件（当场办结）" }
+                @else { (c.promised_days) " " (c.time_unit.label()) "（法定时限 " (c.legal_days) " " (c.time_unit.label()) "）" }
+            } }
+            tr { th { "承诺办结日期" } td #receipt-due {
+                @match c.due_at { Some(d) => (format_minute(d)), None => "自受理之日起计算" }
+            } }
+        }
+        h2 { "已收材料" }
+        table.list #receipt-materials {
+            tr { th { "序号" } th { "材料名称" } th { "来源" } }
+            @for (i, m) in received.iter().enumerate() {
+                tr { td { (i + 1) } td { (m.name) } td { (m.source.label()) } }
+            }
+        }
+        @if !missing.is_empty() {
+            p { "尚缺材料：" (missing.iter().map(|m| m.name.as_str()).collect::<Vec<_>>().join("、")) }
+        }
+        p { "凭办件编号和申请时登记的手机号，可在办事指南“办件查询与评价”中查询进度、评价服务：" br; code { (url) } }
+        div.sign { (dept) br; (format_minute(ctx.db.now())) }
+    };
+    let title = format!("{title} {}", c.number);
+    Ok(
+        webcore::layout::print_page(&p.bureau, &title, &format!("/services/cases/{id}"), body)
+            .into_response(),
+    )
+}
+
+/// `GET /services/cases/{id}/notice`: the 不予受理告知书 or 补正材料告知书 of a case.
+async fn notice_page(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>) -> PageResult {
+    let s = svc(&ctx);
+    let v = s.get(&p.actor, id).await?;
+    let c = &v.case;
+    let Some((title, kind)) = notice_kind(c) else {
+        return Err(
+            Error::not_found("notice", "该办件没有告知书：未作出不予受理或补正决定").into(),
+        );
+    };
+    let dept = s
+        .department(c.dept_id)
+        .await
+        .map(|d| d.name)
+        .unwrap_or_default();
+    let name_of = |k: &String| {
+        c.materials
+            .iter()
+            .find(|m| &m.key == k)
+            .map_or(k.clone(), |m| m.name.clone())
+    };
+    let body = html! {
+        p { "编号：" (c.number) }
+        p { (c.applicant.name) "：" }
+        @if kind == "rejection" {
+            @let r = c.rejection.as_ref().expect("checked");
+            p.body-text #notice-text {
+                "您于 " (format_minute(c.created_at)) " 提出的“" (c.item_name) "”申请，经审查，"
+                (r.reason.trim_end_matches('。')) "。依据" (r.legal_basis.trim_end_matches('。')) "，决定不予受理。"
+            }
+            p.body-text {
+                "如对本决定不服，可以自收到本告知书之日起六十日内依法申请行政复议，或者六个月内依法向人民法院提起行政诉讼。"
+            }
+        } @else {
+            @let r = c.supplement.as_ref().expect("checked");
+            p.body-text #notice-text {
+                "您于 " (format_minute(c.created_at)) " 提出的“" (c.item_name) "”申请，材料不齐全或者不符合法定形式，请补正以下材料（一次性告知）："
+            }
+            table.list #notice-materials {
+                tr { th { "序号" } th { "需补正的材料" } }
+                @for (i, m) in r.materials.iter().enumerate() { tr { td { (i + 1) } td { (name_of(m)) } } }
+            }
+            @if !r.note.trim().is_empty() { p.body-text { "补正说明：" (r.note) } }
+            p.body-text { "补正期间不计入承诺办结时限。补齐材料后，可在网上申请页面或综合窗口提交。" }
+        }
+        div.sign { (dept) br; (format_minute(ctx.db.now())) }
+    };
+    Ok(
+        webcore::layout::print_page(&p.bureau, title, &format!("/services/cases/{id}"), body)
+            .into_response(),
+    )
 }
 
 fn action_from(f: &FormData) -> Result<Action, Error> {

@@ -11,7 +11,7 @@ use axum::Router;
 use kernel::error::{Error, FieldError};
 use maud::{html, Markup};
 use serde::Deserialize;
-use webcore::layout::{error_summary, notice, public_page, text_field};
+use webcore::layout::{error_summary, notice, public_page_nav, text_field};
 use webcore::{AppCtx, FormData, Path, Query};
 
 pub(super) fn routes() -> Router<AppCtx> {
@@ -29,11 +29,26 @@ pub(super) fn routes() -> Router<AppCtx> {
 struct GuideQuery {
     #[serde(default)]
     q: String,
+    page: Option<i64>,
 }
+
+/// Items per page of the public guide.
+const GUIDE_PER_PAGE: usize = 30;
 
 async fn guide(State(ctx): State<AppCtx>, Query(q): Query<GuideQuery>) -> PageResult {
     let s = svc(&ctx);
     let items = s.search_items(&q.q).await?;
+    let total = items.len();
+    let pages = total.div_ceil(GUIDE_PER_PAGE).max(1);
+    let at = (q.page.unwrap_or(1).max(1) as usize).min(pages);
+    let items: Vec<_> = items
+        .into_iter()
+        .skip((at - 1) * GUIDE_PER_PAGE)
+        .take(GUIDE_PER_PAGE)
+        .collect();
+    let here: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &q.q)
+        .finish();
     let bundles = s.bundles().await?;
     let body = html! {
         h1 { "办事指南" }
@@ -50,39 +65,55 @@ async fn guide(State(ctx): State<AppCtx>, Query(q): Query<GuideQuery>) -> PageRe
                 }
             }
         }
-        h2 { "事项（" (items.len()) "）" }
+        h2 { "事项（" (total) "）" }
         @if items.is_empty() { p { "没有找到相关事项，可换个说法再试，或" a href="/guide/feedback" { "反映办不成的事" } "。" } }
-        table {
+        table.stack {
             thead { tr { th { "事项名称" } th { "类型" } th { "办件类型" } th { "承诺时限" } th { "办理深度" } } }
             tbody {
                 @for i in &items {
                     tr {
-                        td { a href=(format!("/guide/items/{}", i.id)) { (i.content.name) } }
-                        td { (i.content.item_type.label()) }
-                        td { (i.content.handling.label()) }
-                        td { (i.content.promised_days) " " (i.content.time_unit.label()) }
-                        td { (i.content.depth.label()) }
+                        td data-label="事项名称" { a href=(format!("/guide/items/{}", i.id)) { (i.content.name) } }
+                        td data-label="类型" { (i.content.item_type.label()) }
+                        td data-label="办件类型" { (i.content.handling.label()) }
+                        td data-label="承诺时限" { (i.content.promised_days) " " (i.content.time_unit.label()) }
+                        td data-label="办理深度" { (i.content.depth.label()) }
                     }
                 }
             }
         }
+        @if pages > 1 { (webcore::layout::pager(&format!("/guide?{here}"), at as i64, pages as i64, total as i64)) }
         p { a href="/guide/track" { "办件查询与评价" } " · " a href="/guide/feedback" { "办不成事反映" } }
     };
-    Ok(public_page(&bureau(&ctx), "办事指南", body).into_response())
+    Ok(guide_shell(&ctx, "办事指南", body).into_response())
+}
+
+/// The citizen's pages of the service hall: as wide as the screen allows, with their own links.
+fn guide_shell(ctx: &AppCtx, title: &str, body: Markup) -> Markup {
+    const LINKS: &[(&str, &str)] = &[
+        ("办事指南", "/guide"),
+        ("办件查询与评价", "/guide/track"),
+        ("办不成事反映", "/guide/feedback"),
+    ];
+    let current = match title {
+        "办件查询" => "/guide/track",
+        "办不成事反映" => "/guide/feedback",
+        _ => "/guide",
+    };
+    public_page_nav(&bureau(ctx), title, LINKS, current, body)
 }
 
 fn materials_table(ms: &[Material]) -> Markup {
     html! {
-        table {
+        table.stack {
             thead { tr { th { "材料名称" } th { "形式" } th { "份数" } th { "必要性" } th { "免提交" } } }
             tbody {
                 @for m in ms {
                     tr {
-                        td { (m.name) }
-                        td { (m.form.label()) }
-                        td { (m.copies) }
-                        td { @if m.required { "必需" } @else { "容缺/视情形：" (m.condition.clone().unwrap_or_default()) } }
-                        td {
+                        td data-label="材料名称" { (m.name) }
+                        td data-label="形式" { (m.form.label()) }
+                        td data-label="份数" { (m.copies) }
+                        td data-label="必要性" { @if m.required { "必需" } @else { "容缺/视情形：" (m.condition.clone().unwrap_or_default()) } }
+                        td data-label="免提交" {
                             @if let Some(l) = &m.from_license { "可调取电子证照：" (l) }
                             @else if m.from_shared_data { "共享数据调取" }
                             @else { "—" }
@@ -134,7 +165,7 @@ async fn guide_item(State(ctx): State<AppCtx>, Path(id): Path<i64>) -> PageResul
         @if c.auto_rule.is_some() { p.notice { "本事项支持秒批：材料齐全且符合条件的，提交后系统自动办结。" } }
         p { a.button #apply href=(format!("/services/apply/item/{id}")) { "在线申请（需登录）" } }
     };
-    Ok(public_page(&bureau(&ctx), &c.name, body).into_response())
+    Ok(guide_shell(&ctx, &c.name, body).into_response())
 }
 
 async fn guide_bundle(State(ctx): State<AppCtx>, Path(id): Path<i64>) -> PageResult {
@@ -161,7 +192,7 @@ async fn guide_bundle(State(ctx): State<AppCtx>, Path(id): Path<i64>) -> PageRes
         (materials_table(&v.merged.materials))
         p { a.button #apply href=(format!("/services/apply/bundle/{id}")) { "在线申请（需登录）" } }
     };
-    Ok(public_page(&bureau(&ctx), &v.bundle.content.name, body).into_response())
+    Ok(guide_shell(&ctx, &v.bundle.content.name, body).into_response())
 }
 
 /// What the citizen may withdraw on their own page, and the errors of a withdrawal that came
@@ -174,12 +205,7 @@ struct TrackQuery {
 }
 
 async fn track_form(State(ctx): State<AppCtx>, Query(q): Query<TrackQuery>) -> PageResult {
-    Ok(public_page(
-        &bureau(&ctx),
-        "办件查询",
-        track_body(&q.number, "", &[], None),
-    )
-    .into_response())
+    Ok(guide_shell(&ctx, "办件查询", track_body(&q.number, "", &[], None)).into_response())
 }
 
 fn track_body(number: &str, phone: &str, errors: &[FieldError], t: Option<&Tracking>) -> Markup {
@@ -226,8 +252,8 @@ async fn track_post(
             Ok(_) => msg = Some("感谢评价！".to_owned()),
             Err(e) => {
                 let t = s.track(&number, &phone).await.ok();
-                return Ok(public_page(
-                    &bureau(&ctx),
+                return Ok(guide_shell(
+                    &ctx,
                     "办件查询",
                     track_body(&number, &phone, &errors_of(&e), t.as_ref()),
                 )
@@ -246,12 +272,12 @@ async fn track_post(
             None,
         ),
     };
-    Ok(public_page(&bureau(&ctx), "办件查询", body).into_response())
+    Ok(guide_shell(&ctx, "办件查询", body).into_response())
 }
 
 async fn feedback_form(State(ctx): State<AppCtx>) -> PageResult {
-    Ok(public_page(
-        &bureau(&ctx),
+    Ok(guide_shell(
+        &ctx,
         "办不成事反映",
         feedback_body(&FormData(vec![]), &[], None),
     )
@@ -290,5 +316,5 @@ async fn feedback_post(State(ctx): State<AppCtx>, f: FormData) -> PageResult {
         Ok(x) => feedback_body(&FormData(vec![]), &[], Some(&x.number)),
         Err(e) => feedback_body(&f, &errors_of(&e), None),
     };
-    Ok(public_page(&bureau(&ctx), "办不成事反映", body).into_response())
+    Ok(guide_shell(&ctx, "办不成事反映", body).into_response())
 }

@@ -166,7 +166,11 @@ struct ListQuery {
     item_type: String,
     #[serde(default)]
     msg: String,
+    page: Option<i64>,
 }
+
+/// Rows per page of the item list.
+const ITEMS_PER_PAGE: usize = 50;
 
 async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>) -> PageResult {
     let s = svc(&ctx);
@@ -193,6 +197,19 @@ async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
             words.iter().all(|w| hay.contains(w.as_str()))
         })
         .collect();
+    let total = shown.len();
+    let pages = total.div_ceil(ITEMS_PER_PAGE).max(1);
+    let at = (q.page.unwrap_or(1).max(1) as usize).min(pages);
+    let shown: Vec<&ServiceItem> = shown
+        .into_iter()
+        .skip((at - 1) * ITEMS_PER_PAGE)
+        .take(ITEMS_PER_PAGE)
+        .collect();
+    let here: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("q", &q.q)
+        .append_pair("status", &q.status)
+        .append_pair("item_type", &q.item_type)
+        .finish();
     let maintainer = p.actor.has_any_role(MAINTAINERS);
     let mut writable: HashMap<i64, bool> = HashMap::new();
     if maintainer {
@@ -238,7 +255,7 @@ async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
             }
             button type="submit" { "筛选" }
         }
-        p.muted { "共 " (shown.len()) " 项" @if shown.len() != all.len() { "（全部 " (all.len()) " 项）" } "。列表显示每个事项的最新版本。" }
+        p.muted { "共 " (total) " 项" @if total != all.len() { "（全部 " (all.len()) " 项）" } "。列表显示每个事项的最新版本。" }
         table.items #items {
             thead { tr {
                 th { "实施编码" br; span.muted { "基本编码" } } th { "事项名称" } th { "事项类型" } th { "实施部门" }
@@ -271,6 +288,7 @@ async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
             }
         }
         @if shown.is_empty() { p { "没有符合条件的事项。" } }
+        @if pages > 1 { (webcore::layout::pager(&format!("/services/items?{here}"), at as i64, pages as i64, total as i64)) }
     };
     Ok(page(&p, "事项管理", body).into_response())
 }

@@ -255,6 +255,10 @@ pub enum Action {
         main_dept_id: i64,
         co_dept_ids: Vec<i64>,
     },
+    /// 撤回派单: the dispatcher takes back a dispatch that no department has signed for yet.
+    Recall {
+        reason: String,
+    },
     Acknowledge,
     Start,
     Return {
@@ -308,6 +312,7 @@ impl Action {
             Action::AnswerNow { .. } => "answer_now",
             Action::SubmitForDispatch => "submit_for_dispatch",
             Action::Dispatch { .. } => "dispatch",
+            Action::Recall { .. } => "recall",
             Action::Acknowledge => "acknowledge",
             Action::Start => "start",
             Action::Return { .. } => "return",
@@ -333,6 +338,7 @@ impl Action {
             Action::AnswerNow { .. } => "即时解答",
             Action::SubmitForDispatch => "转派单",
             Action::Dispatch { .. } => "派单",
+            Action::Recall { .. } => "撤回派单",
             Action::Acknowledge => "签收",
             Action::Start => "开始办理",
             Action::Return { .. } => "退单",
@@ -457,6 +463,21 @@ impl Ticket {
                 next.card = Card::None;
                 dept_id = Some(*main_dept_id);
                 data = serde_json::json!({"main_dept_id": main_dept_id, "co_dept_ids": co, "ack_due": next.ack_due, "reply_due": next.reply_due});
+            }
+            Action::Recall { reason } => {
+                // Once a department has signed for it, the ticket is theirs: they return it.
+                if from != Dispatched {
+                    return Err(illegal(action, from));
+                }
+                note = Some(required_text("reason", "撤回理由", reason, 1000)?);
+                dept_id = self.main_dept_id;
+                next.status = PendingDispatch;
+                next.main_dept_id = None;
+                next.co_dept_ids.clear();
+                next.dispatched_at = None;
+                next.ack_due = None;
+                next.reply_due = None;
+                next.card = Card::None;
             }
             Action::Acknowledge => {
                 if from != Dispatched {
