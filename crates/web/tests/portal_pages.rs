@@ -136,7 +136,14 @@ async fn citizen_leaves_tracks_and_rates_a_request_on_a_phone(db: Db) {
     // A good request: the form keeps what was typed, so only the missing parts are filled in.
     b.select("#kind", "complaint").await;
     b.select("#category_id", &property.to_string()).await;
-    b.select("#region_code", "690102001001").await;
+    // The place is found by name (no 300-option list on a phone) and shown as a path.
+    b.fill("#region_code-search", "幸福").await;
+    b.click("#region_code-found button").await;
+    assert_eq!(
+        run_script(&b, "return document.getElementById('region_code').value;").await,
+        "690102001001"
+    );
+    assert_text_has(&b, "#region_code-path", "东湖街道 · 幸福社区").await;
     b.fill("#address", "幸福路 12 号 3 栋").await;
     write_portal_request(
         &b,

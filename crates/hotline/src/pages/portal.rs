@@ -145,7 +145,8 @@ impl Draft {
     }
 }
 
-async fn region_options(ctx: &AppCtx) -> Vec<(String, String, usize)> {
+/// Regions in tree order: (code, name, depth 0–2, "A1区 · 青河街道 · 东河社区").
+async fn region_options(ctx: &AppCtx) -> Vec<(String, String, usize, String)> {
     let org = org::OrgService::new(ctx.db.clone(), ctx.config.auth.clone());
     let mut regions = org
         .regions(&Actor::system(), None, None)
@@ -169,6 +170,11 @@ async fn region_options(ctx: &AppCtx) -> Vec<(String, String, usize)> {
                 _ => 2,
             };
             (r.code, r.name, depth)
+        })
+        .scan(Vec::<String>::new(), |path, (code, name, depth)| {
+            path.truncate(depth);
+            path.push(name.clone());
+            Some((code, name, depth, path.join(" · ")))
         })
         .collect()
 }
@@ -215,10 +221,10 @@ async fn form_page(ctx: &AppCtx, d: &Draft, errors: &[FieldError]) -> Result<Mar
                 }
                 div.field {
                     label for="region_code" { "问题发生地（区、街道、社区）" }
-                    select #region_code name="region_code" aria-invalid=[invalid("region_code")] aria-describedby="region-hint" {
+                    select #region_code name="region_code" data-region-picker="1" aria-invalid=[invalid("region_code")] aria-describedby="region-hint" {
                         option value="" { "请选择" }
-                        @for (code, name, depth) in &regions {
-                            option value=(code) selected[d.get("region_code") == code.as_str()] {
+                        @for (code, name, depth, path) in &regions {
+                            option value=(code) data-depth=(depth) data-name=(name) data-path=(path) selected[d.get("region_code") == code.as_str()] {
                                 ("　".repeat(*depth)) (name)
                             }
                         }
