@@ -54,9 +54,9 @@
       return s;
     });
     var shown = make("p", { "class": "muted region-path", id: id + "-path", "aria-live": "polite" });
-    function fill(s, i, list, chosen) {
+    function fill(s, i, list, chosen, above) {
       s.innerHTML = "";
-      var hint = list.length ? "请选择" + names[i] : i > 0 ? "请先选择" + names[i - 1] : "—";
+      var hint = list.length ? "请选择" + names[i] : i > 0 && !above ? "请先选择" + names[i - 1] : "（无下级）";
       s.appendChild(make("option", { value: "" }, hint));
       list.forEach(function (n) {
         var o = make("option", { value: n.code }, n.name);
@@ -71,7 +71,7 @@
       for (var p = n; p; p = p.parent) { line.unshift(p); }
       var list = roots;
       levels.forEach(function (s, i) {
-        fill(s, i, list, line[i]);
+        fill(s, i, list, line[i], i > 0 ? line[i - 1] : null);
         list = line[i] ? line[i].kids : [];
       });
       shown.textContent = n ? "已选：" + n.path : "";
