@@ -17,6 +17,7 @@ const BODY_FONT: &str = "宋体";
 const HEADING_FONT: &str = "黑体";
 const LATIN_FONT: &str = "Times New Roman";
 // Sizes in half-points, named by the Chinese type sizes (字号) reports are specified in.
+const SIZE_COVER: usize = 52; // 一号
 const SIZE_TITLE: usize = 44; // 二号
 const SIZE_H1: usize = 32; // 三号
 const SIZE_H2: usize = 30; // 小三
@@ -47,6 +48,7 @@ const BULLET_NUMBERING: usize = 2;
 #[derive(Debug, Clone, Default)]
 pub struct Doc {
     title: String,
+    cover: Option<(String, String)>,
     blocks: Vec<Block>,
 }
 
@@ -56,6 +58,8 @@ enum Block {
     Paragraph(String),
     Bullet(String),
     Table(Vec<String>, Vec<Vec<String>>),
+    /// "表N　…" above the next table, numbered in order.
+    Caption(String),
     PageBreak,
 }
 
@@ -64,8 +68,22 @@ impl Doc {
     pub fn new(title: impl Into<String>) -> Self {
         Doc {
             title: title.into(),
+            cover: None,
             blocks: Vec::new(),
         }
+    }
+
+    /// A title page in the bureau's style: the title large in the upper third, the issuing
+    /// body and the date below it; the report starts on the next page.
+    pub fn cover(&mut self, issuer: impl Into<String>, date: impl Into<String>) -> &mut Self {
+        self.cover = Some((issuer.into(), date.into()));
+        self
+    }
+
+    /// The caption of the next table, numbered "表1", "表2" … in order; kept on the table's page.
+    pub fn caption(&mut self, text: impl Into<String>) -> &mut Self {
+        self.blocks.push(Block::Caption(text.into()));
+        self
     }
 
     /// A heading of `level` 1, 2 or 3 (values outside are clamped to that range).
@@ -87,8 +105,10 @@ impl Doc {
         self
     }
 
-    /// A full-width table with a shaded header row. Column widths follow the content (Chinese
-    /// characters count double). Short rows are padded with empty cells.
+    /// A full-width table with a shaded header row, repeated at the top of every page the table
+    /// runs onto. Column widths follow the content (Chinese characters count double), so a
+    /// figure such as "100.0%" never wraps; columns of figures are right-aligned. Short rows
+    /// are padded with empty cells.
     pub fn table<H: AsRef<str>, C: AsRef<str>>(
         &mut self,
         headers: &[H],
@@ -134,6 +154,34 @@ impl Doc {
             .add_numbering(docx_rs::Numbering::new(BULLET_NUMBERING, BULLET_NUMBERING))
             .footer(Footer::new().add_paragraph(page_number()));
 
+        if let Some((issuer, date)) = &self.cover {
+            // About a third of the way down the page: blank lines of body size.
+            for _ in 0..8 {
+                docx = docx.add_paragraph(Paragraph::new());
+            }
+            docx = docx.add_paragraph(
+                lines(
+                    Paragraph::new().align(AlignmentType::Center),
+                    &self.title,
+                    HEADING_FONT,
+                    SIZE_COVER,
+                )
+                .line_spacing(LineSpacing::new().after(1_200)),
+            );
+            for text in [issuer, date] {
+                docx = docx.add_paragraph(
+                    lines(
+                        Paragraph::new().align(AlignmentType::Center),
+                        text,
+                        BODY_FONT,
+                        SIZE_H2,
+                    )
+                    .line_spacing(LineSpacing::new().after(240)),
+                );
+            }
+            docx =
+                docx.add_paragraph(Paragraph::new().add_run(Run::new().add_break(BreakType::Page)));
+        }
         if !self.title.trim().is_empty() {
             docx = docx.add_paragraph(
                 lines(
@@ -145,8 +193,22 @@ impl Doc {
                 .line_spacing(LineSpacing::new().before(240).after(480)),
             );
         }
+        let mut tables = 0;
         for block in &self.blocks {
             docx = match block {
+                Block::Caption(text) => {
+                    tables += 1;
+                    let p = Paragraph::new()
+                        .align(AlignmentType::Center)
+                        .keep_next(true)
+                        .line_spacing(LineSpacing::new().before(120).after(60));
+                    docx.add_paragraph(lines(
+                        p,
+                        &format!("表{tables}　{text}"),
+                        HEADING_FONT,
+                        SIZE_TABLE,
+                    ))
+                }
                 Block::Heading(level, text) => {
                     let (style, size) = match level {
                         1 => ("Heading1", SIZE_H1),
@@ -192,8 +254,53 @@ impl Doc {
         docx.build()
             .pack(&mut out)
             .map_err(|e| TabularError::Write(format!("DOCX：{e}")))?;
-        Ok(out.into_inner())
+        repeat_header_rows(&out.into_inner())
     }
+}
+
+/// docx-rs cannot mark a row as a header row (`w:tblHeader`), which Word and WPS repeat at the
+/// top of each page; the header rows are the only rows built with `cantSplit`, so the mark is
+/// added beside it in the packed document.
+fn repeat_header_rows(docx: &[u8]) -> Result<Vec<u8>, TabularError> {
+    use std::io::{Read, Write};
+    let err = |e: &dyn std::fmt::Display| TabularError::Write(format!("DOCX：{e}"));
+    let mut zin = zip::ZipArchive::new(Cursor::new(docx)).map_err(|e| err(&e))?;
+    let mut zout = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).map_err(|e| err(&e))?;
+        let name = f.name().map_err(|e| err(&e))?.to_string();
+        let mut data = Vec::new();
+        f.read_to_end(&mut data).map_err(|e| err(&e))?;
+        if name == "word/document.xml" {
+            let xml = String::from_utf8(data).map_err(|e| err(&e))?;
+            data = xml
+                .replace(
+                    "<w:trPr><w:cantSplit /></w:trPr>",
+                    "<w:trPr><w:cantSplit /><w:tblHeader /></w:trPr>",
+                )
+                .into_bytes();
+        }
+        zout.start_file(name, opts).map_err(|e| err(&e))?;
+        zout.write_all(&data).map_err(|e| err(&e))?;
+    }
+    Ok(zout.finish().map_err(|e| err(&e))?.into_inner())
+}
+
+/// A figure as reports print it: 1,234 · 98.6% · −3.2% · 12.5 · — (none).
+fn is_figure(s: &str) -> bool {
+    let t = s.trim();
+    if t.is_empty() || t == "—" || t == "-" {
+        return true;
+    }
+    let t = t
+        .trim_start_matches(['+', '-', '−'])
+        .trim_end_matches(['%', '‰']);
+    !t.is_empty()
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
 }
 
 fn fonts(east_asia: &str) -> RunFonts {
@@ -307,10 +414,23 @@ fn table(headers: &[String], rows: &[Vec<String>]) -> Option<Table> {
         })
         .collect();
     let widths = column_widths(&wants);
+    // A column of figures (every body cell a number, a rate or "—") is right-aligned so that
+    // the digits line up; the first column names the rows and stays left.
+    let figures: Vec<bool> = (0..columns)
+        .map(|c| {
+            c > 0
+                && rows
+                    .iter()
+                    .any(|r| r.get(c).is_some_and(|x| !x.trim().is_empty()))
+                && rows.iter().all(|r| r.get(c).is_none_or(|x| is_figure(x)))
+        })
+        .collect();
 
     let cell = |text: &str, col: usize, header: bool| {
         let p = Paragraph::new().align(if header {
             AlignmentType::Center
+        } else if figures[col] {
+            AlignmentType::Right
         } else {
             AlignmentType::Left
         });
@@ -349,6 +469,46 @@ fn table(headers: &[String], rows: &[Vec<String>]) -> Option<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_told_from_words() {
+        for f in [
+            "1,234", "98.6%", "−3.2%", "+12.5%", "0", "—", "100.0%", "3.5‰",
+        ] {
+            assert!(is_figure(f), "{f}");
+        }
+        for w in ["城乡建设", "A1区", "2026-03", "第1版", "12 件", "%"] {
+            assert!(!is_figure(w), "{w}");
+        }
+    }
+
+    #[test]
+    fn header_rows_repeat_and_captions_are_numbered() {
+        let mut d = Doc::new("报告");
+        d.cover("A市政务服务和数据管理局", "2026年3月")
+            .caption("办理量")
+            .table(
+                &["单位", "件数", "办结率"],
+                &[vec!["住建局", "1,234", "98.6%"]],
+            )
+            .caption("办理质量")
+            .table(&["单位", "率"], &[vec!["住建局", "100.0%"]]);
+        let bytes = d.to_bytes().unwrap();
+        let mut z = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut xml)
+            .unwrap();
+        assert_eq!(xml.matches("<w:tblHeader />").count(), 2);
+        assert!(xml.contains("表1　办理量") && xml.contains("表2　办理质量"));
+        // The cover page: the title, then a page break before the report's own title.
+        let cover = xml.find("A市政务服务和数据管理局").unwrap();
+        let brk = xml[cover..].find("w:type=\"page\"").unwrap();
+        assert!(xml[cover + brk..].contains("报告"));
+        // The figures right-aligned, the names left.
+        let row = &xml[xml.find("住建局").unwrap() - 400..];
+        assert!(row.contains("w:val=\"left\""), "{row}");
+        assert!(xml.contains("w:val=\"right\""));
+    }
 
     #[test]
     fn narrow_columns_keep_their_width() {

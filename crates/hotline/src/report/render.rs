@@ -453,6 +453,10 @@ impl Monthly {
         let u = self.period.unit();
         let prev = self.period.previous();
         let mut doc = tabular::Doc::new(self.title());
+        doc.cover(
+            format!("{}12345政务服务便民热线", self.city),
+            format!("统计期：{}", self.period.title_label()),
+        );
         doc.paragraph(format!(
             "统计范围：{}（北京时间），{}工单；环比为与上{}（{}）比较。数据取自工单办理记录，跨期工单按各环节实际发生时间分别计入所在统计期。",
             span(self.period.first_day(), self.period.last_day(), true),
@@ -462,6 +466,7 @@ impl Monthly {
         ));
         doc.heading(1, "一、总体情况")
             .paragraph(self.summary())
+            .caption("主要指标")
             .table(
                 &["指标", &format!("本{u}"), &format!("上{u}"), "环比"],
                 &self.headline(),
@@ -474,7 +479,7 @@ impl Monthly {
             doc.paragraph(
                 "按办理事件发生时持有工单的单位统计；合计含热线直接办理、尚未派单的工单。",
             )
-            .paragraph("表1  办理量")
+            .caption("各承办单位办理量")
             .table(
                 // Line breaks keep the headers as narrow as the figures below them.
                 &[
@@ -503,7 +508,7 @@ impl Monthly {
                     ]
                 }),
             )
-            .paragraph("表2  办理质量")
+            .caption("各承办单位办理质量")
             .table(
                 &[
                     "承办单位",
@@ -541,10 +546,12 @@ impl Monthly {
         doc.heading(1, "三、诉求分类情况");
         let mut head = share_head;
         head[0] = "一级分类";
-        doc.table(&head, &self.share_rows(&self.by_category));
+        doc.caption("诉求分类")
+            .table(&head, &self.share_rows(&self.by_category));
         doc.heading(1, "四、各地区诉求情况");
         head[0] = "县（市、区）";
-        doc.table(&head, &self.share_rows(&self.by_region));
+        doc.caption("各地区诉求")
+            .table(&head, &self.share_rows(&self.by_region));
 
         doc.heading(1, "五、超期未办结工单");
         if self.overdue.is_empty() {

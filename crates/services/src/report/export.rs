@@ -60,13 +60,16 @@ pub fn to_xlsx(r: &Report) -> Result<Vec<u8>> {
 pub fn to_docx(r: &Report, city: &str) -> Result<Vec<u8>> {
     let t = &r.total;
     let mut d = tabular::Doc::new(format!("{city}{}政务服务运行情况", r.period));
-    d.heading(1, format!("{city}{}政务服务运行情况", r.period));
-    d.heading(2, "一、总体情况");
+    d.cover(
+        format!("{city}政务服务中心"),
+        format!("统计期：{}", r.period),
+    );
+    d.heading(1, "一、总体情况");
     d.paragraph(format!(
         "本期共受理办件 {} 件，期初在办 {} 件，办结 {} 件，办结率 {}（办结量 ÷（期初在办 + 本期受理））；网上办理占 {}，即办件占 {}；承诺时限较法定时限压缩 {}，平均办理时长 {:.1} 天（按各事项的计时方式，不含补正和特别程序时间）；超期 {} 件。",
         t.accepted, t.carried_over, t.closed, pct(t.closed_rate), pct(t.online_rate), pct(t.immediate_share), pct(t.compression), t.avg_handling_days, t.overdue
     ));
-    d.heading(2, "二、好差评");
+    d.heading(1, "二、好差评");
     d.paragraph(format!(
         "收到评价 {} 条，评价覆盖度 {}，好评率 {}；差评 {} 条，已整改 {} 条，差评整改率 {}。",
         t.evaluations,
@@ -76,13 +79,13 @@ pub fn to_docx(r: &Report, city: &str) -> Result<Vec<u8>> {
         t.rectified,
         pct(t.rectified_rate)
     ));
-    d.heading(2, "三、办不成事反映");
+    d.heading(1, "三、办不成事反映");
     d.paragraph(format!(
         "收到“办不成事”反映 {} 件，已答复 {} 件。",
         r.feedback, r.feedback_answered
     ));
     if !r.rows.is_empty() {
-        d.heading(2, "四、分部门情况");
+        d.heading(1, "四、分部门情况");
         let rows: Vec<Vec<String>> = r
             .rows
             .iter()
@@ -98,7 +101,7 @@ pub fn to_docx(r: &Report, city: &str) -> Result<Vec<u8>> {
                 ]
             })
             .collect();
-        d.table(
+        d.caption("各部门办件情况").table(
             &[
                 "单位",
                 "受理量",
