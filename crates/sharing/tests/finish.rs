@@ -116,11 +116,18 @@ async fn each_item_names_its_source_and_objections_go_there(db: Db) {
         .collect();
     assert_eq!(
         src,
-        [("id_no".into(), po), ("name".into(), po), ("address".into(), hr)]
+        [
+            ("id_no".into(), po),
+            ("name".into(), po),
+            ("address".into(), hr)
+        ]
     );
     assert_eq!(e.item_sources[2].source_dept_name, "人社局");
     let json = serde_json::to_value(&e).unwrap();
-    assert_eq!(json["versions"][0]["content"]["items"][2]["source_dept_id"], hr);
+    assert_eq!(
+        json["versions"][0]["content"]["items"][2]["source_dept_id"],
+        hr
+    );
     assert!(json["versions"][0]["content"]["items"][1]
         .get("source_dept_id")
         .is_none());
@@ -233,9 +240,15 @@ async fn each_step_of_a_request_notifies_the_right_people(db: Db) {
         .unwrap()
         .remove(0);
     assert_eq!(count("p_off", "sharing.request_pending").await, 2);
-    s.decide(w.actor("p_off"), r2.request.id, false, "用途与所需信息项不符", None)
-        .await
-        .unwrap();
+    s.decide(
+        w.actor("p_off"),
+        r2.request.id,
+        false,
+        "用途与所需信息项不符",
+        None,
+    )
+    .await
+    .unwrap();
     let c = inbox(&w, "c_off").await;
     assert_eq!(events(&c, "sharing.request_refused"), 1);
     assert!(c.iter().any(|(_, t)| t.contains("用数申请未通过")), "{c:?}");
@@ -251,9 +264,7 @@ async fn each_step_of_a_request_notifies_the_right_people(db: Db) {
     s.change_grant(
         w.actor("p_off"),
         gid,
-        GrantChange::Renew {
-            expires_on: day(5),
-        },
+        GrantChange::Renew { expires_on: day(5) },
     )
     .await
     .unwrap();
@@ -285,7 +296,9 @@ async fn duty_lists_per_department(db: Db) {
     open.content.items[0].name = "处理点编号".into();
     open.content.open_kind = sharing::catalog::domain::OpenKind::Open;
     let e = s.create_entry(w.actor("p_off"), open).await.unwrap();
-    s.submit_entry(w.actor("p_off"), e.entry.id, 1).await.unwrap();
+    s.submit_entry(w.actor("p_off"), e.entry.id, 1)
+        .await
+        .unwrap();
     s.review_entry(w.actor("b_off"), e.entry.id, 1, true, "")
         .await
         .unwrap();
@@ -308,7 +321,12 @@ async fn duty_lists_per_department(db: Db) {
     assert_eq!(l.dept_id, Some(po));
     assert_eq!(l.dept_name, "公安局");
     assert_eq!(
-        (l.totals.entries, l.totals.shared, l.totals.open, l.totals.mounted),
+        (
+            l.totals.entries,
+            l.totals.shared,
+            l.totals.open,
+            l.totals.mounted
+        ),
         (2, 2, 1, 1)
     );
     assert_eq!(l.totals.active_grants, 1);
@@ -320,7 +338,12 @@ async fn duty_lists_per_department(db: Db) {
         .unwrap();
     assert!(people.mounted && !people.overdue && people.last_update_at.is_some());
     assert_eq!((people.active_grants, people.status()), (1, "正常"));
-    let unmounted = l.page.items.iter().find(|x| x.name == "交通违法处理点").unwrap();
+    let unmounted = l
+        .page
+        .items
+        .iter()
+        .find(|x| x.name == "交通违法处理点")
+        .unwrap();
     assert_eq!(unmounted.status(), "待挂接");
 
     // 开放责任清单: the opened entry only.
@@ -339,7 +362,10 @@ async fn duty_lists_per_department(db: Db) {
         .duty_list(w.actor("p_off"), DutyKind::Share, None, &one)
         .await
         .unwrap();
-    assert_eq!((p2.page.total, p2.page.items.len(), p2.totals.entries), (2, 1, 2));
+    assert_eq!(
+        (p2.page.total, p2.page.items.len(), p2.totals.entries),
+        (2, 1, 2)
+    );
     // Another department's list is refused; the bureau reads any, or all.
     let no = s
         .duty_list(w.actor("c_off"), DutyKind::Share, Some(po), &all())
@@ -384,8 +410,22 @@ async fn catalog_workbook_round_trip_and_bad_rows(db: Db) {
     let s = &w.svc;
     let entry = |no: &str, cat: &str, name: &str, share: &str| {
         text(&[
-            no, "", cat, "1.02", name, "摘要", "数据库", "", share, "", "接口", "不予开放", "",
-            "每月", "", "",
+            no,
+            "",
+            cat,
+            "1.02",
+            name,
+            "摘要",
+            "数据库",
+            "",
+            share,
+            "",
+            "接口",
+            "不予开放",
+            "",
+            "每月",
+            "",
+            "",
         ])
     };
     let item = |no: &str, name: &str, field: &str, t: &str, len: &str, src: &str| {
@@ -451,7 +491,11 @@ async fn catalog_workbook_round_trip_and_bad_rows(db: Db) {
         rep.errors
     );
     assert!(rep.errors[0].reason.contains("随便共享"));
-    assert!(rep.errors[1].reason.contains("第 6 行"), "{}", rep.errors[1].reason);
+    assert!(
+        rep.errors[1].reason.contains("第 6 行"),
+        "{}",
+        rep.errors[1].reason
+    );
     // Good entries whole, bad ones not at all.
     assert_eq!(entry_count(&w).await, before + 2);
     let house = s.entry(rep.created[0].id).await.unwrap();

@@ -188,7 +188,12 @@ pub(crate) async fn import(
         detail: "无法读取请求体".into(),
         field: None,
     })?;
-    let name = p.filename.rsplit(['/', '\\']).next().unwrap_or("").to_owned();
+    let name = p
+        .filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .to_owned();
     Ok(axum::Json(
         svc(&ctx).import_catalog(&a, &name, bytes.to_vec()).await?,
     ))

@@ -4,5 +4,5 @@ pub mod domain;
 pub mod http;
 pub mod search;
 pub mod service;
-pub mod workbook;
 pub(crate) mod store;
+pub mod workbook;

@@ -14,12 +14,37 @@ pub const ITEM_SHEET: &str = "信息项";
 pub const HELP_SHEET: &str = "填写说明";
 
 pub const ENTRY_HEADERS: &[&str] = &[
-    "序号", "资源代码", "资源分类", "分类代码", "信息资源名称", "摘要", "格式", "提供方", "共享属性",
-    "共享条件或依据", "共享方式", "开放属性", "开放条件", "更新周期", "关联资源代码", "发布日期",
+    "序号",
+    "资源代码",
+    "资源分类",
+    "分类代码",
+    "信息资源名称",
+    "摘要",
+    "格式",
+    "提供方",
+    "共享属性",
+    "共享条件或依据",
+    "共享方式",
+    "开放属性",
+    "开放条件",
+    "更新周期",
+    "关联资源代码",
+    "发布日期",
 ];
 pub const ITEM_HEADERS: &[&str] = &[
-    "序号", "信息项名称", "英文字段名", "数据类型", "长度", "小数位", "主键", "必填", "敏感", "涉密",
-    "类别", "数据元/代码集", "来源部门",
+    "序号",
+    "信息项名称",
+    "英文字段名",
+    "数据类型",
+    "长度",
+    "小数位",
+    "主键",
+    "必填",
+    "敏感",
+    "涉密",
+    "类别",
+    "数据元/代码集",
+    "来源部门",
 ];
 
 /// One bad cell (or row) of an imported workbook.
@@ -103,13 +128,25 @@ pub fn export_rows(
                 Cell::Text(it.name.clone()),
                 Cell::Text(it.field.clone()),
                 Cell::Text(it.data_type.label().into()),
-                if it.length > 0 { Cell::Int(it.length.into()) } else { Cell::Empty },
-                if it.scale > 0 { Cell::Int(it.scale.into()) } else { Cell::Empty },
+                if it.length > 0 {
+                    Cell::Int(it.length.into())
+                } else {
+                    Cell::Empty
+                },
+                if it.scale > 0 {
+                    Cell::Int(it.scale.into())
+                } else {
+                    Cell::Empty
+                },
                 yes(it.primary_key),
                 yes(it.required),
                 yes(it.sensitive),
                 yes(it.secret),
-                Cell::Text(if it.semantic == Semantic::Plain { String::new() } else { it.semantic.label().into() }),
+                Cell::Text(if it.semantic == Semantic::Plain {
+                    String::new()
+                } else {
+                    it.semantic.label().into()
+                }),
                 Cell::Text(it.element.clone()),
                 Cell::Text(it.source_dept_id.map(dept_name).unwrap_or_default()),
             ]);
@@ -122,26 +159,84 @@ pub fn export_rows(
 pub fn help_rows() -> Vec<Vec<Cell>> {
     let labels = |all: Vec<&str>| all.join("、");
     [
-        ("目录", "序号", "必填，正整数，每条目录一个；信息项表用它指明所属目录"),
-        ("目录", "资源代码", "导出时填写；导入时不读，新目录由系统编号"),
-        ("目录", "资源分类", &labels(Category::ALL.iter().map(|c| c.label()).collect())),
-        ("目录", "分类代码", "类.项.目.细目，每级 1–3 位数字或大写字母，如 1.01.001"),
+        (
+            "目录",
+            "序号",
+            "必填，正整数，每条目录一个；信息项表用它指明所属目录",
+        ),
+        (
+            "目录",
+            "资源代码",
+            "导出时填写；导入时不读，新目录由系统编号",
+        ),
+        (
+            "目录",
+            "资源分类",
+            &labels(Category::ALL.iter().map(|c| c.label()).collect()),
+        ),
+        (
+            "目录",
+            "分类代码",
+            "类.项.目.细目，每级 1–3 位数字或大写字母，如 1.01.001",
+        ),
         ("目录", "信息资源名称、摘要、格式", "必填"),
-        ("目录", "提供方", "导出时填写；导入的目录一律作为导入人所在部门的草稿"),
-        ("目录", "共享属性", &labels(ShareKind::ALL.iter().map(|c| c.label()).collect())),
-        ("目录", "共享条件或依据", "有条件共享写明条件，不予共享写明依据"),
-        ("目录", "开放属性", &labels(OpenKind::ALL.iter().map(|c| c.label()).collect())),
-        ("目录", "更新周期", &labels(UpdateCycle::ALL.iter().map(|c| c.label()).collect())),
+        (
+            "目录",
+            "提供方",
+            "导出时填写；导入的目录一律作为导入人所在部门的草稿",
+        ),
+        (
+            "目录",
+            "共享属性",
+            &labels(ShareKind::ALL.iter().map(|c| c.label()).collect()),
+        ),
+        (
+            "目录",
+            "共享条件或依据",
+            "有条件共享写明条件，不予共享写明依据",
+        ),
+        (
+            "目录",
+            "开放属性",
+            &labels(OpenKind::ALL.iter().map(|c| c.label()).collect()),
+        ),
+        (
+            "目录",
+            "更新周期",
+            &labels(UpdateCycle::ALL.iter().map(|c| c.label()).collect()),
+        ),
         ("目录", "关联资源代码", "多个用“、”分隔"),
         ("信息项", "序号", "所属目录的序号"),
-        ("信息项", "数据类型", &labels(DataType::ALL.iter().map(|c| c.label()).collect())),
-        ("信息项", "长度、小数位", "字符型必填长度；数值型可填总位数和小数位"),
+        (
+            "信息项",
+            "数据类型",
+            &labels(DataType::ALL.iter().map(|c| c.label()).collect()),
+        ),
+        (
+            "信息项",
+            "长度、小数位",
+            "字符型必填长度；数值型可填总位数和小数位",
+        ),
         ("信息项", "主键、必填、敏感、涉密", "填“是”或留空"),
-        ("信息项", "类别", &labels(Semantic::ALL.iter().map(|c| c.label()).collect())),
-        ("信息项", "来源部门", "仅基础信息资源可填（一数一源），留空即提供方"),
+        (
+            "信息项",
+            "类别",
+            &labels(Semantic::ALL.iter().map(|c| c.label()).collect()),
+        ),
+        (
+            "信息项",
+            "来源部门",
+            "仅基础信息资源可填（一数一源），留空即提供方",
+        ),
     ]
     .iter()
-    .map(|(s, c, n)| vec![Cell::Text((*s).into()), Cell::Text((*c).into()), Cell::Text((*n).into())])
+    .map(|(s, c, n)| {
+        vec![
+            Cell::Text((*s).into()),
+            Cell::Text((*c).into()),
+            Cell::Text((*n).into()),
+        ]
+    })
     .collect()
 }
 
@@ -181,32 +276,62 @@ pub fn parse(
         }
         Ok(())
     };
-    need(entries, ENTRY_SHEET, &["序号", "资源分类", "分类代码", "信息资源名称", "共享属性", "开放属性", "更新周期"])?;
-    need(items, ITEM_SHEET, &["序号", "信息项名称", "英文字段名", "数据类型"])?;
+    need(
+        entries,
+        ENTRY_SHEET,
+        &[
+            "序号",
+            "资源分类",
+            "分类代码",
+            "信息资源名称",
+            "共享属性",
+            "开放属性",
+            "更新周期",
+        ],
+    )?;
+    need(
+        items,
+        ITEM_SHEET,
+        &["序号", "信息项名称", "英文字段名", "数据类型"],
+    )?;
     let col = |s: &Sheet, c: &str| s.column(&[c]);
-    let err = |errors: &mut Vec<ImportError>, sheet: &str, line: usize, column: &str, reason: String| {
-        errors.push(ImportError {
-            sheet: sheet.into(),
-            line,
-            column: column.into(),
-            reason,
-        })
-    };
+    let err =
+        |errors: &mut Vec<ImportError>, sheet: &str, line: usize, column: &str, reason: String| {
+            errors.push(ImportError {
+                sheet: sheet.into(),
+                line,
+                column: column.into(),
+                reason,
+            })
+        };
 
     // 信息项 rows by their entry's 序号; a row naming no entry is bad on its own.
     let mut by_no: BTreeMap<i64, Vec<(usize, Result<Item, ()>)>> = BTreeMap::new();
     for r in &items.rows {
         let g = |c: &str| r.get(col(items, c)).trim().to_owned();
-        let mut bad = |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
+        let mut bad =
+            |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
         let Ok(no) = g("序号").parse::<i64>() else {
             bad("序号", format!("“{}”不是所属目录的序号", g("序号")));
             continue;
         };
         let before = errors.len();
-        let mut bad = |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
+        let mut bad =
+            |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
         let data_type = DataType::parse(&g("数据类型"));
         if data_type.is_none() {
-            bad("数据类型", format!("“{}”不是数据类型，须为{}", g("数据类型"), DataType::ALL.iter().map(|d| d.label()).collect::<Vec<_>>().join("、")));
+            bad(
+                "数据类型",
+                format!(
+                    "“{}”不是数据类型，须为{}",
+                    g("数据类型"),
+                    DataType::ALL
+                        .iter()
+                        .map(|d| d.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            );
         }
         let mut num = |c: &str| -> u32 {
             let v = g(c);
@@ -219,7 +344,8 @@ pub fn parse(
             })
         };
         let (length, scale) = (num("长度"), num("小数位"));
-        let mut bad = |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
+        let mut bad =
+            |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
         let mut flag = |c: &str| -> bool {
             parse_flag(&g(c)).unwrap_or_else(|| {
                 bad(c, format!("“{}”须填“是”或留空", g(c)));
@@ -228,7 +354,8 @@ pub fn parse(
         };
         let (primary_key, required, sensitive, secret) =
             (flag("主键"), flag("必填"), flag("敏感"), flag("涉密"));
-        let mut bad = |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
+        let mut bad =
+            |column: &str, reason: String| err(&mut errors, ITEM_SHEET, r.line, column, reason);
         let semantic = match g("类别").as_str() {
             "" => Semantic::Plain,
             v => Semantic::parse(v).unwrap_or_else(|| {
@@ -269,7 +396,8 @@ pub fn parse(
         let g = |c: &str| r.get(col(entries, c)).trim().to_owned();
         let line = r.line;
         let before = errors.len();
-        let mut bad = |column: &str, reason: String| err(&mut errors, ENTRY_SHEET, line, column, reason);
+        let mut bad =
+            |column: &str, reason: String| err(&mut errors, ENTRY_SHEET, line, column, reason);
         let no = match g("序号").parse::<i64>() {
             Ok(n) if n > 0 => n,
             _ => {
@@ -282,26 +410,92 @@ pub fn parse(
                 bad("序号", format!("序号 {no} 与第 {first} 行重复"));
             }
         }
-        let category = parse_kind(&g("资源分类"), Category::parse, &[("基础", Category::Basic), ("主题", Category::Theme), ("部门", Category::Department)]);
+        let category = parse_kind(
+            &g("资源分类"),
+            Category::parse,
+            &[
+                ("基础", Category::Basic),
+                ("主题", Category::Theme),
+                ("部门", Category::Department),
+            ],
+        );
         if category.is_none() {
-            bad("资源分类", format!("“{}”不是资源分类，须为基础、主题或部门信息资源", g("资源分类")));
+            bad(
+                "资源分类",
+                format!(
+                    "“{}”不是资源分类，须为基础、主题或部门信息资源",
+                    g("资源分类")
+                ),
+            );
         }
-        let share_kind = parse_kind(&g("共享属性"), ShareKind::parse, &[("无条件", ShareKind::Unconditional), ("有条件", ShareKind::Conditional)]);
+        let share_kind = parse_kind(
+            &g("共享属性"),
+            ShareKind::parse,
+            &[
+                ("无条件", ShareKind::Unconditional),
+                ("有条件", ShareKind::Conditional),
+            ],
+        );
         if share_kind.is_none() {
-            bad("共享属性", format!("“{}”不是共享属性，须为无条件共享、有条件共享或不予共享", g("共享属性")));
+            bad(
+                "共享属性",
+                format!(
+                    "“{}”不是共享属性，须为无条件共享、有条件共享或不予共享",
+                    g("共享属性")
+                ),
+            );
         }
-        let open_kind = parse_kind(&g("开放属性"), OpenKind::parse, &[("无条件", OpenKind::Open), ("有条件", OpenKind::Conditional), ("不开放", OpenKind::NotOpen)]);
+        let open_kind = parse_kind(
+            &g("开放属性"),
+            OpenKind::parse,
+            &[
+                ("无条件", OpenKind::Open),
+                ("有条件", OpenKind::Conditional),
+                ("不开放", OpenKind::NotOpen),
+            ],
+        );
         if open_kind.is_none() {
-            bad("开放属性", format!("“{}”不是开放属性，须为无条件开放、有条件开放或不予开放", g("开放属性")));
+            bad(
+                "开放属性",
+                format!(
+                    "“{}”不是开放属性，须为无条件开放、有条件开放或不予开放",
+                    g("开放属性")
+                ),
+            );
         }
         let update_cycle = UpdateCycle::parse(&g("更新周期"));
         if update_cycle.is_none() {
-            bad("更新周期", format!("“{}”不是更新周期，须为{}", g("更新周期"), UpdateCycle::ALL.iter().map(|u| u.label()).collect::<Vec<_>>().join("、")));
+            bad(
+                "更新周期",
+                format!(
+                    "“{}”不是更新周期，须为{}",
+                    g("更新周期"),
+                    UpdateCycle::ALL
+                        .iter()
+                        .map(|u| u.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            );
         }
-        let rows = if no > 0 { by_no.remove(&no).unwrap_or_default() } else { vec![] };
+        let rows = if no > 0 {
+            by_no.remove(&no).unwrap_or_default()
+        } else {
+            vec![]
+        };
         let item_lines: Vec<usize> = rows.iter().map(|(l, _)| *l).collect();
         if rows.iter().any(|(_, i)| i.is_err()) {
-            bad("", format!("信息项表第 {} 行有误，本条目录未导入", rows.iter().filter(|(_, i)| i.is_err()).map(|(l, _)| l.to_string()).collect::<Vec<_>>().join("、")));
+            bad(
+                "",
+                format!(
+                    "信息项表第 {} 行有误，本条目录未导入",
+                    rows.iter()
+                        .filter(|(_, i)| i.is_err())
+                        .map(|(l, _)| l.to_string())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            );
         }
         let (Some(category), Some(share_kind), Some(open_kind), Some(update_cycle)) =
             (category, share_kind, open_kind, update_cycle)
@@ -340,7 +534,11 @@ pub fn parse(
                 related,
             },
         };
-        let p = ParsedEntry { line, item_lines, entry };
+        let p = ParsedEntry {
+            line,
+            item_lines,
+            entry,
+        };
         match p.entry.validate() {
             Ok(()) => out.push(p),
             Err(e) => {
@@ -353,7 +551,13 @@ pub fn parse(
     }
     for (no, rows) in by_no {
         for (line, _) in rows {
-            err(&mut errors, ITEM_SHEET, line, "序号", format!("目录表中没有序号为 {no} 的目录"));
+            err(
+                &mut errors,
+                ITEM_SHEET,
+                line,
+                "序号",
+                format!("目录表中没有序号为 {no} 的目录"),
+            );
         }
     }
     errors.sort_by(|a, b| (a.sheet != ENTRY_SHEET, a.line).cmp(&(b.sheet != ENTRY_SHEET, b.line)));

@@ -107,10 +107,19 @@ pub struct DutyQuery {
 
 impl DutyQuery {
     pub fn kind(&self) -> kernel::error::Result<DutyKind> {
-        match self.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        match self
+            .kind
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => Ok(DutyKind::Share),
             Some(k) => DutyKind::parse(k).ok_or_else(|| {
-                kernel::Error::field("kind", "invalid_kind", "清单类型须为 share（共享）或 open（开放）")
+                kernel::Error::field(
+                    "kind",
+                    "invalid_kind",
+                    "清单类型须为 share（共享）或 open（开放）",
+                )
             }),
         }
     }

@@ -86,7 +86,8 @@ impl SharingService {
             })
             .collect();
         lines.sort_by(|a, b| {
-            (a.provider_name.as_str(), a.code.as_str()).cmp(&(b.provider_name.as_str(), b.code.as_str()))
+            (a.provider_name.as_str(), a.code.as_str())
+                .cmp(&(b.provider_name.as_str(), b.code.as_str()))
         });
         Ok((dept, lines))
     }

@@ -3,8 +3,8 @@
 //! transaction of the change that causes them.
 
 use super::domain::{Grant, Level, Request};
-use notify::{Message, Recipient};
 use kernel::Role;
+use notify::{Message, Recipient};
 
 /// A grant's consuming department is told this many days before it expires.
 pub const EXPIRY_NOTICE_DAYS: i64 = 7;
@@ -23,7 +23,10 @@ fn message(event: &str, subject: i64, inbox: Vec<Recipient>, vars: &[(&str, Stri
     let mut m = Message::new("sharing", event);
     m.subject_id = Some(subject);
     m.inbox = inbox;
-    m.vars = vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())).collect();
+    m.vars = vars
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect();
     m
 }
 

@@ -61,9 +61,13 @@ impl ListQuery {
 }
 
 fn last_update(l: &DutyLine) -> String {
-    l.last_update_at
-        .map(format_minute)
-        .unwrap_or_else(|| if l.mounted { "从未更新".into() } else { "—".into() })
+    l.last_update_at.map(format_minute).unwrap_or_else(|| {
+        if l.mounted {
+            "从未更新".into()
+        } else {
+            "—".into()
+        }
+    })
 }
 
 async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>) -> PageResult {
@@ -144,8 +148,18 @@ async fn xlsx(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
     let kind = q.kind()?;
     let (dept, lines) = s.duty_lines(&p.actor, kind, q.dept()?).await?;
     let headers: Vec<String> = [
-        "提供部门", "资源代码", "名称", "共享属性", "开放属性", "更新周期", "发布日期", "挂接资源数",
-        "最近更新", "更新逾期", "有效授权数", "状态",
+        "提供部门",
+        "资源代码",
+        "名称",
+        "共享属性",
+        "开放属性",
+        "更新周期",
+        "发布日期",
+        "挂接资源数",
+        "最近更新",
+        "更新逾期",
+        "有效授权数",
+        "状态",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -37,7 +37,10 @@ async fn download(
     let template = !q.template.is_empty();
     let bytes = svc(&ctx).export_catalog(&p.actor, template).await?;
     let (ascii, zh) = if template {
-        ("sharing-catalog-template.xlsx", "政务信息资源目录_导入模板.xlsx")
+        (
+            "sharing-catalog-template.xlsx",
+            "政务信息资源目录_导入模板.xlsx",
+        )
     } else {
         ("sharing-catalog.xlsx", "政务信息资源目录.xlsx")
     };
@@ -152,7 +155,11 @@ async fn upload(State(ctx): State<AppCtx>, p: PageCtx, mut mp: Multipart) -> Pag
             .into_response())
     };
     let Some((name, bytes)) = file.filter(|(n, b)| !n.is_empty() || !b.is_empty()) else {
-        return refuse(&Error::field("file", "required", "请选择要导入的 .xlsx 文件"));
+        return refuse(&Error::field(
+            "file",
+            "required",
+            "请选择要导入的 .xlsx 文件",
+        ));
     };
     match svc(&ctx)
         .import_catalog(&p.actor, &name, bytes.to_vec())
