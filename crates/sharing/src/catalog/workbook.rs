@@ -66,6 +66,9 @@ pub struct ParsedEntry {
     pub entry: NewEntry,
 }
 
+/// A 信息项 row: its line, and the item or (its errors reported) nothing.
+type ItemRow = (usize, Result<Item, ()>);
+
 /// One exported entry: what the catalog says of it.
 pub struct ExportEntry<'a> {
     pub code: &'a str,
@@ -306,7 +309,7 @@ pub fn parse(
         };
 
     // 信息项 rows by their entry's 序号; a row naming no entry is bad on its own.
-    let mut by_no: BTreeMap<i64, Vec<(usize, Result<Item, ()>)>> = BTreeMap::new();
+    let mut by_no: BTreeMap<i64, Vec<ItemRow>> = BTreeMap::new();
     for r in &items.rows {
         let g = |c: &str| r.get(col(items, c)).trim().to_owned();
         let mut bad =
@@ -560,7 +563,7 @@ pub fn parse(
             );
         }
     }
-    errors.sort_by(|a, b| (a.sheet != ENTRY_SHEET, a.line).cmp(&(b.sheet != ENTRY_SHEET, b.line)));
+    errors.sort_by_key(|e| (e.sheet != ENTRY_SHEET, e.line));
     Ok((out, errors))
 }
 
