@@ -28,8 +28,8 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
 
 /// Migrations this module needs, with those of the modules it stands on, in order.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
+    // sharing's include notify's (its 申请用数 notifications).
     let mut m = sharing::migrations();
-    m.extend(notify::own_migrations());
     m.extend(own_migrations());
     m
 }

@@ -27,6 +27,12 @@ pub fn nav() -> Vec<NavItem> {
         },
         NavItem {
             section: "一网共享",
+            label: "责任清单",
+            href: "/sharing/duties",
+            roles: ReadSharing::ROLES,
+        },
+        NavItem {
+            section: "一网共享",
             label: "申请用数",
             href: "/sharing/requests",
             roles: ReadSharing::ROLES,
@@ -79,18 +85,19 @@ pub fn routes() -> Router<AppCtx> {
         .merge(crate::figures::http::routes())
         .merge(crate::objections::http::routes())
         .merge(crate::backflow::http::routes())
+        .merge(crate::duties::http::routes())
 }
 
 #[derive(OpenApi)]
 #[openapi(
     paths(crate::catalog::http::list, crate::catalog::http::create, crate::catalog::http::one, crate::catalog::http::update,
-          crate::catalog::http::submit, crate::catalog::http::review, crate::catalog::http::new_version,
+          crate::catalog::http::submit, crate::catalog::http::review, crate::catalog::http::new_version, crate::catalog::http::export, crate::catalog::http::import,
           crate::mount::http::mount, crate::mount::http::list, crate::mount::http::one, crate::mount::http::push, crate::mount::http::upload,
           crate::grants::http::submit, crate::grants::http::list, crate::grants::http::queue, crate::grants::http::one,
           crate::grants::http::decide, crate::grants::http::grants, crate::grants::http::grant, crate::grants::http::change,
           crate::grants::http::register_system,
           crate::gateway::http::list, crate::gateway::http::serve, crate::gateway::http::calls, crate::gateway::http::verify,
-          crate::figures::http::figures,
+          crate::figures::http::figures, crate::duties::http::list,
           crate::objections::http::raise, crate::objections::http::list, crate::objections::http::one,
           crate::objections::http::answer,
           crate::backflow::http::create, crate::backflow::http::list, crate::backflow::http::one,
@@ -106,7 +113,8 @@ pub fn routes() -> Router<AppCtx> {
         crate::catalog::domain::Entry, crate::catalog::domain::EntryVersion, crate::catalog::domain::Category,
         crate::catalog::domain::DataType, crate::catalog::domain::Semantic, crate::catalog::domain::ShareKind,
         crate::catalog::domain::OpenKind, crate::catalog::domain::UpdateCycle, crate::catalog::domain::VersionStatus,
-        crate::catalog::service::EntryView, crate::catalog::service::EntryLine, crate::catalog::http::ReviewInput,
+        crate::catalog::service::EntryView, crate::catalog::service::EntryLine, crate::catalog::service::ItemSource, crate::catalog::service::CatalogImport, crate::catalog::service::ImportedEntry, crate::catalog::workbook::ImportError,
+        crate::duties::domain::DutyKind, crate::duties::domain::DutyLine, crate::duties::domain::DutyTotals, crate::duties::domain::DutyList, crate::catalog::http::ReviewInput,
         crate::mount::domain::Resource, crate::mount::domain::LoadReport, crate::mount::domain::RowError,
         crate::mount::service::ResourceView, crate::mount::http::MountInput, crate::mount::http::PushInput,
         crate::grants::domain::NewRequest, crate::grants::domain::GrantTerms, crate::grants::domain::GrantField,

@@ -9,6 +9,7 @@
 
 pub mod backflow;
 pub mod catalog;
+pub mod duties;
 pub mod figures;
 pub mod gateway;
 pub mod grants;
@@ -30,12 +31,14 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("sharing", 3, "0003_backflow"),
         kernel::migration!("sharing", 4, "0004_catalog_generation", dialects),
         kernel::migration!("sharing", 5, "0005_rows_page"),
+        kernel::migration!("sharing", 6, "0006_notify"),
     ]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order.
 pub fn migrations() -> Vec<kernel::migrate::Migration> {
     let mut m = org::migrations();
+    m.extend(notify::own_migrations());
     m.extend(own_migrations());
     m
 }
@@ -44,7 +47,7 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
 pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("sharing")
-        .depends_on(&["org"])
+        .depends_on(&["org", "notify"])
         .audit_entity("sharing_entry", "共享目录", Some("/sharing/catalog/{id}"))
         .audit_entity("sharing_resource", "挂接资源", None)
         .audit_entity(
@@ -86,5 +89,10 @@ pub fn module() -> webcore::Module {
             "回流 tasks that are due",
             std::time::Duration::from_secs(60),
             |ctx| async move { http::svc(&ctx).run_due_backflows().await.map(|_| ()) },
+        ))
+        .job(webcore::Job::new(
+            "用数授权到期提醒",
+            std::time::Duration::from_secs(3600),
+            |ctx| async move { http::svc(&ctx).notify_expiring_grants().await.map(|_| ()) },
         ))
 }

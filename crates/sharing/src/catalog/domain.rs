@@ -148,6 +148,10 @@ pub struct Item {
     /// Whether a row may leave it empty.
     #[serde(default)]
     pub required: bool,
+    /// 一数一源: the department whose values of this 信息项 are authoritative (base registries
+    /// only); `None` means the entry's provider. A 数据异议 on the item goes there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_dept_id: Option<i64>,
 }
 
 fn plain() -> Semantic {
@@ -583,6 +587,7 @@ mod tests {
             element: String::new(),
             semantic: Semantic::Plain,
             required: false,
+            source_dept_id: None,
         }
     }
 

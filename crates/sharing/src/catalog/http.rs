@@ -15,6 +15,8 @@ pub(crate) fn routes() -> Router<AppCtx> {
     Router::new()
         .route("/api/v1/sharing/catalog", get(list).post(create))
         .route("/api/v1/sharing/catalog/{id}", get(one))
+        .route("/api/v1/sharing/catalog.xlsx", get(export))
+        .route("/api/v1/sharing/catalog/import", post(import))
         .route("/api/v1/sharing/catalog/{id}/versions", post(new_version))
         .route("/api/v1/sharing/catalog/{id}/versions/{v}", put(update))
         .route(
@@ -134,5 +136,65 @@ pub(crate) async fn new_version(
     Ok((
         StatusCode::CREATED,
         axum::Json(svc(&ctx).new_entry_version(&a, id).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExportQuery {
+    /// `true`: a blank workbook to fill in.
+    #[serde(default)]
+    template: bool,
+}
+
+/// The catalog as a workbook (sheets 目录, 信息项, 填写说明): published entries and the reader's
+/// department's unpublished ones; `template=true` gives a blank one.
+#[utoipa::path(get, path = "/api/v1/sharing/catalog.xlsx", tag = "sharing", params(ExportQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>)))]
+pub(crate) async fn export(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<axum::response::Response> {
+    let bytes = svc(&ctx).export_catalog(&a, q.template).await?;
+    Ok(webcore::download::attachment(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "sharing-catalog.xlsx",
+        "政务信息资源目录.xlsx",
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ImportParams {
+    /// The file's name (.xlsx).
+    filename: String,
+}
+
+/// Imports a filled workbook (the raw body) as drafts of the caller's department: good entries
+/// made, every bad one reported by sheet, line and column and left out whole.
+#[utoipa::path(post, path = "/api/v1/sharing/catalog/import", tag = "sharing", params(ImportParams),
+    request_body(content = String, content_type = "application/octet-stream"),
+    responses((status = 200, body = super::service::CatalogImport), (status = 422, body = webcore::error::Problem)))]
+pub(crate) async fn import(
+    State(ctx): State<AppCtx>,
+    ApiActor(a): ApiActor,
+    Query(p): Query<ImportParams>,
+    body: std::result::Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> J<super::service::CatalogImport> {
+    let bytes = body.map_err(|_| kernel::Error::BadRequest {
+        code: "unreadable_body",
+        detail: "无法读取请求体".into(),
+        field: None,
+    })?;
+    let name = p
+        .filename
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("")
+        .to_owned();
+    Ok(axum::Json(
+        svc(&ctx).import_catalog(&a, &name, bytes.to_vec()).await?,
     ))
 }

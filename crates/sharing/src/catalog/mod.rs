@@ -5,3 +5,4 @@ pub mod http;
 pub mod search;
 pub mod service;
 pub(crate) mod store;
+pub mod workbook;

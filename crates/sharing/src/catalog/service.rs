@@ -18,6 +18,17 @@ pub struct EntryView {
     pub entry: Entry,
     pub provider_name: String,
     pub versions: Vec<EntryVersion>,
+    /// 一数一源: each 信息项 of the version in force (or the newest) with its source
+    /// department — the one named on the item, else the provider.
+    pub item_sources: Vec<ItemSource>,
+}
+
+/// A 信息项's authoritative source department.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ItemSource {
+    pub field: String,
+    pub source_dept_id: i64,
+    pub source_dept_name: String,
 }
 
 impl EntryView {
@@ -29,6 +40,14 @@ impl EntryView {
     }
     pub fn latest(&self) -> &EntryVersion {
         self.versions.last().expect("an entry has a version")
+    }
+    /// The source department of `field` in the version in force: the item's own, else the
+    /// provider.
+    pub fn source_of(&self, field: &str) -> i64 {
+        self.published()
+            .and_then(|v| v.content.item(field))
+            .and_then(|i| i.source_dept_id)
+            .unwrap_or(self.entry.provider_dept_id)
     }
 }
 
@@ -52,9 +71,44 @@ impl SharingService {
         }
     }
 
+    /// 一数一源: a source department may be named on the 信息项 of a base registry only, and
+    /// must be an active department.
+    async fn check_sources(
+        &self,
+        category: Category,
+        content: &EntryContent,
+        prefix: &str,
+    ) -> Result<()> {
+        if content.items.iter().all(|i| i.source_dept_id.is_none()) {
+            return Ok(());
+        }
+        let names = self.dept_names().await?;
+        let mut c = kernel::error::Checks::new();
+        for (i, it) in content.items.iter().enumerate() {
+            let Some(d) = it.source_dept_id else { continue };
+            let f = format!("{prefix}items[{i}].source_dept_id");
+            if category != Category::Basic {
+                c.add(
+                    &f,
+                    "not_a_registry",
+                    "只有基础信息资源的信息项可以指定来源部门（一数一源）",
+                );
+            } else if !names.contains_key(&d) {
+                c.add(
+                    &f,
+                    "unknown_department",
+                    format!("信息项“{}”的来源部门 {d} 不存在或已停用", it.name),
+                );
+            }
+        }
+        c.finish()
+    }
+
     pub async fn create_entry(&self, actor: &Actor, input: NewEntry) -> Result<EntryView> {
         let g = actor.authorize::<Catalogue>()?;
         input.validate()?;
+        self.check_sources(input.category, &input.content, "content.")
+            .await?;
         let provider = match input.provider_dept_id {
             Some(d) => d,
             None => Self::own_dept(actor)?,
@@ -99,6 +153,8 @@ impl SharingService {
         content.validate()?;
         let view = self.entry(entry_id).await?;
         Self::require_provider(actor, view.entry.provider_dept_id)?;
+        self.check_sources(view.entry.category(), &content, "")
+            .await?;
         let v = Self::version_of(&view, version)?;
         v.status.apply(ReviewAction::Edit)?;
         let now = self.db.now();
@@ -279,15 +335,33 @@ impl SharingService {
             .ok_or_else(|| Error::not_found("sharing_entry", "目录不存在"))?;
         let versions = store::versions(&mut c, id).await?;
         drop(c);
-        let provider_name = self
-            .dept_names()
-            .await?
-            .remove(&entry.provider_dept_id)
+        let names = self.dept_names().await?;
+        let name = |d: i64| names.get(&d).cloned().unwrap_or_default();
+        let shown = versions
+            .iter()
+            .find(|v| v.version == entry.published_version)
+            .or(versions.last());
+        let item_sources = shown
+            .map(|v| {
+                v.content
+                    .items
+                    .iter()
+                    .map(|i| {
+                        let d = i.source_dept_id.unwrap_or(entry.provider_dept_id);
+                        ItemSource {
+                            field: i.field.clone(),
+                            source_dept_id: d,
+                            source_dept_name: name(d),
+                        }
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(EntryView {
+            provider_name: name(entry.provider_dept_id),
             entry,
-            provider_name,
             versions,
+            item_sources,
         })
     }
 
@@ -339,5 +413,160 @@ impl SharingService {
             .map(|l| (l.entry.id, l))
             .collect();
         Ok(ids.into_iter().filter_map(|id| all.remove(&id)).collect())
+    }
+}
+
+/// An entry made by an import.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ImportedEntry {
+    /// Its row in sheet 目录.
+    pub line: usize,
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+/// What an import did: the drafts made, and every bad row by sheet, line and column (an entry
+/// with any bad cell, in its row or its 信息项, is left out whole).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CatalogImport {
+    pub created: Vec<ImportedEntry>,
+    pub errors: Vec<super::workbook::ImportError>,
+}
+
+impl SharingService {
+    /// The catalog as a workbook (sheets 目录, 信息项, 填写说明): the published entries, and for
+    /// a department's data staff their own department's entries not yet published (their
+    /// newest version). With `template`, no entries: a blank form to fill in.
+    pub async fn export_catalog(&self, actor: &Actor, template: bool) -> Result<Vec<u8>> {
+        use super::workbook::*;
+        actor.authorize::<ReadSharing>()?;
+        let mut lines = if template {
+            vec![]
+        } else {
+            self.published_entries().await?
+        };
+        if let (false, Some(d)) = (template, actor.dept_id) {
+            let mine = self.entries(Some(d), None).await?;
+            lines.extend(mine.into_iter().filter(|l| l.entry.published_version == 0));
+        }
+        let names = self.dept_names().await?;
+        let name = |d: i64| names.get(&d).cloned().unwrap_or_default();
+        let export: Vec<ExportEntry<'_>> = lines
+            .iter()
+            .map(|l| ExportEntry {
+                code: &l.entry.code,
+                class_code: &l.entry.class_code,
+                provider: &l.provider_name,
+                published_at: l
+                    .entry
+                    .published_at
+                    .map(|t| kernel::clock::to_china(t).format("%Y-%m-%d").to_string()),
+                content: &l.version.content,
+            })
+            .collect();
+        let (entries, items) = export_rows(&export, &name);
+        let head = |h: &[&str]| h.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+        let (eh, ih, hh) = (
+            head(ENTRY_HEADERS),
+            head(ITEM_HEADERS),
+            head(&["工作表", "列", "填写要求"]),
+        );
+        let help = help_rows();
+        tabular::write_xlsx(&[
+            (ENTRY_SHEET, &eh, &entries),
+            (ITEM_SHEET, &ih, &items),
+            (HELP_SHEET, &hh, &help),
+        ])
+        .map_err(Error::internal)
+    }
+
+    /// Imports a filled workbook as drafts of the importer's department: good entries are
+    /// created (together, in one transaction), every bad one is reported and left out whole.
+    /// A file that is not such a workbook is refused as a whole, naming `file`.
+    pub async fn import_catalog(
+        &self,
+        actor: &Actor,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<CatalogImport> {
+        use super::workbook::*;
+        let g = actor.authorize::<Catalogue>()?;
+        let dept = Self::own_dept(actor)?;
+        let lower = file_name.to_lowercase();
+        if !(lower.ends_with(".xlsx") || lower.ends_with(".xls") || lower.ends_with(".xlsm")) {
+            return Err(Error::field(
+                "file",
+                "not_a_workbook",
+                "请上传 Excel 工作簿（.xlsx），可先下载模板填写",
+            ));
+        }
+        let sheets = tokio::task::spawn_blocking(move || {
+            let e = tabular::read_xlsx_sheet(&bytes, ENTRY_SHEET)?;
+            let i = tabular::read_xlsx_sheet(&bytes, ITEM_SHEET)?;
+            Ok::<_, tabular::TabularError>((e, i))
+        })
+        .await
+        .map_err(Error::internal)?;
+        let (es, is) = sheets.map_err(|e| Error::field("file", "unreadable", e.to_string()))?;
+        let names = self.dept_names().await?;
+        let by_name: std::collections::HashMap<&str, i64> =
+            names.iter().map(|(id, n)| (n.as_str(), *id)).collect();
+        let (parsed, mut errors) = parse(&es, &is, &|n| by_name.get(n).copied())?;
+        let mut good = Vec::new();
+        for p in parsed {
+            match self
+                .check_sources(p.entry.category, &p.entry.content, "content.")
+                .await
+            {
+                Ok(()) => good.push(p),
+                Err(e) => {
+                    for f in e.field_errors() {
+                        let (sheet, line, column) = place(&p, &f.field);
+                        errors.push(ImportError {
+                            sheet: sheet.into(),
+                            line,
+                            column: column.into(),
+                            reason: f.detail.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let now = self.db.now();
+        let mut created = Vec::new();
+        if !good.is_empty() {
+            let mut tx = self.db.begin().await?;
+            for p in &good {
+                let (id, code) = store::insert_entry(
+                    &mut tx,
+                    Authorized::from(g),
+                    &p.entry.class_code(),
+                    dept,
+                    &p.entry.content,
+                    now,
+                )
+                .await?;
+                audit::record(
+                    &mut tx,
+                    now,
+                    &actor.audit_actor(),
+                    "sharing_entry",
+                    id,
+                    "create",
+                    json!({"code": code, "provider_dept_id": dept, "content": p.entry.content,
+                           "import": file_name}),
+                )
+                .await?;
+                created.push(ImportedEntry {
+                    line: p.line,
+                    id,
+                    code,
+                    name: p.entry.content.name.clone(),
+                });
+            }
+            tx.commit().await?;
+        }
+        Ok(CatalogImport { created, errors })
     }
 }

@@ -2,5 +2,6 @@
 
 pub mod domain;
 pub mod http;
+pub mod notices;
 pub mod service;
 pub(crate) mod store;

@@ -3,6 +3,7 @@
 //! grant, which its provider may renew (within the approved period), narrow or revoke.
 
 use super::domain::*;
+use super::notices;
 use super::store;
 use crate::catalog::domain::ShareKind;
 use crate::service::*;
@@ -124,6 +125,13 @@ impl SharingService {
         }
         let batch = format!("{}-{}", consumer, now);
         let cal = Calendar::builtin();
+        let bureau = self.bureau().await?;
+        let consumer_name = self
+            .dept_names()
+            .await?
+            .remove(&consumer)
+            .unwrap_or_default();
+        let outbox = notify::Outbox::of(&self.db);
         let mut tx = self.db.begin().await?;
         let mut ids = Vec::new();
         for (res, fields, condition) in &lines {
@@ -157,12 +165,23 @@ impl SharingService {
             };
             let by = Authorized::from(g);
             let id = store::insert_request(&mut tx, by, &r).await?;
+            let r = Request { id, ..r };
+            let first_due = cal.add_working_days(now, STEP_WORKING_DAYS);
+            let notice = match chain(res.share_kind).first() {
+                Some(level) if !refused => notices::pending(
+                    &r,
+                    &res.resource.name,
+                    &consumer_name,
+                    *level,
+                    first_due,
+                    bureau,
+                ),
+                _ => notices::refused(&r, &res.resource.name, "目录共享属性", &r.reason),
+            };
+            outbox.enqueue(&mut tx, &notice, now).await?;
             for (k, level) in chain(res.share_kind).iter().enumerate() {
                 let (status, due) = if k == 0 {
-                    (
-                        StepStatus::Pending,
-                        cal.add_working_days(now, STEP_WORKING_DAYS),
-                    )
+                    (StepStatus::Pending, first_due)
                 } else {
                     (StepStatus::Waiting, 0)
                 };
@@ -247,6 +266,10 @@ impl SharingService {
             None
         };
         let by = Authorized::from(g);
+        let bureau = self.bureau().await?;
+        let names = self.dept_names().await?;
+        let name = |d: i64| names.get(&d).cloned().unwrap_or_default();
+        let outbox = notify::Outbox::of(&self.db);
         let mut tx = self.db.begin().await?;
         let to = if approve {
             StepStatus::Approved
@@ -269,9 +292,12 @@ impl SharingService {
             });
         }
         let mut grant_id = None;
+        let (r, resource) = (&view.request, view.resource_name.as_str());
         if !approve {
             store::close_request(&mut tx, by, request_id, RequestStatus::Refused, reason, now)
                 .await?;
+            let m = notices::refused(r, resource, step.level.label(), reason);
+            outbox.enqueue(&mut tx, &m, now).await?;
         } else if let Some(gr) = &grant {
             grant_id = Some(store::insert_grant(&mut tx, by, gr).await?);
             store::close_request(
@@ -283,9 +309,20 @@ impl SharingService {
                 now,
             )
             .await?;
+            let m = notices::approved(r, resource, &name(r.provider_dept_id), gr.expires_at);
+            outbox.enqueue(&mut tx, &m, now).await?;
         } else if let Some(next) = view.steps.iter().find(|s| s.seq == step.seq + 1) {
             let due = Calendar::builtin().add_working_days(now, STEP_WORKING_DAYS);
             store::open_step(&mut tx, by, next.id, due).await?;
+            let m = notices::pending(
+                r,
+                resource,
+                &name(r.consumer_dept_id),
+                next.level,
+                due,
+                bureau,
+            );
+            outbox.enqueue(&mut tx, &m, now).await?;
         }
         audit::record(
             &mut tx,
@@ -470,8 +507,14 @@ impl SharingService {
                 "revoke"
             }
         };
+        let resource_name = self.resource_by_id(gr.resource_id).await?.resource.name;
         let mut tx = self.db.begin().await?;
         store::update_grant(&mut tx, Authorized::from(g), &gr, now).await?;
+        if gr.status == GrantStatus::Revoked {
+            notify::Outbox::of(&self.db)
+                .enqueue(&mut tx, &notices::revoked(&gr, &resource_name), now)
+                .await?;
+        }
         audit::record(
             &mut tx,
             now,
@@ -662,5 +705,32 @@ impl SharingService {
         let requests = store::requests(&mut c, None).await?;
         let grants = store::grants(&mut c, None).await?;
         Ok((requests, grants))
+    }
+}
+
+impl SharingService {
+    /// Tells the consuming departments of active grants that expire within
+    /// [`notices::EXPIRY_NOTICE_DAYS`] days, once per expiry (a renewal is announced again).
+    /// The module's job runs it; returns how many were told.
+    pub async fn notify_expiring_grants(&self) -> Result<usize> {
+        let system = Actor::system();
+        let by = Authorized::system(&system)?;
+        let now = self.db.now();
+        let until = now + notices::EXPIRY_NOTICE_DAYS * 86_400_000;
+        let due = store::expiring_unnotified(&mut *self.conn().await?, now, until).await?;
+        let outbox = notify::Outbox::of(&self.db);
+        let mut told = 0;
+        for gr in due {
+            let resource = self.resource_by_id(gr.resource_id).await?.resource.name;
+            let mut tx = self.db.begin().await?;
+            if store::mark_expiry_notified(&mut tx, by, gr.id, now).await? {
+                outbox
+                    .enqueue(&mut tx, &notices::expiring(&gr, &resource, now), now)
+                    .await?;
+                told += 1;
+            }
+            tx.commit().await?;
+        }
+        Ok(told)
     }
 }

@@ -279,7 +279,9 @@ pub(crate) async fn update_grant(
 ) -> Result<()> {
     sqlx::query(
         "UPDATE sharing_grants SET fields = $1, row_filter = $2, rate_per_minute = $3, expires_at = $4,
-                status = $5, revoke_reason = $6, updated_at = $7 WHERE id = $8",
+                status = $5, revoke_reason = $6, updated_at = $7,
+                expiry_notified_at = CASE WHEN expires_at = $4 THEN expiry_notified_at ELSE NULL END
+         WHERE id = $8",
     )
     .bind(serde_json::to_string(&g.fields)?)
     .bind(serde_json::to_string(&g.row_filter)?)
@@ -385,4 +387,42 @@ pub(crate) async fn systems(c: &mut AnyConnection, dept: i64) -> Result<Vec<(i64
     .iter()
     .map(|r| (r.get(0), r.get(1), r.get(2)))
     .collect())
+}
+
+/// Active grants expiring in `(now, until]` whose consumer has not been told yet.
+pub(crate) async fn expiring_unnotified(
+    c: &mut AnyConnection,
+    now: i64,
+    until: i64,
+) -> Result<Vec<Grant>> {
+    sqlx::query(&format!(
+        "SELECT {GRANT_COLS} FROM sharing_grants
+         WHERE status = 'active' AND expires_at > $1 AND expires_at <= $2 AND expiry_notified_at IS NULL
+         ORDER BY expires_at, id"
+    ))
+    .bind(now)
+    .bind(until)
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(grant_row)
+    .collect()
+}
+
+/// Claims the expiry notice of a grant (compare-and-set: two instances never both send it).
+pub(crate) async fn mark_expiry_notified(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    id: i64,
+    now: i64,
+) -> Result<bool> {
+    Ok(sqlx::query(
+        "UPDATE sharing_grants SET expiry_notified_at = $1 WHERE id = $2 AND expiry_notified_at IS NULL",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?
+    .rows_affected()
+        == 1)
 }

@@ -187,6 +187,7 @@ mod tests {
             element: String::new(),
             semantic: s,
             required: false,
+            source_dept_id: None,
         };
         vec![
             mk("id_no", DataType::Char, 18, Semantic::IdCard, true),

@@ -127,6 +127,7 @@ mod tests {
             element: String::new(),
             semantic,
             required: false,
+            source_dept_id: None,
         }
     }
 

@@ -61,7 +61,8 @@ impl SharingService {
                 "数据异议只针对基础信息资源（人口、法人等基础库）中保存的数据",
             ));
         }
-        let source = entry.entry.provider_dept_id;
+        // 一数一源: the 信息项's own source department, else the entry's provider.
+        let source = entry.source_of(&item.field);
         if source == dept {
             return Err(Error::forbidden(
                 "本部门就是该数据的来源部门，请直接更正数据，无需提出异议",

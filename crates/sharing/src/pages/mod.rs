@@ -19,8 +19,10 @@ use webcore::layout::{alert, csrf_input, error_summary, notice, page};
 use webcore::{AppCtx, FormData, PageCtx, PageError, Path, Query};
 
 mod backflow;
+mod duties;
 mod figures;
 mod objections;
+mod transfer;
 
 type PageResult = Result<Response, PageError>;
 
@@ -48,6 +50,8 @@ pub fn routes() -> Router<AppCtx> {
         .merge(objections::routes())
         .merge(figures::routes())
         .merge(backflow::routes())
+        .merge(duties::routes())
+        .merge(transfer::routes())
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -167,14 +171,17 @@ async fn entry_page(State(ctx): State<AppCtx>, p: PageCtx, Path(id): Path<i64>) 
             dt { "发布日期" } dd { (e.entry.published_at.map(day).unwrap_or_else(|| "未发布".into())) }
         }
         h2 { "信息项" }
+        @let basic = e.entry.category() == Category::Basic;
+        @if basic { p.muted { "一数一源：每个信息项由其来源部门负责，对该项数据的异议由来源部门核实。" } }
         table #items {
-            thead { tr { th { "名称" } th { "英文字段名" } th { "数据类型" } th { "长度" } th { "主键" } th { "敏感" } th { "涉密" } th { "数据元/代码集" } } }
+            thead { tr { th { "名称" } th { "英文字段名" } th { "数据类型" } th { "长度" } th { "主键" } th { "敏感" } th { "涉密" } th { "数据元/代码集" } @if basic { th { "来源部门" } } } }
             tbody { @for it in &c.items {
                 tr {
                     td { (it.name) } td { code { (it.field) } } td { (it.data_type.label()) }
                     td { @if it.length > 0 { (it.length) } }
                     td { @if it.primary_key { "是" } } td { @if it.sensitive { "是" } } td { @if it.secret { "是" } }
                     td { (it.element) }
+                    @if basic { td.source { (e.item_sources.iter().find(|x| x.field == it.field).map(|x| x.source_dept_name.as_str()).unwrap_or(e.provider_name.as_str())) } }
                 }
             } }
         }
@@ -239,6 +246,7 @@ fn parse_items(text: &str) -> Result<Vec<Item>, Error> {
             element: String::new(),
             semantic: Semantic::Plain,
             required: false,
+            source_dept_id: None,
         };
         for x in &parts[3..] {
             match *x {
@@ -353,6 +361,12 @@ async fn cataloguing_page(ctx: &AppCtx, p: &PageCtx, m: &Msg, form: Markup) -> P
             }
         }
         h2 { "新建目录" }
+        p #workbook-links {
+            "也可以用 Excel 批量编目："
+            a href="/sharing/catalog/import" { "导入目录（.xlsx）" }
+            " · " a href="/sharing/catalog.xlsx?template=1" { "下载空白模板" }
+            " · " a href="/sharing/catalog.xlsx" { "下载现有目录" }
+        }
         (form)
     };
     Ok(page(p, "编目与审核", body).into_response())
