@@ -200,6 +200,24 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Runs of 11 or more digits in `text` — what a plaintext 手机号 (11) or 身份证号 (17 + check)
+/// looks like — for tests asserting that a table holds personal data only sealed.
+pub fn plain_numbers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for ch in text.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            if run.len() >= 11 {
+                out.push(std::mem::take(&mut run));
+            }
+            run.clear();
+        }
+    }
+    out
+}
+
 /// Where tests keep artifacts (screenshots): `<workspace>/artifacts/<sub>`.
 pub fn artifacts_dir(sub: &str) -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
