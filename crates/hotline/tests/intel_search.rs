@@ -321,7 +321,8 @@ async fn duplicates_are_robust_to_rewording_and_kept_to_place_window_and_scope(d
     // merges away is offered no more (the index here proposes, the table decides).
     let elsewhere_server = Db::connect_with(w.db.url(), w.db.clock.clone())
         .await
-        .unwrap();
+        .unwrap()
+        .with_sealer(w.db.sealer().clone());
     let svc2 = hotline::service(elsewhere_server, "A市", 0.0);
     let lamp = |phone: &str| {
         call(

@@ -511,7 +511,8 @@ async fn two_workers_deliver_each_message_once(db: Db) {
     // A second instance with its own connections on the same database.
     let other = Db::connect_with(w.db.url(), w.db.clock.clone())
         .await
-        .unwrap();
+        .unwrap()
+        .with_sealer(w.db.sealer().clone());
     let now = w.db.now();
     let (a, b) = tokio::join!(
         notify::deliver_due(&w.db, now),

@@ -18,6 +18,7 @@ pub struct Config {
     pub city: CityConfig,
     pub hotline: HotlineConfig,
     pub licenses: LicensesConfig,
+    pub crypto: CryptoConfig,
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -158,6 +159,27 @@ impl std::fmt::Debug for LicensesConfig {
         f.debug_struct("LicensesConfig")
             .field("master_key_set", &!self.master_key.is_empty())
             .finish()
+    }
+}
+
+/// 密评: the key file whose 256-bit key seals personal data at rest (身份证号, 手机号:
+/// SM4 + HMAC-SM3, `kernel::sealed`). Empty: `<sqlite file>.data.key` beside an SQLite
+/// database, else `yiwang-data.key`; made on first start if absent — back it up with the
+/// database, without it the sealed values cannot be read.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptoConfig {
+    pub key_file: String,
+}
+
+impl CryptoConfig {
+    /// The key file this configuration names, or the default one for `database_url`.
+    pub fn key_path(&self, database_url: &str) -> std::path::PathBuf {
+        if self.key_file.trim().is_empty() {
+            crate::sealed::default_key_path(database_url)
+        } else {
+            std::path::PathBuf::from(self.key_file.trim())
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Db {
     pub clock: Clock,
     /// In-memory state kept per connected database (see [`Db::state`]), shared by all clones.
     state: Arc<Mutex<HashMap<TypeId, Arc<dyn AnyType + Send + Sync>>>>,
+    /// The keys that seal personal data at rest in this database ([`Db::with_sealer`]).
+    sealer: crate::sealed::Sealer,
 }
 
 impl std::fmt::Debug for Db {
@@ -139,6 +141,7 @@ impl Db {
                     url,
                     clock,
                     state: Default::default(),
+                    sealer: Default::default(),
                 })
             }
             Backend::Postgres => {
@@ -157,9 +160,22 @@ impl Db {
                     url,
                     clock,
                     state: Default::default(),
+                    sealer: Default::default(),
                 })
             }
         }
+    }
+
+    /// This database with the keys that seal its personal data (from the key file). Without
+    /// them, reading or writing a sealed column is an error.
+    pub fn with_sealer(mut self, sealer: crate::sealed::Sealer) -> Db {
+        self.sealer = sealer;
+        self
+    }
+
+    /// The keys that seal personal data at rest (`kernel::sealed`).
+    pub fn sealer(&self) -> &crate::sealed::Sealer {
+        &self.sealer
     }
 
     pub fn backend(&self) -> Backend {

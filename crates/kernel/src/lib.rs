@@ -18,6 +18,7 @@ pub mod mask;
 pub mod migrate;
 pub mod page;
 pub mod period;
+pub mod sealed;
 pub mod throttle;
 
 pub use auth::{Actor, Authorized, Granted, Permission, Role, Scope, ScopeFilter};

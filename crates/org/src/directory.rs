@@ -76,6 +76,11 @@ pub async fn department_is_active(c: &mut AnyConnection, id: i64) -> Result<bool
 
 /// The active account whose 身份证号 is `id_card`, to reach a holder of a record that names them
 /// by number only (a license issued before they had an account). Only the id comes back.
-pub async fn active_user_by_id_card(c: &mut AnyConnection, id_card: &str) -> Result<Option<i64>> {
-    store::active_user_by_id_card(c, id_card).await
+/// `sealer` is the database's (`Db::sealer`): the number is found by its keyed index.
+pub async fn active_user_by_id_card(
+    c: &mut AnyConnection,
+    sealer: &kernel::sealed::Sealer,
+    id_card: &str,
+) -> Result<Option<i64>> {
+    store::active_user_by_id_card(c, sealer, id_card).await
 }

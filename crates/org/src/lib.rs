@@ -24,6 +24,26 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("org", 3, "0003_user_id_card_index"),
         kernel::migration!("org", 4, "0004_sessions_seen"),
         kernel::migration!("org", 5, "0005_two_factor"),
+        kernel::migration!("org", 7, "0007_sealed_personal_data"),
+    ]
+}
+
+/// The columns of personal data org keeps sealed at rest (`kernel::sealed`).
+pub fn sealed_columns() -> Vec<kernel::sealed::Column> {
+    use kernel::sealed::Column;
+    vec![
+        Column {
+            table: "org_users",
+            key: "id",
+            column: "phone",
+            index: Some("phone_idx"),
+        },
+        Column {
+            table: "org_users",
+            key: "id",
+            column: "id_card",
+            index: Some("id_card_idx"),
+        },
     ]
 }
 
@@ -40,6 +60,7 @@ pub fn module() -> webcore::Module {
     use utoipa::OpenApi;
     webcore::Module::new("org")
         .depends_on(&["kernel"])
+        .sealed(&sealed_columns())
         .audit_entity("user", "用户", Some("/admin/users/{id}"))
         .audit_entity("department", "单位", None)
         .audit_entity("region", "行政区划", None)

@@ -499,8 +499,14 @@ impl OrgService {
             role: q.role,
             q: q.q.as_deref(),
         };
-        let (rows, total) =
-            store::users(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        let (rows, total) = store::users(
+            &mut *self.conn().await?,
+            self.db.sealer(),
+            &f,
+            page.per_page(),
+            page.offset(),
+        )
+        .await?;
         Ok(Page::new(
             rows.into_iter()
                 .map(|r| Self::public_user(actor, r))
@@ -516,7 +522,7 @@ impl OrgService {
         actor: &Actor,
         id: i64,
     ) -> Result<store::UserRecord> {
-        let rec = store::user_by_id(c, id)
+        let rec = store::user_by_id(c, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("user", "用户不存在"))?;
         if actor.user_id != Some(id) {
@@ -547,7 +553,7 @@ impl OrgService {
                 .map_err(|_| Error::forbidden("只能在本辖区的单位中新增用户"))?;
         }
         let now = self.db.now();
-        let id = store::insert_user(&mut tx, granted, &input, &hash, now).await?;
+        let id = store::insert_user(&mut tx, self.db.sealer(), granted, &input, &hash, now).await?;
         store::insert_password_history(&mut tx, id, &hash, now).await?;
         audit::record(
             &mut tx,
@@ -559,7 +565,7 @@ impl OrgService {
             json!({"username": input.username.trim(), "dept_id": input.dept_id, "roles": input.roles}),
         )
         .await?;
-        let rec = store::user_by_id(&mut tx, id)
+        let rec = store::user_by_id(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::internal("user vanished"))?;
         tx.commit().await?;
@@ -595,7 +601,7 @@ impl OrgService {
         };
         let hash = password::hash(&self.auth, &input.password).await?;
         let mut tx = self.db.begin().await?;
-        if store::active_user_by_id_card(&mut tx, &id_card)
+        if store::active_user_by_id_card(&mut tx, self.db.sealer(), &id_card)
             .await?
             .is_some()
         {
@@ -605,7 +611,7 @@ impl OrgService {
                 "该身份证号已注册账号，请直接登录；忘记密码请到政务服务大厅重置",
             ));
         }
-        let id = store::insert_user(&mut tx, granted, &input, &hash, now).await?;
+        let id = store::insert_user(&mut tx, self.db.sealer(), granted, &input, &hash, now).await?;
         store::insert_password_history(&mut tx, id, &hash, now).await?;
         audit::record(
             &mut tx,
@@ -617,7 +623,7 @@ impl OrgService {
             json!({"username": input.username, "ip": ip}),
         )
         .await?;
-        let rec = store::user_by_id(&mut tx, id)
+        let rec = store::user_by_id(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::internal("user vanished"))?;
         tx.commit().await?;
@@ -671,6 +677,7 @@ impl OrgService {
         let now = self.db.now();
         store::update_user(
             &mut tx,
+            self.db.sealer(),
             granted,
             id,
             display_name.trim(),
@@ -696,7 +703,7 @@ impl OrgService {
                    "phone_changed": ch.phone.is_some(), "id_card_changed": ch.id_card.is_some()}),
         )
         .await?;
-        let rec = store::user_by_id(&mut tx, id)
+        let rec = store::user_by_id(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::internal("user vanished"))?;
         tx.commit().await?;
@@ -788,9 +795,11 @@ impl OrgService {
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<User>> {
-        Ok(store::user_by_username(&mut *self.conn().await?, username)
-            .await?
-            .map(|r| r.user))
+        Ok(
+            store::user_by_username(&mut *self.conn().await?, self.db.sealer(), username)
+                .await?
+                .map(|r| r.user),
+        )
     }
 
     pub async fn count_users(&self) -> Result<i64> {
@@ -904,7 +913,7 @@ impl OrgService {
         let now = self.db.now();
         let mut conn = self.conn().await?;
         let by_user_here = self.check_not_locked(&mut conn, &username, ip, now).await?;
-        let rec = store::user_by_username(&mut conn, &username).await?;
+        let rec = store::user_by_username(&mut conn, self.db.sealer(), &username).await?;
         drop(conn);
         let ok = match &rec {
             Some(r) => password::verify(pw, &r.password_hash).await && r.user.active,
@@ -1024,7 +1033,7 @@ impl OrgService {
         let hash = sm3_hex(challenge);
         let mut c = self.conn().await?;
         let rec = match store::challenge_user(&mut c, &hash, now).await? {
-            Some(uid) => store::user_by_id(&mut c, uid).await?,
+            Some(uid) => store::user_by_id(&mut c, self.db.sealer(), uid).await?,
             None => None,
         };
         drop(c);
@@ -1121,7 +1130,7 @@ impl OrgService {
     pub async fn resolve_session(&self, token: &str) -> Result<Option<SessionInfo>> {
         let id_hash = sm3_hex(token);
         let mut c = self.conn().await?;
-        let Some((s, rec)) = store::session_user(&mut c, &id_hash).await? else {
+        let Some((s, rec)) = store::session_user(&mut c, self.db.sealer(), &id_hash).await? else {
             return Ok(None);
         };
         let now = self.db.now();
@@ -1230,7 +1239,7 @@ impl OrgService {
         if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) {
             return Ok(None);
         }
-        let Some(rec) = store::user_by_id(&mut c, t.user_id).await? else {
+        let Some(rec) = store::user_by_id(&mut c, self.db.sealer(), t.user_id).await? else {
             return Ok(None);
         };
         if !rec.user.active {
@@ -1250,7 +1259,7 @@ impl OrgService {
     /// The actor of a user by id (for the command line and tests).
     pub async fn actor_of_user(&self, id: i64) -> Result<Actor> {
         let mut c = self.conn().await?;
-        let rec = store::user_by_id(&mut c, id)
+        let rec = store::user_by_id(&mut c, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("user", "用户不存在"))?;
         self.actor_for(&mut c, &rec, Via::Session).await

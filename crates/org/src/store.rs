@@ -6,6 +6,7 @@ use crate::service::ManageOrg;
 use kernel::codes::RegionLevel;
 use kernel::db::flag;
 use kernel::error::Result;
+use kernel::sealed::Sealer;
 use kernel::{Authorized, Granted, Role};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -271,7 +272,7 @@ const USER_COLS: &str = "u.id, u.username, u.display_name, u.password_hash, u.de
     r.code AS region_code";
 const USER_FROM: &str = "org_users u LEFT JOIN org_departments d ON d.id = u.dept_id LEFT JOIN org_regions r ON r.id = d.region_id";
 
-async fn user_record(c: &mut AnyConnection, r: &AnyRow) -> Result<UserRecord> {
+async fn user_record(c: &mut AnyConnection, s: &Sealer, r: &AnyRow) -> Result<UserRecord> {
     let id: i64 = r.get("id");
     let roles = roles_of(c, id).await?;
     Ok(UserRecord {
@@ -287,8 +288,8 @@ async fn user_record(c: &mut AnyConnection, r: &AnyRow) -> Result<UserRecord> {
             active: flag(r.get("active")),
         },
         password_hash: r.get("password_hash"),
-        phone: r.get("phone"),
-        id_card: r.get("id_card"),
+        phone: s.open_opt("org_users.phone", r.get("phone"))?,
+        id_card: s.open_opt("org_users.id_card", r.get("id_card"))?,
         dept_region_code: r.get("region_code"),
     })
 }
@@ -304,7 +305,7 @@ pub async fn roles_of(c: &mut AnyConnection, user_id: i64) -> Result<Vec<Role>> 
     Ok(roles)
 }
 
-pub async fn user_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<UserRecord>> {
+pub async fn user_by_id(c: &mut AnyConnection, s: &Sealer, id: i64) -> Result<Option<UserRecord>> {
     let r = sqlx::query(&format!(
         "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.id = $1"
     ))
@@ -312,12 +313,16 @@ pub async fn user_by_id(c: &mut AnyConnection, id: i64) -> Result<Option<UserRec
     .fetch_optional(&mut *c)
     .await?;
     match r {
-        Some(r) => Ok(Some(user_record(c, &r).await?)),
+        Some(r) => Ok(Some(user_record(c, s, &r).await?)),
         None => Ok(None),
     }
 }
 
-pub async fn user_by_username(c: &mut AnyConnection, username: &str) -> Result<Option<UserRecord>> {
+pub async fn user_by_username(
+    c: &mut AnyConnection,
+    s: &Sealer,
+    username: &str,
+) -> Result<Option<UserRecord>> {
     let r = sqlx::query(&format!(
         "SELECT {USER_COLS} FROM {USER_FROM} WHERE u.username = $1"
     ))
@@ -325,7 +330,7 @@ pub async fn user_by_username(c: &mut AnyConnection, username: &str) -> Result<O
     .fetch_optional(&mut *c)
     .await?;
     match r {
-        Some(r) => Ok(Some(user_record(c, &r).await?)),
+        Some(r) => Ok(Some(user_record(c, s, &r).await?)),
         None => Ok(None),
     }
 }
@@ -341,6 +346,7 @@ pub struct UserFilter<'a> {
 
 pub async fn users(
     c: &mut AnyConnection,
+    s: &Sealer,
     f: &UserFilter<'_>,
     limit: i64,
     offset: i64,
@@ -390,7 +396,7 @@ pub async fn users(
     let rows = q.fetch_all(&mut *c).await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(user_record(c, r).await?);
+        out.push(user_record(c, s, r).await?);
     }
     let count_sql = format!("SELECT COUNT(*) FROM {USER_FROM} WHERE {w}");
     let mut q = sqlx::query_scalar::<_, i64>(&count_sql);
@@ -402,22 +408,26 @@ pub async fn users(
 
 pub async fn insert_user(
     c: &mut AnyConnection,
+    s: &Sealer,
     granted: Granted<'_, ManageOrg>,
     u: &NewUser,
     password_hash: &str,
     now: i64,
 ) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO org_users (username, display_name, password_hash, dept_id, phone, id_card, active, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
+        "INSERT INTO org_users (username, display_name, password_hash, dept_id, phone, id_card, active, created_at, updated_at,
+             phone_idx, id_card_idx)
+         VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7, $8, $9) RETURNING id",
     )
     .bind(u.username.trim())
     .bind(u.display_name.trim())
     .bind(password_hash)
     .bind(u.dept_id)
-    .bind(u.phone.as_deref().filter(|s| !s.is_empty()))
-    .bind(u.id_card.as_deref().filter(|s| !s.is_empty()))
+    .bind(s.seal_opt(u.phone.as_deref())?)
+    .bind(s.seal_opt(u.id_card.as_deref())?)
     .bind(now)
+    .bind(s.index_opt(u.phone.as_deref())?)
+    .bind(s.index_opt(u.id_card.as_deref())?)
     .fetch_one(&mut *c)
     .await
     .map_err(|e| kernel::Error::from_db(e, "username", "该用户名已被使用"))?;
@@ -448,8 +458,11 @@ pub async fn set_roles(
     Ok(())
 }
 
+// The sealer joins the row's columns: one more argument than clippy's default.
+#[allow(clippy::too_many_arguments)]
 pub async fn update_user(
     c: &mut AnyConnection,
+    s: &Sealer,
     _granted: Granted<'_, ManageOrg>,
     id: i64,
     display_name: &str,
@@ -459,14 +472,17 @@ pub async fn update_user(
     active: bool,
     now: i64,
 ) -> Result<()> {
-    sqlx::query("UPDATE org_users SET display_name = $1, dept_id = $2, phone = $3, id_card = $4, active = $5, updated_at = $6 WHERE id = $7")
+    sqlx::query("UPDATE org_users SET display_name = $1, dept_id = $2, phone = $3, id_card = $4, active = $5, updated_at = $6,
+                     phone_idx = $8, id_card_idx = $9 WHERE id = $7")
         .bind(display_name)
         .bind(dept_id)
-        .bind(phone)
-        .bind(id_card)
+        .bind(s.seal_opt(phone)?)
+        .bind(s.seal_opt(id_card)?)
         .bind(active as i64)
         .bind(now)
         .bind(id)
+        .bind(s.index_opt(phone)?)
+        .bind(s.index_opt(id_card)?)
         .execute(c)
         .await?;
     Ok(())
@@ -536,6 +552,7 @@ pub async fn insert_session(
 /// A session and its user in one read (every request of a signed-in person starts here).
 pub async fn session_user(
     c: &mut AnyConnection,
+    s: &Sealer,
     id_hash: &str,
 ) -> Result<Option<(SessionRow, UserRecord)>> {
     let r = sqlx::query(&format!(
@@ -546,7 +563,7 @@ pub async fn session_user(
     .fetch_optional(&mut *c)
     .await?;
     let Some(r) = r else { return Ok(None) };
-    let rec = user_record(c, &r).await?;
+    let rec = user_record(c, s, &r).await?;
     Ok(Some((
         SessionRow {
             csrf: r.get("csrf"),
@@ -942,11 +959,16 @@ pub async fn department_active(c: &mut AnyConnection, id: i64) -> Result<Option<
     Ok(v.map(|v| v == 1))
 }
 
-pub async fn active_user_by_id_card(c: &mut AnyConnection, id_card: &str) -> Result<Option<i64>> {
+pub async fn active_user_by_id_card(
+    c: &mut AnyConnection,
+    s: &Sealer,
+    id_card: &str,
+) -> Result<Option<i64>> {
+    // Found by the keyed index: the column itself holds only ciphertext.
     Ok(sqlx::query_scalar(
-        "SELECT id FROM org_users WHERE id_card = $1 AND active = 1 ORDER BY id LIMIT 1",
+        "SELECT id FROM org_users WHERE id_card_idx = $1 AND active = 1 ORDER BY id LIMIT 1",
     )
-    .bind(id_card.trim().to_uppercase())
+    .bind(s.index(id_card)?)
     .fetch_optional(c)
     .await?)
 }

@@ -371,7 +371,7 @@ impl OrgService {
         let ok = match (code, pw) {
             (Some(c), _) => self.check_own_code(uid, c, "code").await?,
             (None, Some(p)) => {
-                let rec = store::user_by_id(&mut *self.conn().await?, uid)
+                let rec = store::user_by_id(&mut *self.conn().await?, self.db.sealer(), uid)
                     .await?
                     .ok_or_else(|| Error::not_found("user", "用户不存在"))?;
                 password::verify(p, &rec.password_hash).await

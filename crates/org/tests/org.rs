@@ -79,9 +79,13 @@ async fn residents_register_themselves_once(db: kernel::Db) {
         .actor;
     assert_eq!(me.roles, vec![Role::Citizen]);
     assert_eq!(
-        org::directory::active_user_by_id_card(&mut db.pool().acquire().await.unwrap(), &id)
-            .await
-            .unwrap(),
+        org::directory::active_user_by_id_card(
+            &mut db.pool().acquire().await.unwrap(),
+            db.sealer(),
+            &id
+        )
+        .await
+        .unwrap(),
         Some(u.id),
         "found by 身份证号 (licenses reach holders this way)"
     );

@@ -76,7 +76,14 @@ impl TestDb {
     pub async fn sqlite(migrations: &[Migration]) -> TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("test.db").display());
-        let db = Db::connect(&url).await.expect("open sqlite");
+        // Like a first start: the key file that seals personal data is made beside the database.
+        let (sealer, _) =
+            kernel::sealed::Sealer::load_or_create(&dir.path().join("test.db.data.key"))
+                .expect("data key file");
+        let db = Db::connect(&url)
+            .await
+            .expect("open sqlite")
+            .with_sealer(sealer);
         kernel::migrate::run(&db, migrations)
             .await
             .expect("migrate sqlite");
@@ -110,7 +117,10 @@ impl TestDb {
             name: name.clone(),
         };
         let url = with_database(&admin, &name);
-        let db = Db::connect(&url).await.expect("open postgres");
+        let db = Db::connect(&url)
+            .await
+            .expect("open postgres")
+            .with_sealer(kernel::sealed::Sealer::generate().0);
         kernel::migrate::run(&db, migrations)
             .await
             .expect("migrate postgres");
@@ -188,6 +198,24 @@ macro_rules! on_both_backends {
             }
         )+
     };
+}
+
+/// Runs of 11 or more digits in `text` — what a plaintext 手机号 (11) or 身份证号 (17 + check)
+/// looks like — for tests asserting that a table holds personal data only sealed.
+pub fn plain_numbers(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut run = String::new();
+    for ch in text.chars().chain(std::iter::once(' ')) {
+        if ch.is_ascii_digit() {
+            run.push(ch);
+        } else {
+            if run.len() >= 11 {
+                out.push(std::mem::take(&mut run));
+            }
+            run.clear();
+        }
+    }
+    out
 }
 
 /// Where tests keep artifacts (screenshots): `<workspace>/artifacts/<sub>`.

@@ -49,6 +49,14 @@ pub fn migrations() -> Vec<kernel::migrate::Migration> {
     webcore::module::ordered_migrations(&modules())
 }
 
+/// Seals what every module keeps sealed at rest but an older version stored as plaintext
+/// (idempotent: sealed values are left alone). Run at start-up, after the migrations.
+pub async fn seal_at_rest(db: &Db) -> kernel::Result<u64> {
+    let columns: Vec<kernel::sealed::Column> =
+        modules().into_iter().flat_map(|m| m.sealed).collect();
+    kernel::sealed::seal_plaintext(db, &columns).await
+}
+
 /// Every module's navigation entries, in the order they appear.
 pub fn nav() -> Vec<NavItem> {
     modules().into_iter().flat_map(|m| m.nav).collect()

@@ -30,6 +30,9 @@ pub struct Module {
     pub audit: AuditWords,
     /// Finding one of its records by number for the top bar's 按编号查找, if it numbers any.
     pub lookup: Option<LookupFn>,
+    /// Its columns of personal data kept sealed at rest (`kernel::sealed`); rows written before
+    /// sealing are sealed at start-up (`web::seal_at_rest`).
+    pub sealed: Vec<kernel::sealed::Column>,
 }
 
 /// A record found by its number: what it is (`ticket`), its name for people and its page.
@@ -103,7 +106,14 @@ impl Module {
             jobs: Vec::new(),
             audit: AuditWords::default(),
             lookup: None,
+            sealed: Vec::new(),
         }
+    }
+
+    /// Its columns kept sealed at rest ([`Module::sealed`]).
+    pub fn sealed(mut self, columns: &[kernel::sealed::Column]) -> Module {
+        self.sealed.extend_from_slice(columns);
+        self
     }
 
     /// Its lookup by number ([`LookupFn`]).

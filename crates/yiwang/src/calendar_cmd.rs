@@ -21,9 +21,7 @@ pub enum CalendarCommand {
 }
 
 pub async fn run(cfg: &Config, cmd: CalendarCommand) -> Result<()> {
-    let db = kernel::Db::connect(&cfg.database.url)
-        .await
-        .map_err(crate::cli_error)?;
+    let db = crate::open(cfg).await?;
     kernel::migrate::run(&db, &web::migrations())
         .await
         .map_err(crate::cli_error)?;

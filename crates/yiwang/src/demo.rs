@@ -204,7 +204,10 @@ fn remove_sqlite(path: &std::path::Path) -> Result<()> {
 }
 
 async fn build(url: &str, cfg: &Config, seed: u64) -> Result<Db> {
-    let db = Db::connect(url).await.map_err(crate::cli_error)?;
+    let db = Db::connect(url)
+        .await
+        .map_err(crate::cli_error)?
+        .with_sealer(crate::sealer(cfg)?);
     kernel::migrate::run(&db, &web::migrations())
         .await
         .map_err(crate::cli_error)?;
@@ -245,7 +248,10 @@ pub async fn create(cfg: &Config, seed: u64) -> Result<Db> {
                     })?;
                 }
             }
-            Db::connect(url).await.map_err(crate::cli_error)
+            Ok(Db::connect(url)
+                .await
+                .map_err(crate::cli_error)?
+                .with_sealer(crate::sealer(cfg)?))
         }
         Some(_) => build(url, cfg, seed).await,
         None => {

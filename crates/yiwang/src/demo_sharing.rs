@@ -314,7 +314,8 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
     let year_ago = db.now() - 400 * 86_400_000;
     let past = Db::connect_with(db.url(), Clock::manual(year_ago))
         .await
-        .map_err(err)?;
+        .map_err(err)?
+        .with_sealer(db.sealer().clone());
     let old = SharingService::new(past.clone());
     let day = |ms: i64| kernel::clock::to_china(ms).format("%Y-%m-%d").to_string();
     let req = |codes: Vec<String>,

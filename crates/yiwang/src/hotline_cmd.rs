@@ -241,9 +241,7 @@ async fn signals(cfg: &Config, at: Option<&str>) -> Result<()> {
         }
         None => kernel::clock::Clock::system().now(),
     };
-    let db = kernel::Db::connect(&cfg.database.url)
-        .await
-        .map_err(crate::cli_error)?;
+    let db = crate::open(cfg).await?;
     kernel::migrate::run(&db, &web::migrations())
         .await
         .map_err(crate::cli_error)?;

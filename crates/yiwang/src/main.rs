@@ -180,11 +180,27 @@ fn load_config(cli: &Cli) -> Result<Config> {
     Ok(cfg)
 }
 
-async fn open(cfg: &Config) -> Result<Db> {
+pub(crate) async fn open(cfg: &Config) -> Result<Db> {
     let db = Db::connect(&cfg.database.url)
         .await
         .map_err(|e| anyhow::anyhow!("打开数据库失败：{}", e.detail_or_internal()))?;
-    Ok(db)
+    Ok(db.with_sealer(sealer(cfg)?))
+}
+
+/// The keys that seal personal data at rest, from `crypto.key_file` (or the default key file
+/// beside the database), made on first start if there is none.
+pub(crate) fn sealer(cfg: &Config) -> Result<kernel::sealed::Sealer> {
+    let path = cfg.crypto.key_path(&cfg.database.url);
+    let (sealer, made) =
+        kernel::sealed::Sealer::load_or_create(&path).map_err(anyhow::Error::msg)?;
+    if made {
+        tracing::warn!(path = %path.display(), "made a new data key file: back it up with the database, the sealed personal data cannot be read without it");
+        eprintln!(
+            "已生成个人信息加密密钥文件 {}（请与数据库一并备份；丢失后加密的身份证号、手机号将无法读取）",
+            path.display()
+        );
+    }
+    Ok(sealer)
 }
 
 /// The error as the operator at the command line should read it, cause included.
@@ -218,6 +234,9 @@ async fn migrate(db: &Db) -> Result<()> {
     for a in &applied {
         tracing::info!(module = %a.module, version = a.version, name = %a.name, "migration applied");
     }
+    web::seal_at_rest(db)
+        .await
+        .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
     Ok(())
 }
 
@@ -281,6 +300,12 @@ async fn run(cli: Cli) -> Result<()> {
             let applied = kernel::migrate::run(&db, &web::migrations())
                 .await
                 .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            let sealed = web::seal_at_rest(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            if sealed > 0 {
+                println!("已加密 {sealed} 项原以明文保存的个人信息。");
+            }
             if applied.is_empty() {
                 println!("数据库已是最新，无需迁移。");
             }

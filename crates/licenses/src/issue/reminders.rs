@@ -47,7 +47,12 @@ impl LicensesService {
                 Some(u) => Some(u),
                 None => {
                     let mut c = self.conn().await?;
-                    org::directory::active_user_by_id_card(&mut c, &l.holder_id_no).await?
+                    org::directory::active_user_by_id_card(
+                        &mut c,
+                        self.db().sealer(),
+                        &l.holder_id_no,
+                    )
+                    .await?
                 }
             };
             let mut tx = self.db().begin().await?;
