@@ -166,7 +166,7 @@ async fn download(
         return Err(Error::Conflict {
             code: "too_many_rows_for_xlsx",
             detail: format!(
-                "该数据表有 {} 行，超过 Excel 工作表的上限 {} 行，请下载 CSV 或 JSON 格式",
+                "该数据表有 {} 行，超过 .xlsx 工作表的行数上限 {} 行，请下载 CSV 或 JSON 格式",
                 r.row_count, XLSX_MAX_ROWS
             ),
             field: None,

@@ -362,7 +362,7 @@ pub fn filter_bar(
                 }
             }
             button.secondary type="submit" { "筛选" }
-            a.button.secondary href=(format!("/api/v1/hotline/tickets.xlsx?{export_query}")) download { "导出 Excel" }
+            a.button.secondary href=(format!("/api/v1/hotline/tickets.xlsx?{export_query}")) download { "导出表格（.xlsx）" }
         }
     }
 }

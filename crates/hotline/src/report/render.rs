@@ -565,7 +565,7 @@ impl Monthly {
                 month_day(self.period.last_day(), false),
                 self.overdue.len(),
                 if self.overdue.len() > DOCX_LIST_LIMIT {
-                    format!("（以下列出超期最久的{DOCX_LIST_LIMIT}件，完整清单见 Excel 版）")
+                    format!("（以下列出超期最久的{DOCX_LIST_LIMIT}件，完整清单见 .xlsx 表格）")
                 } else {
                     String::new()
                 }

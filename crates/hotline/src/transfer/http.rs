@@ -48,7 +48,7 @@ pub struct ImportParams {
 /// Imports historical tickets (留言) from a CSV or Excel file sent as the raw request body
 /// (admins). Answers what was imported, updated, unchanged or skipped, with reasons by line.
 #[utoipa::path(post, path = "/api/v1/hotline/import", tag = "hotline", params(ImportParams),
-    request_body(content = String, content_type = "application/octet-stream", description = "文件内容：CSV 或 Excel 工作簿"),
+    request_body(content = String, content_type = "application/octet-stream", description = "文件内容：CSV 或 .xlsx 工作簿"),
     responses((status = 200, body = ImportReport), (status = 403, body = webcore::error::Problem),
               (status = 413, body = webcore::error::Problem), (status = 422, body = webcore::error::Problem)))]
 async fn import(

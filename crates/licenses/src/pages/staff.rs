@@ -1115,7 +1115,7 @@ async fn figures(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<Period>)
             div.actions {
                 button type="submit" { "统计" }
                 " "
-                a href=(format!("/licenses/figures.xlsx?from={from}&to={to}")) { "下载 Excel" }
+                a href=(format!("/licenses/figures.xlsx?from={from}&to={to}")) { "下载表格（.xlsx）" }
                 " "
                 a href=(format!("/licenses/figures.docx?from={from}&to={to}")) { "下载情况报告（Word）" }
             }

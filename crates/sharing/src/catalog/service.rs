@@ -498,7 +498,7 @@ impl SharingService {
             return Err(Error::field(
                 "file",
                 "not_a_workbook",
-                "请上传 Excel 工作簿（.xlsx），可先下载模板填写",
+                "请上传 .xlsx 工作簿，可先下载模板填写",
             ));
         }
         let sheets = tokio::task::spawn_blocking(move || {

@@ -110,7 +110,7 @@ async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
             (list.dept_name) "：共 " strong { (t.entries) } " 条目录，"
             @if kind == DutyKind::Share { "可共享 " (t.shared) " 条，" } @else { "向社会开放 " (t.open) " 条，" }
             "已挂接 " (t.mounted) " 条，更新逾期 " strong { (t.overdue) } " 条，有效授权 " (t.active_grants) " 个。"
-            " " a href=(format!("/sharing/duties.xlsx?{qs}")) { "下载 Excel" }
+            " " a href=(format!("/sharing/duties.xlsx?{qs}")) { "下载表格（.xlsx）" }
         }
         @if list.page.items.is_empty() {
             p.muted { "没有已发布的目录。目录经数据局审核发布后列入责任清单。" }
@@ -132,7 +132,7 @@ async fn list(State(ctx): State<AppCtx>, p: PageCtx, Query(q): Query<ListQuery>)
                         td { (l.resources) }
                         td.nowrap { (last_update(l)) }
                         td { (l.active_grants) }
-                        td { @if l.status() == "正常" { span.tag.off { "正常" } } @else { strong.overdue { (l.status()) } } }
+                        td { @if l.status() == "正常" { span.tag.ok { "正常" } } @else { strong.overdue { (l.status()) } } }
                     }
                 } }
             }

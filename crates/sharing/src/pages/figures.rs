@@ -196,7 +196,7 @@ async fn figures(
             div.actions {
                 button type="submit" { "统计" }
                 " "
-                a href=(format!("/sharing/figures.xlsx?from={from}&to={to}")) { "下载 Excel" }
+                a href=(format!("/sharing/figures.xlsx?from={from}&to={to}")) { "下载表格（.xlsx）" }
                 " "
                 a href=(format!("/sharing/figures.docx?month={month}")) { "下载" (month_label) "报告（Word）" }
             }

@@ -362,7 +362,7 @@ async fn cataloguing_page(ctx: &AppCtx, p: &PageCtx, m: &Msg, form: Markup) -> P
         }
         h2 { "新建目录" }
         p #workbook-links {
-            "也可以用 Excel 批量编目："
+            "也可以用 .xlsx 表格批量编目："
             a href="/sharing/catalog/import" { "导入目录（.xlsx）" }
             " · " a href="/sharing/catalog.xlsx?template=1" { "下载空白模板" }
             " · " a href="/sharing/catalog.xlsx" { "下载现有目录" }
