@@ -14,7 +14,7 @@ use kernel::{Backend, Db};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sm3::{Digest, Sm3};
-use sqlx::{Row, TypeInfo, ValueRef};
+use sqlx::{Row, ValueRef};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

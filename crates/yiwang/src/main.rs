@@ -15,7 +15,7 @@ mod licenses_cmd;
 mod report;
 mod services_cmd;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use kernel::config::Config;
 use kernel::{Actor, Db, Role};
