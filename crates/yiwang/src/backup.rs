@@ -100,7 +100,11 @@ where
 }
 
 /// A table's writable columns with their declared types, in table order.
-async fn columns(backend: Backend, tx: &mut kernel::Tx, table: &str) -> Result<Vec<(String, Kind)>> {
+async fn columns(
+    backend: Backend,
+    tx: &mut kernel::Tx,
+    table: &str,
+) -> Result<Vec<(String, Kind)>> {
     let sql = match backend {
         Backend::Sqlite => "SELECT name, type FROM pragma_table_info($1) ORDER BY cid",
         Backend::Postgres => {
@@ -244,13 +248,14 @@ pub async fn backup(db: &Db, out: &Path) -> Result<(usize, u64)> {
     }
     let names = tables(backend, &mut *tx).await?;
     let order = dependency_order(backend, &mut tx, &names).await?;
-    let migrations = sqlx::query("SELECT module, version FROM kernel_migrations ORDER BY module, version")
-        .fetch_all(&mut *tx)
-        .await
-        .context("这不是一网的数据库（没有迁移记录）")?
-        .iter()
-        .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
-        .collect();
+    let migrations =
+        sqlx::query("SELECT module, version FROM kernel_migrations ORDER BY module, version")
+            .fetch_all(&mut *tx)
+            .await
+            .context("这不是一网的数据库（没有迁移记录）")?
+            .iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<i64, _>(1)))
+            .collect();
     let mut entries = Vec::new();
     for t in &order {
         let cols = columns(backend, &mut tx, t).await?;
@@ -296,7 +301,11 @@ pub async fn backup(db: &Db, out: &Path) -> Result<(usize, u64)> {
             };
             let sql = format!(
                 "SELECT {} FROM {}{order_by}",
-                t.columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+                t.columns
+                    .iter()
+                    .map(|c| quote(c))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 quote(&t.name)
             );
             let mut rows = sqlx::query(&sql).fetch(&mut *tx);
@@ -314,7 +323,8 @@ pub async fn backup(db: &Db, out: &Path) -> Result<(usize, u64)> {
             total += n;
         }
         let digest = hex::encode(w.hash.clone().finalize());
-        w.inner.write_all(format!("{{\"sm3\":\"{digest}\"}}\n").as_bytes())?;
+        w.inner
+            .write_all(format!("{{\"sm3\":\"{digest}\"}}\n").as_bytes())?;
         w.inner.flush()?;
         w.inner.get_ref().sync_all()?;
         Ok(total)
@@ -408,8 +418,8 @@ impl Reader {
             .raw_line()?
             .ok_or_else(|| anyhow::anyhow!("备份文件不完整：在第 {} 行后中断", self.line_no))?;
         self.hash.update(&line);
-        let values: Vec<Value> = serde_json::from_slice(&line)
-            .map_err(|_| self.corrupt("不是一行数据（JSON 数组）"))?;
+        let values: Vec<Value> =
+            serde_json::from_slice(&line).map_err(|_| self.corrupt("不是一行数据（JSON 数组）"))?;
         let t = &self.manifest.tables[self.table];
         if values.len() != t.columns.len() {
             return Err(self.corrupt(&format!(
@@ -527,7 +537,11 @@ pub async fn restore(
         let sql = format!(
             "INSERT INTO {} ({}) VALUES ({})",
             quote(&t.name),
-            t.columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+            t.columns
+                .iter()
+                .map(|c| quote(c))
+                .collect::<Vec<_>>()
+                .join(", "),
             (1..=t.columns.len())
                 .map(|i| format!("${i}"))
                 .collect::<Vec<_>>()
@@ -615,12 +629,18 @@ fn bind(q: Query<'_>, v: Value, kind: Kind) -> Result<Query<'_>> {
         (Kind::Int, Value::String(s)) => q.bind(s.parse::<i64>().context("不是整数")?),
         (Kind::Real, Value::String(s)) => q.bind(s.parse::<f64>().context("不是数")?),
         (Kind::Blob, Value::Object(o)) => {
-            let b64 = o.get("b64").and_then(Value::as_str).context("不是二进制值")?;
+            let b64 = o
+                .get("b64")
+                .and_then(Value::as_str)
+                .context("不是二进制值")?;
             q.bind(base64::engine::general_purpose::STANDARD.decode(b64)?)
         }
         (Kind::Blob, Value::String(s)) => q.bind(s.into_bytes()),
         (Kind::Text, Value::Object(o)) => {
-            let b64 = o.get("b64").and_then(Value::as_str).context("不是二进制值")?;
+            let b64 = o
+                .get("b64")
+                .and_then(Value::as_str)
+                .context("不是二进制值")?;
             q.bind(String::from_utf8(
                 base64::engine::general_purpose::STANDARD.decode(b64)?,
             )?)

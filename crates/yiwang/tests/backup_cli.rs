@@ -100,7 +100,11 @@ async fn restore_and_compare(archive: &Path, backend: Backend, want: &BTreeMap<S
     assert!(o.status.success(), "restore on {backend:?}: {}", out(&o));
     assert!(out(&o).contains("审计链完整"), "{}", out(&o));
     let o = yiwang(&target.url, &["audit", "verify"]);
-    assert!(o.status.success(), "audit verify after restore: {}", out(&o));
+    assert!(
+        o.status.success(),
+        "audit verify after restore: {}",
+        out(&o)
+    );
 
     let db = Db::connect(&target.url).await.unwrap();
     let mut got = counts(&db).await;
@@ -108,7 +112,10 @@ async fn restore_and_compare(archive: &Path, backend: Backend, want: &BTreeMap<S
     let mut want = want.clone();
     want.remove("kernel_migrations");
     assert_eq!(got, want, "row counts after restore on {backend:?}");
-    assert!(got["kernel_audit"] > 10, "the city's audit records came back");
+    assert!(
+        got["kernel_audit"] > 10,
+        "the city's audit records came back"
+    );
     let names: Vec<String> = sqlx::query("SELECT username FROM org_users ORDER BY id")
         .fetch_all(db.pool())
         .await
@@ -155,7 +162,11 @@ async fn backup_restores_into_an_empty_database(db: Db) {
     assert!(o.status.success(), "backup: {}", out(&o));
     // Never over an existing file.
     let o = yiwang(db.url(), &["backup", archive.to_str().unwrap()]);
-    assert!(!o.status.success() && out(&o).contains("已存在"), "{}", out(&o));
+    assert!(
+        !o.status.success() && out(&o).contains("已存在"),
+        "{}",
+        out(&o)
+    );
 
     restore_and_compare(&archive, db.backend(), &want).await;
     if db.backend() == Backend::Postgres {
@@ -180,7 +191,11 @@ async fn damaged_backup_is_refused_before_writing(db: Db) {
     let truncated = lines[..lines.len() - 3].join("\n") + "\n";
     // A row broken in the middle.
     let mut garbled_lines = lines.clone();
-    let cut = lines[2].char_indices().nth(lines[2].chars().count() / 2).unwrap().0;
+    let cut = lines[2]
+        .char_indices()
+        .nth(lines[2].chars().count() / 2)
+        .unwrap()
+        .0;
     let half = &lines[2][..cut];
     garbled_lines[2] = half;
     let garbled = garbled_lines.join("\n") + "\n";
