@@ -136,17 +136,29 @@ const BOOTSTRAP: &str = "CREATE TABLE IF NOT EXISTS kernel_migrations (
 /// Applies every migration not yet applied, each in its own transaction. Returns those applied
 /// now; running it again applies nothing.
 pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
-    let backend = db.backend();
     let mut conn = db.begin().await?;
+    let applied = run_in(&mut conn, db.backend(), db.now(), migrations).await?;
+    conn.commit().await?;
+    Ok(applied)
+}
+
+/// [`run`] inside the caller's transaction, so that a restore creates the schema and writes
+/// the data all or nothing.
+pub async fn run_in(
+    conn: &mut crate::db::Tx,
+    backend: Backend,
+    now: i64,
+    migrations: &[Migration],
+) -> Result<Vec<Applied>> {
     if backend == Backend::Postgres {
         // Several instances may start together on one PostgreSQL; one migrates, the others wait.
         sqlx::query("SELECT pg_advisory_xact_lock(4242001)")
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await?;
     }
-    sqlx::raw_sql(BOOTSTRAP).execute(&mut *conn).await?;
+    sqlx::raw_sql(BOOTSTRAP).execute(&mut **conn).await?;
     let rows = sqlx::query("SELECT module, version, checksum FROM kernel_migrations")
-        .fetch_all(&mut *conn)
+        .fetch_all(&mut **conn)
         .await?;
     let done: Vec<(String, i64, String)> = rows
         .iter()
@@ -173,7 +185,7 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
             continue;
         }
         sqlx::raw_sql(&m.sql(backend))
-            .execute(&mut *conn)
+            .execute(&mut **conn)
             .await
             .map_err(|e| {
                 Error::Internal(format!(
@@ -186,8 +198,8 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
             .bind(m.version)
             .bind(m.name)
             .bind(m.checksum(backend))
-            .bind(db.now())
-            .execute(&mut *conn)
+            .bind(now)
+            .execute(&mut **conn)
             .await?;
         applied.push(Applied {
             module: m.module.into(),
@@ -195,7 +207,6 @@ pub async fn run(db: &Db, migrations: &[Migration]) -> Result<Vec<Applied>> {
             name: m.name.into(),
         });
     }
-    conn.commit().await?;
     Ok(applied)
 }
 

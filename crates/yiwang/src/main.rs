@@ -1,5 +1,6 @@
 //! `yiwang`: one binary for the server and every administrative task.
 
+mod backup;
 mod calendar_cmd;
 mod demo;
 mod demo_hotline;
@@ -14,7 +15,7 @@ mod licenses_cmd;
 mod report;
 mod services_cmd;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use kernel::config::Config;
 use kernel::{Actor, Db, Role};
@@ -84,11 +85,19 @@ enum Command {
     /// 一网共享：校验共享网关的链式调用日志
     #[command(subcommand)]
     Sharing(SharingCommand),
-    /// Back up the database: SQLite online backup to FILE; for PostgreSQL prints the pg_dump command.
+    /// Back up the database (SQLite or PostgreSQL, while it serves) to FILE: a portable archive,
+    /// every table as JSON lines with a manifest and an SM3 digest.
     Backup {
-        /// Destination file.
+        /// Destination file (never overwritten).
         #[arg(value_name = "FILE")]
         out: PathBuf,
+    },
+    /// Restore a backup into an empty database (SQLite or PostgreSQL, either way round): the
+    /// archive is checked first, then the schema and the rows are written in one transaction.
+    Restore {
+        /// The backup file written by `yiwang backup`.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
     /// First start of a real deployment: the province and city regions, the bureau and its first
     /// administrator (a generated password is printed). Everything else is then done in the web UI.
@@ -585,26 +594,30 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Backup { out } => {
             let db = open(&cfg).await?;
-            match db.backend() {
-                kernel::Backend::Sqlite => {
-                    if out.exists() {
-                        bail!("目标文件已存在：{}（不会覆盖）", out.display());
-                    }
-                    // VACUUM INTO is SQLite's online backup: a consistent copy while the server runs.
-                    let path = out.to_string_lossy().replace('\'', "''");
-                    sqlx::query(&format!("VACUUM INTO '{path}'"))
-                        .execute(db.pool())
-                        .await
-                        .context("备份失败")?;
-                    println!("已备份到 {}", out.display());
-                }
-                kernel::Backend::Postgres => {
-                    println!("PostgreSQL 请用 pg_dump 备份（在能访问数据库的机器上执行）：");
-                    println!(
-                        "pg_dump --format=custom --file={} '{}'",
-                        out.display(),
-                        kernel::db::redact_url(db.url())
-                    );
+            let (tables, rows) = backup::backup(&db, &out).await?;
+            println!(
+                "已备份到 {}：{tables} 张表，{rows} 行，附 SM3 摘要",
+                out.display()
+            );
+        }
+        Command::Restore { file } => {
+            let db = open(&cfg).await?;
+            let r = backup::restore(&db, &file, &web::migrations()).await?;
+            // Migrations newer than the backup run now, as on any upgrade.
+            migrate(&db).await?;
+            println!(
+                "已从 {} 恢复（来源 {}）：{} 张表，{} 行",
+                file.display(),
+                r.source_backend,
+                r.tables,
+                r.rows
+            );
+            let v = kernel::audit::verify(&db).await.map_err(cli_error)?;
+            match v.first_broken {
+                None => println!("审计链完整：{} 条记录，链头哈希 {}", v.records, v.head_hash),
+                Some(b) => {
+                    eprintln!("审计链断裂：第 {} 条记录 —— {}", b.seq, b.reason);
+                    std::process::exit(2);
                 }
             }
         }

@@ -172,12 +172,14 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     let o = run(&["--db", "real.db", "demo", "--no-serve"]);
     assert!(!o.status.success());
     assert!(out(&o).contains("拒绝覆盖"), "{}", out(&o));
-    // Online backup, and it refuses to overwrite.
-    let o = run(&["backup", "copy.db"]);
+    // Online backup of the demo, restored into a new database; it refuses to overwrite.
+    let o = run(&["backup", "copy.ywbak"]);
     assert!(o.status.success(), "{}", out(&o));
-    let o = run(&["--db", "copy.db", "audit", "verify"]);
+    let o = run(&["--db", "restored.db", "restore", "copy.ywbak"]);
+    assert!(o.status.success(), "restore: {}", out(&o));
+    let o = run(&["--db", "restored.db", "audit", "verify"]);
     assert!(o.status.success(), "backup verifies: {}", out(&o));
-    let o = run(&["backup", "copy.db"]);
+    let o = run(&["backup", "copy.ywbak"]);
     assert!(!o.status.success());
     // Config shows no password.
     let o = Command::new(env!("CARGO_BIN_EXE_yiwang"))

@@ -6,8 +6,10 @@ use kernel::error::{Checks, Error, Result};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+// `tt`, not `literal`, for the codes: utoipa does not see a `literal` fragment in
+// `#[serde(rename = …)]` and would document the variants' Rust names instead of their codes.
 macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $code:literal / $label:literal),+ $(,)? }) => {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident = $code:tt / $label:tt),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         $(#[$m])*
         pub enum $name { $($(#[$vm])* #[serde(rename = $code)] $v),+ }
@@ -691,5 +693,24 @@ mod tests {
         assert_eq!(entry_code("A10101", 7), "A10101-000007");
         assert!(is_entry_code("A10101-000007"));
         assert!(!is_entry_code("A10101/000007"));
+    }
+}
+
+#[cfg(test)]
+mod openapi_codes {
+    use super::*;
+
+    /// The document must name the codes the API sends ("char"), not the Rust variants ("Char").
+    #[test]
+    fn code_enums_are_documented_by_their_codes() {
+        let schema = serde_json::to_value(<DataType as utoipa::PartialSchema>::schema()).unwrap();
+        let values: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{schema}"))
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let codes: Vec<&str> = DataType::ALL.iter().map(|d| d.code()).collect();
+        assert_eq!(values, codes);
     }
 }

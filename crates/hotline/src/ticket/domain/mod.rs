@@ -19,7 +19,8 @@ pub struct TimelineEntry {
     pub to_status: String,
     pub dept_id: Option<i64>,
     pub note: Option<String>,
-    #[schema(value_type = Object)]
+    /// The action's details; `null` for actions that have none.
+    #[schema(value_type = Option<Object>)]
     pub data: serde_json::Value,
 }
 
