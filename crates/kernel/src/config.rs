@@ -86,7 +86,7 @@ pub struct AuthConfig {
     /// usually set 90).
     pub password_max_age_days: i64,
     /// Who must log in with a second factor (TOTP, RFC 6238): `admins` (default: users holding
-    /// the 系统管理员 role), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
+    /// one of the 三员 roles), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
     pub two_factor: TwoFactorPolicy,
     /// Residents may open their own 市民 account at `/register` (real name, 身份证号, 手机号);
     /// registrations from one address are limited to `registrations_per_hour`.
@@ -98,7 +98,7 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TwoFactorPolicy {
-    /// Users holding the Admin role.
+    /// Users holding one of the three administrators' roles (三员).
     #[default]
     Admins,
     /// Every staff member (not residents).

@@ -404,7 +404,7 @@ async fn the_policy_forces_whom_it_names(db: kernel::Db) {
             .unwrap()
             .enrol_only
     );
-    assert!(!off.policy_requires(&[Role::Admin]));
+    assert!(!off.policy_requires(&[Role::SysAdmin]));
     // Without a master key nobody can enrol, and says so.
     let keyless = org::OrgService::new(c.db.clone(), auth(TwoFactorPolicy::Admins));
     let h = keyless

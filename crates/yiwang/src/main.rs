@@ -110,7 +110,8 @@ struct Bootstrap {
     /// The bureau's name, e.g. A市政务服务和数据管理局.
     #[arg(long)]
     bureau: String,
-    /// Login name of the first administrator.
+    /// Login name of the 系统管理员; the 安全管理员 and 审计管理员 are `secadmin` and
+    /// `auditadmin` (三员: three people, three accounts).
     #[arg(long, default_value = "admin")]
     admin: String,
 }
@@ -145,7 +146,7 @@ struct UserAdd {
     /// Department, by id or exact name (required for staff roles).
     #[arg(long)]
     dept: Option<String>,
-    /// Role; repeat for several (citizen, operator, dispatcher, handler, supervisor, clerk, approver, data_officer, analyst, admin).
+    /// Role; repeat for several (citizen, operator, dispatcher, handler, supervisor, clerk, approver, data_officer, chief_data_officer, analyst, sys_admin, sec_admin, audit_admin).
     #[arg(long = "role", required = true)]
     roles: Vec<String>,
     /// Read the password from standard input (otherwise one is generated and printed).
@@ -372,23 +373,29 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .await
                 .map_err(fail)?;
-            let password = generate_password();
-            org.create_user(
-                &cli,
-                org::NewUser {
-                    username: b.admin.clone(),
-                    display_name: "管理员".into(),
-                    password: password.clone(),
-                    dept_id: Some(d.id),
-                    roles: vec![Role::Admin],
-                    phone: None,
-                    id_card: None,
-                },
-            )
-            .await
-            .map_err(fail)?;
-            println!("已建立 {} 与管理员 {}。", b.bureau, b.admin);
-            println!("初始密码：{password}");
+            println!("已建立 {}。", b.bureau);
+            for (username, role) in [
+                (b.admin.as_str(), Role::SysAdmin),
+                ("secadmin", Role::SecAdmin),
+                ("auditadmin", Role::AuditAdmin),
+            ] {
+                let password = generate_password();
+                org.create_user(
+                    &cli,
+                    org::NewUser {
+                        username: username.into(),
+                        display_name: role.label().into(),
+                        password: password.clone(),
+                        dept_id: Some(d.id),
+                        roles: vec![role],
+                        phone: None,
+                        id_card: None,
+                    },
+                )
+                .await
+                .map_err(fail)?;
+                println!("{}：{username}　初始密码：{password}", role.label());
+            }
         }
         Command::User(uc) => {
             let db = open(&cfg).await?;

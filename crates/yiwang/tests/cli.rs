@@ -126,7 +126,10 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     }
     drop(db);
     assert!(
-        out(&o).contains("admin") && out(&o).contains("Yiwang@2025"),
+        out(&o).contains("sysadmin")
+            && out(&o).contains("secadmin")
+            && out(&o).contains("auditadmin")
+            && out(&o).contains("Yiwang@2025"),
         "{}",
         out(&o)
     );
@@ -137,7 +140,9 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     // Every other command in the same folder works on it.
     let o = run(&["user", "list"]);
     for role in [
-        "admin",
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
         "operator",
         "dispatcher",
         "handler",
@@ -209,7 +214,7 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     ]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("初始密码："), "{}", out(&o));
-    let o = run(&["--db", "prod.db", "user", "list", "--role", "admin"]);
+    let o = run(&["--db", "prod.db", "user", "list", "--role", "sys_admin"]);
     assert!(out(&o).contains("A市政务服务和数据管理局"), "{}", out(&o));
     let o = run(&[
         "--db",
