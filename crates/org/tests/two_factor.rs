@@ -424,13 +424,14 @@ async fn an_administrator_resets_a_lost_phone(db: kernel::Db) {
         .unwrap_err();
     assert_eq!(field_of(&err), Some("totp"));
     let id = c.user_id("approver");
-    // Only an administrator.
+    // Only the security administrator (三员分立: not the system administrator either).
     assert!(org.reset_two_factor(c.actor("han_x"), id).await.is_err());
+    assert!(org.reset_two_factor(c.actor("admin"), id).await.is_err());
     assert!(org
         .user_two_factor_enabled(c.actor("admin"), id)
         .await
         .unwrap());
-    org.reset_two_factor(c.actor("admin"), id).await.unwrap();
+    org.reset_two_factor(c.actor("secadmin"), id).await.unwrap();
     assert!(!org
         .user_two_factor_enabled(c.actor("admin"), id)
         .await
