@@ -299,7 +299,10 @@ async fn an_admin_enrols_and_logs_in_with_codes_pyotp_computes(db: Db) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("已启用") && html.contains("由安全管理员"), "{html}");
+    assert!(
+        html.contains("已启用") && html.contains("由安全管理员"),
+        "{html}"
+    );
     assert!(!html.contains("重置双因素认证"), "{html}");
     w.server.stop().await;
 }
