@@ -680,6 +680,49 @@ mod tests {
     }
 
     #[test]
+    fn the_three_administrators_grant_only_their_roles() {
+        let person = |id: i64, role: Role| Actor {
+            user_id: Some(id),
+            roles: vec![role],
+            via: Via::Session,
+            ..Actor::cli()
+        };
+        let (sys, sec, audit) = (
+            person(1, Role::SysAdmin),
+            person(2, Role::SecAdmin),
+            person(3, Role::AuditAdmin),
+        );
+        // The system administrator gives business roles, never one of the three.
+        assert!(sys
+            .authorize_role_change(Some(9), &[], &[Role::Handler])
+            .is_ok());
+        for r in Role::THREE_ADMINS {
+            assert!(sys.authorize_role_change(Some(9), &[], &[r]).is_err(), "{r:?}");
+        }
+        // The security administrator gives any role to others, none to itself.
+        assert!(sec
+            .authorize_role_change(Some(9), &[Role::Handler], &[Role::AuditAdmin])
+            .is_ok());
+        let e = sec
+            .authorize_role_change(Some(2), &[Role::SecAdmin], &[Role::SecAdmin, Role::Handler])
+            .unwrap_err();
+        assert!(e.detail().contains("自己"), "{e:?}");
+        // The audit administrator gives nothing.
+        assert!(audit
+            .authorize_role_change(Some(9), &[], &[Role::Analyst])
+            .is_err());
+        // Nobody holds two of the three, not even by the command line.
+        let e = Actor::cli()
+            .authorize_role_change(Some(9), &[], &[Role::SysAdmin, Role::AuditAdmin])
+            .unwrap_err();
+        assert_eq!(e.field_name(), Some("roles"));
+        // An unchanged set needs no grant.
+        assert!(audit
+            .authorize_role_change(Some(3), &[Role::AuditAdmin], &[Role::AuditAdmin])
+            .is_ok());
+    }
+
+    #[test]
     fn token_scopes_limit_a_token() {
         let t = Actor {
             token_scopes: Some(vec!["org:read".into()]),

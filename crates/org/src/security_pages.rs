@@ -111,7 +111,7 @@ async fn render(
                     p.muted { "不能更改自己的角色。" }
                     p { @for r in &u.roles { span.tag { (r.label()) } } }
                 } @else {
-                    form method="post" action=(format!("/admin/roles/{id}")) {
+                    form #roles-form method="post" action=(format!("/admin/roles/{id}")) {
                         (csrf_input(p))
                         input type="hidden" name="action" value="roles";
                         (role_checkboxes(&p.actor, &selected, errors))
