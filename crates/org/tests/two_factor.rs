@@ -445,5 +445,5 @@ async fn an_administrator_resets_a_lost_phone(db: kernel::Db) {
         .iter()
         .find(|r| r.action == "two_factor_reset")
         .expect("audited");
-    assert_eq!(reset.actor, c.actor("admin").audit_actor().0);
+    assert_eq!(reset.actor, c.actor("secadmin").audit_actor().0);
 }
