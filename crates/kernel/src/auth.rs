@@ -697,7 +697,10 @@ mod tests {
             .authorize_role_change(Some(9), &[], &[Role::Handler])
             .is_ok());
         for r in Role::THREE_ADMINS {
-            assert!(sys.authorize_role_change(Some(9), &[], &[r]).is_err(), "{r:?}");
+            assert!(
+                sys.authorize_role_change(Some(9), &[], &[r]).is_err(),
+                "{r:?}"
+            );
         }
         // The security administrator gives any role to others, none to itself.
         assert!(sec

@@ -51,16 +51,15 @@ async fn three_administrators_keep_to_their_own_work(db: Db) {
                 );
             }
             let r = c.patch(&user(id), json!({"roles": [other]})).await;
-            assert!(
-                r.0 == 403,
-                "{own} gave itself {other}: {} {}",
-                r.0,
-                r.1
-            );
+            assert!(r.0 == 403, "{own} gave itself {other}: {} {}", r.0, r.1);
         }
     }
     // Each still holds exactly its own role.
-    for (c, own) in [(&sys, "sys_admin"), (&sec, "sec_admin"), (&aud, "audit_admin")] {
+    for (c, own) in [
+        (&sys, "sys_admin"),
+        (&sec, "sec_admin"),
+        (&aud, "audit_admin"),
+    ] {
         assert_eq!(c.get("/api/v1/me").await.1["roles"], json!([own]));
     }
 
@@ -71,20 +70,29 @@ async fn three_administrators_keep_to_their_own_work(db: Db) {
                "dept_id": dept, "roles": roles})
     };
     let r = sys
-        .post("/api/v1/org/users", new_user("would_audit", json!(["audit_admin"])))
+        .post(
+            "/api/v1/org/users",
+            new_user("would_audit", json!(["audit_admin"])),
+        )
         .await;
     assert_eq!(r.0, 403, "{}", r.1);
     assert!(r.1.to_string().contains("审计管理员"), "{}", r.1);
     let (_, found) = sys.get("/api/v1/org/users?q=would_audit").await;
     assert_eq!(found["total"], 0, "nothing half-written: {found}");
     let (s, created) = sys
-        .post("/api/v1/org/users", new_user("colleague", json!(["handler"])))
+        .post(
+            "/api/v1/org/users",
+            new_user("colleague", json!(["handler"])),
+        )
         .await;
     assert_eq!(s, 201, "{created}");
     let colleague = created["id"].as_i64().unwrap();
     // … but not the security administrator, who assigns roles instead.
     let r = sec
-        .post("/api/v1/org/users", new_user("by_security", json!(["handler"])))
+        .post(
+            "/api/v1/org/users",
+            new_user("by_security", json!(["handler"])),
+        )
         .await;
     assert_eq!(r.0, 403, "{}", r.1);
     let r = sec
@@ -168,6 +176,7 @@ async fn three_administrators_keep_to_their_own_work(db: Db) {
         assert_text_has(&b, "main", "没有权限").await;
     }
     b.screenshot("sysadmin-refused-audit").await;
+    b.goto(&format!("{}/", w.url)).await;
     logout(&b).await;
 
     // The security administrator: 角色分配, a role given on the page.
@@ -208,6 +217,7 @@ async fn three_administrators_keep_to_their_own_work(db: Db) {
         b.goto(&format!("{}{p}", w.url)).await;
         assert_text_has(&b, "main", "没有权限").await;
     }
+    b.goto(&format!("{}/", w.url)).await;
     logout(&b).await;
 
     // The audit administrator: searches and exports the log, nothing else.
@@ -220,11 +230,19 @@ async fn three_administrators_keep_to_their_own_work(db: Db) {
     b.fill("#user", "secadmin").await;
     b.click_and_wait("#audit-filter button[type=submit]").await;
     let rows = b.text("#records tbody").await;
-    assert!(rows.contains("安全管理员") || rows.contains("secadmin"), "{rows}");
+    assert!(
+        rows.contains("安全管理员") || rows.contains("secadmin"),
+        "{rows}"
+    );
     b.screenshot("auditadmin-audit").await;
     let xlsx = aud.download("/admin/audit.xlsx?user=secadmin").await;
     assert_eq!(xlsx.status(), 200);
-    for p in ["/admin/users", "/admin/roles", "/admin/regions", "/sso/clients"] {
+    for p in [
+        "/admin/users",
+        "/admin/roles",
+        "/admin/regions",
+        "/sso/clients",
+    ] {
         b.goto(&format!("{}{p}", w.url)).await;
         assert_text_has(&b, "main", "没有权限").await;
     }

@@ -92,15 +92,27 @@ async fn audit_archive_then_verify_names_a_tampered_file(db: Db) {
         .output()
         .unwrap();
     assert!(!o.status.success());
-    assert!(out(&o).contains("audit.retention_days 不能少于 180 天"), "{}", out(&o));
+    assert!(
+        out(&o).contains("audit.retention_days 不能少于 180 天"),
+        "{}",
+        out(&o)
+    );
     assert!(!out_dir.exists());
 
     let o = yiwang(&url, &["audit", "archive", "--out", out_arg]);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("已归档第 1–5 条审计记录（5 条）"), "{}", out(&o));
+    assert!(
+        out(&o).contains("已归档第 1–5 条审计记录（5 条）"),
+        "{}",
+        out(&o)
+    );
     let o = yiwang(&url, &["audit", "verify", "--archive", out_arg]);
     assert!(o.status.success(), "{}", out(&o));
-    assert!(out(&o).contains("归档完整：1 段归档，5 条记录"), "{}", out(&o));
+    assert!(
+        out(&o).contains("归档完整：1 段归档，5 条记录"),
+        "{}",
+        out(&o)
+    );
 
     let file = out_dir.join("audit-0000000001-0000000005.jsonl");
     let text = std::fs::read_to_string(&file).unwrap();
