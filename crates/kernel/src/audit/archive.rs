@@ -414,8 +414,8 @@ pub async fn verify_files(db: &Db, dir: &Path) -> Result<FilesVerification> {
 /// The first record of a records file whose sequence or hash is wrong, with why.
 fn first_broken_line(bytes: &[u8], first_seq: i64, prev_hash: &str) -> Option<(i64, String)> {
     let mut prev = prev_hash.to_owned();
-    let mut expected = first_seq;
-    for raw in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+    let lines = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    for (expected, raw) in (first_seq..).zip(lines) {
         let Ok(l) = serde_json::from_slice::<Line>(raw) else {
             return Some((expected, "该行不是合法的记录".into()));
         };
@@ -442,7 +442,6 @@ fn first_broken_line(bytes: &[u8], first_seq: i64, prev_hash: &str) -> Option<(i
             return Some((l.seq, "内容与哈希不符（记录被改动）".into()));
         }
         prev = hash;
-        expected += 1;
     }
     None
 }
