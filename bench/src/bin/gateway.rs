@@ -31,7 +31,7 @@ async fn main() {
         .dept("数据局", "690100")
         .dept("公安局", "690100")
         .dept("民政局", "690100")
-        .user("admin", "数据局", Role::Admin)
+        .user("admin", "数据局", Role::SysAdmin)
         .user("p_off", "公安局", Role::DataOfficer)
         .user("p_cdo", "公安局", Role::ChiefDataOfficer)
         .user("c_off", "民政局", Role::DataOfficer)

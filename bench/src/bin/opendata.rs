@@ -127,7 +127,7 @@ async fn main() {
     let mut b =
         testkit::city::empty()
             .dept("数据局", "690100")
-            .user("admin", "数据局", Role::Admin);
+            .user("admin", "数据局", Role::SysAdmin);
     b = b.user("b_off", "数据局", Role::DataOfficer);
     for (i, d) in DEPTS.iter().enumerate() {
         b = b

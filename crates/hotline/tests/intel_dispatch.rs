@@ -45,7 +45,7 @@ async fn world(db: Db) -> W {
     let city = testkit::city::hotline_centre()
         .region("690102001000", "东湖街道")
         .region("690102001001", "幸福社区")
-        .user("admin", "数据局", Role::Admin);
+        .user("admin", "数据局", Role::SysAdmin);
     let (db, city) = built_at(db, monday(), city).await;
     let admin = city.actor("admin").clone();
     let svc = HotlineService::new(db.clone(), "A市");

@@ -37,7 +37,7 @@ deref_to_centre!(W);
 
 async fn world(db: Db) -> W {
     let city = testkit::city::hotline_centre()
-        .user("admin_user", "数据局", Role::Admin)
+        .user("admin_user", "数据局", Role::SysAdmin)
         .user("hx_other", "住建局", Role::Handler);
     let (db, city) = built_at(db, monday(), city).await;
     W {

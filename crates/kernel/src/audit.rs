@@ -9,6 +9,8 @@ use serde_json::Value;
 use sm3::{Digest, Sm3};
 use sqlx::Row;
 
+pub mod archive;
+
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// Who did it: `user:12`, `token:3`, `cli`, `system`, `citizen:13800000000` (masked by callers).
@@ -73,7 +75,7 @@ pub fn canonical_json(v: &Value, out: &mut String) {
 }
 
 /// The bytes that are hashed: the record without its hashes, canonical.
-fn canonical_record(
+pub(crate) fn canonical_record(
     seq: i64,
     at: i64,
     actor: &str,
@@ -353,11 +355,14 @@ pub struct Verification {
     pub first_broken: Option<Broken>,
 }
 
-/// Walks the whole chain in order and recomputes every hash.
+/// Walks the chain in order and recomputes every hash: from its start, or, once older records
+/// were archived ([`archive`]), from the archived boundary (the last archived record's hash,
+/// which the first kept record must follow). `records` counts the records in the table.
 pub async fn verify(db: &Db) -> Result<Verification> {
     const BATCH: i64 = 5000;
-    let mut prev = GENESIS.to_owned();
-    let mut expected_seq = 1i64;
+    let (boundary_seq, boundary_hash) = archive::boundary(db).await?;
+    let mut prev = boundary_hash;
+    let mut expected_seq = boundary_seq + 1;
     let mut count = 0i64;
     loop {
         let rows = sqlx::query(&format!(
@@ -417,13 +422,16 @@ pub async fn verify(db: &Db) -> Result<Verification> {
         .fetch_one(db.pool())
         .await?;
     let (head_seq, head_hash): (i64, String) = (head.get(0), head.get(1));
-    if head_seq != count || head_hash != prev {
+    if head_seq != boundary_seq + count || head_hash != prev {
         return Ok(Verification {
             records: count,
             head_hash: prev,
             first_broken: Some(Broken {
-                seq: count + 1,
-                reason: format!("链尾记录缺失：链头记为第 {head_seq} 条，实际只有 {count} 条"),
+                seq: boundary_seq + count + 1,
+                reason: format!(
+                    "链尾记录缺失：链头记为第 {head_seq} 条，实际只到第 {} 条",
+                    boundary_seq + count
+                ),
             }),
         });
     }

@@ -30,11 +30,17 @@ pub enum Role {
     /// 首席数据官: a department's second approval of data requests (一网共享).
     ChiefDataOfficer,
     Analyst,
-    Admin,
+    /// 系统管理员 (三员之一): regions, departments, users, settings, OIDC clients.
+    SysAdmin,
+    /// 安全管理员 (三员之一): who holds which role, password and lockout policy, two-factor
+    /// resets, keys.
+    SecAdmin,
+    /// 审计管理员 (三员之一): reads, searches and exports the audit log, nothing else.
+    AuditAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 11] = [
+    pub const ALL: [Role; 13] = [
         Role::Citizen,
         Role::Operator,
         Role::Dispatcher,
@@ -45,11 +51,13 @@ impl Role {
         Role::DataOfficer,
         Role::ChiefDataOfficer,
         Role::Analyst,
-        Role::Admin,
+        Role::SysAdmin,
+        Role::SecAdmin,
+        Role::AuditAdmin,
     ];
 
     /// Every role but 市民: the bureau's and departments' staff.
-    pub const STAFF: [Role; 10] = [
+    pub const STAFF: [Role; 12] = [
         Role::Operator,
         Role::Dispatcher,
         Role::Handler,
@@ -59,7 +67,26 @@ impl Role {
         Role::DataOfficer,
         Role::ChiefDataOfficer,
         Role::Analyst,
-        Role::Admin,
+        Role::SysAdmin,
+        Role::SecAdmin,
+        Role::AuditAdmin,
+    ];
+
+    /// 三员: the system, security and audit administrators. No one holds two of them
+    /// (等保 2.0 三员分立), see [`Role::check_separation`].
+    pub const THREE_ADMINS: [Role; 3] = [Role::SysAdmin, Role::SecAdmin, Role::AuditAdmin];
+
+    /// The business roles: every staff role but the three administrators'.
+    pub const BUSINESS: [Role; 9] = [
+        Role::Operator,
+        Role::Dispatcher,
+        Role::Handler,
+        Role::Supervisor,
+        Role::Clerk,
+        Role::Approver,
+        Role::DataOfficer,
+        Role::ChiefDataOfficer,
+        Role::Analyst,
     ];
 
     pub fn code(self) -> &'static str {
@@ -74,7 +101,9 @@ impl Role {
             Role::DataOfficer => "data_officer",
             Role::ChiefDataOfficer => "chief_data_officer",
             Role::Analyst => "analyst",
-            Role::Admin => "admin",
+            Role::SysAdmin => "sys_admin",
+            Role::SecAdmin => "sec_admin",
+            Role::AuditAdmin => "audit_admin",
         }
     }
 
@@ -90,7 +119,9 @@ impl Role {
             Role::DataOfficer => "数据专员",
             Role::ChiefDataOfficer => "首席数据官",
             Role::Analyst => "分析员",
-            Role::Admin => "管理员",
+            Role::SysAdmin => "系统管理员",
+            Role::SecAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
         }
     }
 
@@ -102,8 +133,57 @@ impl Role {
     pub fn is_region_wide(self) -> bool {
         matches!(
             self,
-            Role::Operator | Role::Dispatcher | Role::Supervisor | Role::Analyst | Role::Admin
+            Role::Operator
+                | Role::Dispatcher
+                | Role::Supervisor
+                | Role::Analyst
+                | Role::SysAdmin
+                | Role::SecAdmin
+                | Role::AuditAdmin
         )
+    }
+
+    /// The roles a holder of `self` may give or take away. The system administrator keeps the
+    /// accounts, so it gives the business roles a new account starts with; only the security
+    /// administrator gives the three administrators' roles; the audit administrator gives none.
+    pub fn grants(self) -> &'static [Role] {
+        const SYS: [Role; 10] = [
+            Role::Citizen,
+            Role::Operator,
+            Role::Dispatcher,
+            Role::Handler,
+            Role::Supervisor,
+            Role::Clerk,
+            Role::Approver,
+            Role::DataOfficer,
+            Role::ChiefDataOfficer,
+            Role::Analyst,
+        ];
+        match self {
+            Role::SysAdmin => &SYS,
+            Role::SecAdmin => &Role::ALL,
+            _ => &[],
+        }
+    }
+
+    /// 三员分立: a set of roles holds at most one of the three administrators'.
+    pub fn check_separation(roles: &[Role]) -> Result<()> {
+        let held: Vec<&str> = Role::THREE_ADMINS
+            .iter()
+            .filter(|r| roles.contains(r))
+            .map(|r| r.label())
+            .collect();
+        if held.len() > 1 {
+            return Err(Error::field(
+                "roles",
+                "separation_of_duties",
+                format!(
+                    "系统管理员、安全管理员、审计管理员须由不同的人担任，不能同时拥有{}",
+                    held.join("和")
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -313,7 +393,9 @@ impl Actor {
             display_name: "命令行".into(),
             dept_id: None,
             region_code: None,
-            roles: vec![Role::Admin],
+            // The command line is the operator of the machine: it is not one of the three
+            // administrators' sessions but holds what each of them may do.
+            roles: Role::THREE_ADMINS.to_vec(),
             scope: Scope::All,
             token_scopes: None,
             via: Via::Cli,
@@ -387,6 +469,44 @@ impl Actor {
             return Ok(());
         }
         self.require_scope(&area_scope(area, changes))
+    }
+
+    /// Whether the actor may give or take away `role` ([`Role::grants`]); the command line and
+    /// the system may give any.
+    pub fn may_grant(&self, role: Role) -> bool {
+        matches!(self.via, Via::Cli | Via::System)
+            || self.roles.iter().any(|r| r.grants().contains(&role))
+    }
+
+    /// **The** rule for changing whose roles are what (三员分立): the new set holds at most one
+    /// of the three administrators' roles; no one changes their own roles; every role added or
+    /// taken away is one the actor may grant. `user_id` is the account changed (`None` for one
+    /// being created). A token needs `org:write`.
+    pub fn authorize_role_change(
+        &self,
+        user_id: Option<i64>,
+        before: &[Role],
+        after: &[Role],
+    ) -> Result<()> {
+        Role::check_separation(after)?;
+        let changed: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| before.contains(r) != after.contains(r))
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        self.require_scope("org:write")?;
+        if user_id.is_some() && user_id == self.user_id {
+            return Err(Error::forbidden("不能更改自己的角色"));
+        }
+        if let Some(r) = changed.iter().find(|r| !self.may_grant(**r)) {
+            return Err(Error::forbidden(format!(
+                "无权授予或收回“{}”角色",
+                r.label()
+            )));
+        }
+        Ok(())
     }
 
     /// Checks that the actor holds `P` (role and, for an API token, its scope) and returns the
@@ -494,7 +614,7 @@ mod tests {
         assert_eq!(Scope::All.filter(), ScopeFilter::default());
     }
 
-    crate::permission!(Dispatch = [Dispatcher, Admin], "hotline:write");
+    crate::permission!(Dispatch = [Dispatcher, SysAdmin], "hotline:write");
 
     #[test]
     fn a_grant_needs_the_role_and_the_token_scope() {
@@ -557,6 +677,52 @@ mod tests {
         assert!(a.require_area("hotline", true).is_ok());
         // A session passes: its roles decide.
         assert!(Actor::cli().require_area("services", true).is_ok());
+    }
+
+    #[test]
+    fn the_three_administrators_grant_only_their_roles() {
+        let person = |id: i64, role: Role| Actor {
+            user_id: Some(id),
+            roles: vec![role],
+            via: Via::Session,
+            ..Actor::cli()
+        };
+        let (sys, sec, audit) = (
+            person(1, Role::SysAdmin),
+            person(2, Role::SecAdmin),
+            person(3, Role::AuditAdmin),
+        );
+        // The system administrator gives business roles, never one of the three.
+        assert!(sys
+            .authorize_role_change(Some(9), &[], &[Role::Handler])
+            .is_ok());
+        for r in Role::THREE_ADMINS {
+            assert!(
+                sys.authorize_role_change(Some(9), &[], &[r]).is_err(),
+                "{r:?}"
+            );
+        }
+        // The security administrator gives any role to others, none to itself.
+        assert!(sec
+            .authorize_role_change(Some(9), &[Role::Handler], &[Role::AuditAdmin])
+            .is_ok());
+        let e = sec
+            .authorize_role_change(Some(2), &[Role::SecAdmin], &[Role::SecAdmin, Role::Handler])
+            .unwrap_err();
+        assert!(e.detail().contains("自己"), "{e:?}");
+        // The audit administrator gives nothing.
+        assert!(audit
+            .authorize_role_change(Some(9), &[], &[Role::Analyst])
+            .is_err());
+        // Nobody holds two of the three, not even by the command line.
+        let e = Actor::cli()
+            .authorize_role_change(Some(9), &[], &[Role::SysAdmin, Role::AuditAdmin])
+            .unwrap_err();
+        assert_eq!(e.field_name(), Some("roles"));
+        // An unchanged set needs no grant.
+        assert!(audit
+            .authorize_role_change(Some(3), &[Role::AuditAdmin], &[Role::AuditAdmin])
+            .is_ok());
     }
 
     #[test]

@@ -19,6 +19,26 @@ pub struct Config {
     pub hotline: HotlineConfig,
     pub licenses: LicensesConfig,
     pub crypto: CryptoConfig,
+    pub audit: AuditConfig,
+}
+
+/// The smallest audit retention 等保 2.0 allows (审计记录留存不少于六个月).
+pub const MIN_AUDIT_RETENTION_DAYS: i64 = 180;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Records older than this many days may be archived (`yiwang audit archive`) and only
+    /// then removed from the table; at least 180.
+    pub retention_days: i64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention_days: MIN_AUDIT_RETENTION_DAYS,
+        }
+    }
 }
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
@@ -87,7 +107,7 @@ pub struct AuthConfig {
     /// usually set 90).
     pub password_max_age_days: i64,
     /// Who must log in with a second factor (TOTP, RFC 6238): `admins` (default: users holding
-    /// the 系统管理员 role), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
+    /// one of the 三员 roles), `all` (all staff) or `off`. Residents (市民/企业) are never forced.
     pub two_factor: TwoFactorPolicy,
     /// Residents may open their own 市民 account at `/register` (real name, 身份证号, 手机号);
     /// registrations from one address are limited to `registrations_per_hour`.
@@ -99,7 +119,7 @@ pub struct AuthConfig {
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TwoFactorPolicy {
-    /// Users holding the Admin role.
+    /// Users holding one of the three administrators' roles (三员).
     #[default]
     Admins,
     /// Every staff member (not residents).
@@ -347,6 +367,12 @@ impl Config {
         {
             return Err("auth 的时长和次数必须为正数".into());
         }
+        if self.audit.retention_days < MIN_AUDIT_RETENTION_DAYS {
+            return Err(format!(
+                "audit.retention_days 不能少于 {MIN_AUDIT_RETENTION_DAYS} 天（等保 2.0 要求审计记录至少留存六个月），当前为 {}",
+                self.audit.retention_days
+            ));
+        }
         if self.auth.idle_minutes < 0 {
             return Err("auth.idle_minutes 不能为负数（0 为不限）".into());
         }
@@ -415,6 +441,19 @@ mod tests {
         assert_eq!(c.server.body_limit_kb, 10);
         assert_eq!(c.city.name, "B市");
         assert_eq!(c.auth.session_hours, 12);
+    }
+
+    #[test]
+    fn audit_retention_is_at_least_180_days() {
+        assert_eq!(Config::default().audit.retention_days, 180);
+        let e =
+            Config::load_from(None, env(&[("YIWANG_AUDIT__RETENTION_DAYS", "90")])).unwrap_err();
+        assert!(
+            e.contains("audit.retention_days") && e.contains("180"),
+            "{e}"
+        );
+        let c = Config::load_from(None, env(&[("YIWANG_AUDIT__RETENTION_DAYS", "365")])).unwrap();
+        assert_eq!(c.audit.retention_days, 365);
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub fn kernel_migrations() -> Vec<Migration> {
         crate::migration!("kernel", 3, "0003_audit_head", dialects),
         crate::migration!("kernel", 4, "0004_throttle"),
         crate::migration!("kernel", 5, "0005_audit_actor"),
+        crate::migration!("kernel", 6, "0006_audit_archives"),
     ]
 }
 

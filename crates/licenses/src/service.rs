@@ -9,27 +9,27 @@ use kernel::{Actor, Db, Role};
 
 kernel::permission!(
     /// Define license types and publish their versions.
-    pub ManageTypes = [Approver, Admin], "licenses:write"
+    pub ManageTypes = [Approver, SysAdmin], "licenses:write"
 );
 kernel::permission!(
     /// Issue licenses for one's department (API, case delivery, import), and 变更.
-    pub Issue = [Approver, Clerk, Admin], "licenses:write"
+    pub Issue = [Approver, Clerk, SysAdmin], "licenses:write"
 );
 kernel::permission!(
     /// Suspend, reinstate, revoke (吊销), cancel (注销), report lost (挂失).
-    pub ChangeStatus = [Approver, Admin], "licenses:write"
+    pub ChangeStatus = [Approver, SysAdmin], "licenses:write"
 );
 kernel::permission!(
-    /// Generate, rotate and register issuing keys.
-    pub ManageKeys = [Admin], "licenses:keys"
+    /// Generate, rotate and register issuing keys (key management: the 安全管理员).
+    pub ManageKeys = [SecAdmin], "licenses:keys"
 );
 kernel::permission!(
     /// Look licenses up (证照查询) within one's data scope.
-    pub ReadLicenses = [Approver, Clerk, Supervisor, Analyst, Admin], "licenses:read"
+    pub ReadLicenses = [Approver, Clerk, Supervisor, Analyst, SysAdmin], "licenses:read"
 );
 
 /// Roles that see personal data of holders in full (they issue and examine); others masked.
-pub(crate) const FULL_VIEW: &[Role] = &[Role::Approver, Role::Clerk, Role::Admin];
+pub(crate) const FULL_VIEW: &[Role] = &[Role::Approver, Role::Clerk, Role::SysAdmin];
 
 #[derive(Clone, Debug)]
 pub struct LicensesService {

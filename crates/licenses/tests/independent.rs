@@ -81,7 +81,7 @@ async fn yiwang_signatures_verify_in_gmssl(db: Db) {
             break;
         }
         w.svc
-            .rotate_key(w.actor("admin"), w.health_dept)
+            .rotate_key(w.actor("secadmin"), w.health_dept)
             .await
             .unwrap();
     }
@@ -96,7 +96,7 @@ async fn a_gmssl_signature_with_a_registered_key_verifies_in_yiwang(db: Db) {
     let keys = python("keygen", &json!({}));
     let registered = w
         .svc
-        .register_key(w.actor("admin"), w.health_dept, &keys["jwk"])
+        .register_key(w.actor("secadmin"), w.health_dept, &keys["jwk"])
         .await
         .unwrap();
     let l = w.issue_health(&resident_id()).await;
@@ -121,7 +121,7 @@ async fn a_gmssl_signature_with_a_registered_key_verifies_in_yiwang(db: Db) {
     let bad = json!({"kty": "EC", "crv": "SM2", "x": "AAAA", "y": "AAAA"});
     let e = w
         .svc
-        .register_key(w.actor("admin"), w.health_dept, &bad)
+        .register_key(w.actor("secadmin"), w.health_dept, &bad)
         .await
         .unwrap_err();
     assert_eq!(e.field_name(), Some("public_key_jwk"));

@@ -215,7 +215,7 @@ async fn tampering_with_any_part_is_detected(db: Db) {
     let v = w.svc.verify(None, &t).await.unwrap();
     assert!(!v.valid && !check(&v, "signature").ok);
     w.svc
-        .rotate_key(w.actor("admin"), w.market_dept)
+        .rotate_key(w.actor("secadmin"), w.market_dept)
         .await
         .unwrap();
     let market_key = format!("d{}-k1", w.market_dept);
@@ -317,7 +317,7 @@ async fn suspended_revoked_and_expired_licenses_fail_with_their_reasons(db: Db) 
 
 async fn keys_rotate_and_old_licenses_still_verify(db: Db) {
     let w = world(db).await;
-    let admin = w.actor("admin");
+    let admin = w.actor("secadmin"); // key management: the 安全管理员
     let before = w.issue_health(&resident_id()).await;
     let vc_before = w.credential(&before).await;
     let k2 = w.svc.rotate_key(admin, w.health_dept).await.unwrap();

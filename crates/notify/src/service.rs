@@ -15,15 +15,15 @@ use std::sync::Arc;
 
 kernel::permission!(
     /// Reading the notification setup (webhooks, templates, settings, delivery log).
-    pub ReadSetup = [Admin], "hotline:read"
+    pub ReadSetup = [SysAdmin], "hotline:read"
 );
 kernel::permission!(
     /// Changing the notification setup.
-    pub WriteSetup = [Admin], "hotline:write"
+    pub WriteSetup = [SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Reading what the logging sender recorded instead of sending.
-    pub ReadOutbound = [Operator, Dispatcher, Supervisor, Admin], "hotline:read"
+    pub ReadOutbound = [Operator, Dispatcher, Supervisor, SysAdmin], "hotline:read"
 );
 
 /// The notification setup (settings, templates, active webhooks, event labels) as the outbox

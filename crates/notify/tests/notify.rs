@@ -215,7 +215,7 @@ async fn the_kept_setup_follows_every_change_of_it(db: Db) {
     send(outbox.clone(), w.db.clone(), message(&w, "690102")).await;
     // Through the service (an admin edits the template).
     let admin = Actor {
-        roles: vec![Role::Admin],
+        roles: vec![Role::SysAdmin],
         ..w.op_city.clone()
     };
     w.notify

@@ -21,11 +21,11 @@ kernel::permission!(
 );
 kernel::permission!(
     /// Decide applications for one's department's datasets.
-    pub Decide = [DataOfficer, ChiefDataOfficer, Admin], "opendata:write"
+    pub Decide = [DataOfficer, ChiefDataOfficer, SysAdmin], "opendata:write"
 );
 kernel::permission!(
     /// Read and answer 开放需求 (the bureau's data staff).
-    pub Demands = [DataOfficer, ChiefDataOfficer, Admin], "opendata:write"
+    pub Demands = [DataOfficer, ChiefDataOfficer, SysAdmin], "opendata:write"
 );
 
 #[derive(Clone, Debug)]
@@ -543,7 +543,7 @@ impl OpendataService {
         actor.authorize::<Demands>()?;
         self.require_bureau(actor).await?;
         let mut v = store::demands(&mut *self.conn().await?, 500).await?;
-        if !actor.has_role(Role::Admin) {
+        if !actor.has_role(Role::SysAdmin) {
             for d in &mut v {
                 d.contact = mask_contact(&d.contact);
             }

@@ -3,12 +3,13 @@
 //! render.
 
 use crate::domain::*;
-use crate::service::{DepartmentQuery, OrgService, UserQuery};
+use crate::service::{DepartmentQuery, ManageOrg, ManageSecurity, OrgService, UserQuery};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use kernel::auth::Permission;
 use kernel::page::{Page, PageQuery};
 use kernel::{Actor, Error, Role};
 use maud::{html, Markup};
@@ -20,7 +21,7 @@ use webcore::{
     ApiActor, ApiResult, AppCtx, FormData, Json, NavItem, PageCtx, PageError, Path, Query,
 };
 
-fn svc(ctx: &AppCtx) -> OrgService {
+pub(crate) fn svc(ctx: &AppCtx) -> OrgService {
     // The TOTP secrets are sealed under the deployment's one master key (`licenses.master_key`,
     // which also seals the 电子证照 and OIDC signing keys): the only key the configuration holds.
     OrgService::new(ctx.db.clone(), ctx.config.auth.clone())
@@ -28,7 +29,7 @@ fn svc(ctx: &AppCtx) -> OrgService {
 }
 
 pub fn nav() -> Vec<NavItem> {
-    const ADMIN: &[Role] = &[Role::Admin];
+    const ADMIN: &[Role] = ManageOrg::ROLES;
     vec![
         NavItem {
             section: "系统管理",
@@ -47,6 +48,12 @@ pub fn nav() -> Vec<NavItem> {
             label: "用户",
             href: "/admin/users",
             roles: ADMIN,
+        },
+        NavItem {
+            section: "安全管理",
+            label: "角色分配",
+            href: "/admin/roles",
+            roles: ManageSecurity::ROLES,
         },
         NavItem {
             section: "我的",
@@ -119,6 +126,12 @@ pub fn routes() -> Router<AppCtx> {
         )
         .route("/admin/users", get(users_page).post(users_submit))
         .route("/admin/users/{id}", get(user_page).post(user_submit))
+        .route("/admin/roles", get(crate::security_pages::roles_page))
+        .route(
+            "/admin/roles/{id}",
+            get(crate::security_pages::user_roles_page)
+                .post(crate::security_pages::user_roles_submit),
+        )
         .route("/account/tokens", get(tokens_page).post(tokens_submit))
         .route(
             "/account/sessions",
@@ -888,7 +901,7 @@ fn level_label(l: kernel::codes::RegionLevel) -> &'static str {
 }
 
 async fn regions_page(State(ctx): State<AppCtx>, p: PageCtx) -> Result<Markup, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     render_regions(&ctx, &p, &[], None, "", "").await
 }
 
@@ -940,7 +953,7 @@ async fn regions_submit(
     p: PageCtx,
     form: FormData,
 ) -> Result<Response, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let input = NewRegion {
         code: form.get("code").trim().into(),
@@ -979,11 +992,11 @@ async fn regions_submit(
 }
 
 #[derive(Deserialize, Default)]
-struct ListQuery {
-    q: Option<String>,
-    page: Option<i64>,
-    dept_id: Option<i64>,
-    role: Option<String>,
+pub(crate) struct ListQuery {
+    pub(crate) q: Option<String>,
+    pub(crate) page: Option<i64>,
+    pub(crate) dept_id: Option<i64>,
+    pub(crate) role: Option<String>,
 }
 
 async fn departments_page(
@@ -991,7 +1004,7 @@ async fn departments_page(
     p: PageCtx,
     axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> Result<Markup, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     render_departments(&ctx, &p, &q, &[], None, &FormData(vec![])).await
 }
 
@@ -1120,7 +1133,7 @@ async fn departments_submit(
     p: PageCtx,
     form: FormData,
 ) -> Result<Response, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
         let input = NewDepartment {
@@ -1151,14 +1164,14 @@ async fn departments_submit(
 }
 
 #[derive(Deserialize)]
-struct FlashQuery {
+pub(crate) struct FlashQuery {
     created: Option<String>,
     saved: Option<String>,
 }
 
 impl FlashQuery {
     /// The line shown above a record just created (`created`) or saved.
-    fn message(&self, created: &'static str) -> Option<&'static str> {
+    pub(crate) fn message(&self, created: &'static str) -> Option<&'static str> {
         if self.created.is_some() {
             Some(created)
         } else if self.saved.is_some() {
@@ -1175,7 +1188,7 @@ async fn department_page(
     Path(id): Path<i64>,
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     let flash = fq.message("单位已新增");
     render_department(&ctx, &p, id, &[], flash).await
 }
@@ -1250,7 +1263,7 @@ async fn department_submit(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let ch = DepartmentChanges {
         name: Some(form.get("name").into()),
@@ -1280,7 +1293,7 @@ async fn users_page(
     p: PageCtx,
     axum::extract::Query(q): axum::extract::Query<ListQuery>,
 ) -> Result<Markup, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     let preset = FormData(
         q.dept_id
             .map(|d| vec![("dept_id".to_owned(), d.to_string())])
@@ -1289,13 +1302,24 @@ async fn users_page(
     render_users(&ctx, &p, &q, &[], None, &preset).await
 }
 
-fn role_checkboxes(selected: &[&str], errors: &[kernel::FieldError]) -> Markup {
+/// The roles the actor may give as checkboxes; a role it may not give is shown, not offered,
+/// and kept as it is (三员分立: the system administrator does not give the 三员's roles).
+pub(crate) fn role_checkboxes(
+    actor: &Actor,
+    selected: &[&str],
+    errors: &[kernel::FieldError],
+) -> Markup {
     html! {
         fieldset.field {
             legend { "角色" }
             div.row style="flex-wrap:wrap" {
                 @for r in Role::ALL {
-                    label style="flex:0 0 auto" { input type="checkbox" name="roles" value=(r.code()) checked[selected.contains(&r.code())]; " " (r.label()) }
+                    @if actor.may_grant(r) {
+                        label style="flex:0 0 auto" { input type="checkbox" name="roles" value=(r.code()) checked[selected.contains(&r.code())]; " " (r.label()) }
+                    } @else if selected.contains(&r.code()) {
+                        input type="hidden" name="roles" value=(r.code());
+                        span.tag style="flex:0 0 auto" { (r.label()) }
+                    }
                 }
             }
             (field_error(errors, "roles"))
@@ -1403,7 +1427,7 @@ async fn render_users(
                         (text_field("手机号", "phone", form.get("phone"), errors, r#"inputmode="numeric" maxlength="11""#))
                         (text_field("身份证号", "id_card", form.get("id_card"), errors, r#"maxlength="18""#))
                     }
-                    (role_checkboxes(&form.all("roles"), errors))
+                    (role_checkboxes(&p.actor, &form.all("roles"), errors))
                     button type="submit" { "新增用户" }
                 }
             }
@@ -1411,7 +1435,7 @@ async fn render_users(
     ))
 }
 
-fn roles_from(form: &FormData) -> Result<Vec<Role>, Error> {
+pub(crate) fn roles_from(form: &FormData) -> Result<Vec<Role>, Error> {
     form.all("roles")
         .into_iter()
         .map(|r| {
@@ -1426,7 +1450,7 @@ async fn users_submit(
     p: PageCtx,
     form: FormData,
 ) -> Result<Response, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let result = async {
         let input = NewUser {
@@ -1461,7 +1485,7 @@ async fn user_page(
     Path(id): Path<i64>,
     axum::extract::Query(fq): axum::extract::Query<FlashQuery>,
 ) -> Result<Markup, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     let flash = fq.message("用户已新增");
     render_user(&ctx, &p, id, &[], flash).await
 }
@@ -1509,7 +1533,7 @@ async fn render_user(
                         }
                         (text_field("手机号", "phone", u.phone.as_deref().unwrap_or(""), errors, r#"maxlength="11""#))
                     }
-                    (role_checkboxes(&selected, errors))
+                    (role_checkboxes(&p.actor, &selected, errors))
                     div.field { label { input type="checkbox" name="active" value="1" checked[u.active]; " 启用" } (field_error(errors, "active")) }
                     button type="submit" { "保存" }
                 }
@@ -1540,12 +1564,7 @@ async fn render_user(
             div.card #user-two-factor {
                 h2 { "双因素认证" }
                 @if two_factor {
-                    p { span.tag { "已启用" } " 用户丢失手机时，可在此重置：其已登录的会话将结束，之后凭密码登录并重新绑定。" }
-                    form method="post" action=(format!("/admin/users/{id}")) data-confirm="确定重置该用户的双因素认证？" {
-                        (csrf_input(p))
-                        input type="hidden" name="action" value="two_factor_reset";
-                        button.danger type="submit" { "重置双因素认证" }
-                    }
+                    p { span.tag { "已启用" } " 用户丢失手机时，由安全管理员在“角色分配”中重置。" }
                 } @else {
                     p { span.tag.off { "未启用" } }
                 }
@@ -1560,13 +1579,11 @@ async fn user_submit(
     Path(id): Path<i64>,
     form: FormData,
 ) -> Result<Response, PageError> {
-    p.actor.require_any_role(&[Role::Admin])?;
+    p.actor.authorize::<ManageOrg>()?;
     p.check_csrf(form.get(webcore::CSRF_FIELD))?;
     let s = svc(&ctx);
     let result = async {
-        if form.get("action") == "two_factor_reset" {
-            s.reset_two_factor(&p.actor, id).await?;
-        } else if form.get("action") == "password" {
+        if form.get("action") == "password" {
             s.set_password(
                 &p.actor,
                 id,

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod domain;
 pub mod http;
 pub mod password;
+mod security_pages;
 pub mod service;
 mod store;
 pub mod totp;
@@ -24,6 +25,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("org", 3, "0003_user_id_card_index"),
         kernel::migration!("org", 4, "0004_sessions_seen"),
         kernel::migration!("org", 5, "0005_two_factor"),
+        kernel::migration!("org", 6, "0006_three_admins"),
         kernel::migration!("org", 7, "0007_sealed_personal_data"),
     ]
 }

@@ -117,8 +117,17 @@ impl Permission for OwnAccount {
 }
 
 kernel::permission!(
-    /// Keeps the regions, departments and users.
-    pub ManageOrg = [Admin], "org:write"
+    /// Keeps the regions, departments and users (the 系统管理员).
+    pub ManageOrg = [SysAdmin], "org:write"
+);
+kernel::permission!(
+    /// Changes who holds which role, within what [`Actor::authorize_role_change`] lets each
+    /// give: the 系统管理员 the business roles, the 安全管理员 every role.
+    pub AssignRoles = [SysAdmin, SecAdmin], "org:write"
+);
+kernel::permission!(
+    /// The 安全管理员's account work: two-factor resets.
+    pub ManageSecurity = [SecAdmin], "org:write"
 );
 
 impl OrgService {
@@ -465,8 +474,18 @@ impl OrgService {
 
     // ---- users ----
 
+    /// The 系统管理员 keeps the accounts of those whose roles it may give: the account of one
+    /// of the 三员 (its password, its particulars) is not the system administrator's to take
+    /// over, so that no one can act as two of them.
+    fn require_may_manage(actor: &Actor, roles: &[Role]) -> Result<()> {
+        match roles.iter().find(|r| !actor.may_grant(**r)) {
+            Some(r) => Err(Error::forbidden(format!("无权管理“{}”的账号", r.label()))),
+            None => Ok(()),
+        }
+    }
+
     fn may_see_personal(actor: &Actor) -> bool {
-        actor.has_role(Role::Admin)
+        actor.has_role(Role::SysAdmin)
     }
 
     fn public_user(actor: &Actor, rec: store::UserRecord) -> User {
@@ -542,6 +561,7 @@ impl OrgService {
     pub async fn create_user(&self, actor: &Actor, input: NewUser) -> Result<User> {
         let granted = actor.authorize::<ManageOrg>()?;
         input.validate()?;
+        actor.authorize_role_change(None, &[], &input.roles)?;
         let hash = password::hash(&self.auth, &input.password).await?;
         let mut tx = self.db.begin().await?;
         if let Some(did) = input.dept_id {
@@ -632,8 +652,10 @@ impl OrgService {
         Ok(Self::public_user(&me, rec))
     }
 
+    /// Changes an account. The 系统管理员 changes its particulars and the business roles; the
+    /// 安全管理员 changes roles only (any role but its own, [`Actor::authorize_role_change`]).
     pub async fn update_user(&self, actor: &Actor, id: i64, ch: UserChanges) -> Result<User> {
-        let granted = actor.authorize::<ManageOrg>()?;
+        let assign = actor.authorize::<AssignRoles>()?;
         let mut tx = self.db.begin().await?;
         let rec = self.user_in_scope(&mut tx, actor, id).await?;
         let display_name = ch
@@ -657,17 +679,25 @@ impl OrgService {
         c.text("display_name", "姓名", &display_name, 30);
         check_roles(&mut c, &roles, dept_id);
         check_contact(&mut c, phone.as_deref(), id_card.as_deref());
-        if actor.user_id == Some(id)
-            && (!active || !roles.contains(&Role::Admin))
-            && rec.user.roles.contains(&Role::Admin)
-        {
-            c.add(
-                "active",
-                "self_lockout",
-                "不能停用自己的账号或取消自己的管理员角色",
-            );
+        if actor.user_id == Some(id) && !active {
+            c.add("active", "self_lockout", "不能停用自己的账号");
         }
         c.finish()?;
+        // Anything but the roles is the 系统管理员's; the roles follow the one rule.
+        let particulars_change = display_name.trim() != rec.user.display_name
+            || dept_id != rec.user.dept_id
+            || phone != rec.phone
+            || id_card != rec.id_card
+            || active != rec.user.active;
+        let granted = if particulars_change {
+            Some(actor.authorize::<ManageOrg>()?)
+        } else {
+            None
+        };
+        actor.authorize_role_change(Some(id), &rec.user.roles, &roles)?;
+        if granted.is_some() {
+            Self::require_may_manage(actor, &rec.user.roles)?;
+        }
         if let Some(did) = ch.dept_id {
             let d = store::department(&mut tx, did)
                 .await?
@@ -675,20 +705,22 @@ impl OrgService {
             actor.require_see(Some(d.id), Some(&d.region_code))?;
         }
         let now = self.db.now();
-        store::update_user(
-            &mut tx,
-            self.db.sealer(),
-            granted,
-            id,
-            display_name.trim(),
-            dept_id,
-            phone.as_deref(),
-            id_card.as_deref(),
-            active,
-            now,
-        )
-        .await?;
-        store::set_roles(&mut tx, granted, id, &roles).await?;
+        if let Some(granted) = granted {
+            store::update_user(
+                &mut tx,
+                self.db.sealer(),
+                granted,
+                id,
+                display_name.trim(),
+                dept_id,
+                phone.as_deref(),
+                id_card.as_deref(),
+                active,
+                now,
+            )
+            .await?;
+        }
+        store::set_roles(&mut tx, assign.into(), id, &roles).await?;
         if !active {
             store::delete_user_sessions(&mut tx, id).await?;
         }
@@ -722,14 +754,26 @@ impl OrgService {
         new_password: &str,
     ) -> Result<()> {
         let own = actor.user_id == Some(id);
-        let by: Authorized = if own {
-            actor.authorize::<OwnAccount>()?.into()
-        } else {
-            actor.authorize::<ManageOrg>()?.into()
-        };
+        if !own {
+            actor.require_any_role(&[Role::SysAdmin, Role::SecAdmin])?;
+        }
         let rec = self
             .user_in_scope(&mut *self.conn().await?, actor, id)
             .await?;
+        // The 系统管理员 resets the passwords of the accounts it keeps; one of the 三员's is
+        // reset by the 安全管理员, so the system administrator cannot take it over.
+        let by: Authorized = if own {
+            actor.authorize::<OwnAccount>()?.into()
+        } else if rec
+            .user
+            .roles
+            .iter()
+            .any(|r| Role::THREE_ADMINS.contains(r))
+        {
+            actor.authorize::<ManageSecurity>()?.into()
+        } else {
+            actor.authorize::<ManageOrg>()?.into()
+        };
         if own {
             let current = current.unwrap_or("");
             if current.is_empty() {
@@ -1196,7 +1240,7 @@ impl OrgService {
         let uid = actor
             .user_id
             .ok_or_else(|| Error::forbidden("只有用户可以查看 API 令牌"))?;
-        let who = if actor.has_role(Role::Admin) && matches!(actor.scope, Scope::All) {
+        let who = if actor.has_role(Role::SysAdmin) && matches!(actor.scope, Scope::All) {
             None
         } else {
             Some(uid)

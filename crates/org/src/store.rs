@@ -431,13 +431,13 @@ pub async fn insert_user(
     .fetch_one(&mut *c)
     .await
     .map_err(|e| kernel::Error::from_db(e, "username", "该用户名已被使用"))?;
-    set_roles(c, granted, id, &u.roles).await?;
+    set_roles(c, granted.into(), id, &u.roles).await?;
     Ok(id)
 }
 
 pub async fn set_roles(
     c: &mut AnyConnection,
-    _granted: Granted<'_, ManageOrg>,
+    _by: Authorized<'_>,
     user_id: i64,
     roles: &[Role],
 ) -> Result<()> {

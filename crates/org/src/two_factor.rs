@@ -6,7 +6,7 @@
 //! key-based factor would be another kind of proof checked in [`OrgService::check_second_factor`]
 //! behind the same [`SecondFactor`] and the same policy.
 
-use crate::service::{sm3_hex, ManageOrg, OrgService, OwnAccount, SecondFactor};
+use crate::service::{sm3_hex, AssignRoles, ManageSecurity, OrgService, OwnAccount, SecondFactor};
 use crate::{password, store, totp};
 use kernel::audit;
 use kernel::auth::Via;
@@ -92,7 +92,7 @@ impl OrgService {
     pub fn policy_requires(&self, roles: &[Role]) -> bool {
         match self.auth.two_factor {
             TwoFactorPolicy::Off => false,
-            TwoFactorPolicy::Admins => roles.contains(&Role::Admin),
+            TwoFactorPolicy::Admins => roles.iter().any(|r| Role::THREE_ADMINS.contains(r)),
             TwoFactorPolicy::All => roles.iter().any(|r| *r != Role::Citizen),
         }
     }
@@ -449,7 +449,7 @@ impl OrgService {
 
     /// Whether a user in the administrator's scope has a second factor (the user page).
     pub async fn user_two_factor_enabled(&self, actor: &Actor, id: i64) -> Result<bool> {
-        actor.authorize::<ManageOrg>()?;
+        actor.authorize::<AssignRoles>()?;
         self.user_in_scope(&mut *self.conn().await?, actor, id)
             .await?;
         self.two_factor_enabled(id).await
@@ -458,7 +458,7 @@ impl OrgService {
     /// An administrator removes a user's second factor (a lost phone): the user's sessions end,
     /// and they log in with the password alone, then enrol again where the policy requires it.
     pub async fn reset_two_factor(&self, actor: &Actor, id: i64) -> Result<()> {
-        actor.authorize::<ManageOrg>()?;
+        actor.authorize::<ManageSecurity>()?;
         let rec = self
             .user_in_scope(&mut *self.conn().await?, actor, id)
             .await?;

@@ -45,13 +45,23 @@ pub fn nav() -> Vec<NavItem> {
             section: "一网通办",
             label: "事项管理",
             href: "/services/items",
-            roles: &[Role::Approver, Role::Admin, Role::Clerk, Role::Supervisor],
+            roles: &[
+                Role::Approver,
+                Role::SysAdmin,
+                Role::Clerk,
+                Role::Supervisor,
+            ],
         },
         NavItem {
             section: "一网通办",
             label: "差评整改",
             href: "/services/rectifications",
-            roles: &[Role::Supervisor, Role::Approver, Role::Clerk, Role::Admin],
+            roles: &[
+                Role::Supervisor,
+                Role::Approver,
+                Role::Clerk,
+                Role::SysAdmin,
+            ],
         },
         NavItem {
             section: "一网通办",

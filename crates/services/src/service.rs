@@ -42,15 +42,15 @@ pub struct CaseChange {
 
 kernel::permission!(
     /// Maintain a department's items (its approvers and admins).
-    pub MaintainItems = [Approver, Admin], "services:write"
+    pub MaintainItems = [Approver, SysAdmin], "services:write"
 );
 kernel::permission!(
     /// Create 一件事 bundles.
-    pub ManageBundles = [Admin], "services:write"
+    pub ManageBundles = [SysAdmin], "services:write"
 );
 kernel::permission!(
     /// The 综合窗口: receives for every department and hands results out.
-    pub FrontDesk = [Clerk, Admin], "services:write"
+    pub FrontDesk = [Clerk, SysAdmin], "services:write"
 );
 kernel::permission!(
     /// Apply online and act on one's own application (补正, 撤回, 评价).
@@ -58,27 +58,27 @@ kernel::permission!(
 );
 kernel::permission!(
     /// Receive an application at the window and act for the applicant there.
-    pub Receive = [Clerk, Admin], "services:apply"
+    pub Receive = [Clerk, SysAdmin], "services:apply"
 );
 kernel::permission!(
     /// Record a withdrawal the department received in writing.
-    pub RecordWithdrawal = [Approver, Clerk, Admin], "services:apply"
+    pub RecordWithdrawal = [Approver, Clerk, SysAdmin], "services:apply"
 );
 kernel::permission!(
     /// Work cases in a department.
-    pub WorkCases = [Approver, Clerk, Admin], "services:write"
+    pub WorkCases = [Approver, Clerk, SysAdmin], "services:write"
 );
 kernel::permission!(
     /// Decide cases.
-    pub Decide = [Approver, Admin], "services:write"
+    pub Decide = [Approver, SysAdmin], "services:write"
 );
 kernel::permission!(
     /// Supervise: 差评整改 review and 办不成事反映.
-    pub Supervise = [Supervisor, Admin], "services:write"
+    pub Supervise = [Supervisor, SysAdmin], "services:write"
 );
 kernel::permission!(
     /// Read the figures.
-    pub ReadReports = [Supervisor, Analyst, Admin], "services:read"
+    pub ReadReports = [Supervisor, Analyst, SysAdmin], "services:read"
 );
 
 /// The roles of a permission, for the checks that look at roles only (reads, and views that

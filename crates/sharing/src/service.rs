@@ -7,43 +7,43 @@ use kernel::{Actor, Db, Role};
 
 kernel::permission!(
     /// Draft and submit catalog entries of one's department (编目).
-    pub Catalogue = [DataOfficer, Admin], "sharing:write"
+    pub Catalogue = [DataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Review (publish or return) entries, and approve at the bureau's level: the bureau's
     /// data staff (see [`SharingService::require_bureau`]).
-    pub Review = [DataOfficer, ChiefDataOfficer, Admin], "sharing:write"
+    pub Review = [DataOfficer, ChiefDataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Mount resources of one's department's entries and load their rows.
-    pub Mount = [DataOfficer, Admin], "sharing:write"
+    pub Mount = [DataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Ask for data (申请用数) for one's department, and register its consuming systems.
-    pub RequestData = [DataOfficer, Admin], "sharing:write"
+    pub RequestData = [DataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Decide a step of a request's approval chain, and renew, narrow or revoke grants on
     /// one's department's resources.
-    pub Approve = [DataOfficer, ChiefDataOfficer, Admin], "sharing:write"
+    pub Approve = [DataOfficer, ChiefDataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Read requests, grants and the call log of one's department (as provider or consumer).
-    pub ReadSharing = [DataOfficer, ChiefDataOfficer, Analyst, Supervisor, Admin], "sharing:read"
+    pub ReadSharing = [DataOfficer, ChiefDataOfficer, Analyst, Supervisor, SysAdmin], "sharing:read"
 );
 
 kernel::permission!(
     /// Raise a 数据异议 on a base registry's value, for one's department.
-    pub RaiseObjection = [DataOfficer, Admin], "sharing:write"
+    pub RaiseObjection = [DataOfficer, SysAdmin], "sharing:write"
 );
 kernel::permission!(
     /// Answer (核实) a 数据异议 routed to one's department as the registry's source.
-    pub AnswerObjection = [DataOfficer, Admin], "sharing:write"
+    pub AnswerObjection = [DataOfficer, SysAdmin], "sharing:write"
 );
 
 kernel::permission!(
     /// Configure 回流 tasks (sources on the server or the network): the system administrator.
-    pub ManageBackflow = [Admin], "sharing:write"
+    pub ManageBackflow = [SysAdmin], "sharing:write"
 );
 
 /// The token scope of a consuming system's gateway token.
@@ -97,7 +97,7 @@ impl SharingService {
 
     /// Names the bureau's department (an administrator's setting).
     pub async fn set_bureau(&self, actor: &Actor, dept_id: i64) -> Result<()> {
-        actor.require_any_role(&[Role::Admin])?;
+        actor.require_any_role(&[Role::SysAdmin])?;
         let g = actor.authorize::<Review>()?;
         self.department(dept_id).await?;
         let now = self.db.now();
@@ -120,7 +120,7 @@ impl SharingService {
     /// Whether the actor speaks for the bureau: an administrator, or data staff of its
     /// department.
     pub async fn is_bureau(&self, actor: &Actor) -> Result<bool> {
-        if actor.has_role(Role::Admin) {
+        if actor.has_role(Role::SysAdmin) {
             return Ok(true);
         }
         let bureau = self.bureau().await?;

@@ -18,17 +18,16 @@ use sm3::{Digest, Sm3};
 use utoipa::ToSchema;
 
 kernel::permission!(
-    /// Registers, changes and disables client systems (the system administrator's work; an
-    /// admin until the 三员 roles exist).
-    pub ManageClients = [Admin], "sso:write"
+    /// Registers, changes and disables client systems (the system administrator's work).
+    pub ManageClients = [SysAdmin], "sso:write"
 );
 kernel::permission!(
     /// Reads the registered client systems.
-    pub ReadClients = [Admin], "sso:read"
+    pub ReadClients = [SysAdmin], "sso:read"
 );
 kernel::permission!(
-    /// Rotates the ID-token signing key (key management).
-    pub ManageSigningKeys = [Admin], "sso:write"
+    /// Rotates the ID-token signing key (key management: the 安全管理员).
+    pub ManageSigningKeys = [SecAdmin], "sso:write"
 );
 
 #[derive(Clone, Debug)]

@@ -66,7 +66,7 @@ pub fn empty() -> CityBuilder {
 
 /// The usual test city: the bureau 数据局 (12345 centre and front desk), city departments
 /// 住建局 (with its sub-department 住建局物业科), 城管局, 水务局 and 生态环境局, the A2区 government,
-/// and one user per role: `admin`, `operator`, `dispatcher`, `supervisor`, `analyst`, `clerk`
+/// and one user per role: `admin` (the 系统管理员), `secadmin`, `auditadmin`, `operator`, `dispatcher`, `supervisor`, `analyst`, `clerk`
 /// (数据局), `approver` (住建局), `data_officer` (水务局), handlers `han_x` (住建局), `han_x1`
 /// (住建局物业科), `han_y` (城管局), `han_z` (水务局), and `citizen` (no department).
 pub fn standard() -> CityBuilder {
@@ -78,7 +78,9 @@ pub fn standard() -> CityBuilder {
         .dept("水务局", "690100")
         .dept("生态环境局", "690100")
         .dept("A2区人民政府", "690103")
-        .user("admin", "数据局", Role::Admin)
+        .user("admin", "数据局", Role::SysAdmin)
+        .user("secadmin", "数据局", Role::SecAdmin)
+        .user("auditadmin", "数据局", Role::AuditAdmin)
         .user("operator", "数据局", Role::Operator)
         .user("dispatcher", "数据局", Role::Dispatcher)
         .user("supervisor", "数据局", Role::Supervisor)

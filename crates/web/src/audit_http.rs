@@ -22,10 +22,10 @@ pub fn module() -> webcore::Module {
 
 fn nav() -> Vec<NavItem> {
     vec![NavItem {
-        section: "系统管理",
+        section: "审计管理",
         label: "审计日志",
         href: "/admin/audit",
-        roles: &[Role::Admin],
+        roles: &[Role::AuditAdmin],
     }]
 }
 
@@ -41,9 +41,13 @@ fn routes() -> Router<AppCtx> {
 #[openapi(paths(api_verify, api_records), tags((name = "audit", description = "审计链（SM3 哈希链）")))]
 pub struct AuditApi;
 
+kernel::permission!(
+    /// Reads, searches, verifies and exports the audit log: the 审计管理员's alone (三员分立).
+    pub ReadAudit = [AuditAdmin], "audit:read"
+);
+
 fn require(actor: &Actor) -> kernel::Result<()> {
-    actor.require_any_role(&[Role::Admin, Role::Supervisor])?;
-    actor.require_scope("audit:read")
+    actor.authorize::<ReadAudit>().map(|_| ())
 }
 
 /// Recomputes the whole SM3 chain and names the first broken record, if any.

@@ -474,7 +474,8 @@ async fn changes_are_audited_and_tampering_is_named(db: Db) {
         .await;
     assert_eq!(s, 201);
     let id = d["id"].as_i64().unwrap();
-    let (_, hist) = admin
+    let auditor = Client::login(&w.url, "auditadmin").await;
+    let (_, hist) = auditor
         .get(&format!(
             "/api/v1/audit/records?entity=department&entity_id={id}"
         ))
@@ -482,15 +483,17 @@ async fn changes_are_audited_and_tampering_is_named(db: Db) {
     assert_eq!(hist[0]["action"], "create");
     assert_eq!(hist[0]["actor"], format!("user:{}", w.admin));
     assert_eq!(hist[0]["payload"]["name"], "审计测试局");
-    let (_, v) = admin.get("/api/v1/audit/verify").await;
+    let (_, v) = auditor.get("/api/v1/audit/verify").await;
     assert!(v["first_broken"].is_null(), "{v}");
+    // 三员分立: the system administrator does not read the audit log.
+    assert_eq!(admin.get("/api/v1/audit/verify").await.0, 403);
     let seq = hist[0]["seq"].as_i64().unwrap();
     sqlx::query("UPDATE kernel_audit SET actor = 'user:999' WHERE seq = $1")
         .bind(seq)
         .execute(w.db.pool())
         .await
         .unwrap();
-    let (_, v) = admin.get("/api/v1/audit/verify").await;
+    let (_, v) = auditor.get("/api/v1/audit/verify").await;
     assert_eq!(v["first_broken"]["seq"], seq, "{v}");
     // Handlers may not read the audit.
     let hx = Client::login(&w.url, "han_x").await;

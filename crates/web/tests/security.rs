@@ -529,7 +529,7 @@ async fn drafts_of_other_departments_stay_hidden(db: Db) {
 /// audit chain for the security administrators.
 async fn lockout_is_per_account_and_address_and_a_reset_lifts_it(db: Db) {
     let w = world(db.clone()).await;
-    add_user(&db, "admin2", "A市数据局", kernel::Role::Admin).await;
+    add_user(&db, "admin2", "A市数据局", kernel::Role::SecAdmin).await;
     let org = services_common_org(&db);
     let attacker = "203.0.113.9";
     for _ in 0..5 {
@@ -549,7 +549,8 @@ async fn lockout_is_per_account_and_address_and_a_reset_lifts_it(db: Db) {
         .await
         .unwrap();
     assert!(locks.iter().any(|r| r.action == "lockout"), "{locks:?}");
-    // A reset by another admin lifts the lock, for the attacker's address too.
+    // A reset by the security administrator (an administrator's account is not the system
+    // administrator's to reset) lifts the lock, for the attacker's address too.
     let admin2 = Client::login(&w.url, "admin2").await;
     let (s, v) = admin2
         .post(
@@ -568,7 +569,7 @@ async fn lockout_is_per_account_and_address_and_a_reset_lifts_it(db: Db) {
 /// revokes their API tokens.
 async fn own_password_change_needs_the_current_one_and_a_reset_revokes_everything(db: Db) {
     let w = world(db.clone()).await;
-    add_user(&db, "admin2", "A市数据局", kernel::Role::Admin).await;
+    add_user(&db, "admin2", "A市数据局", kernel::Role::SecAdmin).await;
     let admin = Client::login(&w.url, "admin").await;
     let me = format!("/api/v1/org/users/{}/password", w.admin);
     assert_problem(

@@ -223,8 +223,9 @@ async fn with_authlib(o: &Sso) {
     let Some(py) = python_with("authlib, requests", "authlib==1.3.2 requests").await else {
         return;
     };
-    let (s, t) = o
-        .admin
+    // Key management is the 安全管理员's (三员分立).
+    let (s, t) = Client::login(&o.w.url, "secadmin")
+        .await
         .post(
             "/api/v1/org/tokens",
             json!({"name": "密钥轮换", "scopes": ["sso:write"]}),
@@ -331,8 +332,8 @@ async fn with_authlib(o: &Sso) {
     assert_eq!(v["silent_after_logout"], "login_required");
     assert_eq!(v["userinfo_after_logout"], 401);
     // Every login to a client is in the audit chain.
-    let (s, a) = o
-        .admin
+    let (s, a) = Client::login(&o.w.url, "auditadmin")
+        .await
         .get(&format!(
             "/api/v1/audit/records?entity=sso_client&entity_id={}",
             o.conf.2

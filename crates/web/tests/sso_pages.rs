@@ -210,7 +210,8 @@ async fn log_in_once_and_open_systems_from_the_portal(db: Db) {
     let admin = Client::login(&url, "admin").await;
     let (_, clients) = admin.get("/api/v1/sso/clients").await;
     let id = clients[0]["id"].as_i64().unwrap();
-    let (_, audit) = admin
+    let (_, audit) = Client::login(&url, "auditadmin")
+        .await
         .get(&format!(
             "/api/v1/audit/records?entity=sso_client&entity_id={id}"
         ))

@@ -286,7 +286,8 @@ async fn an_admin_enrols_and_logs_in_with_codes_pyotp_computes(db: Db) {
     for a in ["two_factor_enable", "recovery_code_used"] {
         assert!(actions.contains(&a), "{actions:?}");
     }
-    // The admin's user page offers the reset.
+    // The reset is the security administrator's (三员分立): the system administrator's user
+    // page shows the state and says who resets it.
     let (s, _) = admin.get("/api/v1/me").await;
     assert_eq!(s, 200);
     let html = admin
@@ -298,6 +299,10 @@ async fn an_admin_enrols_and_logs_in_with_codes_pyotp_computes(db: Db) {
         .text()
         .await
         .unwrap();
-    assert!(html.contains("重置双因素认证"), "{html}");
+    assert!(
+        html.contains("已启用") && html.contains("由安全管理员"),
+        "{html}"
+    );
+    assert!(!html.contains("重置双因素认证"), "{html}");
     w.server.stop().await;
 }

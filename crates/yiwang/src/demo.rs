@@ -80,8 +80,11 @@ const GIVEN: [&str; 24] = [
 
 /// The demo users: (username, role, index in `DEPARTMENTS`); operators and dispatchers sit in
 /// the 12345 center below the bureau.
-pub const USERS: [(&str, Role, Option<usize>); 10] = [
-    ("admin", Role::Admin, Some(0)),
+/// The three administrators (三员) are three people: `sysadmin`, `secadmin`, `auditadmin`.
+pub const USERS: [(&str, Role, Option<usize>); 12] = [
+    ("sysadmin", Role::SysAdmin, Some(0)),
+    ("secadmin", Role::SecAdmin, Some(0)),
+    ("auditadmin", Role::AuditAdmin, Some(0)),
     ("operator", Role::Operator, Some(0)),
     ("dispatcher", Role::Dispatcher, Some(0)),
     ("supervisor", Role::Supervisor, Some(0)),

@@ -119,7 +119,8 @@ struct Bootstrap {
     /// The bureau's name, e.g. A市政务服务和数据管理局.
     #[arg(long)]
     bureau: String,
-    /// Login name of the first administrator.
+    /// Login name of the 系统管理员; the 安全管理员 and 审计管理员 are `secadmin` and
+    /// `auditadmin` (三员: three people, three accounts).
     #[arg(long, default_value = "admin")]
     admin: String,
 }
@@ -154,7 +155,7 @@ struct UserAdd {
     /// Department, by id or exact name (required for staff roles).
     #[arg(long)]
     dept: Option<String>,
-    /// Role; repeat for several (citizen, operator, dispatcher, handler, supervisor, clerk, approver, data_officer, analyst, admin).
+    /// Role; repeat for several (citizen, operator, dispatcher, handler, supervisor, clerk, approver, data_officer, chief_data_officer, analyst, sys_admin, sec_admin, audit_admin).
     #[arg(long = "role", required = true)]
     roles: Vec<String>,
     /// Read the password from standard input (otherwise one is generated and printed).
@@ -406,23 +407,29 @@ async fn run(cli: Cli) -> Result<()> {
                 )
                 .await
                 .map_err(fail)?;
-            let password = generate_password();
-            org.create_user(
-                &cli,
-                org::NewUser {
-                    username: b.admin.clone(),
-                    display_name: "管理员".into(),
-                    password: password.clone(),
-                    dept_id: Some(d.id),
-                    roles: vec![Role::Admin],
-                    phone: None,
-                    id_card: None,
-                },
-            )
-            .await
-            .map_err(fail)?;
-            println!("已建立 {} 与管理员 {}。", b.bureau, b.admin);
-            println!("初始密码：{password}");
+            println!("已建立 {}。", b.bureau);
+            for (username, role) in [
+                (b.admin.as_str(), Role::SysAdmin),
+                ("secadmin", Role::SecAdmin),
+                ("auditadmin", Role::AuditAdmin),
+            ] {
+                let password = generate_password();
+                org.create_user(
+                    &cli,
+                    org::NewUser {
+                        username: username.into(),
+                        display_name: role.label().into(),
+                        password: password.clone(),
+                        dept_id: Some(d.id),
+                        roles: vec![role],
+                        phone: None,
+                        id_card: None,
+                    },
+                )
+                .await
+                .map_err(fail)?;
+                println!("{}：{username}　初始密码：{password}", role.label());
+            }
         }
         Command::User(uc) => {
             let db = open(&cfg).await?;
@@ -576,7 +583,7 @@ async fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { archive }) => {
             let db = open(&cfg).await?;
             let v = kernel::audit::verify(&db)
                 .await
@@ -590,6 +597,51 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                     std::process::exit(2);
                 }
+            }
+            if let Some(dir) = archive {
+                let f = kernel::audit::archive::verify_files(&db, &dir)
+                    .await
+                    .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+                match f.problem {
+                    None => println!(
+                        "归档完整：{} 段归档，{} 条记录，与数据库中的审计链相接",
+                        f.archives, f.records
+                    ),
+                    Some(p) => {
+                        let at = p
+                            .seq
+                            .map(|s| format!("第 {s} 条记录 —— "))
+                            .unwrap_or_default();
+                        eprintln!("归档有误：{} {}{}", p.file, at, p.reason);
+                        std::process::exit(2);
+                    }
+                }
+            }
+        }
+        Command::Audit(AuditCommand::Archive { out }) => {
+            let db = open(&cfg).await?;
+            let done = kernel::audit::archive::archive(
+                &db,
+                db.now(),
+                cfg.audit.retention_days,
+                &out,
+                &kernel::audit::AuditActor::cli(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
+            match done {
+                None => println!(
+                    "没有超过留存期（{} 天）的审计记录，未归档",
+                    cfg.audit.retention_days
+                ),
+                Some(a) => println!(
+                    "已归档第 {}–{} 条审计记录（{} 条）到 {}，SM3 {}；已从数据库中移除",
+                    a.manifest.first_seq,
+                    a.manifest.last_seq,
+                    a.manifest.records,
+                    a.manifest_path.display(),
+                    a.manifest.sm3
+                ),
             }
         }
         Command::Backup { out } => {
@@ -634,6 +686,19 @@ enum SharingCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Recompute the SM3 hash chain and name the first broken record (exit code 2 if broken).
-    Verify,
+    /// Recompute the SM3 hash chain (from the archived boundary) and name the first broken
+    /// record (exit code 2 if broken); with `--archive DIR`, the archive files too.
+    Verify {
+        /// The folder `audit archive` wrote to.
+        #[arg(long)]
+        archive: Option<PathBuf>,
+    },
+    /// Archive the records older than `audit.retention_days` (at least 180) to a verifiable
+    /// file (records with their chain hashes, a manifest with the SM3 digest), then remove them
+    /// from the table.
+    Archive {
+        /// The folder to write the archive to (created if missing; files are never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }

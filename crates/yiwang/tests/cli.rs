@@ -13,6 +13,7 @@ fn migrations() -> Vec<kernel::migrate::Migration> {
 testkit::on_both_backends!(migrations;
     migrate_is_idempotent_and_audit_verify_names_a_tampered_row,
     users_are_added_listed_and_reset,
+    audit_archive_then_verify_names_a_tampered_file,
 );
 
 /// `yiwang user add` without a department.
@@ -60,6 +61,69 @@ async fn migrate_is_idempotent_and_audit_verify_names_a_tampered_row(db: Db) {
     let o = yiwang(&url, &["audit", "verify"]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
     assert!(out(&o).contains("第 2 条记录"), "{}", out(&o));
+}
+
+/// Audit retention by the command: old records archived and removed, the table and the files
+/// verified, a changed file named; a retention under 180 days refused at start-up.
+async fn audit_archive_then_verify_names_a_tampered_file(db: Db) {
+    let url = db.url().to_owned();
+    let old = db.now() - 200 * 86_400_000;
+    for i in 0..5 {
+        let mut tx = db.begin().await.unwrap();
+        kernel::audit::record(
+            &mut tx,
+            old + i,
+            &kernel::audit::AuditActor::cli(),
+            "thing",
+            i,
+            "create",
+            serde_json::json!({"n": i}),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("archive");
+    let out_arg = out_dir.to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_yiwang"))
+        .env("YIWANG_AUDIT__RETENTION_DAYS", "90")
+        .args(["--db", &url, "audit", "archive", "--out", out_arg])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        out(&o).contains("audit.retention_days 不能少于 180 天"),
+        "{}",
+        out(&o)
+    );
+    assert!(!out_dir.exists());
+
+    let o = yiwang(&url, &["audit", "archive", "--out", out_arg]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("已归档第 1–5 条审计记录（5 条）"),
+        "{}",
+        out(&o)
+    );
+    let o = yiwang(&url, &["audit", "verify", "--archive", out_arg]);
+    assert!(o.status.success(), "{}", out(&o));
+    assert!(
+        out(&o).contains("归档完整：1 段归档，5 条记录"),
+        "{}",
+        out(&o)
+    );
+
+    let file = out_dir.join("audit-0000000001-0000000005.jsonl");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen(r#""n":2"#, r#""n":7"#, 1)).unwrap();
+    let o = yiwang(&url, &["audit", "verify", "--archive", out_arg]);
+    assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+    assert!(
+        out(&o).contains("audit-0000000001-0000000005.jsonl 第 3 条记录"),
+        "{}",
+        out(&o)
+    );
 }
 
 async fn users_are_added_listed_and_reset(db: Db) {
@@ -126,7 +190,10 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     }
     drop(db);
     assert!(
-        out(&o).contains("admin") && out(&o).contains("Yiwang@2025"),
+        out(&o).contains("sysadmin")
+            && out(&o).contains("secadmin")
+            && out(&o).contains("auditadmin")
+            && out(&o).contains("Yiwang@2025"),
         "{}",
         out(&o)
     );
@@ -137,7 +204,9 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     // Every other command in the same folder works on it.
     let o = run(&["user", "list"]);
     for role in [
-        "admin",
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
         "operator",
         "dispatcher",
         "handler",
@@ -211,7 +280,7 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
     ]);
     assert!(o.status.success(), "{}", out(&o));
     assert!(out(&o).contains("初始密码："), "{}", out(&o));
-    let o = run(&["--db", "prod.db", "user", "list", "--role", "admin"]);
+    let o = run(&["--db", "prod.db", "user", "list", "--role", "sys_admin"]);
     assert!(out(&o).contains("A市政务服务和数据管理局"), "{}", out(&o));
     let o = run(&[
         "--db",

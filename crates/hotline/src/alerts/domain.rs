@@ -22,9 +22,9 @@ pub(super) const READERS: &[Role] = &[
     Role::Supervisor,
     Role::Analyst,
     Role::Dispatcher,
-    Role::Admin,
+    Role::SysAdmin,
 ];
-pub(super) const ACK: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
+pub(super) const ACK: &[Role] = &[Role::Supervisor, Role::Analyst, Role::SysAdmin];
 
 /// A stored alert.
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq)]

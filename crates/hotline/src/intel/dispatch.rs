@@ -18,7 +18,7 @@ pub const SUGGEST: &[Role] = &[
     Role::Operator,
     Role::Dispatcher,
     Role::Supervisor,
-    Role::Admin,
+    Role::SysAdmin,
 ];
 
 /// Confidence of a matched routing rule: people wrote it for exactly this case.
@@ -733,7 +733,7 @@ impl HotlineService {
             Role::Dispatcher,
             Role::Supervisor,
             Role::Analyst,
-            Role::Admin,
+            Role::SysAdmin,
         ])?;
         actor.require_scope("hotline:read")?;
         if from.is_empty() {

@@ -28,18 +28,18 @@ use utoipa::ToSchema;
 
 kernel::permission!(
     /// Edits and orders the routing rules.
-    pub EditRules = [Dispatcher, Admin], "hotline:write"
+    pub EditRules = [Dispatcher, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Trains and activates classification models.
-    pub ManageModels = [Admin], "hotline:write"
+    pub ManageModels = [SysAdmin], "hotline:write"
 );
 /// Who reads them.
 const RULE_READ: &[Role] = &[
     Role::Operator,
     Role::Dispatcher,
     Role::Supervisor,
-    Role::Admin,
+    Role::SysAdmin,
 ];
 
 /// A rule as saved, with what the save found in the whole rule set.

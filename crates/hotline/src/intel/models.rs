@@ -152,7 +152,7 @@ pub fn options(version: i64, trained_at: i64, user_words: Vec<String>) -> TrainO
 impl HotlineService {
     /// The training data the database holds now.
     pub async fn training_set(&self, actor: &Actor) -> Result<TrainingSet> {
-        actor.require_any_role(&[Role::Admin])?;
+        actor.require_any_role(&[Role::SysAdmin])?;
         let mut c = self.db().pool().acquire().await?;
         let labeled = store::labeled_tickets(&mut c)
             .await?
@@ -292,7 +292,7 @@ impl HotlineService {
     }
 
     pub async fn models(&self, actor: &Actor) -> Result<Vec<ModelInfo>> {
-        actor.require_any_role(&[Role::Admin, Role::Supervisor, Role::Dispatcher])?;
+        actor.require_any_role(&[Role::SysAdmin, Role::Supervisor, Role::Dispatcher])?;
         let mut c = self.db().pool().acquire().await?;
         Ok(store::models(&mut c)
             .await?

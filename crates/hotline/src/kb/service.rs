@@ -12,7 +12,7 @@ use serde_json::json;
 
 kernel::permission!(
     /// Writes and edits knowledge-base articles.
-    pub EditArticles = [Operator, Supervisor, Admin, Handler], "hotline:write"
+    pub EditArticles = [Operator, Supervisor, SysAdmin, Handler], "hotline:write"
 );
 
 impl HotlineService {

@@ -24,7 +24,12 @@ use webcore::{AppCtx, PageCtx, PageError, Query};
 
 /// Who sees the page: the report's readers (analysts, supervisors, admins see their region;
 /// department staff only their departments' figures).
-pub const READERS: &[Role] = &[Role::Analyst, Role::Supervisor, Role::Admin, Role::Handler];
+pub const READERS: &[Role] = &[
+    Role::Analyst,
+    Role::Supervisor,
+    Role::SysAdmin,
+    Role::Handler,
+];
 
 /// Tickets loaded for the trend and hot issues; a longer period is cut (and says so).
 const MAX_TICKETS: usize = 20_000;
@@ -37,13 +42,13 @@ pub fn routes() -> Router<AppCtx> {
 }
 
 /// Who may acknowledge a 研判告警 on this page (the alerts service checks it again).
-const ALERT_ACK: &[Role] = &[Role::Supervisor, Role::Analyst, Role::Admin];
+const ALERT_ACK: &[Role] = &[Role::Supervisor, Role::Analyst, Role::SysAdmin];
 /// Who sees the alerts at all (department staff do not).
 const ALERT_READERS: &[Role] = &[
     Role::Supervisor,
     Role::Analyst,
     Role::Dispatcher,
-    Role::Admin,
+    Role::SysAdmin,
 ];
 
 /// What the acknowledge form left behind after its redirect (post/redirect/get).

@@ -362,7 +362,7 @@ async fn render(
         )
         .await
         .ok();
-    let can_merge = p.actor.has_any_role(&[Role::Dispatcher, Role::Admin]);
+    let can_merge = p.actor.has_any_role(&[Role::Dispatcher, Role::SysAdmin]);
     let kind = form.get("kind");
     let urgency = if fresh { "normal" } else { form.get("urgency") };
     let wants_reply = fresh || form.get("wants_reply") == "1";

@@ -25,12 +25,17 @@ pub const READERS: &[Role] = &[
     Role::Dispatcher,
     Role::Handler,
     Role::Supervisor,
-    Role::Admin,
+    Role::SysAdmin,
 ];
 /// Who may write (as `HotlineService::save_article` allows).
-const EDITORS: &[Role] = &[Role::Operator, Role::Supervisor, Role::Admin, Role::Handler];
+const EDITORS: &[Role] = &[
+    Role::Operator,
+    Role::Supervisor,
+    Role::SysAdmin,
+    Role::Handler,
+];
 /// Who reviews and publishes (as `HotlineService::article_action` allows).
-const REVIEWERS: &[Role] = &[Role::Supervisor, Role::Admin];
+const REVIEWERS: &[Role] = &[Role::Supervisor, Role::SysAdmin];
 
 pub fn routes() -> Router<AppCtx> {
     Router::new()

@@ -33,11 +33,11 @@ pub const JS_PATH: &str = "/assets/hotline.v1.js";
 const CSS: &str = include_str!("../../assets/hotline.css");
 const JS: &str = include_str!("../../assets/hotline.js");
 
-pub const INTAKE_ROLES: &[Role] = &[Role::Operator, Role::Dispatcher, Role::Admin];
-pub const DISPATCH_ROLES: &[Role] = &[Role::Dispatcher, Role::Admin];
-pub const HANDLE_ROLES: &[Role] = &[Role::Handler, Role::Admin];
-pub const CALLBACK_ROLES: &[Role] = &[Role::Operator, Role::Supervisor, Role::Admin];
-pub const SUPERVISE_ROLES: &[Role] = &[Role::Supervisor, Role::Admin];
+pub const INTAKE_ROLES: &[Role] = &[Role::Operator, Role::Dispatcher, Role::SysAdmin];
+pub const DISPATCH_ROLES: &[Role] = &[Role::Dispatcher, Role::SysAdmin];
+pub const HANDLE_ROLES: &[Role] = &[Role::Handler, Role::SysAdmin];
+pub const CALLBACK_ROLES: &[Role] = &[Role::Operator, Role::Supervisor, Role::SysAdmin];
+pub const SUPERVISE_ROLES: &[Role] = &[Role::Supervisor, Role::SysAdmin];
 
 pub fn nav() -> Vec<NavItem> {
     let item = |label, href, roles| NavItem {

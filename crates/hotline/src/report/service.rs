@@ -15,7 +15,7 @@ use kernel::error::{Error, Result};
 use kernel::{Actor, Db, Role, Scope};
 use std::collections::HashMap;
 
-pub(super) const READERS: &[Role] = &[Role::Analyst, Role::Supervisor, Role::Admin];
+pub(super) const READERS: &[Role] = &[Role::Analyst, Role::Supervisor, Role::SysAdmin];
 pub(super) const DEPARTMENT_ROLES: &[Role] = &[
     Role::Handler,
     Role::Clerk,

@@ -17,7 +17,7 @@ use serde_json::json;
 
 kernel::permission!(
     /// Takes tickets in, answers at once, submits for dispatch, reclassifies.
-    pub Intake = [Operator, Dispatcher, Admin], "hotline:write"
+    pub Intake = [Operator, Dispatcher, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Reports a problem through the citizen portal.
@@ -25,23 +25,23 @@ kernel::permission!(
 );
 kernel::permission!(
     /// Dispatches, merges and splits.
-    pub Dispatch = [Dispatcher, Admin], "hotline:write"
+    pub Dispatch = [Dispatcher, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Works a ticket as the department that holds it.
-    pub Handle = [Handler, Admin], "hotline:write"
+    pub Handle = [Handler, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Decides extensions, reopens, supervises, closes and archives.
-    pub Supervise = [Supervisor, Admin], "hotline:write"
+    pub Supervise = [Supervisor, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Calls the citizen back.
-    pub Callback = [Operator, Supervisor, Admin], "hotline:write"
+    pub Callback = [Operator, Supervisor, SysAdmin], "hotline:write"
 );
 kernel::permission!(
     /// Deadline policies, the taxonomy and its questions, imports.
-    pub Administer = [Admin], "hotline:write"
+    pub Administer = [SysAdmin], "hotline:write"
 );
 
 /// One change of a ticket, as its observers see it inside the change's transaction.
@@ -152,7 +152,7 @@ impl HotlineService {
         match &actor.scope {
             Scope::All => true,
             Scope::Departments { ids } => t.main_dept_id.is_some_and(|d| ids.contains(&d)),
-            Scope::Region { .. } => actor.has_role(Role::Admin),
+            Scope::Region { .. } => actor.has_role(Role::SysAdmin),
             Scope::Own => false,
         }
     }
@@ -164,7 +164,7 @@ impl HotlineService {
             Role::Operator,
             Role::Dispatcher,
             Role::Supervisor,
-            Role::Admin,
+            Role::SysAdmin,
         ]) || Self::holds(actor, &t);
         if !full || t.caller.anonymous {
             t.caller.phone = t.caller.phone.as_deref().map(mask::phone);

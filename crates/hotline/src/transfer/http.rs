@@ -57,7 +57,7 @@ async fn import(
     Query(p): Query<ImportParams>,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> ApiResult<axum::Json<ImportReport>> {
-    a.require_any_role(&[Role::Admin])?;
+    a.require_any_role(&[Role::SysAdmin])?;
     a.require_scope("hotline:write")?;
     let bytes = body.map_err(|e| {
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {

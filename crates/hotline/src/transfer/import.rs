@@ -408,7 +408,7 @@ pub async fn import_tickets(
     source: &str,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<ImportReport> {
-    actor.require_any_role(&[Role::Admin])?;
+    actor.require_any_role(&[Role::SysAdmin])?;
     actor.require_scope("hotline:write")?;
     let cols = Columns::find(sheet)?;
     let cats = Categories::load(svc).await?;

@@ -60,7 +60,7 @@ impl ServicesService {
         actor.require_any_role(roles::<Supervise>())?;
         actor.require_scope("services:read")?;
         let mut list = store::feedback_list(&mut *self.conn().await?).await?;
-        if !actor.has_role(Role::Admin) {
+        if !actor.has_role(Role::SysAdmin) {
             for f in &mut list {
                 f.phone = mask::phone(&f.phone);
             }

@@ -168,7 +168,7 @@ impl SharingService {
     /// whose table it fills.
     pub async fn run_backflow(&self, actor: &Actor, id: i64) -> Result<BackflowRun> {
         let v = self.backflow(actor, id).await?;
-        let may = actor.has_role(Role::Admin)
+        let may = actor.has_role(Role::SysAdmin)
             || (actor.authorize::<Mount>().is_ok() && actor.dept_id == Some(v.provider_dept_id));
         if !may {
             return Err(Error::forbidden(

@@ -180,6 +180,6 @@ pub(crate) async fn verify(
     State(ctx): State<AppCtx>,
     ApiActor(a): ApiActor,
 ) -> J<CallVerification> {
-    a.require_any_role(&[kernel::Role::Admin])?;
+    a.require_any_role(&[kernel::Role::SysAdmin])?;
     Ok(axum::Json(svc(&ctx).verify_calls().await?))
 }

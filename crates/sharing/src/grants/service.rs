@@ -213,10 +213,10 @@ impl SharingService {
         let own = actor.dept_id.is_some() && actor.scope.can_see(&[provider], None);
         Ok(match level {
             Level::ProviderOfficer => {
-                actor.has_role(Role::Admin) || (own && actor.has_role(Role::DataOfficer))
+                actor.has_role(Role::SysAdmin) || (own && actor.has_role(Role::DataOfficer))
             }
             Level::ChiefOfficer => {
-                actor.has_role(Role::Admin) || (own && actor.has_role(Role::ChiefDataOfficer))
+                actor.has_role(Role::SysAdmin) || (own && actor.has_role(Role::ChiefDataOfficer))
             }
             Level::Bureau => self.is_bureau(actor).await?,
         })

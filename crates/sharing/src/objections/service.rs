@@ -149,7 +149,7 @@ impl SharingService {
     ) -> Result<ObjectionView> {
         let g = actor.authorize::<AnswerObjection>()?;
         let o = self.raw_objection(id).await?;
-        if !(actor.dept_id == Some(o.source_dept) || actor.has_role(Role::Admin)) {
+        if !(actor.dept_id == Some(o.source_dept) || actor.has_role(Role::SysAdmin)) {
             return Err(Error::forbidden("只有该数据的来源部门可以核实此异议"));
         }
         if o.status != ObjectionStatus::Open {
@@ -344,7 +344,7 @@ impl SharingService {
             overdue: o.status == ObjectionStatus::Open && o.deadline_at < now,
             can_answer: o.status == ObjectionStatus::Open
                 && actor.authorize::<AnswerObjection>().is_ok()
-                && (actor.dept_id == Some(o.source_dept) || actor.has_role(Role::Admin)),
+                && (actor.dept_id == Some(o.source_dept) || actor.has_role(Role::SysAdmin)),
             objection: o,
         })
     }
