@@ -2,6 +2,7 @@
 //! current one), for the archive tests here and in `yiwang`'s CLI tests. The world runs on a
 //! manual clock over the same database, set back to make the older calls.
 
+#![allow(dead_code)]
 use crate::common::*;
 use chrono::{Datelike, TimeZone};
 use kernel::clock::Clock;
