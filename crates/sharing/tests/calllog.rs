@@ -256,3 +256,43 @@ async fn the_current_month_is_never_archived(db: Db) {
     assert_eq!((v.from_seq, v.calls, v.first_broken), (4, 4, None));
     assert!(m2 < now);
 }
+
+/// The hand-written canonical form (fast for verification) is byte for byte the generic
+/// canonical JSON the stored chains were hashed over (the same check as the unit test in
+/// `gateway::domain`, from outside the crate).
+#[test]
+fn the_canonical_form_is_the_generic_one() {
+    let c = Call {
+        seq: 42,
+        month: 202611,
+        at: 1_780_000_000_000,
+        caller: "user:\"7\"\\\n\u{1}民政".into(),
+        consumer_dept_id: None,
+        system: "救助系统\t<>&'".into(),
+        grant_id: Some(3),
+        resource_id: None,
+        resource_code: "A1-000001.1".into(),
+        fields: vec!["name".into(), "姓\"名".into()],
+        row_count: 0,
+        request_hash: String::new(),
+        response_hash: "p".into(),
+        result: "ok".into(),
+        prev_hash: sharing::gateway::domain::GENESIS.into(),
+        hash: String::new(),
+    };
+    let v = serde_json::json!({
+        "seq": c.seq, "month": c.month, "at": c.at, "caller": c.caller,
+        "consumer_dept_id": c.consumer_dept_id, "system": c.system,
+        "grant_id": c.grant_id, "resource_id": c.resource_id,
+        "resource_code": c.resource_code, "fields": c.fields,
+        "row_count": c.row_count, "request_hash": c.request_hash,
+        "response_hash": c.response_hash, "result": c.result,
+    });
+    let mut generic = String::new();
+    kernel::audit::canonical_json(&v, &mut generic);
+    assert_eq!(c.canonical(), generic);
+    assert_eq!(
+        c.chained_hash(),
+        kernel::audit::chain_hash(&c.prev_hash, &generic)
+    );
+}
