@@ -32,6 +32,7 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("sharing", 4, "0004_catalog_generation", dialects),
         kernel::migration!("sharing", 5, "0005_rows_page"),
         kernel::migration!("sharing", 6, "0006_notify"),
+        kernel::migration!("sharing", 7, "0007_call_archives"),
     ]
 }
 

@@ -14,6 +14,7 @@ mod import;
 mod licenses_cmd;
 mod report;
 mod services_cmd;
+mod sharing_cmd;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -82,9 +83,9 @@ enum Command {
     /// 12345 热线的智能分析：训练、分类、评估、热点、答复质量
     #[command(subcommand)]
     Hotline(hotline_cmd::HotlineCommand),
-    /// 一网共享：校验共享网关的链式调用日志
+    /// 一网共享：共享网关调用日志的校验与按月归档
     #[command(subcommand)]
-    Sharing(SharingCommand),
+    Sharing(sharing_cmd::SharingCommand),
     /// Back up the database (SQLite or PostgreSQL, while it serves) to FILE: a portable archive,
     /// every table as JSON lines with a manifest and an SM3 digest.
     Backup {
@@ -563,24 +564,10 @@ async fn run(cli: Cli) -> Result<()> {
                 std::process::exit(code);
             }
         }
-        Command::Sharing(SharingCommand::VerifyLog) => {
-            let db = open(&cfg).await?;
-            let v = sharing::SharingService::new(db)
-                .verify_calls()
-                .await
-                .map_err(|e| anyhow::anyhow!(e.detail_or_internal()))?;
-            match v.first_broken {
-                None => println!(
-                    "调用日志完整：{} 条调用记录，链头哈希 {}",
-                    v.calls, v.head_hash
-                ),
-                Some(b) => {
-                    eprintln!(
-                        "调用日志断裂：第 {} 条调用记录 —— {}（此前 {} 条完好）",
-                        b.seq, b.reason, v.calls
-                    );
-                    std::process::exit(2);
-                }
+        Command::Sharing(sc) => {
+            let code = sharing_cmd::run(&cfg, sc).await?;
+            if code != 0 {
+                std::process::exit(code);
             }
         }
         Command::Audit(AuditCommand::Verify { archive }) => {
@@ -675,13 +662,6 @@ async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[derive(Subcommand)]
-enum SharingCommand {
-    /// Recompute the gateway call log's SM3 chain and name the first tampered call (exit code
-    /// 2 if broken).
-    VerifyLog,
 }
 
 #[derive(Subcommand)]

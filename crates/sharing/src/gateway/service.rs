@@ -368,61 +368,84 @@ impl SharingService {
         serde_json::to_vec(&body).map_err(|e| Error::internal(e).into())
     }
 
-    /// Walks the whole call log and recomputes every hash; names the first broken call.
+    /// Walks the call log in the table from the archive boundary (the first call after the
+    /// archived months, linking to the last archived hash; seq 1 and GENESIS when nothing was
+    /// archived) and recomputes every hash; names the first broken call. Streams: batches of
+    /// calls by seq are read ahead by one task while this one hashes, and at most a few
+    /// batches are held at once, however long the log.
     pub async fn verify_calls(&self) -> Result<CallVerification> {
-        const BATCH: i64 = 5000;
-        let mut c = self.conn().await?;
-        let mut prev = GENESIS.to_owned();
-        let mut expected = 1i64;
-        loop {
-            let calls = store::calls_from(&mut c, expected, BATCH).await?;
-            if calls.is_empty() {
-                break;
-            }
-            for call in calls {
-                let broken = |reason: &str| CallVerification {
-                    calls: expected - 1,
-                    head_hash: prev.clone(),
-                    first_broken: Some(BrokenCall {
-                        seq: expected,
-                        reason: reason.to_owned(),
-                    }),
-                };
-                if call.seq != expected {
-                    return Ok(broken(&format!(
-                        "调用记录 {expected} 缺失（下一条为 {}）",
-                        call.seq
-                    )));
+        let (last, archived) = store::boundary(&mut *self.conn().await?).await?;
+        let (from_seq, prev) = match &last {
+            Some(a) => (a.last_seq + 1, a.last_hash.clone()),
+            None => (1, GENESIS.to_owned()),
+        };
+        let mut walk = ChainWalk::new(from_seq, prev);
+        let result = |walk: &ChainWalk, broken: Option<BrokenCall>| CallVerification {
+            calls: walk.expected - from_seq,
+            from_seq,
+            archived,
+            head_hash: walk.prev.clone(),
+            first_broken: broken,
+        };
+        let mut batches = self.call_batches(from_seq);
+        while let Some(batch) = batches.recv().await {
+            for call in batch? {
+                let month = (call.seq == walk.expected).then_some(call.month);
+                if let Err(reason) = walk.step(&call) {
+                    let seq = walk.expected;
+                    return Ok(result(&walk, Some(BrokenCall { seq, month, reason })));
                 }
-                if call.prev_hash != prev {
-                    return Ok(broken("prev_hash 与上一条调用记录的哈希不一致"));
-                }
-                if call.chained_hash() != call.hash {
-                    return Ok(broken("内容与哈希不符（调用记录被改动）"));
-                }
-                prev = call.hash;
-                expected += 1;
             }
         }
-        let count = expected - 1;
-        let (head_seq, head_hash) = store::head(&mut c).await?;
-        if head_seq != count || head_hash != prev {
-            return Ok(CallVerification {
-                calls: count,
-                head_hash: prev,
-                first_broken: Some(BrokenCall {
+        let (head_seq, head_hash) = store::head(&mut *self.conn().await?).await?;
+        let count = walk.expected - 1;
+        if head_seq != count || head_hash != walk.prev {
+            let reason =
+                format!("链尾调用记录缺失：链头记为第 {head_seq} 条，实际只到第 {count} 条");
+            return Ok(result(
+                &walk,
+                Some(BrokenCall {
                     seq: count + 1,
-                    reason: format!(
-                        "链尾调用记录缺失：链头记为第 {head_seq} 条，实际只有 {count} 条"
-                    ),
+                    month: None,
+                    reason,
                 }),
-            });
+            ));
         }
-        Ok(CallVerification {
-            calls: count,
-            head_hash: prev,
-            first_broken: None,
-        })
+        Ok(result(&walk, None))
+    }
+
+    /// Calls from `from` on in batches, read ahead by a task of their own; the channel holds
+    /// two batches, so memory stays bounded. Stops when the receiver is dropped.
+    fn call_batches(&self, from: i64) -> tokio::sync::mpsc::Receiver<Result<Vec<Call>>> {
+        const BATCH: i64 = 10_000;
+        let (tx, rx) = tokio::sync::mpsc::channel(2);
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            let mut c = match db.pool().acquire().await {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tx.send(Err(e.into())).await;
+                    return;
+                }
+            };
+            let mut next = from;
+            loop {
+                match store::calls_from(&mut c, next, BATCH).await {
+                    Ok(b) if b.is_empty() => break,
+                    Ok(b) => {
+                        next = b[b.len() - 1].seq + 1;
+                        if tx.send(Ok(b)).await.is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e)).await;
+                        break;
+                    }
+                }
+            }
+        });
+        rx
     }
 
     /// The calls the actor may read: on its department's resources (who used my data) and by

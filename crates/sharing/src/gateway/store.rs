@@ -250,3 +250,125 @@ pub(crate) async fn period_calls(
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
         .collect())
 }
+
+// --- Archived months (`sharing_call_archives`) ---
+
+fn archived_row(r: &AnyRow) -> ArchivedMonth {
+    ArchivedMonth {
+        month: r.get("month"),
+        rows: r.get("row_count"),
+        first_seq: r.get("first_seq"),
+        last_seq: r.get("last_seq"),
+        prev_hash: r.get("prev_hash"),
+        last_hash: r.get("last_hash"),
+        file: r.get("file_name"),
+        sm3: r.get("file_sm3"),
+    }
+}
+
+const ARCHIVE_COLS: &str =
+    "month, row_count, first_seq, last_seq, prev_hash, last_hash, file_name, file_sm3";
+
+/// Every archived month, in chain order.
+pub(crate) async fn archives(c: &mut AnyConnection) -> Result<Vec<ArchivedMonth>> {
+    Ok(sqlx::query(&format!(
+        "SELECT {ARCHIVE_COLS} FROM sharing_call_archives ORDER BY last_seq"
+    ))
+    .fetch_all(&mut *c)
+    .await?
+    .iter()
+    .map(archived_row)
+    .collect())
+}
+
+/// The boundary: the last archived month (the table's chain starts after it), and how many
+/// calls all archived months hold.
+pub(crate) async fn boundary(c: &mut AnyConnection) -> Result<(Option<ArchivedMonth>, i64)> {
+    let last = sqlx::query(&format!(
+        "SELECT {ARCHIVE_COLS} FROM sharing_call_archives ORDER BY last_seq DESC LIMIT 1"
+    ))
+    .fetch_optional(&mut *c)
+    .await?
+    .as_ref()
+    .map(archived_row);
+    let total: i64 = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(row_count), 0) AS BIGINT) FROM sharing_call_archives",
+    )
+    .fetch_one(&mut *c)
+    .await?
+    .get(0);
+    Ok((last, total))
+}
+
+/// The seq and month of the first call after `seq`.
+pub(crate) async fn first_after(c: &mut AnyConnection, seq: i64) -> Result<Option<(i64, i64)>> {
+    Ok(
+        sqlx::query("SELECT seq, month FROM sharing_calls WHERE seq > $1 ORDER BY seq LIMIT 1")
+            .bind(seq)
+            .fetch_optional(&mut *c)
+            .await?
+            .map(|r| (r.get(0), r.get(1))),
+    )
+}
+
+/// Calls of `month` after `seq` (a month is archived only when it is one run of the chain).
+pub(crate) async fn month_calls_after(c: &mut AnyConnection, month: i64, seq: i64) -> Result<i64> {
+    Ok(
+        sqlx::query("SELECT COUNT(*) FROM sharing_calls WHERE month = $1 AND seq > $2")
+            .bind(month)
+            .bind(seq)
+            .fetch_one(&mut *c)
+            .await?
+            .get(0),
+    )
+}
+
+pub(crate) async fn insert_archive(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    a: &ArchivedMonth,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO sharing_call_archives (month, row_count, first_seq, last_seq, prev_hash,
+             last_hash, file_name, file_sm3, archived_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(a.month)
+    .bind(a.rows)
+    .bind(a.first_seq)
+    .bind(a.last_seq)
+    .bind(&a.prev_hash)
+    .bind(&a.last_hash)
+    .bind(&a.file)
+    .bind(&a.sm3)
+    .bind(at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Removes archived calls with seq in [from, to]; one short statement, its own transaction.
+pub(crate) async fn delete_calls(
+    c: &mut AnyConnection,
+    _by: Authorized<'_>,
+    from: i64,
+    to: i64,
+) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM sharing_calls WHERE seq >= $1 AND seq <= $2")
+            .bind(from)
+            .bind(to)
+            .execute(&mut *c)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// The lowest seq still in the table.
+pub(crate) async fn min_seq(c: &mut AnyConnection) -> Result<Option<i64>> {
+    Ok(sqlx::query("SELECT MIN(seq) FROM sharing_calls")
+        .fetch_one(&mut *c)
+        .await?
+        .get(0))
+}
