@@ -326,5 +326,38 @@ pub async fn licenses(
 /// A generator for the new registries, apart from the one of 人口 and 法人 so that those stay
 /// as they were for a seed.
 pub fn rng(seed: u64) -> ChaCha8Rng {
-    ChaCha8Rng::seed_from_u64(seed ^ 0x0b45e_4e9)
+    ChaCha8Rng::seed_from_u64(seed ^ 0x0b45_e4e9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn houses_and_places_are_deterministic_and_valid() {
+        let regions = crate::demo::regions(7);
+        let people: Vec<Map<String, Value>> = (0..50)
+            .map(|i| {
+                obj(json!({
+                    "id_no": kernel::codes::id_card_with_check(&format!("69010219900101{i:03}")),
+                    "name": "张伟"
+                }))
+            })
+            .collect();
+        let a = houses(&mut rng(7), &regions, &people);
+        assert_eq!(a, houses(&mut rng(7), &regions, &people));
+        assert!(a.len() >= 1_000, "{} houses", a.len());
+        let units: std::collections::HashSet<&str> =
+            a.iter().map(|r| r["unit_no"].as_str().unwrap()).collect();
+        assert_eq!(units.len(), a.len(), "不动产单元号 unique");
+        for r in &a {
+            let unit = r["unit_no"].as_str().unwrap();
+            assert_eq!(unit.len(), 28, "{unit}");
+            assert!(unit.starts_with(r["region_code"].as_str().unwrap()));
+            kernel::codes::check_id_card(r["owner_id_no"].as_str().unwrap()).unwrap();
+        }
+        let g = geo(&mut rng(7), &regions);
+        assert_eq!(g, geo(&mut rng(7), &regions));
+        assert_eq!(g.len(), regions.len(), "every region has a place");
+    }
 }
