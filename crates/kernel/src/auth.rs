@@ -347,7 +347,7 @@ pub fn area_scope(area: &str, changes: bool) -> String {
     format!("{area}:{}", if changes { "write" } else { "read" })
 }
 
-/// Declares a permission type: `permission!(pub Dispatch = [Dispatcher, Admin], "hotline:write");`
+/// Declares a permission type: `permission!(pub Dispatch = [Dispatcher, SysAdmin], "hotline:write");`
 #[macro_export]
 macro_rules! permission {
     ($(#[$meta:meta])* $vis:vis $name:ident = [$($role:ident),* $(,)?], $scope:literal) => {

@@ -1,5 +1,7 @@
-//! The demo's 一网共享: the base registries 人口 (公安局) and 法人 (市场监管局) as published
-//! catalog entries with mounted tables generated here (valid 身份证号 and 统一社会信用代码),
+//! The demo's 一网共享: the five base registries as published catalog entries with mounted
+//! tables — 人口 (公安局) and 法人 (市场监管局) generated here (valid 身份证号 and 统一社会信用代码),
+//! 房屋 (住建局), 电子证照 (数据局, read from the licenses module) and 空间地理 (自然资源局, open)
+//! in `demo_registries` —
 //! 民政局 as consumer with an active grant on 人口 (name and 身份证号 masked, 联系电话 hashed)
 //! and an expired grant on 法人, and the gateway token of its system, printed on a line of its
 //! own as `gateway token: <token>`.
@@ -23,13 +25,20 @@ pub const COMPANIES: usize = 1_500;
 pub const SYSTEM: &str = "民政救助系统";
 
 /// The sharing users: (username, role, index in `demo::DEPARTMENTS`).
-pub const USERS: [(&str, Role, usize); 5] = [
+pub const USERS: [(&str, Role, usize); 7] = [
     ("ga_data", Role::DataOfficer, 4),
     ("ga_cdo", Role::ChiefDataOfficer, 4),
     ("sc_data", Role::DataOfficer, 21),
     ("mz_data", Role::DataOfficer, 5),
     ("sj_data", Role::DataOfficer, 0),
+    ("zj_data", Role::DataOfficer, 11),
+    ("zr_data", Role::DataOfficer, 9),
 ];
+
+/// The users before the base registries 房屋, 电子证照 and 空间地理 came: their names are
+/// drawn from the seed's first generator, the later ones' from the registries' own, so a seed
+/// keeps its people and companies.
+const FIRST_USERS: usize = 5;
 
 fn err(e: kernel::Error) -> anyhow::Error {
     anyhow!(e.detail_or_internal())
@@ -222,11 +231,17 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
     let org = OrgService::new(db.clone(), cfg.auth.clone());
     let cli = Actor::cli();
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5ba7e);
+    let mut later = crate::demo_registries::rng(seed);
     let mut actors = std::collections::HashMap::new();
     let names = org::directory::active_department_names(&mut *db.pool().acquire().await?)
         .await
         .map_err(err)?;
-    for (username, role, dept) in USERS {
+    for (i, (username, role, dept)) in USERS.into_iter().enumerate() {
+        let names_rng = if i < FIRST_USERS {
+            &mut rng
+        } else {
+            &mut later
+        };
         let dept_name = crate::demo::DEPARTMENTS[dept].0;
         let dept_id = *names
             .iter()
@@ -240,8 +255,8 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
                     username: username.into(),
                     display_name: format!(
                         "{}{}",
-                        SURNAMES.choose(&mut rng).unwrap(),
-                        GIVEN.choose(&mut rng).unwrap()
+                        SURNAMES.choose(names_rng).unwrap(),
+                        GIVEN.choose(names_rng).unwrap()
                     ),
                     password: crate::demo::DEMO_PASSWORD.into(),
                     dept_id: Some(dept_id),
@@ -290,7 +305,8 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
             Ok::<_, anyhow::Error>(r.resource.code)
         }
     };
-    let people_code = publish("ga_data", people_entry(), people(&mut rng)).await?;
+    let people_rows = people(&mut rng);
+    let people_code = publish("ga_data", people_entry(), people_rows.clone()).await?;
     let company_rows = companies(&mut rng);
     let company_code = publish("sc_data", company_entry(), company_rows.clone()).await?;
     // 开放数据: two of 市场监管局's entries opened, without any personal 信息项.
@@ -307,6 +323,39 @@ pub async fn populate(db: &Db, cfg: &kernel::config::Config, seed: u64) -> Resul
         "sc_data",
         conditional_company_entry(),
         only(&company_rows, &["uscc", "capital", "status"]),
+    )
+    .await?;
+
+    // 房屋, 电子证照 and 空间地理, with their 一数一源 source departments.
+    let dept = |i: usize| {
+        let name = crate::demo::DEPARTMENTS[i].0;
+        names
+            .iter()
+            .find(|(_, n)| n.as_str() == name)
+            .map(|(id, _)| *id)
+            .ok_or_else(|| anyhow!("no department {name}"))
+    };
+    let (natural_resources, civil_affairs) = (dept(9)?, dept(5)?);
+    let regions = crate::demo::regions(seed);
+    let house_rows = crate::demo_registries::houses(&mut later, &regions, &people_rows);
+    publish(
+        "zj_data",
+        crate::demo_registries::house_entry(natural_resources),
+        house_rows,
+    )
+    .await?;
+    let license_rows = crate::demo_registries::licenses(db, cfg, &names).await?;
+    publish(
+        "sj_data",
+        crate::demo_registries::license_entry(),
+        license_rows,
+    )
+    .await?;
+    let geo_rows = crate::demo_registries::geo(&mut later, &regions);
+    publish(
+        "zr_data",
+        crate::demo_registries::geo_entry(civil_affairs),
+        geo_rows,
     )
     .await?;
 

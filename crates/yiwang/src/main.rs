@@ -5,6 +5,7 @@ mod calendar_cmd;
 mod demo;
 mod demo_hotline;
 mod demo_licenses;
+mod demo_registries;
 mod demo_services;
 mod demo_services_history;
 mod demo_sharing;

@@ -189,6 +189,7 @@ fn demo_builds_a_city_refuses_real_data_and_backs_up() {
         );
     }
     drop(db);
+    the_five_base_registries_are_published_and_valid(&dir.path().join("yiwang.db"));
     assert!(
         out(&o).contains("sysadmin")
             && out(&o).contains("secadmin")
@@ -340,4 +341,108 @@ async fn serve_answers_and_stops_gracefully_on_sigterm() {
         .unwrap();
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful exit, got {status:?}");
+}
+
+/// The demo's 数据中台: 人口, 法人, 房屋, 电子证照 and 空间地理 are published basic entries with
+/// mounted tables whose rows carry valid check digits; 房屋's owners are people of 人口.
+fn the_five_base_registries_are_published_and_valid(path: &std::path::Path) {
+    use kernel::codes::{check_credit_code, check_id_card, check_region_code};
+    use serde_json::Value;
+    use std::collections::HashSet;
+    let db = rusqlite::Connection::open(path).unwrap();
+    // name → (code, content of the version in force, rows).
+    let registry = |name: &str| -> (String, Value, Vec<Value>) {
+        let (code, content, res): (String, String, i64) = db
+            .query_row(
+                "SELECT e.code, v.content, r.id FROM sharing_entries e \
+                 JOIN sharing_entry_versions v ON v.entry_id = e.id \
+                  AND v.version = e.published_version AND v.status = 'published' \
+                 JOIN sharing_resources r ON r.entry_id = e.id \
+                 WHERE e.code LIKE 'A%' AND v.content LIKE ?1",
+                [format!("%\"name\":\"{name}\"%")],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap_or_else(|e| panic!("no published, mounted registry {name}: {e}"));
+        let mut st = db
+            .prepare("SELECT data FROM sharing_rows WHERE resource_id = ?1")
+            .unwrap();
+        let rows: Vec<Value> = st
+            .query_map([res], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|d| serde_json::from_str(&d.unwrap()).unwrap())
+            .collect();
+        (code, serde_json::from_str(&content).unwrap(), rows)
+    };
+    let text = |r: &Value, f: &str| r[f].as_str().unwrap_or_default().to_owned();
+    let item = |c: &Value, f: &str| -> Value {
+        c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["field"] == f)
+            .cloned()
+            .unwrap_or_else(|| panic!("no item {f}"))
+    };
+
+    let (_, _, people) = registry("人口基础信息");
+    assert!(people.len() >= 1_000, "{} people", people.len());
+    let ids: HashSet<String> = people.iter().map(|r| text(r, "id_no")).collect();
+    for id in &ids {
+        check_id_card(id).unwrap_or_else(|e| panic!("人口 {id}: {e}"));
+    }
+    let (_, _, companies) = registry("法人基础信息");
+    assert!(companies.len() >= 500, "{} companies", companies.len());
+    for r in &companies {
+        check_credit_code(&text(r, "uscc")).unwrap_or_else(|e| panic!("法人 {r}: {e}"));
+    }
+
+    let (code, content, houses) = registry("房屋基础信息");
+    assert!(code.starts_with("A301-"), "{code}");
+    assert!(houses.len() >= 1_000, "{} houses", houses.len());
+    assert_eq!(item(&content, "owner_id_no")["sensitive"], true);
+    assert!(
+        item(&content, "unit_no")["source_dept_id"].is_i64(),
+        "一数一源"
+    );
+    for r in &houses {
+        let owner = text(r, "owner_id_no");
+        check_id_card(&owner).unwrap_or_else(|e| panic!("房屋 {r}: {e}"));
+        assert!(ids.contains(&owner), "the owner of {r} is not in 人口");
+        let unit = text(r, "unit_no");
+        assert_eq!(unit.chars().count(), 28, "{unit}");
+        check_region_code(&unit[..6]).unwrap();
+        assert!(unit.starts_with(&text(r, "region_code")), "{r}");
+    }
+
+    let (_, content, licenses) = registry("电子证照目录信息");
+    assert_eq!(item(&content, "holder_id_no")["sensitive"], true);
+    assert!(licenses.len() >= 6, "{} licenses", licenses.len());
+    for r in &licenses {
+        licenses::issue::domain::Identifier::parse(&text(r, "identifier"))
+            .unwrap_or_else(|e| panic!("电子证照 {r}: {e}"));
+        let holder = text(r, "holder_id_no");
+        match text(r, "holder_kind").as_str() {
+            "自然人" => check_id_card(&holder),
+            "法人" => check_credit_code(&holder),
+            k => panic!("持证主体类型 {k}"),
+        }
+        .unwrap_or_else(|e| panic!("电子证照 {r}: {e}"));
+        assert!(!text(r, "issuer").is_empty(), "{r}");
+    }
+
+    let (_, content, places) = registry("行政区划空间地理信息");
+    assert_eq!(content["open_kind"], "open", "open data friendly");
+    assert!(places.len() > 150, "{} regions", places.len());
+    let codes: HashSet<String> = places.iter().map(|r| text(r, "code")).collect();
+    for r in &places {
+        check_region_code(&text(r, "code")).unwrap_or_else(|e| panic!("空间地理 {r}: {e}"));
+        let parent = text(r, "parent_code");
+        assert!(parent.is_empty() || codes.contains(&parent), "{r}");
+        let lon: f64 = text(r, "longitude").parse().unwrap();
+        let lat: f64 = text(r, "latitude").parse().unwrap();
+        assert!(
+            (lon - 112.98).abs() < 1.0 && (lat - 28.19).abs() < 1.0,
+            "{r}"
+        );
+    }
 }

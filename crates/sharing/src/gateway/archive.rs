@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 kernel::permission!(
     /// Move whole months of the gateway's call log to archive files (the system administrator).
-    pub ArchiveCalls = [Admin], "sharing:write"
+    pub ArchiveCalls = [SysAdmin], "sharing:write"
 );
 
 /// Calls read, written and removed per statement: small enough that no batch holds SQLite's
