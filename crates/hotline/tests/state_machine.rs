@@ -437,7 +437,7 @@ proptest! {
                             prop_assert_eq!(e.to, t.status);
                             // Deadlines move only by dispatch, reopen, an approved extension, or the
                             // end of a pause; an extension only ever moves the deadline forward.
-                            let moves_deadline = matches!(a, Action::Dispatch { .. } | Action::Reopen { .. } | Action::Return { .. } | Action::Resume)
+                            let moves_deadline = matches!(a, Action::Dispatch { .. } | Action::Reopen { .. } | Action::Return { .. } | Action::Recall { .. } | Action::Resume)
                                 || matches!(a, Action::DecideExtension { approve: true, .. })
                                 || matches!(a, Action::Callback { reopen: true, result: CallbackResult::Unsatisfied, .. });
                             if !moves_deadline {
