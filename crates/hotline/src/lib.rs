@@ -65,7 +65,18 @@ pub fn own_migrations() -> Vec<kernel::migrate::Migration> {
         kernel::migration!("hotline", 6, "0006_intel_dispatch"),
         kernel::migration!("hotline", 7, "0007_intel_search", dialects),
         kernel::migration!("hotline", 8, "0008_notify_moved", dialects),
+        kernel::migration!("hotline", 9, "0009_sealed_caller_phone"),
     ]
+}
+
+/// The columns of personal data hotline keeps sealed at rest (`kernel::sealed`).
+pub fn sealed_columns() -> Vec<kernel::sealed::Column> {
+    vec![kernel::sealed::Column {
+        table: "hotline_tickets",
+        key: "id",
+        column: "caller_phone",
+        index: Some("caller_phone_idx"),
+    }]
 }
 
 /// Migrations this module needs, with those of the modules it stands on, in order (for tests
@@ -83,6 +94,7 @@ pub fn module() -> webcore::Module {
     use webcore::Job;
     webcore::Module::new("hotline")
         .depends_on(&["org", "notify"])
+        .sealed(&sealed_columns())
         .audit_entity("ticket", "工单", Some("/hotline/tickets/{id}"))
         .audit_entity("kb_article", "知识库文章", Some("/hotline/kb/{id}"))
         .audit_entity("category", "诉求分类", None)

@@ -215,6 +215,7 @@ fn admissible(t: &Ticket, p: &Probe, since_ms: i64) -> bool {
 #[allow(clippy::too_many_arguments)]
 async fn best(
     c: &mut AnyConnection,
+    sealer: &kernel::sealed::Sealer,
     cache: &DupCache,
     actor: Option<&Actor>,
     p: &Probe,
@@ -229,11 +230,12 @@ async fn best(
     // Few rows per read: the best candidate is usually admissible.
     for chunk in cache.candidates(p, now).chunks((want * 4).clamp(4, 16)) {
         let ids: Vec<i64> = chunk.iter().map(|c| c.0).collect();
-        let mut rows: std::collections::HashMap<i64, Ticket> = store::tickets_by_ids(c, &ids)
-            .await?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let mut rows: std::collections::HashMap<i64, Ticket> =
+            store::tickets_by_ids(c, sealer, &ids)
+                .await?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect();
         let gone: Vec<i64> = ids
             .iter()
             .copied()
@@ -267,6 +269,7 @@ pub async fn callers(c: &mut AnyConnection, id: i64) -> Result<i64> {
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn find(
     c: &mut AnyConnection,
+    sealer: &kernel::sealed::Sealer,
     cache: &DupCache,
     actor: Option<&Actor>,
     p: &Probe,
@@ -276,7 +279,18 @@ pub(crate) async fn find(
     limit: usize,
 ) -> Result<Vec<Candidate>> {
     let window_ms = window_days * DAY_MS;
-    let found = best(c, cache, actor, p, now, window_ms, min_similarity, limit).await?;
+    let found = best(
+        c,
+        sealer,
+        cache,
+        actor,
+        p,
+        now,
+        window_ms,
+        min_similarity,
+        limit,
+    )
+    .await?;
     let mut out = Vec::new();
     for (t, s) in found {
         out.push(Candidate {
@@ -319,6 +333,7 @@ pub(crate) async fn look_before_intake(
     let window_ms = s.dup_window_days * DAY_MS;
     let found = best(
         &mut c,
+        db.sealer(),
         cache,
         None,
         &probe,

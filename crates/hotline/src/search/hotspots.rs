@@ -39,11 +39,12 @@ pub async fn from_db(
     region: Option<&str>,
 ) -> Result<Vec<DbHotspot>> {
     let mut c = db.pool().acquire().await?;
-    let tickets: Vec<_> = store::period_tickets(&mut c, from_ms, to_ms, region, MAX_TICKETS)
-        .await?
-        .into_iter()
-        .filter(|t| actor.is_none_or(|a| HotlineService::can_see(a, t)))
-        .collect();
+    let tickets: Vec<_> =
+        store::period_tickets(&mut c, db.sealer(), from_ms, to_ms, region, MAX_TICKETS)
+            .await?
+            .into_iter()
+            .filter(|t| actor.is_none_or(|a| HotlineService::can_see(a, t)))
+            .collect();
     drop(c);
     let run = move || {
         let msgs: Vec<Message> = tickets

@@ -305,6 +305,7 @@ impl SearchService {
         };
         let candidates = duplicates::find(
             &mut conn,
+            self.db.sealer(),
             &self.db.state::<duplicates::DupCache>(),
             Some(actor),
             &probe,
@@ -337,6 +338,7 @@ impl SearchService {
         let candidates = if t.status.is_open() {
             duplicates::find(
                 &mut conn,
+                self.db.sealer(),
                 &self.db.state::<duplicates::DupCache>(),
                 Some(actor),
                 &probe,
@@ -350,18 +352,20 @@ impl SearchService {
             Vec::new()
         };
         let suggested = match duplicates::stored_suggestion(&mut conn, id).await? {
-            Some((cid, sim)) => match crate::ticket::store::ticket(&mut conn, cid).await? {
-                Some((c, _)) if HotlineService::can_see(actor, &c) => Some(Candidate {
-                    ticket_id: c.id,
-                    number: c.number.clone(),
-                    title: c.title.clone(),
-                    status: c.status.code().to_owned(),
-                    similarity: sim,
-                    callers: duplicates::callers(&mut conn, c.id).await?,
-                    created_at: nlp::hotspot::format_china_time(c.created_at),
-                }),
-                _ => None,
-            },
+            Some((cid, sim)) => {
+                match crate::ticket::store::ticket(&mut conn, self.db.sealer(), cid).await? {
+                    Some((c, _)) if HotlineService::can_see(actor, &c) => Some(Candidate {
+                        ticket_id: c.id,
+                        number: c.number.clone(),
+                        title: c.title.clone(),
+                        status: c.status.code().to_owned(),
+                        similarity: sim,
+                        callers: duplicates::callers(&mut conn, c.id).await?,
+                        created_at: nlp::hotspot::format_china_time(c.created_at),
+                    }),
+                    _ => None,
+                }
+            }
             None => None,
         };
         Ok(TicketDuplicates {

@@ -92,7 +92,11 @@ pub async fn max_ticket_id(c: &mut AnyConnection) -> Result<i64> {
 }
 
 /// The tickets with these ids, in no particular order.
-pub async fn tickets_by_ids(c: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Ticket>> {
+pub async fn tickets_by_ids(
+    c: &mut AnyConnection,
+    s: &kernel::sealed::Sealer,
+    ids: &[i64],
+) -> Result<Vec<Ticket>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -105,7 +109,7 @@ pub async fn tickets_by_ids(c: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Ti
     .await?;
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(ticket_row(r)?.0);
+        out.push(ticket_row(s, r)?.0);
     }
     Ok(out)
 }
@@ -114,8 +118,8 @@ pub async fn tickets_by_ids(c: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Ti
 /// caller of its own.
 pub async fn callers(c: &mut AnyConnection, id: i64) -> Result<i64> {
     let r = sqlx::query(
-        "SELECT CAST(COUNT(DISTINCT caller_phone) AS BIGINT) AS phones,
-                CAST(COALESCE(SUM(CASE WHEN caller_phone IS NULL OR caller_phone = '' THEN 1 ELSE 0 END), 0) AS BIGINT) AS nophone
+        "SELECT CAST(COUNT(DISTINCT caller_phone_idx) AS BIGINT) AS phones,
+                CAST(COALESCE(SUM(CASE WHEN caller_phone_idx IS NULL OR caller_phone_idx = '' THEN 1 ELSE 0 END), 0) AS BIGINT) AS nophone
          FROM hotline_tickets WHERE id = $1 OR (parent_id = $1 AND status = 'merged')",
     )
     .bind(id)
@@ -163,6 +167,7 @@ pub async fn stored_suggestion(c: &mut AnyConnection, id: i64) -> Result<Option<
 /// order, at most `limit`.
 pub async fn period_tickets(
     c: &mut AnyConnection,
+    s: &kernel::sealed::Sealer,
     from_ms: i64,
     to_ms: i64,
     region: Option<&str>,
@@ -179,7 +184,7 @@ pub async fn period_tickets(
     .bind(region.unwrap_or(""))
     .fetch_all(&mut *c)
     .await?;
-    rows.iter().map(|r| Ok(ticket_row(r)?.0)).collect()
+    rows.iter().map(|r| Ok(ticket_row(s, r)?.0)).collect()
 }
 
 // ---- knowledge-base index ----

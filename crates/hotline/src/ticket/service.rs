@@ -318,7 +318,7 @@ impl HotlineService {
         let day = kernel::clock::to_china(t.created_at).date_naive();
         let seq = store::next_day_seq(&mut *tx, &day.to_string()).await?;
         t.number = ticket_number(&self.city, day, seq);
-        t.id = store::insert_ticket(&mut *tx, by, t, external_id, None).await?;
+        t.id = store::insert_ticket(&mut *tx, self.db.sealer(), by, t, external_id, None).await?;
         Ok(())
     }
 
@@ -326,7 +326,7 @@ impl HotlineService {
 
     pub async fn get(&self, actor: &Actor, id: i64) -> Result<TicketView> {
         actor.require_scope("hotline:read")?;
-        let (t, _) = store::ticket(&mut *self.conn().await?, id)
+        let (t, _) = store::ticket(&mut *self.conn().await?, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         if !Self::can_see(actor, &t) {
@@ -336,7 +336,7 @@ impl HotlineService {
     }
 
     pub async fn get_by_number(&self, actor: &Actor, number: &str) -> Result<TicketView> {
-        let (t, _) = store::ticket_by_number(&mut *self.conn().await?, number)
+        let (t, _) = store::ticket_by_number(&mut *self.conn().await?, self.db.sealer(), number)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         self.get(actor, t.id).await
@@ -414,8 +414,14 @@ impl HotlineService {
             return Err(Error::forbidden("仅限工作人员访问"));
         }
         let f = Self::filter_for(actor, q)?;
-        let (items, total) =
-            store::tickets(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        let (items, total) = store::tickets(
+            &mut *self.conn().await?,
+            self.db.sealer(),
+            &f,
+            page.per_page(),
+            page.offset(),
+        )
+        .await?;
         Ok(Page::new(
             items.into_iter().map(|t| Self::view(actor, t)).collect(),
             total,
@@ -492,7 +498,7 @@ impl HotlineService {
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let (mut t, version) = store::ticket(&mut tx, id)
+        let (mut t, version) = store::ticket(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         let by = Self::check_permission(actor, &t, &action)?;
@@ -529,7 +535,7 @@ impl HotlineService {
                 }
             }
             Action::MergeInto { parent_id } => {
-                let (p, _) = store::ticket(&mut tx, *parent_id)
+                let (p, _) = store::ticket(&mut tx, self.db.sealer(), *parent_id)
                     .await?
                     .ok_or_else(|| Error::field("parent_id", "not_found", "主工单不存在"))?;
                 if !p.status.is_open() || p.status == Status::Replied || p.parent_id.is_some() {
@@ -590,12 +596,12 @@ impl HotlineService {
     ) -> Result<Ticket> {
         let by = Authorized::system(actor)?;
         let now = self.db.now();
-        let (mut t, _) = store::ticket(&mut *tx, id)
+        let (mut t, _) = store::ticket(&mut *tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         let policy = store::policy(&mut *tx, t.kind, t.urgency).await?;
         for a in actions {
-            let (_, version) = store::ticket(&mut *tx, id)
+            let (_, version) = store::ticket(&mut *tx, self.db.sealer(), id)
                 .await?
                 .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
             let mut e = t.apply(a, now, cal, policy)?;
@@ -635,7 +641,7 @@ impl HotlineService {
         let Some(reply) = parent.reply.clone() else {
             return Ok(());
         };
-        for (mut child, v) in store::children(&mut *tx, parent.id).await? {
+        for (mut child, v) in store::children(&mut *tx, self.db.sealer(), parent.id).await? {
             if child.status != Status::Merged {
                 continue;
             }
@@ -664,14 +670,15 @@ impl HotlineService {
         now: i64,
         _cal: &Calendar,
     ) -> Result<()> {
-        let parts = store::split_parts(&mut *tx, parent_id).await?;
+        let parts = store::split_parts(&mut *tx, self.db.sealer(), parent_id).await?;
         if parts
             .iter()
             .any(|(p, _)| p.status != Status::Closed && p.status != Status::Archived)
         {
             return Ok(());
         }
-        let Some((mut parent, v)) = store::ticket(&mut *tx, parent_id).await? else {
+        let Some((mut parent, v)) = store::ticket(&mut *tx, self.db.sealer(), parent_id).await?
+        else {
             return Ok(());
         };
         if parent.status != Status::Split {
@@ -745,7 +752,7 @@ impl HotlineService {
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let (mut t, version) = store::ticket(&mut tx, id)
+        let (mut t, version) = store::ticket(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         let by = Self::check_permission(actor, &t, &Action::MarkSplit)?;
@@ -796,7 +803,7 @@ impl HotlineService {
                     co_dept_ids: vec![],
                 },
             ] {
-                let (_, v) = store::ticket(&mut tx, child.id)
+                let (_, v) = store::ticket(&mut tx, self.db.sealer(), child.id)
                     .await?
                     .ok_or_else(|| Error::internal("split part vanished"))?;
                 let e = child.apply(&a, now, &cal, policy)?;
@@ -815,7 +822,7 @@ impl HotlineService {
         let by: Authorized = actor.authorize::<Intake>()?.into();
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let (mut t, version) = store::ticket(&mut tx, id)
+        let (mut t, version) = store::ticket(&mut tx, self.db.sealer(), id)
             .await?
             .ok_or_else(|| Error::not_found("ticket", "工单不存在"))?;
         if !Self::can_see(actor, &t) {
@@ -898,7 +905,7 @@ impl HotlineService {
         let cal = self.calendar().await?;
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
-        let found = store::ticket_by_number(&mut tx, number.trim()).await?;
+        let found = store::ticket_by_number(&mut tx, self.db.sealer(), number.trim()).await?;
         // The same answer for a wrong number and a wrong phone: no probing for numbers.
         let Some((mut t, v)) =
             found.filter(|(t, _)| t.caller.phone.as_deref() == Some(phone.trim()))
@@ -985,7 +992,7 @@ impl HotlineService {
         phone: &str,
     ) -> Result<(TicketView, Vec<TimelineEntry>)> {
         let mut c = self.conn().await?;
-        let Some((t, _)) = store::ticket_by_number(&mut c, number.trim())
+        let Some((t, _)) = store::ticket_by_number(&mut c, self.db.sealer(), number.trim())
             .await?
             .filter(|(t, _)| t.caller.phone.as_deref() == Some(phone.trim()))
         else {
@@ -1056,7 +1063,9 @@ impl HotlineService {
         let mut changed = Vec::new();
         let mut after = 0;
         loop {
-            let batch = store::open_with_department(&mut *self.conn().await?, after, 500).await?;
+            let batch =
+                store::open_with_department(&mut *self.conn().await?, self.db.sealer(), after, 500)
+                    .await?;
             let Some((last, _)) = batch.last() else { break };
             after = last.id;
             for (t, _) in batch {
@@ -1250,7 +1259,7 @@ impl HotlineService {
         let now = self.db.now();
         let mut tx = self.db.begin().await?;
         let ids: Vec<String> = rows.iter().map(|r| r.external_id.clone()).collect();
-        let mut found = store::tickets_by_external_ids(&mut tx, &ids).await?;
+        let mut found = store::tickets_by_external_ids(&mut tx, self.db.sealer(), &ids).await?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let data = |filled: &[String]| json!({"source": source, "line": row.line, "external_id": row.external_id, "filled": filled});
@@ -1407,8 +1416,15 @@ impl HotlineService {
             archived_at: None,
             updated_at: now,
         };
-        t.id =
-            store::insert_imported_ticket(&mut *tx, by, &t, &row.external_id, &row.extra).await?;
+        t.id = store::insert_imported_ticket(
+            &mut *tx,
+            self.db.sealer(),
+            by,
+            &t,
+            &row.external_id,
+            &row.extra,
+        )
+        .await?;
         Ok(t)
     }
 
@@ -1504,8 +1520,14 @@ impl HotlineService {
             order: "t.replied_at IS NULL, t.replied_at DESC, t.id DESC",
             ..TicketFilter::default()
         };
-        let (items, total) =
-            store::tickets(&mut *self.conn().await?, &f, page.per_page(), page.offset()).await?;
+        let (items, total) = store::tickets(
+            &mut *self.conn().await?,
+            self.db.sealer(),
+            &f,
+            page.per_page(),
+            page.offset(),
+        )
+        .await?;
         let items = items
             .into_iter()
             .map(|mut t| {
@@ -1554,7 +1576,16 @@ impl HotlineService {
         let limit = q.limit.clamp(1, 1000);
         let mut c = self.conn().await?;
         if !q.numbers.is_empty() {
-            return store::open311_tickets(&mut c, &q.numbers, &[], &[], None, limit).await;
+            return store::open311_tickets(
+                &mut c,
+                self.db.sealer(),
+                &q.numbers,
+                &[],
+                &[],
+                None,
+                limit,
+            )
+            .await;
         }
         let statuses: Vec<Status> = match q.open {
             None => vec![],
@@ -1564,7 +1595,16 @@ impl HotlineService {
                 .filter(|s| s.is_open() == open)
                 .collect(),
         };
-        store::open311_tickets(&mut c, &[], &q.category_ids, &statuses, q.window, limit).await
+        store::open311_tickets(
+            &mut c,
+            self.db.sealer(),
+            &[],
+            &q.category_ids,
+            &statuses,
+            q.window,
+            limit,
+        )
+        .await
     }
 }
 

@@ -5,6 +5,7 @@ pub(crate) use super::domain::TimelineEntry;
 use super::domain::*;
 use kernel::db::flag;
 use kernel::error::{Error, Result};
+use kernel::sealed::Sealer;
 use kernel::Authorized;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -19,7 +20,8 @@ fn parse_or<T>(s: Option<String>, f: impl Fn(&str) -> Option<T>) -> Option<T> {
     s.as_deref().and_then(f)
 }
 
-pub fn ticket_row(r: &AnyRow) -> Result<(Ticket, i64)> {
+/// A ticket from its row, the caller's phone opened (`kernel::sealed`).
+pub fn ticket_row(s: &Sealer, r: &AnyRow) -> Result<(Ticket, i64)> {
     let bad = |col: &str| Error::internal(format!("hotline_tickets.{col} holds an unknown value"));
     let t = Ticket {
         id: r.get("id"),
@@ -30,7 +32,7 @@ pub fn ticket_row(r: &AnyRow) -> Result<(Ticket, i64)> {
         status: Status::parse(&r.get::<String, _>("status")).ok_or_else(|| bad("status"))?,
         caller: Caller {
             name: r.get("caller_name"),
-            phone: r.get("caller_phone"),
+            phone: s.open_opt("hotline_tickets.caller_phone", r.get("caller_phone"))?,
             wants_reply: flag(r.get("wants_reply")),
             anonymous: flag(r.get("anonymous")),
         },
@@ -90,6 +92,7 @@ pub async fn next_day_seq(c: &mut AnyConnection, day: &str) -> Result<i64> {
 /// Inserts a ticket as it stands (new at intake, or historical with its reply from an import).
 pub async fn insert_ticket(
     c: &mut AnyConnection,
+    s: &Sealer,
     _by: Authorized<'_>,
     t: &Ticket,
     external_id: Option<&str>,
@@ -98,9 +101,9 @@ pub async fn insert_ticket(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO hotline_tickets (number, channel, kind, urgency, status, caller_name, caller_phone, wants_reply, anonymous,
             address, region_code, lng, lat, title, content, category_id, answers, reply, replied_at, resolution,
-            external_id, extra, created_at, accepted_at, closed_at, updated_at, split_from_id)
+            external_id, extra, created_at, accepted_at, closed_at, updated_at, split_from_id, caller_phone_idx)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-            $24, $25, $26, $27) RETURNING id",
+            $24, $25, $26, $27, $28) RETURNING id",
     )
     .bind(&t.number)
     .bind(t.channel.code())
@@ -108,7 +111,7 @@ pub async fn insert_ticket(
     .bind(t.urgency.code())
     .bind(t.status.code())
     .bind(&t.caller.name)
-    .bind(&t.caller.phone)
+    .bind(s.seal_opt(t.caller.phone.as_deref())?)
     .bind(t.caller.wants_reply as i64)
     .bind(t.caller.anonymous as i64)
     .bind(&t.location.address)
@@ -129,6 +132,7 @@ pub async fn insert_ticket(
     .bind(t.closed_at)
     .bind(t.updated_at)
     .bind(t.split_from_id)
+    .bind(s.index_opt(t.caller.phone.as_deref())?)
     .fetch_one(c)
     .await?;
     Ok(id)
@@ -224,18 +228,19 @@ async fn sync_depts(c: &mut AnyConnection, t: &Ticket) -> Result<()> {
     Ok(())
 }
 
-pub async fn ticket(c: &mut AnyConnection, id: i64) -> Result<Option<(Ticket, i64)>> {
+pub async fn ticket(c: &mut AnyConnection, s: &Sealer, id: i64) -> Result<Option<(Ticket, i64)>> {
     let r = sqlx::query(&format!(
         "SELECT {TICKET_COLS} FROM hotline_tickets WHERE id = $1"
     ))
     .bind(id)
     .fetch_optional(c)
     .await?;
-    r.as_ref().map(ticket_row).transpose()
+    r.as_ref().map(|r| ticket_row(s, r)).transpose()
 }
 
 pub async fn ticket_by_number(
     c: &mut AnyConnection,
+    s: &Sealer,
     number: &str,
 ) -> Result<Option<(Ticket, i64)>> {
     let r = sqlx::query(&format!(
@@ -244,27 +249,35 @@ pub async fn ticket_by_number(
     .bind(number)
     .fetch_optional(c)
     .await?;
-    r.as_ref().map(ticket_row).transpose()
+    r.as_ref().map(|r| ticket_row(s, r)).transpose()
 }
 
-pub async fn children(c: &mut AnyConnection, parent_id: i64) -> Result<Vec<(Ticket, i64)>> {
+pub async fn children(
+    c: &mut AnyConnection,
+    s: &Sealer,
+    parent_id: i64,
+) -> Result<Vec<(Ticket, i64)>> {
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLS} FROM hotline_tickets WHERE parent_id = $1 ORDER BY id"
     ))
     .bind(parent_id)
     .fetch_all(c)
     .await?;
-    rows.iter().map(ticket_row).collect()
+    rows.iter().map(|r| ticket_row(s, r)).collect()
 }
 
-pub async fn split_parts(c: &mut AnyConnection, parent_id: i64) -> Result<Vec<(Ticket, i64)>> {
+pub async fn split_parts(
+    c: &mut AnyConnection,
+    s: &Sealer,
+    parent_id: i64,
+) -> Result<Vec<(Ticket, i64)>> {
     let rows = sqlx::query(&format!(
         "SELECT {TICKET_COLS} FROM hotline_tickets WHERE split_from_id = $1 ORDER BY id"
     ))
     .bind(parent_id)
     .fetch_all(c)
     .await?;
-    rows.iter().map(ticket_row).collect()
+    rows.iter().map(|r| ticket_row(s, r)).collect()
 }
 
 pub struct NewEvent<'a> {
@@ -319,7 +332,7 @@ pub async fn events(c: &mut AnyConnection, ticket_id: i64) -> Result<Vec<Timelin
         .collect())
 }
 
-fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
+fn where_clause(f: &TicketFilter, s: &Sealer) -> Result<(String, Vec<String>)> {
     let mut w = vec!["1 = 1".to_owned()];
     let mut b: Vec<String> = Vec::new();
     let list = |v: &[i64]| {
@@ -365,8 +378,9 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
             OR parent_id IN (SELECT id FROM hotline_categories WHERE parent_id = {c})))"));
     }
     if let Some(p) = &f.caller_phone {
-        b.push(p.clone());
-        w.push(format!("t.caller_phone = ${}", b.len()));
+        // Through the keyed index: the stored number is sealed.
+        b.push(s.index(p)?.unwrap_or_default());
+        w.push(format!("t.caller_phone_idx = ${}", b.len()));
     }
     if let Some(q) = f.q.as_deref().filter(|q| !q.trim().is_empty()) {
         b.push(format!("%{}%", q.trim()));
@@ -393,16 +407,17 @@ fn where_clause(f: &TicketFilter) -> (String, Vec<String>) {
     if let Some(r) = f.satisfaction {
         w.push(format!("t.satisfaction = '{}'", r.code()));
     }
-    (w.join(" AND "), b)
+    Ok((w.join(" AND "), b))
 }
 
 pub async fn tickets(
     c: &mut AnyConnection,
+    s: &Sealer,
     f: &TicketFilter,
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<Ticket>, i64)> {
-    let (w, binds) = where_clause(f);
+    let (w, binds) = where_clause(f, s)?;
     let order = if f.order.is_empty() {
         "t.id DESC"
     } else {
@@ -425,7 +440,7 @@ pub async fn tickets(
     let total = q.fetch_one(c).await?;
     let items = rows
         .iter()
-        .map(|r| ticket_row(r).map(|(t, _)| t))
+        .map(|r| ticket_row(s, r).map(|(t, _)| t))
         .collect::<Result<Vec<_>>>()?;
     Ok((items, total))
 }
@@ -433,6 +448,7 @@ pub async fn tickets(
 /// Open tickets a department holds, for the card sweep.
 pub async fn open_with_department(
     c: &mut AnyConnection,
+    s: &Sealer,
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<(Ticket, i64)>> {
@@ -443,7 +459,7 @@ pub async fn open_with_department(
     .bind(limit)
     .fetch_all(c)
     .await?;
-    rows.iter().map(ticket_row).collect()
+    rows.iter().map(|r| ticket_row(s, r)).collect()
 }
 
 /// Sets the card only if it is still `from`: of several instances sweeping at once, exactly one
@@ -589,6 +605,7 @@ fn extra_of(text: &str) -> serde_json::Map<String, serde_json::Value> {
 /// The tickets with these external ids, by external id. One query for a whole batch.
 pub async fn tickets_by_external_ids(
     c: &mut AnyConnection,
+    s: &Sealer,
     ids: &[String],
 ) -> Result<std::collections::HashMap<String, ImportedTicket>> {
     let mut out = std::collections::HashMap::new();
@@ -605,7 +622,7 @@ pub async fn tickets_by_external_ids(
         q = q.bind(id);
     }
     for r in q.fetch_all(c).await? {
-        let (ticket, version) = ticket_row(&r)?;
+        let (ticket, version) = ticket_row(s, &r)?;
         let ext: String = r.get("external_id");
         let extra = extra_of(&r.get::<String, _>("extra"));
         out.insert(
@@ -624,12 +641,13 @@ pub async fn tickets_by_external_ids(
 /// intake insert knows neither replies nor historical times).
 pub async fn insert_imported_ticket(
     c: &mut AnyConnection,
+    s: &Sealer,
     by: Authorized<'_>,
     t: &Ticket,
     external_id: &str,
     extra: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<i64> {
-    insert_ticket(c, by, t, Some(external_id), Some(extra)).await
+    insert_ticket(c, s, by, t, Some(external_id), Some(extra)).await
 }
 
 pub async fn set_ticket_extra(
@@ -665,6 +683,7 @@ pub async fn ticket_extra(
 /// and a creation window `[from, to)`. Empty lists mean "any".
 pub async fn open311_tickets(
     c: &mut AnyConnection,
+    s: &Sealer,
     numbers: &[String],
     category_ids: &[i64],
     statuses: &[Status],
@@ -697,5 +716,7 @@ pub async fn open311_tickets(
         q = q.bind(n);
     }
     let rows = q.fetch_all(c).await?;
-    rows.iter().map(|r| ticket_row(r).map(|(t, _)| t)).collect()
+    rows.iter()
+        .map(|r| ticket_row(s, r).map(|(t, _)| t))
+        .collect()
 }
