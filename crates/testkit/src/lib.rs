@@ -32,6 +32,22 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+/// Where the key that seals a test database's personal data is kept: beside an SQLite file (as a
+/// first start makes it), or in the temporary folder named after a PostgreSQL database.
+pub fn data_key_file(url: &str) -> std::path::PathBuf {
+    match url.strip_prefix("sqlite://") {
+        Some(path) => std::path::PathBuf::from(format!(
+            "{}.data.key",
+            path.split('?').next().unwrap_or(path)
+        )),
+        None => {
+            let name = url.rsplit('/').next().unwrap_or("db");
+            let name = name.split('?').next().unwrap_or(name);
+            std::env::temp_dir().join(format!("yiwang-test-{name}.data.key"))
+        }
+    }
+}
+
 struct PgGuard {
     admin_url: String,
     name: String,
@@ -117,10 +133,13 @@ impl TestDb {
             name: name.clone(),
         };
         let url = with_database(&admin, &name);
+        // The key file a command run on this database is pointed at (`data_key_file`).
+        let (sealer, _) =
+            kernel::sealed::Sealer::load_or_create(&data_key_file(&url)).expect("data key file");
         let db = Db::connect(&url)
             .await
             .expect("open postgres")
-            .with_sealer(kernel::sealed::Sealer::generate().0);
+            .with_sealer(sealer);
         kernel::migrate::run(&db, migrations)
             .await
             .expect("migrate postgres");

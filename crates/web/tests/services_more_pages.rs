@@ -216,7 +216,16 @@ async fn special_procedure_tolerance_withdrawal_feedback_and_report(db: Db) {
         .await;
     assert_eq!(count(&b, "#case-tolerated").await, 0);
     assert_eq!(count(&b, "#supply-tolerated").await, 0);
-    assert!(b.body_text().await.contains("体检表：申请人提交"));
+    // The materials table: the tolerated 体检表 now handed in by the applicant.
+    let row = run_script(
+        &b,
+        "return [...document.querySelectorAll('#materials tr')].map(r => r.innerText).find(t => t.includes('体检表')) || '';",
+    )
+    .await;
+    assert!(
+        row.as_str().is_some_and(|t| t.contains("申请人提交")),
+        "{row}"
+    );
     assert_text_has(&b, "#case-timeline", "补齐容缺材料").await;
     b.fill("#document_no", "A卫健〔2026〕9号").await;
     b.fill("#text", "准予发放健康证明").await;

@@ -29,7 +29,8 @@ pub async fn calls_over_three_months(db: &Db) -> CallsWorld {
     let (older, old) = (first_of_month - 50 * day, first_of_month - 20 * day);
     let clocked = Db::connect_with(db.url(), Clock::manual(older))
         .await
-        .expect("second pool");
+        .expect("second pool")
+        .with_sealer(db.sealer().clone());
     let w = world(clocked.clone()).await;
     let code = w.people_res.resource.code.clone();
     let date = |ms: i64| kernel::clock::to_china(ms).format("%Y-%m-%d").to_string();

@@ -23,8 +23,20 @@ fn command() -> Command {
 
 /// `yiwang --db URL ARGS…`.
 pub fn yiwang(db_url: &str, args: &[&str]) -> Output {
-    command()
-        .arg("--db")
+    let mut c = command();
+    // On PostgreSQL the key that sealed the test database's personal data is in a file testkit
+    // names (beside an SQLite file it is where the command looks by default).
+    if db_url.starts_with("postgres") {
+        let key = testkit::data_key_file(db_url);
+        let config = key.with_extension("toml");
+        std::fs::write(
+            &config,
+            format!("[crypto]\nkey_file = {:?}\n", key.display().to_string()),
+        )
+        .expect("test config");
+        c.arg("--config").arg(config);
+    }
+    c.arg("--db")
         .arg(db_url)
         .args(args)
         .output()
